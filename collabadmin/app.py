@@ -1,0 +1,118 @@
+"""``create_app``: the one entry point that builds a collabadmin server.
+
+Everything the app needs is passed in (settings, resources, policy,
+workflows); nothing is configured through globals or the environment at
+import time, so tests build as many independent apps as they like.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any
+
+from litestar import Litestar, Request, Response, get
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from sqlalchemy import text
+
+from collabadmin import __version__
+from collabadmin.auth.credentials import CredentialCache
+from collabadmin.auth.middleware import AuthMiddleware, RequestIdMiddleware
+from collabadmin.auth.policy import Policy, StaffPolicy
+from collabadmin.auth.routes import AuthController
+from collabadmin.context import STATE_KEY, Services, services_of
+from collabadmin.db.engine import Database
+from collabadmin.errors import problem_response
+from collabadmin.hub.listener import ChangeListener
+from collabadmin.resources.resource import Registry, Resource
+from collabadmin.resources.routes import MetaController, records_router
+from collabadmin.resources.service import RecordService
+from collabadmin.settings import Settings
+from collabadmin.spa import spa_handlers
+from collabadmin.web import json_response
+from collabadmin.workflows.definitions import Workflow
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("collabadmin")
+HEALTH_TIMEOUT = 2.0
+
+
+@get("/health", operation_id="health", summary="Liveness of the database and the listener")
+async def health(request: Request[Any, Any, Any]) -> Response[bytes]:
+    svc = services_of(request)
+    database = "ok"
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT), svc.db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception:  # any failure here means "the database is down" to an operator
+        database = "unavailable"
+    hub = svc.listener.status
+    ok = database == "ok" and hub == "listening"
+    return json_response(
+        {"status": "ok" if ok else "unavailable", "database": database, "hub": hub},
+        200 if ok else 503,
+        {"Cache-Control": "no-store"},
+    )
+
+
+def create_app(
+    settings: Settings,
+    resources: Registry | Iterable[Resource] = (),
+    *,
+    policy: Policy | None = None,
+    workflows: Sequence[Workflow] = (),
+) -> Litestar:
+    """Build the ASGI app. ``settings.database_url`` must point at a migrated database."""
+    if not settings.database_url:
+        raise ValueError("create_app needs settings.database_url (the CLI starts one if unset)")
+    registry = resources if isinstance(resources, Registry) else Registry(resources)
+    db = Database(settings.database_url, pool_size=settings.pool_size)
+    chosen_policy: Policy = policy or StaffPolicy()
+    cache = CredentialCache()
+    services = Services(
+        settings=settings,
+        db=db,
+        registry=registry,
+        policy=chosen_policy,
+        records=RecordService(db, registry, chosen_policy),
+        credentials=cache,
+        listener=ChangeListener(db.url),
+        workflows=list(workflows),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await services.listener.start()
+        try:
+            yield
+        finally:
+            await services.listener.stop()
+            await db.dispose()
+
+    return Litestar(
+        route_handlers=[
+            health,
+            AuthController,
+            MetaController,
+            records_router,
+            *spa_handlers,
+        ],
+        middleware=[RequestIdMiddleware(), AuthMiddleware(db, cache)],
+        exception_handlers={Exception: problem_response},
+        lifespan=[lifespan],
+        state=State({STATE_KEY: services}),
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="collabadmin",
+            version=__version__,
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin()],
+        ),
+        debug=False,
+        logging_config=None,
+    )

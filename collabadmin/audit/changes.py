@@ -1,0 +1,118 @@
+"""Reading the change log written by the capture triggers.
+
+The log is written only by ``collabadmin_capture()`` inside the writer's
+transaction; this module only reads it. Within one record, entry ids follow
+commit order because writers of a row are serialised by its row lock, so a
+record's history can page by id. (Across records ids are *not* commit order;
+the hub reads by transaction snapshots for that.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    RowMapping,
+    Table,
+    Text,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from collabadmin.errors import BadRequest
+
+__all__ = ["CHANGE_LOG", "ChangePage", "change_body", "record_history"]
+
+_metadata = MetaData()
+
+CHANGE_LOG = Table(
+    "collabadmin_change",
+    _metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("at", DateTime(timezone=True)),
+    Column("resource", Text),
+    Column("pk", Text),
+    Column("op", Text),
+    Column("actor_id", BigInteger),
+    Column("actor_name", Text),
+    Column("db_role", Text),
+    Column("source", Text),
+    Column("request_id", Text),
+    Column("version_before", Integer),
+    Column("version", Integer),
+    Column("diff", JSONB),
+)
+
+
+def change_body(row: RowMapping, readable: frozenset[str] | None = None) -> dict[str, Any]:
+    """The API's ``Change`` shape; fields outside ``readable`` are dropped from the diff."""
+    diff = row["diff"]
+    if readable is not None:
+        diff = {k: v for k, v in diff.items() if k in readable or k == "deleted_at"}
+    actor = None
+    if row["actor_id"] is not None:
+        actor = {"id": row["actor_id"], "name": row["actor_name"]}
+    return {
+        "id": row["id"],
+        "at": row["at"],
+        "resource": row["resource"],
+        "pk": row["pk"],
+        "op": row["op"],
+        "actor": actor,
+        "source": row["source"],
+        "db_role": row["db_role"],
+        "request_id": row["request_id"],
+        "version": row["version"],
+        "diff": diff,
+    }
+
+
+ChangePage = tuple[list[RowMapping], str | None]
+
+
+def parse_id_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    if not cursor.isdigit() or len(cursor) > 19:
+        raise BadRequest("The cursor is not valid for this list.", parameter="cursor")
+    return int(cursor)
+
+
+async def record_history(
+    conn: AsyncConnection, resource: str, pk: str, *, before_id: int | None, limit: int
+) -> ChangePage:
+    """One page of a record's changes, newest first, and the next cursor."""
+    query = (
+        select(CHANGE_LOG)
+        .where(CHANGE_LOG.c.resource == resource, CHANGE_LOG.c.pk == pk)
+        .order_by(CHANGE_LOG.c.id.desc())
+        .limit(limit + 1)
+    )
+    if before_id is not None:
+        query = query.where(CHANGE_LOG.c.id < before_id)
+    rows = list((await conn.execute(query)).mappings())
+    next_cursor = str(rows[limit - 1]["id"]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+async def changes_since(
+    conn: AsyncConnection, resource: str, pk: str, version: int
+) -> list[RowMapping]:
+    """A record's changes after ``version``, oldest first (for conflict detection)."""
+    query = (
+        select(CHANGE_LOG.c.version, CHANGE_LOG.c.diff)
+        .where(
+            CHANGE_LOG.c.resource == resource,
+            CHANGE_LOG.c.pk == pk,
+            CHANGE_LOG.c.version > version,
+            CHANGE_LOG.c.op != "insert",
+        )
+        .order_by(CHANGE_LOG.c.id)
+    )
+    return list((await conn.execute(query)).mappings())

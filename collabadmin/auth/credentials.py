@@ -1,0 +1,184 @@
+"""Server-side sessions and personal API tokens.
+
+Both are random secrets handed to the client once; the database keeps only
+their SHA-256, so a leaked table does not leak credentials. Sessions carry a
+CSRF token that cookie-authenticated unsafe requests must echo in
+``X-CSRF-Token``. Revoking either takes effect at once on this process and
+within :data:`CACHE_SECONDS` on other instances (resolved credentials are
+cached briefly so that a busy client does not cost a lookup per request).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from collabadmin.auth.tables import API_TOKENS, SESSIONS, USERS
+from collabadmin.auth.users import actor_from_row
+from collabadmin.db.engine import Actor
+
+__all__ = ["CACHE_SECONDS", "Credential", "CredentialCache", "digest", "new_secret"]
+
+CACHE_SECONDS = 2.0
+TOKEN_PREFIX = "ca_"  # noqa: S105 - a prefix, not a secret
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A resolved credential: who, and how they authenticated."""
+
+    actor: Actor
+    kind: Literal["session", "token"]
+    key: str  # the stored digest
+    csrf_token: str | None = None
+
+
+class CredentialCache:
+    """A tiny TTL cache from credential digest to :class:`Credential`."""
+
+    def __init__(self, ttl: float = CACHE_SECONDS, capacity: int = 10_000) -> None:
+        self.ttl = ttl
+        self.capacity = capacity
+        self._entries: dict[str, tuple[float, Credential]] = {}
+
+    def get(self, key: str) -> Credential | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires, credential = entry
+        if expires < time.monotonic():
+            self._entries.pop(key, None)
+            return None
+        return credential
+
+    def put(self, credential: Credential) -> None:
+        if len(self._entries) >= self.capacity:
+            self._entries.clear()
+        self._entries[credential.key] = (time.monotonic() + self.ttl, credential)
+
+    def forget(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def forget_user(self, user_id: int) -> None:
+        for key in [k for k, (_, c) in self._entries.items() if c.actor.id == user_id]:
+            self._entries.pop(key, None)
+
+
+async def create_session(conn: AsyncConnection, user_id: int, ttl_seconds: int) -> tuple[str, str]:
+    """A new session for the user: returns (cookie secret, CSRF token)."""
+    secret, csrf = new_secret(), new_secret()
+    await conn.execute(
+        SESSIONS.insert().values(
+            id=digest(secret),
+            user_id=user_id,
+            csrf_token=csrf,
+            expires_at=func.now() + dt.timedelta(seconds=ttl_seconds),
+        )
+    )
+    return secret, csrf
+
+
+async def revoke_session(conn: AsyncConnection, key: str) -> None:
+    await conn.execute(
+        update(SESSIONS)
+        .where(SESSIONS.c.id == key, SESSIONS.c.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+
+
+async def resolve_session(conn: AsyncConnection, secret: str) -> Credential | None:
+    key = digest(secret)
+    query = (
+        select(USERS, SESSIONS.c.csrf_token)
+        .join(SESSIONS, SESSIONS.c.user_id == USERS.c.id)
+        .where(
+            SESSIONS.c.id == key,
+            SESSIONS.c.revoked_at.is_(None),
+            SESSIONS.c.expires_at > func.now(),
+            USERS.c.is_active,
+        )
+    )
+    row = (await conn.execute(query)).mappings().first()
+    if row is None:
+        return None
+    return Credential(actor_from_row(row), "session", key, row["csrf_token"])
+
+
+async def create_token(
+    conn: AsyncConnection, user_id: int, name: str, expires_in: int | None
+) -> tuple[int, str]:
+    """A new personal API token: returns (id, secret). The secret is shown once."""
+    secret = TOKEN_PREFIX + new_secret()
+    expires = func.now() + dt.timedelta(seconds=expires_in) if expires_in else None
+    token_id = (
+        await conn.execute(
+            API_TOKENS.insert()
+            .values(user_id=user_id, name=name, token_hash=digest(secret), expires_at=expires)
+            .returning(API_TOKENS.c.id)
+        )
+    ).scalar_one()
+    return int(token_id), secret
+
+
+async def revoke_token(conn: AsyncConnection, user_id: int, token_id: int) -> str | None:
+    """Revoke one of the user's tokens; returns its digest, or None if not found."""
+    result = await conn.execute(
+        update(API_TOKENS)
+        .where(
+            API_TOKENS.c.id == token_id,
+            API_TOKENS.c.user_id == user_id,
+            API_TOKENS.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=func.now())
+        .returning(API_TOKENS.c.token_hash)
+    )
+    value = result.scalar()
+    return str(value) if value is not None else None
+
+
+async def resolve_token(conn: AsyncConnection, secret: str) -> Credential | None:
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    key = digest(secret)
+    query = (
+        select(USERS)
+        .join(API_TOKENS, API_TOKENS.c.user_id == USERS.c.id)
+        .where(
+            API_TOKENS.c.token_hash == key,
+            API_TOKENS.c.revoked_at.is_(None),
+            or_(API_TOKENS.c.expires_at.is_(None), API_TOKENS.c.expires_at > func.now()),
+            USERS.c.is_active,
+        )
+    )
+    row = (await conn.execute(query)).mappings().first()
+    if row is None:
+        return None
+    await conn.execute(
+        update(API_TOKENS)
+        .where(
+            and_(
+                API_TOKENS.c.token_hash == key,
+                or_(
+                    API_TOKENS.c.last_used_at.is_(None),
+                    API_TOKENS.c.last_used_at < func.now() - dt.timedelta(minutes=1),
+                ),
+            )
+        )
+        .values(last_used_at=func.now())
+    )
+    return Credential(actor_from_row(row), "token", key)

@@ -1,0 +1,157 @@
+"""Authentication, CSRF and request ids, as ASGI middleware.
+
+Every path under ``/api/`` needs a credential except the login route; the
+SPA, its static assets, ``/health`` and ``/schema`` are public. Credentials
+are, in order: ``Authorization: Bearer <token>``, the session cookie, and for
+websockets (whose browser API cannot set headers) ``?token=``. A
+cookie-authenticated unsafe request must carry the session's
+``X-CSRF-Token``; bearer requests need none because a browser never attaches
+them on its own.
+
+A websocket without a credential is *not* refused here: rejecting before
+``accept`` makes the server answer HTTP 403 and browsers never see a close
+code, so the websocket handler accepts and closes with 4401 itself.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from urllib.parse import parse_qs
+
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from collabadmin.auth.credentials import (
+    Credential,
+    CredentialCache,
+    digest,
+    resolve_session,
+    resolve_token,
+)
+from collabadmin.db.engine import Database
+from collabadmin.errors import Forbidden, Unauthorized
+
+__all__ = ["SESSION_COOKIE", "AuthMiddleware", "RequestIdMiddleware", "request_id_of"]
+
+SESSION_COOKIE = "collabadmin_session"
+PUBLIC_API = frozenset({"/api/auth/login"})
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def request_id_of(scope: Scope) -> str | None:
+    value = scope.get("state", {}).get("request_id")
+    return value if isinstance(value, str) else None
+
+
+class RequestIdMiddleware(ASGIMiddleware):
+    """Give each request an id (or keep a sane incoming ``X-Request-ID``) and echo it.
+
+    The id is also written to every change-log entry the request causes.
+    """
+
+    scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        incoming = _header(scope, b"x-request-id")
+        request_id = incoming if incoming and _REQUEST_ID.match(incoming) else secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(k.lower() == b"x-request-id" for k, _ in headers):
+                    headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await next_app(scope, receive, send_with_id)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    raw = _header(scope, b"cookie")
+    if not raw:
+        return None
+    for part in raw.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+class AuthMiddleware(ASGIMiddleware):
+    """Resolve the caller into ``scope["user"]`` (an Actor) and ``scope["auth"]``."""
+
+    scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
+
+    def __init__(self, db: Database, cache: CredentialCache) -> None:
+        self.db = db
+        self.cache = cache
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        path: str = scope["path"]
+        scope["user"] = None
+        scope["auth"] = None
+        if not path.startswith("/api/") or path in PUBLIC_API:
+            await next_app(scope, receive, send)
+            return
+        credential = await self._resolve(scope)
+        if credential is None:
+            if scope["type"] == ScopeType.WEBSOCKET:
+                await next_app(scope, receive, send)
+                return
+            raise Unauthorized("Sign in, or send an API token as 'Authorization: Bearer'.")
+        if (
+            scope["type"] == ScopeType.HTTP
+            and scope["method"] in UNSAFE
+            and credential.kind == "session"
+        ):
+            sent = _header(scope, b"x-csrf-token") or ""
+            if not hmac.compare_digest(sent.encode(), (credential.csrf_token or "").encode()):
+                raise Forbidden("Missing or wrong X-CSRF-Token header.")
+        scope["user"] = credential.actor
+        scope["auth"] = credential
+        await next_app(scope, receive, send)
+
+    async def _resolve(self, scope: Scope) -> Credential | None:
+        authorization = _header(scope, b"authorization")
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                return None
+            return await self._lookup("token", token.strip())
+        session = _cookie(scope, SESSION_COOKIE)
+        if session:
+            return await self._lookup("session", session)
+        if scope["type"] == ScopeType.WEBSOCKET:
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            tokens = query.get("token")
+            if tokens:
+                return await self._lookup("token", tokens[0])
+        return None
+
+    async def _lookup(self, kind: str, secret: str) -> Credential | None:
+        if len(secret) > 256:
+            return None
+        key = digest(secret)
+        cached = self.cache.get(key)
+        if cached is not None and cached.kind == kind:
+            return cached
+        async with self.db.engine.begin() as conn:
+            if kind == "token":
+                credential = await resolve_token(conn, secret)
+            else:
+                credential = await resolve_session(conn, secret)
+        if credential is not None:
+            self.cache.put(credential)
+        return credential

@@ -1,0 +1,73 @@
+"""The policy consulted by every surface: actions, fields and rows.
+
+One object answers four questions for an actor and a resource: may it take
+an action, which fields may it read, which may it write (possibly depending
+on the record), and which rows may it see at all (a SQL filter). REST
+bodies, conflict bodies and history all go through it, so a rule is written
+once and enforced everywhere.
+
+:class:`StaffPolicy` is the default: any signed-in user may view and edit,
+and only superusers may purge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import ColumnElement
+
+from collabadmin.db.engine import Actor
+from collabadmin.resources.resource import Resource
+
+__all__ = ["ACTIONS", "Action", "Policy", "StaffPolicy"]
+
+Action = Literal["view", "add", "change", "delete", "restore", "purge", "publish", "audit"]
+ACTIONS: tuple[Action, ...] = (
+    "view",
+    "add",
+    "change",
+    "delete",
+    "restore",
+    "purge",
+    "publish",
+    "audit",
+)
+
+
+class Policy(Protocol):
+    def allows(self, actor: Actor, resource: Resource, action: Action) -> bool: ...
+
+    def readable_fields(self, actor: Actor, resource: Resource) -> frozenset[str]: ...
+
+    def writable_fields(
+        self, actor: Actor, resource: Resource, record: Mapping[Any, Any] | None
+    ) -> frozenset[str]: ...
+
+    def row_filter(self, actor: Actor, resource: Resource) -> ColumnElement[bool] | None: ...
+
+
+class StaffPolicy:
+    """Every signed-in user is trusted staff; purge needs a superuser."""
+
+    def allows(self, actor: Actor, resource: Resource, action: Action) -> bool:
+        if resource.read_only and action not in ("view", "audit"):
+            return False
+        if action == "purge":
+            return actor.is_superuser
+        return True
+
+    def readable_fields(self, actor: Actor, resource: Resource) -> frozenset[str]:
+        return frozenset(resource.fields)
+
+    def writable_fields(
+        self, actor: Actor, resource: Resource, record: Mapping[Any, Any] | None
+    ) -> frozenset[str]:
+        return frozenset(
+            name
+            for name, f in resource.fields.items()
+            if not f.read_only and not (record is not None and f.read_only_after_create)
+        )
+
+    def row_filter(self, actor: Actor, resource: Resource) -> ColumnElement[bool] | None:
+        return None

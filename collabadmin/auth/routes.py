@@ -1,0 +1,155 @@
+"""Routes of ``/api/auth``: login, logout, me and personal API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import Cookie
+from sqlalchemy import select
+
+from collabadmin.auth.credentials import (
+    Credential,
+    create_session,
+    create_token,
+    revoke_session,
+    revoke_token,
+)
+from collabadmin.auth.middleware import SESSION_COOKIE
+from collabadmin.auth.passwords import verify_password
+from collabadmin.auth.tables import API_TOKENS
+from collabadmin.auth.users import actor_from_row, find_user, user_body
+from collabadmin.context import services_of
+from collabadmin.errors import FieldError, NotFound, Unauthorized, ValidationFailed
+from collabadmin.web import actor_of, json_response, read_json_object
+
+__all__ = ["AuthController"]
+
+MAX_TOKEN_SECONDS = 10 * 365 * 24 * 3600
+
+
+def _string(body: dict[str, Any], name: str, errors: list[FieldError], max_len: int) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        errors.append(FieldError(name, "Required, as a string."))
+        return ""
+    if len(value) > max_len:
+        errors.append(FieldError(name, f"At most {max_len} characters."))
+    return value
+
+
+class AuthController(Controller):
+    path = "/api/auth"
+    tags = ["auth"]
+
+    @post("/login", operation_id="login", summary="Sign in with a password", status_code=200)
+    async def login(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+        svc = services_of(request)
+        body = await read_json_object(request)
+        errors: list[FieldError] = []
+        username = _string(body, "username", errors, 64)
+        password = _string(body, "password", errors, 1024)
+        if errors:
+            raise ValidationFailed(errors)
+        async with svc.db.engine.begin() as conn:
+            row = await find_user(conn, username)
+            ok = await verify_password(row["password_hash"] if row else None, password)
+            if row is None or not ok:
+                raise Unauthorized("Unknown username or wrong password.")
+            secret, csrf = await create_session(conn, row["id"], svc.settings.session_ttl_seconds)
+        # A stale cookie from before this login is replaced, never reused.
+        old = request.scope.get("auth")
+        if isinstance(old, Credential):
+            svc.credentials.forget(old.key)
+        response = json_response({"user": user_body(actor_from_row(row)), "csrf_token": csrf})
+        response.set_cookie(
+            Cookie(
+                key=SESSION_COOKIE,
+                value=secret,
+                httponly=True,
+                samesite="lax",
+                secure=svc.settings.secure_cookies,
+                path="/",
+                max_age=svc.settings.session_ttl_seconds,
+            )
+        )
+        return response
+
+    @post("/logout", operation_id="logout", summary="Sign out (ends the session)", status_code=200)
+    async def logout(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+        svc = services_of(request)
+        actor_of(request)
+        credential = request.scope.get("auth")
+        if isinstance(credential, Credential) and credential.kind == "session":
+            async with svc.db.engine.begin() as conn:
+                await revoke_session(conn, credential.key)
+            svc.credentials.forget(credential.key)
+        response = json_response({"ok": True})
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @get("/me", operation_id="me", summary="The signed-in user")
+    async def me(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+        credential = request.scope.get("auth")
+        body: dict[str, Any] = {"user": user_body(actor_of(request))}
+        if isinstance(credential, Credential) and credential.csrf_token:
+            body["csrf_token"] = credential.csrf_token
+        return json_response(body)
+
+    @get("/tokens", operation_id="listTokens", summary="My API tokens (never their secrets)")
+    async def list_tokens(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+        svc = services_of(request)
+        actor = actor_of(request)
+        query = (
+            select(
+                API_TOKENS.c.id,
+                API_TOKENS.c.name,
+                API_TOKENS.c.created_at,
+                API_TOKENS.c.expires_at,
+                API_TOKENS.c.last_used_at,
+            )
+            .where(API_TOKENS.c.user_id == actor.id, API_TOKENS.c.revoked_at.is_(None))
+            .order_by(API_TOKENS.c.id)
+        )
+        async with svc.db.read() as conn:
+            rows = [dict(r) for r in (await conn.execute(query)).mappings()]
+        return json_response({"items": rows})
+
+    @post("/tokens", operation_id="createToken", summary="Create a personal API token")
+    async def create_token(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+        svc = services_of(request)
+        actor = actor_of(request)
+        body = await read_json_object(request)
+        errors: list[FieldError] = []
+        name = _string(body, "name", errors, 100)
+        expires_in = body.get("expires_in")
+        if expires_in is not None and (
+            isinstance(expires_in, bool)
+            or not isinstance(expires_in, int)
+            or not 1 <= expires_in <= MAX_TOKEN_SECONDS
+        ):
+            errors.append(FieldError("expires_in", f"Seconds, between 1 and {MAX_TOKEN_SECONDS}."))
+        unknown = set(body) - {"name", "expires_in"}
+        errors.extend(FieldError(k, "Unknown field.") for k in sorted(unknown))
+        if errors:
+            raise ValidationFailed(errors)
+        assert actor.id is not None
+        async with svc.db.engine.begin() as conn:
+            token_id, secret = await create_token(conn, actor.id, name, expires_in)
+        return json_response({"id": token_id, "name": name, "token": secret}, 201)
+
+    @delete(
+        "/tokens/{token_id:int}",
+        operation_id="revokeToken",
+        summary="Revoke one of my API tokens",
+        status_code=204,
+    )
+    async def revoke_token(self, request: Request[Any, Any, Any], token_id: int) -> None:
+        svc = services_of(request)
+        actor = actor_of(request)
+        assert actor.id is not None
+        async with svc.db.engine.begin() as conn:
+            key = await revoke_token(conn, actor.id, token_id)
+        if key is None:
+            raise NotFound(f"No token {token_id}.")
+        svc.credentials.forget(key)

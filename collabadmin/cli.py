@@ -1,0 +1,246 @@
+"""The ``collabadmin`` command: demo, serve, db and user.
+
+Failures a user can fix (no PostgreSQL, a bad URL, a taken port) end with one
+line on stderr and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import os
+import socket
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+from collabadmin.settings import Settings
+
+__all__ = ["main"]
+
+log = logging.getLogger("collabadmin.cli")
+
+
+class CliError(Exception):
+    """A failure explained in one line."""
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[Settings]:
+    """Settings with a database URL: the configured one, or an embedded server's."""
+    if settings.database_url:
+        yield settings
+        return
+    from collabadmin.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
+
+    server = EmbeddedPostgres(settings.data_dir)
+    try:
+        url = server.start()
+    except EmbeddedPostgresError as exc:
+        raise CliError(str(exc)) from None
+    print(f"embedded PostgreSQL running in {settings.data_dir}", flush=True)
+    try:
+        yield replace(settings, database_url=url)
+    finally:
+        server.stop()
+        print("embedded PostgreSQL stopped", flush=True)
+
+
+def _migrate(url: str, target: str) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from collabadmin.db.migrate import upgrade
+
+    try:
+        upgrade(url, target)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "connection failed"
+        raise CliError(f"cannot reach PostgreSQL: {reason}") from None
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise CliError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _serve(app: Any, host: str, port: int) -> None:
+    import uvicorn
+
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="on", ws_max_size=1 << 20
+    )
+    uvicorn.Server(config).run()
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from collabadmin.db.migrate import EVERYTHING
+    from collabadmin.demo.app import create_demo_app
+    from collabadmin.demo.seed import demo_password, seed_demo
+    from collabadmin.hub.listener import libpq_url
+
+    settings = Settings.from_env()
+    _check_port(args.host, args.port)
+    with _database(settings) as ready:
+        assert ready.database_url is not None
+        _migrate(ready.database_url, EVERYTHING)
+        if not args.no_seed and seed_demo(
+            libpq_url(_sqlalchemy_url(ready.database_url)),
+            progress=lambda step: print(f"seeding {step}...", flush=True),
+        ):
+            print("demo data loaded", flush=True)
+        password, generated = demo_password(os.environ.get("COLLABADMIN_DEMO_PASSWORD"))
+        asyncio.run(_seed_users(ready, password))
+        app = create_demo_app(ready)
+        shown = "localhost" if args.host in ("0.0.0.0", "127.0.0.1") else args.host  # noqa: S104
+        url = f"http://{shown}:{args.port}/"
+        print(f"collabadmin demo at {url}", flush=True)
+        users = " ".join(["admin", "editor", "instructor", "reviewer", "auditor", "viewer"])
+        if generated:
+            print(f"demo users: {users}; password: {password}", flush=True)
+        else:
+            print(f"demo users: {users}; password from COLLABADMIN_DEMO_PASSWORD", flush=True)
+        _serve(app, args.host, args.port)
+
+
+async def _seed_users(settings: Settings, password: str) -> None:
+    from collabadmin.db.engine import Database
+    from collabadmin.demo.seed import seed_users
+
+    assert settings.database_url is not None
+    db = Database(settings.database_url, pool_size=1)
+    try:
+        await seed_users(db, password)
+    finally:
+        await db.dispose()
+
+
+def _sqlalchemy_url(url: str) -> str:
+    from collabadmin.db.engine import normalise_url
+
+    return normalise_url(url)
+
+
+def _load_factory(spec: str) -> Callable[[Settings], Any]:
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise CliError("--app takes module:factory, e.g. myproject.admin:create_admin")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise CliError(f"cannot import {module_name}: {exc}") from None
+    factory = getattr(module, attr, None)
+    if not callable(factory):
+        raise CliError(f"{spec} is not a callable factory")
+    return factory  # type: ignore[no-any-return]
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    spec = args.app or os.environ.get("COLLABADMIN_APP")
+    if not spec:
+        raise CliError("name the application with --app module:factory or COLLABADMIN_APP")
+    factory = _load_factory(spec)
+    settings = Settings.from_env()
+    _check_port(args.host, args.port)
+    with _database(settings) as ready:
+        app = factory(ready)
+        print(f"collabadmin serving {spec} on http://{args.host}:{args.port}/", flush=True)
+        _serve(app, args.host, args.port)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> None:
+    from collabadmin.db.migrate import CORE, EVERYTHING
+
+    settings = Settings.from_env()
+    with _database(settings) as ready:
+        assert ready.database_url is not None
+        _migrate(ready.database_url, EVERYTHING if args.demo else CORE)
+        print("database is up to date", flush=True)
+
+
+def cmd_user_create(args: argparse.Namespace) -> None:
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    if args.password_stdin and not password:
+        raise CliError("no password on standard input")
+    settings = Settings.from_env()
+    with _database(settings) as ready:
+        asyncio.run(_create_user(ready, args.name, password, args.role, args.display_name))
+        print(f"user {args.name} saved with roles {', '.join(sorted(set(args.role)))}")
+
+
+async def _create_user(
+    settings: Settings, name: str, password: str | None, roles: list[str], display: str | None
+) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from collabadmin.auth.users import create_user
+    from collabadmin.db.engine import Database
+
+    assert settings.database_url is not None
+    db = Database(settings.database_url, pool_size=1)
+    try:
+        async with db.engine.begin() as conn:
+            await create_user(conn, name, password, roles, display_name=display, replace=True)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    except DBAPIError as exc:
+        raise CliError(f"cannot save the user: {type(exc.orig).__name__}") from None
+    finally:
+        await db.dispose()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="collabadmin", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the course-catalogue demo")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--no-seed", action="store_true", help="do not load demo data")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="serve an application (--app module:factory)")
+    serve.add_argument("--app", help="module:factory taking Settings, returning the app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database tasks")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply migrations")
+    upgrade.add_argument("--demo", action="store_true", help="include the demo tables")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+
+    user = sub.add_parser("user", help="manage users")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    create = user_sub.add_parser("create", help="create or update a user")
+    create.add_argument("name")
+    create.add_argument("--role", action="append", default=[], help="a role (repeatable)")
+    create.add_argument("--display-name")
+    create.add_argument("--password-stdin", action="store_true", help="read the password")
+    create.set_defaults(func=cmd_user_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    try:
+        args.func(args)
+    except CliError as exc:
+        print(f"collabadmin: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

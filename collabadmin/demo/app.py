@@ -1,0 +1,16 @@
+"""The demo application: the course catalogue resources on a collabadmin server."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+
+from collabadmin.app import create_app
+from collabadmin.demo.resources import demo_registry
+from collabadmin.demo.workflows import LAUNCH_COURSE
+from collabadmin.settings import Settings
+
+__all__ = ["create_demo_app"]
+
+
+def create_demo_app(settings: Settings) -> Litestar:
+    return create_app(settings, demo_registry(), workflows=[LAUNCH_COURSE])

@@ -1,0 +1,109 @@
+"""The course catalogue's resources, as an application would declare its own."""
+
+from __future__ import annotations
+
+from collabadmin.demo.tables import (
+    CATEGORIES,
+    COURSE_INSTRUCTORS,
+    COURSES,
+    INSTRUCTORS,
+    SESSIONS,
+    UNIVERSITIES,
+)
+from collabadmin.resources.fields import ValidationContext
+from collabadmin.resources.resource import Registry, Resource, resource_from_table
+
+__all__ = ["SHORT_NAME", "demo_registry", "demo_resources"]
+
+SHORT_NAME = r"^[a-z0-9.-]+$"
+STATUSES = ("draft", "open", "closed")
+
+
+def _no_reopen_by_non_editors(value: object, ctx: ValidationContext) -> str | None:
+    """Closing a course is final for everyone but admins and editors."""
+    if ctx.current is None or ctx.roles & {"admin", "editor"}:
+        return None
+    if ctx.current.get("status") == "closed" and value != "closed":
+        return "Only an editor may reopen a closed course."
+    return None
+
+
+def demo_resources() -> list[Resource]:
+    return [
+        resource_from_table(
+            UNIVERSITIES,
+            label="University",
+            label_plural="Universities",
+            default_sort=("name",),
+            search_fields=("name", "country"),
+        ),
+        resource_from_table(
+            CATEGORIES,
+            label="Category",
+            label_plural="Categories",
+            default_sort=("name",),
+            search_fields=("name", "short_name"),
+            fields={
+                "short_name": {
+                    "pattern": SHORT_NAME,
+                    "read_only_after_create": True,
+                    "label": "Short name",
+                },
+            },
+        ),
+        resource_from_table(
+            INSTRUCTORS,
+            label="Instructor",
+            label_plural="Instructors",
+            default_sort=("name",),
+            search_fields=("name", "email"),
+            fields={
+                "university_id": {"label": "University"},
+                "user": {"label": "Login name"},
+            },
+        ),
+        resource_from_table(
+            COURSES,
+            label="Course",
+            label_plural="Courses",
+            default_sort=("title",),
+            search_fields=("title", "short_name"),
+            fields={
+                "title": {"required": True, "protected": True},
+                "short_name": {
+                    "pattern": SHORT_NAME,
+                    "read_only_after_create": True,
+                    "required": True,
+                    "label": "Short name",
+                },
+                "description": {"type": "text"},
+                "status": {"choices": STATUSES, "validators": [_no_reopen_by_non_editors]},
+                "category_id": {"label": "Category"},
+                "university_id": {"label": "University"},
+                "internal_notes": {"label": "Internal notes"},
+            },
+        ),
+        resource_from_table(
+            COURSE_INSTRUCTORS,
+            name="course_instructors",
+            label="Course instructor",
+            label_plural="Course instructors",
+            fields={"course_id": {"label": "Course"}, "instructor_id": {"label": "Instructor"}},
+        ),
+        resource_from_table(
+            SESSIONS,
+            label="Session",
+            label_plural="Sessions",
+            default_sort=("starts_on",),
+            fields={
+                "course_id": {"label": "Course"},
+                "starts_on": {"label": "Starts on"},
+                "ends_on": {"label": "Ends on"},
+                "enrollment_open": {"label": "Enrollment open"},
+            },
+        ),
+    ]
+
+
+def demo_registry() -> Registry:
+    return Registry(demo_resources())

@@ -1,0 +1,257 @@
+"""The one error tree of collabadmin, mapped once to RFC 9457 problem details.
+
+Domain code raises these; :func:`problem_response` turns any exception into an
+``application/problem+json`` response. Database errors are translated by
+SQLSTATE (never by message text) in :func:`translate_db_error`; no driver
+text and no traceback ever reaches a client, and a 500 carries only the
+request id so an operator can find it in the logs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotFoundException as LitestarNotFound
+from litestar.exceptions import ValidationException as LitestarValidation
+from sqlalchemy.exc import DBAPIError
+
+__all__ = [
+    "BadRequest",
+    "Conflict",
+    "FieldError",
+    "Forbidden",
+    "Locked",
+    "NotFound",
+    "PayloadTooLarge",
+    "PreconditionFailed",
+    "PreconditionRequired",
+    "ProblemError",
+    "ServiceUnavailable",
+    "TooManyRequests",
+    "Unauthorized",
+    "UnsupportedMediaType",
+    "ValidationFailed",
+    "problem_response",
+    "translate_db_error",
+]
+
+log = logging.getLogger("collabadmin.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE = "urn:collabadmin:problem:"
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    """One field's validation failure, as listed in a 422's ``errors``."""
+
+    field: str
+    message: str
+
+
+class ProblemError(Exception):
+    """Base of every error a client may see; carries its problem details."""
+
+    status: int = 500
+    slug: str = "internal-error"
+    title: str = "Internal server error"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.headers = dict(headers or {})
+        self.extensions = extensions
+
+    def to_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": PROBLEM_BASE + self.slug,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        body.update(self.extensions)
+        return body
+
+
+class BadRequest(ProblemError):
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+class Unauthorized(ProblemError):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(ProblemError):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(ProblemError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(ProblemError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(ProblemError):
+    status, slug, title = 412, "precondition-failed", "Precondition failed"
+
+
+class PayloadTooLarge(ProblemError):
+    status, slug, title = 413, "payload-too-large", "Request body too large"
+
+
+class UnsupportedMediaType(ProblemError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class ValidationFailed(ProblemError):
+    status, slug, title = 422, "validation-failed", "Validation failed"
+
+    def __init__(self, errors: Sequence[FieldError], detail: str | None = None) -> None:
+        super().__init__(
+            detail or "; ".join(f"{e.field}: {e.message}" for e in errors),
+            errors=[{"field": e.field, "message": e.message} for e in errors],
+        )
+        self.errors = list(errors)
+
+
+class Locked(ProblemError):
+    status, slug, title = 423, "locked", "Resource locked"
+
+
+class PreconditionRequired(ProblemError):
+    status, slug, title = 428, "precondition-required", "Precondition required"
+
+
+class TooManyRequests(ProblemError):
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+
+class ServiceUnavailable(ProblemError):
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+
+# SQLSTATE classes we translate. Anything else is a 500 with a request id.
+_SQLSTATE: dict[str, tuple[type[ProblemError], str, dict[str, Any]]] = {
+    "23505": (Conflict, "A record with the same unique value already exists.", {}),
+    "23503": (Conflict, "The change would break a reference between records.", {}),
+    "23502": (ValidationFailed, "A required value is missing.", {}),
+    "23514": (ValidationFailed, "A value breaks a database check.", {}),
+    "22001": (ValidationFailed, "A value is too long.", {}),
+    "22003": (ValidationFailed, "A number is out of range.", {}),
+    "22007": (ValidationFailed, "A date or time is not valid.", {}),
+    "22008": (ValidationFailed, "A date or time is out of range.", {}),
+    "22P02": (ValidationFailed, "A value has the wrong format.", {}),
+    "40001": (Conflict, "The transaction could not be serialised; retry it.", {"retryable": True}),
+    "40P01": (Conflict, "The transaction hit a deadlock; retry it.", {"retryable": True}),
+    "55P03": (Locked, "The record is locked by another transaction.", {}),
+    "57014": (ServiceUnavailable, "The database cancelled a statement that ran too long.", {}),
+}
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    state = getattr(exc.orig, "sqlstate", None)
+    return state if isinstance(state, str) else None
+
+
+def _constraint(exc: DBAPIError) -> str | None:
+    diag = getattr(exc.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return name if isinstance(name, str) else None
+
+
+def translate_db_error(exc: DBAPIError) -> ProblemError | None:
+    """Map a database error to a problem by its SQLSTATE, or None if unknown.
+
+    Connection failures (class 08) and shutdowns (57P0x) become 503 so that a
+    client retries instead of treating the request as a bug.
+    """
+    state = _sqlstate(exc)
+    if state is None:
+        return (
+            ServiceUnavailable("The database is unavailable.")
+            if exc.connection_invalidated
+            else None
+        )
+    if state.startswith("08") or state.startswith("57P"):
+        return ServiceUnavailable("The database is unavailable.")
+    known = _SQLSTATE.get(state)
+    if known is None:
+        return None
+    cls, message, extensions = known
+    constraint = _constraint(exc)
+    if cls is ValidationFailed:
+        column = getattr(getattr(exc.orig, "diag", None), "column_name", None)
+        return ValidationFailed([FieldError(field=column or "_", message=message)])
+    extra = dict(extensions)
+    if constraint:
+        extra["constraint"] = constraint
+    return cls(message, sqlstate=state, **extra)
+
+
+def _from_litestar(exc: HTTPException) -> ProblemError:
+    if isinstance(exc, NotAuthorizedException):
+        return Unauthorized(str(exc.detail) or None)
+    if isinstance(exc, PermissionDeniedException):
+        return Forbidden(str(exc.detail) or None)
+    if isinstance(exc, LitestarNotFound):
+        return NotFound("No such route.")
+    if isinstance(exc, LitestarValidation):
+        return BadRequest(_safe_detail(exc))
+    if exc.status_code == 413:
+        return PayloadTooLarge("The request body is larger than the server accepts.")
+    generic = ProblemError(_safe_detail(exc), headers=exc.headers or None)
+    generic.status = exc.status_code
+    generic.slug = f"http-{exc.status_code}"
+    generic.title = _safe_detail(exc)
+    return generic
+
+
+def _safe_detail(exc: HTTPException) -> str:
+    detail = str(exc.detail or "")
+    # Litestar's own messages are safe, but keep them short and single-line.
+    return detail.splitlines()[0][:200] if detail else "Request error"
+
+
+def _request_id(request: Request[Any, Any, Any]) -> str | None:
+    value = request.scope.get("state", {}).get("request_id")
+    return value if isinstance(value, str) else None
+
+
+def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    """The one exception handler: every error becomes a problem details body."""
+    problem: ProblemError | None
+    if isinstance(exc, ProblemError):
+        problem = exc
+    elif isinstance(exc, HTTPException):
+        problem = _from_litestar(exc)
+    elif isinstance(exc, DBAPIError):
+        problem = translate_db_error(exc)
+    else:
+        problem = None
+    request_id = _request_id(request)
+    if problem is None:
+        log.exception("unhandled error (request %s)", request_id, exc_info=exc)
+        problem = ProblemError("An unexpected error occurred.", request_id=request_id)
+    elif problem.status >= 500:
+        log.warning("request %s failed: %s", request_id, problem.detail, exc_info=exc)
+    headers = dict(problem.headers)
+    if request_id:
+        headers["X-Request-ID"] = request_id
+    return Response(
+        content=msgspec.json.encode(problem.to_body()),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )

@@ -1,0 +1,100 @@
+"""The process's one LISTEN connection.
+
+The capture trigger NOTIFYs ``collabadmin_change`` with an empty payload:
+the notification only says "the log has grown", never what changed, so
+readers always go back to the log (which is the source of truth) and a lost
+notification can at worst delay, never lose, a change. When the connection
+drops (a terminated backend, a PostgreSQL restart) the listener reconnects
+with capped exponential backoff and wakes its readers once it is back, so
+they catch up from the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Literal
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+__all__ = ["CHANNEL", "ChangeListener", "libpq_url"]
+
+log = logging.getLogger("collabadmin.hub.listener")
+
+CHANNEL = "collabadmin_change"
+Status = Literal["starting", "listening", "reconnecting", "stopped"]
+
+
+def libpq_url(sqlalchemy_url: str) -> str:
+    """The SQLAlchemy URL as a libpq connection URI (psycopg's own format)."""
+    url = make_url(sqlalchemy_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+class ChangeListener:
+    """LISTENs on :data:`CHANNEL` and calls its subscribers on every wake-up."""
+
+    def __init__(self, url: str, *, max_backoff: float = 5.0) -> None:
+        self.conninfo = libpq_url(url)
+        self.max_backoff = max_backoff
+        self.status: Status = "starting"
+        self.wakeups = 0
+        self._callbacks: list[Callable[[], None]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._connected = asyncio.Event()
+        self._conn: psycopg.AsyncConnection[object] | None = None
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        self._callbacks.append(callback)
+
+    def _wake(self) -> None:
+        self.wakeups += 1
+        for callback in self._callbacks:
+            callback()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="collabadmin-listener")
+
+    async def wait_listening(self, seconds: float) -> None:
+        await asyncio.wait_for(self._connected.wait(), seconds)
+
+    async def stop(self) -> None:
+        self.status = "stopped"
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._conn is not None:
+            await self._conn.close()
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                self._conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+                await self._conn.execute(f"LISTEN {CHANNEL}")
+                self.status = "listening"
+                self._connected.set()
+                backoff = 0.1
+                # Anything committed while we were away is in the log: wake readers.
+                self._wake()
+                async for _ in self._conn.notifies():
+                    self._wake()
+            except asyncio.CancelledError:
+                raise
+            except (psycopg.Error, OSError) as exc:
+                log.warning("change listener lost its connection: %s", type(exc).__name__)
+            finally:
+                self._connected.clear()
+                if self._conn is not None:
+                    with contextlib.suppress(Exception):
+                        await self._conn.close()
+                    self._conn = None
+            if self.status == "stopped":
+                return
+            self.status = "reconnecting"
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self.max_backoff)

@@ -1,0 +1,82 @@
+"""What a user may do and see: ``ResourceMeta`` and ``FieldMeta`` bodies.
+
+The frontend renders forms and tables from these, so they are computed by
+the same policy that filters bodies; nothing is mirrored on the client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from collabadmin.auth.policy import ACTIONS, Policy
+from collabadmin.db.engine import Actor
+from collabadmin.resources.resource import Resource
+
+__all__ = ["allowed_actions", "resource_meta"]
+
+
+def allowed_actions(policy: Policy, actor: Actor, resource: Resource) -> list[str]:
+    actions: list[str] = [a for a in ACTIONS if policy.allows(actor, resource, a)]
+    if not resource.soft_delete:
+        actions = [a for a in actions if a not in ("delete", "restore")]
+    return actions
+
+
+def resource_meta(
+    policy: Policy, actor: Actor, resource: Resource, record: Mapping[Any, Any] | None = None
+) -> dict[str, Any]:
+    readable = policy.readable_fields(actor, resource)
+    writable = policy.writable_fields(actor, resource, record)
+    actions = allowed_actions(policy, actor, resource)
+    can_write = ("change" if record is not None else "add") in actions
+    fields = []
+    for name, f in resource.fields.items():
+        if name not in readable:
+            continue
+        meta: dict[str, Any] = {
+            "name": name,
+            "type": f.type,
+            "label": f.label,
+            "required": f.required,
+            "read_only": not can_write or name not in writable,
+        }
+        if f.read_only_after_create:
+            meta["read_only_after_create"] = True
+        if f.protected:
+            meta["protected"] = True
+        if f.max_length is not None:
+            meta["max_length"] = f.max_length
+        if f.pattern is not None:
+            meta["pattern"] = f.pattern
+        if f.choices is not None:
+            meta["choices"] = list(f.choices)
+        if f.relation is not None:
+            meta["relation"] = {"resource": f.relation.resource, "display": f.relation.display}
+        fields.append(meta)
+    return {
+        "name": resource.name,
+        "label": resource.label,
+        "label_plural": resource.label_plural,
+        "pk": resource.pk,
+        "actions": actions,
+        "fields": fields,
+        "default_sort": [s for s in resource.default_sort],
+        "searchable": bool(resource.search_fields),
+        "soft_delete": resource.soft_delete,
+        "preview_url": resource.preview_url,
+    }
+
+
+def allow_header(actions: list[str], *, record: bool) -> str:
+    methods = ["OPTIONS"]
+    if "view" in actions:
+        methods += ["GET", "HEAD"]
+    if record:
+        if "change" in actions:
+            methods.append("PATCH")
+        if "delete" in actions or "purge" in actions:
+            methods.append("DELETE")
+    elif "add" in actions:
+        methods.append("POST")
+    return ", ".join(methods)

@@ -1,0 +1,356 @@
+"""List queries: filters, sort, search and keyset cursors.
+
+``GET /api/r/{resource}?sort=-title,id&filter[status]=open&filter[start_date][gte]=...``
+is parsed into a :class:`ListQuery`; anything unknown or malformed is a
+:class:`~collabadmin.errors.BadRequest` (400), never a 500.
+
+Pagination is keyset, not offset: the cursor holds the last row's sort key
+values, so page N costs the same as page 1 and concurrent inserts never
+shift rows between pages. NULLs sort last in both directions; for a NOT NULL
+column that needs no special casing, so the plain comparison can use the
+``(column, id)`` indexes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import operator
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import msgspec
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true, tuple_
+
+from collabadmin.errors import BadRequest
+from collabadmin.resources.fields import Field, ValueInvalid, coerce_value
+from collabadmin.resources.resource import Resource
+
+__all__ = ["OPERATORS", "Filter", "ListQuery", "SortKey", "parse_list_query"]
+
+Operator = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "icontains", "isnull"]
+OPERATORS: tuple[Operator, ...] = (
+    "eq",
+    "ne",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "in",
+    "contains",
+    "icontains",
+    "isnull",
+)
+_TEXT_ONLY = {"contains", "icontains"}
+_FILTER_KEY = re.compile(r"^filter\[([A-Za-z_][A-Za-z0-9_]*)\](?:\[([a-z]+)\])?$")
+_KNOWN_PARAMS = {"sort", "q", "limit", "cursor", "deleted"}
+MAX_IN_VALUES = 200
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    field: str
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    field: str
+    op: Operator
+    value: Any
+
+
+@dataclass(slots=True)
+class ListQuery:
+    sort: list[SortKey]
+    filters: list[Filter] = field(default_factory=list)
+    q: str | None = None
+    limit: int = 50
+    after: list[Any] | None = None
+    deleted: Literal["exclude", "include", "only"] = "exclude"
+
+    def sort_signature(self) -> str:
+        return ",".join(("-" if k.descending else "") + k.field for k in self.sort)
+
+
+def _parse_sort(resource: Resource, raw: str | None, readable: frozenset[str]) -> list[SortKey]:
+    keys: list[SortKey] = []
+    spec = raw.split(",") if raw else list(resource.default_sort)
+    for part in spec:
+        token = part.strip()
+        descending = token.startswith("-")
+        name = token.lstrip("-+")
+        if name not in resource.fields or name not in readable:
+            raise BadRequest(f"Cannot sort by unknown field {name!r}.", parameter="sort")
+        if resource.fields[name].type == "json":
+            raise BadRequest(f"Cannot sort by {name!r}.", parameter="sort")
+        if any(k.field == name for k in keys):
+            raise BadRequest(f"Field {name!r} appears twice in sort.", parameter="sort")
+        keys.append(SortKey(name, descending))
+    if not any(k.field == resource.pk for k in keys):
+        keys.append(SortKey(resource.pk))  # a unique tie-breaker makes keyset paging exact
+    return keys
+
+
+def _filter_value(f: Field, op: Operator, raw: str) -> Any:
+    if op == "isnull":
+        if raw not in ("true", "false"):
+            raise ValueInvalid("isnull takes true or false.")
+        return raw == "true"
+    if op in _TEXT_ONLY:
+        if f.type not in ("string", "text"):
+            raise ValueInvalid(f"{op} works on text fields only.")
+        return raw
+    if op == "in":
+        parts = raw.split(",") if raw else []
+        if len(parts) > MAX_IN_VALUES:
+            raise ValueInvalid(f"in takes at most {MAX_IN_VALUES} values.")
+        return [_scalar(f, p) for p in parts]
+    return _scalar(f, raw)
+
+
+def _scalar(f: Field, raw: str) -> Any:
+    if f.type == "json":
+        raise ValueInvalid("JSON fields cannot be filtered.")
+    if f.type == "integer":
+        try:
+            return coerce_value("integer", int(raw))
+        except ValueError as exc:
+            raise ValueInvalid("Must be an integer.") from exc
+    if f.type == "number":
+        return coerce_value("number", raw)
+    if f.type == "boolean":
+        if raw not in ("true", "false"):
+            raise ValueInvalid("Must be true or false.")
+        return raw == "true"
+    return coerce_value(f.type, raw)
+
+
+def parse_list_query(
+    resource: Resource,
+    params: Mapping[str, Sequence[str]],
+    readable: frozenset[str],
+    *,
+    default_limit: int,
+    max_limit: int,
+) -> ListQuery:
+    """Parse query parameters (each name mapped to all its values)."""
+
+    def one(name: str) -> str | None:
+        values = params.get(name)
+        if not values:
+            return None
+        if len(values) > 1:
+            raise BadRequest(f"Parameter {name!r} given more than once.", parameter=name)
+        return values[0]
+
+    query = ListQuery(sort=_parse_sort(resource, one("sort"), readable))
+    for key, values in params.items():
+        if key in _KNOWN_PARAMS:
+            continue
+        match = _FILTER_KEY.match(key)
+        if match is None:
+            raise BadRequest(f"Unknown query parameter {key!r}.", parameter=key)
+        name, op = match.group(1), match.group(2) or "eq"
+        if name not in resource.fields or name not in readable:
+            raise BadRequest(f"Cannot filter by unknown field {name!r}.", parameter=key)
+        if op not in OPERATORS:
+            raise BadRequest(
+                f"Unknown filter operator {op!r}; use one of {', '.join(OPERATORS)}.",
+                parameter=key,
+            )
+        for raw in values:
+            try:
+                value = _filter_value(resource.fields[name], op, raw)
+            except ValueInvalid as exc:
+                raise BadRequest(f"Bad value for {key}: {exc}", parameter=key) from None
+            query.filters.append(Filter(name, op, value))
+
+    q = one("q")
+    if q is not None and q.strip():
+        if len(q) > 200:
+            raise BadRequest("Search text is too long (200 characters at most).", parameter="q")
+        query.q = q.strip()
+    limit = one("limit")
+    if limit is not None:
+        if not limit.isdigit() or not 1 <= int(limit) <= max_limit:
+            raise BadRequest(f"limit must be between 1 and {max_limit}.", parameter="limit")
+        query.limit = int(limit)
+    else:
+        query.limit = default_limit
+    deleted = one("deleted")
+    if deleted is not None:
+        if deleted not in ("exclude", "include", "only"):
+            raise BadRequest("deleted must be exclude, include or only.", parameter="deleted")
+        if not resource.soft_delete and deleted != "exclude":
+            raise BadRequest(f"{resource.name} has no soft delete.", parameter="deleted")
+        query.deleted = deleted  # type: ignore[assignment]
+    cursor = one("cursor")
+    if cursor:
+        query.after = decode_cursor(resource, query, cursor)
+    return query
+
+
+# -- cursors -----------------------------------------------------------------
+
+
+class _Cursor(msgspec.Struct, array_like=True):
+    sort: str
+    values: list[Any]
+
+
+def encode_cursor(query: ListQuery, row: Mapping[str, Any], resource: Resource) -> str:
+    values = [_cursor_value(row[k.field]) for k in query.sort]
+    raw = msgspec.json.encode(_Cursor(query.sort_signature(), values))
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _cursor_value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)  # dates, datetimes and decimals as their ISO/plain text
+
+
+def decode_cursor(resource: Resource, query: ListQuery, token: str) -> list[Any]:
+    bad = BadRequest("The cursor is not valid for this list.", parameter="cursor")
+    if len(token) > 4096:
+        raise bad
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        cursor = msgspec.json.decode(raw, type=_Cursor)
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        raise bad from None
+    if cursor.sort != query.sort_signature() or len(cursor.values) != len(query.sort):
+        raise bad
+    values: list[Any] = []
+    for key, value in zip(query.sort, cursor.values, strict=True):
+        f = resource.fields[key.field]
+        if value is None:
+            values.append(None)
+            continue
+        try:
+            values.append(_scalar(f, value if isinstance(value, str) else str(value).lower()))
+        except ValueInvalid:
+            raise bad from None
+    return values
+
+
+# -- SQL ---------------------------------------------------------------------
+
+
+_COMPARE: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+}
+
+
+def _filter_clause(resource: Resource, flt: Filter) -> ColumnElement[bool]:
+    column = resource.column(flt.field)
+    value = flt.value
+    match flt.op:
+        case "eq":
+            return column.is_(None) if value is None else column == value
+        case "ne":
+            return column.is_distinct_from(value)
+        case "lt" | "lte" | "gt" | "gte":
+            return _COMPARE[flt.op](column, value)
+        case "in":
+            return column.in_(value) if value else false()
+        case "contains":
+            return column.contains(value, autoescape=True)
+        case "icontains":
+            return column.icontains(value, autoescape=True)
+        case "isnull":
+            return column.is_(None) if value else column.is_not(None)
+    raise AssertionError(flt.op)  # pragma: no cover - parse_list_query checks
+
+
+def _after_clause(resource: Resource, query: ListQuery) -> ColumnElement[bool]:
+    """Rows strictly after the cursor in (sort keys..., NULLS LAST) order."""
+    assert query.after is not None
+    keys = list(zip(query.sort, query.after, strict=True))
+    nullable = any(resource.column(k.field).nullable for k, _ in keys)
+    same_direction = len({k.descending for k, _ in keys}) == 1
+    if not nullable and same_direction:
+        columns = tuple_(*(resource.column(k.field) for k, _ in keys))
+        bound = tuple_(*(v for _, v in keys))
+        return columns < bound if keys[0][0].descending else columns > bound
+    alternatives: list[ColumnElement[bool]] = []
+    equal_so_far: list[ColumnElement[bool]] = []
+    for key, value in keys:
+        column = resource.column(key.field)
+        if value is None:
+            beyond: ColumnElement[bool] = false()
+            equal: ColumnElement[bool] = column.is_(None)
+        else:
+            strictly = column < value if key.descending else column > value
+            beyond = or_(strictly, column.is_(None)) if column.nullable else strictly
+            equal = column == value
+        alternatives.append(and_(*equal_so_far, beyond))
+        equal_so_far.append(equal)
+    return or_(*alternatives)
+
+
+def build_where(
+    resource: Resource, query: ListQuery, scope: ColumnElement[bool] | None
+) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if resource.soft_delete:
+        deleted_at = resource.column("deleted_at")
+        if query.deleted == "exclude":
+            clauses.append(deleted_at.is_(None))
+        elif query.deleted == "only":
+            clauses.append(deleted_at.is_not(None))
+    if scope is not None:
+        clauses.append(scope)
+    clauses.extend(_filter_clause(resource, flt) for flt in query.filters)
+    if query.q and resource.search_fields:
+        clauses.append(
+            or_(
+                *(
+                    resource.column(name).icontains(query.q, autoescape=True)
+                    for name in resource.search_fields
+                )
+            )
+        )
+    elif query.q:
+        clauses.append(false())
+    return clauses
+
+
+def build_page_select(
+    resource: Resource, query: ListQuery, scope: ColumnElement[bool] | None
+) -> Select[Any]:
+    clauses = build_where(resource, query, scope)
+    if query.after is not None:
+        clauses.append(_after_clause(resource, query))
+    order = []
+    for key in query.sort:
+        column = resource.column(key.field)
+        ordered = column.desc() if key.descending else column.asc()
+        if column.nullable:
+            ordered = ordered.nulls_last()
+        order.append(ordered)
+    return (
+        select(resource.table).where(and_(true(), *clauses)).order_by(*order).limit(query.limit + 1)
+    )
+
+
+COUNT_CAP = 10_000
+
+
+def build_count_select(
+    resource: Resource, query: ListQuery, scope: ColumnElement[bool] | None
+) -> Select[Any]:
+    """Count matching rows, but stop at COUNT_CAP + 1 so big tables stay cheap."""
+    inner = (
+        select(resource.column(resource.pk))
+        .where(and_(true(), *build_where(resource, query, scope)))
+        .limit(COUNT_CAP + 1)
+        .subquery()
+    )
+    return select(func.count()).select_from(inner)

@@ -1,0 +1,257 @@
+"""Resource declarations over SQLAlchemy tables, and adoption by reflection.
+
+A :class:`Resource` names a table, its primary key and the fields it
+exposes. :func:`resource_from_table` derives fields from the columns (type,
+nullability, length, foreign keys) and applies the declaration's
+refinements; :func:`reflect_resources` adopts existing tables and views of a
+live database (views become read-only resources).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    inspect,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from collabadmin.errors import NotFound
+from collabadmin.resources.fields import Field, FieldType, Relation
+
+__all__ = ["META_COLUMNS", "Registry", "Resource", "reflect_resources", "resource_from_table"]
+
+META_COLUMNS = frozenset({"version", "deleted_at"})
+
+
+@dataclass(slots=True)
+class Resource:
+    """A table (or view) served under ``/api/r/{name}``."""
+
+    name: str
+    table: Table
+    fields: dict[str, Field]
+    pk: str = "id"
+    label: str = ""
+    label_plural: str = ""
+    default_sort: tuple[str, ...] = ()
+    search_fields: tuple[str, ...] = ()
+    read_only: bool = False
+    preview_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.label_plural:
+            self.label_plural = self.name.replace("_", " ").capitalize()
+        if not self.label:
+            plural = self.label_plural
+            self.label = plural[:-1] if plural.endswith("s") else plural
+        if not self.default_sort:
+            self.default_sort = (self.pk,)
+
+    @property
+    def soft_delete(self) -> bool:
+        return "deleted_at" in self.table.c
+
+    @property
+    def versioned(self) -> bool:
+        return "version" in self.table.c
+
+    @property
+    def pk_field(self) -> Field:
+        return self.fields[self.pk]
+
+    def column(self, name: str) -> Column[Any]:
+        return self.table.c[name]
+
+
+def _field_type(column: Column[Any]) -> tuple[FieldType, int | None]:
+    sa_type = column.type
+    if isinstance(sa_type, Boolean):
+        return "boolean", None
+    if isinstance(sa_type, Integer | BigInteger | SmallInteger):
+        return "integer", None
+    if isinstance(sa_type, Float | Numeric):
+        return "number", None
+    if isinstance(sa_type, DateTime):
+        return "datetime", None
+    if isinstance(sa_type, Date):
+        return "date", None
+    if isinstance(sa_type, JSON | JSONB):
+        return "json", None
+    if isinstance(sa_type, Text):
+        return "text", None
+    if isinstance(sa_type, String):
+        length = sa_type.length
+        return ("string", length) if length else ("text", None)
+    return "string", None
+
+
+def _column_field(column: Column[Any], is_pk: bool) -> Field:
+    field_type, max_length = _field_type(column)
+    has_default = (
+        column.server_default is not None
+        or column.default is not None
+        or column.identity is not None
+        or (is_pk and column.autoincrement in (True, "auto") and field_type == "integer")
+    )
+    relation = None
+    for fk in column.foreign_keys:
+        relation = Relation(resource=fk.column.table.name)
+    return Field(
+        name=column.name,
+        type=field_type,
+        required=not column.nullable and not has_default,
+        nullable=bool(column.nullable),
+        read_only=is_pk and has_default,
+        max_length=max_length,
+        relation=relation,
+        has_default=has_default,
+        column=column,
+    )
+
+
+def resource_from_table(
+    table: Table,
+    *,
+    name: str | None = None,
+    label: str = "",
+    label_plural: str = "",
+    exclude: Iterable[str] = (),
+    fields: Mapping[str, Mapping[str, Any]] | None = None,
+    default_sort: Sequence[str] = (),
+    search_fields: Sequence[str] = (),
+    read_only: bool = False,
+    preview_url: str | None = None,
+) -> Resource:
+    """Build a resource from ``table``'s columns, refined by ``fields`` overrides.
+
+    ``fields`` maps a column name to keyword overrides of :class:`Field`
+    (``label``, ``choices``, ``pattern``, ``read_only_after_create``,
+    ``protected``, ``validators``, ``relation``...).
+    """
+    pk_columns = list(table.primary_key.columns)
+    if len(pk_columns) != 1:
+        pk_name = "id" if "id" in table.c else None
+        if pk_name is None:
+            raise ValueError(f"table {table.name} needs a single-column primary key or an id")
+    else:
+        pk_name = pk_columns[0].name
+    skipped = set(exclude) | META_COLUMNS
+    overrides = dict(fields or {})
+    unknown = set(overrides) - set(table.c.keys())
+    if unknown:
+        raise ValueError(f"{table.name}: no such columns {sorted(unknown)}")
+    built: dict[str, Field] = {}
+    for column in table.columns:
+        if column.name in skipped and column.name != pk_name:
+            continue
+        base = _column_field(column, column.name == pk_name)
+        extra = dict(overrides.get(column.name, {}))
+        if "choices" in extra and extra["choices"] is not None:
+            extra["choices"] = tuple(extra["choices"])
+        if "validators" in extra:
+            extra["validators"] = tuple(extra["validators"])
+        built[column.name] = replace(base, **extra) if extra else base
+    if read_only:
+        for f in built.values():
+            f.read_only = True
+    return Resource(
+        name=name or table.name,
+        table=table,
+        fields=built,
+        pk=pk_name,
+        label=label,
+        label_plural=label_plural,
+        default_sort=tuple(default_sort),
+        search_fields=tuple(search_fields),
+        read_only=read_only,
+        preview_url=preview_url,
+    )
+
+
+class Registry:
+    """The resources an application serves, by name."""
+
+    def __init__(self, resources: Iterable[Resource] = ()) -> None:
+        self._by_name: dict[str, Resource] = {}
+        for resource in resources:
+            self.add(resource)
+
+    def add(self, resource: Resource) -> None:
+        if resource.name in self._by_name:
+            raise ValueError(f"resource {resource.name!r} declared twice")
+        self._by_name[resource.name] = resource
+        self._resolve_relations()
+
+    def _resolve_relations(self) -> None:
+        by_table = {r.table.name: r for r in self._by_name.values()}
+        for resource in self._by_name.values():
+            for f in resource.fields.values():
+                if f.relation is None:
+                    continue
+                target = self._by_name.get(f.relation.resource) or by_table.get(f.relation.resource)
+                if target is None:
+                    continue
+                display = f.relation.display
+                if display not in target.fields:
+                    display = next(
+                        (n for n in ("name", "title") if n in target.fields),
+                        next(
+                            (n for n, tf in target.fields.items() if tf.type == "string"),
+                            target.pk,
+                        ),
+                    )
+                f.relation = Relation(resource=target.name, display=display)
+
+    def get(self, name: str) -> Resource:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise NotFound(f"No resource named {name!r}.") from None
+
+    def __iter__(self) -> Any:
+        return iter(self._by_name.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def names(self) -> list[str]:
+        return list(self._by_name)
+
+
+async def reflect_resources(
+    engine: AsyncEngine, *, only: Sequence[str] | None = None, schema: str | None = None
+) -> list[Resource]:
+    """Adopt existing tables and views; views come back read-only."""
+
+    def _reflect(sync_conn: Any) -> tuple[MetaData, set[str]]:
+        metadata = MetaData(schema=schema)
+        metadata.reflect(sync_conn, only=list(only) if only else None, views=True)
+        views = set(inspect(sync_conn).get_view_names(schema=schema))
+        return metadata, views
+
+    async with engine.connect() as conn:
+        metadata, views = await conn.run_sync(_reflect)
+    resources = []
+    for table in metadata.sorted_tables:
+        if table.name.startswith("collabadmin_") or table.name == "alembic_version":
+            continue
+        resources.append(resource_from_table(table, read_only=table.name in views))
+    return resources

@@ -1,0 +1,215 @@
+"""HTTP routes of the records API (``/api/r/{resource}``) and ``/api/meta``.
+
+Thin: parse the request, call :class:`RecordService`, shape the response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, Router, delete, get, patch, post, route
+from litestar.enums import HttpMethod
+
+from collabadmin.audit.changes import parse_id_cursor
+from collabadmin.context import services_of
+from collabadmin.errors import BadRequest
+from collabadmin.resources.meta import allow_header, resource_meta
+from collabadmin.web import (
+    actor_of,
+    etag,
+    json_response,
+    parse_precondition,
+    query_params,
+    read_json_object,
+)
+
+__all__ = ["MetaController", "records_router"]
+
+HISTORY_MAX = 200
+
+
+def _limit(raw: str | None, default: int, maximum: int) -> int:
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise BadRequest(f"limit must be between 1 and {maximum}.", parameter="limit")
+    return int(raw)
+
+
+@get("/{resource:str}", operation_id="listRecords", summary="List records")
+async def list_records(request: Request[Any, Any, Any], resource: str) -> Response[bytes]:
+    svc = services_of(request)
+    page = await svc.records.list_page(
+        actor_of(request),
+        resource,
+        query_params(request),
+        default_limit=svc.settings.default_page_size,
+        max_limit=svc.settings.max_page_size,
+    )
+    return json_response(
+        {"items": page.items, "next_cursor": page.next_cursor, "total": page.total}
+    )
+
+
+@post("/{resource:str}", operation_id="createRecord", summary="Create a record")
+async def create_record(request: Request[Any, Any, Any], resource: str) -> Response[bytes]:
+    svc = services_of(request)
+    payload = await read_json_object(request)
+    res, body = await svc.records.create(
+        actor_of(request), resource, payload, request_id=_rid(request)
+    )
+    return json_response(
+        body,
+        201,
+        {"Location": f"/api/r/{res.name}/{body[res.pk]}", "ETag": etag(body["_version"])},
+    )
+
+
+@route(
+    "/{resource:str}",
+    http_method=HttpMethod.OPTIONS,
+    operation_id="describeResource",
+    summary="Describe a resource for this user",
+)
+async def describe_resource(request: Request[Any, Any, Any], resource: str) -> Response[bytes]:
+    svc = services_of(request)
+    actor = actor_of(request)
+    res = svc.records.resource(actor, resource, "view")
+    meta = resource_meta(svc.policy, actor, res)
+    return json_response(meta, headers={"Allow": allow_header(meta["actions"], record=False)})
+
+
+@get("/{resource:str}/{pk:str}", operation_id="getRecord", summary="Get one record")
+async def get_record(request: Request[Any, Any, Any], resource: str, pk: str) -> Response[bytes]:
+    body = await services_of(request).records.get(actor_of(request), resource, pk)
+    return json_response(body, headers={"ETag": etag(body["_version"])})
+
+
+@patch(
+    "/{resource:str}/{pk:str}",
+    operation_id="patchRecord",
+    summary="Change fields of a record (JSON merge patch)",
+)
+async def patch_record(request: Request[Any, Any, Any], resource: str, pk: str) -> Response[bytes]:
+    payload = await read_json_object(request)
+    precondition = parse_precondition(request, allow_merge=True)
+    body = await services_of(request).records.patch(
+        actor_of(request), resource, pk, payload, precondition, request_id=_rid(request)
+    )
+    return json_response(body, headers={"ETag": etag(body["_version"])})
+
+
+@delete(
+    "/{resource:str}/{pk:str}",
+    operation_id="deleteRecord",
+    summary="Soft-delete a record, or purge it with ?purge=true",
+    status_code=200,
+)
+async def delete_record(
+    request: Request[Any, Any, Any], resource: str, pk: str, purge: bool = False
+) -> Response[bytes]:
+    svc = services_of(request)
+    precondition = parse_precondition(request, allow_merge=False)
+    actor = actor_of(request)
+    if purge:
+        await svc.records.purge(actor, resource, pk, precondition.version, request_id=_rid(request))
+        return Response(content=b"", status_code=204)
+    body = await svc.records.soft_delete(
+        actor, resource, pk, precondition.version, request_id=_rid(request)
+    )
+    return json_response(body, headers={"ETag": etag(body["_version"])})
+
+
+@route(
+    "/{resource:str}/{pk:str}",
+    http_method=HttpMethod.OPTIONS,
+    operation_id="describeRecord",
+    summary="Describe what this user may do with one record",
+)
+async def describe_record(
+    request: Request[Any, Any, Any], resource: str, pk: str
+) -> Response[bytes]:
+    svc = services_of(request)
+    actor = actor_of(request)
+    res, row = await svc.records.get_row(actor, resource, pk)
+    meta = resource_meta(svc.policy, actor, res, row)
+    return json_response(meta, headers={"Allow": allow_header(meta["actions"], record=True)})
+
+
+@post(
+    "/{resource:str}/{pk:str}/restore",
+    operation_id="restoreRecord",
+    summary="Restore a soft-deleted record",
+    status_code=200,
+)
+async def restore_record(
+    request: Request[Any, Any, Any], resource: str, pk: str
+) -> Response[bytes]:
+    precondition = parse_precondition(request, allow_merge=False)
+    body = await services_of(request).records.restore(
+        actor_of(request), resource, pk, precondition.version, request_id=_rid(request)
+    )
+    return json_response(body, headers={"ETag": etag(body["_version"])})
+
+
+@get(
+    "/{resource:str}/{pk:str}/history",
+    operation_id="recordHistory",
+    summary="A record's changes, newest first",
+)
+async def record_history(
+    request: Request[Any, Any, Any],
+    resource: str,
+    pk: str,
+    cursor: str | None = None,
+    limit: str | None = None,
+) -> Response[bytes]:
+    parse_id_cursor(cursor)
+    items, next_cursor = await services_of(request).records.history(
+        actor_of(request),
+        resource,
+        pk,
+        cursor=cursor,
+        limit=_limit(limit, 50, HISTORY_MAX),
+    )
+    return json_response({"items": items, "next_cursor": next_cursor})
+
+
+class MetaController(Controller):
+    path = "/api/meta"
+    tags = ["meta"]
+
+    @get("/", operation_id="getMeta", summary="Resources and workflows this user may see")
+    async def get_meta(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+        svc = services_of(request)
+        actor = actor_of(request)
+        resources = [
+            resource_meta(svc.policy, actor, r)
+            for r in svc.registry
+            if svc.policy.allows(actor, r, "view")
+        ]
+        return json_response({"resources": resources, "workflows": svc.workflow_summaries(actor)})
+
+
+def _rid(request: Request[Any, Any, Any]) -> str | None:
+    value = request.scope.get("state", {}).get("request_id")
+    return value if isinstance(value, str) else None
+
+
+# The OPTIONS handlers come first: Litestar adds its own bare OPTIONS handler to
+# a path whose first registered handler lacks one, and that one would win.
+records_router = Router(
+    path="/api/r",
+    tags=["records"],
+    route_handlers=[
+        describe_resource,
+        describe_record,
+        list_records,
+        create_record,
+        get_record,
+        patch_record,
+        delete_record,
+        restore_record,
+        record_history,
+    ],
+)

@@ -1,0 +1,395 @@
+"""Record operations: the domain service behind ``/api/r/{resource}``.
+
+Each write is one transaction that locks the row (``SELECT ... FOR UPDATE``),
+checks the precondition against the locked version, validates, and writes.
+Because the check and the write happen under the same row lock, no PATCH can
+overwrite a field change it has not seen (DESIGN invariant 3); the version
+itself is bumped by the database trigger, never by this code.
+
+Services take an :class:`~collabadmin.db.engine.Actor` and know nothing of
+HTTP; the routes translate requests into these calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from sqlalchemy import ColumnElement, RowMapping, and_, delete, func, select, true, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from collabadmin.audit.changes import change_body, changes_since, parse_id_cursor, record_history
+from collabadmin.auth.policy import Action, Policy
+from collabadmin.db.engine import Actor, Database, Source
+from collabadmin.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+)
+from collabadmin.resources.fields import ValueInvalid
+from collabadmin.resources.query import (
+    COUNT_CAP,
+    ListQuery,
+    build_count_select,
+    build_page_select,
+    encode_cursor,
+    parse_list_query,
+)
+from collabadmin.resources.resource import Registry, Resource
+from collabadmin.resources.validation import validate_create, validate_patch
+
+__all__ = ["Page", "Precondition", "RecordService"]
+
+
+@dataclass(frozen=True, slots=True)
+class Precondition:
+    """``If-Match`` (strict) or ``X-Base-Version`` (field merge)."""
+
+    version: int
+    strict: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    total: int | None
+
+
+def _json_value(value: Any) -> Any:
+    return msgspec.to_builtins(value)
+
+
+class RecordService:
+    def __init__(self, db: Database, registry: Registry, policy: Policy) -> None:
+        self.db = db
+        self.registry = registry
+        self.policy = policy
+
+    # -- helpers -------------------------------------------------------------
+
+    def resource(self, actor: Actor, name: str, action: Action) -> Resource:
+        resource = self.registry.get(name)
+        if not self.policy.allows(actor, resource, "view"):
+            raise NotFound(f"No resource named {name!r}.")
+        if not self.policy.allows(actor, resource, action):
+            raise Forbidden(f"You may not {action} {resource.label_plural.lower()}.")
+        return resource
+
+    def parse_pk(self, resource: Resource, raw: str) -> Any:
+        f = resource.pk_field
+        try:
+            if f.type == "integer":
+                if not raw.lstrip("-").isdigit():
+                    raise ValueInvalid("not an integer")
+                return f.check(int(raw))
+            return f.check(raw)
+        except ValueInvalid:
+            raise NotFound(f"No {resource.label.lower()} {raw!r}.") from None
+
+    def body(self, actor: Actor, resource: Resource, row: RowMapping) -> dict[str, Any]:
+        readable = self.policy.readable_fields(actor, resource)
+        item = {name: row[name] for name in resource.fields if name in readable}
+        item["_version"] = row["version"] if resource.versioned else 1
+        item["_deleted_at"] = row["deleted_at"] if resource.soft_delete else None
+        return item
+
+    def _where_pk(self, actor: Actor, resource: Resource, pk: Any) -> ColumnElement[bool]:
+        scope = self.policy.row_filter(actor, resource)
+        clause = resource.column(resource.pk) == pk
+        return clause if scope is None else and_(clause, scope)
+
+    async def _locked(
+        self, conn: AsyncConnection, actor: Actor, resource: Resource, pk: Any
+    ) -> RowMapping:
+        query = select(resource.table).where(self._where_pk(actor, resource, pk)).with_for_update()
+        row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            raise NotFound(f"No {resource.label.lower()} {pk!r}.")
+        return row
+
+    # -- reads ---------------------------------------------------------------
+
+    async def list_page(
+        self,
+        actor: Actor,
+        name: str,
+        params: Mapping[str, Sequence[str]],
+        *,
+        default_limit: int,
+        max_limit: int,
+    ) -> Page:
+        resource = self.resource(actor, name, "view")
+        readable = self.policy.readable_fields(actor, resource)
+        query: ListQuery = parse_list_query(
+            resource, params, readable, default_limit=default_limit, max_limit=max_limit
+        )
+        scope = self.policy.row_filter(actor, resource)
+        async with self.db.read() as conn:
+            rows = list((await conn.execute(build_page_select(resource, query, scope))).mappings())
+            total: int | None = None
+            if query.after is None:
+                counted = (await conn.execute(build_count_select(resource, query, scope))).scalar()
+                total = None if counted is None or counted > COUNT_CAP else int(counted)
+        next_cursor = None
+        if len(rows) > query.limit:
+            rows = rows[: query.limit]
+            next_cursor = encode_cursor(query, rows[-1], resource)
+        return Page([self.body(actor, resource, r) for r in rows], next_cursor, total)
+
+    async def get_row(self, actor: Actor, name: str, raw_pk: str) -> tuple[Resource, RowMapping]:
+        """The resource and the raw row of a record the actor may view, or 404."""
+        resource = self.resource(actor, name, "view")
+        pk = self.parse_pk(resource, raw_pk)
+        async with self.db.read() as conn:
+            query = select(resource.table).where(self._where_pk(actor, resource, pk))
+            row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            raise NotFound(f"No {resource.label.lower()} {raw_pk!r}.")
+        return resource, row
+
+    async def get(self, actor: Actor, name: str, raw_pk: str) -> dict[str, Any]:
+        resource, row = await self.get_row(actor, name, raw_pk)
+        return self.body(actor, resource, row)
+
+    async def history(
+        self, actor: Actor, name: str, raw_pk: str, *, cursor: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        resource = self.resource(actor, name, "view")
+        pk = self.parse_pk(resource, raw_pk)
+        readable = self.policy.readable_fields(actor, resource)
+        before = parse_id_cursor(cursor)
+        async with self.db.read() as conn:
+            exists = (
+                await conn.execute(select(func.count()).where(self._where_pk(actor, resource, pk)))
+            ).scalar()
+            if not exists:
+                raise NotFound(f"No {resource.label.lower()} {raw_pk!r}.")
+            rows, next_cursor = await record_history(
+                conn, resource.name, str(pk), before_id=before, limit=limit
+            )
+        return [change_body(r, readable) for r in rows], next_cursor
+
+    # -- writes --------------------------------------------------------------
+
+    async def create(
+        self,
+        actor: Actor,
+        name: str,
+        payload: Mapping[str, Any],
+        *,
+        request_id: str | None = None,
+        source: Source = "api",
+    ) -> tuple[Resource, dict[str, Any]]:
+        resource = self.resource(actor, name, "add")
+        values = validate_create(
+            resource,
+            payload,
+            readable=self.policy.readable_fields(actor, resource),
+            writable=self.policy.writable_fields(actor, resource, None),
+            roles=actor.roles,
+        )
+        async with self.db.transaction(actor, source=source, request_id=request_id) as conn:
+            query = resource.table.insert().values(**values).returning(resource.table)
+            row = (await conn.execute(query)).mappings().one()
+            scope = self.policy.row_filter(actor, resource)
+            if scope is not None:
+                visible = await conn.execute(
+                    select(true()).where(resource.column(resource.pk) == row[resource.pk], scope)
+                )
+                if visible.first() is None:
+                    # Rolled back by the raise: a user may not create rows it could not see.
+                    raise Forbidden("You may not create a record outside your scope.")
+        return resource, self.body(actor, resource, row)
+
+    async def _conflicts(
+        self,
+        conn: AsyncConnection,
+        resource: Resource,
+        row: RowMapping,
+        base: int,
+        patch: Mapping[str, Any],
+    ) -> list[dict[str, Any]]:
+        """Fields of ``patch`` that someone else changed since version ``base``.
+
+        A field counts only if its value now differs both from the base and
+        from the patch (two people making the same edit do not conflict).
+        If the log cannot cover the gap (entries pruned), every differing
+        field is reported, with an unknown base.
+        """
+        current_version = row["version"]
+        entries = await changes_since(conn, resource.name, str(row[resource.pk]), base)
+        complete = len(entries) == current_version - base
+        base_values: dict[str, Any] = {}
+        for entry in entries:
+            for name, change in entry["diff"].items():
+                base_values.setdefault(name, change["old"])
+        conflicts = []
+        for name, yours in patch.items():
+            if name.startswith("_") or name not in resource.fields:
+                continue
+            theirs = _json_value(row[name])
+            if theirs == yours:
+                continue
+            if complete and name not in base_values:
+                continue
+            base_value = base_values.get(name)
+            if complete and theirs == base_value:
+                continue
+            conflicts.append({"field": name, "base": base_value, "theirs": theirs, "yours": yours})
+        return conflicts
+
+    async def patch(
+        self,
+        actor: Actor,
+        name: str,
+        raw_pk: str,
+        payload: Mapping[str, Any],
+        precondition: Precondition,
+        *,
+        request_id: str | None = None,
+        source: Source = "api",
+    ) -> dict[str, Any]:
+        resource = self.resource(actor, name, "change")
+        pk = self.parse_pk(resource, raw_pk)
+        readable = self.policy.readable_fields(actor, resource)
+        async with self.db.transaction(actor, source=source, request_id=request_id) as conn:
+            row = await self._locked(conn, actor, resource, pk)
+            if resource.soft_delete and row["deleted_at"] is not None:
+                raise Conflict(
+                    "The record is deleted; restore it before changing it.",
+                    current=self.body(actor, resource, row),
+                )
+            changes = validate_patch(
+                resource,
+                payload,
+                row,
+                readable=readable,
+                writable=self.policy.writable_fields(actor, resource, row),
+                roles=actor.roles,
+            )
+            await self._check_precondition(
+                conn,
+                actor=actor,
+                resource=resource,
+                row=row,
+                precondition=precondition,
+                payload=payload,
+            )
+            if not changes:
+                return self.body(actor, resource, row)
+            query = (
+                update(resource.table)
+                .where(resource.column(resource.pk) == pk)
+                .values(**changes)
+                .returning(resource.table)
+            )
+            new_row = (await conn.execute(query)).mappings().first()
+        # A BEFORE trigger may drop a write that changes nothing after all.
+        return self.body(actor, resource, new_row if new_row is not None else row)
+
+    async def _check_precondition(
+        self,
+        conn: AsyncConnection,
+        *,
+        actor: Actor,
+        resource: Resource,
+        row: RowMapping,
+        precondition: Precondition,
+        payload: Mapping[str, Any],
+    ) -> None:
+        current = row["version"]
+        if precondition.version == current:
+            return
+        readable = self.policy.readable_fields(actor, resource)
+        visible_patch = {k: v for k, v in payload.items() if k in readable}
+        if precondition.version > current:
+            raise PreconditionFailed(
+                f"Version {precondition.version} does not exist yet; the record is at {current}.",
+                current=self.body(actor, resource, row),
+                conflicts=[],
+            )
+        conflicts = await self._conflicts(conn, resource, row, precondition.version, visible_patch)
+        if precondition.strict:
+            raise PreconditionFailed(
+                f"The record changed since version {precondition.version}; it is at {current}.",
+                current=self.body(actor, resource, row),
+                conflicts=conflicts,
+            )
+        if conflicts:
+            raise Conflict(
+                "Someone else changed the same fields since your version.",
+                current=self.body(actor, resource, row),
+                conflicts=conflicts,
+            )
+
+    async def _set_deleted(
+        self,
+        actor: Actor,
+        name: str,
+        raw_pk: str,
+        version: int,
+        *,
+        deleted: bool,
+        request_id: str | None,
+    ) -> dict[str, Any]:
+        resource = self.resource(actor, name, "delete" if deleted else "restore")
+        if not resource.soft_delete:
+            raise BadRequest(f"{resource.label_plural} have no soft delete; purge instead.")
+        pk = self.parse_pk(resource, raw_pk)
+        async with self.db.transaction(actor, request_id=request_id) as conn:
+            row = await self._locked(conn, actor, resource, pk)
+            await self._check_precondition(
+                conn,
+                actor=actor,
+                resource=resource,
+                row=row,
+                precondition=Precondition(version, strict=True),
+                payload={},
+            )
+            if (row["deleted_at"] is not None) == deleted:
+                return self.body(actor, resource, row)
+            query = (
+                update(resource.table)
+                .where(resource.column(resource.pk) == pk)
+                .values(deleted_at=func.now() if deleted else None)
+                .returning(resource.table)
+            )
+            new_row = (await conn.execute(query)).mappings().one()
+        return self.body(actor, resource, new_row)
+
+    async def soft_delete(
+        self, actor: Actor, name: str, raw_pk: str, version: int, *, request_id: str | None = None
+    ) -> dict[str, Any]:
+        return await self._set_deleted(
+            actor, name, raw_pk, version, deleted=True, request_id=request_id
+        )
+
+    async def restore(
+        self, actor: Actor, name: str, raw_pk: str, version: int, *, request_id: str | None = None
+    ) -> dict[str, Any]:
+        return await self._set_deleted(
+            actor, name, raw_pk, version, deleted=False, request_id=request_id
+        )
+
+    async def purge(
+        self, actor: Actor, name: str, raw_pk: str, version: int, *, request_id: str | None = None
+    ) -> None:
+        """Hard delete. The change log keeps the row's final snapshot."""
+        resource = self.resource(actor, name, "purge")
+        pk = self.parse_pk(resource, raw_pk)
+        async with self.db.transaction(actor, request_id=request_id) as conn:
+            row = await self._locked(conn, actor, resource, pk)
+            await self._check_precondition(
+                conn,
+                actor=actor,
+                resource=resource,
+                row=row,
+                precondition=Precondition(version, strict=True),
+                payload={},
+            )
+            await conn.execute(delete(resource.table).where(resource.column(resource.pk) == pk))

@@ -1,0 +1,123 @@
+"""Validation of create and patch bodies against a resource and a policy.
+
+Every problem in a body is collected and reported at once as a 422 with one
+entry per field. Keys starting with ``_`` are record metadata
+(``_version``, ``_deleted_at``): clients may echo them back and they are
+ignored, since versions travel in ``If-Match``/``X-Base-Version``. A field the
+user may not read is reported as unknown, so its existence is not revealed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from collabadmin.errors import FieldError, ValidationFailed
+from collabadmin.resources.fields import ValidationContext, ValueInvalid
+from collabadmin.resources.resource import Resource
+
+__all__ = ["validate_create", "validate_patch"]
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _check_field(
+    resource: Resource,
+    name: str,
+    value: Any,
+    ctx: ValidationContext,
+    errors: list[FieldError],
+) -> tuple[bool, Any]:
+    f = resource.fields[name]
+    try:
+        converted = f.check(value)
+    except ValueInvalid as exc:
+        errors.append(FieldError(name, str(exc)))
+        return False, None
+    current = ctx.current
+    if f.protected and current is not None and not _empty(current.get(name)) and _empty(converted):
+        errors.append(FieldError(name, "This field may not be emptied once set."))
+        return False, None
+    for validator in f.validators:
+        message = validator(converted, ctx)
+        if message:
+            errors.append(FieldError(name, message))
+            return False, None
+    return True, converted
+
+
+def _known(
+    resource: Resource, body: Mapping[str, Any], readable: frozenset[str], errors: list[FieldError]
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name, value in body.items():
+        if name.startswith("_"):
+            continue
+        if name not in resource.fields or name not in readable:
+            errors.append(FieldError(name, "Unknown field."))
+            continue
+        fields[name] = value
+    return fields
+
+
+def validate_create(
+    resource: Resource,
+    body: Mapping[str, Any],
+    *,
+    readable: frozenset[str],
+    writable: frozenset[str],
+    roles: frozenset[str],
+) -> dict[str, Any]:
+    """The column values of a new record, or ValidationFailed."""
+    errors: list[FieldError] = []
+    ctx = ValidationContext(roles=roles, creating=True, current=None)
+    values: dict[str, Any] = {}
+    for name, value in _known(resource, body, readable, errors).items():
+        if name not in writable:
+            errors.append(FieldError(name, "This field is read-only."))
+            continue
+        ok, converted = _check_field(resource, name, value, ctx, errors)
+        if ok:
+            values[name] = converted
+    for name, f in resource.fields.items():
+        if name in body or not (f.required or (not f.nullable and not f.has_default)):
+            continue
+        if name in readable:
+            errors.append(FieldError(name, "This field is required."))
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+def validate_patch(
+    resource: Resource,
+    body: Mapping[str, Any],
+    current: Mapping[Any, Any],
+    *,
+    readable: frozenset[str],
+    writable: frozenset[str],
+    roles: frozenset[str],
+) -> dict[str, Any]:
+    """The columns a merge patch really changes (maybe none), or ValidationFailed.
+
+    A read-only field may appear with its current value (a client echoing the
+    record back); changing it is an error naming the field.
+    """
+    errors: list[FieldError] = []
+    ctx = ValidationContext(roles=roles, creating=False, current=current)
+    changes: dict[str, Any] = {}
+    for name, value in _known(resource, body, readable, errors).items():
+        ok, converted = _check_field(resource, name, value, ctx, errors)
+        if not ok:
+            continue
+        if converted == current.get(name):
+            continue
+        if name not in writable:
+            errors.append(FieldError(name, "This field is read-only."))
+            continue
+        changes[name] = converted
+    if errors:
+        raise ValidationFailed(errors)
+    return changes

@@ -1,0 +1,60 @@
+"""Typed settings, read once from the environment by :func:`Settings.from_env`.
+
+Nothing reads the environment at import time: tests and embedding
+applications build a :class:`Settings` directly and pass it to
+``create_app``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def default_data_dir() -> Path:
+    """Where the embedded PostgreSQL keeps its data when none is configured.
+
+    As root the server runs as a dedicated system user, so the data lives in a
+    system folder that user owns rather than under a home folder whose
+    permissions would have to be loosened.
+    """
+    if os.geteuid() == 0:
+        return Path("/var/lib/collabadmin")
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "collabadmin"
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable about a collabadmin server."""
+
+    database_url: str | None = None
+    data_dir: Path = field(default_factory=default_data_dir)
+    secure_cookies: bool = False
+    session_ttl_seconds: int = 14 * 24 * 3600
+    max_body_bytes: int = 1024 * 1024
+    max_page_size: int = 500
+    default_page_size: int = 50
+    pool_size: int = 10
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        data_dir = env.get("COLLABADMIN_DATA_DIR")
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            data_dir=Path(data_dir) if data_dir else default_data_dir(),
+            secure_cookies=_flag(env.get("COLLABADMIN_SECURE_COOKIES"), False),
+            max_body_bytes=int(env.get("COLLABADMIN_MAX_BODY_BYTES", 1024 * 1024)),
+            pool_size=int(env.get("COLLABADMIN_POOL_SIZE", 10)),
+            debug=_flag(env.get("COLLABADMIN_DEBUG"), False),
+        )

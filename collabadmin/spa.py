@@ -1,0 +1,49 @@
+"""Serving the built frontend from ``collabadmin/static`` with a client-route fallback."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.response import File
+
+from collabadmin.errors import NotFound
+
+__all__ = ["STATIC_DIR", "spa_handlers"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+_NO_SPA = (
+    "<!doctype html><meta charset=utf-8><title>collabadmin</title>"
+    "<p>The collabadmin API is running. The web app has not been built into this "
+    "installation; see <a href=/schema>/schema</a> for the API.</p>"
+)
+
+
+def _resolve(path: str) -> Path | None:
+    root = STATIC_DIR.resolve()
+    candidate = (root / path).resolve()
+    if root not in candidate.parents or not candidate.is_file():
+        return None
+    return candidate
+
+
+@get(["/", "/{path:path}"], include_in_schema=False, sync_to_thread=False)
+def spa(request: Request[Any, Any, Any], path: str = "") -> Response[Any]:
+    """A static asset if one exists at ``path``, else the SPA's index.html."""
+    clean = path.lstrip("/")
+    if clean == "api" or clean.startswith(("api/", "schema")):
+        raise NotFound("No such route.")
+    asset = _resolve(clean) if clean else None
+    if asset is not None:
+        media_type = mimetypes.guess_type(asset.name)[0] or "application/octet-stream"
+        cache = "public, max-age=31536000, immutable" if "/assets/" in f"/{clean}" else "no-cache"
+        return File(asset, media_type=media_type, headers={"Cache-Control": cache})
+    index = _resolve("index.html")
+    if index is None:
+        return Response(content=_NO_SPA, media_type="text/html")
+    return File(index, media_type="text/html", headers={"Cache-Control": "no-cache"})
+
+
+spa_handlers = [spa]
