@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import logging
 import os
+import signal
 import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -72,12 +74,29 @@ def _check_port(host: str, port: int) -> None:
 
 
 def _serve(app: Any, host: str, port: int) -> None:
+    """Run uvicorn until SIGINT/SIGTERM, then return so callers can clean up.
+
+    uvicorn re-raises a captured signal after shutting down, which would kill
+    the process before the embedded PostgreSQL is stopped; this server keeps
+    the signal to itself.
+    """
     import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            wanted = (signal.SIGINT, signal.SIGTERM)
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in wanted}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
 
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", lifespan="on", ws_max_size=1 << 20
     )
-    uvicorn.Server(config).run()
+    Server(config).run()
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -229,9 +248,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
+    # SIGTERM before the server takes over its signals still unwinds cleanly,
+    # so an embedded PostgreSQL that was started is stopped again.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         args.func(args)
     except CliError as exc:

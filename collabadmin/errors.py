@@ -44,6 +44,8 @@ log = logging.getLogger("collabadmin.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "urn:collabadmin:problem:"
+# str() is the fallback for str subclasses (e.g. SQLAlchemy quoted names) and dates.
+_encoder = msgspec.json.Encoder(enc_hook=str)
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -250,7 +252,7 @@ def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if request_id:
         headers["X-Request-ID"] = request_id
     return Response(
-        content=msgspec.json.encode(problem.to_body()),
+        content=_encoder.encode(problem.to_body()),
         status_code=problem.status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,

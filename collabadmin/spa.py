@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.params import FromPath
 from litestar.response import File
 
 from collabadmin.errors import NotFound
@@ -30,7 +31,7 @@ def _resolve(path: str) -> Path | None:
 
 
 @get(["/", "/{path:path}"], include_in_schema=False, sync_to_thread=False)
-def spa(request: Request[Any, Any, Any], path: str = "") -> Response[Any]:
+def spa(request: Request[Any, Any, Any], path: FromPath[str] = "") -> Response[Any]:
     """A static asset if one exists at ``path``, else the SPA's index.html."""
     clean = path.lstrip("/")
     if clean == "api" or clean.startswith(("api/", "schema")):

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import Cookie
+from litestar.params import FromPath
 from sqlalchemy import select
 
 from collabadmin.auth.credentials import (
@@ -144,7 +145,7 @@ class AuthController(Controller):
         summary="Revoke one of my API tokens",
         status_code=204,
     )
-    async def revoke_token(self, request: Request[Any, Any, Any], token_id: int) -> None:
+    async def revoke_token(self, request: Request[Any, Any, Any], token_id: FromPath[int]) -> None:
         svc = services_of(request)
         actor = actor_of(request)
         assert actor.id is not None

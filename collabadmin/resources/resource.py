@@ -115,7 +115,7 @@ def _column_field(column: Column[Any], is_pk: bool) -> Field:
     for fk in column.foreign_keys:
         relation = Relation(resource=fk.column.table.name)
     return Field(
-        name=column.name,
+        name=str(column.name),
         type=field_type,
         required=not column.nullable and not has_default,
         nullable=bool(column.nullable),
@@ -152,7 +152,7 @@ def resource_from_table(
         if pk_name is None:
             raise ValueError(f"table {table.name} needs a single-column primary key or an id")
     else:
-        pk_name = pk_columns[0].name
+        pk_name = str(pk_columns[0].name)
     skipped = set(exclude) | META_COLUMNS
     overrides = dict(fields or {})
     unknown = set(overrides) - set(table.c.keys())
@@ -168,7 +168,7 @@ def resource_from_table(
             extra["choices"] = tuple(extra["choices"])
         if "validators" in extra:
             extra["validators"] = tuple(extra["validators"])
-        built[column.name] = replace(base, **extra) if extra else base
+        built[str(column.name)] = replace(base, **extra) if extra else base
     if read_only:
         for f in built.values():
             f.read_only = True

@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, Router, delete, get, patch, post, route
 from litestar.enums import HttpMethod
+from litestar.params import FromPath, FromQuery
 
 from collabadmin.audit.changes import parse_id_cursor
 from collabadmin.context import services_of
@@ -37,7 +38,7 @@ def _limit(raw: str | None, default: int, maximum: int) -> int:
 
 
 @get("/{resource:str}", operation_id="listRecords", summary="List records")
-async def list_records(request: Request[Any, Any, Any], resource: str) -> Response[bytes]:
+async def list_records(request: Request[Any, Any, Any], resource: FromPath[str]) -> Response[bytes]:
     svc = services_of(request)
     page = await svc.records.list_page(
         actor_of(request),
@@ -52,7 +53,9 @@ async def list_records(request: Request[Any, Any, Any], resource: str) -> Respon
 
 
 @post("/{resource:str}", operation_id="createRecord", summary="Create a record")
-async def create_record(request: Request[Any, Any, Any], resource: str) -> Response[bytes]:
+async def create_record(
+    request: Request[Any, Any, Any], resource: FromPath[str]
+) -> Response[bytes]:
     svc = services_of(request)
     payload = await read_json_object(request)
     res, body = await svc.records.create(
@@ -71,7 +74,9 @@ async def create_record(request: Request[Any, Any, Any], resource: str) -> Respo
     operation_id="describeResource",
     summary="Describe a resource for this user",
 )
-async def describe_resource(request: Request[Any, Any, Any], resource: str) -> Response[bytes]:
+async def describe_resource(
+    request: Request[Any, Any, Any], resource: FromPath[str]
+) -> Response[bytes]:
     svc = services_of(request)
     actor = actor_of(request)
     res = svc.records.resource(actor, resource, "view")
@@ -80,7 +85,9 @@ async def describe_resource(request: Request[Any, Any, Any], resource: str) -> R
 
 
 @get("/{resource:str}/{pk:str}", operation_id="getRecord", summary="Get one record")
-async def get_record(request: Request[Any, Any, Any], resource: str, pk: str) -> Response[bytes]:
+async def get_record(
+    request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
+) -> Response[bytes]:
     body = await services_of(request).records.get(actor_of(request), resource, pk)
     return json_response(body, headers={"ETag": etag(body["_version"])})
 
@@ -90,7 +97,9 @@ async def get_record(request: Request[Any, Any, Any], resource: str, pk: str) ->
     operation_id="patchRecord",
     summary="Change fields of a record (JSON merge patch)",
 )
-async def patch_record(request: Request[Any, Any, Any], resource: str, pk: str) -> Response[bytes]:
+async def patch_record(
+    request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
+) -> Response[bytes]:
     payload = await read_json_object(request)
     precondition = parse_precondition(request, allow_merge=True)
     body = await services_of(request).records.patch(
@@ -106,7 +115,10 @@ async def patch_record(request: Request[Any, Any, Any], resource: str, pk: str) 
     status_code=200,
 )
 async def delete_record(
-    request: Request[Any, Any, Any], resource: str, pk: str, purge: bool = False
+    request: Request[Any, Any, Any],
+    resource: FromPath[str],
+    pk: FromPath[str],
+    purge: FromQuery[bool] = False,
 ) -> Response[bytes]:
     svc = services_of(request)
     precondition = parse_precondition(request, allow_merge=False)
@@ -127,7 +139,7 @@ async def delete_record(
     summary="Describe what this user may do with one record",
 )
 async def describe_record(
-    request: Request[Any, Any, Any], resource: str, pk: str
+    request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
 ) -> Response[bytes]:
     svc = services_of(request)
     actor = actor_of(request)
@@ -143,7 +155,7 @@ async def describe_record(
     status_code=200,
 )
 async def restore_record(
-    request: Request[Any, Any, Any], resource: str, pk: str
+    request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
 ) -> Response[bytes]:
     precondition = parse_precondition(request, allow_merge=False)
     body = await services_of(request).records.restore(
@@ -159,10 +171,10 @@ async def restore_record(
 )
 async def record_history(
     request: Request[Any, Any, Any],
-    resource: str,
-    pk: str,
-    cursor: str | None = None,
-    limit: str | None = None,
+    resource: FromPath[str],
+    pk: FromPath[str],
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     parse_id_cursor(cursor)
     items, next_cursor = await services_of(request).records.history(

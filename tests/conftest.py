@@ -1,0 +1,161 @@
+"""Fixtures: a real PostgreSQL, migrated with Alembic, and the demo app over it.
+
+With ``DATABASE_URL`` set (CI points it at the machine's server) each test run
+creates a database of its own there and drops it afterwards; without it the
+run starts an embedded PostgreSQL in a temporary folder. Either way the
+schema comes from ``alembic upgrade heads``, never ``create_all``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from litestar import Litestar
+from sqlalchemy.engine import make_url
+
+from collabadmin.auth.credentials import create_token
+from collabadmin.db.embedded import EmbeddedPostgres
+from collabadmin.db.engine import Database, normalise_url
+from collabadmin.db.migrate import EVERYTHING, upgrade
+from collabadmin.demo.app import create_demo_app
+from collabadmin.demo.seed import DEMO_USERS, SeedSize, seed_demo, seed_users
+from collabadmin.hub.listener import libpq_url
+from collabadmin.settings import Settings
+
+PASSWORD = "correct horse battery staple"
+TEST_SEED = SeedSize(universities=5, categories=5, instructors=20, courses=60, sessions=120)
+DOMAIN_TABLES = (
+    "sessions, course_instructors, courses, instructors, categories, universities, "
+    "collabadmin_change"
+)
+
+
+def _server_database(server_url: str) -> Iterator[str]:
+    name = "collabadmin_test_" + secrets.token_hex(4)
+    admin = libpq_url(normalise_url(server_url))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield (
+            make_url(normalise_url(server_url))
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _embedded_database() -> Iterator[str]:
+    folder = Path(tempfile.mkdtemp(prefix="collabadmin-test-"))
+    server = EmbeddedPostgres(folder)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    server_url = os.environ.get("DATABASE_URL")
+    source = _server_database(server_url) if server_url else _embedded_database()
+    for url in source:
+        upgrade(url, EVERYTHING)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def conninfo(database_url: str) -> str:
+    """The test database as a libpq URI, for plain psycopg connections."""
+    return libpq_url(database_url)
+
+
+@pytest.fixture(scope="session")
+async def app(database_url: str) -> AsyncIterator[Litestar]:
+    application = create_demo_app(Settings(database_url=database_url, pool_size=20))
+    db = Database(database_url, pool_size=1)
+    try:
+        await seed_users(db, PASSWORD)
+    finally:
+        await db.dispose()
+    # The lifespan runs in a task of its own: anyio cancel scopes inside it must
+    # be entered and exited by the same task, which fixture teardown is not.
+    started, stopping = asyncio.Event(), asyncio.Event()
+
+    async def run_lifespan() -> None:
+        async with application.lifespan():
+            started.set()
+            await stopping.wait()
+
+    task = asyncio.create_task(run_lifespan())
+    await asyncio.wait_for(started.wait(), 30)
+    yield application
+    stopping.set()
+    await asyncio.wait_for(task, 30)
+
+
+def reset_data(conninfo: str) -> None:
+    """Empty the domain tables and the change log, then load the small seed."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {DOMAIN_TABLES} RESTART IDENTITY CASCADE")
+    seed_demo(conninfo, TEST_SEED)
+
+
+@pytest.fixture
+def fresh_data(conninfo: str) -> None:
+    reset_data(conninfo)
+
+
+Client = httpx.AsyncClient
+ClientFor = Callable[[str], Awaitable[Client]]
+
+
+@pytest.fixture
+async def client_for(
+    app: Litestar, database_url: str, fresh_data: None
+) -> AsyncIterator[ClientFor]:
+    """``await client_for("editor")``: an API client authenticated by a bearer token."""
+    clients: list[httpx.AsyncClient] = []
+    db = Database(database_url, pool_size=1)
+
+    async def make(username: str) -> httpx.AsyncClient:
+        assert username in DEMO_USERS
+        async with db.engine.begin() as conn:
+            user_id = (
+                await conn.exec_driver_sql(
+                    "SELECT id FROM collabadmin_user WHERE username = %(u)s", {"u": username}
+                )
+            ).scalar_one()
+            _, token = await create_token(conn, user_id, "tests", None)
+        client = anonymous_client(app, headers={"Authorization": f"Bearer {token}"})
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+    await db.dispose()
+
+
+def anonymous_client(app: Litestar, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        headers=headers or {},
+    )
+
+
+@pytest.fixture
+async def anon(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with anonymous_client(app) as client:
+        yield client

@@ -1,0 +1,184 @@
+"""The ``collabadmin`` command, run as a user would run it."""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from collabadmin.db.embedded import EmbeddedPostgres
+from tests.conftest import anonymous_client
+
+CLI = [sys.executable, "-m", "collabadmin.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Running:
+    """A CLI process whose output lines can be awaited with a timeout."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(  # noqa: S603
+            args,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def wait_for(self, text: str, timeout: float = 120) -> str:
+        while True:
+            line = self.lines.get(timeout=timeout)
+            if line is None:
+                raise AssertionError(f"exited before {text!r}: {self.seen}")
+            self.seen.append(line)
+            if text in line:
+                return line
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=60)
+        while (line := self.lines.get(timeout=10)) is not None:
+            self.seen.append(line)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+        return code
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="collabadmin-cli-"))
+    yield folder
+    EmbeddedPostgres(folder).stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(extra)
+    return env
+
+
+def test_demo_on_embedded_postgres_starts_seeds_serves_and_stops(data_dir: Path) -> None:
+    port = free_port()
+    env = _env(COLLABADMIN_DATA_DIR=str(data_dir), COLLABADMIN_DEMO_PASSWORD="demo-pass")
+    demo = Running([*CLI, "demo", "--port", str(port)], env)
+    try:
+        demo.wait_for("demo data loaded")
+        demo.wait_for(f"collabadmin demo at http://localhost:{port}/")
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=10) as client:
+            health = _wait_healthy(client)
+            assert health == {"status": "ok", "database": "ok", "hub": "listening"}
+            login = client.post(
+                "/api/auth/login", json={"username": "admin", "password": "demo-pass"}
+            )
+            assert login.status_code == 200
+            page = client.get("/api/r/courses", params={"limit": "1"}).json()
+            assert page["total"] is None or page["total"] == 5000
+            counts = {
+                name: client.get(f"/api/r/{name}", params={"limit": "1"}).json()["total"]
+                for name in ("universities", "categories", "instructors")
+            }
+            assert counts == {"universities": 50, "categories": 20, "instructors": 300}
+    finally:
+        code = demo.stop()
+    assert code == 0, demo.seen
+    assert "embedded PostgreSQL stopped" in demo.seen
+    assert not EmbeddedPostgres(data_dir).is_running()
+
+    # The next start reuses the data folder and does not seed twice.
+    again = Running([*CLI, "demo", "--port", str(port)], env)
+    try:
+        again.wait_for("collabadmin demo at")
+        assert not any("demo data loaded" in line for line in again.seen)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            _wait_healthy(client)
+    finally:
+        assert again.stop() == 0
+
+
+def _wait_healthy(client: httpx.Client) -> object:
+    # The "demo at" line is printed before uvicorn binds; poll with a bounded budget.
+    last: Exception | None = None
+    for _ in range(200):
+        try:
+            response = client.get("/health", timeout=0.5)
+            if response.status_code == 200:
+                return response.json()
+        except httpx.TransportError as exc:
+            last = exc
+        threading.Event().wait(0.05)
+    raise AssertionError(f"server never became healthy: {last}")
+
+
+def test_unreachable_database_is_one_line_not_a_traceback() -> None:
+    result = subprocess.run(  # noqa: S603
+        [*CLI, "db", "upgrade"],
+        env=_env(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("collabadmin: cannot reach PostgreSQL")
+
+
+def test_bad_app_spec_is_one_line() -> None:
+    result = subprocess.run(  # noqa: S603
+        [*CLI, "serve", "--app", "no.such.module:factory", "--port", str(free_port())],
+        env=_env(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("collabadmin: cannot import no.such.module")
+
+
+async def test_user_create_reads_the_password_from_stdin(database_url: str, app: Litestar) -> None:
+    result = subprocess.run(  # noqa: S603, ASYNC221
+        [*CLI, "user", "create", "ops-jane", "--role", "editor", "--password-stdin"],
+        env=_env(DATABASE_URL=database_url),
+        input="s3cret-pass\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    async with anonymous_client(app) as client:
+        response = await client.post(
+            "/api/auth/login", json={"username": "ops-jane", "password": "s3cret-pass"}
+        )
+        assert response.status_code == 200
+        assert response.json()["user"]["roles"] == ["editor"]
