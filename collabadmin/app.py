@@ -17,7 +17,6 @@ from litestar import Litestar, Request, Response, get
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
-from sqlalchemy import text
 
 from collabadmin import __version__
 from collabadmin.auth.credentials import CredentialCache
@@ -47,8 +46,8 @@ async def health(request: Request[Any, Any, Any]) -> Response[bytes]:
     svc = services_of(request)
     database = "ok"
     try:
-        async with asyncio.timeout(HEALTH_TIMEOUT), svc.db.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        async with asyncio.timeout(HEALTH_TIMEOUT), svc.db.connection() as tx:
+            await tx.value("SELECT 1")
     except Exception:  # any failure here means "the database is down" to an operator
         database = "unavailable"
     hub = svc.listener.status
@@ -87,6 +86,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await db.open()
         await services.listener.start()
         try:
             yield

@@ -9,13 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import logging
 import os
 import signal
 import socket
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -100,10 +99,10 @@ def _serve(app: Any, host: str, port: int) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
+    from collabadmin.db.engine import libpq_url
     from collabadmin.db.migrate import EVERYTHING
     from collabadmin.demo.app import create_demo_app
     from collabadmin.demo.seed import demo_password, seed_demo
-    from collabadmin.hub.listener import libpq_url
 
     settings = Settings.from_env()
     _check_port(args.host, args.port)
@@ -147,31 +146,45 @@ def _sqlalchemy_url(url: str) -> str:
     return normalise_url(url)
 
 
-def _load_factory(spec: str) -> Callable[[Settings], Any]:
-    module_name, _, attr = spec.partition(":")
-    if not module_name or not attr:
-        raise CliError("--app takes module:factory, e.g. myproject.admin:create_admin")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise CliError(f"cannot import {module_name}: {exc}") from None
-    factory = getattr(module, attr, None)
-    if not callable(factory):
-        raise CliError(f"{spec} is not a callable factory")
-    return factory  # type: ignore[no-any-return]
-
-
 def cmd_serve(args: argparse.Namespace) -> None:
+    from collabadmin.asgi import AppSpecError, load_factory
+
     spec = args.app or os.environ.get("COLLABADMIN_APP")
     if not spec:
         raise CliError("name the application with --app module:factory or COLLABADMIN_APP")
-    factory = _load_factory(spec)
+    try:
+        factory = load_factory(spec)
+    except AppSpecError as exc:
+        raise CliError(str(exc)) from None
     settings = Settings.from_env()
     _check_port(args.host, args.port)
     with _database(settings) as ready:
-        app = factory(ready)
         print(f"collabadmin serving {spec} on http://{args.host}:{args.port}/", flush=True)
-        _serve(app, args.host, args.port)
+        if args.workers > 1:
+            assert ready.database_url is not None
+            _serve_workers(spec, ready.database_url, args.host, args.port, args.workers)
+        else:
+            _serve(factory(ready), args.host, args.port)
+
+
+def _serve_workers(spec: str, database_url: str, host: str, port: int, workers: int) -> None:
+    """Several worker processes on one socket, each a full server with its own pool."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ["COLLABADMIN_APP"] = spec
+    os.environ["DATABASE_URL"] = database_url
+    config = uvicorn.Config(
+        "collabadmin.asgi:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        lifespan="on",
+        ws_max_size=1 << 20,
+    )
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> None:
@@ -197,7 +210,7 @@ def cmd_user_create(args: argparse.Namespace) -> None:
 async def _create_user(
     settings: Settings, name: str, password: str | None, roles: list[str], display: str | None
 ) -> None:
-    from sqlalchemy.exc import DBAPIError
+    import psycopg
 
     from collabadmin.auth.users import create_user
     from collabadmin.db.engine import Database
@@ -205,12 +218,12 @@ async def _create_user(
     assert settings.database_url is not None
     db = Database(settings.database_url, pool_size=1)
     try:
-        async with db.engine.begin() as conn:
-            await create_user(conn, name, password, roles, display_name=display, replace=True)
+        async with db.connection() as tx:
+            await create_user(tx, name, password, roles, display_name=display, replace=True)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    except DBAPIError as exc:
-        raise CliError(f"cannot save the user: {type(exc.orig).__name__}") from None
+    except psycopg.Error as exc:
+        raise CliError(f"cannot save the user: {type(exc).__name__}") from None
     finally:
         await db.dispose()
 
@@ -229,6 +242,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--app", help="module:factory taking Settings, returning the app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers", type=int, default=int(os.environ.get("COLLABADMIN_WORKERS", "1"))
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database tasks")

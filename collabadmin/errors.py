@@ -14,11 +14,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
+import psycopg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.exceptions import NotFoundException as LitestarNotFound
 from litestar.exceptions import ValidationException as LitestarValidation
-from sqlalchemy.exc import DBAPIError
+from psycopg_pool import PoolTimeout
 
 __all__ = [
     "BadRequest",
@@ -162,43 +163,29 @@ _SQLSTATE: dict[str, tuple[type[ProblemError], str, dict[str, Any]]] = {
 }
 
 
-def _sqlstate(exc: DBAPIError) -> str | None:
-    state = getattr(exc.orig, "sqlstate", None)
-    return state if isinstance(state, str) else None
-
-
-def _constraint(exc: DBAPIError) -> str | None:
-    diag = getattr(exc.orig, "diag", None)
-    name = getattr(diag, "constraint_name", None)
-    return name if isinstance(name, str) else None
-
-
-def translate_db_error(exc: DBAPIError) -> ProblemError | None:
+def translate_db_error(exc: psycopg.Error) -> ProblemError | None:
     """Map a database error to a problem by its SQLSTATE, or None if unknown.
 
-    Connection failures (class 08) and shutdowns (57P0x) become 503 so that a
-    client retries instead of treating the request as a bug.
+    Connection failures (class 08, or no SQLSTATE at all: the connection is
+    gone) and shutdowns (57P0x) become 503 so that a client retries instead
+    of treating the request as a bug.
     """
-    state = _sqlstate(exc)
+    state = exc.sqlstate
     if state is None:
-        return (
-            ServiceUnavailable("The database is unavailable.")
-            if exc.connection_invalidated
-            else None
-        )
-    if state.startswith("08") or state.startswith("57P"):
-        return ServiceUnavailable("The database is unavailable.")
+        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+            return ServiceUnavailable("The database is unavailable.", headers={"Retry-After": "1"})
+        return None
+    if state.startswith(("08", "57P")):
+        return ServiceUnavailable("The database is unavailable.", headers={"Retry-After": "1"})
     known = _SQLSTATE.get(state)
     if known is None:
         return None
     cls, message, extensions = known
-    constraint = _constraint(exc)
     if cls is ValidationFailed:
-        column = getattr(getattr(exc.orig, "diag", None), "column_name", None)
-        return ValidationFailed([FieldError(field=column or "_", message=message)])
+        return ValidationFailed([FieldError(field=exc.diag.column_name or "_", message=message)])
     extra = dict(extensions)
-    if constraint:
-        extra["constraint"] = constraint
+    if exc.diag.constraint_name:
+        extra["constraint"] = exc.diag.constraint_name
     return cls(message, sqlstate=state, **extra)
 
 
@@ -238,8 +225,12 @@ def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Respons
         problem = exc
     elif isinstance(exc, HTTPException):
         problem = _from_litestar(exc)
-    elif isinstance(exc, DBAPIError):
+    elif isinstance(exc, psycopg.Error):
         problem = translate_db_error(exc)
+    elif isinstance(exc, PoolTimeout):
+        problem = ServiceUnavailable(
+            "The server is at capacity; retry shortly.", headers={"Retry-After": "1"}
+        )
     else:
         problem = None
     request_id = _request_id(request)

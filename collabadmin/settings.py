@@ -43,7 +43,7 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     max_page_size: int = 500
     default_page_size: int = 50
-    pool_size: int = 10
+    pool_size: int = 20
     debug: bool = False
 
     @classmethod
@@ -55,6 +55,6 @@ class Settings:
             data_dir=Path(data_dir) if data_dir else default_data_dir(),
             secure_cookies=_flag(env.get("COLLABADMIN_SECURE_COOKIES"), False),
             max_body_bytes=int(env.get("COLLABADMIN_MAX_BODY_BYTES", 1024 * 1024)),
-            pool_size=int(env.get("COLLABADMIN_POOL_SIZE", 10)),
+            pool_size=int(env.get("COLLABADMIN_POOL_SIZE", 20)),
             debug=_flag(env.get("COLLABADMIN_DEBUG"), False),
         )

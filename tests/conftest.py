@@ -24,11 +24,10 @@ from sqlalchemy.engine import make_url
 
 from collabadmin.auth.credentials import create_token
 from collabadmin.db.embedded import EmbeddedPostgres
-from collabadmin.db.engine import Database, normalise_url
+from collabadmin.db.engine import Database, libpq_url, normalise_url
 from collabadmin.db.migrate import EVERYTHING, upgrade
 from collabadmin.demo.app import create_demo_app
 from collabadmin.demo.seed import DEMO_USERS, SeedSize, seed_demo, seed_users
-from collabadmin.hub.listener import libpq_url
 from collabadmin.settings import Settings
 
 PASSWORD = "correct horse battery staple"
@@ -130,13 +129,11 @@ async def client_for(
 
     async def make(username: str) -> httpx.AsyncClient:
         assert username in DEMO_USERS
-        async with db.engine.begin() as conn:
-            user_id = (
-                await conn.exec_driver_sql(
-                    "SELECT id FROM collabadmin_user WHERE username = %(u)s", {"u": username}
-                )
-            ).scalar_one()
-            _, token = await create_token(conn, user_id, "tests", None)
+        async with db.connection() as tx:
+            user_id = await tx.value(
+                "SELECT id FROM collabadmin_user WHERE username = %(u)s", {"u": username}
+            )
+            _, token = await create_token(tx, user_id, "tests", None)
         client = anonymous_client(app, headers={"Authorization": f"Bearer {token}"})
         clients.append(client)
         return client

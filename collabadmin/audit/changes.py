@@ -17,14 +17,13 @@ from sqlalchemy import (
     DateTime,
     Integer,
     MetaData,
-    RowMapping,
     Table,
     Text,
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from collabadmin.db.engine import Row, Tx
 from collabadmin.errors import BadRequest
 
 __all__ = ["CHANGE_LOG", "ChangePage", "change_body", "record_history"]
@@ -50,7 +49,7 @@ CHANGE_LOG = Table(
 )
 
 
-def change_body(row: RowMapping, readable: frozenset[str] | None = None) -> dict[str, Any]:
+def change_body(row: Row, readable: frozenset[str] | None = None) -> dict[str, Any]:
     """The API's ``Change`` shape; fields outside ``readable`` are dropped from the diff."""
     diff = row["diff"]
     if readable is not None:
@@ -73,7 +72,7 @@ def change_body(row: RowMapping, readable: frozenset[str] | None = None) -> dict
     }
 
 
-ChangePage = tuple[list[RowMapping], str | None]
+ChangePage = tuple[list[Row], str | None]
 
 
 def parse_id_cursor(cursor: str | None) -> int | None:
@@ -85,7 +84,7 @@ def parse_id_cursor(cursor: str | None) -> int | None:
 
 
 async def record_history(
-    conn: AsyncConnection, resource: str, pk: str, *, before_id: int | None, limit: int
+    tx: Tx, resource: str, pk: str, *, before_id: int | None, limit: int
 ) -> ChangePage:
     """One page of a record's changes, newest first, and the next cursor."""
     query = (
@@ -96,14 +95,12 @@ async def record_history(
     )
     if before_id is not None:
         query = query.where(CHANGE_LOG.c.id < before_id)
-    rows = list((await conn.execute(query)).mappings())
+    rows = await tx.rows(query)
     next_cursor = str(rows[limit - 1]["id"]) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 
-async def changes_since(
-    conn: AsyncConnection, resource: str, pk: str, version: int
-) -> list[RowMapping]:
+async def changes_since(tx: Tx, resource: str, pk: str, version: int) -> list[Row]:
     """A record's changes after ``version``, oldest first (for conflict detection)."""
     query = (
         select(CHANGE_LOG.c.version, CHANGE_LOG.c.diff)
@@ -115,4 +112,4 @@ async def changes_since(
         )
         .order_by(CHANGE_LOG.c.id)
     )
-    return list((await conn.execute(query)).mappings())
+    return await tx.rows(query)

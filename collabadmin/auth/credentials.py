@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from collabadmin.auth.tables import API_TOKENS, SESSIONS, USERS
 from collabadmin.auth.users import actor_from_row
-from collabadmin.db.engine import Actor
+from collabadmin.db.engine import Actor, Tx
 
 __all__ = ["CACHE_SECONDS", "Credential", "CredentialCache", "digest", "new_secret"]
 
@@ -79,10 +78,10 @@ class CredentialCache:
             self._entries.pop(key, None)
 
 
-async def create_session(conn: AsyncConnection, user_id: int, ttl_seconds: int) -> tuple[str, str]:
+async def create_session(tx: Tx, user_id: int, ttl_seconds: int) -> tuple[str, str]:
     """A new session for the user: returns (cookie secret, CSRF token)."""
     secret, csrf = new_secret(), new_secret()
-    await conn.execute(
+    await tx.run(
         SESSIONS.insert().values(
             id=digest(secret),
             user_id=user_id,
@@ -93,15 +92,15 @@ async def create_session(conn: AsyncConnection, user_id: int, ttl_seconds: int) 
     return secret, csrf
 
 
-async def revoke_session(conn: AsyncConnection, key: str) -> None:
-    await conn.execute(
+async def revoke_session(tx: Tx, key: str) -> None:
+    await tx.run(
         update(SESSIONS)
         .where(SESSIONS.c.id == key, SESSIONS.c.revoked_at.is_(None))
         .values(revoked_at=func.now())
     )
 
 
-async def resolve_session(conn: AsyncConnection, secret: str) -> Credential | None:
+async def resolve_session(tx: Tx, secret: str) -> Credential | None:
     key = digest(secret)
     query = (
         select(USERS, SESSIONS.c.csrf_token)
@@ -113,31 +112,27 @@ async def resolve_session(conn: AsyncConnection, secret: str) -> Credential | No
             USERS.c.is_active,
         )
     )
-    row = (await conn.execute(query)).mappings().first()
+    row = await tx.row(query)
     if row is None:
         return None
     return Credential(actor_from_row(row), "session", key, row["csrf_token"])
 
 
-async def create_token(
-    conn: AsyncConnection, user_id: int, name: str, expires_in: int | None
-) -> tuple[int, str]:
+async def create_token(tx: Tx, user_id: int, name: str, expires_in: int | None) -> tuple[int, str]:
     """A new personal API token: returns (id, secret). The secret is shown once."""
     secret = TOKEN_PREFIX + new_secret()
     expires = func.now() + dt.timedelta(seconds=expires_in) if expires_in else None
-    token_id = (
-        await conn.execute(
-            API_TOKENS.insert()
-            .values(user_id=user_id, name=name, token_hash=digest(secret), expires_at=expires)
-            .returning(API_TOKENS.c.id)
-        )
-    ).scalar_one()
+    token_id = await tx.value(
+        API_TOKENS.insert()
+        .values(user_id=user_id, name=name, token_hash=digest(secret), expires_at=expires)
+        .returning(API_TOKENS.c.id)
+    )
     return int(token_id), secret
 
 
-async def revoke_token(conn: AsyncConnection, user_id: int, token_id: int) -> str | None:
+async def revoke_token(tx: Tx, user_id: int, token_id: int) -> str | None:
     """Revoke one of the user's tokens; returns its digest, or None if not found."""
-    result = await conn.execute(
+    value = await tx.value(
         update(API_TOKENS)
         .where(
             API_TOKENS.c.id == token_id,
@@ -147,11 +142,10 @@ async def revoke_token(conn: AsyncConnection, user_id: int, token_id: int) -> st
         .values(revoked_at=func.now())
         .returning(API_TOKENS.c.token_hash)
     )
-    value = result.scalar()
     return str(value) if value is not None else None
 
 
-async def resolve_token(conn: AsyncConnection, secret: str) -> Credential | None:
+async def resolve_token(tx: Tx, secret: str) -> Credential | None:
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     key = digest(secret)
@@ -165,10 +159,10 @@ async def resolve_token(conn: AsyncConnection, secret: str) -> Credential | None
             USERS.c.is_active,
         )
     )
-    row = (await conn.execute(query)).mappings().first()
+    row = await tx.row(query)
     if row is None:
         return None
-    await conn.execute(
+    await tx.run(
         update(API_TOKENS)
         .where(
             and_(

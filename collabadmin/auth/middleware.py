@@ -147,11 +147,11 @@ class AuthMiddleware(ASGIMiddleware):
         cached = self.cache.get(key)
         if cached is not None and cached.kind == kind:
             return cached
-        async with self.db.engine.begin() as conn:
+        async with self.db.connection() as tx:
             if kind == "token":
-                credential = await resolve_token(conn, secret)
+                credential = await resolve_token(tx, secret)
             else:
-                credential = await resolve_session(conn, secret)
+                credential = await resolve_session(tx, secret)
         if credential is not None:
             self.cache.put(credential)
         return credential

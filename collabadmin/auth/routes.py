@@ -52,12 +52,12 @@ class AuthController(Controller):
         password = _string(body, "password", errors, 1024)
         if errors:
             raise ValidationFailed(errors)
-        async with svc.db.engine.begin() as conn:
-            row = await find_user(conn, username)
+        async with svc.db.connection() as tx:
+            row = await find_user(tx, username)
             ok = await verify_password(row["password_hash"] if row else None, password)
             if row is None or not ok:
                 raise Unauthorized("Unknown username or wrong password.")
-            secret, csrf = await create_session(conn, row["id"], svc.settings.session_ttl_seconds)
+            secret, csrf = await create_session(tx, row["id"], svc.settings.session_ttl_seconds)
         # A stale cookie from before this login is replaced, never reused.
         old = request.scope.get("auth")
         if isinstance(old, Credential):
@@ -82,8 +82,8 @@ class AuthController(Controller):
         actor_of(request)
         credential = request.scope.get("auth")
         if isinstance(credential, Credential) and credential.kind == "session":
-            async with svc.db.engine.begin() as conn:
-                await revoke_session(conn, credential.key)
+            async with svc.db.connection() as tx:
+                await revoke_session(tx, credential.key)
             svc.credentials.forget(credential.key)
         response = json_response({"ok": True})
         response.delete_cookie(SESSION_COOKIE, path="/")
@@ -112,8 +112,8 @@ class AuthController(Controller):
             .where(API_TOKENS.c.user_id == actor.id, API_TOKENS.c.revoked_at.is_(None))
             .order_by(API_TOKENS.c.id)
         )
-        async with svc.db.read() as conn:
-            rows = [dict(r) for r in (await conn.execute(query)).mappings()]
+        async with svc.db.read() as tx:
+            rows = await tx.rows(query)
         return json_response({"items": rows})
 
     @post("/tokens", operation_id="createToken", summary="Create a personal API token")
@@ -135,8 +135,8 @@ class AuthController(Controller):
         if errors:
             raise ValidationFailed(errors)
         assert actor.id is not None
-        async with svc.db.engine.begin() as conn:
-            token_id, secret = await create_token(conn, actor.id, name, expires_in)
+        async with svc.db.connection() as tx:
+            token_id, secret = await create_token(tx, actor.id, name, expires_in)
         return json_response({"id": token_id, "name": name, "token": secret}, 201)
 
     @delete(
@@ -149,8 +149,8 @@ class AuthController(Controller):
         svc = services_of(request)
         actor = actor_of(request)
         assert actor.id is not None
-        async with svc.db.engine.begin() as conn:
-            key = await revoke_token(conn, actor.id, token_id)
+        async with svc.db.connection() as tx:
+            key = await revoke_token(tx, actor.id, token_id)
         if key is None:
             raise NotFound(f"No token {token_id}.")
         svc.credentials.forget(key)

@@ -6,13 +6,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import RowMapping, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from collabadmin.auth.passwords import hash_password
 from collabadmin.auth.tables import USERS
-from collabadmin.db.engine import Actor
+from collabadmin.db.engine import Actor, Row, Tx
 
 __all__ = ["SUPERUSER_ROLE", "actor_from_row", "create_user", "find_user", "user_body"]
 
@@ -20,7 +19,7 @@ SUPERUSER_ROLE = "admin"
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
 
-def actor_from_row(row: RowMapping) -> Actor:
+def actor_from_row(row: Row) -> Actor:
     roles = frozenset(row["roles"] or ())
     return Actor(
         id=row["id"],
@@ -40,13 +39,13 @@ def user_body(actor: Actor) -> dict[str, Any]:
     }
 
 
-async def find_user(conn: AsyncConnection, username: str) -> RowMapping | None:
+async def find_user(tx: Tx, username: str) -> Row | None:
     query = select(USERS).where(USERS.c.username == username, USERS.c.is_active)
-    return (await conn.execute(query)).mappings().first()
+    return await tx.row(query)
 
 
 async def create_user(
-    conn: AsyncConnection,
+    tx: Tx,
     username: str,
     password: str | None,
     roles: Iterable[str],
@@ -70,12 +69,10 @@ async def create_user(
             index_elements=[USERS.c.username],
             set_={k: statement.excluded[k] for k in ("display_name", "password_hash", "roles")},
         )
-    user_id = (await conn.execute(statement.returning(USERS.c.id))).scalar_one()
+    user_id = await tx.value(statement.returning(USERS.c.id))
     return int(user_id)
 
 
-async def deactivate_user(conn: AsyncConnection, username: str) -> bool:
-    result = await conn.execute(
-        update(USERS).where(USERS.c.username == username).values(is_active=False)
-    )
-    return bool(result.rowcount)
+async def deactivate_user(tx: Tx, username: str) -> bool:
+    count = await tx.run(update(USERS).where(USERS.c.username == username).values(is_active=False))
+    return count > 0

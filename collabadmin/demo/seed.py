@@ -199,6 +199,6 @@ def seed_demo(
 
 async def seed_users(db: Database, password: str) -> None:
     """Create (or reset) the six demo users with ``password``."""
-    async with db.engine.begin() as conn:
+    async with db.connection() as tx:
         for username, roles in DEMO_USERS.items():
-            await create_user(conn, username, password, roles, replace=True)
+            await create_user(tx, username, password, roles, replace=True)

@@ -18,20 +18,15 @@ from collections.abc import Callable
 from typing import Literal
 
 import psycopg
-from sqlalchemy.engine import make_url
 
-__all__ = ["CHANNEL", "ChangeListener", "libpq_url"]
+from collabadmin.db.engine import libpq_url
+
+__all__ = ["CHANNEL", "ChangeListener"]
 
 log = logging.getLogger("collabadmin.hub.listener")
 
 CHANNEL = "collabadmin_change"
 Status = Literal["starting", "listening", "reconnecting", "stopped"]
-
-
-def libpq_url(sqlalchemy_url: str) -> str:
-    """The SQLAlchemy URL as a libpq connection URI (psycopg's own format)."""
-    url = make_url(sqlalchemy_url).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
 
 
 class ChangeListener:

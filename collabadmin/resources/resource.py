@@ -28,11 +28,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    create_engine,
     inspect,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import NullPool
 
+from collabadmin.db.engine import normalise_url
 from collabadmin.errors import NotFound
 from collabadmin.resources.fields import Field, FieldType, Relation
 
@@ -236,19 +238,22 @@ class Registry:
         return list(self._by_name)
 
 
-async def reflect_resources(
-    engine: AsyncEngine, *, only: Sequence[str] | None = None, schema: str | None = None
+def reflect_resources(
+    url: str, *, only: Sequence[str] | None = None, schema: str | None = None
 ) -> list[Resource]:
-    """Adopt existing tables and views; views come back read-only."""
+    """Adopt existing tables and views of the database at ``url``; views are read-only.
 
-    def _reflect(sync_conn: Any) -> tuple[MetaData, set[str]]:
-        metadata = MetaData(schema=schema)
-        metadata.reflect(sync_conn, only=list(only) if only else None, views=True)
-        views = set(inspect(sync_conn).get_view_names(schema=schema))
-        return metadata, views
-
-    async with engine.connect() as conn:
-        metadata, views = await conn.run_sync(_reflect)
+    Synchronous (SQLAlchemy's inspector): call it while building the app, or
+    from a worker thread.
+    """
+    engine = create_engine(normalise_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            metadata = MetaData(schema=schema)
+            metadata.reflect(conn, only=list(only) if only else None, views=True)
+            views = set(inspect(conn).get_view_names(schema=schema))
+    finally:
+        engine.dispose()
     resources = []
     for table in metadata.sorted_tables:
         if table.name.startswith("collabadmin_") or table.name == "alembic_version":

@@ -17,23 +17,34 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, RowMapping, and_, delete, func, select, true, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg.types.json import Jsonb
+from sqlalchemy import (
+    ClauseElement,
+    ColumnElement,
+    and_,
+    bindparam,
+    delete,
+    func,
+    select,
+    true,
+    update,
+)
 
 from collabadmin.audit.changes import change_body, changes_since, parse_id_cursor, record_history
 from collabadmin.auth.policy import Action, Policy
-from collabadmin.db.engine import Actor, Database, Source
-from collabadmin.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    NotFound,
-    PreconditionFailed,
+from collabadmin.db.engine import (
+    Actor,
+    CompiledSql,
+    Database,
+    Row,
+    Source,
+    Tx,
+    context_subquery,
 )
+from collabadmin.errors import BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed
 from collabadmin.resources.fields import ValueInvalid
 from collabadmin.resources.query import (
     COUNT_CAP,
-    ListQuery,
     build_count_select,
     build_page_select,
     encode_cursor,
@@ -64,6 +75,14 @@ def _json_value(value: Any) -> Any:
     return msgspec.to_builtins(value)
 
 
+def _db_values(resource: Resource, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Column values as psycopg expects them (JSON fields wrapped), keyed by bind name."""
+    return {
+        "v_" + name: Jsonb(value) if resource.fields[name].type == "json" else value
+        for name, value in values.items()
+    }
+
+
 class RecordService:
     def __init__(self, db: Database, registry: Registry, policy: Policy) -> None:
         self.db = db
@@ -84,33 +103,76 @@ class RecordService:
         f = resource.pk_field
         try:
             if f.type == "integer":
-                if not raw.lstrip("-").isdigit():
+                if not raw.lstrip("-").isdigit() or len(raw) > 19:
                     raise ValueInvalid("not an integer")
                 return f.check(int(raw))
             return f.check(raw)
         except ValueInvalid:
             raise NotFound(f"No {resource.label.lower()} {raw!r}.") from None
 
-    def body(self, actor: Actor, resource: Resource, row: RowMapping) -> dict[str, Any]:
+    def body(self, actor: Actor, resource: Resource, row: Mapping[str, Any]) -> dict[str, Any]:
         readable = self.policy.readable_fields(actor, resource)
         item = {name: row[name] for name in resource.fields if name in readable}
         item["_version"] = row["version"] if resource.versioned else 1
         item["_deleted_at"] = row["deleted_at"] if resource.soft_delete else None
         return item
 
-    def _where_pk(self, actor: Actor, resource: Resource, pk: Any) -> ColumnElement[bool]:
-        scope = self.policy.row_filter(actor, resource)
-        clause = resource.column(resource.pk) == pk
-        return clause if scope is None else and_(clause, scope)
+    def _by_pk(
+        self, actor: Actor, resource: Resource, kind: str, build: Any
+    ) -> ClauseElement | CompiledSql:
+        """A statement addressing one row by ``:pk``, within the actor's row scope.
 
-    async def _locked(
-        self, conn: AsyncConnection, actor: Actor, resource: Resource, pk: Any
-    ) -> RowMapping:
-        query = select(resource.table).where(self._where_pk(actor, resource, pk)).with_for_update()
-        row = (await conn.execute(query)).mappings().first()
+        Unscoped statements are compiled once per resource and cached; a
+        scoped one carries actor-specific values and is compiled per call.
+        """
+        scope = self.policy.row_filter(actor, resource)
+        match_pk = resource.column(resource.pk) == bindparam("pk")
+        if scope is None:
+            return self.db.sql.get((resource.name, kind), lambda: build(match_pk))
+        statement: ClauseElement = build(and_(match_pk, scope))
+        return statement
+
+    async def _fetch(self, tx: Tx, actor: Actor, resource: Resource, pk: Any) -> Row | None:
+        table = resource.table
+        statement = self._by_pk(actor, resource, "get", lambda where: select(table).where(where))
+        return await tx.row(statement, {"pk": pk})
+
+    async def _locked(self, tx: Tx, actor: Actor, resource: Resource, pk: Any) -> Row:
+        """Lock the row for this write; the statement also applies the actor settings."""
+        assert tx.context is not None, "writes that lock first open a deferred-context transaction"
+        table = resource.table
+
+        def build(where: ColumnElement[bool]) -> ClauseElement:
+            context = context_subquery()
+            return (
+                select(table)
+                .select_from(context)
+                .join(table, true())
+                .where(where)
+                .with_for_update(of=table)
+            )
+
+        statement = self._by_pk(actor, resource, "lock", build)
+        row = await tx.row(statement, {"pk": pk, **tx.context})
         if row is None:
             raise NotFound(f"No {resource.label.lower()} {pk!r}.")
         return row
+
+    async def _update(
+        self, tx: Tx, resource: Resource, pk: Any, values: Mapping[str, Any]
+    ) -> Row | None:
+        columns = tuple(sorted(values))
+
+        def build() -> ClauseElement:
+            return (
+                update(resource.table)
+                .where(resource.column(resource.pk) == bindparam("pk"))
+                .values({name: bindparam("v_" + name) for name in columns})
+                .returning(resource.table)
+            )
+
+        sql = self.db.sql.get((resource.name, "update", columns), build)
+        return await tx.row(sql, {"pk": pk, **_db_values(resource, values)})
 
     # -- reads ---------------------------------------------------------------
 
@@ -125,15 +187,15 @@ class RecordService:
     ) -> Page:
         resource = self.resource(actor, name, "view")
         readable = self.policy.readable_fields(actor, resource)
-        query: ListQuery = parse_list_query(
+        query = parse_list_query(
             resource, params, readable, default_limit=default_limit, max_limit=max_limit
         )
         scope = self.policy.row_filter(actor, resource)
-        async with self.db.read() as conn:
-            rows = list((await conn.execute(build_page_select(resource, query, scope))).mappings())
+        async with self.db.read() as tx:
+            rows = await tx.rows(build_page_select(resource, query, scope))
             total: int | None = None
             if query.after is None:
-                counted = (await conn.execute(build_count_select(resource, query, scope))).scalar()
+                counted = await tx.value(build_count_select(resource, query, scope))
                 total = None if counted is None or counted > COUNT_CAP else int(counted)
         next_cursor = None
         if len(rows) > query.limit:
@@ -141,13 +203,12 @@ class RecordService:
             next_cursor = encode_cursor(query, rows[-1], resource)
         return Page([self.body(actor, resource, r) for r in rows], next_cursor, total)
 
-    async def get_row(self, actor: Actor, name: str, raw_pk: str) -> tuple[Resource, RowMapping]:
+    async def get_row(self, actor: Actor, name: str, raw_pk: str) -> tuple[Resource, Row]:
         """The resource and the raw row of a record the actor may view, or 404."""
         resource = self.resource(actor, name, "view")
         pk = self.parse_pk(resource, raw_pk)
-        async with self.db.read() as conn:
-            query = select(resource.table).where(self._where_pk(actor, resource, pk))
-            row = (await conn.execute(query)).mappings().first()
+        async with self.db.read() as tx:
+            row = await self._fetch(tx, actor, resource, pk)
         if row is None:
             raise NotFound(f"No {resource.label.lower()} {raw_pk!r}.")
         return resource, row
@@ -159,18 +220,13 @@ class RecordService:
     async def history(
         self, actor: Actor, name: str, raw_pk: str, *, cursor: str | None, limit: int
     ) -> tuple[list[dict[str, Any]], str | None]:
-        resource = self.resource(actor, name, "view")
-        pk = self.parse_pk(resource, raw_pk)
+        resource, _ = await self.get_row(actor, name, raw_pk)
         readable = self.policy.readable_fields(actor, resource)
         before = parse_id_cursor(cursor)
-        async with self.db.read() as conn:
-            exists = (
-                await conn.execute(select(func.count()).where(self._where_pk(actor, resource, pk)))
-            ).scalar()
-            if not exists:
-                raise NotFound(f"No {resource.label.lower()} {raw_pk!r}.")
+        pk = str(self.parse_pk(resource, raw_pk))
+        async with self.db.read() as tx:
             rows, next_cursor = await record_history(
-                conn, resource.name, str(pk), before_id=before, limit=limit
+                tx, resource.name, pk, before_id=before, limit=limit
             )
         return [change_body(r, readable) for r in rows], next_cursor
 
@@ -193,24 +249,34 @@ class RecordService:
             writable=self.policy.writable_fields(actor, resource, None),
             roles=actor.roles,
         )
-        async with self.db.transaction(actor, source=source, request_id=request_id) as conn:
-            query = resource.table.insert().values(**values).returning(resource.table)
-            row = (await conn.execute(query)).mappings().one()
+        columns = tuple(sorted(values))
+
+        def build() -> ClauseElement:
+            return (
+                resource.table.insert()
+                .values({n: bindparam("v_" + n) for n in columns})
+                .returning(resource.table)
+            )
+
+        sql = self.db.sql.get((resource.name, "insert", columns), build)
+        async with self.db.transaction(actor, source=source, request_id=request_id) as tx:
+            row = await tx.row(sql, _db_values(resource, values))
+            assert row is not None
             scope = self.policy.row_filter(actor, resource)
             if scope is not None:
-                visible = await conn.execute(
+                visible = await tx.row(
                     select(true()).where(resource.column(resource.pk) == row[resource.pk], scope)
                 )
-                if visible.first() is None:
+                if visible is None:
                     # Rolled back by the raise: a user may not create rows it could not see.
                     raise Forbidden("You may not create a record outside your scope.")
         return resource, self.body(actor, resource, row)
 
     async def _conflicts(
         self,
-        conn: AsyncConnection,
+        tx: Tx,
         resource: Resource,
-        row: RowMapping,
+        row: Row,
         base: int,
         patch: Mapping[str, Any],
     ) -> list[dict[str, Any]]:
@@ -222,7 +288,7 @@ class RecordService:
         field is reported, with an unknown base.
         """
         current_version = row["version"]
-        entries = await changes_since(conn, resource.name, str(row[resource.pk]), base)
+        entries = await changes_since(tx, resource.name, str(row[resource.pk]), base)
         complete = len(entries) == current_version - base
         base_values: dict[str, Any] = {}
         for entry in entries:
@@ -257,8 +323,10 @@ class RecordService:
         resource = self.resource(actor, name, "change")
         pk = self.parse_pk(resource, raw_pk)
         readable = self.policy.readable_fields(actor, resource)
-        async with self.db.transaction(actor, source=source, request_id=request_id) as conn:
-            row = await self._locked(conn, actor, resource, pk)
+        async with self.db.transaction(
+            actor, source=source, request_id=request_id, deferred_context=True
+        ) as tx:
+            row = await self._locked(tx, actor, resource, pk)
             if resource.soft_delete and row["deleted_at"] is not None:
                 raise Conflict(
                     "The record is deleted; restore it before changing it.",
@@ -273,7 +341,7 @@ class RecordService:
                 roles=actor.roles,
             )
             await self._check_precondition(
-                conn,
+                tx,
                 actor=actor,
                 resource=resource,
                 row=row,
@@ -282,23 +350,17 @@ class RecordService:
             )
             if not changes:
                 return self.body(actor, resource, row)
-            query = (
-                update(resource.table)
-                .where(resource.column(resource.pk) == pk)
-                .values(**changes)
-                .returning(resource.table)
-            )
-            new_row = (await conn.execute(query)).mappings().first()
+            new_row = await self._update(tx, resource, pk, changes)
         # A BEFORE trigger may drop a write that changes nothing after all.
         return self.body(actor, resource, new_row if new_row is not None else row)
 
     async def _check_precondition(
         self,
-        conn: AsyncConnection,
+        tx: Tx,
         *,
         actor: Actor,
         resource: Resource,
-        row: RowMapping,
+        row: Row,
         precondition: Precondition,
         payload: Mapping[str, Any],
     ) -> None:
@@ -313,7 +375,7 @@ class RecordService:
                 current=self.body(actor, resource, row),
                 conflicts=[],
             )
-        conflicts = await self._conflicts(conn, resource, row, precondition.version, visible_patch)
+        conflicts = await self._conflicts(tx, resource, row, precondition.version, visible_patch)
         if precondition.strict:
             raise PreconditionFailed(
                 f"The record changed since version {precondition.version}; it is at {current}.",
@@ -341,10 +403,10 @@ class RecordService:
         if not resource.soft_delete:
             raise BadRequest(f"{resource.label_plural} have no soft delete; purge instead.")
         pk = self.parse_pk(resource, raw_pk)
-        async with self.db.transaction(actor, request_id=request_id) as conn:
-            row = await self._locked(conn, actor, resource, pk)
+        async with self.db.transaction(actor, request_id=request_id, deferred_context=True) as tx:
+            row = await self._locked(tx, actor, resource, pk)
             await self._check_precondition(
-                conn,
+                tx,
                 actor=actor,
                 resource=resource,
                 row=row,
@@ -353,13 +415,13 @@ class RecordService:
             )
             if (row["deleted_at"] is not None) == deleted:
                 return self.body(actor, resource, row)
-            query = (
+            new_row = await tx.row(
                 update(resource.table)
                 .where(resource.column(resource.pk) == pk)
                 .values(deleted_at=func.now() if deleted else None)
                 .returning(resource.table)
             )
-            new_row = (await conn.execute(query)).mappings().one()
+            assert new_row is not None
         return self.body(actor, resource, new_row)
 
     async def soft_delete(
@@ -382,14 +444,14 @@ class RecordService:
         """Hard delete. The change log keeps the row's final snapshot."""
         resource = self.resource(actor, name, "purge")
         pk = self.parse_pk(resource, raw_pk)
-        async with self.db.transaction(actor, request_id=request_id) as conn:
-            row = await self._locked(conn, actor, resource, pk)
+        async with self.db.transaction(actor, request_id=request_id, deferred_context=True) as tx:
+            row = await self._locked(tx, actor, resource, pk)
             await self._check_precondition(
-                conn,
+                tx,
                 actor=actor,
                 resource=resource,
                 row=row,
                 precondition=Precondition(version, strict=True),
                 payload={},
             )
-            await conn.execute(delete(resource.table).where(resource.column(resource.pk) == pk))
+            await tx.run(delete(resource.table).where(resource.column(resource.pk) == pk))

@@ -1,0 +1,117 @@
+"""Shared set-up for benchmarks: a fresh database, a running server, a token."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from collabadmin.db.engine import libpq_url, normalise_url
+from collabadmin.db.migrate import EVERYTHING, upgrade
+from collabadmin.demo.seed import seed_demo
+
+SERVER_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1/postgres")
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def fresh_database(name: str) -> str:
+    """Create (or recreate) database ``name`` on the server, migrate and seed it."""
+    admin = libpq_url(normalise_url(SERVER_URL))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+        version = conn.execute("SHOW server_version").fetchone()
+    url = (
+        make_url(normalise_url(SERVER_URL)).set(database=name).render_as_string(hide_password=False)
+    )
+    upgrade(url, EVERYTHING)
+    seed_demo(libpq_url(url))
+    print(f"# database {name} on PostgreSQL {version[0] if version else '?'}", flush=True)
+    return url
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    port: int
+    token: str
+    process: subprocess.Popen[bytes]
+
+
+@contextlib.contextmanager
+def running_server(
+    url: str, *, workers: int = 1, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """``collabadmin serve`` for the demo app, with an admin API token."""
+    env = {**os.environ, "DATABASE_URL": url, **(extra_env or {})}
+    subprocess.run(
+        [sys.executable, "-m", "collabadmin.cli", "user", "create", "bench", "--role", "admin",
+         "--password-stdin"],
+        input=b"bench-password\n", env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "collabadmin.cli", "serve", "--app",
+         "collabadmin.demo.app:create_demo_app", "--port", str(port), "--workers", str(workers)],
+        env=env, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.1)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            login = client.post(
+                "/api/auth/login", json={"username": "bench", "password": "bench-password"}
+            ).json()
+            token = client.post(
+                "/api/auth/tokens",
+                json={"name": "bench"},
+                headers={"X-CSRF-Token": login["csrf_token"]},
+            ).json()["token"]
+        yield Server(port, token, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[index]

@@ -1,0 +1,137 @@
+"""PATCH throughput and latency next to the database's own rate for the same UPDATE.
+
+For 16 and 64 concurrent clients, each client edits its own course with
+``X-Base-Version`` (read-modify-write as an editor would) for a fixed time.
+The baseline is pgbench running the bare ``UPDATE courses SET description``
+on the same rows, with the same capture triggers (version bump, change-log
+row, NOTIFY), against the same database in the same run.
+
+    python -m bench.patch [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+from bench._http import Connection
+from bench._setup import fresh_database, machine, percentile, running_server
+from collabadmin.db.engine import libpq_url
+
+PGBENCH_SCRIPT = """\\set row :client_id + 1
+UPDATE courses SET description = 'pgbench ' || random() WHERE id = :row;
+"""
+
+
+def pgbench_tps(url: str, clients: int, seconds: int) -> float:
+    pgbench = shutil.which("pgbench")
+    if pgbench is None:
+        raise SystemExit("pgbench is needed for the baseline (apt-get install postgresql-client)")
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        script.write(PGBENCH_SCRIPT)
+    try:
+        result = subprocess.run(
+            [pgbench, "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(seconds),
+             "-f", script.name, libpq_url(url)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    finally:
+        os.unlink(script.name)
+    match = re.search(r"tps = ([\d.]+)", result.stdout)
+    if match is None:
+        raise RuntimeError(result.stdout + result.stderr)
+    return float(match.group(1))
+
+
+async def api_run(
+    port: int, token: str, clients: int, seconds: float
+) -> tuple[int, list[float], int]:
+    headers = {"Authorization": f"Bearer {token}"}
+    latencies: list[float] = []
+    conflicts = 0
+    deadline = time.monotonic() + seconds
+
+    async def client(n: int) -> None:
+        nonlocal conflicts
+        conn = await Connection.open("127.0.0.1", port)
+        pk = 100 + n
+        version = (await conn.request("GET", f"/api/r/courses/{pk}", headers=headers)).json()[
+            "_version"
+        ]
+        counter = 0
+        while time.monotonic() < deadline:
+            counter += 1
+            start = time.perf_counter()
+            reply = await conn.request(
+                "PATCH",
+                f"/api/r/courses/{pk}",
+                {"description": f"api {n} {counter}"},
+                {**headers, "X-Base-Version": str(version)},
+            )
+            latencies.append(time.perf_counter() - start)
+            if reply.status != 200:
+                conflicts += 1
+                current = reply.json().get("current")
+                if current is None:
+                    raise RuntimeError(f"PATCH failed: {reply.status} {reply.body[:200]!r}")
+                version = current["_version"]
+                continue
+            version = reply.json()["_version"]
+        await conn.close()
+
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    return len(latencies), latencies, conflicts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--clients", default="16,64")
+    parser.add_argument("--workers", default="1,2", help="server processes to measure")
+    parser.add_argument("--repeat", type=int, default=3, help="pairs per figure (median shown)")
+    args = parser.parse_args()
+    url = fresh_database("collabadmin_bench")
+    print(
+        f"# {dt.date.today()} on {machine()}; {args.seconds}s per run, "
+        f"median of {args.repeat} pgbench/API pairs"
+    )
+    client_counts = [int(c) for c in args.clients.split(",")]
+    rows = []
+    for workers in (int(w) for w in args.workers.split(",")):
+        # Pools sized so that pgbench at 64 clients still fits under max_connections = 100.
+        with running_server(
+            url, workers=workers, extra_env={"COLLABADMIN_POOL_SIZE": "14"}
+        ) as server:
+            for clients in client_counts:
+                # pgbench runs right before each API run, under the same conditions:
+                # commit latency on this disk drifts by 2x between minutes.
+                pairs = []
+                for _ in range(args.repeat):
+                    db_tps = pgbench_tps(url, clients, args.seconds)
+                    count, latencies, errors = asyncio.run(
+                        api_run(server.port, server.token, clients, args.seconds)
+                    )
+                    pairs.append((count / args.seconds / db_tps, count / args.seconds, db_tps,
+                                  latencies, errors))  # fmt: skip
+                ratio, rate, db_tps, latencies, errors = sorted(pairs, key=lambda p: p[0])[
+                    len(pairs) // 2
+                ]
+                rows.append((workers, clients, rate, percentile(latencies, 50) * 1000,
+                             percentile(latencies, 99) * 1000, db_tps, ratio, errors))  # fmt: skip
+    print("| server processes | clients | PATCH req/s | p50 ms | p99 ms "
+          "| same UPDATE in pgbench, tps | ratio | non-200 |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    for workers, clients, rate, p50, p99, db_tps, ratio, errors in rows:
+        print(f"| {workers} | {clients} | {rate:.0f} | {p50:.1f} | {p99:.1f} | {db_tps:.0f} "
+              f"| {ratio:.0%} | {errors} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
