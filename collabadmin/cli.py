@@ -228,6 +228,17 @@ async def _create_user(
         await db.dispose()
 
 
+def cmd_openapi(args: argparse.Namespace) -> None:
+    """Print the demo's OpenAPI document (the frontend's typed client is generated from it)."""
+    import json
+
+    from collabadmin.demo.app import create_demo_app
+
+    # Building the app opens no connection; the URL only has to be well formed.
+    app = create_demo_app(Settings(database_url="postgresql://localhost/unused"))
+    print(json.dumps(app.openapi_schema.to_schema(), indent=2, sort_keys=True))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="collabadmin", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -252,6 +263,9 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = db_sub.add_parser("upgrade", help="apply migrations")
     upgrade.add_argument("--demo", action="store_true", help="include the demo tables")
     upgrade.set_defaults(func=cmd_db_upgrade)
+
+    openapi = sub.add_parser("openapi", help="print the OpenAPI document")
+    openapi.set_defaults(func=cmd_openapi)
 
     user = sub.add_parser("user", help="manage users")
     user_sub = user.add_subparsers(dest="user_command", required=True)

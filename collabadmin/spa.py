@@ -40,11 +40,21 @@ def spa(request: Request[Any, Any, Any], path: FromPath[str] = "") -> Response[A
     if asset is not None:
         media_type = mimetypes.guess_type(asset.name)[0] or "application/octet-stream"
         cache = "public, max-age=31536000, immutable" if "/assets/" in f"/{clean}" else "no-cache"
-        return File(asset, media_type=media_type, headers={"Cache-Control": cache})
+        return File(
+            asset,
+            media_type=media_type,
+            headers={"Cache-Control": cache},
+            content_disposition_type="inline",
+        )
     index = _resolve("index.html")
     if index is None:
         return Response(content=_NO_SPA, media_type="text/html")
-    return File(index, media_type="text/html", headers={"Cache-Control": "no-cache"})
+    return File(
+        index,
+        media_type="text/html",
+        headers={"Cache-Control": "no-cache"},
+        content_disposition_type="inline",
+    )
 
 
 spa_handlers = [spa]

@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -80,13 +81,28 @@ def conninfo(database_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-async def app(database_url: str) -> AsyncIterator[Litestar]:
+def demo_users(database_url: str) -> None:
+    """The six demo users, with :data:`PASSWORD`.
+
+    Synchronous (on a thread with its own event loop) so that browser tests,
+    whose Playwright runs a loop of its own, can depend on it too.
+    """
+
+    async def seed() -> None:
+        db = Database(database_url, pool_size=1)
+        try:
+            await seed_users(db, PASSWORD)
+        finally:
+            await db.dispose()
+
+    worker = threading.Thread(target=asyncio.run, args=(seed(),))
+    worker.start()
+    worker.join()
+
+
+@pytest.fixture(scope="session")
+async def app(database_url: str, demo_users: None) -> AsyncIterator[Litestar]:
     application = create_demo_app(Settings(database_url=database_url, pool_size=20))
-    db = Database(database_url, pool_size=1)
-    try:
-        await seed_users(db, PASSWORD)
-    finally:
-        await db.dispose()
     # The lifespan runs in a task of its own: anyio cancel scopes inside it must
     # be entered and exited by the same task, which fixture teardown is not.
     started, stopping = asyncio.Event(), asyncio.Event()
@@ -156,3 +172,13 @@ def anonymous_client(app: Litestar, headers: dict[str, str] | None = None) -> ht
 async def anon(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     async with anonymous_client(app) as client:
         yield client
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last.
+
+    Playwright's sync API keeps an event loop running in the main thread for
+    as long as its session fixture lives, and asyncio tests cannot start
+    their loop while it does.
+    """
+    items.sort(key=lambda item: "/e2e/" in item.nodeid)

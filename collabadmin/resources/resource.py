@@ -115,7 +115,7 @@ def _column_field(column: Column[Any], is_pk: bool) -> Field:
     )
     relation = None
     for fk in column.foreign_keys:
-        relation = Relation(resource=fk.column.table.name)
+        relation = Relation(resource=str(fk.column.table.name))
     return Field(
         name=str(column.name),
         type=field_type,
@@ -175,7 +175,7 @@ def resource_from_table(
         for f in built.values():
             f.read_only = True
     return Resource(
-        name=name or table.name,
+        name=name or str(table.name),
         table=table,
         fields=built,
         pk=pk_name,

@@ -1,0 +1,73 @@
+import { useCallback, useEffect, useState } from "react";
+import { Navigate, Route, Routes, useLocation, useNavigate } from "react-router-dom";
+import { useQueryClient } from "@tanstack/react-query";
+import { api, ProblemError } from "./api/client";
+import type { User } from "./api/types";
+import { SessionContext } from "./auth";
+import { Layout } from "./components/Layout";
+import { Dashboard } from "./pages/Dashboard";
+import { LoginPage } from "./pages/Login";
+import { RecordPage } from "./pages/RecordPage";
+import { ResourceList } from "./pages/ResourceList";
+
+type AuthState = { status: "loading" } | { status: "anonymous" } | { status: "signed-in"; user: User };
+
+export function App() {
+  const [auth, setAuth] = useState<AuthState>({ status: "loading" });
+  const navigate = useNavigate();
+  const location = useLocation();
+  const queryClient = useQueryClient();
+
+  useEffect(() => {
+    api
+      .me()
+      .then(({ user }) => setAuth({ status: "signed-in", user }))
+      .catch((error: unknown) => {
+        if (error instanceof ProblemError && error.status === 401) setAuth({ status: "anonymous" });
+        else setAuth({ status: "anonymous" });
+      });
+  }, []);
+
+  const signOut = useCallback(async () => {
+    await api.logout().catch(() => undefined);
+    queryClient.clear();
+    setAuth({ status: "anonymous" });
+    navigate("/login");
+  }, [navigate, queryClient]);
+
+  if (auth.status === "loading") {
+    return <p className="centered" role="status">Loading…</p>;
+  }
+  if (auth.status === "anonymous") {
+    return (
+      <Routes>
+        <Route
+          path="/login"
+          element={
+            <LoginPage
+              onSignedIn={(user) => {
+                setAuth({ status: "signed-in", user });
+                const from = (location.state as { from?: string } | null)?.from;
+                navigate(from && from !== "/login" ? from : "/");
+              }}
+            />
+          }
+        />
+        <Route path="*" element={<Navigate to="/login" replace state={{ from: location.pathname }} />} />
+      </Routes>
+    );
+  }
+  return (
+    <SessionContext.Provider value={{ user: auth.user, signOut }}>
+      <Layout>
+        <Routes>
+          <Route path="/" element={<Dashboard />} />
+          <Route path="/login" element={<Navigate to="/" replace />} />
+          <Route path="/r/:resource" element={<ResourceList />} />
+          <Route path="/r/:resource/:pk" element={<RecordPage />} />
+          <Route path="*" element={<p className="empty">There is no page here.</p>} />
+        </Routes>
+      </Layout>
+    </SessionContext.Provider>
+  );
+}

@@ -1,0 +1,66 @@
+import type { Conflict, FieldMeta } from "../api/types";
+import { display } from "../format";
+
+interface Props {
+  conflicts: Conflict[];
+  fields: FieldMeta[];
+  onResolve: (choice: Record<string, "mine" | "theirs">) => void;
+  onCancel: () => void;
+}
+
+/** Someone changed the same fields: show base, theirs and yours, choose per field. */
+export function ConflictDialog({ conflicts, fields, onResolve, onCancel }: Props) {
+  const label = (name: string) => fields.find((f) => f.name === name)?.label ?? name;
+  const choices: Record<string, "mine" | "theirs"> = {};
+  return (
+    <div className="backdrop">
+      <div role="dialog" aria-modal="true" aria-labelledby="conflict-title" className="dialog">
+        <h2 id="conflict-title">Someone else changed these fields</h2>
+        <table className="grid">
+          <thead>
+            <tr>
+              <th>Field</th>
+              <th>When you started</th>
+              <th>Theirs (saved)</th>
+              <th>Yours</th>
+              <th>Keep</th>
+            </tr>
+          </thead>
+          <tbody>
+            {conflicts.map((c) => (
+              <tr key={c.field} data-field={c.field}>
+                <th scope="row">{label(c.field)}</th>
+                <td>{display(c.base)}</td>
+                <td>{display(c.theirs)}</td>
+                <td>{display(c.yours)}</td>
+                <td>
+                  <select
+                    aria-label={`Keep which value of ${label(c.field)}`}
+                    defaultValue="mine"
+                    onChange={(e) => {
+                      choices[c.field] = e.target.value as "mine" | "theirs";
+                    }}
+                  >
+                    <option value="mine">Mine</option>
+                    <option value="theirs">Theirs</option>
+                  </select>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <div className="actions">
+          <button type="button" className="secondary" onClick={onCancel}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            onClick={() => onResolve(Object.fromEntries(conflicts.map((c) => [c.field, choices[c.field] ?? "mine"])))}
+          >
+            Apply
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}

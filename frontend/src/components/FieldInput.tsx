@@ -1,0 +1,78 @@
+import type { FieldMeta, FieldValue } from "../api/types";
+
+interface Props {
+  field: FieldMeta;
+  value: FieldValue;
+  onChange: (value: FieldValue) => void;
+  error?: string;
+  readOnly: boolean;
+}
+
+/** One form control, chosen by the field's type as the server describes it. */
+export function FieldInput({ field, value, onChange, error, readOnly }: Props) {
+  const id = `field-${field.name}`;
+  const describedBy = error ? `${id}-error` : undefined;
+  const common = {
+    id,
+    name: field.name,
+    disabled: readOnly,
+    "aria-invalid": error ? true : undefined,
+    "aria-describedby": describedBy,
+    required: field.required,
+  };
+  let control;
+  if (field.choices) {
+    control = (
+      <select {...common} value={value === null ? "" : String(value)} onChange={(e) => onChange(e.target.value)}>
+        {!field.required && <option value="">—</option>}
+        {field.choices.map((c) => (
+          <option key={c} value={c}>
+            {c}
+          </option>
+        ))}
+      </select>
+    );
+  } else if (field.type === "boolean") {
+    control = <input {...common} type="checkbox" checked={value === true} onChange={(e) => onChange(e.target.checked)} />;
+  } else if (field.type === "text") {
+    control = (
+      <textarea {...common} rows={4} value={value === null ? "" : String(value)} onChange={(e) => onChange(e.target.value)} />
+    );
+  } else if (field.type === "integer" || field.type === "number") {
+    control = (
+      <input
+        {...common}
+        type="number"
+        step={field.type === "integer" ? 1 : "any"}
+        value={value === null ? "" : String(value)}
+        onChange={(e) => onChange(e.target.value === "" ? null : Number(e.target.value))}
+      />
+    );
+  } else {
+    const inputType = field.type === "date" ? "date" : field.type === "datetime" ? "datetime-local" : "text";
+    control = (
+      <input
+        {...common}
+        type={inputType}
+        maxLength={field.max_length}
+        pattern={field.pattern?.replace(/^\^|\$$/g, "")}
+        value={value === null ? "" : String(value)}
+        onChange={(e) => onChange(e.target.value === "" && !field.required ? null : e.target.value)}
+      />
+    );
+  }
+  return (
+    <div className={`field${error ? " invalid" : ""}`}>
+      <label htmlFor={id}>
+        {field.label}
+        {field.required && <span aria-hidden="true"> *</span>}
+      </label>
+      {control}
+      {error && (
+        <p id={`${id}-error`} className="error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,189 @@
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { Link, useParams } from "react-router-dom";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, ProblemError } from "../api/client";
+import type { Conflict, FieldValue, RecordBody } from "../api/types";
+import { ConflictDialog } from "../components/ConflictDialog";
+import { FieldInput } from "../components/FieldInput";
+import { display } from "../format";
+
+type Edits = Record<string, FieldValue>;
+
+export function RecordPage() {
+  const { resource = "", pk = "" } = useParams();
+  const queryClient = useQueryClient();
+  const meta = useQuery({ queryKey: ["describe", resource, pk], queryFn: () => api.describe(resource, pk) });
+  const record = useQuery({ queryKey: ["record", resource, pk], queryFn: () => api.get(resource, pk) });
+  const history = useQuery({ queryKey: ["history", resource, pk], queryFn: () => api.history(resource, pk) });
+  const [base, setBase] = useState<RecordBody | null>(null);
+  const [edits, setEdits] = useState<Edits>({});
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [notice, setNotice] = useState<string | null>(null);
+  const [conflicts, setConflicts] = useState<Conflict[] | null>(null);
+  const [saving, setSaving] = useState(false);
+
+  useEffect(() => {
+    if (record.data && (!base || record.data._version > base._version)) setBase(record.data);
+  }, [record.data, base]);
+
+  const dirty = Object.keys(edits).length > 0;
+  useEffect(() => {
+    if (!dirty) return;
+    const guard = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener("beforeunload", guard);
+    return () => window.removeEventListener("beforeunload", guard);
+  }, [dirty]);
+
+  const refresh = useCallback(
+    (saved: RecordBody) => {
+      setBase(saved);
+      queryClient.setQueryData(["record", resource, pk], saved);
+      void queryClient.invalidateQueries({ queryKey: ["history", resource, pk] });
+      void queryClient.invalidateQueries({ queryKey: ["list", resource] });
+    },
+    [queryClient, resource, pk],
+  );
+
+  const save = useCallback(
+    async (changes: Edits, against: RecordBody) => {
+      if (Object.keys(changes).length === 0) return;
+      setSaving(true);
+      setErrors({});
+      setNotice(null);
+      try {
+        const saved = await api.patch(resource, pk, changes, against._version);
+        refresh(saved);
+        setEdits({});
+        setNotice(`Saved (version ${saved._version}).`);
+      } catch (e) {
+        if (!(e instanceof ProblemError)) throw e;
+        if (e.status === 409 && e.problem.conflicts && e.problem.current) {
+          setBase(e.problem.current);
+          setConflicts(e.problem.conflicts);
+        } else if (e.status === 422 && e.problem.errors) {
+          setErrors(Object.fromEntries(e.problem.errors.map((x) => [x.field, x.message])));
+        } else {
+          setNotice(e.problem.detail);
+        }
+      } finally {
+        setSaving(false);
+      }
+    },
+    [resource, pk, refresh],
+  );
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s") {
+        e.preventDefault();
+        if (base) void save(edits, base);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [base, edits, save]);
+
+  const fields = useMemo(() => meta.data?.fields ?? [], [meta.data]);
+  if (meta.error || record.error) return <p className="error">{(meta.error ?? record.error)?.message}</p>;
+  if (!meta.data || !base) return <p role="status">Loading…</p>;
+  const canChange = meta.data.actions.includes("change") && base._deleted_at === null;
+  const value = (name: string): FieldValue => (name in edits ? edits[name] : base[name]);
+
+  function resolve(choice: Record<string, "mine" | "theirs">) {
+    if (!base) return;
+    const next: Edits = {};
+    for (const [name, v] of Object.entries(edits)) {
+      if (choice[name] !== "theirs") next[name] = v;
+    }
+    setConflicts(null);
+    setEdits(next);
+    void save(next, base);
+  }
+
+  async function toggleDeleted() {
+    if (!base) return;
+    try {
+      const saved = base._deleted_at === null ? await api.remove(resource, pk, base._version) : await api.restore(resource, pk, base._version);
+      refresh(saved);
+      setNotice(saved._deleted_at ? "Deleted. You can restore it." : "Restored.");
+    } catch (e) {
+      setNotice(e instanceof ProblemError ? e.problem.detail : String(e));
+    }
+  }
+
+  return (
+    <section className="record">
+      <div className="toolbar">
+        <h1>
+          <Link to={`/r/${resource}`}>{meta.data.label_plural}</Link> / {display(base[meta.data.fields[1]?.name ?? meta.data.pk])}
+        </h1>
+        <span className="muted" data-testid="version">
+          version {base._version}
+        </span>
+        {base._deleted_at && <span className="badge">deleted</span>}
+      </div>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save(edits, base);
+        }}
+      >
+        {fields.map((f) => (
+          <FieldInput
+            key={f.name}
+            field={f}
+            value={value(f.name)}
+            readOnly={!canChange || f.read_only}
+            error={errors[f.name]}
+            onChange={(v) =>
+              setEdits((current) => {
+                const next = { ...current };
+                if (v === base[f.name]) delete next[f.name];
+                else next[f.name] = v;
+                return next;
+              })
+            }
+          />
+        ))}
+        <div className="actions">
+          {notice && (
+            <p className="notice" role="status">
+              {notice}
+            </p>
+          )}
+          <span className="spacer" />
+          {meta.data.soft_delete && (meta.data.actions.includes("delete") || meta.data.actions.includes("restore")) && (
+            <button type="button" className="secondary" onClick={() => void toggleDeleted()}>
+              {base._deleted_at === null ? "Delete" : "Restore"}
+            </button>
+          )}
+          {canChange && (
+            <button type="submit" disabled={!dirty || saving}>
+              {saving ? "Saving…" : "Save"}
+            </button>
+          )}
+        </div>
+      </form>
+      <h2>History</h2>
+      <ol className="history">
+        {history.data?.items.map((c) => (
+          <li key={c.id}>
+            <span className="muted">
+              {new Date(c.at).toLocaleString()} · {c.actor?.name ?? `database (${c.source})`} · {c.op} → v{c.version}
+            </span>
+            <ul>
+              {Object.entries(c.diff).map(([name, d]) => (
+                <li key={name}>
+                  <strong>{fields.find((f) => f.name === name)?.label ?? name}</strong>: {display(d.old)} → {display(d.new)}
+                </li>
+              ))}
+            </ul>
+          </li>
+        ))}
+      </ol>
+      {conflicts && (
+        <ConflictDialog conflicts={conflicts} fields={fields} onResolve={resolve} onCancel={() => setConflicts(null)} />
+      )}
+    </section>
+  );
+}

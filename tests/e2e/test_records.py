@@ -1,0 +1,70 @@
+"""Editing in a real browser: lists, the record form, and conflicts between two people."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import sign_in
+
+pytestmark = pytest.mark.usefixtures("fresh_data")
+
+
+def test_list_sorts_by_header_and_opens_a_record(page: Page, live_server: str) -> None:
+    sign_in(page, live_server, "editor", PASSWORD)
+    page.get_by_role("navigation", name="Resources").get_by_role("link", name="Courses").click()
+    expect(page.get_by_role("heading", name="Courses")).to_be_visible()
+    expect(page.get_by_text("60 records")).to_be_visible()
+    title_header = page.get_by_role("columnheader", name=re.compile("Title"))
+    expect(title_header).to_have_attribute("aria-sort", "ascending")
+    first = page.locator("tbody tr").first.locator("td").nth(1).inner_text()
+    title_header.get_by_role("button").click()
+    expect(title_header).to_have_attribute("aria-sort", "descending")
+    expect(page.locator("tbody tr").first.locator("td").nth(1)).not_to_have_text(first)
+    page.locator("tbody tr").first.get_by_role("link").click()
+    expect(page.get_by_test_id("version")).to_have_text("version 1")
+
+
+def test_edit_saves_only_changes_and_shows_history(page: Page, live_server: str) -> None:
+    sign_in(page, live_server, "editor", PASSWORD)
+    page.goto(f"{live_server}/r/courses/5")
+    title = page.get_by_label("Title")
+    title.fill("Edited in the browser")
+    page.keyboard.press("Control+s")
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    expect(page.get_by_test_id("version")).to_have_text("version 2")
+    expect(page.locator(".history")).to_contain_text("Edited in the browser")
+    expect(page.get_by_label("Short name")).to_be_disabled()  # read-only once created
+    page.screenshot(path="test-results/record-page.png")
+
+
+def test_two_editors_same_field_get_the_conflict_dialog(browser: Browser, live_server: str) -> None:
+    alice_context, bob_context = browser.new_context(), browser.new_context()
+    alice, bob = alice_context.new_page(), bob_context.new_page()
+    try:
+        sign_in(alice, live_server, "editor", PASSWORD)
+        sign_in(bob, live_server, "admin", PASSWORD)
+        for page in (alice, bob):
+            page.goto(f"{live_server}/r/courses/7")
+            expect(page.get_by_test_id("version")).to_have_text("version 1")
+        alice.get_by_label("Title").fill("Alice's title")
+        alice.get_by_role("button", name="Save").click()
+        expect(alice.get_by_test_id("version")).to_have_text("version 2")
+
+        bob.get_by_label("Title").fill("Bob's title")
+        bob.get_by_role("button", name="Save").click()
+        dialog = bob.get_by_role("dialog")
+        expect(dialog).to_contain_text("Someone else changed these fields")
+        row = dialog.locator("tr[data-field=title]")
+        expect(row).to_contain_text("Alice's title")
+        expect(row).to_contain_text("Bob's title")
+        bob.screenshot(path="test-results/conflict-dialog.png")
+        dialog.get_by_role("button", name="Apply").click()  # keep mine
+        expect(bob.get_by_test_id("version")).to_have_text("version 3")
+        expect(bob.get_by_label("Title")).to_have_value("Bob's title")
+    finally:
+        alice_context.close()
+        bob_context.close()
