@@ -131,6 +131,17 @@ def fresh_data(conninfo: str) -> None:
     reset_data(conninfo)
 
 
+def taught_courses(conninfo: str) -> list[int]:
+    """Ids of the courses the demo user ``instructor`` teaches, ascending."""
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute(
+            "SELECT ci.course_id FROM course_instructors ci"
+            " JOIN instructors i ON i.id = ci.instructor_id"
+            " WHERE i.\"user\" = 'instructor' AND ci.deleted_at IS NULL ORDER BY 1"
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 Client = httpx.AsyncClient
 ClientFor = Callable[[str], Awaitable[Client]]
 

@@ -2,7 +2,8 @@
 
 One object answers four questions for an actor and a resource: may it take
 an action, which fields may it read, which may it write (possibly depending
-on the record), and which rows may it see at all (a SQL filter). REST
+on the record), and which rows may it see or act on (a SQL filter per
+action). REST
 bodies, conflict bodies and history all go through it, so a rule is written
 once and enforced everywhere.
 
@@ -20,9 +21,10 @@ from sqlalchemy import ColumnElement
 from collabadmin.db.engine import Actor
 from collabadmin.resources.resource import Resource
 
-__all__ = ["ACTIONS", "Action", "Policy", "StaffPolicy"]
+__all__ = ["ACTIONS", "Action", "Policy", "StaffPolicy", "WriteAction"]
 
 Action = Literal["view", "add", "change", "delete", "restore", "purge", "publish", "audit"]
+WriteAction = Literal["add", "change"]
 ACTIONS: tuple[Action, ...] = (
     "view",
     "add",
@@ -41,10 +43,23 @@ class Policy(Protocol):
     def readable_fields(self, actor: Actor, resource: Resource) -> frozenset[str]: ...
 
     def writable_fields(
-        self, actor: Actor, resource: Resource, record: Mapping[Any, Any] | None
-    ) -> frozenset[str]: ...
+        self,
+        actor: Actor,
+        resource: Resource,
+        record: Mapping[Any, Any] | None,
+        *,
+        action: WriteAction | None = None,
+    ) -> frozenset[str]:
+        """Fields ``actor`` may write: on create (no record) or on ``record``.
 
-    def row_filter(self, actor: Actor, resource: Resource) -> ColumnElement[bool] | None: ...
+        ``action="change"`` without a record asks what is writable on existing
+        records in general (record-state rules not applied), for metadata.
+        """
+        ...
+
+    def row_filter(
+        self, actor: Actor, resource: Resource, action: Action = "view"
+    ) -> ColumnElement[bool] | None: ...
 
 
 class StaffPolicy:
@@ -61,13 +76,21 @@ class StaffPolicy:
         return frozenset(resource.fields)
 
     def writable_fields(
-        self, actor: Actor, resource: Resource, record: Mapping[Any, Any] | None
+        self,
+        actor: Actor,
+        resource: Resource,
+        record: Mapping[Any, Any] | None,
+        *,
+        action: WriteAction | None = None,
     ) -> frozenset[str]:
+        existing = record is not None or action == "change"
         return frozenset(
             name
             for name, f in resource.fields.items()
-            if not f.read_only and not (record is not None and f.read_only_after_create)
+            if not f.read_only and not (existing and f.read_only_after_create)
         )
 
-    def row_filter(self, actor: Actor, resource: Resource) -> ColumnElement[bool] | None:
+    def row_filter(
+        self, actor: Actor, resource: Resource, action: Action = "view"
+    ) -> ColumnElement[bool] | None:
         return None

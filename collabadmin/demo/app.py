@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 
 from collabadmin.app import create_app
+from collabadmin.demo.policy import demo_policy
 from collabadmin.demo.resources import demo_registry
 from collabadmin.demo.workflows import LAUNCH_COURSE
 from collabadmin.settings import Settings
@@ -13,4 +14,7 @@ __all__ = ["create_demo_app"]
 
 
 def create_demo_app(settings: Settings) -> Litestar:
-    return create_app(settings, demo_registry(), workflows=[LAUNCH_COURSE])
+    registry = demo_registry()
+    policy = demo_policy()
+    policy.check(registry)
+    return create_app(settings, registry, policy=policy, workflows=[LAUNCH_COURSE])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from collabadmin.demo.tables import (
     CATEGORIES,
     COURSE_INSTRUCTORS,
@@ -19,12 +21,12 @@ SHORT_NAME = r"^[a-z0-9.-]+$"
 STATUSES = ("draft", "open", "closed")
 
 
-def _no_reopen_by_non_editors(value: object, ctx: ValidationContext) -> str | None:
-    """Closing a course is final for everyone but admins and editors."""
-    if ctx.current is None or ctx.roles & {"admin", "editor"}:
+def _start_date_in_the_past(value: object, ctx: ValidationContext) -> str | None:
+    """Instructors plan ahead; only editors may backdate a course's start."""
+    if ctx.roles & {"admin", "editor"} or not isinstance(value, dt.date):
         return None
-    if ctx.current.get("status") == "closed" and value != "closed":
-        return "Only an editor may reopen a closed course."
+    if value < dt.date.today():
+        return "Only an editor may set a start date in the past."
     return None
 
 
@@ -77,7 +79,8 @@ def demo_resources() -> list[Resource]:
                     "label": "Short name",
                 },
                 "description": {"type": "text"},
-                "status": {"choices": STATUSES, "validators": [_no_reopen_by_non_editors]},
+                "status": {"choices": STATUSES},
+                "start_date": {"validators": [_start_date_in_the_past]},
                 "category_id": {"label": "Category"},
                 "university_id": {"label": "University"},
                 "internal_notes": {"label": "Internal notes"},

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from collabadmin.auth.policy import ACTIONS, Policy
+from collabadmin.auth.policy import ACTIONS, Policy, WriteAction
 from collabadmin.db.engine import Actor
 from collabadmin.resources.resource import Resource
 
@@ -27,9 +27,16 @@ def resource_meta(
     policy: Policy, actor: Actor, resource: Resource, record: Mapping[Any, Any] | None = None
 ) -> dict[str, Any]:
     readable = policy.readable_fields(actor, resource)
-    writable = policy.writable_fields(actor, resource, record)
     actions = allowed_actions(policy, actor, resource)
-    can_write = ("change" if record is not None else "add") in actions
+    if record is not None:
+        can_write = "change" in actions
+        writable = policy.writable_fields(actor, resource, record)
+    else:
+        # For the collection: what a new record may set, or, for a user who
+        # may only change existing ones, what it may change on them.
+        can_write = "add" in actions or "change" in actions
+        action: WriteAction = "add" if "add" in actions else "change"
+        writable = policy.writable_fields(actor, resource, None, action=action)
     fields = []
     for name, f in resource.fields.items():
         if name not in readable:

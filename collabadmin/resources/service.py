@@ -94,7 +94,7 @@ class RecordService:
     def resource(self, actor: Actor, name: str, action: Action) -> Resource:
         resource = self.registry.get(name)
         if not self.policy.allows(actor, resource, "view"):
-            raise NotFound(f"No resource named {name!r}.")
+            raise Forbidden(f"You may not view {resource.label_plural.lower()}.")
         if not self.policy.allows(actor, resource, action):
             raise Forbidden(f"You may not {action} {resource.label_plural.lower()}.")
         return resource
@@ -118,27 +118,34 @@ class RecordService:
         return item
 
     def _by_pk(
-        self, actor: Actor, resource: Resource, kind: str, build: Any
+        self, actor: Actor, resource: Resource, kind: str, action: Action, build: Any
     ) -> ClauseElement | CompiledSql:
         """A statement addressing one row by ``:pk``, within the actor's row scope.
 
         Unscoped statements are compiled once per resource and cached; a
         scoped one carries actor-specific values and is compiled per call.
         """
-        scope = self.policy.row_filter(actor, resource)
+        scope = self.policy.row_filter(actor, resource, action)
         match_pk = resource.column(resource.pk) == bindparam("pk")
         if scope is None:
-            return self.db.sql.get((resource.name, kind), lambda: build(match_pk))
+            return self.db.sql.get((resource.name, kind, action), lambda: build(match_pk))
         statement: ClauseElement = build(and_(match_pk, scope))
         return statement
 
     async def _fetch(self, tx: Tx, actor: Actor, resource: Resource, pk: Any) -> Row | None:
         table = resource.table
-        statement = self._by_pk(actor, resource, "get", lambda where: select(table).where(where))
+        statement = self._by_pk(
+            actor, resource, "get", "view", lambda where: select(table).where(where)
+        )
         return await tx.row(statement, {"pk": pk})
 
-    async def _locked(self, tx: Tx, actor: Actor, resource: Resource, pk: Any) -> Row:
-        """Lock the row for this write; the statement also applies the actor settings."""
+    async def _locked(
+        self, tx: Tx, actor: Actor, resource: Resource, pk: Any, action: Action
+    ) -> Row:
+        """Lock the row for this write; the statement also applies the actor settings.
+
+        A row the actor may see but not act on is a 403; one it may not see, a 404.
+        """
         assert tx.context is not None, "writes that lock first open a deferred-context transaction"
         table = resource.table
 
@@ -152,9 +159,11 @@ class RecordService:
                 .with_for_update(of=table)
             )
 
-        statement = self._by_pk(actor, resource, "lock", build)
+        statement = self._by_pk(actor, resource, "lock", action, build)
         row = await tx.row(statement, {"pk": pk, **tx.context})
         if row is None:
+            if await self._fetch(tx, actor, resource, pk) is not None:
+                raise Forbidden(f"You may not {action} this {resource.label.lower()}.")
             raise NotFound(f"No {resource.label.lower()} {pk!r}.")
         return row
 
@@ -262,7 +271,7 @@ class RecordService:
         async with self.db.transaction(actor, source=source, request_id=request_id) as tx:
             row = await tx.row(sql, _db_values(resource, values))
             assert row is not None
-            scope = self.policy.row_filter(actor, resource)
+            scope = self.policy.row_filter(actor, resource, "add")
             if scope is not None:
                 visible = await tx.row(
                     select(true()).where(resource.column(resource.pk) == row[resource.pk], scope)
@@ -326,7 +335,7 @@ class RecordService:
         async with self.db.transaction(
             actor, source=source, request_id=request_id, deferred_context=True
         ) as tx:
-            row = await self._locked(tx, actor, resource, pk)
+            row = await self._locked(tx, actor, resource, pk, "change")
             if resource.soft_delete and row["deleted_at"] is not None:
                 raise Conflict(
                     "The record is deleted; restore it before changing it.",
@@ -399,12 +408,13 @@ class RecordService:
         deleted: bool,
         request_id: str | None,
     ) -> dict[str, Any]:
-        resource = self.resource(actor, name, "delete" if deleted else "restore")
+        action: Action = "delete" if deleted else "restore"
+        resource = self.resource(actor, name, action)
         if not resource.soft_delete:
             raise BadRequest(f"{resource.label_plural} have no soft delete; purge instead.")
         pk = self.parse_pk(resource, raw_pk)
         async with self.db.transaction(actor, request_id=request_id, deferred_context=True) as tx:
-            row = await self._locked(tx, actor, resource, pk)
+            row = await self._locked(tx, actor, resource, pk, action)
             await self._check_precondition(
                 tx,
                 actor=actor,
@@ -445,7 +455,7 @@ class RecordService:
         resource = self.resource(actor, name, "purge")
         pk = self.parse_pk(resource, raw_pk)
         async with self.db.transaction(actor, request_id=request_id, deferred_context=True) as tx:
-            row = await self._locked(tx, actor, resource, pk)
+            row = await self._locked(tx, actor, resource, pk, "purge")
             await self._check_precondition(
                 tx,
                 actor=actor,

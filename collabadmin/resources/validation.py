@@ -23,29 +23,31 @@ def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
-def _check_field(
-    resource: Resource,
-    name: str,
-    value: Any,
-    ctx: ValidationContext,
-    errors: list[FieldError],
+def _coerce(
+    resource: Resource, name: str, value: Any, errors: list[FieldError]
 ) -> tuple[bool, Any]:
-    f = resource.fields[name]
     try:
-        converted = f.check(value)
+        return True, resource.fields[name].check(value)
     except ValueInvalid as exc:
         errors.append(FieldError(name, str(exc)))
         return False, None
+
+
+def _rules_accept(
+    resource: Resource, name: str, value: Any, ctx: ValidationContext, errors: list[FieldError]
+) -> bool:
+    """Protected-field and custom rules, applied to a value that is being set."""
+    f = resource.fields[name]
     current = ctx.current
-    if f.protected and current is not None and not _empty(current.get(name)) and _empty(converted):
+    if f.protected and current is not None and not _empty(current.get(name)) and _empty(value):
         errors.append(FieldError(name, "This field may not be emptied once set."))
-        return False, None
+        return False
     for validator in f.validators:
-        message = validator(converted, ctx)
+        message = validator(value, ctx)
         if message:
             errors.append(FieldError(name, message))
-            return False, None
-    return True, converted
+            return False
+    return True
 
 
 def _known(
@@ -78,8 +80,8 @@ def validate_create(
         if name not in writable:
             errors.append(FieldError(name, "This field is read-only."))
             continue
-        ok, converted = _check_field(resource, name, value, ctx, errors)
-        if ok:
+        ok, converted = _coerce(resource, name, value, errors)
+        if ok and _rules_accept(resource, name, converted, ctx, errors):
             values[name] = converted
     for name, f in resource.fields.items():
         if name in body or not (f.required or (not f.nullable and not f.has_default)):
@@ -109,15 +111,14 @@ def validate_patch(
     ctx = ValidationContext(roles=roles, creating=False, current=current)
     changes: dict[str, Any] = {}
     for name, value in _known(resource, body, readable, errors).items():
-        ok, converted = _check_field(resource, name, value, ctx, errors)
-        if not ok:
-            continue
-        if converted == current.get(name):
-            continue
+        ok, converted = _coerce(resource, name, value, errors)
+        if not ok or converted == current.get(name):
+            continue  # echoing a value back is not a change, so no rule applies
         if name not in writable:
             errors.append(FieldError(name, "This field is read-only."))
             continue
-        changes[name] = converted
+        if _rules_accept(resource, name, converted, ctx, errors):
+            changes[name] = converted
     if errors:
         raise ValidationFailed(errors)
     return changes

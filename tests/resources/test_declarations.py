@@ -15,7 +15,7 @@ from collabadmin.db.engine import Database
 from collabadmin.db.tracking import tracking_sql
 from collabadmin.resources.resource import Registry, reflect_resources
 from collabadmin.settings import Settings
-from tests.conftest import ClientFor, anonymous_client
+from tests.conftest import ClientFor, anonymous_client, taught_courses
 from tests.helpers import field_errors, get_record, history, ok, patch_record, problem
 
 LEGACY = """
@@ -95,13 +95,14 @@ async def test_views_are_read_only_resources(
 
 
 async def test_validators_may_depend_on_the_role(client_for: ClientFor, conninfo: str) -> None:
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute("UPDATE courses SET status = 'closed' WHERE id = 20")
-    viewer, editor = await client_for("viewer"), await client_for("editor")
-    errors = field_errors(await patch_record(viewer, "courses", 20, {"status": "open"}, base=2))
-    assert errors == {"status": "Only an editor may reopen a closed course."}
-    ok(await patch_record(editor, "courses", 20, {"status": "open"}, base=2))
-    assert (await get_record(editor, "courses", 20))["status"] == "open"
+    [course, *_] = taught_courses(conninfo)
+    instructor, editor = await client_for("instructor"), await client_for("editor")
+    past = {"start_date": "2020-01-01"}
+    errors = field_errors(await patch_record(instructor, "courses", course, past, base=1))
+    assert errors == {"start_date": "Only an editor may set a start date in the past."}
+    ok(await patch_record(instructor, "courses", course, {"start_date": "2099-09-01"}, base=1))
+    ok(await patch_record(editor, "courses", course, past, base=2))
+    assert (await get_record(editor, "courses", course))["start_date"] == "2020-01-01"
 
 
 async def test_health_names_the_failing_part(database_url: str) -> None:

@@ -1,0 +1,76 @@
+"""The demo roles of API.md, as a :class:`~collabadmin.auth.roles.RolePolicy`.
+
+| user       | may                                                                    |
+|------------|------------------------------------------------------------------------|
+| admin      | everything, purge included                                             |
+| editor     | view, add, change, delete, restore on all resources                    |
+| instructor | view and change only the courses it teaches and their sessions; only   |
+|            | description, start_date and session dates; never sees internal_notes   |
+| reviewer   | view all, approve/reject/publish drafts                                |
+| auditor    | view all and the audit log; changes nothing                            |
+| viewer     | view all but internal_notes; no audit                                  |
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, select
+
+from collabadmin.auth.policy import Action
+from collabadmin.auth.roles import Grant, RolePolicy
+from collabadmin.db.engine import Actor
+from collabadmin.demo.tables import COURSE_INSTRUCTORS, INSTRUCTORS
+from collabadmin.resources.resource import Resource
+
+__all__ = ["demo_policy"]
+
+
+def _taught_course_ids(actor: Actor) -> ColumnElement[bool]:
+    return (
+        select(COURSE_INSTRUCTORS.c.course_id)
+        .join(INSTRUCTORS, INSTRUCTORS.c.id == COURSE_INSTRUCTORS.c.instructor_id)
+        .where(
+            and_(
+                INSTRUCTORS.c.user == actor.username,
+                INSTRUCTORS.c.deleted_at.is_(None),
+                COURSE_INSTRUCTORS.c.deleted_at.is_(None),
+            )
+        )
+        .scalar_subquery()
+    )
+
+
+def courses_taught(actor: Actor, resource: Resource) -> ColumnElement[bool]:
+    """The courses linked to the instructor record whose login is this user."""
+    return resource.column("id").in_(_taught_course_ids(actor))
+
+
+def sessions_of_courses_taught(actor: Actor, resource: Resource) -> ColumnElement[bool]:
+    return resource.column("course_id").in_(_taught_course_ids(actor))
+
+
+def demo_policy() -> RolePolicy:
+    everything_but_purge: set[Action] = {"view", "add", "change", "delete", "restore"}
+    return RolePolicy(
+        {
+            "editor": Grant(actions=everything_but_purge),
+            "instructor": {
+                "courses": Grant(
+                    actions={"view", "change"},
+                    hide={"internal_notes"},
+                    write={"description", "start_date"},
+                    rows=courses_taught,
+                ),
+                "sessions": Grant(
+                    actions={"view", "change"},
+                    write={"starts_on", "ends_on"},
+                    rows=sessions_of_courses_taught,
+                ),
+            },
+            "reviewer": Grant(actions={"view", "publish"}),
+            "auditor": Grant(actions={"view", "audit"}),
+            "viewer": {
+                "*": Grant(actions={"view"}),
+                "courses": Grant(actions={"view"}, hide={"internal_notes"}),
+            },
+        }
+    )
