@@ -20,6 +20,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
 from collabadmin import __version__
 from collabadmin.auth.credentials import CredentialCache
+from collabadmin.auth.headers import add_response_headers
 from collabadmin.auth.middleware import AuthMiddleware, RequestIdMiddleware
 from collabadmin.auth.policy import Policy, StaffPolicy
 from collabadmin.auth.routes import AuthController
@@ -103,6 +104,7 @@ def create_app(
             *spa_handlers,
         ],
         middleware=[RequestIdMiddleware(), AuthMiddleware(db, cache)],
+        before_send=[add_response_headers],
         exception_handlers={Exception: problem_response},
         lifespan=[lifespan],
         state=State({STATE_KEY: services}),

@@ -240,8 +240,6 @@ def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Respons
     elif problem.status >= 500:
         log.warning("request %s failed: %s", request_id, problem.detail, exc_info=exc)
     headers = dict(problem.headers)
-    if request_id:
-        headers["X-Request-ID"] = request_id
     return Response(
         content=_encoder.encode(problem.to_body()),
         status_code=problem.status,

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from collabadmin.auth.credentials import (
     Credential,
@@ -48,9 +48,11 @@ def request_id_of(scope: Scope) -> str | None:
 
 
 class RequestIdMiddleware(ASGIMiddleware):
-    """Give each request an id (or keep a sane incoming ``X-Request-ID``) and echo it.
+    """Give each request an id (or keep a sane incoming ``X-Request-ID``).
 
-    The id is also written to every change-log entry the request causes.
+    The id is echoed in the response's ``X-Request-ID`` (see
+    :mod:`collabadmin.auth.headers`) and written to every change-log entry
+    the request causes.
     """
 
     scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
@@ -59,16 +61,7 @@ class RequestIdMiddleware(ASGIMiddleware):
         incoming = _header(scope, b"x-request-id")
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                if not any(k.lower() == b"x-request-id" for k, _ in headers):
-                    headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers
-            await send(message)
-
-        await next_app(scope, receive, send_with_id)
+        await next_app(scope, receive, send)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -13,15 +13,23 @@ from collabadmin.auth.credentials import (
     Credential,
     create_session,
     create_token,
+    digest,
     revoke_session,
     revoke_token,
 )
 from collabadmin.auth.middleware import SESSION_COOKIE
 from collabadmin.auth.passwords import verify_password
 from collabadmin.auth.tables import API_TOKENS
+from collabadmin.auth.throttle import Throttle
 from collabadmin.auth.users import actor_from_row, find_user, user_body
 from collabadmin.context import services_of
-from collabadmin.errors import FieldError, NotFound, Unauthorized, ValidationFailed
+from collabadmin.errors import (
+    FieldError,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+)
 from collabadmin.web import actor_of, json_response, read_json_object
 
 __all__ = ["AuthController"]
@@ -39,6 +47,14 @@ def _string(body: dict[str, Any], name: str, errors: list[FieldError], max_len: 
     return value
 
 
+THROTTLE = Throttle()
+
+
+def _session_cookie(request: Request[Any, Any, Any]) -> str | None:
+    value = request.cookies.get(SESSION_COOKIE)
+    return value if value else None
+
+
 class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
@@ -52,16 +68,26 @@ class AuthController(Controller):
         password = _string(body, "password", errors, 1024)
         if errors:
             raise ValidationFailed(errors)
+        address = request.client.host if request.client else None
         async with svc.db.connection() as tx:
+            wait = await THROTTLE.retry_after(tx, username, address)
+            if wait:
+                raise TooManyRequests(
+                    "Too many failed sign-ins; try again later.",
+                    headers={"Retry-After": str(wait)},
+                )
             row = await find_user(tx, username)
             ok = await verify_password(row["password_hash"] if row else None, password)
             if row is None or not ok:
+                await THROTTLE.failed(tx, username, address)
                 raise Unauthorized("Unknown username or wrong password.")
+            await THROTTLE.succeeded(tx, username)
+            # Rotation: a session from before this sign-in is ended, never reused.
+            old = _session_cookie(request)
+            if old:
+                await revoke_session(tx, digest(old))
+                svc.credentials.forget(digest(old))
             secret, csrf = await create_session(tx, row["id"], svc.settings.session_ttl_seconds)
-        # A stale cookie from before this login is replaced, never reused.
-        old = request.scope.get("auth")
-        if isinstance(old, Credential):
-            svc.credentials.forget(old.key)
         response = json_response({"user": user_body(actor_from_row(row)), "csrf_token": csrf})
         response.set_cookie(
             Cookie(
@@ -69,7 +95,7 @@ class AuthController(Controller):
                 value=secret,
                 httponly=True,
                 samesite="lax",
-                secure=svc.settings.secure_cookies,
+                secure=svc.settings.secure_cookies or request.url.scheme == "https",
                 path="/",
                 max_age=svc.settings.session_ttl_seconds,
             )

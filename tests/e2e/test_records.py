@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, taught_courses
 from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.usefixtures("fresh_data")
@@ -68,3 +69,20 @@ def test_two_editors_same_field_get_the_conflict_dialog(browser: Browser, live_s
     finally:
         alice_context.close()
         bob_context.close()
+
+
+def test_instructor_never_sees_internal_notes(page: Page, live_server: str, conninfo: str) -> None:
+    course = taught_courses(conninfo)[0]
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("UPDATE courses SET internal_notes = 'SECRET-NOTE' WHERE id = %s", (course,))
+    sign_in(page, live_server, "instructor", PASSWORD)
+    nav = page.get_by_role("navigation", name="Resources")
+    expect(nav.get_by_role("link")).to_have_text(["Courses", "Sessions"])
+    page.goto(f"{live_server}/r/courses/{course}")
+    expect(page.get_by_label("Description")).to_be_editable()
+    expect(page.get_by_label("Title")).to_be_disabled()
+    expect(page.get_by_label("Internal notes")).to_have_count(0)
+    assert "SECRET-NOTE" not in page.content()
+    page.goto(f"{live_server}/r/courses")
+    expect(page.locator("tbody tr")).to_have_count(len(taught_courses(conninfo)))
+    assert "SECRET-NOTE" not in page.content()
