@@ -27,7 +27,10 @@ from collabadmin.auth.routes import AuthController
 from collabadmin.context import STATE_KEY, Services, services_of
 from collabadmin.db.engine import Database
 from collabadmin.errors import problem_response
+from collabadmin.hub.hub import Hub, HubSettings
 from collabadmin.hub.listener import ChangeListener
+from collabadmin.hub.presence import Presence
+from collabadmin.hub.routes import ws_endpoint
 from collabadmin.resources.resource import Registry, Resource
 from collabadmin.resources.routes import MetaController, records_router
 from collabadmin.resources.service import RecordService
@@ -71,9 +74,29 @@ def create_app(
     if not settings.database_url:
         raise ValueError("create_app needs settings.database_url (the CLI starts one if unset)")
     registry = resources if isinstance(resources, Registry) else Registry(resources)
-    db = Database(settings.database_url, pool_size=settings.pool_size)
+    if settings.hub_wake not in ("notify", "poll"):
+        raise ValueError("hub_wake must be notify or poll")
+    poll = settings.hub_wake == "poll"
+    # In poll mode the server's own writes skip pg_notify (the capture trigger
+    # reads this setting); the hub reads the log every hub_poll_ms instead.
+    db = Database(
+        settings.database_url,
+        pool_size=settings.pool_size,
+        session_settings={"collabadmin.notify": "off"} if poll else None,
+    )
     chosen_policy: Policy = policy or StaffPolicy()
     cache = CredentialCache()
+    hub = Hub(
+        db,
+        registry,
+        chosen_policy,
+        HubSettings(
+            wake="poll" if poll else "notify",
+            poll_interval=settings.hub_poll_ms / 1000,
+            queue_capacity=settings.ws_queue,
+        ),
+    )
+    listener = ChangeListener(db.url)
     services = Services(
         settings=settings,
         db=db,
@@ -81,18 +104,26 @@ def create_app(
         policy=chosen_policy,
         records=RecordService(db, registry, chosen_policy),
         credentials=cache,
-        listener=ChangeListener(db.url),
+        listener=listener,
+        hub=hub,
+        presence=Presence(db, lambda topic: list(hub.subscriptions.get(topic, {}))),
         workflows=list(workflows),
     )
+    listener.subscribe(hub.wake)
+    listener.on_presence(services.presence.received)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.open()
-        await services.listener.start()
+        await listener.start()
+        await hub.start()
+        await services.presence.start()
         try:
             yield
         finally:
-            await services.listener.stop()
+            await services.presence.stop()
+            await hub.stop()
+            await listener.stop()
             await db.dispose()
 
     return Litestar(
@@ -101,6 +132,7 @@ def create_app(
             AuthController,
             MetaController,
             records_router,
+            ws_endpoint,
             *spa_handlers,
         ],
         middleware=[RequestIdMiddleware(), AuthMiddleware(db, cache)],

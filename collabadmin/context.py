@@ -11,7 +11,9 @@ from litestar.types import Scope
 from collabadmin.auth.credentials import CredentialCache
 from collabadmin.auth.policy import Policy
 from collabadmin.db.engine import Actor, Database
+from collabadmin.hub.hub import Hub
 from collabadmin.hub.listener import ChangeListener
+from collabadmin.hub.presence import Presence
 from collabadmin.resources.resource import Registry
 from collabadmin.resources.service import RecordService
 from collabadmin.settings import Settings
@@ -31,6 +33,8 @@ class Services:
     records: RecordService
     credentials: CredentialCache
     listener: ChangeListener
+    hub: Hub
+    presence: Presence
     workflows: list[Workflow] = field(default_factory=list)
 
     def workflow_summaries(self, actor: Actor) -> list[dict[str, Any]]:

@@ -45,6 +45,9 @@ class Settings:
     default_page_size: int = 50
     pool_size: int = 20
     debug: bool = False
+    hub_wake: str = "notify"  # or "poll": no NOTIFY in the write path, read the log every few ms
+    hub_poll_ms: int = 5
+    ws_queue: int = 1000  # frames a socket may have waiting before it is told to resync
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -57,4 +60,7 @@ class Settings:
             max_body_bytes=int(env.get("COLLABADMIN_MAX_BODY_BYTES", 1024 * 1024)),
             pool_size=int(env.get("COLLABADMIN_POOL_SIZE", 20)),
             debug=_flag(env.get("COLLABADMIN_DEBUG"), False),
+            hub_wake=env.get("COLLABADMIN_HUB_WAKE", "notify"),
+            hub_poll_ms=int(env.get("COLLABADMIN_HUB_POLL_MS", 5)),
+            ws_queue=int(env.get("COLLABADMIN_WS_QUEUE", 1000)),
         )

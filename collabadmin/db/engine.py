@@ -210,10 +210,23 @@ class Tx:
 class Database:
     """A psycopg connection pool and the one way collabadmin opens write transactions."""
 
-    def __init__(self, url: str, *, pool_size: int = 20, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 20,
+        timeout: float = 10.0,
+        session_settings: Mapping[str, str] | None = None,
+    ) -> None:
         self.url = normalise_url(url)
         self.conninfo = libpq_url(url)
         self.sql = SqlCache()
+        settings = dict(session_settings or {})
+
+        async def configure(conn: psycopg.AsyncConnection[Row]) -> None:
+            for name, value in settings.items():
+                await conn.execute("SELECT set_config(%s, %s, false)", (name, value))
+
         # A fixed-size pool: connections opened and closed per request under
         # load cost a backend fork each, more than waiting for a pooled one.
         self.pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] = AsyncConnectionPool(
@@ -223,6 +236,7 @@ class Database:
             timeout=timeout,
             open=False,
             kwargs={"autocommit": True, "row_factory": dict_row},
+            configure=configure if settings else None,
         )
         self._opened = False
 

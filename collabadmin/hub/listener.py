@@ -21,11 +21,12 @@ import psycopg
 
 from collabadmin.db.engine import libpq_url
 
-__all__ = ["CHANNEL", "ChangeListener"]
+__all__ = ["CHANNEL", "PRESENCE_CHANNEL", "ChangeListener"]
 
 log = logging.getLogger("collabadmin.hub.listener")
 
 CHANNEL = "collabadmin_change"
+PRESENCE_CHANNEL = "collabadmin_presence"
 Status = Literal["starting", "listening", "reconnecting", "stopped"]
 
 
@@ -38,12 +39,18 @@ class ChangeListener:
         self.status: Status = "starting"
         self.wakeups = 0
         self._callbacks: list[Callable[[], None]] = []
+        self._presence: list[Callable[[str], None]] = []
         self._task: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
         self._conn: psycopg.AsyncConnection[object] | None = None
 
     def subscribe(self, callback: Callable[[], None]) -> None:
+        """``callback()`` on every wake-up: a change committed, or the connection came back."""
         self._callbacks.append(callback)
+
+    def on_presence(self, callback: Callable[[str], None]) -> None:
+        """``callback(payload)`` for every presence message."""
+        self._presence.append(callback)
 
     def _wake(self) -> None:
         self.wakeups += 1
@@ -71,13 +78,18 @@ class ChangeListener:
             try:
                 self._conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
                 await self._conn.execute(f"LISTEN {CHANNEL}")
+                await self._conn.execute(f"LISTEN {PRESENCE_CHANNEL}")
                 self.status = "listening"
                 self._connected.set()
                 backoff = 0.1
                 # Anything committed while we were away is in the log: wake readers.
                 self._wake()
-                async for _ in self._conn.notifies():
-                    self._wake()
+                async for note in self._conn.notifies():
+                    if note.channel == PRESENCE_CHANNEL:
+                        for callback in self._presence:
+                            callback(note.payload)
+                    else:
+                        self._wake()
             except asyncio.CancelledError:
                 raise
             except (psycopg.Error, OSError) as exc:

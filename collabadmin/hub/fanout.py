@@ -1,0 +1,187 @@
+"""Turning a batch of log entries into frames for the subscribed clients.
+
+Subscribers are grouped by *permission shape*: the fields they may read and
+the rows they may see. Each entry is filtered and serialised once per topic
+and shape, however many sockets share it, and the same bytes are offered to
+each of their queues. Row scopes (e.g. an instructor's courses) are checked
+with one query per resource and scope per batch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+
+from collabadmin.audit.changes import change_body
+from collabadmin.auth.policy import Action, Policy
+from collabadmin.db.engine import Row, Tx, compile_sql
+from collabadmin.hub.clients import Client, encode_frame
+from collabadmin.hub.position import Position
+from collabadmin.hub.topics import Topic
+from collabadmin.resources.fields import ValueInvalid
+from collabadmin.resources.resource import Registry, Resource
+
+__all__ = ["Delivery", "deliver"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    readable: frozenset[str]
+    scope_key: tuple[str, tuple[tuple[str, Any], ...]] | None
+
+
+@dataclass
+class _Audience:
+    shape: _Shape
+    scope: ColumnElement[bool] | None
+    clients: list[Client]
+
+
+@dataclass
+class Delivery:
+    """What one batch delivered (for metrics and tests)."""
+
+    entries: int = 0
+    frames: int = 0
+    serialisations: int = 0
+
+
+def _scope_key(scope: ColumnElement[bool] | None) -> tuple[str, tuple[tuple[str, Any], ...]] | None:
+    if scope is None:
+        return None
+    sql, params = compile_sql(scope)
+    return sql, tuple(sorted((k, repr(v)) for k, v in params.items()))
+
+
+def _audiences(
+    policy: Policy, resource: Resource, subscribers: Iterable[Client], action: Action
+) -> list[_Audience]:
+    groups: dict[_Shape, _Audience] = {}
+    for client in subscribers:
+        scope = policy.row_filter(client.actor, resource, action)
+        shape = _Shape(policy.readable_fields(client.actor, resource), _scope_key(scope))
+        audience = groups.get(shape)
+        if audience is None:
+            audience = groups[shape] = _Audience(shape, scope, [])
+        audience.clients.append(client)
+    return list(groups.values())
+
+
+def _pk_value(resource: Resource, raw: str) -> Any:
+    f = resource.pk_field
+    try:
+        return f.check(int(raw)) if f.type == "integer" else f.check(raw)
+    except (ValueError, ValueInvalid):
+        return None
+
+
+async def _in_scope(
+    tx: Tx, resource: Resource, scope: ColumnElement[bool], pks: set[str]
+) -> set[str]:
+    """Which of ``pks`` currently satisfy ``scope`` (purged rows never do)."""
+    values = [v for v in (_pk_value(resource, pk) for pk in pks) if v is not None]
+    if not values:
+        return set()
+    column = resource.column(resource.pk)
+    rows = await tx.rows(select(column).where(column.in_(values), scope))
+    return {str(r[resource.pk]) for r in rows}
+
+
+async def deliver(
+    tx: Tx,
+    entries: Sequence[Row],
+    position: Position,
+    *,
+    registry: Registry,
+    policy: Policy,
+    subscriptions: dict[str, dict[Client, Topic]],
+) -> Delivery:
+    """Offer every entry to every subscription that may see it, in entry order.
+
+    ``subscriptions`` maps a topic name to its subscribers. ``position`` is
+    the batch (its ``after_id`` is ignored): each frame's cursor is the
+    position right after its entry.
+    """
+    stats = Delivery(entries=len(entries))
+    by_resource: dict[str, list[Row]] = defaultdict(list)
+    for entry in entries:
+        by_resource[entry["resource"]].append(entry)
+
+    # Work out, per topic, who may see which entries, before sending anything.
+    plans: dict[str, list[tuple[_Audience, set[str] | None]]] = {}
+    audit_subscribers = subscriptions.get("audit", {})
+    for name, rows in by_resource.items():
+        if name not in registry:
+            continue
+        resource = registry.get(name)
+        pks = {r["pk"] for r in rows}
+        topics = [f"r/{name}"] + [f"r/{name}/{pk}" for pk in pks]
+        for topic in topics:
+            subscribers = subscriptions.get(topic)
+            if subscribers:
+                plans[topic] = await _plan(
+                    tx,
+                    policy=policy,
+                    resource=resource,
+                    subscribers=subscribers,
+                    pks=pks,
+                    action="view",
+                )
+        if audit_subscribers:
+            auditors = [c for c in audit_subscribers if policy.allows(c.actor, resource, "audit")]
+            if auditors:
+                plans[f"audit:{name}"] = await _plan(
+                    tx,
+                    policy=policy,
+                    resource=resource,
+                    subscribers=auditors,
+                    pks=pks,
+                    action="audit",
+                )
+
+    for entry in entries:
+        cursor = position.after(entry["id"]).encode()
+        resource_name, pk = entry["resource"], entry["pk"]
+        for topic, plan_key in (
+            (f"r/{resource_name}", f"r/{resource_name}"),
+            (f"r/{resource_name}/{pk}", f"r/{resource_name}/{pk}"),
+            ("audit", f"audit:{resource_name}"),
+        ):
+            for audience, visible in plans.get(plan_key, ()):
+                if visible is not None and pk not in visible:
+                    continue
+                frame = encode_frame(
+                    {
+                        "type": "change",
+                        "topic": topic,
+                        "cursor": cursor,
+                        "change": change_body(entry, audience.shape.readable),
+                    }
+                )
+                stats.serialisations += 1
+                for client in audience.clients:
+                    if client.offer(frame):
+                        stats.frames += 1
+    return stats
+
+
+async def _plan(
+    tx: Tx,
+    *,
+    policy: Policy,
+    resource: Resource,
+    subscribers: Iterable[Client],
+    pks: set[str],
+    action: Action,
+) -> list[tuple[_Audience, set[str] | None]]:
+    plan = []
+    for audience in _audiences(policy, resource, subscribers, action):
+        visible = (
+            None if audience.scope is None else await _in_scope(tx, resource, audience.scope, pks)
+        )
+        plan.append((audience, visible))
+    return plan

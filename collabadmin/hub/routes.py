@@ -1,0 +1,142 @@
+"""The websocket endpoint ``/api/ws``.
+
+Authentication happened in the middleware (cookie, bearer token or
+``?token=``). Without a credential the socket is accepted and then closed
+with 4401, because a refusal before ``accept`` reaches browsers as a bare
+HTTP 403 with no close code. A cookie-authenticated socket must come from
+this origin (browsers send cookies on cross-site websocket requests too).
+
+Every bad frame gets an ``error`` frame and the socket stays open; frames
+over 1 MiB are refused by the server with close code 1009.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+
+from collabadmin.auth.credentials import Credential
+from collabadmin.context import services_from_scope
+from collabadmin.db.engine import Actor
+from collabadmin.hub.clients import Client
+from collabadmin.hub.hub import SubscribeError
+from collabadmin.hub.presence import STATES
+
+__all__ = ["ws_endpoint"]
+
+log = logging.getLogger("collabadmin.hub.ws")
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN_ORIGIN = 4403
+
+
+def _same_origin(socket: WebSocket[Any, Any, Any]) -> bool:
+    origin = socket.headers.get("origin")
+    if not origin:
+        return True  # not a browser
+    return urlsplit(origin).netloc == socket.headers.get("host", "")
+
+
+async def _pump(client: Client, socket: WebSocket[Any, Any, Any]) -> None:
+    while True:
+        frame = await client.queue.get()
+        await socket.send_text(frame)
+
+
+@websocket("/api/ws")
+async def ws_endpoint(socket: WebSocket[Any, Any, Any]) -> None:
+    await socket.accept()
+    actor = socket.scope.get("user")
+    credential = socket.scope.get("auth")
+    if not isinstance(actor, Actor):
+        await socket.close(code=CLOSE_UNAUTHENTICATED, reason="authentication required")
+        return
+    if (
+        isinstance(credential, Credential)
+        and credential.kind == "session"
+        and not _same_origin(socket)
+    ):
+        await socket.close(code=CLOSE_FORBIDDEN_ORIGIN, reason="cross-origin socket refused")
+        return
+    services = services_from_scope(socket.scope)
+    hub, presence = services.hub, services.presence
+    client = hub.connect(actor)
+    sender = asyncio.create_task(_pump(client, socket))
+    try:
+        while True:
+            message = await socket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            if not isinstance(text, str):
+                _error(client, "bad_frame", "Send JSON text frames.")
+                continue
+            await _handle(client, text, services)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await sender
+        hub.disconnect(client)
+        await presence.leave_all(client)
+
+
+def _error(client: Client, code: str, message: str) -> None:
+    client.send({"type": "error", "code": code, "message": message})
+
+
+async def _handle(client: Client, text: str, services: Any) -> None:
+    try:
+        frame = msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        _error(client, "bad_frame", "The frame is not valid JSON.")
+        return
+    if not isinstance(frame, dict):
+        _error(client, "bad_frame", "A frame is a JSON object with a type.")
+        return
+    kind = frame.get("type")
+    hub = services.hub
+    if kind == "ping":
+        client.send({"type": "pong"})
+    elif kind == "subscribe":
+        try:
+            await hub.subscribe(client, frame.get("topic"), frame.get("since"))
+        except SubscribeError as exc:
+            _error(client, exc.code, str(exc))
+    elif kind == "unsubscribe":
+        topic = frame.get("topic")
+        if not isinstance(topic, str) or not hub.unsubscribe(client, topic):
+            _error(client, "not_subscribed", "Not subscribed to that topic.")
+            return
+        await services.presence.announce(client, topic, "left", None)
+        client.send({"type": "unsubscribed", "topic": topic})
+    elif kind == "presence":
+        await _presence(client, frame, services)
+    else:
+        _error(client, "unknown_type", "type must be subscribe, unsubscribe, presence or ping.")
+
+
+async def _presence(client: Client, frame: dict[str, Any], services: Any) -> None:
+    topic, state, field = frame.get("topic"), frame.get("state"), frame.get("field")
+    subscribed = client.topics.get(topic) if isinstance(topic, str) else None
+    if subscribed is None or subscribed.kind != "record":
+        _error(client, "not_subscribed", "Subscribe to a record topic before announcing presence.")
+        return
+    if state not in STATES:
+        _error(client, "bad_frame", "state must be viewing, editing or left.")
+        return
+    if field is not None:
+        resource = services.registry.get(subscribed.resource)
+        readable = services.policy.readable_fields(client.actor, resource)
+        if not isinstance(field, str) or field not in readable:
+            _error(client, "bad_frame", "field must be one of the record's fields.")
+            return
+    await services.presence.announce(client, subscribed.name, state, field)
