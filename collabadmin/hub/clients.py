@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import msgspec
@@ -40,6 +41,7 @@ class Client:
     queue: asyncio.Queue[str] = field(init=False)
     overflows: int = 0
     closed: bool = False
+    on_drop: Callable[[Client, list[str]], None] | None = None
 
     def __post_init__(self) -> None:
         # Room beyond the capacity so that resync notices and control frames fit.
@@ -59,9 +61,12 @@ class Client:
         self.overflows += 1
         while not self.queue.empty():
             self.queue.get_nowait()
-        for name in list(self.topics):
+        dropped = list(self.topics)
+        for name in dropped:
             self.queue.put_nowait(encode_frame({"type": "resync", "topic": name}))
         self.topics.clear()
+        if self.on_drop is not None:
+            self.on_drop(self, dropped)
 
     def send(self, frame: dict[str, object]) -> None:
         """A control frame (subscribed, error, pong): always queued."""

@@ -164,7 +164,9 @@ async def deliver(
                 )
                 stats.serialisations += 1
                 for client in audience.clients:
-                    if client.offer(frame):
+                    # A client that overflowed earlier in this batch has been told
+                    # to resync this topic; it gets nothing more of it.
+                    if topic in client.topics and client.offer(frame):
                         stats.frames += 1
     return stats
 

@@ -11,9 +11,11 @@ its live frames can neither overlap nor leave a gap.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -50,6 +52,17 @@ class HubSettings:
     queue_capacity: int = 1000
     replay_window: float = 24 * 3600.0
     replay_limit: int = 10_000
+    tick_history: int = 200_000  # batch boundaries kept for replay in commit order
+
+
+def snapshot_order(snapshot: str) -> tuple[int, int]:
+    """A sort key for snapshots: later snapshots have a higher xmax, or fewer running.
+
+    Snapshots are points in PostgreSQL's commit sequence, so any two are
+    comparable; this key orders them without a database round trip.
+    """
+    _xmin, xmax, running = snapshot.split(":")
+    return int(xmax), -len([x for x in running.split(",") if x])
 
 
 @dataclass
@@ -79,6 +92,10 @@ class Hub:
         self._requests: list[_Request] = []
         self._task: asyncio.Task[None] | None = None
         self._observers: list[Callable[[Delivery], None]] = []
+        # Upper snapshots of the non-empty batches delivered, oldest first. A
+        # replay walks the same boundaries, so a resumed client sees changes
+        # in the order a live one did (not merely in id order).
+        self._ticks: deque[tuple[tuple[int, int], str, float]] = deque(maxlen=settings.tick_history)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -139,6 +156,7 @@ class Hub:
                     )
                     self.batches += 1
                     self.last_delivery = delivery
+                    self._ticks.append((snapshot_order(upper), upper, time.time()))
                     for observer in self._observers:
                         observer(delivery)
                 self.position = Position.boundary(upper)
@@ -153,9 +171,14 @@ class Hub:
     # -- clients -------------------------------------------------------------
 
     def connect(self, actor: Actor) -> Client:
-        client = Client(actor, capacity=self.settings.queue_capacity)
+        client = Client(actor, capacity=self.settings.queue_capacity, on_drop=self._dropped)
         self.clients.add(client)
         return client
+
+    def _dropped(self, client: Client, topics: list[str]) -> None:
+        """A client overflowed: it is no longer subscribed to ``topics``."""
+        for name in topics:
+            self._drop(client, name)
 
     def disconnect(self, client: Client) -> None:
         client.closed = True
@@ -236,13 +259,21 @@ class Hub:
             await self._check_cursor(tx, since)
         start = since or self.position
         client.send({"type": "subscribed", "topic": topic.name, "cursor": start.encode()})
+        client.topics[topic.name] = topic
         if since is not None and not await self._replay(tx, client, topic, since):
-            client.send({"type": "resync", "topic": topic.name})
+            if client.topics.pop(topic.name, None) is not None:
+                client.send({"type": "resync", "topic": topic.name})
             request.done.set_result(None)
             return
-        client.topics[topic.name] = topic
         self.subscriptions.setdefault(topic.name, {})[client] = topic
         request.done.set_result(None)
+
+    def _ticks_after(self, snapshot: str) -> list[tuple[str, float]]:
+        """Recorded batch boundaries later than ``snapshot``, oldest first."""
+        key = snapshot_order(snapshot)
+        ticks = list(self._ticks)
+        start = bisect.bisect_right([t[0] for t in ticks], key)
+        return [(upper, at) for _, upper, at in ticks[start:]]
 
     async def _check_cursor(self, tx: Tx, since: Position) -> None:
         """The cursor's snapshots parse and are not ahead of the hub's position."""
@@ -269,8 +300,12 @@ class Hub:
         spans = []
         if not since.at_boundary:
             spans.append((Position(since.lower, since.upper, 0, since.at), since.after_id))
-        if since.upper != self.position.upper:
-            spans.append((Position(since.upper, self.position.upper, 0, time.time()), 0))
+        lower = since.upper
+        for upper, at in self._ticks_after(since.upper):
+            spans.append((Position(lower, upper, 0, at), 0))
+            lower = upper
+        if lower != self.position.upper:
+            spans.append((Position(lower, self.position.upper, 0, time.time()), 0))
         only = {topic.name: {client: topic}}
         for span, after_id in spans:
             entries = await read_between(

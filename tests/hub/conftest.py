@@ -1,0 +1,124 @@
+"""Real websockets: the app served by uvicorn on a local port, clients from ``websockets``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import uvicorn
+from websockets.asyncio.client import ClientConnection, connect
+
+from collabadmin.auth.credentials import create_token
+from collabadmin.db.engine import Database
+from collabadmin.demo.app import create_demo_app
+from collabadmin.settings import Settings
+
+FRAME_TIMEOUT = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Served:
+    http: str
+    ws: str
+
+
+@pytest.fixture(scope="session")
+async def served(database_url: str, demo_users: None) -> AsyncIterator[Served]:
+    """The demo app behind a real uvicorn server, in this event loop."""
+    port = free_port()
+    app = create_demo_app(Settings(database_url=database_url, pool_size=10))
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=1 << 20, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)  # sleep-ok: polling uvicorn's start flag, bounded by the task
+    yield Served(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/api/ws")
+    server.should_exit = True
+    await asyncio.wait_for(task, 30)
+
+
+@dataclass
+class Socket:
+    """A websocket client that reads like the protocol."""
+
+    conn: ClientConnection
+    seen: list[dict[str, Any]] = field(default_factory=list)
+
+    async def send(self, frame: dict[str, Any] | str) -> None:
+        await self.conn.send(frame if isinstance(frame, str) else json.dumps(frame))
+
+    async def next(self, timeout: float = FRAME_TIMEOUT) -> dict[str, Any]:
+        frame: dict[str, Any] = json.loads(await asyncio.wait_for(self.conn.recv(), timeout))
+        self.seen.append(frame)
+        return frame
+
+    async def expect(
+        self, kind: str, timeout: float = FRAME_TIMEOUT, **match: Any
+    ) -> dict[str, Any]:
+        """The next frame, which must be of ``kind`` (and match the given keys)."""
+        frame = await self.next(timeout)
+        assert frame["type"] == kind, frame
+        for key, value in match.items():
+            assert frame.get(key) == value, frame
+        return frame
+
+    async def subscribe(self, topic: str, since: str | None = None) -> str:
+        frame: dict[str, Any] = {"type": "subscribe", "topic": topic}
+        if since is not None:
+            frame["since"] = since
+        await self.send(frame)
+        subscribed = await self.expect("subscribed", topic=topic)
+        return str(subscribed["cursor"])
+
+    async def changes(self, count: int, timeout: float = FRAME_TIMEOUT) -> list[dict[str, Any]]:
+        return [await self.expect("change", timeout) for _ in range(count)]
+
+    async def quiet(self) -> None:
+        """Nothing else is queued: a ping is answered by the very next frame."""
+        await self.send({"type": "ping"})
+        await self.expect("pong")
+
+
+SocketFor = Callable[..., Awaitable[Socket]]
+
+
+@pytest.fixture
+async def socket_for(
+    served: Served, database_url: str, fresh_data: None
+) -> AsyncIterator[SocketFor]:
+    opened: list[ClientConnection] = []
+    db = Database(database_url, pool_size=1)
+    tokens: dict[str, str] = {}
+
+    async def open_socket(username: str, url: str | None = None) -> Socket:
+        if username not in tokens:
+            async with db.connection() as tx:
+                user_id = await tx.value(
+                    "SELECT id FROM collabadmin_user WHERE username = %(u)s", {"u": username}
+                )
+                _, tokens[username] = await create_token(tx, user_id, "ws-tests", None)
+        conn = await connect(
+            url or served.ws, additional_headers={"Authorization": f"Bearer {tokens[username]}"}
+        )
+        opened.append(conn)
+        return Socket(conn)
+
+    yield open_socket
+    for conn in opened:
+        await conn.close()
+    await db.dispose()
