@@ -106,7 +106,12 @@ def create_app(
         credentials=cache,
         listener=listener,
         hub=hub,
-        presence=Presence(db, lambda topic: list(hub.subscriptions.get(topic, {}))),
+        presence=Presence(
+            db,
+            lambda topic: list(hub.subscriptions.get(topic, {})),
+            heartbeat=settings.presence_heartbeat,
+            expiry=settings.presence_expiry,
+        ),
         workflows=list(workflows),
     )
     listener.subscribe(hub.wake)

@@ -48,6 +48,8 @@ class Settings:
     hub_wake: str = "notify"  # or "poll": no NOTIFY in the write path, read the log every few ms
     hub_poll_ms: int = 5
     ws_queue: int = 1000  # frames a socket may have waiting before it is told to resync
+    presence_heartbeat: float = 10.0
+    presence_expiry: float = 30.0  # a member not heard from for this long is gone
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -63,4 +65,6 @@ class Settings:
             hub_wake=env.get("COLLABADMIN_HUB_WAKE", "notify"),
             hub_poll_ms=int(env.get("COLLABADMIN_HUB_POLL_MS", 5)),
             ws_queue=int(env.get("COLLABADMIN_WS_QUEUE", 1000)),
+            presence_heartbeat=float(env.get("COLLABADMIN_PRESENCE_HEARTBEAT", 10.0)),
+            presence_expiry=float(env.get("COLLABADMIN_PRESENCE_EXPIRY", 30.0)),
         )

@@ -1,0 +1,74 @@
+"""Running ``collabadmin serve`` as a separate process, as a deployment would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen[str]
+    port: int
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/api/ws"
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no goodbyes, as a crashed instance."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+        self._close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        self._close()
+
+    def _close(self) -> None:
+        if self.process.stderr:
+            self.process.stderr.close()
+
+
+def start_server(database_url: str, **env: str) -> ServerProcess:
+    """Start the demo app with ``collabadmin serve`` and wait until /health is 200."""
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "collabadmin.cli", "serve", "--app",
+         "collabadmin.demo.app:create_demo_app", "--port", str(port)],
+        env={**os.environ, "DATABASE_URL": database_url, **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    server = ServerProcess(process, port)
+    waiter = threading.Event()
+    for _ in range(300):  # up to 30 s
+        try:
+            if httpx.get(f"{server.http}/health", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            break
+        waiter.wait(0.1)
+    error = process.stderr.read() if process.stderr and process.poll() is not None else ""
+    server.stop()
+    raise RuntimeError(f"server did not start: {error}")
