@@ -26,7 +26,7 @@ from collabadmin.auth.policy import Policy
 from collabadmin.db.engine import Actor, Database, Tx
 from collabadmin.hub.clients import MAX_TOPICS, Client
 from collabadmin.hub.fanout import Delivery, deliver
-from collabadmin.hub.log import current_snapshot, read_between
+from collabadmin.hub.log import current_snapshot, read_between, read_since
 from collabadmin.hub.position import BadPosition, Position
 from collabadmin.hub.topics import Topic, TopicError, parse_topic
 from collabadmin.resources.resource import Registry
@@ -140,10 +140,9 @@ class Hub:
     async def _step(self) -> None:
         assert self.position is not None
         async with self.db.connection() as tx:
-            upper = await current_snapshot(tx)
             lower = self.position.upper
+            upper, entries = await read_since(tx, lower)
             if upper != lower:
-                entries = await read_between(tx, lower, upper)
                 batch = Position(lower, upper, 0, time.time())
                 if entries:
                     delivery = await deliver(

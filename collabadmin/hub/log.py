@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collabadmin.db.engine import Row, Tx
 
-__all__ = ["BATCH_COLUMNS", "current_snapshot", "read_between"]
+__all__ = ["BATCH_COLUMNS", "current_snapshot", "read_between", "read_since"]
 
 BATCH_COLUMNS = (
     "id, at, resource, pk, op, actor_id, actor_name, db_role, source, request_id, version, diff"
@@ -24,6 +24,40 @@ SELECT {BATCH_COLUMNS}
  ORDER BY id
  LIMIT %(limit)s
 """
+
+
+# The same read up to "now", in one round trip: the statement's own snapshot
+# is pg_current_snapshot(), so every entry visible to it is visible in upper.
+_SINCE = f"""
+WITH now AS MATERIALIZED (SELECT pg_current_snapshot() AS upper)
+SELECT now.upper::text AS upper, entries.*
+  FROM now
+  LEFT JOIN LATERAL (
+      SELECT {BATCH_COLUMNS}
+        FROM collabadmin_change
+       WHERE txid >= pg_snapshot_xmin(%(lower)s::pg_snapshot)
+         AND txid < pg_snapshot_xmax(now.upper)
+         AND pg_visible_in_snapshot(txid, now.upper)
+         AND NOT pg_visible_in_snapshot(txid, %(lower)s::pg_snapshot)
+       ORDER BY id
+       LIMIT %(limit)s
+  ) AS entries ON true
+ ORDER BY entries.id
+"""
+
+
+async def read_since(tx: Tx, lower: str) -> tuple[str, list[Row]]:
+    """The current snapshot and every entry committed after ``lower`` up to it.
+
+    Unbounded on purpose: a batch is only delivered whole, since the next
+    position is a snapshot boundary. (``LIMIT NULL`` is no limit.)
+    """
+    rows = await tx.rows(_SINCE, {"lower": lower, "limit": None})
+    upper = str(rows[0]["upper"])
+    entries = [r for r in rows if r["id"] is not None]
+    for entry in entries:
+        del entry["upper"]
+    return upper, entries
 
 
 async def current_snapshot(tx: Tx) -> str:

@@ -1,0 +1,268 @@
+"""Live delivery: commit-to-socket latency, fan-out rate and memory per socket.
+
+1,000 sockets: 900 on 100 record topics (nine each), 100 on the collection
+topic. A writer commits 200 changes per second spread over those 100
+courses; each change reaches 109 sockets. Measured in both wake-up modes,
+next to the raw LISTEN/NOTIFY latency and a bare websocket broadcast (same
+uvicorn, no database, no permissions) run in the same session.
+
+    python -m bench.hub [--sockets 1000] [--seconds 10] [--rate 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import httpx
+import psycopg
+from websockets.asyncio.client import ClientConnection, connect
+
+from bench._setup import free_port, fresh_database, machine, percentile, running_server
+from collabadmin.db.engine import libpq_url
+
+Receiver = Callable[[str, float], None]
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+async def open_sockets(url: str, count: int, headers: dict[str, str]) -> list[ClientConnection]:
+    sockets: list[ClientConnection] = []
+    for start in range(0, count, 50):
+        batch = await asyncio.gather(
+            *(
+                connect(url, additional_headers=headers, max_size=None, ping_interval=None)
+                for _ in range(min(50, count - start))
+            )
+        )
+        sockets.extend(batch)
+    return sockets
+
+
+async def subscribe_all(sockets: list[ClientConnection], records: int) -> None:
+    async def one(ws: ClientConnection, n: int) -> None:
+        topic = "r/courses" if n >= len(sockets) * 9 // 10 else f"r/courses/{n % records + 1}"
+        await ws.send(json.dumps({"type": "subscribe", "topic": topic}))
+        frame = json.loads(await ws.recv())
+        assert frame["type"] == "subscribed", frame
+
+    await asyncio.gather(*(one(ws, n) for n, ws in enumerate(sockets)))
+
+
+def start_readers(sockets: list[ClientConnection], on_frame: Receiver) -> list[asyncio.Task[None]]:
+    async def read(ws: ClientConnection) -> None:
+        # Frames are inspected as text: decoding 20,000 JSON frames a second
+        # would make the load generator, not the server, the bottleneck.
+        async for raw in ws:
+            on_frame(str(raw), time.time())
+
+    return [asyncio.create_task(read(ws)) for ws in sockets]
+
+
+COMMITTED: dict[str, float] = {}
+
+
+async def write_changes(conninfo: str, rate: float, seconds: float, records: int) -> int:
+    """UPDATEs at ``rate`` per second, each recording when its commit was acknowledged."""
+    conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+    sent = 0
+    start = time.perf_counter()
+    try:
+        while (elapsed := time.perf_counter() - start) < seconds:
+            due = int(elapsed * rate)
+            while sent < due:
+                mark = f"s{id(conn)}-{sent}"
+                await conn.execute(
+                    "UPDATE courses SET description = %s WHERE id = %s",
+                    (f"t={mark}", random.randint(1, records)),
+                )
+                COMMITTED[mark] = time.time()
+                sent += 1
+            await asyncio.sleep(0.001)
+    finally:
+        await conn.close()
+    return sent
+
+
+async def latency_run(
+    ws_url: str, token: str, conninfo: str, *, sockets: int, rate: float, seconds: float
+) -> dict[str, float]:
+    headers = {"Authorization": f"Bearer {token}"}
+    conns = await open_sockets(ws_url, sockets, headers)
+    await subscribe_all(conns, 100)
+    samples: list[float] = []
+
+    pending: list[tuple[str, float]] = []
+
+    def on_frame(raw: str, at: float) -> None:
+        stamp = raw.find('"new":"t=')
+        if stamp >= 0:
+            pending.append((raw[stamp + 9 : raw.index('"', stamp + 9)], at))
+
+    readers = start_readers(conns, on_frame)
+    sent = await write_changes(conninfo, rate, seconds, 100)
+    await asyncio.sleep(2)  # let the last frames arrive
+    for task in readers:
+        task.cancel()
+    await asyncio.gather(*(ws.close() for ws in conns), return_exceptions=True)
+    # A frame can arrive before its writer has even read the commit's reply: 0.
+    samples = [max(0.0, at - COMMITTED[mark]) for mark, at in pending if mark in COMMITTED]
+    return {
+        "changes": sent,
+        "frames": len(samples),
+        "p50_ms": percentile(samples, 50) * 1000,
+        "p99_ms": percentile(samples, 99) * 1000,
+    }
+
+
+async def saturation_run(
+    ws_url: str, token: str, conninfo: str, *, sockets: int, seconds: float
+) -> float:
+    """Frames per second delivered while writers commit as fast as they can."""
+    headers = {"Authorization": f"Bearer {token}"}
+    conns = await open_sockets(ws_url, sockets, headers)
+    await subscribe_all(conns, 100)
+    received = 0
+
+    def on_frame(raw: str, at: float) -> None:
+        nonlocal received
+        received += raw.startswith('{"type":"change"')
+
+    readers = start_readers(conns, on_frame)
+    start = time.perf_counter()
+    await asyncio.gather(*(write_changes(conninfo, 5000, seconds, 100) for _ in range(4)))
+    elapsed = time.perf_counter() - start
+    count = received
+    for task in readers:
+        task.cancel()
+    await asyncio.gather(*(ws.close() for ws in conns), return_exceptions=True)
+    return count / elapsed
+
+
+async def bare_broadcast(sockets: int, seconds: float) -> float:
+    port = free_port()
+    process = subprocess.Popen(  # noqa: ASYNC220 - started once, before any measurement
+        [sys.executable, "-m", "uvicorn", "bench._broadcast_app:app", "--port", str(port),
+         "--log-level", "warning"],
+    )  # fmt: skip
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(100):
+                try:
+                    await client.post("/burst?n=0")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            conns = await open_sockets(f"ws://127.0.0.1:{port}/", sockets, {})
+            received = 0
+
+            def on_frame(raw: str, at: float) -> None:
+                nonlocal received
+                received += 1
+
+            readers = start_readers(conns, on_frame)
+            start = time.perf_counter()
+            while time.perf_counter() - start < seconds:
+                await client.post("/burst?n=20", timeout=60)
+            elapsed = time.perf_counter() - start
+            count = received
+            for task in readers:
+                task.cancel()
+            await asyncio.gather(*(ws.close() for ws in conns), return_exceptions=True)
+            return count / elapsed
+    finally:
+        process.terminate()
+        process.wait()
+
+
+async def notify_latency(conninfo: str, count: int = 2000) -> tuple[float, float]:
+    listener = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+    writer = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+    await listener.execute("LISTEN bench_raw")
+    samples: list[float] = []
+
+    async def listen() -> None:
+        async for note in listener.notifies():
+            samples.append(time.time() - float(note.payload))
+            if len(samples) >= count:
+                return
+
+    task = asyncio.create_task(listen())
+    for _ in range(count):
+        await writer.execute("SELECT pg_notify('bench_raw', %s)", (f"{time.time():.6f}",))
+        await asyncio.sleep(0.001)
+    await asyncio.wait_for(task, 30)
+    await listener.close()
+    await writer.close()
+    return percentile(samples, 50) * 1000, percentile(samples, 99) * 1000
+
+
+async def idle_memory(ws_url: str, token: str, pid: int, sockets: int) -> float:
+    before = rss_kib(pid)
+    conns = await open_sockets(ws_url, sockets, {"Authorization": f"Bearer {token}"})
+    await subscribe_all(conns, 100)
+    await asyncio.sleep(1)
+    after = rss_kib(pid)
+    await asyncio.gather(*(ws.close() for ws in conns), return_exceptions=True)
+    return (after - before) / sockets
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sockets", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--rate", type=float, default=200)
+    args = parser.parse_args()
+    url = fresh_database("collabadmin_bench_hub")
+    conninfo = libpq_url(url)
+    print(f"# {dt.date.today()} on {machine()}; {args.sockets} sockets, {args.rate:.0f} changes/s")
+    rows: list[tuple[str, str]] = []
+    p50, p99 = asyncio.run(notify_latency(conninfo))
+    rows.append(("raw LISTEN/NOTIFY latency p50 / p99", f"{p50:.2f} / {p99:.2f} ms"))
+    env: dict[str, str] = {}
+    for mode in ("notify", "poll"):
+        with running_server(url, extra_env={**env, "COLLABADMIN_HUB_WAKE": mode}) as server:
+            ws_url = f"ws://127.0.0.1:{server.port}/api/ws"
+            result = asyncio.run(
+                latency_run(ws_url, server.token, conninfo, sockets=args.sockets,
+                            rate=args.rate, seconds=args.seconds)
+            )  # fmt: skip
+            rows.append((
+                f"commit→socket latency p50 / p99 ({mode} mode)",
+                f"{result['p50_ms']:.1f} / {result['p99_ms']:.1f} ms "
+                f"({result['changes']:.0f} changes, {result['frames']:.0f} frames)",
+            ))  # fmt: skip
+            if mode == "notify":
+                per_socket = asyncio.run(
+                    idle_memory(ws_url, server.token, server.process.pid, args.sockets)
+                )
+                rows.append(("server memory per idle subscribed socket", f"{per_socket:.1f} KiB"))
+                fanout = asyncio.run(
+                    saturation_run(ws_url, server.token, conninfo, sockets=args.sockets,
+                                   seconds=args.seconds)
+                )  # fmt: skip
+                rows.append(("hub fan-out at saturation", f"{fanout:,.0f} frames/s"))
+    bare = asyncio.run(bare_broadcast(args.sockets, args.seconds))
+    rows.append(("bare websocket broadcast (same uvicorn, no hub)", f"{bare:,.0f} frames/s"))
+    rows.append(("fan-out / bare broadcast", f"{fanout / bare:.0%}"))
+    print("| figure | value |")
+    print("|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+
+
+if __name__ == "__main__":
+    main()
