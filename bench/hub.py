@@ -156,7 +156,7 @@ async def bare_broadcast(sockets: int, seconds: float) -> float:
     port = free_port()
     process = subprocess.Popen(  # noqa: ASYNC220 - started once, before any measurement
         [sys.executable, "-m", "uvicorn", "bench._broadcast_app:app", "--port", str(port),
-         "--log-level", "warning"],
+         "--log-level", "warning", "--ws-per-message-deflate", "false"],
     )  # fmt: skip
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:

@@ -19,6 +19,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
 from collabadmin import __version__
+from collabadmin.audit.routes import audit_router
 from collabadmin.auth.credentials import CredentialCache
 from collabadmin.auth.headers import add_response_headers
 from collabadmin.auth.middleware import AuthMiddleware, RequestIdMiddleware
@@ -137,6 +138,7 @@ def create_app(
             AuthController,
             MetaController,
             records_router,
+            audit_router,
             ws_endpoint,
             *spa_handlers,
         ],

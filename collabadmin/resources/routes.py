@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery
 
 from collabadmin.audit.changes import parse_id_cursor
 from collabadmin.context import services_of
-from collabadmin.errors import BadRequest
+from collabadmin.errors import BadRequest, FieldError, ValidationFailed
 from collabadmin.resources.meta import allow_header, resource_meta
 from collabadmin.web import (
     actor_of,
@@ -164,6 +164,37 @@ async def restore_record(
     return json_response(body, headers={"ETag": etag(body["_version"])})
 
 
+@post(
+    "/{resource:str}/{pk:str}/revert",
+    operation_id="revertRecord",
+    summary="Restore fields to their values before a change, as a new change",
+    status_code=200,
+)
+async def revert_record(
+    request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
+) -> Response[bytes]:
+    body = await read_json_object(request)
+    change_id = body.get("change_id")
+    fields = body.get("fields")
+    errors = []
+    if isinstance(change_id, bool) or not isinstance(change_id, int) or change_id < 1:
+        errors.append(FieldError("change_id", "The id of a change of this record."))
+    if fields is not None and (
+        not isinstance(fields, list) or not all(isinstance(f, str) for f in fields)
+    ):
+        errors.append(FieldError("fields", "A list of field names."))
+    errors.extend(
+        FieldError(k, "Unknown field.") for k in sorted(set(body) - {"change_id", "fields"})
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    assert isinstance(change_id, int)
+    result = await services_of(request).records.revert(
+        actor_of(request), resource, pk, change_id, fields, request_id=_rid(request)
+    )
+    return json_response(result, headers={"ETag": etag(result["_version"])})
+
+
 @get(
     "/{resource:str}/{pk:str}/history",
     operation_id="recordHistory",
@@ -222,6 +253,7 @@ records_router = Router(
         patch_record,
         delete_record,
         restore_record,
+        revert_record,
         record_history,
     ],
 )

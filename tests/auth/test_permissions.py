@@ -259,6 +259,9 @@ async def test_hidden_field_never_leaves_the_server(
         await client.get("/api/r/courses", params={"filter[internal_notes][contains]": "MARKER"})
     )
     await collect(await patch_record(client, "courses", course, {"internal_notes": ""}, base=3))
+    # The audit log and its CSV export are closed to both roles.
+    await collect(await client.get("/api/audit", params={"q": MARKER}))
+    await collect(await client.get("/api/audit.csv"))
     assert all(MARKER not in body for body in bodies)
     assert all("internal_notes" not in body for body in bodies[:6])
     # Nor can the search reveal it: a search for the marker finds nothing.

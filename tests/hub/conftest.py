@@ -39,7 +39,13 @@ async def served(database_url: str, demo_users: None) -> AsyncIterator[Served]:
     port = free_port()
     app = create_demo_app(Settings(database_url=database_url, pool_size=10))
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=1 << 20, lifespan="on"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws_max_size=1 << 20,
+        ws_per_message_deflate=False,
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

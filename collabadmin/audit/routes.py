@@ -1,0 +1,97 @@
+"""``/api/audit``: browse and export the change log (needs the ``audit`` action)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, Router, get
+from litestar.response import Stream
+
+from collabadmin.audit.changes import change_body
+from collabadmin.audit.search import AuditQuery, audit_select, parse_audit_query
+from collabadmin.context import Services, services_of
+from collabadmin.db.engine import Actor
+from collabadmin.web import actor_of, json_response, query_params
+
+__all__ = ["audit_router"]
+
+CSV_COLUMNS = [
+    "change_id", "at", "resource", "pk", "op", "actor_id", "actor_name", "source",
+    "db_role", "request_id", "version", "field", "old", "new",
+]  # fmt: skip
+CSV_PAGE = 1000
+_json = msgspec.json.Encoder()
+
+
+async def _page(
+    services: Services, actor: Actor, query: AuditQuery
+) -> tuple[list[dict[str, Any]], str | None]:
+    statement, readable = audit_select(services.policy, services.registry, actor, query)
+    async with services.db.read() as tx:
+        rows = await tx.rows(statement)
+    next_cursor = str(rows[query.limit - 1]["id"]) if len(rows) > query.limit else None
+    items = [change_body(r, readable[r["resource"]]) for r in rows[: query.limit]]
+    return items, next_cursor
+
+
+@get("/api/audit", operation_id="listAudit", summary="Search the change log, newest first")
+async def list_audit(request: Request[Any, Any, Any]) -> Response[bytes]:
+    services = services_of(request)
+    query = parse_audit_query(query_params(request))
+    items, next_cursor = await _page(services, actor_of(request), query)
+    return json_response({"items": items, "next_cursor": next_cursor})
+
+
+def _csv_line(values: list[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(values)
+    return buffer.getvalue()
+
+
+def _value(value: Any) -> str:
+    return "" if value is None else _json.encode(value).decode()
+
+
+@get(
+    "/api/audit.csv",
+    operation_id="exportAudit",
+    summary="The same search as CSV, one row per field change, streamed",
+)
+async def export_audit(request: Request[Any, Any, Any]) -> Stream:
+    services = services_of(request)
+    actor = actor_of(request)
+    first = parse_audit_query(query_params(request), max_limit=CSV_PAGE)
+    # Check permissions and parameters before the response starts.
+    audit_select(services.policy, services.registry, actor, first)
+
+    async def rows() -> AsyncIterator[str]:
+        yield _csv_line(CSV_COLUMNS)
+        query = replace(first, limit=CSV_PAGE)
+        while True:
+            items, next_cursor = await _page(services, actor, query)
+            for change in items:
+                actor_part = change["actor"] or {}
+                for field, values in sorted(change["diff"].items()):
+                    yield _csv_line([
+                        change["id"], change["at"].isoformat(), change["resource"], change["pk"],
+                        change["op"], actor_part.get("id", ""), actor_part.get("name", ""),
+                        change["source"], change["db_role"], change["request_id"] or "",
+                        change["version"], field, _value(values["old"]), _value(values["new"]),
+                    ])  # fmt: skip
+            if next_cursor is None:
+                return
+            query = replace(query, before_id=int(next_cursor))
+
+    return Stream(
+        rows(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+    )
+
+
+audit_router = Router(path="/", route_handlers=[list_audit, export_audit], tags=["audit"])
