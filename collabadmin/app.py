@@ -19,6 +19,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
 from collabadmin import __version__
+from collabadmin.audit.chain import Sealer
 from collabadmin.audit.routes import audit_router
 from collabadmin.auth.credentials import CredentialCache
 from collabadmin.auth.headers import add_response_headers
@@ -116,6 +117,7 @@ def create_app(
         workflows=list(workflows),
     )
     listener.subscribe(hub.wake)
+    sealer = Sealer(db)
     listener.on_presence(services.presence.received)
 
     @contextlib.asynccontextmanager
@@ -124,9 +126,11 @@ def create_app(
         await listener.start()
         await hub.start()
         await services.presence.start()
+        await sealer.start()
         try:
             yield
         finally:
+            await sealer.stop()
             await services.presence.stop()
             await hub.stop()
             await listener.stop()

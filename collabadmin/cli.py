@@ -237,6 +237,34 @@ async def _create_user(
         await db.dispose()
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> None:
+    """Seal, then recompute the hash chain; exit 2 and name the entry if it is broken."""
+    from collabadmin.audit.chain import verify
+    from collabadmin.db.engine import Database
+
+    settings = Settings.from_env()
+    with _database(settings) as ready:
+        assert ready.database_url is not None
+
+        async def run() -> tuple[bool, str]:
+            db = Database(ready.database_url or "", pool_size=1)
+            try:
+                result = await verify(db)
+            finally:
+                await db.dispose()
+            if result.ok:
+                return True, f"audit log verified: {result.checked} entries, chain intact"
+            where = (
+                "the end of the chain" if result.first_bad == -1 else f"entry {result.first_bad}"
+            )
+            return False, f"audit log BROKEN at {where} (after {result.checked} checked)"
+
+        ok, message = asyncio.run(run())
+    print(message, flush=True)
+    if not ok:
+        raise SystemExit(2)
+
+
 def cmd_openapi(args: argparse.Namespace) -> None:
     """Print the demo's OpenAPI document (the frontend's typed client is generated from it)."""
     import json
@@ -272,6 +300,11 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = db_sub.add_parser("upgrade", help="apply migrations")
     upgrade.add_argument("--demo", action="store_true", help="include the demo tables")
     upgrade.set_defaults(func=cmd_db_upgrade)
+
+    audit = sub.add_parser("audit", help="audit log tasks")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="check the change log's hash chain")
+    verify.set_defaults(func=cmd_audit_verify)
 
     openapi = sub.add_parser("openapi", help="print the OpenAPI document")
     openapi.set_defaults(func=cmd_openapi)

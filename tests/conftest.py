@@ -35,7 +35,7 @@ PASSWORD = "correct horse battery staple"
 TEST_SEED = SeedSize(universities=5, categories=5, instructors=20, courses=60, sessions=120)
 DOMAIN_TABLES = (
     "sessions, course_instructors, courses, instructors, categories, universities, "
-    "collabadmin_change, collabadmin_login_failure"
+    "collabadmin_change, collabadmin_seal, collabadmin_login_failure"
 )
 
 
@@ -121,8 +121,14 @@ async def app(database_url: str, demo_users: None) -> AsyncIterator[Litestar]:
 
 def reset_data(conninfo: str) -> None:
     """Empty the domain tables and the change log, then load the small seed."""
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with psycopg.connect(conninfo, autocommit=True) as conn, conn.transaction():
+        # The change log is append-only unless retention is switched on.
+        conn.execute("SET LOCAL collabadmin.retention = 'on'")
         conn.execute(f"TRUNCATE {DOMAIN_TABLES} RESTART IDENTITY CASCADE")
+        conn.execute(
+            "UPDATE collabadmin_seal_state SET snapshot = '1:1:', last_seq = 0,"
+            " last_hash = repeat('0', 64), anchor_seq = 0, anchor_hash = repeat('0', 64)"
+        )
     seed_demo(conninfo, TEST_SEED)
 
 

@@ -12,10 +12,12 @@ import msgspec
 from litestar import Request, Response, Router, get
 from litestar.response import Stream
 
+from collabadmin.audit.chain import verify
 from collabadmin.audit.changes import change_body
-from collabadmin.audit.search import AuditQuery, audit_select, parse_audit_query
+from collabadmin.audit.search import AuditQuery, audit_select, auditable, parse_audit_query
 from collabadmin.context import Services, services_of
 from collabadmin.db.engine import Actor
+from collabadmin.errors import Forbidden
 from collabadmin.web import actor_of, json_response, query_params
 
 __all__ = ["audit_router"]
@@ -94,4 +96,20 @@ async def export_audit(request: Request[Any, Any, Any]) -> Stream:
     )
 
 
-audit_router = Router(path="/", route_handlers=[list_audit, export_audit], tags=["audit"])
+@get(
+    "/api/audit/verify",
+    operation_id="verifyAudit",
+    summary="Recompute the hash chain and name the first entry that does not match",
+)
+async def verify_audit(request: Request[Any, Any, Any]) -> Response[bytes]:
+    services = services_of(request)
+    actor = actor_of(request)
+    if not auditable(services.policy, services.registry, actor):
+        raise Forbidden("You may not read the audit log.")
+    result = await verify(services.db)
+    return json_response(result.body(), headers={"Cache-Control": "no-store"})
+
+
+audit_router = Router(
+    path="/", route_handlers=[list_audit, export_audit, verify_audit], tags=["audit"]
+)
