@@ -265,6 +265,29 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
         raise SystemExit(2)
 
 
+def cmd_audit_prune(args: argparse.Namespace) -> None:
+    """Archive and remove entries before a date, keeping the chain verifiable."""
+    import datetime as dt
+    from pathlib import Path
+
+    from collabadmin.audit.retention import prune_to_file
+    from collabadmin.db.engine import libpq_url
+
+    try:
+        before = dt.datetime.fromisoformat(args.before)
+    except ValueError:
+        raise CliError("--before takes an ISO 8601 date, e.g. 2026-01-01") from None
+    if before.tzinfo is None:
+        before = before.replace(tzinfo=dt.UTC)
+    settings = Settings.from_env()
+    with _database(settings) as ready:
+        assert ready.database_url is not None
+        archive = Path(args.archive) if args.archive else None
+        result = prune_to_file(libpq_url(ready.database_url), before, archive)
+    where = f" (archived to {args.archive})" if args.archive and result.removed else ""
+    print(f"removed {result.removed} entries{where}; chain anchored at seal {result.anchor_seq}")
+
+
 def cmd_openapi(args: argparse.Namespace) -> None:
     """Print the demo's OpenAPI document (the frontend's typed client is generated from it)."""
     import json
@@ -305,6 +328,10 @@ def _parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="check the change log's hash chain")
     verify.set_defaults(func=cmd_audit_verify)
+    prune = audit_sub.add_parser("prune", help="archive and remove old entries")
+    prune.add_argument("--before", required=True, help="remove entries dated before this")
+    prune.add_argument("--archive", help="append the removed entries to this JSONL file")
+    prune.set_defaults(func=cmd_audit_prune)
 
     openapi = sub.add_parser("openapi", help="print the OpenAPI document")
     openapi.set_defaults(func=cmd_openapi)

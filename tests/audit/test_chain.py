@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -96,3 +98,38 @@ def test_cli_verify_on_an_intact_log(conninfo: str) -> None:
     )
     assert cli.returncode == 0, cli.stdout + cli.stderr
     assert "chain intact" in cli.stdout
+
+
+async def test_pruning_keeps_the_chain_verifiable(
+    client_for: ClientFor, conninfo: str, tmp_path: Path
+) -> None:
+    editor, auditor = await client_for("editor"), await client_for("auditor")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SELECT collabadmin_seal()")
+        cut_row = conn.execute(
+            "SELECT now() AS cut, count(*) AS old FROM collabadmin_change"
+        ).fetchone()
+    assert cut_row is not None
+    cut, old = cut_row
+    for version in (1, 2):
+        ok(
+            await patch_record(
+                editor, "courses", 3, {"description": f"kept {version}"}, if_match=version
+            )
+        )
+    archive = tmp_path / "audit-archive.jsonl"
+    cli = subprocess.run(  # noqa: ASYNC221, S603 - the CLI as a user runs it
+        [sys.executable, "-m", "collabadmin.cli", "audit", "prune", "--before", cut.isoformat(),
+         "--archive", str(archive)],
+        env={"DATABASE_URL": conninfo, "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    assert f"removed {old} entries" in cli.stdout
+    lines = [json.loads(line) for line in archive.read_text().splitlines()]
+    assert len(lines) == old
+    assert [line["seq"] for line in lines] == list(range(1, old + 1))
+    remaining = ok(await auditor.get("/api/audit", params={"resource": "courses", "pk": "3"}))
+    assert [c["diff"]["description"]["new"] for c in remaining["items"]] == ["kept 2", "kept 1"]
+    result = ok(await auditor.get("/api/audit/verify"))
+    assert result == {"ok": True, "checked": 2, "first_bad": None}

@@ -1,0 +1,93 @@
+"""Retention: archive and remove old change-log entries, keeping the chain verifiable.
+
+``collabadmin audit prune --before DATE --archive FILE`` seals what is
+committed, then removes the oldest sealed entries dated before ``DATE`` (a
+prefix of the chain: pruning stops at the first newer entry), after writing
+them with their seals to ``FILE`` as JSON lines. The last removed seal
+becomes the *anchor*: verification starts from its hash, so the remaining
+chain is still checked end to end, and the archive can be checked on its
+own by recomputing its hashes from the previous anchor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+__all__ = ["PruneResult", "prune"]
+
+
+@dataclass(frozen=True, slots=True)
+class PruneResult:
+    removed: int
+    anchor_seq: int
+
+
+def _line(row: dict[str, Any]) -> str:
+    entry = {k: v for k, v in row.items() if k not in ("seq", "hash")}
+    return json.dumps(
+        {"seq": row["seq"], "hash": row["hash"], "entry": entry}, default=str, sort_keys=True
+    )
+
+
+def prune(conninfo: str, before: dt.datetime, archive: IO[str] | None) -> PruneResult:
+    with psycopg.connect(conninfo, row_factory=dict_row) as conn:
+        conn.execute("SELECT collabadmin_seal()")
+        conn.commit()
+        with conn.transaction():
+            conn.execute("SET LOCAL collabadmin.retention = 'on'")
+            state = conn.execute(
+                "SELECT * FROM collabadmin_seal_state WHERE id = 1 FOR UPDATE"
+            ).fetchone()
+            assert state is not None
+            newer = conn.execute(
+                "SELECT min(s.seq) AS seq FROM collabadmin_seal s"
+                " JOIN collabadmin_change c ON c.id = s.change_id"
+                " WHERE s.seq > %(anchor)s AND c.at >= %(before)s",
+                {"anchor": state["anchor_seq"], "before": before},
+            ).fetchone()
+            cut = (newer["seq"] - 1) if newer and newer["seq"] is not None else state["last_seq"]
+            if cut <= state["anchor_seq"]:
+                return PruneResult(0, state["anchor_seq"])
+            span = {"anchor": state["anchor_seq"], "cut": cut}
+            if archive is not None:
+                with conn.cursor(name="collabadmin_prune") as rows:
+                    rows.execute(
+                        "SELECT s.seq, s.hash, c.* FROM collabadmin_seal s"
+                        " JOIN collabadmin_change c ON c.id = s.change_id"
+                        " WHERE s.seq > %(anchor)s AND s.seq <= %(cut)s ORDER BY s.seq",
+                        span,
+                    )
+                    for row in rows:
+                        archive.write(_line(row) + "\n")
+            anchor_hash = conn.execute(
+                "SELECT hash FROM collabadmin_seal WHERE seq = %(cut)s", span
+            ).fetchone()
+            assert anchor_hash is not None
+            removed = conn.execute(
+                "DELETE FROM collabadmin_change c USING collabadmin_seal s"
+                " WHERE s.change_id = c.id AND s.seq > %(anchor)s AND s.seq <= %(cut)s",
+                span,
+            ).rowcount
+            conn.execute(
+                "DELETE FROM collabadmin_seal WHERE seq > %(anchor)s AND seq <= %(cut)s", span
+            )
+            conn.execute(
+                "UPDATE collabadmin_seal_state SET anchor_seq = %(cut)s, anchor_hash = %(hash)s"
+                " WHERE id = 1",
+                {"cut": cut, "hash": anchor_hash["hash"]},
+            )
+    return PruneResult(removed, cut)
+
+
+def prune_to_file(conninfo: str, before: dt.datetime, path: Path | None) -> PruneResult:
+    if path is None:
+        return prune(conninfo, before, None)
+    with path.open("a", encoding="utf-8") as archive:
+        return prune(conninfo, before, archive)
