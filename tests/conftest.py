@@ -12,14 +12,17 @@ import asyncio
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
+import uvicorn
 from litestar import Litestar
 from sqlalchemy.engine import make_url
 
@@ -199,3 +202,40 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     their loop while it does.
     """
     items.sort(key=lambda item: "/e2e/" in item.nodeid)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Served:
+    http: str
+    ws: str
+
+
+@pytest.fixture(scope="session")
+async def served(database_url: str, demo_users: None) -> AsyncIterator[Served]:
+    """The demo app behind a real uvicorn server, in this event loop."""
+    port = _free_port()
+    app = create_demo_app(Settings(database_url=database_url, pool_size=10))
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws_max_size=1 << 20,
+        ws_per_message_deflate=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)  # sleep-ok: polling uvicorn's start flag, bounded by the task
+    yield Served(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/api/ws")
+    server.should_exit = True
+    await asyncio.wait_for(task, 30)

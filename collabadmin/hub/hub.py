@@ -23,7 +23,7 @@ from typing import Literal
 import psycopg
 
 from collabadmin.auth.policy import Policy
-from collabadmin.db.engine import Actor, Database, Tx
+from collabadmin.db.engine import Actor, Database, Row, Tx
 from collabadmin.hub.clients import MAX_TOPICS, Client
 from collabadmin.hub.fanout import Delivery, deliver
 from collabadmin.hub.log import current_snapshot, read_between, read_since
@@ -52,7 +52,7 @@ class HubSettings:
     queue_capacity: int = 1000
     replay_window: float = 24 * 3600.0
     replay_limit: int = 10_000
-    tick_history: int = 200_000  # batch boundaries kept for replay in commit order
+    tick_history: int = 100_000  # batch boundaries kept for replay in commit order
 
 
 def snapshot_order(snapshot: str) -> tuple[int, int]:
@@ -92,9 +92,9 @@ class Hub:
         self._requests: list[_Request] = []
         self._task: asyncio.Task[None] | None = None
         self._observers: list[Callable[[Delivery], None]] = []
-        # Upper snapshots of the non-empty batches delivered, oldest first. A
-        # replay walks the same boundaries, so a resumed client sees changes
-        # in the order a live one did (not merely in id order).
+        # Upper snapshots of the batches read, oldest first. A replay walks
+        # the same boundaries, so a resumed client sees changes in the order a
+        # live one did (not merely in id order).
         self._ticks: deque[tuple[tuple[int, int], str, float]] = deque(maxlen=settings.tick_history)
 
     # -- lifecycle -----------------------------------------------------------
@@ -141,9 +141,16 @@ class Hub:
         assert self.position is not None
         async with self.db.connection() as tx:
             lower = self.position.upper
-            upper, entries = await read_since(tx, lower)
+            wanted = self._wanted_resources()
+            entries: list[Row]
+            if wanted == []:
+                # Nobody follows anything: advance without reading entries.
+                upper, entries = await current_snapshot(tx), []
+            else:
+                upper, entries = await read_since(tx, lower, wanted)
             if upper != lower:
                 batch = Position(lower, upper, 0, time.time())
+                self._ticks.append((snapshot_order(upper), upper, time.time()))
                 if entries:
                     delivery = await deliver(
                         tx,
@@ -155,7 +162,6 @@ class Hub:
                     )
                     self.batches += 1
                     self.last_delivery = delivery
-                    self._ticks.append((snapshot_order(upper), upper, time.time()))
                     for observer in self._observers:
                         observer(delivery)
                 self.position = Position.boundary(upper)
@@ -267,6 +273,13 @@ class Hub:
         self.subscriptions.setdefault(topic.name, {})[client] = topic
         request.done.set_result(None)
 
+    def _wanted_resources(self) -> list[str] | None:
+        """Resources some subscription follows (None: all of them, for the audit feed)."""
+        if "audit" in self.subscriptions:
+            return None
+        names = {topic.resource for subs in self.subscriptions.values() for topic in subs.values()}
+        return sorted(n for n in names if n is not None)
+
     def _ticks_after(self, snapshot: str) -> list[tuple[str, float]]:
         """Recorded batch boundaries later than ``snapshot``, oldest first."""
         key = snapshot_order(snapshot)
@@ -308,7 +321,12 @@ class Hub:
         only = {topic.name: {client: topic}}
         for span, after_id in spans:
             entries = await read_between(
-                tx, span.lower, span.upper, after_id=after_id, limit=limit + 1
+                tx,
+                span.lower,
+                span.upper,
+                after_id=after_id,
+                limit=limit + 1,
+                resources=None if topic.resource is None else [topic.resource],
             )
             if len(entries) > limit:
                 return False

@@ -21,6 +21,7 @@ SELECT {BATCH_COLUMNS}
    AND pg_visible_in_snapshot(txid, %(upper)s::pg_snapshot)
    AND NOT pg_visible_in_snapshot(txid, %(lower)s::pg_snapshot)
    AND id > %(after_id)s
+   AND (%(resources)s::text[] IS NULL OR resource = ANY(%(resources)s::text[]))
  ORDER BY id
  LIMIT %(limit)s
 """
@@ -39,6 +40,7 @@ SELECT now.upper::text AS upper, entries.*
          AND txid < pg_snapshot_xmax(now.upper)
          AND pg_visible_in_snapshot(txid, now.upper)
          AND NOT pg_visible_in_snapshot(txid, %(lower)s::pg_snapshot)
+         AND (%(resources)s::text[] IS NULL OR resource = ANY(%(resources)s::text[]))
        ORDER BY id
        LIMIT %(limit)s
   ) AS entries ON true
@@ -46,13 +48,16 @@ SELECT now.upper::text AS upper, entries.*
 """
 
 
-async def read_since(tx: Tx, lower: str) -> tuple[str, list[Row]]:
+async def read_since(
+    tx: Tx, lower: str, resources: list[str] | None = None
+) -> tuple[str, list[Row]]:
     """The current snapshot and every entry committed after ``lower`` up to it.
 
-    Unbounded on purpose: a batch is only delivered whole, since the next
-    position is a snapshot boundary. (``LIMIT NULL`` is no limit.)
+    Only entries of ``resources`` when given (None: all). Unbounded on
+    purpose: a batch is only delivered whole, since the next position is a
+    snapshot boundary. (``LIMIT NULL`` is no limit.)
     """
-    rows = await tx.rows(_SINCE, {"lower": lower, "limit": None})
+    rows = await tx.rows(_SINCE, {"lower": lower, "limit": None, "resources": resources})
     upper = str(rows[0]["upper"])
     entries = [r for r in rows if r["id"] is not None]
     for entry in entries:
@@ -66,9 +71,22 @@ async def current_snapshot(tx: Tx) -> str:
 
 
 async def read_between(
-    tx: Tx, lower: str, upper: str, *, after_id: int = 0, limit: int = 100_000
+    tx: Tx,
+    lower: str,
+    upper: str,
+    *,
+    after_id: int = 0,
+    limit: int = 100_000,
+    resources: list[str] | None = None,
 ) -> list[Row]:
     """Entries committed after ``lower`` and by ``upper``, by id, above ``after_id``."""
     return await tx.rows(
-        _BETWEEN, {"lower": lower, "upper": upper, "after_id": after_id, "limit": limit}
+        _BETWEEN,
+        {
+            "lower": lower,
+            "upper": upper,
+            "after_id": after_id,
+            "limit": limit,
+            "resources": resources,
+        },
     )

@@ -4,58 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
 from collabadmin.auth.credentials import create_token
 from collabadmin.db.engine import Database
-from collabadmin.demo.app import create_demo_app
-from collabadmin.settings import Settings
+from tests.conftest import Served
 
 FRAME_TIMEOUT = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Served:
-    http: str
-    ws: str
-
-
-@pytest.fixture(scope="session")
-async def served(database_url: str, demo_users: None) -> AsyncIterator[Served]:
-    """The demo app behind a real uvicorn server, in this event loop."""
-    port = free_port()
-    app = create_demo_app(Settings(database_url=database_url, pool_size=10))
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ws_max_size=1 << 20,
-        ws_per_message_deflate=False,
-        lifespan="on",
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)  # sleep-ok: polling uvicorn's start flag, bounded by the task
-    yield Served(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/api/ws")
-    server.should_exit = True
-    await asyncio.wait_for(task, 30)
 
 
 @dataclass
