@@ -86,6 +86,7 @@ async def test_listener_connection_killed_mid_stream_loses_nothing(
         killed = conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE query LIKE 'LISTEN collabadmin%%' AND pid <> pg_backend_pid()"
+            " AND datname = current_database()"
         ).fetchall()
         assert killed
     _touch(conninfo, 2, 3)  # committed while the listener is down or reconnecting
