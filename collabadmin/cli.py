@@ -244,10 +244,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
 
     settings = Settings.from_env()
     with _database(settings) as ready:
-        assert ready.database_url is not None
+        url = ready.database_url
+        assert url is not None
 
         async def run() -> tuple[bool, str]:
-            db = Database(ready.database_url or "", pool_size=1)
+            db = Database(url, pool_size=1)
             try:
                 result = await verify(db)
             finally:

@@ -175,16 +175,24 @@ class Tx:
         self.conn = conn
         self.context = context
 
-    async def _cursor(self, statement: Statement, params: Params) -> psycopg.AsyncCursor[Row]:
+    async def _cursor(
+        self, statement: Statement, params: Params
+    ) -> psycopg.AsyncCursor[Row]:
+        # Statements built per request (filters, searches) are never prepared:
+        # a generic plan chosen after a few executions can be right for one
+        # time range and very wrong for another. Cached hot statements are.
+        prepare: bool | None = False
         if isinstance(statement, str):
             sql, values = statement, dict(params or {})
+            prepare = None
         elif isinstance(statement, CompiledSql):
             sql, values = statement.sql, {**statement.defaults, **(params or {})}
+            prepare = None
         else:
             sql, values = compile_sql(statement)
             if params:
                 values.update(params)
-        return await self.conn.execute(sql, values)
+        return await self.conn.execute(sql, values, prepare=prepare)
 
     async def rows(
         self, statement: Statement, params: Mapping[str, Any] | None = None

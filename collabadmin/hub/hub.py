@@ -24,12 +24,14 @@ import psycopg
 
 from collabadmin.auth.policy import Policy
 from collabadmin.db.engine import Actor, Database, Row, Tx
+from collabadmin.errors import Forbidden, NotFound
 from collabadmin.hub.clients import MAX_TOPICS, Client
 from collabadmin.hub.fanout import Delivery, deliver
 from collabadmin.hub.log import current_snapshot, read_between, read_since
 from collabadmin.hub.position import BadPosition, Position
 from collabadmin.hub.topics import Topic, TopicError, parse_topic
 from collabadmin.resources.resource import Registry
+from collabadmin.resources.service import RecordService
 
 __all__ = ["Hub", "HubSettings", "SubscribeError"]
 
@@ -83,6 +85,7 @@ class Hub:
         self.registry = registry
         self.policy = policy
         self.settings = settings
+        self.records = RecordService(db, registry, policy)
         self.position: Position | None = None
         self.subscriptions: dict[str, dict[Client, Topic]] = {}
         self.clients: set[Client] = set()
@@ -241,17 +244,16 @@ class Hub:
         await request.done
 
     async def _check_record(self, actor: Actor, topic: Topic) -> None:
+        """A record topic needs the record to be visible to the actor (else not_found)."""
         assert topic.resource is not None
         assert topic.pk is not None
         resource = self.registry.get(topic.resource)
-        from collabadmin.resources.service import RecordService  # noqa: PLC0415
-
         try:
-            await RecordService(self.db, self.registry, self.policy).get_row(
-                actor, resource.name, topic.pk
-            )
-        except Exception as exc:  # NotFound or Forbidden: the record is not for this user
-            raise SubscribeError("not_found", f"No {resource.label.lower()} {topic.pk!r}.") from exc
+            await self.records.get_row(actor, resource.name, topic.pk)
+        except (NotFound, Forbidden):
+            raise SubscribeError(
+                "not_found", f"No {resource.label.lower()} {topic.pk!r}."
+            ) from None
 
     async def _apply(self, tx: Tx, request: _Request) -> None:
         """Catch the client up from its cursor to the hub's position, then go live."""
