@@ -175,9 +175,7 @@ class Tx:
         self.conn = conn
         self.context = context
 
-    async def _cursor(
-        self, statement: Statement, params: Params
-    ) -> psycopg.AsyncCursor[Row]:
+    async def _cursor(self, statement: Statement, params: Params) -> psycopg.AsyncCursor[Row]:
         # Statements built per request (filters, searches) are never prepared:
         # a generic plan chosen after a few executions can be right for one
         # time range and very wrong for another. Cached hot statements are.
