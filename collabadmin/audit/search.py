@@ -22,6 +22,7 @@ from collabadmin.audit.changes import CHANGE_LOG, parse_id_cursor
 from collabadmin.auth.policy import Policy
 from collabadmin.db.engine import Actor
 from collabadmin.errors import BadRequest, Forbidden
+from collabadmin.resources.query import single_param
 from collabadmin.resources.resource import Registry, Resource
 
 __all__ = ["AuditQuery", "audit_select", "parse_audit_query"]
@@ -71,12 +72,7 @@ def _when(name: str, raw: str | None) -> dt.datetime | None:
 
 def parse_audit_query(params: Mapping[str, Sequence[str]], *, max_limit: int = 500) -> AuditQuery:
     def one(name: str) -> str | None:
-        values = params.get(name)
-        if not values:
-            return None
-        if len(values) > 1:
-            raise BadRequest(f"Parameter {name!r} given more than once.", parameter=name)
-        return values[0]
+        return single_param(params, name)
 
     unknown = set(params) - _KNOWN
     if unknown:

@@ -70,17 +70,16 @@ async def ws_endpoint(socket: WebSocket[Any, Any, Any]) -> None:
     client = hub.connect(actor)
     sender = asyncio.create_task(_pump(client, socket))
     try:
-        while True:
-            message = await socket.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-            text = message.get("text")
-            if not isinstance(text, str):
-                _error(client, "bad_frame", "Send JSON text frames.")
-                continue
-            await _handle(client, text, services)
-    except WebSocketDisconnect:
-        pass
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                message = await socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if not isinstance(text, str):
+                    _error(client, "bad_frame", "Send JSON text frames.")
+                    continue
+                await _handle(client, text, services)
     finally:
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -28,7 +28,7 @@ from collabadmin.errors import BadRequest
 from collabadmin.resources.fields import Field, ValueInvalid, coerce_value
 from collabadmin.resources.resource import Resource
 
-__all__ = ["OPERATORS", "Filter", "ListQuery", "SortKey", "parse_list_query"]
+__all__ = ["OPERATORS", "Filter", "ListQuery", "SortKey", "parse_list_query", "single_param"]
 
 Operator = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "icontains", "isnull"]
 OPERATORS: tuple[Operator, ...] = (
@@ -128,6 +128,16 @@ def _scalar(f: Field, raw: str) -> Any:
     return coerce_value(f.type, raw)
 
 
+def single_param(params: Mapping[str, Sequence[str]], name: str) -> str | None:
+    """A query parameter that may appear at most once (400 if repeated)."""
+    values = params.get(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise BadRequest(f"Parameter {name!r} given more than once.", parameter=name)
+    return values[0]
+
+
 def parse_list_query(
     resource: Resource,
     params: Mapping[str, Sequence[str]],
@@ -139,12 +149,7 @@ def parse_list_query(
     """Parse query parameters (each name mapped to all its values)."""
 
     def one(name: str) -> str | None:
-        values = params.get(name)
-        if not values:
-            return None
-        if len(values) > 1:
-            raise BadRequest(f"Parameter {name!r} given more than once.", parameter=name)
-        return values[0]
+        return single_param(params, name)
 
     query = ListQuery(sort=_parse_sort(resource, one("sort"), readable))
     for key, values in params.items():

@@ -12,6 +12,7 @@ from litestar.enums import HttpMethod
 from litestar.params import FromPath, FromQuery
 
 from collabadmin.audit.changes import parse_id_cursor
+from collabadmin.audit.revert import revert_change
 from collabadmin.context import services_of
 from collabadmin.errors import BadRequest, FieldError, ValidationFailed
 from collabadmin.resources.meta import allow_header, resource_meta
@@ -189,8 +190,14 @@ async def revert_record(
     if errors:
         raise ValidationFailed(errors)
     assert isinstance(change_id, int)
-    result = await services_of(request).records.revert(
-        actor_of(request), resource, pk, change_id, fields, request_id=_rid(request)
+    result = await revert_change(
+        services_of(request).records,
+        actor_of(request),
+        resource,
+        pk,
+        change_id=change_id,
+        fields=fields,
+        request_id=_rid(request),
     )
     return json_response(result, headers={"ETag": etag(result["_version"])})
 

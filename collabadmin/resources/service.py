@@ -31,7 +31,6 @@ from sqlalchemy import (
 )
 
 from collabadmin.audit.changes import (
-    CHANGE_LOG,
     change_body,
     changes_since,
     parse_id_cursor,
@@ -50,11 +49,9 @@ from collabadmin.db.engine import (
 from collabadmin.errors import (
     BadRequest,
     Conflict,
-    FieldError,
     Forbidden,
     NotFound,
     PreconditionFailed,
-    ValidationFailed,
 )
 from collabadmin.resources.fields import ValueInvalid
 from collabadmin.resources.query import (
@@ -411,60 +408,6 @@ class RecordService:
                 current=self.body(actor, resource, row),
                 conflicts=conflicts,
             )
-
-    async def revert(
-        self,
-        actor: Actor,
-        name: str,
-        raw_pk: str,
-        change_id: int,
-        fields: Sequence[str] | None,
-        *,
-        request_id: str | None = None,
-    ) -> dict[str, Any]:
-        """Restore fields to their values before change ``change_id``, as a new change.
-
-        It goes through :meth:`patch` with ``X-Base-Version`` semantics and the
-        change's version as base: if a field was changed again since, that is
-        a 409 with the conflicting values, and nothing is written.
-        """
-        resource = self.resource(actor, name, "change")
-        pk = str(self.parse_pk(resource, raw_pk))
-        readable = self.policy.readable_fields(actor, resource)
-        async with self.db.read() as tx:
-            change = await tx.row(
-                select(CHANGE_LOG).where(
-                    CHANGE_LOG.c.id == change_id,
-                    CHANGE_LOG.c.resource == resource.name,
-                    CHANGE_LOG.c.pk == pk,
-                )
-            )
-        if change is None:
-            raise NotFound(f"No change {change_id} of this {resource.label.lower()}.")
-        if change["op"] != "update":
-            raise Conflict(
-                f"Only updates can be reverted; this change is a {change['op']}"
-                " (use restore to undo a delete)."
-            )
-        diff = {k: v for k, v in change["diff"].items() if k in readable and k in resource.fields}
-        chosen = list(diff) if fields is None else list(fields)
-        unknown = [f for f in chosen if f not in diff]
-        if unknown:
-            raise ValidationFailed(
-                [FieldError(f, "This change did not touch that field.") for f in unknown]
-            )
-        if not chosen:
-            raise ValidationFailed([FieldError("fields", "Name at least one field.")])
-        values = {f: diff[f]["old"] for f in chosen}
-        return await self.patch(
-            actor,
-            name,
-            raw_pk,
-            values,
-            Precondition(change["version"], strict=False),
-            request_id=request_id,
-            source="revert",
-        )
 
     async def _set_deleted(
         self,

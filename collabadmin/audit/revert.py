@@ -1,0 +1,70 @@
+"""Reverting a change: put fields back to their values before it, as a new change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from collabadmin.audit.changes import CHANGE_LOG
+from collabadmin.db.engine import Actor
+from collabadmin.errors import Conflict, FieldError, NotFound, ValidationFailed
+from collabadmin.resources.service import Precondition, RecordService
+
+__all__ = ["revert_change"]
+
+
+async def revert_change(
+    records: RecordService,
+    actor: Actor,
+    name: str,
+    raw_pk: str,
+    *,
+    change_id: int,
+    fields: Sequence[str] | None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """Restore fields to their values before change ``change_id``, as a new change.
+
+    It goes through :meth:`RecordService.patch` with ``X-Base-Version`` semantics and the
+    change's version as base: if a field was changed again since, that is
+    a 409 with the conflicting values, and nothing is written.
+    """
+    resource = records.resource(actor, name, "change")
+    pk = str(records.parse_pk(resource, raw_pk))
+    readable = records.policy.readable_fields(actor, resource)
+    async with records.db.read() as tx:
+        change = await tx.row(
+            select(CHANGE_LOG).where(
+                CHANGE_LOG.c.id == change_id,
+                CHANGE_LOG.c.resource == resource.name,
+                CHANGE_LOG.c.pk == pk,
+            )
+        )
+    if change is None:
+        raise NotFound(f"No change {change_id} of this {resource.label.lower()}.")
+    if change["op"] != "update":
+        raise Conflict(
+            f"Only updates can be reverted; this change is a {change['op']}"
+            " (use restore to undo a delete)."
+        )
+    diff = {k: v for k, v in change["diff"].items() if k in readable and k in resource.fields}
+    chosen = list(diff) if fields is None else list(fields)
+    unknown = [f for f in chosen if f not in diff]
+    if unknown:
+        raise ValidationFailed(
+            [FieldError(f, "This change did not touch that field.") for f in unknown]
+        )
+    if not chosen:
+        raise ValidationFailed([FieldError("fields", "Name at least one field.")])
+    values = {f: diff[f]["old"] for f in chosen}
+    return await records.patch(
+        actor,
+        name,
+        raw_pk,
+        values,
+        Precondition(change["version"], strict=False),
+        request_id=request_id,
+        source="revert",
+    )
