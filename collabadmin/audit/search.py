@@ -20,6 +20,7 @@ from sqlalchemy import Text as SqlText
 
 from collabadmin.audit.changes import CHANGE_LOG, parse_id_cursor
 from collabadmin.auth.policy import Policy
+from collabadmin.auth.tables import USERS
 from collabadmin.db.engine import Actor
 from collabadmin.errors import BadRequest, Forbidden
 from collabadmin.resources.query import single_param
@@ -145,9 +146,11 @@ def audit_select(
     if query.pk is not None:
         clauses.append(c.pk == query.pk)
     if query.actor is not None:
-        clauses.append(
-            c.actor_id == int(query.actor) if query.actor.isdigit() else c.actor_name == query.actor
-        )
+        if query.actor.isdigit():
+            clauses.append(c.actor_id == int(query.actor))
+        else:  # a login name, or the display name recorded on the entry
+            by_login = select(USERS.c.id).where(USERS.c.username == query.actor)
+            clauses.append(or_(c.actor_name == query.actor, c.actor_id.in_(by_login)))
     if query.field is not None:
         if not any(query.field in fields for fields in readable.values()):
             clauses.append(false())

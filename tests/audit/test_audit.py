@@ -71,6 +71,8 @@ async def test_filters_combine(client_for: ClientFor, edited: dict[str, Any]) ->
         got = [c["id"] for c in await _everything(auditor, **params)]
         assert got == expect(**params), params
         assert got, params
+    by_login = [c["id"] for c in await _everything(auditor, actor="editor")]
+    assert by_login == expect(actor="Editor")
     needle = await _everything(auditor, q="NEEDLE")
     assert [c["diff"]["description"]["new"] for c in needle] == ["needle in a haystack"]
     now = dt.datetime.now(dt.UTC)
