@@ -43,8 +43,10 @@ def test_edit_saves_only_changes_and_shows_history(page: Page, live_server: str)
 
 
 def test_two_editors_same_field_get_the_conflict_dialog(browser: Browser, live_server: str) -> None:
+    """Without live updates (Bob's socket is down), a save that conflicts opens the dialog."""
     alice_context, bob_context = browser.new_context(), browser.new_context()
     alice, bob = alice_context.new_page(), bob_context.new_page()
+    bob.route_web_socket("**/api/ws", lambda ws: None)  # accepted, never connected: no frames
     try:
         sign_in(alice, live_server, "editor", PASSWORD)
         sign_in(bob, live_server, "admin", PASSWORD)
@@ -86,3 +88,40 @@ def test_instructor_never_sees_internal_notes(page: Page, live_server: str, conn
     page.goto(f"{live_server}/r/courses")
     expect(page.locator("tbody tr")).to_have_count(len(taught_courses(conninfo)))
     assert "SECRET-NOTE" not in page.content()
+
+
+def test_changes_and_presence_arrive_live_without_reload(
+    browser: Browser, live_server: str
+) -> None:
+    alice_context, bob_context = browser.new_context(), browser.new_context()
+    alice, bob = alice_context.new_page(), bob_context.new_page()
+    try:
+        sign_in(alice, live_server, "editor", PASSWORD)
+        sign_in(bob, live_server, "admin", PASSWORD)
+        alice.goto(f"{live_server}/r/courses/11")
+        bob.goto(f"{live_server}/r/courses/11")
+        expect(bob.get_by_test_id("presence")).to_contain_text("Editor")
+        expect(alice.get_by_test_id("presence")).to_contain_text("Admin")
+        # Bob starts editing the description; Alice sees the field marker.
+        bob.get_by_label("Description").click()
+        expect(alice.get_by_test_id("editing-description")).to_contain_text("Admin")
+        bob.get_by_label("Description").fill("Bob's unsaved words")
+        # Alice saves a new title: Bob's untouched title updates in place.
+        alice.get_by_label("Title").fill("Live title")
+        alice.get_by_role("button", name="Save").click()
+        expect(bob.get_by_label("Title")).to_have_value("Live title")
+        expect(bob.get_by_test_id("version")).to_have_text("version 2")
+        # Alice changes the field Bob is editing: Bob is told, and keeps his words.
+        alice.get_by_label("Description").fill("Alice's description")
+        alice.get_by_role("button", name="Save").click()
+        notice = bob.get_by_test_id("remote-description")
+        expect(notice).to_contain_text("Editor changed this to “Alice's description”")
+        expect(bob.get_by_label("Description")).to_have_value("Bob's unsaved words")
+        bob.screenshot(path="test-results/live-record.png")
+        notice.get_by_role("button", name="Take theirs").click()
+        expect(bob.get_by_label("Description")).to_have_value("Alice's description")
+        # Alice leaves: Bob's avatars update.
+        alice_context.close()
+        expect(bob.get_by_test_id("presence")).to_have_count(0)
+    finally:
+        bob_context.close()

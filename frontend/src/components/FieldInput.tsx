@@ -1,3 +1,4 @@
+import type { ReactNode } from "react";
 import type { FieldMeta, FieldValue } from "../api/types";
 
 interface Props {
@@ -6,10 +7,14 @@ interface Props {
   onChange: (value: FieldValue) => void;
   error?: string;
   readOnly: boolean;
+  /** Who else is editing this field right now. */
+  editors?: string[];
+  onFocusChange?: (focused: boolean) => void;
+  children?: ReactNode;
 }
 
 /** One form control, chosen by the field's type as the server describes it. */
-export function FieldInput({ field, value, onChange, error, readOnly }: Props) {
+export function FieldInput({ field, value, onChange, error, readOnly, editors, onFocusChange, children }: Props) {
   const id = `field-${field.name}`;
   const describedBy = error ? `${id}-error` : undefined;
   const common = {
@@ -19,6 +24,8 @@ export function FieldInput({ field, value, onChange, error, readOnly }: Props) {
     "aria-invalid": error ? true : undefined,
     "aria-describedby": describedBy,
     required: field.required,
+    onFocus: () => onFocusChange?.(true),
+    onBlur: () => onFocusChange?.(false),
   };
   let control;
   if (field.choices) {
@@ -66,6 +73,11 @@ export function FieldInput({ field, value, onChange, error, readOnly }: Props) {
       <label htmlFor={id}>
         {field.label}
         {field.required && <span aria-hidden="true"> *</span>}
+        {editors && editors.length > 0 && (
+          <span className="marker" data-testid={`editing-${field.name}`}>
+            {" "}✎ {editors.join(", ")}
+          </span>
+        )}
       </label>
       {control}
       {error && (
@@ -73,6 +85,7 @@ export function FieldInput({ field, value, onChange, error, readOnly }: Props) {
           {error}
         </p>
       )}
+      {children}
     </div>
   );
 }

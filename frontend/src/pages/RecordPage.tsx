@@ -1,8 +1,10 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
-import type { Conflict, FieldValue, RecordBody } from "../api/types";
+import type { Change, Conflict, FieldValue, RecordBody } from "../api/types";
+import { useSession } from "../auth";
+import { live, type PresenceUser } from "../live";
 import { ConflictDialog } from "../components/ConflictDialog";
 import { FieldInput } from "../components/FieldInput";
 import { display } from "../format";
@@ -21,6 +23,46 @@ export function RecordPage() {
   const [notice, setNotice] = useState<string | null>(null);
   const [conflicts, setConflicts] = useState<Conflict[] | null>(null);
   const [saving, setSaving] = useState(false);
+  const [others, setOthers] = useState<PresenceUser[]>([]);
+  const [remote, setRemote] = useState<Record<string, { by: string; value: FieldValue }>>({});
+  const { user } = useSession();
+  const topic = `r/${resource}/${pk}`;
+  // The live handler reads the latest state through refs, not a stale closure.
+  const baseRef = useRef<RecordBody | null>(null);
+  const editsRef = useRef<Edits>({});
+  baseRef.current = base;
+  editsRef.current = edits;
+
+  const onRemoteChange = useCallback(
+    async (change: Change) => {
+      const known = baseRef.current;
+      if (known && change.version <= known._version) return; // our own save, or old news
+      const fresh = await api.get(resource, pk);
+      const mine = editsRef.current;
+      const clashes = Object.keys(change.diff).filter((name) => name in mine);
+      if (clashes.length > 0) {
+        const by = change.actor?.name ?? "Someone";
+        setRemote((current) => ({
+          ...current,
+          ...Object.fromEntries(clashes.map((name) => [name, { by, value: fresh[name] }])),
+        }));
+      }
+      setBase(fresh);
+      queryClient.setQueryData(["record", resource, pk], fresh);
+      void queryClient.invalidateQueries({ queryKey: ["history", resource, pk] });
+    },
+    [resource, pk, queryClient],
+  );
+
+  useEffect(() => {
+    const stop = live.subscribe(topic, (frame) => {
+      if (frame.type === "change") void onRemoteChange(frame.change);
+      else if (frame.type === "presence") setOthers(frame.users.filter((u) => u.id !== user.id));
+      else if (frame.type === "resync") void record.refetch();
+    });
+    live.announce(topic, "viewing");
+    return stop;
+  }, [topic, onRemoteChange, user.id]);
 
   useEffect(() => {
     if (record.data && (!base || record.data._version > base._version)) setBase(record.data);
@@ -121,6 +163,18 @@ export function RecordPage() {
           version {base._version}
         </span>
         {base._deleted_at && <span className="badge">deleted</span>}
+        <span className="spacer" />
+        {others.length > 0 && (
+          <span className="presence" data-testid="presence">
+            Also here:{" "}
+            {others.map((u) => (
+              <span key={`${u.id}-${u.name}`} className="avatar" title={u.state}>
+                {u.name}
+                {u.state === "editing" ? " (editing)" : ""}
+              </span>
+            ))}
+          </span>
+        )}
       </div>
       <form
         onSubmit={(e) => {
@@ -135,6 +189,8 @@ export function RecordPage() {
             value={value(f.name)}
             readOnly={!canChange || f.read_only}
             error={errors[f.name]}
+            editors={others.filter((u) => u.state === "editing" && u.field === f.name).map((u) => u.name)}
+            onFocusChange={(focused) => live.announce(topic, focused ? "editing" : "viewing", focused ? f.name : null)}
             onChange={(v) =>
               setEdits((current) => {
                 const next = { ...current };
@@ -143,7 +199,30 @@ export function RecordPage() {
                 return next;
               })
             }
-          />
+          >
+            {remote[f.name] && (
+              <p className="remote" role="status" data-testid={`remote-${f.name}`}>
+                {remote[f.name].by} changed this to “{display(remote[f.name].value, f)}”.{" "}
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() => {
+                    setEdits((current) => {
+                      const next = { ...current };
+                      delete next[f.name];
+                      return next;
+                    });
+                    setRemote(({ [f.name]: _, ...rest }) => rest);
+                  }}
+                >
+                  Take theirs
+                </button>{" "}
+                <button type="button" className="link" onClick={() => setRemote(({ [f.name]: _, ...rest }) => rest)}>
+                  Keep mine
+                </button>
+              </p>
+            )}
+          </FieldInput>
         ))}
         <div className="actions">
           {notice && (

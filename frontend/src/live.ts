@@ -1,0 +1,106 @@
+// The one websocket of this tab: subscriptions with resume cursors, presence,
+// and reconnection with backoff. Message shapes mirror the server's frames
+// (collabadmin/hub/routes.py and fanout.py; docs/realtime.md).
+import type { Change } from "./api/types";
+
+export interface PresenceUser {
+  id: number | null;
+  name: string;
+  state: "viewing" | "editing";
+  field: string | null;
+}
+
+export type ServerFrame =
+  | { type: "subscribed"; topic: string; cursor: string }
+  | { type: "change"; topic: string; cursor: string; change: Change }
+  | { type: "presence"; topic: string; users: PresenceUser[] }
+  | { type: "resync"; topic: string }
+  | { type: "error"; code: string; message: string }
+  | { type: "unsubscribed"; topic: string }
+  | { type: "pong" };
+
+type Listener = (frame: ServerFrame) => void;
+
+class LiveConnection {
+  private socket: WebSocket | null = null;
+  private listeners = new Map<string, Set<Listener>>();
+  private cursors = new Map<string, string>();
+  private presence = new Map<string, { state: string; field: string | null }>();
+  private backoff = 500;
+  private statusListeners = new Set<(connected: boolean) => void>();
+
+  private url(): string {
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    return `${scheme}://${window.location.host}/api/ws`;
+  }
+
+  private connect(): void {
+    if (this.socket) return;
+    const socket = new WebSocket(this.url());
+    this.socket = socket;
+    socket.onopen = () => {
+      this.backoff = 500;
+      this.statusListeners.forEach((l) => l(true));
+      for (const topic of this.listeners.keys()) this.sendSubscribe(topic);
+      for (const [topic, p] of this.presence) this.send({ type: "presence", topic, ...p });
+    };
+    socket.onmessage = (event) => {
+      const frame = JSON.parse(String(event.data)) as ServerFrame;
+      if (frame.type === "change") this.cursors.set(frame.topic, frame.cursor);
+      if (frame.type === "subscribed" && !this.cursors.has(frame.topic)) this.cursors.set(frame.topic, frame.cursor);
+      if (frame.type === "resync") this.cursors.delete(frame.topic);
+      const topic = "topic" in frame ? frame.topic : null;
+      if (topic) this.listeners.get(topic)?.forEach((l) => l(frame));
+    };
+    socket.onclose = () => {
+      this.socket = null;
+      this.statusListeners.forEach((l) => l(false));
+      if (this.listeners.size > 0) {
+        window.setTimeout(() => this.connect(), this.backoff);
+        this.backoff = Math.min(this.backoff * 2, 10_000);
+      }
+    };
+  }
+
+  private send(frame: object): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(frame));
+  }
+
+  private sendSubscribe(topic: string): void {
+    const since = this.cursors.get(topic);
+    this.send(since ? { type: "subscribe", topic, since } : { type: "subscribe", topic });
+  }
+
+  /** Follow a topic; resumes from the last cursor after a reconnect. Returns the unsubscribe. */
+  subscribe(topic: string, listener: Listener): () => void {
+    let set = this.listeners.get(topic);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(topic, set);
+      this.connect();
+      this.sendSubscribe(topic);
+    }
+    set.add(listener);
+    return () => {
+      set!.delete(listener);
+      if (set!.size === 0) {
+        this.listeners.delete(topic);
+        this.cursors.delete(topic);
+        this.presence.delete(topic);
+        this.send({ type: "unsubscribe", topic });
+      }
+    };
+  }
+
+  announce(topic: string, state: "viewing" | "editing", field: string | null = null): void {
+    this.presence.set(topic, { state, field });
+    this.send({ type: "presence", topic, state, field });
+  }
+
+  onStatus(listener: (connected: boolean) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+}
+
+export const live = new LiveConnection();
