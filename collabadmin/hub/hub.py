@@ -139,6 +139,12 @@ class Hub:
                 # step reads everything committed meanwhile.
                 log.warning("hub could not read the change log: %s", type(exc).__name__)
                 await asyncio.sleep(min(1.0, interval * 10))
+            except Exception:
+                # A bug must not silence the stream for every socket: log it and
+                # try the same batch again (deliver() does all its database work
+                # before it offers the first frame).
+                log.exception("hub step failed")
+                await asyncio.sleep(1.0)
 
     async def _step(self) -> None:
         assert self.position is not None
