@@ -75,6 +75,12 @@ def start_readers(sockets: list[ClientConnection], on_frame: Receiver) -> list[a
 COMMITTED: dict[str, float] = {}
 
 
+async def stop(readers: list[asyncio.Task[None]], conns: list[ClientConnection]) -> None:
+    for task in readers:
+        task.cancel()
+    await asyncio.gather(*(ws.close() for ws in conns), return_exceptions=True)
+
+
 async def write_changes(conninfo: str, rate: float, seconds: float, records: int) -> int:
     """UPDATEs at ``rate`` per second, each recording when its commit was acknowledged."""
     conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
@@ -115,9 +121,7 @@ async def latency_run(
     readers = start_readers(conns, on_frame)
     sent = await write_changes(conninfo, rate, seconds, 100)
     await asyncio.sleep(2)  # let the last frames arrive
-    for task in readers:
-        task.cancel()
-    await asyncio.gather(*(ws.close() for ws in conns), return_exceptions=True)
+    await stop(readers, conns)
     # A frame can arrive before its writer has even read the commit's reply: 0.
     samples = [max(0.0, at - COMMITTED[mark]) for mark, at in pending if mark in COMMITTED]
     return {
@@ -146,9 +150,7 @@ async def saturation_run(
     await asyncio.gather(*(write_changes(conninfo, 5000, seconds, 100) for _ in range(4)))
     elapsed = time.perf_counter() - start
     count = received
-    for task in readers:
-        task.cancel()
-    await asyncio.gather(*(ws.close() for ws in conns), return_exceptions=True)
+    await stop(readers, conns)
     return count / elapsed
 
 
@@ -179,9 +181,7 @@ async def bare_broadcast(sockets: int, seconds: float) -> float:
                 await client.post("/burst?n=20", timeout=60)
             elapsed = time.perf_counter() - start
             count = received
-            for task in readers:
-                task.cancel()
-            await asyncio.gather(*(ws.close() for ws in conns), return_exceptions=True)
+            await stop(readers, conns)
             return count / elapsed
     finally:
         process.terminate()

@@ -14,6 +14,7 @@ import asyncio
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 
@@ -42,6 +43,8 @@ class Client:
     overflows: int = 0
     closed: bool = False
     on_drop: Callable[[Client, list[str]], None] | None = None
+    # Permission shapes by (resource, action), filled in by the fan-out.
+    shapes: dict[tuple[str, str], tuple[Any, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Room beyond the capacity so that resync notices and control frames fit.

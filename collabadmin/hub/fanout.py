@@ -62,8 +62,15 @@ def _audiences(
 ) -> list[_Audience]:
     groups: dict[_Shape, _Audience] = {}
     for client in subscribers:
-        scope = policy.row_filter(client.actor, resource, action)
-        shape = _Shape(policy.readable_fields(client.actor, resource), _scope_key(scope))
+        # A client's permissions do not change while it is connected, so its
+        # shape per resource is worked out once, not once per batch (for a
+        # scoped user that means compiling its scope's SQL).
+        cached = client.shapes.get((resource.name, action))
+        if cached is None:
+            scope = policy.row_filter(client.actor, resource, action)
+            shape = _Shape(policy.readable_fields(client.actor, resource), _scope_key(scope))
+            cached = client.shapes[(resource.name, action)] = (shape, scope)
+        shape, scope = cached
         audience = groups.get(shape)
         if audience is None:
             audience = groups[shape] = _Audience(shape, scope, [])
