@@ -33,9 +33,11 @@ from collabadmin.hub.hub import Hub, HubSettings
 from collabadmin.hub.listener import ChangeListener
 from collabadmin.hub.presence import Presence
 from collabadmin.hub.routes import ws_endpoint
+from collabadmin.prefs import prefs_router
 from collabadmin.resources.resource import Registry, Resource
 from collabadmin.resources.routes import MetaController, records_router
 from collabadmin.resources.service import RecordService
+from collabadmin.resources.stats import stats_router
 from collabadmin.settings import Settings
 from collabadmin.spa import spa_handlers
 from collabadmin.web import json_response
@@ -143,6 +145,8 @@ def create_app(
             MetaController,
             records_router,
             audit_router,
+            prefs_router,
+            stats_router,
             ws_endpoint,
             *spa_handlers,
         ],

@@ -1,0 +1,112 @@
+"""Named views shared with everyone: ``GET|POST /api/views/{resource}``, ``DELETE .../{id}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.conftest import ClientFor
+from tests.helpers import field_errors, ok, problem
+
+OPEN_COURSES: dict[str, Any] = {
+    "name": "Open courses",
+    "columns": [{"field": "title"}, {"field": "status", "format": "badge"}],
+    "sort": "-start_date",
+    "filters": [{"field": "status", "op": "eq", "value": "open"}],
+}
+
+
+async def _names(client: httpx.AsyncClient, resource: str = "courses") -> list[str]:
+    return [v["name"] for v in ok(await client.get(f"/api/views/{resource}"))["items"]]
+
+
+async def test_a_shared_view_is_seen_by_everyone_who_may_view(client_for: ClientFor) -> None:
+    editor, viewer = await client_for("editor"), await client_for("viewer")
+    assert await _names(viewer) == []
+    response = await editor.post("/api/views/courses", json=OPEN_COURSES)
+    created = ok(response, 201)
+    assert response.headers["location"] == f"/api/views/courses/{created['id']}"
+    assert created["name"] == "Open courses"
+    assert created["created_by"]["name"] == "Editor"
+    assert created["filters"] == [{"field": "status", "op": "eq", "value": "open"}]
+    ok(await viewer.post("/api/views/courses", json={**OPEN_COURSES, "name": "  a first  "}), 201)
+    # Listed by name, case-insensitively; names are trimmed.
+    assert await _names(viewer) == ["a first", "Open courses"]
+    assert await _names(editor, "sessions") == []
+
+
+async def test_names_are_unique_per_resource(client_for: ClientFor) -> None:
+    editor, admin = await client_for("editor"), await client_for("admin")
+    ok(await editor.post("/api/views/courses", json=OPEN_COURSES), 201)
+    duplicate = problem(await admin.post("/api/views/courses", json=OPEN_COURSES), 409)
+    assert duplicate["detail"] == "A view named 'Open courses' already exists."
+    sessions_view = {"name": "Open courses", "columns": [{"field": "starts_on"}]}
+    ok(await admin.post("/api/views/sessions", json=sessions_view), 201)
+
+
+async def test_bad_views_are_a_422(client_for: ClientFor) -> None:
+    editor = await client_for("editor")
+    assert "name" in field_errors(await editor.post("/api/views/courses", json={"columns": []}))
+    no_name = {**OPEN_COURSES, "name": "   "}
+    assert set(field_errors(await editor.post("/api/views/courses", json=no_name))) == {"name"}
+    long_name = {**OPEN_COURSES, "name": "x" * 81}
+    assert "name" in field_errors(await editor.post("/api/views/courses", json=long_name))
+    both = {**OPEN_COURSES, "name": 5, "sort": "nope"}
+    assert set(field_errors(await editor.post("/api/views/courses", json=both))) == {"name", "sort"}
+    assert await _names(editor) == []
+
+
+async def test_only_the_creator_deletes(client_for: ClientFor) -> None:
+    editor, viewer = await client_for("editor"), await client_for("viewer")
+    view = ok(await editor.post("/api/views/courses", json=OPEN_COURSES), 201)
+    problem(await viewer.delete(f"/api/views/courses/{view['id']}"), 403)
+    problem(await editor.delete(f"/api/views/sessions/{view['id']}"), 404)  # wrong resource
+    assert (await editor.delete(f"/api/views/courses/{view['id']}")).status_code == 204
+    problem(await editor.delete(f"/api/views/courses/{view['id']}"), 404)
+    problem(await editor.delete("/api/views/courses/abc"), 404)
+    problem(await editor.delete("/api/views/courses/99999999999999999999999"), 404)
+    assert await _names(viewer) == []
+
+
+async def test_a_superuser_may_remove_anyones_view(client_for: ClientFor) -> None:
+    editor, admin = await client_for("editor"), await client_for("admin")
+    view = ok(await editor.post("/api/views/courses", json=OPEN_COURSES), 201)
+    assert (await admin.delete(f"/api/views/courses/{view['id']}")).status_code == 204
+
+
+async def test_hidden_fields_never_reach_someone_who_may_not_read_them(
+    client_for: ClientFor,
+) -> None:
+    editor = await client_for("editor")
+    instructor, viewer = await client_for("instructor"), await client_for("viewer")
+    with_notes = {
+        "name": "Notes",
+        "columns": [{"field": "internal_notes", "format": "truncate:20"}, {"field": "title"}],
+        "sort": "internal_notes",
+        "filters": [{"field": "internal_notes", "op": "icontains", "value": "budget cut"}],
+    }
+    ok(await editor.post("/api/views/courses", json=with_notes), 201)
+    assert "internal_notes" in str(ok(await editor.get("/api/views/courses")))
+    for client in (instructor, viewer):
+        items = ok(await client.get("/api/views/courses"))["items"]
+        assert [v["name"] for v in items] == ["Notes"]
+        assert "internal_notes" not in str(items)
+        assert "budget cut" not in str(items)
+        assert items[0]["columns"] == [{"field": "title"}]
+        assert items[0]["sort"] == ""
+        assert items[0]["filters"] == []
+        # ...and cannot share one that names it.
+        errors = field_errors(
+            await client.post("/api/views/courses", json={**with_notes, "name": "Mine"})
+        )
+        assert {"columns[0].field", "sort", "filters[0].field"} <= set(errors)
+
+
+async def test_resource_checks_match_the_records_api(client_for: ClientFor, anon: Any) -> None:
+    instructor = await client_for("instructor")
+    problem(await instructor.get("/api/views/universities"), 403)
+    view = {"name": "x", "columns": [{"field": "name"}]}
+    problem(await instructor.post("/api/views/universities", json=view), 403)
+    problem(await instructor.get("/api/views/nothing"), 404)
+    problem(await anon.get("/api/views/courses"), 401)
