@@ -28,6 +28,9 @@ from collabadmin.auth.policy import Policy, StaffPolicy
 from collabadmin.auth.routes import AuthController
 from collabadmin.context import STATE_KEY, Services, services_of
 from collabadmin.db.engine import Database
+from collabadmin.drafts.publish import Publisher, Scheduler
+from collabadmin.drafts.routes import drafts_router
+from collabadmin.drafts.service import DraftService
 from collabadmin.errors import problem_response
 from collabadmin.hub.hub import Hub, HubSettings
 from collabadmin.hub.listener import ChangeListener
@@ -101,12 +104,16 @@ def create_app(
         ),
     )
     listener = ChangeListener(db.url)
+    records = RecordService(db, registry, chosen_policy)
+    drafts = DraftService(records)
+    publisher = Publisher(drafts)
+    scheduler = Scheduler(publisher, interval=settings.draft_schedule_interval)
     services = Services(
         settings=settings,
         db=db,
         registry=registry,
         policy=chosen_policy,
-        records=RecordService(db, registry, chosen_policy),
+        records=records,
         credentials=cache,
         listener=listener,
         hub=hub,
@@ -116,6 +123,8 @@ def create_app(
             heartbeat=settings.presence_heartbeat,
             expiry=settings.presence_expiry,
         ),
+        drafts=drafts,
+        publisher=publisher,
         workflows=list(workflows),
     )
     listener.subscribe(hub.wake)
@@ -129,9 +138,11 @@ def create_app(
         await hub.start()
         await services.presence.start()
         await sealer.start()
+        await scheduler.start()
         try:
             yield
         finally:
+            await scheduler.stop()
             await sealer.stop()
             await services.presence.stop()
             await hub.stop()
@@ -145,6 +156,7 @@ def create_app(
             MetaController,
             records_router,
             audit_router,
+            drafts_router,
             prefs_router,
             stats_router,
             ws_endpoint,

@@ -11,6 +11,8 @@ from litestar.types import Scope
 from collabadmin.auth.credentials import CredentialCache
 from collabadmin.auth.policy import Policy
 from collabadmin.db.engine import Actor, Database
+from collabadmin.drafts.publish import Publisher
+from collabadmin.drafts.service import DraftService
 from collabadmin.hub.hub import Hub
 from collabadmin.hub.listener import ChangeListener
 from collabadmin.hub.presence import Presence
@@ -35,6 +37,8 @@ class Services:
     listener: ChangeListener
     hub: Hub
     presence: Presence
+    drafts: DraftService
+    publisher: Publisher
     workflows: list[Workflow] = field(default_factory=list)
 
     def workflow_summaries(self, actor: Actor) -> list[dict[str, Any]]:

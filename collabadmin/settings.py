@@ -50,6 +50,7 @@ class Settings:
     ws_queue: int = 1000  # frames a socket may have waiting before it is told to resync
     presence_heartbeat: float = 10.0
     presence_expiry: float = 30.0  # a member not heard from for this long is gone
+    draft_schedule_interval: float = 1.0  # how often due scheduled publishes are looked for
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -67,4 +68,5 @@ class Settings:
             ws_queue=int(env.get("COLLABADMIN_WS_QUEUE", 1000)),
             presence_heartbeat=float(env.get("COLLABADMIN_PRESENCE_HEARTBEAT", 10.0)),
             presence_expiry=float(env.get("COLLABADMIN_PRESENCE_EXPIRY", 30.0)),
+            draft_schedule_interval=float(env.get("COLLABADMIN_DRAFT_SCHEDULE_INTERVAL", 1.0)),
         )

@@ -20,6 +20,7 @@ __all__ = [
     "parse_precondition",
     "query_params",
     "read_json_object",
+    "request_id_of",
 ]
 
 JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
@@ -90,3 +91,9 @@ def query_params(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
     for key, value in request.query_params.multi_items():
         params.setdefault(key, []).append(value)
     return params
+
+
+def request_id_of(request: Request[Any, Any, Any]) -> str | None:
+    """The request id the change log records (set by the request-id middleware)."""
+    value = request.scope.get("state", {}).get("request_id")
+    return value if isinstance(value, str) else None

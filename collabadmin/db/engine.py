@@ -208,6 +208,12 @@ class Tx:
         row = await self.row(statement, params)
         return None if row is None else next(iter(row.values()))
 
+    async def attribute(
+        self, actor: Actor, source: Source = "api", request_id: str | None = None
+    ) -> None:
+        """Attribute this transaction's later writes to ``actor`` (e.g. once it is known)."""
+        await self.conn.execute(_SET_CONTEXT, _context_params(actor, source, request_id))
+
     async def run(self, statement: Statement, params: Params = None) -> int:
         cursor = await self._cursor(statement, params)
         return cursor.rowcount

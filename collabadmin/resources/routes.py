@@ -23,6 +23,7 @@ from collabadmin.web import (
     parse_precondition,
     query_params,
     read_json_object,
+    request_id_of,
 )
 
 __all__ = ["MetaController", "records_router"]
@@ -60,7 +61,7 @@ async def create_record(
     svc = services_of(request)
     payload = await read_json_object(request)
     res, body = await svc.records.create(
-        actor_of(request), resource, payload, request_id=_rid(request)
+        actor_of(request), resource, payload, request_id=request_id_of(request)
     )
     return json_response(
         body,
@@ -104,7 +105,7 @@ async def patch_record(
     payload = await read_json_object(request)
     precondition = parse_precondition(request, allow_merge=True)
     body = await services_of(request).records.patch(
-        actor_of(request), resource, pk, payload, precondition, request_id=_rid(request)
+        actor_of(request), resource, pk, payload, precondition, request_id=request_id_of(request)
     )
     return json_response(body, headers={"ETag": etag(body["_version"])})
 
@@ -125,10 +126,12 @@ async def delete_record(
     precondition = parse_precondition(request, allow_merge=False)
     actor = actor_of(request)
     if purge:
-        await svc.records.purge(actor, resource, pk, precondition.version, request_id=_rid(request))
+        await svc.records.purge(
+            actor, resource, pk, precondition.version, request_id=request_id_of(request)
+        )
         return Response(content=b"", status_code=204)
     body = await svc.records.soft_delete(
-        actor, resource, pk, precondition.version, request_id=_rid(request)
+        actor, resource, pk, precondition.version, request_id=request_id_of(request)
     )
     return json_response(body, headers={"ETag": etag(body["_version"])})
 
@@ -160,7 +163,7 @@ async def restore_record(
 ) -> Response[bytes]:
     precondition = parse_precondition(request, allow_merge=False)
     body = await services_of(request).records.restore(
-        actor_of(request), resource, pk, precondition.version, request_id=_rid(request)
+        actor_of(request), resource, pk, precondition.version, request_id=request_id_of(request)
     )
     return json_response(body, headers={"ETag": etag(body["_version"])})
 
@@ -197,7 +200,7 @@ async def revert_record(
         pk,
         change_id=change_id,
         fields=fields,
-        request_id=_rid(request),
+        request_id=request_id_of(request),
     )
     return json_response(result, headers={"ETag": etag(result["_version"])})
 
@@ -239,11 +242,6 @@ class MetaController(Controller):
             if svc.policy.allows(actor, r, "view")
         ]
         return json_response({"resources": resources, "workflows": svc.workflow_summaries(actor)})
-
-
-def _rid(request: Request[Any, Any, Any]) -> str | None:
-    value = request.scope.get("state", {}).get("request_id")
-    return value if isinstance(value, str) else None
 
 
 # The OPTIONS handlers come first: Litestar adds its own bare OPTIONS handler to

@@ -178,7 +178,7 @@ class RecordService:
             raise NotFound(f"No {resource.label.lower()} {pk!r}.")
         return row
 
-    async def _update(
+    async def update_row(
         self, tx: Tx, resource: Resource, pk: Any, values: Mapping[str, Any]
     ) -> Row | None:
         columns = tuple(sorted(values))
@@ -269,19 +269,8 @@ class RecordService:
             writable=self.policy.writable_fields(actor, resource, None),
             roles=actor.roles,
         )
-        columns = tuple(sorted(values))
-
-        def build() -> ClauseElement:
-            return (
-                resource.table.insert()
-                .values({n: bindparam("v_" + n) for n in columns})
-                .returning(resource.table)
-            )
-
-        sql = self.db.sql.get((resource.name, "insert", columns), build)
         async with self.db.transaction(actor, source=source, request_id=request_id) as tx:
-            row = await tx.row(sql, _db_values(resource, values))
-            assert row is not None
+            row = await self.insert_row(tx, resource, values)
             scope = self.policy.row_filter(actor, resource, "add")
             if scope is not None:
                 visible = await tx.row(
@@ -292,7 +281,22 @@ class RecordService:
                     raise Forbidden("You may not create a record outside your scope.")
         return resource, self.body(actor, resource, row)
 
-    async def _conflicts(
+    async def insert_row(self, tx: Tx, resource: Resource, values: Mapping[str, Any]) -> Row:
+        columns = tuple(sorted(values))
+
+        def build() -> ClauseElement:
+            return (
+                resource.table.insert()
+                .values({n: bindparam("v_" + n) for n in columns})
+                .returning(resource.table)
+            )
+
+        sql = self.db.sql.get((resource.name, "insert", columns), build)
+        row = await tx.row(sql, _db_values(resource, values))
+        assert row is not None
+        return row
+
+    async def conflicts(
         self,
         tx: Tx,
         resource: Resource,
@@ -370,7 +374,7 @@ class RecordService:
             )
             if not changes:
                 return self.body(actor, resource, row)
-            new_row = await self._update(tx, resource, pk, changes)
+            new_row = await self.update_row(tx, resource, pk, changes)
         # A BEFORE trigger may drop a write that changes nothing after all.
         return self.body(actor, resource, new_row if new_row is not None else row)
 
@@ -395,7 +399,7 @@ class RecordService:
                 current=self.body(actor, resource, row),
                 conflicts=[],
             )
-        conflicts = await self._conflicts(tx, resource, row, precondition.version, visible_patch)
+        conflicts = await self.conflicts(tx, resource, row, precondition.version, visible_patch)
         if precondition.strict:
             raise PreconditionFailed(
                 f"The record changed since version {precondition.version}; it is at {current}.",

@@ -1,0 +1,1 @@
+"""Drafts: changes staged apart from the live tables, reviewed, then published."""

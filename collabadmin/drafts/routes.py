@@ -1,0 +1,206 @@
+"""HTTP routes of drafts: ``/api/r/{resource}[/{pk}]/drafts`` and ``/api/drafts``.
+
+Thin: parse the request, call :class:`DraftService` / :class:`Publisher`,
+shape the response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, Router, get, patch, post
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath
+
+from collabadmin.context import services_of
+from collabadmin.drafts.service import TransitionName
+from collabadmin.web import (
+    actor_of,
+    etag,
+    json_response,
+    parse_precondition,
+    query_params,
+    read_json_object,
+    request_id_of,
+)
+
+__all__ = ["drafts_router"]
+
+
+def _created(body: dict[str, Any]) -> Response[bytes]:
+    return json_response(
+        body, 201, {"Location": f"/api/drafts/{body['id']}", "ETag": etag(body["_version"])}
+    )
+
+
+def _draft(body: dict[str, Any]) -> Response[bytes]:
+    return json_response(body, headers={"ETag": etag(body["_version"])})
+
+
+async def _optional_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Transition bodies are optional: no body at all means no comment."""
+    if not await request.body():
+        return {}
+    return await read_json_object(request)
+
+
+@post(
+    "/r/{resource:str}/{pk:str}/drafts",
+    operation_id="createRecordDraft",
+    summary="Start a draft of changes to a record (base = its current version)",
+)
+async def create_record_draft(
+    request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
+) -> Response[bytes]:
+    body = await read_json_object(request)
+    draft = await services_of(request).drafts.create(
+        actor_of(request), resource, pk, body, request_id=request_id_of(request)
+    )
+    return _created(draft)
+
+
+@post(
+    "/r/{resource:str}/drafts",
+    operation_id="createNewRecordDraft",
+    summary="Start a draft of a new record (validated in full when published)",
+)
+async def create_new_record_draft(
+    request: Request[Any, Any, Any], resource: FromPath[str]
+) -> Response[bytes]:
+    body = await read_json_object(request)
+    draft = await services_of(request).drafts.create(
+        actor_of(request), resource, None, body, request_id=request_id_of(request)
+    )
+    return _created(draft)
+
+
+@get("/drafts", operation_id="listDrafts", summary="Drafts you may see, newest first")
+async def list_drafts(request: Request[Any, Any, Any]) -> Response[bytes]:
+    items, next_cursor = await services_of(request).drafts.search(
+        actor_of(request), query_params(request)
+    )
+    return json_response({"items": items, "next_cursor": next_cursor})
+
+
+@get("/drafts/{draft_id:str}", operation_id="getDraft", summary="A draft, with its diff")
+async def get_draft(request: Request[Any, Any, Any], draft_id: FromPath[str]) -> Response[bytes]:
+    return _draft(await services_of(request).drafts.get(actor_of(request), draft_id))
+
+
+@patch(
+    "/drafts/{draft_id:str}",
+    operation_id="patchDraft",
+    summary="Change a draft's fields (If-Match or X-Base-Version, like records)",
+)
+async def patch_draft(request: Request[Any, Any, Any], draft_id: FromPath[str]) -> Response[bytes]:
+    body = await read_json_object(request)
+    precondition = parse_precondition(request, allow_merge=True)
+    draft = await services_of(request).drafts.patch(
+        actor_of(request), draft_id, body, precondition, request_id=request_id_of(request)
+    )
+    return _draft(draft)
+
+
+@get(
+    "/drafts/{draft_id:str}/preview",
+    operation_id="previewDraft",
+    summary="The record as it would be once this draft is published",
+)
+async def preview_draft(
+    request: Request[Any, Any, Any], draft_id: FromPath[str]
+) -> Response[bytes]:
+    return json_response(await services_of(request).drafts.preview(actor_of(request), draft_id))
+
+
+@get(
+    "/drafts/{draft_id:str}/comments",
+    operation_id="listDraftComments",
+    summary="The review trail: transitions and comments, oldest first",
+)
+async def list_draft_comments(
+    request: Request[Any, Any, Any], draft_id: FromPath[str]
+) -> Response[bytes]:
+    items = await services_of(request).drafts.comments(actor_of(request), draft_id)
+    return json_response({"items": items})
+
+
+@post(
+    "/drafts/{draft_id:str}/comments",
+    operation_id="commentDraft",
+    summary="Add a review comment",
+)
+async def comment_draft(
+    request: Request[Any, Any, Any], draft_id: FromPath[str]
+) -> Response[bytes]:
+    body = await read_json_object(request)
+    items = await services_of(request).drafts.comment(actor_of(request), draft_id, body)
+    return json_response({"items": items}, 201)
+
+
+def _transition(name: TransitionName, summary: str) -> HTTPRouteHandler:
+    async def handler(request: Request[Any, Any, Any], draft_id: FromPath[str]) -> Response[bytes]:
+        body = await _optional_body(request)
+        draft = await services_of(request).drafts.transition(
+            actor_of(request), draft_id, name, body, request_id=request_id_of(request)
+        )
+        return _draft(draft)
+
+    handler.__name__ = f"{name}_draft"
+    return post(
+        f"/drafts/{{draft_id:str}}/{name}",
+        operation_id=f"{name}Draft",
+        summary=summary,
+        status_code=200,
+    )(handler)
+
+
+@post(
+    "/drafts/{draft_id:str}/publish",
+    operation_id="publishDraft",
+    summary="Publish an approved draft now, or at publish_at (needs publish)",
+    status_code=200,
+)
+async def publish_draft(
+    request: Request[Any, Any, Any], draft_id: FromPath[str]
+) -> Response[bytes]:
+    body = await _optional_body(request)
+    draft = await services_of(request).publisher.publish(
+        actor_of(request), draft_id, body, request_id=request_id_of(request)
+    )
+    return _draft(draft)
+
+
+@post(
+    "/drafts/{draft_id:str}/rebase",
+    operation_id="rebaseDraft",
+    summary="Move a draft onto the live version, taking theirs or keeping yours per field",
+    status_code=200,
+)
+async def rebase_draft(request: Request[Any, Any, Any], draft_id: FromPath[str]) -> Response[bytes]:
+    body = await _optional_body(request)
+    draft = await services_of(request).publisher.rebase(
+        actor_of(request), draft_id, body, request_id=request_id_of(request)
+    )
+    return _draft(draft)
+
+
+drafts_router = Router(
+    path="/api",
+    tags=["drafts"],
+    route_handlers=[
+        create_record_draft,
+        create_new_record_draft,
+        list_drafts,
+        get_draft,
+        patch_draft,
+        preview_draft,
+        list_draft_comments,
+        comment_draft,
+        _transition("submit", "Submit a draft for review"),
+        _transition("approve", "Approve a submitted draft (needs publish)"),
+        _transition("reject", "Send a draft back to its author (needs publish)"),
+        _transition("discard", "Discard a draft that was not published"),
+        publish_draft,
+        rebase_draft,
+    ],
+)
