@@ -5,6 +5,7 @@ import { api, ProblemError } from "./api/client";
 import type { User } from "./api/types";
 import { SessionContext } from "./auth";
 import { Layout } from "./components/Layout";
+import { AuditPage } from "./pages/AuditPage";
 import { Dashboard } from "./pages/Dashboard";
 import { LoginPage } from "./pages/Login";
 import { RecordPage } from "./pages/RecordPage";
@@ -65,6 +66,7 @@ export function App() {
           <Route path="/login" element={<Navigate to="/" replace />} />
           <Route path="/r/:resource" element={<ResourceList />} />
           <Route path="/r/:resource/:pk" element={<RecordPage />} />
+          <Route path="/audit" element={<AuditPage />} />
           <Route path="*" element={<p className="empty">There is no page here.</p>} />
         </Routes>
       </Layout>

@@ -8,3 +8,100 @@ export function display(value: FieldValue | undefined, field?: FieldMeta): strin
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }
+
+/** The display formats a field may take (the server keeps the same closed list). */
+export function formatsFor(field: FieldMeta): { value: string; label: string }[] {
+  if (field.type === "date" || field.type === "datetime") {
+    return [
+      { value: "date:short", label: "Short date" },
+      { value: "date:medium", label: "Medium date" },
+      { value: "date:long", label: "Long date" },
+      { value: "date:iso", label: "ISO 8601" },
+      { value: "date:relative", label: "Relative (3 days ago)" },
+    ];
+  }
+  if (field.type === "integer" || field.type === "number") {
+    return [
+      { value: "number:plain", label: "Plain" },
+      { value: "number:grouped", label: "Grouped (1,234)" },
+      { value: "number:fixed2", label: "Two decimals" },
+      { value: "number:percent", label: "Percent" },
+    ];
+  }
+  const out: { value: string; label: string }[] = [];
+  if (field.choices || field.type === "boolean") out.push({ value: "badge", label: "Badge" });
+  if (field.type === "string" || field.type === "text") {
+    for (const n of [20, 40, 80]) out.push({ value: `truncate:${n}`, label: `Truncate to ${n}` });
+  }
+  return out;
+}
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ["year", 365 * 86400],
+  ["month", 30 * 86400],
+  ["week", 7 * 86400],
+  ["day", 86400],
+  ["hour", 3600],
+  ["minute", 60],
+];
+
+export function relativeTime(date: Date): string {
+  const seconds = (date.getTime() - Date.now()) / 1000;
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
+  }
+  return relative.format(Math.round(seconds), "second");
+}
+
+function asDate(value: string, field: FieldMeta): Date {
+  // A date-only value is a calendar day: read it as local midnight, not UTC.
+  return field.type === "date" ? new Date(`${value}T00:00:00`) : new Date(value);
+}
+
+export interface Formatted {
+  text: string;
+  title?: string;
+  badge?: string;
+}
+
+/** A cell's text under a column format such as "date:long", "truncate:40" or "badge". */
+export function formatCell(value: FieldValue | undefined, field: FieldMeta, format?: string): Formatted {
+  if (value === null || value === undefined || value === "") return { text: "—" };
+  if (!format) return { text: display(value, field) };
+  if (format.startsWith("date:") && typeof value === "string") {
+    const date = asDate(value, field);
+    if (Number.isNaN(date.getTime())) return { text: value };
+    const withTime = field.type === "datetime";
+    switch (format) {
+      case "date:iso":
+        return { text: value };
+      case "date:relative":
+        return { text: relativeTime(date), title: date.toLocaleString() };
+      default: {
+        const style = format.slice(5) as "short" | "medium" | "long";
+        return {
+          text: date.toLocaleString(undefined, { dateStyle: style, ...(withTime ? { timeStyle: "short" } : {}) }),
+        };
+      }
+    }
+  }
+  if (format.startsWith("number:")) {
+    const n = Number(value);
+    if (Number.isNaN(n)) return { text: String(value) };
+    if (format === "number:grouped") return { text: n.toLocaleString() };
+    if (format === "number:fixed2") return { text: n.toFixed(2) };
+    if (format === "number:percent") return { text: `${(n * 100).toLocaleString()}%` };
+    return { text: String(value) };
+  }
+  if (format.startsWith("truncate:")) {
+    const limit = Number(format.slice(9));
+    const text = display(value, field);
+    return text.length > limit ? { text: `${text.slice(0, limit)}…`, title: text } : { text };
+  }
+  if (format === "badge") {
+    const text = display(value, field);
+    return { text, badge: typeof value === "boolean" ? String(value) : String(value).toLowerCase() };
+  }
+  return { text: display(value, field) };
+}

@@ -21,6 +21,9 @@ export type ServerFrame =
 
 type Listener = (frame: ServerFrame) => void;
 
+/** idle: nothing followed yet; open: live; reconnecting: the socket dropped and is being retried. */
+export type LiveStatus = "idle" | "connecting" | "open" | "reconnecting";
+
 class LiveConnection {
   private socket: WebSocket | null = null;
   private listeners = new Map<string, Set<Listener>>();
@@ -28,6 +31,18 @@ class LiveConnection {
   private presence = new Map<string, { state: string; field: string | null }>();
   private backoff = 500;
   private statusListeners = new Set<(connected: boolean) => void>();
+  private stateListeners = new Set<(status: LiveStatus) => void>();
+  private current: LiveStatus = "idle";
+
+  private setStatus(status: LiveStatus): void {
+    if (status === this.current) return;
+    this.current = status;
+    this.stateListeners.forEach((l) => l(status));
+  }
+
+  get status(): LiveStatus {
+    return this.current;
+  }
 
   private url(): string {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
@@ -38,8 +53,10 @@ class LiveConnection {
     if (this.socket) return;
     const socket = new WebSocket(this.url());
     this.socket = socket;
+    if (this.current !== "reconnecting") this.setStatus("connecting");
     socket.onopen = () => {
       this.backoff = 500;
+      this.setStatus("open");
       this.statusListeners.forEach((l) => l(true));
       for (const topic of this.listeners.keys()) this.sendSubscribe(topic);
       for (const [topic, p] of this.presence) this.send({ type: "presence", topic, ...p });
@@ -51,10 +68,14 @@ class LiveConnection {
       if (frame.type === "resync") this.cursors.delete(frame.topic);
       const topic = "topic" in frame ? frame.topic : null;
       if (topic) this.listeners.get(topic)?.forEach((l) => l(frame));
+      // The server has dropped a topic it asks to resync: the listeners reload
+      // what they show, and the topic is followed again from now on.
+      if (frame.type === "resync" && this.listeners.has(frame.topic)) this.sendSubscribe(frame.topic);
     };
     socket.onclose = () => {
       this.socket = null;
       this.statusListeners.forEach((l) => l(false));
+      this.setStatus(this.listeners.size > 0 ? "reconnecting" : "idle");
       if (this.listeners.size > 0) {
         window.setTimeout(() => this.connect(), this.backoff);
         this.backoff = Math.min(this.backoff * 2, 10_000);
@@ -95,6 +116,12 @@ class LiveConnection {
   announce(topic: string, state: "viewing" | "editing", field: string | null = null): void {
     this.presence.set(topic, { state, field });
     this.send({ type: "presence", topic, state, field });
+  }
+
+  /** Follow the connection's state (for the "Reconnecting…" indicator). */
+  onState(listener: (status: LiveStatus) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
   }
 
   onStatus(listener: (connected: boolean) => void): () => void {

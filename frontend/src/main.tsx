@@ -1,10 +1,14 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { BrowserRouter } from "react-router-dom";
+import { createBrowserRouter, RouterProvider } from "react-router-dom";
 import { App } from "./App";
 import { ProblemError } from "./api/client";
+import { applyStoredTheme } from "./theme";
+import { ToastProvider } from "./toasts";
 import "./styles.css";
+
+applyStoredTheme();
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -16,12 +20,16 @@ const queryClient = new QueryClient({
   },
 });
 
+// A data router (one catch-all route; App keeps its own <Routes>) so that the
+// record page can block navigation while it has unsaved changes.
+const router = createBrowserRouter([{ path: "*", element: <App /> }]);
+
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
-      <BrowserRouter>
-        <App />
-      </BrowserRouter>
+      <ToastProvider>
+        <RouterProvider router={router} />
+      </ToastProvider>
     </QueryClientProvider>
   </StrictMode>,
 );

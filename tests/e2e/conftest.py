@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -63,3 +64,10 @@ def sign_in(page: Page, base: str, username: str, password: str) -> None:
 def base_url(live_server: str) -> str:
     """Overrides pytest-base-url's fixture: pages may ``goto`` relative paths."""
     return live_server
+
+
+@pytest.fixture(autouse=True)
+def no_saved_views(conninfo: str) -> None:
+    """Each browser test starts from default list settings and no shared views."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("TRUNCATE collabadmin_view_pref, collabadmin_shared_view RESTART IDENTITY")

@@ -37,6 +37,7 @@ def test_edit_saves_only_changes_and_shows_history(page: Page, live_server: str)
     page.keyboard.press("Control+s")
     expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
     expect(page.get_by_test_id("version")).to_have_text("version 2")
+    page.get_by_role("tab", name=re.compile("History")).click()
     expect(page.locator(".history")).to_contain_text("Edited in the browser")
     expect(page.get_by_label("Short name")).to_be_disabled()  # read-only once created
     page.screenshot(path="test-results/record-page.png")

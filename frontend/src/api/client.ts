@@ -1,6 +1,19 @@
 import createClient from "openapi-fetch";
 import type { paths } from "./schema";
-import type { ApiProblem, Change, Meta, Page, RecordBody, ResourceMeta, User } from "./types";
+import type {
+  ApiProblem,
+  AuditVerify,
+  Change,
+  Counts,
+  Meta,
+  Page,
+  RecordBody,
+  ResourceMeta,
+  SharedView,
+  User,
+  ViewConfig,
+  ViewPref,
+} from "./types";
 
 /** An error response: the problem body and its status. */
 export class ProblemError extends Error {
@@ -105,4 +118,34 @@ export const api = {
     unwrap<{ items: Change[]; next_cursor: string | null }>(
       client.GET("/api/r/{resource}/{pk}/history", { params: { path: { resource, pk } } }),
     ),
+  revert: (resource: string, pk: string, changeId: number, fields?: string[]) =>
+    unwrap<RecordBody>(
+      client.POST("/api/r/{resource}/{pk}/revert", {
+        params: { path: { resource, pk } },
+        body: (fields ? { change_id: changeId, fields } : { change_id: changeId }) as never,
+      }),
+    ),
+  viewPref: (resource: string) =>
+    unwrap<ViewPref>(client.GET("/api/prefs/views/{resource}", { params: { path: { resource } } })),
+  saveViewPref: (resource: string, config: ViewConfig) =>
+    unwrap<ViewPref>(
+      client.PUT("/api/prefs/views/{resource}", { params: { path: { resource } }, body: config as never }),
+    ),
+  sharedViews: (resource: string) =>
+    unwrap<{ items: SharedView[] }>(client.GET("/api/views/{resource}", { params: { path: { resource } } })),
+  shareView: (resource: string, name: string, config: ViewConfig) =>
+    unwrap<SharedView>(
+      client.POST("/api/views/{resource}", { params: { path: { resource } }, body: { name, ...config } as never }),
+    ),
+  deleteSharedView: (resource: string, id: number) =>
+    unwrap<null>(
+      client.DELETE("/api/views/{resource}/{view_id}", { params: { path: { resource, view_id: String(id) } } }),
+    ),
+  counts: (resource: string, query: Record<string, string>) =>
+    unwrap<Counts>(client.GET("/api/stats/{resource}", { params: { path: { resource }, query: query as never } })),
+  audit: (query: Record<string, string>) =>
+    unwrap<{ items: Change[]; next_cursor: string | null }>(
+      client.GET("/api/audit", { params: { query: query as never } }),
+    ),
+  verifyAudit: () => unwrap<AuditVerify>(client.GET("/api/audit/verify")),
 };

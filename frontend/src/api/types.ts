@@ -87,3 +87,45 @@ export interface ApiProblem {
   conflicts?: Conflict[];
   [extension: string]: unknown;
 }
+
+/** One column of a list: a readable field, an optional width (px) and display format. */
+export interface ColumnPref {
+  field: string;
+  width?: number;
+  format?: string;
+}
+
+/** A filter in the records API's grammar: `filter[field][op]=value`. */
+export interface FilterPref {
+  field: string;
+  op: string;
+  value: string;
+}
+
+export interface ViewConfig {
+  columns: ColumnPref[];
+  sort: string;
+  filters: FilterPref[];
+}
+
+export interface ViewPref extends ViewConfig {
+  updated_at: string | null;
+}
+
+export interface SharedView extends ViewConfig {
+  id: number;
+  name: string;
+  created_by: { id: number; name: string } | null;
+  created_at: string;
+}
+
+export interface Counts {
+  by: string;
+  counts: { value: string | boolean | null; count: number }[];
+}
+
+export interface AuditVerify {
+  ok: boolean;
+  checked: number;
+  first_bad: number | null;
+}

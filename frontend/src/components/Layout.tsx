@@ -3,17 +3,35 @@ import { NavLink } from "react-router-dom";
 import { useQuery } from "@tanstack/react-query";
 import { api } from "../api/client";
 import { useSession } from "../auth";
+import { useTheme } from "../theme";
+import { ConnectionIndicator } from "./ConnectionIndicator";
 
 export function Layout({ children }: { children: ReactNode }) {
   const { user, signOut } = useSession();
   const meta = useQuery({ queryKey: ["meta"], queryFn: api.meta });
+  const [theme, toggleTheme] = useTheme();
+  const mayAudit = meta.data?.resources.some((r) => r.actions.includes("audit")) ?? false;
   return (
     <div className="shell">
+      <a href="#main" className="skip">
+        Skip to content
+      </a>
       <header className="topbar">
         <NavLink to="/" className="brand">
           collabadmin
         </NavLink>
         <span className="spacer" />
+        <ConnectionIndicator />
+        <button
+          type="button"
+          className="secondary icon"
+          data-testid="theme-toggle"
+          aria-label={theme === "dark" ? "Switch to light theme" : "Switch to dark theme"}
+          title={theme === "dark" ? "Light theme" : "Dark theme"}
+          onClick={toggleTheme}
+        >
+          <span aria-hidden="true">{theme === "dark" ? "☀" : "☾"}</span>
+        </button>
         <span className="who" data-testid="current-user">
           {user.name}
         </span>
@@ -21,16 +39,29 @@ export function Layout({ children }: { children: ReactNode }) {
           Sign out
         </button>
       </header>
-      <nav className="sidebar" aria-label="Resources">
-        <ul>
-          {meta.data?.resources.map((r) => (
-            <li key={r.name}>
-              <NavLink to={`/r/${r.name}`}>{r.label_plural}</NavLink>
-            </li>
-          ))}
-        </ul>
-      </nav>
-      <main className="content">{children}</main>
+      <div className="sidebar">
+        <nav aria-label="Resources">
+          <ul>
+            {meta.data?.resources.map((r) => (
+              <li key={r.name}>
+                <NavLink to={`/r/${r.name}`}>{r.label_plural}</NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        {mayAudit && (
+          <nav aria-label="Tools">
+            <ul>
+              <li>
+                <NavLink to="/audit">Audit log</NavLink>
+              </li>
+            </ul>
+          </nav>
+        )}
+      </div>
+      <main className="content" id="main" tabIndex={-1}>
+        {children}
+      </main>
     </div>
   );
 }

@@ -1,18 +1,27 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { Link, useParams } from "react-router-dom";
+import { Link, useBlocker, useParams } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
 import type { Change, Conflict, FieldValue, RecordBody } from "../api/types";
 import { useSession } from "../auth";
 import { live, type PresenceUser } from "../live";
 import { ConflictDialog } from "../components/ConflictDialog";
+import { HistoryPanel } from "../components/HistoryPanel";
+import { useToast } from "../toasts";
 import { FieldInput } from "../components/FieldInput";
 import { display } from "../format";
 
 type Edits = Record<string, FieldValue>;
 
+/** One page per record: its edit state starts afresh when the record changes. */
 export function RecordPage() {
   const { resource = "", pk = "" } = useParams();
+  return <RecordPageOf key={`${resource}/${pk}`} resource={resource} pk={pk} />;
+}
+
+function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
+  const toast = useToast();
+  const [tab, setTab] = useState<"details" | "history">("details");
   const queryClient = useQueryClient();
   const meta = useQuery({ queryKey: ["describe", resource, pk], queryFn: () => api.describe(resource, pk) });
   const record = useQuery({ queryKey: ["record", resource, pk], queryFn: () => api.get(resource, pk) });
@@ -69,6 +78,10 @@ export function RecordPage() {
   }, [record.data, base]);
 
   const dirty = Object.keys(edits).length > 0;
+  // Leaving the record with unsaved edits asks first (in-app links here, a reload or close below).
+  const blocker = useBlocker(
+    ({ currentLocation, nextLocation }) => dirty && currentLocation.pathname !== nextLocation.pathname,
+  );
   useEffect(() => {
     if (!dirty) return;
     const guard = (e: BeforeUnloadEvent) => e.preventDefault();
@@ -142,12 +155,27 @@ export function RecordPage() {
     void save(next, base);
   }
 
+  async function restore(version: number) {
+    try {
+      refresh(await api.restore(resource, pk, version));
+      toast("Restored.", { tone: "success" });
+    } catch (e) {
+      toast(e instanceof ProblemError ? e.problem.detail : String(e), { tone: "error" });
+    }
+  }
+
   async function toggleDeleted() {
     if (!base) return;
+    if (base._deleted_at !== null) {
+      await restore(base._version);
+      return;
+    }
     try {
-      const saved = base._deleted_at === null ? await api.remove(resource, pk, base._version) : await api.restore(resource, pk, base._version);
+      const saved = await api.remove(resource, pk, base._version);
       refresh(saved);
-      setNotice(saved._deleted_at ? "Deleted. You can restore it." : "Restored.");
+      toast(`Deleted ${meta.data?.label.toLowerCase() ?? "record"} ${pk}.`, {
+        action: { label: "Undo", run: () => void restore(saved._version) },
+      });
     } catch (e) {
       setNotice(e instanceof ProblemError ? e.problem.detail : String(e));
     }
@@ -176,7 +204,19 @@ export function RecordPage() {
           </span>
         )}
       </div>
+      <div className="tabs" role="tablist" aria-label="Record">
+        <button type="button" role="tab" id="tab-details" aria-selected={tab === "details"} aria-controls="panel-details" onClick={() => setTab("details")}>
+          Details
+        </button>
+        <button type="button" role="tab" id="tab-history" aria-selected={tab === "history"} aria-controls="panel-history" onClick={() => setTab("history")}>
+          History{history.data ? ` (${history.data.items.length}${history.data.next_cursor ? "+" : ""})` : ""}
+        </button>
+      </div>
       <form
+        id="panel-details"
+        role="tabpanel"
+        aria-labelledby="tab-details"
+        hidden={tab !== "details"}
         onSubmit={(e) => {
           e.preventDefault();
           void save(edits, base);
@@ -243,23 +283,34 @@ export function RecordPage() {
           )}
         </div>
       </form>
-      <h2>History</h2>
-      <ol className="history">
-        {history.data?.items.map((c) => (
-          <li key={c.id}>
-            <span className="muted">
-              {new Date(c.at).toLocaleString()} · {c.actor?.name ?? `database (${c.source})`} · {c.op} → v{c.version}
-            </span>
-            <ul>
-              {Object.entries(c.diff).map(([name, d]) => (
-                <li key={name}>
-                  <strong>{fields.find((f) => f.name === name)?.label ?? name}</strong>: {display(d.old)} → {display(d.new)}
-                </li>
-              ))}
-            </ul>
-          </li>
-        ))}
-      </ol>
+      <div id="panel-history" role="tabpanel" aria-labelledby="tab-history" hidden={tab !== "history"}>
+        <HistoryPanel
+          resource={resource}
+          pk={pk}
+          changes={history.data?.items}
+          loading={history.isLoading}
+          fields={fields}
+          canRevert={canChange}
+          onReverted={refresh}
+        />
+      </div>
+      {blocker.state === "blocked" && (
+        <div className="backdrop">
+          <div className="dialog" role="alertdialog" aria-modal="true" aria-labelledby="leave-title">
+            <h2 id="leave-title">Leave without saving?</h2>
+            <p>Your changes to {Object.keys(edits).map((n) => fields.find((f) => f.name === n)?.label ?? n).join(", ")} are not saved.</p>
+            <div className="actions">
+              <span className="spacer" />
+              <button type="button" className="secondary" onClick={() => blocker.proceed()}>
+                Leave without saving
+              </button>
+              <button type="button" autoFocus onClick={() => blocker.reset()}>
+                Stay
+              </button>
+            </div>
+          </div>
+        </div>
+      )}
       {conflicts && (
         <ConflictDialog conflicts={conflicts} fields={fields} onResolve={resolve} onCancel={() => setConflicts(null)} />
       )}

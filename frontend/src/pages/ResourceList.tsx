@@ -1,66 +1,134 @@
-import { useMemo, useState } from "react";
+import { useMemo, useState, type KeyboardEvent } from "react";
 import { Link, useParams } from "react-router-dom";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from "@tanstack/react-table";
 import { api } from "../api/client";
-import type { RecordBody } from "../api/types";
-import { display } from "../format";
+import type { FieldMeta, RecordBody, ViewConfig } from "../api/types";
+import { ColumnChooser } from "../components/list/ColumnChooser";
+import { CountsChart } from "../components/list/CountsChart";
+import { FilterControl } from "../components/list/FilterControl";
+import { ViewsMenu } from "../components/list/ViewsMenu";
+import { formatCell } from "../format";
+import { useLiveList } from "../hooks/useLiveList";
+import { useRelationOptions } from "../hooks/useRelationOptions";
+import { filterParams, filterValue, useViewPref, withFilter } from "../hooks/useViewPref";
 
 const column = createColumnHelper<RecordBody>();
-const MAX_COLUMNS = 7;
+const PAGE_SIZE = "50";
 
+/** One list per resource: its state starts afresh when the resource changes. */
 export function ResourceList() {
   const { resource = "" } = useParams();
+  return <ResourceListOf key={resource} resource={resource} />;
+}
+
+function ResourceListOf({ resource }: { resource: string }) {
   const meta = useQuery({ queryKey: ["describe", resource], queryFn: () => api.describe(resource) });
-  const [sort, setSort] = useState<string | null>(null);
+  const allMeta = useQuery({ queryKey: ["meta"], queryFn: api.meta });
+  const { config, error: prefError, update } = useViewPref(resource);
   const [search, setSearch] = useState("");
   const [query, setQuery] = useState("");
-  const effectiveSort = sort ?? meta.data?.default_sort.join(",") ?? "";
+  const [choosing, setChoosing] = useState(false);
+  const fields = useMemo(() => meta.data?.fields ?? [], [meta.data]);
+  const byName = useMemo(() => new Map(fields.map((f) => [f.name, f])), [fields]);
+  const viewable = useMemo(() => new Set(allMeta.data?.resources.map((r) => r.name) ?? []), [allMeta.data]);
+  const relations = useRelationOptions(fields, viewable);
+  const chartFields = useMemo(() => fields.filter((f) => f.choices || f.type === "boolean"), [fields]);
+  const [chartBy, setChartBy] = useState<string | null>(null);
+  const chartField = (chartBy ? byName.get(chartBy) : undefined) ?? chartFields[0];
+
+  const sort = config?.sort || meta.data?.default_sort.join(",") || "";
+  const filters = useMemo(() => config?.filters ?? [], [config]);
+  const params = useMemo(() => ({ ...filterParams(filters), ...(query ? { q: query } : {}) }), [filters, query]);
+  const key = JSON.stringify(params);
 
   const pages = useInfiniteQuery({
-    queryKey: ["list", resource, effectiveSort, query],
-    enabled: meta.isSuccess,
+    queryKey: ["list", resource, sort, key],
+    enabled: meta.isSuccess && config !== null,
     initialPageParam: null as string | null,
     queryFn: ({ pageParam }) =>
       api.list(resource, {
-        limit: "50",
-        ...(effectiveSort ? { sort: effectiveSort } : {}),
-        ...(query ? { q: query } : {}),
+        limit: PAGE_SIZE,
+        ...params,
+        ...(sort ? { sort } : {}),
         ...(pageParam ? { cursor: pageParam } : {}),
       }),
     getNextPageParam: (last) => last.next_cursor,
   });
+  const counts = useQuery({
+    queryKey: ["counts", resource, chartField?.name, key],
+    enabled: Boolean(chartField) && config !== null,
+    queryFn: () => api.counts(resource, { by: chartField!.name, ...params }),
+    placeholderData: (previous) => previous,
+  });
 
-  const fields = useMemo(() => (meta.data?.fields ?? []).slice(0, MAX_COLUMNS), [meta.data]);
+  const watched = useMemo(
+    () => new Set([...filters.map((f) => f.field), ...sort.split(",").map((s) => s.replace(/^[-+]/, ""))]),
+    [filters, sort],
+  );
+  const pk = meta.data?.pk ?? "id";
+  const highlighted = useLiveList(resource, pk, watched);
+
+  const shownFields = useMemo(
+    () =>
+      (config?.columns ?? [])
+        .map((c) => ({ pref: c, field: byName.get(c.field) }))
+        .filter((c): c is { pref: typeof c.pref; field: FieldMeta } => Boolean(c.field)),
+    [config, byName],
+  );
   const columns = useMemo(
     () =>
-      fields.map((f) =>
-        column.accessor((row) => row[f.name], {
-          id: f.name,
-          header: f.label,
-          cell: (info) => display(info.getValue(), f),
+      shownFields.map(({ pref, field }) =>
+        column.accessor((row) => row[field.name], {
+          id: field.name,
+          header: field.label,
+          size: pref.width,
+          cell: (info) => {
+            const value = info.getValue();
+            const label = field.relation && value !== null ? relations.get(field.name)?.byId.get(String(value)) : undefined;
+            const shown = formatCell(label ?? value, field, pref.format);
+            if (shown.badge !== undefined) return <span className={`pill pill-${shown.badge}`}>{shown.text}</span>;
+            return <span title={shown.title}>{shown.text}</span>;
+          },
         }),
       ),
-    [fields],
+    [shownFields, relations],
   );
   const rows = useMemo(() => pages.data?.pages.flatMap((p) => p.items) ?? [], [pages.data]);
   const table = useReactTable({ data: rows, columns, getCoreRowModel: getCoreRowModel(), manualSorting: true });
 
   if (meta.error) return <p className="error">{meta.error.message}</p>;
-  if (!meta.data) return <p role="status">Loading…</p>;
-  const pk = meta.data.pk;
+  if (prefError) return <p className="error">{prefError.message}</p>;
+  if (!meta.data || !config) return <p role="status">Loading…</p>;
   const total = pages.data?.pages[0]?.total;
+  const first = sort.split(",")[0];
 
   function toggleSort(name: string) {
-    const current = effectiveSort.split(",")[0];
-    setSort(current === name ? `-${name}` : name);
+    update((c) => ({ ...c, sort: first === name ? `-${name}` : name }));
+  }
+  function setFilters(next: ViewConfig["filters"]) {
+    update((c) => ({ ...c, filters: next }));
+  }
+  function moveFocus(e: KeyboardEvent<HTMLTableSectionElement>) {
+    if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+    const links = Array.from(e.currentTarget.querySelectorAll<HTMLAnchorElement>("a.row-link"));
+    const index = links.indexOf(document.activeElement as HTMLAnchorElement);
+    const next = links[index + (e.key === "ArrowDown" ? 1 : -1)];
+    if (next) {
+      e.preventDefault();
+      next.focus();
+    }
   }
 
   return (
     <section>
       <div className="toolbar">
         <h1>{meta.data.label_plural}</h1>
-        {total !== undefined && <span className="muted">{total === null ? "many" : total} records</span>}
+        {total !== undefined && (
+          <span className="muted" data-testid="total">
+            {total === null ? "many" : total} records
+          </span>
+        )}
         <span className="spacer" />
         {meta.data.searchable && (
           <form
@@ -75,55 +143,113 @@ export function ResourceList() {
               aria-label={`Search ${meta.data.label_plural}`}
               placeholder="Search…"
               value={search}
-              onChange={(e) => setSearch(e.target.value)}
+              onChange={(e) => {
+                setSearch(e.target.value);
+                if (e.target.value === "") setQuery("");
+              }}
             />
           </form>
         )}
       </div>
-      <table className="grid">
-        <thead>
-          {table.getHeaderGroups().map((group) => (
-            <tr key={group.id}>
-              {group.headers.map((header) => {
-                const first = effectiveSort.split(",")[0];
-                const state = first === header.id ? "ascending" : first === `-${header.id}` ? "descending" : "none";
-                return (
-                  <th key={header.id} aria-sort={state}>
-                    <button type="button" className="sort" onClick={() => toggleSort(header.id)}>
-                      {flexRender(header.column.columnDef.header, header.getContext())}
-                      <span aria-hidden="true">{state === "ascending" ? " ▲" : state === "descending" ? " ▼" : ""}</span>
-                    </button>
-                  </th>
-                );
-              })}
-            </tr>
-          ))}
-        </thead>
-        <tbody>
-          {table.getRowModel().rows.map((row) => (
-            <tr key={row.id} data-pk={String(row.original[pk])}>
-              {row.getVisibleCells().map((cell, index) => (
-                <td key={cell.id}>
-                  {index === 0 ? (
-                    <Link to={`/r/${resource}/${String(row.original[pk])}`}>
-                      {flexRender(cell.column.columnDef.cell, cell.getContext())}
-                    </Link>
-                  ) : (
-                    flexRender(cell.column.columnDef.cell, cell.getContext())
-                  )}
+      <div className="toolbar secondary-bar">
+        <ViewsMenu resource={resource} config={config} onApply={(next) => update(() => next)} />
+        <span className="spacer" />
+        {filters.length > 0 && (
+          <button type="button" className="secondary" onClick={() => setFilters([])}>
+            Clear filters ({filters.length})
+          </button>
+        )}
+        <button type="button" className="secondary" onClick={() => setChoosing(true)}>
+          Columns…
+        </button>
+      </div>
+      {chartField && (
+        <div className="chart-box">
+          {chartFields.length > 1 && (
+            <select aria-label="Count by" value={chartField.name} onChange={(e) => setChartBy(e.target.value)}>
+              {chartFields.map((f) => (
+                <option key={f.name} value={f.name}>
+                  {f.label}
+                </option>
+              ))}
+            </select>
+          )}
+          <CountsChart
+            field={chartField}
+            counts={counts.data}
+            loading={counts.isFetching}
+            active={filterValue(filters, chartField.name, "eq")}
+            onPick={(value) => setFilters(withFilter(filters, chartField.name, "eq", value))}
+          />
+        </div>
+      )}
+      <div className="table-wrap">
+        <table className="grid">
+          <thead>
+            {table.getHeaderGroups().map((group) => (
+              <tr key={group.id}>
+                {group.headers.map((header) => {
+                  const state = first === header.id ? "ascending" : first === `-${header.id}` ? "descending" : "none";
+                  const width = shownFields.find((c) => c.field.name === header.id)?.pref.width;
+                  return (
+                    <th key={header.id} aria-sort={state} style={width ? { width } : undefined}>
+                      <button type="button" className="sort" onClick={() => toggleSort(header.id)}>
+                        {flexRender(header.column.columnDef.header, header.getContext())}
+                        <span aria-hidden="true">{state === "ascending" ? " ▲" : state === "descending" ? " ▼" : ""}</span>
+                      </button>
+                    </th>
+                  );
+                })}
+              </tr>
+            ))}
+            <tr className="filters">
+              {shownFields.map(({ field }) => (
+                <td key={field.name}>
+                  <FilterControl field={field} filters={filters} onChange={setFilters} relation={relations.get(field.name)} />
                 </td>
               ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody onKeyDown={moveFocus}>
+            {table.getRowModel().rows.map((row) => {
+              const id = String(row.original[pk]);
+              return (
+                <tr key={id} data-pk={id} className={highlighted.has(id) ? "flash" : undefined}>
+                  {row.getVisibleCells().map((cell, index) => (
+                    <td key={cell.id}>
+                      {index === 0 ? (
+                        <Link className="row-link" to={`/r/${resource}/${id}`}>
+                          {flexRender(cell.column.columnDef.cell, cell.getContext())}
+                        </Link>
+                      ) : (
+                        flexRender(cell.column.columnDef.cell, cell.getContext())
+                      )}
+                    </td>
+                  ))}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
       {pages.isLoading && <p role="status">Loading…</p>}
       {pages.error && <p className="error">{pages.error.message}</p>}
-      {pages.isSuccess && rows.length === 0 && <p className="empty">Nothing matches.</p>}
+      {pages.isSuccess && rows.length === 0 && (
+        <p className="empty">{filters.length || query ? "Nothing matches these filters." : "There are no records yet."}</p>
+      )}
       {pages.hasNextPage && (
         <button type="button" onClick={() => void pages.fetchNextPage()} disabled={pages.isFetchingNextPage}>
           {pages.isFetchingNextPage ? "Loading…" : "Load more"}
         </button>
+      )}
+      {choosing && (
+        <ColumnChooser
+          fields={fields}
+          columns={config.columns}
+          onChange={(next) => update((c) => ({ ...c, columns: next }))}
+          onReset={() => update(() => ({ columns: fields.map((f) => ({ field: f.name })), sort: "", filters: [] }))}
+          onClose={() => setChoosing(false)}
+        />
       )}
     </section>
   );

@@ -1,0 +1,113 @@
+import { useEffect, useState } from "react";
+import type { FieldMeta, FilterPref } from "../../api/types";
+import type { RelationOptions } from "../../hooks/useRelationOptions";
+import { filterValue, withFilter } from "../../hooks/useViewPref";
+
+interface Props {
+  field: FieldMeta;
+  filters: FilterPref[];
+  onChange: (filters: FilterPref[]) => void;
+  relation?: RelationOptions;
+}
+
+const TYPING_DELAY_MS = 350;
+
+/** A text box that reports its value once typing pauses (or on Enter). */
+function DebouncedInput({
+  value,
+  onCommit,
+  ...rest
+}: { value: string; onCommit: (value: string) => void } & Omit<React.InputHTMLAttributes<HTMLInputElement>, "value" | "onChange">) {
+  const [text, setText] = useState(value);
+  useEffect(() => setText(value), [value]);
+  useEffect(() => {
+    if (text === value) return;
+    const timer = window.setTimeout(() => onCommit(text.trim()), TYPING_DELAY_MS);
+    return () => window.clearTimeout(timer);
+  }, [text, value, onCommit]);
+  return (
+    <input
+      {...rest}
+      value={text}
+      onChange={(e) => setText(e.target.value)}
+      onKeyDown={(e) => {
+        if (e.key === "Enter") onCommit(text.trim());
+      }}
+    />
+  );
+}
+
+/** The filter for one column, typed by the field: contains, a range, a choice or a related record. */
+export function FilterControl({ field, filters, onChange, relation }: Props) {
+  const set = (op: string) => (value: string) => onChange(withFilter(filters, field.name, op, value));
+  const label = field.label;
+  if (field.choices || field.type === "boolean") {
+    const choices = field.choices ?? ["true", "false"];
+    return (
+      <select aria-label={`Filter ${label}`} value={filterValue(filters, field.name, "eq")} onChange={(e) => set("eq")(e.target.value)}>
+        <option value="">All</option>
+        {choices.map((c) => (
+          <option key={c} value={c}>
+            {field.type === "boolean" ? (c === "true" ? "Yes" : "No") : c}
+          </option>
+        ))}
+      </select>
+    );
+  }
+  if (relation?.complete) {
+    return (
+      <select aria-label={`Filter ${label}`} value={filterValue(filters, field.name, "eq")} onChange={(e) => set("eq")(e.target.value)}>
+        <option value="">All</option>
+        {relation.options.map((o) => (
+          <option key={o.id} value={o.id}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    );
+  }
+  if (field.relation) {
+    return (
+      <DebouncedInput
+        type="number"
+        aria-label={`Filter ${label} (id)`}
+        placeholder="id"
+        value={filterValue(filters, field.name, "eq")}
+        onCommit={set("eq")}
+      />
+    );
+  }
+  if (field.type === "integer" || field.type === "number" || field.type === "date" || field.type === "datetime") {
+    const numeric = field.type === "integer" || field.type === "number";
+    // A date-time field is filtered by whole days, in UTC.
+    const stamp = (op: string, day: string) =>
+      field.type !== "datetime" || day === "" ? day : `${day}T${op === "gte" ? "00:00:00" : "23:59:59"}Z`;
+    const bound = (op: "gte" | "lte", word: string) => (
+      <DebouncedInput
+        type={numeric ? "number" : "date"}
+        aria-label={`${label} ${word}`}
+        placeholder={word}
+        value={filterValue(filters, field.name, op).slice(0, numeric ? undefined : 10)}
+        onCommit={(v) => set(op)(stamp(op, v))}
+      />
+    );
+    return (
+      <div className="range">
+        {bound("gte", "from")}
+        {bound("lte", "to")}
+      </div>
+    );
+  }
+  if (field.type === "string" || field.type === "text") {
+    return (
+      <DebouncedInput
+        type="text"
+        aria-label={`Filter ${label}`}
+        placeholder="contains…"
+        value={filterValue(filters, field.name, "icontains")}
+        onCommit={set("icontains")}
+      />
+    );
+  }
+  return null;
+}

@@ -1,0 +1,67 @@
+// The list's columns, sort and filters: loaded from the user's saved
+// preference, changed locally at once, and saved (debounced) so that they
+// survive a reload. A config that names a field the user can no longer read
+// never arrives: the server drops it.
+import { useCallback, useEffect, useRef, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { api, ProblemError } from "../api/client";
+import type { FilterPref, ViewConfig } from "../api/types";
+import { useToast } from "../toasts";
+
+const SAVE_DELAY_MS = 300;
+
+export function useViewPref(resource: string) {
+  const pref = useQuery({ queryKey: ["view-pref", resource], queryFn: () => api.viewPref(resource), staleTime: 0 });
+  const [config, setConfig] = useState<ViewConfig | null>(null);
+  const timer = useRef<number | undefined>(undefined);
+  const toast = useToast();
+
+  useEffect(() => {
+    setConfig(null);
+  }, [resource]);
+  useEffect(() => {
+    if (pref.data && config === null) {
+      const { columns, sort, filters } = pref.data;
+      setConfig({ columns, sort, filters });
+    }
+  }, [pref.data, config]);
+  useEffect(() => () => window.clearTimeout(timer.current), []);
+
+  /** Change the config; it is saved for this user shortly after the last change. */
+  const update = useCallback(
+    (change: (current: ViewConfig) => ViewConfig) => {
+      setConfig((current) => {
+        if (!current) return current;
+        const next = change(current);
+        window.clearTimeout(timer.current);
+        timer.current = window.setTimeout(() => {
+          api.saveViewPref(resource, next).catch((error: unknown) => {
+            toast(
+              `Your list settings were not saved: ${error instanceof ProblemError ? error.problem.detail : String(error)}`,
+              { tone: "error" },
+            );
+          });
+        }, SAVE_DELAY_MS);
+        return next;
+      });
+    },
+    [resource, toast],
+  );
+
+  return { config, error: pref.error, update };
+}
+
+export function filterValue(filters: FilterPref[], field: string, op: string): string {
+  return filters.find((f) => f.field === field && f.op === op)?.value ?? "";
+}
+
+/** The filters with (field, op) set to value, or removed when value is empty. */
+export function withFilter(filters: FilterPref[], field: string, op: string, value: string): FilterPref[] {
+  const rest = filters.filter((f) => !(f.field === field && f.op === op));
+  return value === "" ? rest : [...rest, { field, op, value }];
+}
+
+/** The records API's query parameters for these filters. */
+export function filterParams(filters: FilterPref[]): Record<string, string> {
+  return Object.fromEntries(filters.map((f) => [`filter[${f.field}][${f.op}]`, f.value]));
+}
