@@ -86,7 +86,8 @@ function ResourceListOf({ resource }: { resource: string }) {
           cell: (info) => {
             const value = info.getValue();
             const label = field.relation && value !== null ? relations.get(field.name)?.byId.get(String(value)) : undefined;
-            const shown = formatCell(label ?? value, field, pref.format);
+            // Long text is cut short unless the user chose otherwise; the cell's title has it all.
+            const shown = formatCell(label ?? value, field, pref.format ?? (field.type === "text" ? "truncate:80" : undefined));
             if (shown.badge !== undefined) return <span className={`pill pill-${shown.badge}`}>{shown.text}</span>;
             return <span title={shown.title}>{shown.text}</span>;
           },
