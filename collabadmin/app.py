@@ -28,6 +28,7 @@ from collabadmin.auth.policy import Policy, StaffPolicy
 from collabadmin.auth.routes import AuthController
 from collabadmin.context import STATE_KEY, Services, services_of
 from collabadmin.db.engine import Database
+from collabadmin.drafts.feed import DraftFeed
 from collabadmin.drafts.publish import Publisher, Scheduler
 from collabadmin.drafts.routes import drafts_router
 from collabadmin.drafts.service import DraftService
@@ -102,6 +103,7 @@ def create_app(
             poll_interval=settings.hub_poll_ms / 1000,
             queue_capacity=settings.ws_queue,
         ),
+        feeds=[DraftFeed(registry, chosen_policy)],
     )
     listener = ChangeListener(db.url)
     records = RecordService(db, registry, chosen_policy)

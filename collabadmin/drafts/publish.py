@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import psycopg
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import Text, cast, exists, func, select
 
 from collabadmin.auth.tables import USERS
 from collabadmin.auth.users import actor_from_row
@@ -261,6 +261,9 @@ def _failure(exc: ProblemError) -> dict[str, Any]:
     return problem  # stored whole; draft_body filters it for each reader
 
 
+_DUE = (DRAFTS.c.status == "approved", DRAFTS.c.publish_at <= func.now())
+
+
 class Scheduler:
     """Publishes approved drafts whose ``publish_at`` has come, in every server instance."""
 
@@ -294,10 +297,15 @@ class Scheduler:
         """Publish (or record the failure of) up to ``batch`` due drafts; how many were due."""
         drafts = self.publisher.drafts
         handled = 0
+        # Look first without a transaction: most of the time nothing is due, and
+        # an idle server should hold no locks (not even the table's row-share lock).
+        async with drafts.db.connection() as tx:
+            if not await tx.value(select(exists().where(*_DUE))):
+                return 0
         async with drafts.db.transaction(SYSTEM, source="draft") as tx:
             due = await tx.rows(
                 select(DRAFTS)
-                .where(DRAFTS.c.status == "approved", DRAFTS.c.publish_at <= func.now())
+                .where(*_DUE)
                 .order_by(DRAFTS.c.publish_at, DRAFTS.c.id)
                 .limit(self.batch)
                 .with_for_update(skip_locked=True)

@@ -10,7 +10,7 @@ with one query per resource and scope per batch.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from collabadmin.audit.changes import change_body
 from collabadmin.auth.policy import Action, Policy
 from collabadmin.db.engine import Row, Tx, compile_sql
 from collabadmin.hub.clients import Client, encode_frame
+from collabadmin.hub.feeds import Feed, Routed
 from collabadmin.hub.position import Position
 from collabadmin.hub.topics import Topic
 from collabadmin.resources.fields import ValueInvalid
@@ -106,6 +107,7 @@ async def deliver(
     registry: Registry,
     policy: Policy,
     subscriptions: dict[str, dict[Client, Topic]],
+    feeds: Mapping[str, Feed] | None = None,
 ) -> Delivery:
     """Offer every entry to every subscription that may see it, in entry order.
 
@@ -120,8 +122,13 @@ async def deliver(
 
     # Work out, per topic, who may see which entries, before sending anything.
     plans: dict[str, list[tuple[_Audience, set[str] | None]]] = {}
+    routes: dict[int, list[Routed]] = {}
     audit_subscribers = subscriptions.get("audit", {})
     for name, rows in by_resource.items():
+        feed = (feeds or {}).get(name)
+        if feed is not None:
+            routes.update(await feed.route(tx, rows, subscriptions))
+            continue
         if name not in registry:
             continue
         resource = registry.get(name)
@@ -152,6 +159,13 @@ async def deliver(
 
     for entry in entries:
         cursor = position.after(entry["id"]).encode()
+        for routed in routes.get(entry["id"], ()):
+            for body, clients in routed.audiences:
+                frame = encode_frame({**body, "topic": routed.topic, "cursor": cursor})
+                stats.serialisations += 1
+                stats.frames += sum(
+                    1 for c in clients if routed.topic in c.topics and c.offer(frame)
+                )
         resource_name, pk = entry["resource"], entry["pk"]
         for topic, plan_key in (
             (f"r/{resource_name}", f"r/{resource_name}"),

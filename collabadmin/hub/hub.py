@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -27,6 +27,7 @@ from collabadmin.db.engine import Actor, Database, Row, Tx
 from collabadmin.errors import Forbidden, NotFound
 from collabadmin.hub.clients import MAX_TOPICS, Client
 from collabadmin.hub.fanout import Delivery, deliver
+from collabadmin.hub.feeds import Feed
 from collabadmin.hub.log import current_snapshot, read_between, read_since
 from collabadmin.hub.position import BadPosition, Position
 from collabadmin.hub.topics import Topic, TopicError, parse_topic
@@ -79,9 +80,17 @@ class _Request:
 
 class Hub:
     def __init__(
-        self, db: Database, registry: Registry, policy: Policy, settings: HubSettings
+        self,
+        db: Database,
+        registry: Registry,
+        policy: Policy,
+        settings: HubSettings,
+        feeds: Sequence[Feed] = (),
     ) -> None:
         self.db = db
+        self.feeds = {feed.log_resource: feed for feed in feeds}
+        # Resources read whatever the subscriptions (e.g. for workflow evaluation).
+        self.always_read: set[str] = set()
         self.registry = registry
         self.policy = policy
         self.settings = settings
@@ -95,6 +104,7 @@ class Hub:
         self._requests: list[_Request] = []
         self._task: asyncio.Task[None] | None = None
         self._observers: list[Callable[[Delivery], None]] = []
+        self._batch_observers: list[Callable[[list[Row]], None]] = []
         # Upper snapshots of the batches read, oldest first. A replay walks
         # the same boundaries, so a resumed client sees changes in the order a
         # live one did (not merely in id order).
@@ -121,6 +131,11 @@ class Hub:
 
     def observe(self, callback: Callable[[Delivery], None]) -> None:
         self._observers.append(callback)
+
+    def observe_entries(self, callback: Callable[[list[Row]], None], resources: set[str]) -> None:
+        """Call ``callback`` with each batch's entries; ``resources`` are always read."""
+        self.always_read |= resources
+        self._batch_observers.append(callback)
 
     async def _run(self) -> None:
         interval = (
@@ -168,7 +183,10 @@ class Hub:
                         registry=self.registry,
                         policy=self.policy,
                         subscriptions=self.subscriptions,
+                        feeds=self.feeds,
                     )
+                    for batch_observer in self._batch_observers:
+                        batch_observer(entries)
                     self.batches += 1
                     self.last_delivery = delivery
                     for observer in self._observers:
@@ -223,6 +241,10 @@ class Hub:
             if not any(self.policy.allows(actor, r, "audit") for r in self.registry):
                 raise SubscribeError("forbidden", "You may not follow the audit log.")
             return topic
+        if topic.kind in ("drafts", "workflow-run"):
+            if self._feed_for(topic) is None:
+                raise SubscribeError("bad_topic", f"This server has no {topic.kind} topic.")
+            return topic
         assert topic.resource is not None
         if topic.resource not in self.registry:
             raise SubscribeError("not_found", f"No resource named {topic.resource!r}.")
@@ -244,6 +266,9 @@ class Hub:
             raise SubscribeError("too_many_topics", f"At most {MAX_TOPICS} topics per socket.")
         if topic.kind == "record":
             await self._check_record(client.actor, topic)
+        feed = self._feed_for(topic)
+        if feed is not None and topic.kind != "record":
+            await feed.check(client.actor, topic)
         request = _Request(client, topic, position)
         self._requests.append(request)
         self.wake()
@@ -281,12 +306,29 @@ class Hub:
         self.subscriptions.setdefault(topic.name, {})[client] = topic
         request.done.set_result(None)
 
+    def _feed_for(self, topic: Topic) -> Feed | None:
+        for feed in self.feeds.values():
+            if feed.follows(topic) and topic.kind != "record":
+                return feed
+        return None
+
+    def _resources_of(self, topic: Topic) -> set[str]:
+        """The log resources whose entries may go to ``topic``."""
+        names = {feed.log_resource for feed in self.feeds.values() if feed.follows(topic)}
+        if topic.resource is not None:
+            names.add(topic.resource)
+        return names
+
     def _wanted_resources(self) -> list[str] | None:
         """Resources some subscription follows (None: all of them, for the audit feed)."""
         if "audit" in self.subscriptions:
             return None
-        names = {topic.resource for subs in self.subscriptions.values() for topic in subs.values()}
-        return sorted(n for n in names if n is not None)
+        names = set(self.always_read)
+        for subscribers in self.subscriptions.values():
+            for topic in subscribers.values():
+                names |= self._resources_of(topic)
+                break  # every subscriber of a topic follows the same resources
+        return sorted(names)
 
     def _ticks_after(self, snapshot: str) -> list[tuple[str, float]]:
         """Recorded batch boundaries later than ``snapshot``, oldest first."""
@@ -334,12 +376,18 @@ class Hub:
                 span.upper,
                 after_id=after_id,
                 limit=limit + 1,
-                resources=None if topic.resource is None else [topic.resource],
+                resources=None if topic.kind == "audit" else sorted(self._resources_of(topic)),
             )
             if len(entries) > limit:
                 return False
             await deliver(
-                tx, entries, span, registry=self.registry, policy=self.policy, subscriptions=only
+                tx,
+                entries,
+                span,
+                registry=self.registry,
+                policy=self.policy,
+                subscriptions=only,
+                feeds=self.feeds,
             )
             if client.overflows:
                 return False

@@ -10,6 +10,9 @@ __all__ = ["Topic", "TopicError", "parse_topic"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _PK = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_ID = re.compile(r"^[1-9][0-9]{0,17}$")
+
+Kind = Literal["resource", "record", "audit", "drafts", "workflow-run"]
 
 
 class TopicError(ValueError):
@@ -18,10 +21,10 @@ class TopicError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Topic:
-    """``r/{resource}``, ``r/{resource}/{pk}`` or ``audit``."""
+    """``r/{resource}``, ``r/{resource}/{pk}``, ``drafts``, ``workflow-runs/{id}`` or ``audit``."""
 
     name: str
-    kind: Literal["resource", "record", "audit"]
+    kind: Kind
     resource: str | None = None
     pk: str | None = None
 
@@ -31,12 +34,16 @@ def parse_topic(name: object) -> Topic:
         raise TopicError("topic must be a string like r/courses, r/courses/42 or audit")
     if name == "audit":
         return Topic(name, "audit")
+    if name == "drafts":
+        return Topic(name, "drafts")
     parts = name.split("/")
     if parts[0] == "r" and len(parts) in (2, 3) and _NAME.match(parts[1]):
         if len(parts) == 2:
             return Topic(name, "resource", parts[1])
         if _PK.match(parts[2]):
             return Topic(name, "record", parts[1], parts[2])
-    if parts[0] in ("drafts", "workflow-runs"):
-        raise TopicError(f"topic {parts[0]!r} is not available on this server yet")
-    raise TopicError("topic must be r/{resource}, r/{resource}/{pk} or audit")
+    if parts[0] == "workflow-runs" and len(parts) == 2 and _ID.match(parts[1]):
+        return Topic(name, "workflow-run", pk=parts[1])
+    raise TopicError(
+        "topic must be r/{resource}, r/{resource}/{pk}, drafts, workflow-runs/{id} or audit"
+    )
