@@ -14,9 +14,16 @@ from litestar.response import Stream
 
 from collabadmin.audit.chain import verify
 from collabadmin.audit.changes import change_body
-from collabadmin.audit.search import AuditQuery, audit_select, auditable, parse_audit_query
+from collabadmin.audit.search import (
+    DRAFTS_LOG,
+    AuditQuery,
+    audit_select,
+    auditable,
+    parse_audit_query,
+)
 from collabadmin.context import Services, services_of
 from collabadmin.db.engine import Actor
+from collabadmin.drafts.feed import draft_change_body, draft_targets
 from collabadmin.errors import Forbidden
 from collabadmin.web import actor_of, json_response, query_params
 
@@ -36,8 +43,14 @@ async def _page(
     statement, readable = audit_select(services.policy, services.registry, actor, query)
     async with services.db.read() as tx:
         rows = await tx.rows(statement)
+        targets = await draft_targets(tx, [r["pk"] for r in rows if r["resource"] == DRAFTS_LOG])
     next_cursor = str(rows[query.limit - 1]["id"]) if len(rows) > query.limit else None
-    items = [change_body(r, readable[r["resource"]]) for r in rows[: query.limit]]
+    items = []
+    for row in rows[: query.limit]:
+        if row["resource"] == DRAFTS_LOG:
+            items.append(draft_change_body(row, readable[targets[row["pk"]]]))
+        else:
+            items.append(change_body(row, readable[row["resource"]]))
     return items, next_cursor
 
 

@@ -70,6 +70,8 @@ def demo_resources() -> list[Resource]:
             label_plural="Courses",
             default_sort=("title",),
             search_fields=("title", "short_name"),
+            # The public course page, rendered from a draft's merged record.
+            preview_url="/preview/course.html",
             fields={
                 "title": {"required": True, "protected": True},
                 "short_name": {

@@ -25,7 +25,7 @@ from collabadmin.hub.feeds import Routed, Subscriptions, clients_on
 from collabadmin.hub.topics import Topic
 from collabadmin.resources.resource import Registry
 
-__all__ = ["DraftFeed", "draft_event"]
+__all__ = ["DraftFeed", "draft_change_body", "draft_event", "draft_targets"]
 
 
 def draft_event(entry: Row) -> str:
@@ -49,6 +49,22 @@ def _filtered_diff(diff: dict[str, Any], readable: frozenset[str]) -> dict[str, 
     for name in ("publish_error", "scheduled_by"):
         shown.pop(name, None)
     return shown
+
+
+def draft_change_body(entry: Row, readable: frozenset[str]) -> dict[str, Any]:
+    """A draft's change-log entry as a ``Change``, its ``data`` cut to ``readable`` fields."""
+    change = change_body(entry)
+    change["diff"] = _filtered_diff(entry["diff"], readable)
+    return change
+
+
+async def draft_targets(tx: Tx, draft_ids: Sequence[str]) -> dict[str, str]:
+    """The resource each draft is about, by draft id (as the change log writes it)."""
+    if not draft_ids:
+        return {}
+    ids = [int(i) for i in draft_ids]
+    rows = await tx.rows(select(DRAFTS.c.id, DRAFTS.c.resource).where(DRAFTS.c.id.in_(ids)))
+    return {str(r["id"]): r["resource"] for r in rows}
 
 
 class DraftFeed:
@@ -117,8 +133,7 @@ class DraftFeed:
                         by_shape.setdefault(readable, []).append(client)
                 route = Routed(topic)
                 for readable, clients in by_shape.items():
-                    change = change_body(entry)
-                    change["diff"] = _filtered_diff(entry["diff"], readable)
+                    change = draft_change_body(entry, readable)
                     body = {
                         "type": "draft",
                         "event": draft_event(entry),

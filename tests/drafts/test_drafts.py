@@ -367,3 +367,23 @@ async def test_hidden_fields_never_leave_in_drafts(client_for: ClientFor, connin
     ok(await instructor.post(f"{url}/comments", json={"comment": "ready"}), 201)
     for response in [await instructor.get(url), await instructor.get(f"{url}/comments")]:
         assert marker not in response.text
+
+
+async def test_auditors_find_draft_edits_in_the_audit_log(client_for: ClientFor) -> None:
+    editor, auditor = await client_for("editor"), await client_for("auditor")
+    draft = await start_draft(editor, "courses", 13, {"title": "Audited"})
+    ok(await step(editor, draft, "submit"))
+    items = ok(await auditor.get("/api/audit", params={"resource": "drafts"}))["items"]
+    assert [(i["op"], i["pk"]) for i in items] == [
+        ("update", str(draft["id"])),
+        ("insert", str(draft["id"])),
+    ]
+    assert items[0]["diff"]["status"] == {"old": "draft", "new": "submitted"}
+    assert items[1]["diff"]["data"]["new"] == {"title": "Audited"}
+    everything = ok(await auditor.get("/api/audit"))["items"]
+    assert {i["resource"] for i in everything} >= {"drafts"}
+    csv = await auditor.get("/api/audit.csv", params={"resource": "drafts"})
+    assert "Audited" in csv.text
+    problem(
+        await (await client_for("viewer")).get("/api/audit", params={"resource": "drafts"}), 403
+    )
