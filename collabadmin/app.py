@@ -46,6 +46,10 @@ from collabadmin.settings import Settings
 from collabadmin.spa import spa_handlers
 from collabadmin.web import json_response
 from collabadmin.workflows.definitions import Workflow
+from collabadmin.workflows.evaluation import Evaluator
+from collabadmin.workflows.feed import RunFeed
+from collabadmin.workflows.routes import workflows_router
+from collabadmin.workflows.runs import RunService
 
 __all__ = ["create_app"]
 
@@ -94,6 +98,18 @@ def create_app(
     )
     chosen_policy: Policy = policy or StaffPolicy()
     cache = CredentialCache()
+    listener = ChangeListener(db.url)
+    records = RecordService(db, registry, chosen_policy)
+    drafts = DraftService(records)
+    publisher = Publisher(drafts)
+    scheduler = Scheduler(publisher, interval=settings.draft_schedule_interval)
+    runs = RunService(records, workflows)
+    evaluator = Evaluator(
+        db,
+        registry,
+        list(runs.compiled.values()),
+        interval=settings.hub_poll_ms / 1000 if poll else 1.0,
+    )
     hub = Hub(
         db,
         registry,
@@ -103,13 +119,8 @@ def create_app(
             poll_interval=settings.hub_poll_ms / 1000,
             queue_capacity=settings.ws_queue,
         ),
-        feeds=[DraftFeed(registry, chosen_policy)],
+        feeds=[DraftFeed(registry, chosen_policy), RunFeed(runs)],
     )
-    listener = ChangeListener(db.url)
-    records = RecordService(db, registry, chosen_policy)
-    drafts = DraftService(records)
-    publisher = Publisher(drafts)
-    scheduler = Scheduler(publisher, interval=settings.draft_schedule_interval)
     services = Services(
         settings=settings,
         db=db,
@@ -127,9 +138,11 @@ def create_app(
         ),
         drafts=drafts,
         publisher=publisher,
+        runs=runs,
         workflows=list(workflows),
     )
     listener.subscribe(hub.wake)
+    listener.subscribe(evaluator.wake)
     sealer = Sealer(db)
     listener.on_presence(services.presence.received)
 
@@ -141,9 +154,11 @@ def create_app(
         await services.presence.start()
         await sealer.start()
         await scheduler.start()
+        await evaluator.start()
         try:
             yield
         finally:
+            await evaluator.stop()
             await scheduler.stop()
             await sealer.stop()
             await services.presence.stop()
@@ -159,6 +174,7 @@ def create_app(
             records_router,
             audit_router,
             drafts_router,
+            workflows_router,
             prefs_router,
             stats_router,
             ws_endpoint,

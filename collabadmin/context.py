@@ -20,6 +20,7 @@ from collabadmin.resources.resource import Registry
 from collabadmin.resources.service import RecordService
 from collabadmin.settings import Settings
 from collabadmin.workflows.definitions import Workflow
+from collabadmin.workflows.runs import RunService
 
 __all__ = ["Services", "services_of"]
 
@@ -39,6 +40,7 @@ class Services:
     presence: Presence
     drafts: DraftService
     publisher: Publisher
+    runs: RunService
     workflows: list[Workflow] = field(default_factory=list)
 
     def workflow_summaries(self, actor: Actor) -> list[dict[str, Any]]:

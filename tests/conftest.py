@@ -18,6 +18,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -39,7 +40,7 @@ TEST_SEED = SeedSize(universities=5, categories=5, instructors=20, courses=60, s
 DOMAIN_TABLES = (
     "sessions, course_instructors, courses, instructors, categories, universities, "
     "collabadmin_change, collabadmin_seal, collabadmin_login_failure, "
-    "collabadmin_draft_event, collabadmin_draft"
+    "collabadmin_draft_event, collabadmin_draft, collabadmin_workflow_run"
 )
 
 
@@ -123,8 +124,26 @@ async def app(database_url: str, demo_users: None) -> AsyncIterator[Litestar]:
     await asyncio.wait_for(task, 30)
 
 
+def _end_frozen_transactions(conn: psycopg.Connection[Any]) -> None:
+    """End transactions left open by the in-process app's background tasks.
+
+    The session-wide app runs on the tests' event loop, which stands still
+    between tests: a background task (the workflow evaluator, the draft
+    scheduler) caught between two statements of a transaction would hold its
+    locks until the next async test, and TRUNCATE would wait for it forever.
+    Ending those transactions is what a failover would do; the tasks recover.
+    """
+    conn.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND state LIKE 'idle in transaction%'"
+    )
+
+
 def reset_data(conninfo: str) -> None:
     """Empty the domain tables and the change log, then load the small seed."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        _end_frozen_transactions(conn)
     with psycopg.connect(conninfo, autocommit=True) as conn, conn.transaction():
         # The change log is append-only unless retention is switched on.
         conn.execute("SET LOCAL collabadmin.retention = 'on'")

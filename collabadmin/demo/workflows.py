@@ -32,7 +32,15 @@ LAUNCH_COURSE = Workflow(
                 "SELECT EXISTS (SELECT 1 FROM course_instructors ci"
                 " WHERE ci.course_id = :subject AND ci.deleted_at IS NULL)"
             ),
-            link=StepLink("course_instructors", "instructor_id"),
+            link=StepLink(
+                "course_instructors",
+                "instructor_id",
+                pk_sql=(
+                    "SELECT ci.id FROM course_instructors ci WHERE ci.course_id = :subject"
+                    " AND ci.deleted_at IS NULL ORDER BY ci.id LIMIT 1"
+                ),
+                filter_field="course_id",
+            ),
         ),
         Step(
             key="session-open",
@@ -46,8 +54,9 @@ LAUNCH_COURSE = Workflow(
                 "enrollment_open",
                 pk_sql=(
                     "SELECT s.id FROM sessions s WHERE s.course_id = :subject"
-                    " AND s.deleted_at IS NULL ORDER BY s.starts_on LIMIT 1"
+                    " AND s.deleted_at IS NULL ORDER BY s.starts_on, s.id LIMIT 1"
                 ),
+                filter_field="course_id",
             ),
         ),
         Step(
@@ -58,4 +67,5 @@ LAUNCH_COURSE = Workflow(
         ),
         Step(key="announcement", title="Announcement sent"),
     ),
+    watches={"course_instructors": "course_id", "sessions": "course_id"},
 )

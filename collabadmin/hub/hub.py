@@ -89,8 +89,6 @@ class Hub:
     ) -> None:
         self.db = db
         self.feeds = {feed.log_resource: feed for feed in feeds}
-        # Resources read whatever the subscriptions (e.g. for workflow evaluation).
-        self.always_read: set[str] = set()
         self.registry = registry
         self.policy = policy
         self.settings = settings
@@ -104,7 +102,6 @@ class Hub:
         self._requests: list[_Request] = []
         self._task: asyncio.Task[None] | None = None
         self._observers: list[Callable[[Delivery], None]] = []
-        self._batch_observers: list[Callable[[list[Row]], None]] = []
         # Upper snapshots of the batches read, oldest first. A replay walks
         # the same boundaries, so a resumed client sees changes in the order a
         # live one did (not merely in id order).
@@ -131,11 +128,6 @@ class Hub:
 
     def observe(self, callback: Callable[[Delivery], None]) -> None:
         self._observers.append(callback)
-
-    def observe_entries(self, callback: Callable[[list[Row]], None], resources: set[str]) -> None:
-        """Call ``callback`` with each batch's entries; ``resources`` are always read."""
-        self.always_read |= resources
-        self._batch_observers.append(callback)
 
     async def _run(self) -> None:
         interval = (
@@ -185,8 +177,6 @@ class Hub:
                         subscriptions=self.subscriptions,
                         feeds=self.feeds,
                     )
-                    for batch_observer in self._batch_observers:
-                        batch_observer(entries)
                     self.batches += 1
                     self.last_delivery = delivery
                     for observer in self._observers:
@@ -323,7 +313,7 @@ class Hub:
         """Resources some subscription follows (None: all of them, for the audit feed)."""
         if "audit" in self.subscriptions:
             return None
-        names = set(self.always_read)
+        names: set[str] = set()
         for subscribers in self.subscriptions.values():
             for topic in subscribers.values():
                 names |= self._resources_of(topic)

@@ -1,0 +1,96 @@
+"""HTTP routes of workflows: definitions, runs, manual steps."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from litestar import Request, Response, Router, get, post
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath
+
+from collabadmin.context import services_of
+from collabadmin.web import actor_of, json_response, query_params, read_json_object, request_id_of
+
+__all__ = ["workflows_router"]
+
+
+@get("/workflows", operation_id="listWorkflows", summary="Workflow definitions you may use")
+async def list_workflows(request: Request[Any, Any, Any]) -> Response[bytes]:
+    services = services_of(request)
+    return json_response({"items": services.workflow_summaries(actor_of(request))})
+
+
+@post(
+    "/workflows/{name:str}/runs",
+    operation_id="startWorkflowRun",
+    summary="Start a run of a workflow for a subject record",
+)
+async def start_run(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
+    body = await read_json_object(request)
+    run = await services_of(request).runs.start(
+        actor_of(request), name, body, request_id=request_id_of(request)
+    )
+    return json_response(run, 201, {"Location": f"/api/workflow-runs/{run['id']}"})
+
+
+@get("/workflow-runs", operation_id="listWorkflowRuns", summary="Runs you may see, newest first")
+async def list_runs(request: Request[Any, Any, Any]) -> Response[bytes]:
+    items, next_cursor = await services_of(request).runs.search(
+        actor_of(request), query_params(request)
+    )
+    return json_response({"items": items, "next_cursor": next_cursor})
+
+
+@get("/workflow-runs/{run_id:str}", operation_id="getWorkflowRun", summary="A run and its steps")
+async def get_run(request: Request[Any, Any, Any], run_id: FromPath[str]) -> Response[bytes]:
+    return json_response(await services_of(request).runs.get(actor_of(request), run_id))
+
+
+def _step_handler(verb: Literal["complete", "reopen"], summary: str) -> HTTPRouteHandler:
+    async def handler(
+        request: Request[Any, Any, Any], run_id: FromPath[str], key: FromPath[str]
+    ) -> Response[bytes]:
+        run = await services_of(request).runs.set_step(
+            actor_of(request),
+            run_id,
+            key,
+            done=verb == "complete",
+            request_id=request_id_of(request),
+        )
+        return json_response(run)
+
+    handler.__name__ = f"{verb}_step"
+    return post(
+        f"/workflow-runs/{{run_id:str}}/steps/{{key:str}}/{verb}",
+        operation_id=f"{verb}WorkflowStep",
+        summary=summary,
+        status_code=200,
+    )(handler)
+
+
+@post(
+    "/workflow-runs/{run_id:str}/cancel",
+    operation_id="cancelWorkflowRun",
+    summary="Cancel a run (a new one may then be started for the subject)",
+    status_code=200,
+)
+async def cancel_run(request: Request[Any, Any, Any], run_id: FromPath[str]) -> Response[bytes]:
+    run = await services_of(request).runs.cancel(
+        actor_of(request), run_id, request_id=request_id_of(request)
+    )
+    return json_response(run)
+
+
+workflows_router = Router(
+    path="/api",
+    tags=["workflows"],
+    route_handlers=[
+        list_workflows,
+        start_run,
+        list_runs,
+        get_run,
+        _step_handler("complete", "Tick a manual step"),
+        _step_handler("reopen", "Untick a manual step"),
+        cancel_run,
+    ],
+)

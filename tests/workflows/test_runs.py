@@ -1,0 +1,229 @@
+"""Workflow runs: the launch-course checklist follows the data, live."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import psycopg
+
+from tests.conftest import ClientFor, taught_courses
+from tests.helpers import field_errors, ok, patch_record, problem
+from tests.workflows.conftest import Socket, SocketFor
+
+Run = dict[str, Any]
+
+
+def done_steps(run: Run) -> set[str]:
+    return {s["key"] for s in run["steps"] if s["done"]}
+
+
+async def until(ws: Socket, check: Callable[[Run], bool]) -> Run:
+    """Read progress frames until the run satisfies ``check``; return that run."""
+    while True:
+        frame = await ws.expect("workflow")
+        if check(frame["run"]):
+            return frame["run"]  # type: ignore[no-any-return]
+
+
+async def new_course(client: httpx.AsyncClient, short_name: str) -> dict[str, Any]:
+    body: dict[str, Any] = ok(
+        await client.post("/api/r/courses", json={"title": "Launch me", "short_name": short_name}),
+        201,
+    )
+    return body
+
+
+async def start_run(client: httpx.AsyncClient, course_id: int) -> httpx.Response:
+    return await client.post(
+        "/api/workflows/launch-course/runs",
+        json={"subject": {"resource": "courses", "pk": course_id}},
+    )
+
+
+async def test_launch_course_follows_the_data_and_regressions(
+    client_for: ClientFor, socket_for: SocketFor
+) -> None:
+    editor = await client_for("editor")
+    course = await new_course(editor, "launch-1")
+    run = ok(await start_run(editor, course["id"]), 201)
+    assert run["workflow"] == "launch-course"
+    assert run["status"] == "open"
+    assert run["progress"] == {"done": 0, "total": 6}
+    assert [s["key"] for s in run["steps"]] == [
+        "description", "start-date", "instructor", "session-open", "status-open", "announcement",
+    ]  # fmt: skip
+    assert [s["auto"] for s in run["steps"]] == [True] * 5 + [False]
+    description = run["steps"][0]
+    assert description["link"] == {
+        "resource": "courses",
+        "pk": str(course["id"]),
+        "field": "description",
+    }
+    instructor_link = run["steps"][2]["link"]
+    assert instructor_link["pk"] is None
+    assert instructor_link["filter"] == {"course_id": str(course["id"])}
+
+    ws = await socket_for("editor")
+    await ws.subscribe(f"workflow-runs/{run['id']}")
+    cid = course["id"]
+    ok(await patch_record(editor, "courses", cid, {"description": "All about launching."}, base=1))
+    live = await until(ws, lambda r: "description" in done_steps(r))
+    assert live["progress"]["done"] == 1
+    assert live["steps"][0]["done_at"] is not None
+    ok(await patch_record(editor, "courses", cid, {"start_date": "2031-01-15"}, base=1))
+    await until(ws, lambda r: "start-date" in done_steps(r))
+
+    link = ok(
+        await editor.post("/api/r/course_instructors", json={"course_id": cid, "instructor_id": 3}),
+        201,
+    )
+    live = await until(ws, lambda r: "instructor" in done_steps(r))
+    assert live["steps"][2]["link"]["pk"] == str(link["id"])
+    session = ok(
+        await editor.post(
+            "/api/r/sessions",
+            json={
+                "course_id": cid,
+                "starts_on": "2031-01-15",
+                "ends_on": "2031-03-15",
+                "enrollment_open": True,
+            },
+        ),
+        201,
+    )
+    await until(ws, lambda r: "session-open" in done_steps(r))
+    ok(await patch_record(editor, "courses", cid, {"status": "open"}, base=1))
+    live = await until(ws, lambda r: "status-open" in done_steps(r))
+    assert live["status"] == "open"  # the manual step is still to do
+    assert live["progress"] == {"done": 5, "total": 6}
+
+    completed = ok(await editor.post(f"/api/workflow-runs/{run['id']}/steps/announcement/complete"))
+    assert completed["status"] == "done"
+    assert completed["completed_at"] is not None
+    assert completed["steps"][5]["done_by"]["name"] == "Editor"
+    await until(ws, lambda r: r["status"] == "done")
+
+    # Regressions: the data moves back, so do the steps, and the run reopens.
+    ok(await patch_record(editor, "sessions", session["id"], {"enrollment_open": False}, base=1))
+    live = await until(ws, lambda r: "session-open" not in done_steps(r))
+    assert live["status"] == "open"
+    assert live["completed_at"] is None
+    ok(await editor.delete(f"/api/r/course_instructors/{link['id']}", headers={"If-Match": '"1"'}))
+    live = await until(ws, lambda r: "instructor" not in done_steps(r))
+    assert done_steps(live) == {"description", "start-date", "status-open", "announcement"}
+    shown = ok(await editor.get(f"/api/workflow-runs/{run['id']}"))
+    assert done_steps(shown) == done_steps(live)
+
+
+async def test_changes_from_any_sql_client_move_steps_too(
+    client_for: ClientFor, socket_for: SocketFor, conninfo: str
+) -> None:
+    editor = await client_for("editor")
+    course = await new_course(editor, "launch-2")
+    run = ok(await start_run(editor, course["id"]), 201)
+    ws = await socket_for("editor")
+    await ws.subscribe(f"workflow-runs/{run['id']}")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("UPDATE courses SET status = 'open' WHERE id = %s", (course["id"],))
+    live = await until(ws, lambda r: "status-open" in done_steps(r))
+    assert live["steps"][4]["done_by"] is None
+
+
+async def test_manual_and_automatic_steps(client_for: ClientFor) -> None:
+    editor, viewer = await client_for("editor"), await client_for("viewer")
+    course = await new_course(editor, "launch-3")
+    run = ok(await start_run(editor, course["id"]), 201)
+    base = f"/api/workflow-runs/{run['id']}/steps"
+    body = problem(await editor.post(f"{base}/description/complete"), 409)
+    assert "follows the data" in body["detail"]
+    problem(await editor.post(f"{base}/description/reopen"), 409)
+    problem(await editor.post(f"{base}/nope/complete"), 404)
+    problem(await viewer.post(f"{base}/announcement/complete"), 403)
+    done = ok(await editor.post(f"{base}/announcement/complete"))
+    assert done["progress"]["done"] == 1
+    again = ok(await editor.post(f"{base}/announcement/complete"))
+    assert again["_version"] == done["_version"]  # completing twice changes nothing
+    reopened = ok(await editor.post(f"{base}/announcement/reopen"))
+    assert reopened["steps"][5] == {**reopened["steps"][5], "done": False, "done_by": None}
+
+
+async def test_one_live_run_per_subject_even_under_concurrency(client_for: ClientFor) -> None:
+    clients = [await client_for("editor") for _ in range(4)] + [
+        await client_for("admin") for _ in range(4)
+    ]
+    course = await new_course(clients[0], "launch-4")
+    responses = await asyncio.gather(*(start_run(c, course["id"]) for c in clients))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [409] * 7
+    winner = next(r.json() for r in responses if r.status_code == 201)
+    assert all(r.json().get("run_id") == winner["id"] for r in responses if r.status_code == 409)
+    cancelled = ok(await clients[0].post(f"/api/workflow-runs/{winner['id']}/cancel"))
+    assert cancelled["status"] == "cancelled"
+    second = ok(await start_run(clients[1], course["id"]), 201)
+    assert second["id"] != winner["id"]
+    problem(
+        await clients[0].post(f"/api/workflow-runs/{winner['id']}/steps/announcement/complete"), 409
+    )
+
+
+async def test_permissions_follow_the_subject(client_for: ClientFor, conninfo: str) -> None:
+    editor, instructor = await client_for("editor"), await client_for("instructor")
+    viewer, auditor = await client_for("viewer"), await client_for("auditor")
+    taught = taught_courses(conninfo)
+    other = next(pk for pk in range(1, 61) if pk not in taught)
+    theirs = ok(await start_run(editor, other), 201)
+    mine = ok(await start_run(instructor, taught[0]), 201)
+    problem(await instructor.get(f"/api/workflow-runs/{theirs['id']}"), 404)
+    assert [r["id"] for r in ok(await instructor.get("/api/workflow-runs"))["items"]] == [
+        mine["id"]
+    ]
+    # The instructor may not view course_instructors, so that step has no link for it.
+    assert ok(await instructor.get(f"/api/workflow-runs/{mine['id']}"))["steps"][2]["link"] is None
+    assert ok(await viewer.get(f"/api/workflow-runs/{theirs['id']}"))["id"] == theirs["id"]
+    problem(await start_run(viewer, 5), 403)
+    problem(await start_run(auditor, 5), 403)
+    problem(await instructor.post(f"/api/workflow-runs/{theirs['id']}/cancel"), 404)
+    mine_only = ok(await editor.get("/api/workflow-runs", params={"mine": "true"}))["items"]
+    assert [r["id"] for r in mine_only] == [theirs["id"]]
+
+
+async def test_instructor_cannot_follow_a_run_it_cannot_see(
+    client_for: ClientFor, socket_for: SocketFor, conninfo: str
+) -> None:
+    editor = await client_for("editor")
+    taught = taught_courses(conninfo)
+    other = next(pk for pk in range(1, 61) if pk not in taught)
+    run = ok(await start_run(editor, other), 201)
+    ws = await socket_for("instructor")
+    await ws.send({"type": "subscribe", "topic": f"workflow-runs/{run['id']}"})
+    assert (await ws.expect("error"))["code"] == "not_found"
+
+
+async def test_bad_input(client_for: ClientFor) -> None:
+    editor = await client_for("editor")
+    problem(await editor.post("/api/workflows/nope/runs", json={}), 404)
+    assert "subject" in field_errors(
+        await editor.post("/api/workflows/launch-course/runs", json={})
+    )
+    wrong = await editor.post(
+        "/api/workflows/launch-course/runs",
+        json={"subject": {"resource": "sessions", "pk": 1}, "due_date": "soon", "x": 1},
+    )
+    assert set(field_errors(wrong)) == {"subject", "due_date", "x"}
+    missing = await editor.post(
+        "/api/workflows/launch-course/runs", json={"subject": {"resource": "courses", "pk": 99999}}
+    )
+    assert "subject" in field_errors(missing)
+    assignee = await editor.post(
+        "/api/workflows/launch-course/runs",
+        json={"subject": {"resource": "courses", "pk": 1}, "assignee": 999999},
+    )
+    assert field_errors(assignee) == {"assignee": "No such user."}
+    problem(await editor.get("/api/workflow-runs/abc"), 404)
+    problem(await editor.get("/api/workflow-runs", params={"status": "weird"}), 400)
+    problem(await editor.get("/api/workflow-runs", params={"mine": "maybe"}), 400)
+    problem(await editor.get("/api/workflow-runs", params={"other": "1"}), 400)
+    assert [w["name"] for w in ok(await editor.get("/api/workflows"))["items"]] == ["launch-course"]
