@@ -66,7 +66,8 @@ def _bind(sql: str, subject: str) -> str:
 class CompiledWorkflow:
     workflow: Workflow
     subject: Resource
-    sql: str  # parameters: workflow, ids (bigint[] or null), subjects (text[] or null)
+    sql: str  # runs with conditions and links; parameters: workflow, ids, subjects
+    evaluation_sql: str  # only what evaluation needs; the same parameters
 
     def links(self, row: Row) -> dict[str, str | None]:
         """Each step link's record key for one run row of :attr:`sql`."""
@@ -86,23 +87,31 @@ class CompiledWorkflow:
 def compile_workflow(workflow: Workflow, registry: Registry) -> CompiledWorkflow:
     subject = registry.get(workflow.subject)
     key = "r.subject_pk::bigint" if subject.pk_field.type == "integer" else "r.subject_pk"
-    columns = ["r.*", "u.display_name AS assignee_name"]
-    for step in workflow.steps:
-        if step.condition_sql is not None:
-            columns.append(
-                f'coalesce({_bind(step.condition_sql, key)}, false) AS "auto:{step.key}"'
-            )
-        if step.link is not None and step.link.pk_sql is not None:
-            columns.append(f'{_bind(step.link.pk_sql, key)}::text AS "link:{step.key}"')
-    sql = (
-        f"SELECT {', '.join(columns)}"
-        " FROM collabadmin_workflow_run r"
-        " LEFT JOIN collabadmin_user u ON u.id = r.assignee_id"
+    conditions = [
+        f'coalesce({_bind(step.condition_sql, key)}, false) AS "auto:{step.key}"'
+        for step in workflow.steps
+        if step.condition_sql is not None
+    ]
+    links = [
+        f'{_bind(step.link.pk_sql, key)}::text AS "link:{step.key}"'
+        for step in workflow.steps
+        if step.link is not None and step.link.pk_sql is not None
+    ]
+    where = (
         " WHERE r.workflow = %(workflow)s"
         "   AND (%(ids)s::bigint[] IS NULL OR r.id = ANY(%(ids)s::bigint[]))"
         "   AND (%(subjects)s::text[] IS NULL OR r.subject_pk = ANY(%(subjects)s::text[]))"
     )
-    return CompiledWorkflow(workflow, subject, sql)
+    sql = (
+        f"SELECT {', '.join(['r.*', 'u.display_name AS assignee_name', *conditions, *links])}"
+        " FROM collabadmin_workflow_run r"
+        " LEFT JOIN collabadmin_user u ON u.id = r.assignee_id" + where
+    )
+    evaluation_sql = (
+        f"SELECT {', '.join(['r.id', 'r.steps', 'r.status', *conditions])}"
+        " FROM collabadmin_workflow_run r" + where
+    )
+    return CompiledWorkflow(workflow, subject, sql, evaluation_sql)
 
 
 def next_state(workflow: Workflow, row: Row, now: str) -> tuple[dict[str, dict[str, Any]], str]:
@@ -135,7 +144,7 @@ async def evaluate_runs(
     """
     now = str(await tx.value("SELECT to_json(now())#>>'{}'"))
     rows = await tx.rows(
-        compiled.sql + " AND r.status <> 'cancelled' ORDER BY r.id FOR UPDATE OF r",
+        compiled.evaluation_sql + " AND r.status <> 'cancelled' ORDER BY r.id FOR UPDATE OF r",
         {
             "workflow": compiled.workflow.name,
             "ids": None if ids is None else list(ids),
@@ -163,7 +172,8 @@ def _subjects_sql(compiled: Sequence[CompiledWorkflow], registry: Registry) -> s
     for c in compiled:
         name = c.workflow.name.replace("'", "''")
         parts.append(
-            f"SELECT DISTINCT '{name}', b.pk FROM batch b WHERE b.resource = '{c.subject.name}'"
+            f"SELECT DISTINCT NULL, '{name}', b.pk FROM batch b"
+            f" WHERE b.resource = '{c.subject.name}'"
         )
         for resource_name, column in c.workflow.watches.items():
             resource = registry.get(resource_name)
@@ -171,7 +181,7 @@ def _subjects_sql(compiled: Sequence[CompiledWorkflow], registry: Registry) -> s
             col, pk = quote.quote(column), quote.quote(resource.pk)
             key = column.replace("'", "''")
             parts.append(
-                f"SELECT DISTINCT '{name}', s.v FROM batch b, LATERAL (VALUES"
+                f"SELECT DISTINCT NULL, '{name}', s.v FROM batch b, LATERAL (VALUES"
                 f" (b.diff->'{key}'->>'old'), (b.diff->'{key}'->>'new'),"
                 f" ((SELECT t.{col}::text FROM {table} t WHERE t.{pk}::text = b.pk))) AS s(v)"
                 f" WHERE b.resource = '{resource.name}' AND s.v IS NOT NULL"
@@ -243,7 +253,7 @@ class Evaluator:
                     # catching up on whatever changed while no server was evaluating.
                     async with self.db.connection() as tx:
                         position = str(await tx.value("SELECT pg_current_snapshot()::text"))
-                    await self._evaluate(None)
+                    await self.evaluate(None)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.interval)
                 self._wake.clear()
@@ -267,10 +277,10 @@ class Evaluator:
             if row["workflow"] is not None:
                 touched.setdefault(row["workflow"], set()).add(row["subject"])
         if touched:
-            await self._evaluate(touched)
+            await self.evaluate(touched)
         return upper
 
-    async def _evaluate(self, touched: Mapping[str, set[str]] | None) -> list[int]:
+    async def evaluate(self, touched: Mapping[str, set[str]] | None) -> list[int]:
         """Re-evaluate the runs of ``touched`` subjects per workflow (None: all live runs)."""
         moved: list[int] = []
         async with self.db.transaction(SYSTEM, source="workflow") as tx:

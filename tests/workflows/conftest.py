@@ -1,5 +1,27 @@
-"""Workflow tests use the websocket clients of the hub tests."""
+"""Workflow tests use the websocket clients of the hub tests.
+
+Every test also checks that the evaluator did not fail while it ran: its
+errors are logged and followed by a full re-evaluation, which would
+otherwise hide a broken incremental step behind correct-looking results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
 
 from tests.hub.conftest import Socket, SocketFor, socket_for
 
 __all__ = ["Socket", "SocketFor", "socket_for"]
+
+
+@pytest.fixture(autouse=True)
+def evaluator_never_fails(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    yield
+    failures = [
+        r.getMessage()
+        for r in caplog.get_records("call")
+        if r.name == "collabadmin.workflows" and r.levelname in ("WARNING", "ERROR")
+    ]
+    assert failures == []

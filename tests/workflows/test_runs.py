@@ -9,6 +9,11 @@ from typing import Any
 import httpx
 import psycopg
 
+from collabadmin.db.engine import Database
+from collabadmin.demo.resources import demo_resources
+from collabadmin.demo.workflows import LAUNCH_COURSE
+from collabadmin.resources.resource import Registry
+from collabadmin.workflows.evaluation import Evaluator, compile_workflow
 from tests.conftest import ClientFor, taught_courses
 from tests.helpers import field_errors, ok, patch_record, problem
 from tests.workflows.conftest import Socket, SocketFor
@@ -227,3 +232,41 @@ async def test_bad_input(client_for: ClientFor) -> None:
     problem(await editor.get("/api/workflow-runs", params={"mine": "maybe"}), 400)
     problem(await editor.get("/api/workflow-runs", params={"other": "1"}), 400)
     assert [w["name"] for w in ok(await editor.get("/api/workflows"))["items"]] == ["launch-course"]
+
+
+async def test_the_evaluator_moves_only_the_runs_a_batch_touched(
+    client_for: ClientFor, database_url: str
+) -> None:
+    """One evaluator step, driven directly: subjects found in SQL, their runs moved."""
+    editor = await client_for("editor")
+    first, second = await new_course(editor, "launch-5"), await new_course(editor, "launch-6")
+    runs = [ok(await start_run(editor, c["id"]), 201) for c in (first, second)]
+    registry = Registry(demo_resources())
+    db = Database(database_url, pool_size=2)
+    evaluator = Evaluator(db, registry, [compile_workflow(LAUNCH_COURSE, registry)])
+    try:
+        async with db.connection() as tx:
+            position = str(await tx.value("SELECT pg_current_snapshot()::text"))
+        session = ok(
+            await editor.post(
+                "/api/r/sessions",
+                json={
+                    "course_id": first["id"],
+                    "starts_on": "2031-01-01",
+                    "ends_on": "2031-02-01",
+                    "enrollment_open": True,
+                },
+            ),
+            201,
+        )
+        assert session["course_id"] == first["id"]
+        position = await evaluator.step(position)
+        shown = [ok(await editor.get(f"/api/workflow-runs/{r['id']}")) for r in runs]
+        assert "session-open" in done_steps(shown[0])
+        assert "session-open" not in done_steps(shown[1])
+        # Nothing new since: a step finds no subject and writes nothing.
+        before = evaluator.evaluations
+        await evaluator.step(position)
+        assert evaluator.evaluations == before
+    finally:
+        await db.dispose()
