@@ -64,12 +64,30 @@ class Server:
     process: subprocess.Popen[bytes]
 
 
+DEMO_APP = "collabadmin.demo.app:create_demo_app"
+
+
+def server_command(asgi_server: str, port: int, *, workers: int = 1) -> list[str]:
+    """The command serving the demo app with ``uvicorn`` (``collabadmin serve``) or granian."""
+    if asgi_server == "granian":
+        # granian imports the factory named by COLLABADMIN_APP (see collabadmin.asgi).
+        return [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
+                "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+                "--factory", "collabadmin.asgi:app_from_env"]  # fmt: skip
+    return [sys.executable, "-m", "collabadmin.cli", "serve", "--app", DEMO_APP,
+            "--port", str(port), "--workers", str(workers)]  # fmt: skip
+
+
 @contextlib.contextmanager
 def running_server(
-    url: str, *, workers: int = 1, extra_env: dict[str, str] | None = None
+    url: str,
+    *,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+    asgi_server: str = "uvicorn",
 ) -> Iterator[Server]:
-    """``collabadmin serve`` for the demo app, with an admin API token."""
-    env = {**os.environ, "DATABASE_URL": url, **(extra_env or {})}
+    """The demo app served by ``collabadmin serve`` (or granian), with an admin API token."""
+    env = {**os.environ, "DATABASE_URL": url, "COLLABADMIN_APP": DEMO_APP, **(extra_env or {})}
     subprocess.run(
         [sys.executable, "-m", "collabadmin.cli", "user", "create", "bench", "--role", "admin",
          "--password-stdin"],
@@ -77,10 +95,8 @@ def running_server(
     )  # fmt: skip
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "collabadmin.cli", "serve", "--app",
-         "collabadmin.demo.app:create_demo_app", "--port", str(port), "--workers", str(workers)],
-        env=env, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+        server_command(asgi_server, port, workers=workers), env=env, stdout=subprocess.DEVNULL
+    )
     try:
         import httpx
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import datetime as dt
 import json
 import random
@@ -31,12 +32,22 @@ from collabadmin.db.engine import libpq_url
 Receiver = Callable[[str, float], None]
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as listing:
+            found += [int(child) for child in listing.read().split()]
+    return found
+
+
 def rss_kib(pid: int) -> int:
+    """Resident memory of ``pid`` and its children (granian serves from worker processes)."""
+    total = 0
     with open(f"/proc/{pid}/status") as status:
         for line in status:
             if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+                total = int(line.split()[1])
+    return total + sum(rss_kib(child) for child in _children(pid))
 
 
 async def open_sockets(url: str, count: int, headers: dict[str, str]) -> list[ClientConnection]:
@@ -154,12 +165,20 @@ async def saturation_run(
     return count / elapsed
 
 
-async def bare_broadcast(sockets: int, seconds: float) -> float:
+def _broadcast_command(asgi_server: str, port: int) -> list[str]:
+    if asgi_server == "granian":
+        return [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
+                "--port", str(port), "--log-level", "warning",
+                "bench._broadcast_app:app"]  # fmt: skip
+    return [sys.executable, "-m", "uvicorn", "bench._broadcast_app:app", "--port", str(port),
+            "--log-level", "warning", "--ws-per-message-deflate", "false"]  # fmt: skip
+
+
+async def bare_broadcast(sockets: int, seconds: float, asgi_server: str = "uvicorn") -> float:
     port = free_port()
     process = subprocess.Popen(  # noqa: ASYNC220 - started once, before any measurement
-        [sys.executable, "-m", "uvicorn", "bench._broadcast_app:app", "--port", str(port),
-         "--log-level", "warning", "--ws-per-message-deflate", "false"],
-    )  # fmt: skip
+        _broadcast_command(asgi_server, port)
+    )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             for _ in range(100):
@@ -225,16 +244,22 @@ def main() -> None:
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--asgi-server", choices=("uvicorn", "granian"), default="uvicorn")
     args = parser.parse_args()
     url = fresh_database("collabadmin_bench_hub")
     conninfo = libpq_url(url)
-    print(f"# {dt.date.today()} on {machine()}; {args.sockets} sockets, {args.rate:.0f} changes/s")
+    print(
+        f"# {dt.date.today()} on {machine()}; {args.sockets} sockets, {args.rate:.0f} changes/s,"
+        f" served by {args.asgi_server}"
+    )
     rows: list[tuple[str, str]] = []
     p50, p99 = asyncio.run(notify_latency(conninfo))
     rows.append(("raw LISTEN/NOTIFY latency p50 / p99", f"{p50:.2f} / {p99:.2f} ms"))
     env: dict[str, str] = {}
     for mode in ("notify", "poll"):
-        with running_server(url, extra_env={**env, "COLLABADMIN_HUB_WAKE": mode}) as server:
+        with running_server(
+            url, extra_env={**env, "COLLABADMIN_HUB_WAKE": mode}, asgi_server=args.asgi_server
+        ) as server:
             ws_url = f"ws://127.0.0.1:{server.port}/api/ws"
             result = asyncio.run(
                 latency_run(ws_url, server.token, conninfo, sockets=args.sockets,
@@ -255,8 +280,10 @@ def main() -> None:
                                    seconds=args.seconds)
                 )  # fmt: skip
                 rows.append(("hub fan-out at saturation", f"{fanout:,.0f} frames/s"))
-    bare = asyncio.run(bare_broadcast(args.sockets, args.seconds))
-    rows.append(("bare websocket broadcast (same uvicorn, no hub)", f"{bare:,.0f} frames/s"))
+    bare = asyncio.run(bare_broadcast(args.sockets, args.seconds, args.asgi_server))
+    rows.append(
+        (f"bare websocket broadcast (same {args.asgi_server}, no hub)", f"{bare:,.0f} frames/s")
+    )
     rows.append(("fan-out / bare broadcast", f"{fanout / bare:.0%}"))
     print("| figure | value |")
     print("|---|---|")
