@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import datetime as dt
 import json
+import os
 import random
 import subprocess
 import sys
