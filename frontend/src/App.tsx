@@ -7,9 +7,13 @@ import { SessionContext } from "./auth";
 import { Layout } from "./components/Layout";
 import { AuditPage } from "./pages/AuditPage";
 import { Dashboard } from "./pages/Dashboard";
+import { DraftPage } from "./pages/DraftPage";
+import { DraftsPage } from "./pages/DraftsPage";
 import { LoginPage } from "./pages/Login";
 import { RecordPage } from "./pages/RecordPage";
 import { ResourceList } from "./pages/ResourceList";
+import { WorkflowRunPage } from "./pages/WorkflowRunPage";
+import { WorkflowRunsPage } from "./pages/WorkflowRunsPage";
 
 type AuthState = { status: "loading" } | { status: "anonymous" } | { status: "signed-in"; user: User };
 
@@ -67,6 +71,10 @@ export function App() {
           <Route path="/r/:resource" element={<ResourceList />} />
           <Route path="/r/:resource/:pk" element={<RecordPage />} />
           <Route path="/audit" element={<AuditPage />} />
+          <Route path="/drafts" element={<DraftsPage />} />
+          <Route path="/drafts/:id" element={<DraftPage />} />
+          <Route path="/workflow-runs" element={<WorkflowRunsPage />} />
+          <Route path="/workflow-runs/:id" element={<WorkflowRunPage />} />
           <Route path="*" element={<p className="empty">There is no page here.</p>} />
         </Routes>
       </Layout>

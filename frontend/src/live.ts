@@ -1,7 +1,7 @@
 // The one websocket of this tab: subscriptions with resume cursors, presence,
 // and reconnection with backoff. Message shapes mirror the server's frames
 // (collabadmin/hub/routes.py and fanout.py; docs/realtime.md).
-import type { Change } from "./api/types";
+import type { Change, WorkflowRun } from "./api/types";
 
 export interface PresenceUser {
   id: number | null;
@@ -14,10 +14,21 @@ export type ServerFrame =
   | { type: "subscribed"; topic: string; cursor: string }
   | { type: "change"; topic: string; cursor: string; change: Change }
   | { type: "presence"; topic: string; users: PresenceUser[] }
+  | { type: "draft"; topic: string; cursor: string; event: DraftEventName; draft: DraftRef; change: Change }
+  | { type: "workflow"; topic: string; cursor: string; event: "progress"; run: WorkflowRun }
   | { type: "resync"; topic: string }
   | { type: "error"; code: string; message: string }
   | { type: "unsubscribed"; topic: string }
   | { type: "pong" };
+
+/** `created`, `updated` (an edit), or the draft's new status. */
+export type DraftEventName = "created" | "updated" | "submitted" | "approved" | "rejected" | "published" | "discarded";
+
+export interface DraftRef {
+  id: number;
+  resource: string;
+  pk: string | null;
+}
 
 type Listener = (frame: ServerFrame) => void;
 
@@ -63,7 +74,7 @@ class LiveConnection {
     };
     socket.onmessage = (event) => {
       const frame = JSON.parse(String(event.data)) as ServerFrame;
-      if (frame.type === "change") this.cursors.set(frame.topic, frame.cursor);
+      if ("cursor" in frame && frame.type !== "subscribed") this.cursors.set(frame.topic, frame.cursor);
       if (frame.type === "subscribed" && !this.cursors.has(frame.topic)) this.cursors.set(frame.topic, frame.cursor);
       if (frame.type === "resync") this.cursors.delete(frame.topic);
       const topic = "topic" in frame ? frame.topic : null;

@@ -5,6 +5,10 @@ import type {
   AuditVerify,
   Change,
   Counts,
+  Draft,
+  DraftDetail,
+  DraftEvent,
+  DraftTransition,
   Meta,
   Page,
   RecordBody,
@@ -13,6 +17,7 @@ import type {
   User,
   ViewConfig,
   ViewPref,
+  WorkflowRun,
 } from "./types";
 
 /** An error response: the problem body and its status. */
@@ -148,4 +153,70 @@ export const api = {
       client.GET("/api/audit", { params: { query: query as never } }),
     ),
   verifyAudit: () => unwrap<AuditVerify>(client.GET("/api/audit/verify")),
+
+  // -- drafts (docs/drafts.md) --
+  createDraft: (resource: string, pk: string, data: Record<string, unknown>) =>
+    unwrap<Draft>(
+      client.POST("/api/r/{resource}/{pk}/drafts", { params: { path: { resource, pk } }, body: { data } as never }),
+    ),
+  drafts: (query: Record<string, string>) =>
+    unwrap<{ items: Draft[]; next_cursor: string | null }>(client.GET("/api/drafts", { params: { query: query as never } })),
+  draft: (id: string) => unwrap<DraftDetail>(client.GET("/api/drafts/{draft_id}", { params: { path: { draft_id: id } } })),
+  /** Merges fields into the draft (and drops `unset` ones), against the draft version the editor started from. */
+  patchDraft: (id: string, data: Record<string, unknown>, unset: string[], baseVersion: number) =>
+    unwrap<Draft>(
+      client.PATCH("/api/drafts/{draft_id}", {
+        params: { path: { draft_id: id } },
+        body: (unset.length > 0 ? { data, unset } : { data }) as never,
+        headers: { "X-Base-Version": String(baseVersion) },
+      }),
+    ),
+  draftPreview: (id: string) =>
+    unwrap<RecordBody>(client.GET("/api/drafts/{draft_id}/preview", { params: { path: { draft_id: id } } })),
+  draftComments: (id: string) =>
+    unwrap<{ items: DraftEvent[] }>(client.GET("/api/drafts/{draft_id}/comments", { params: { path: { draft_id: id } } })),
+  commentDraft: (id: string, comment: string) =>
+    unwrap<{ items: DraftEvent[] }>(
+      client.POST("/api/drafts/{draft_id}/comments", { params: { path: { draft_id: id } }, body: { comment } as never }),
+    ),
+  transitionDraft: (id: string, name: DraftTransition, comment: string) => {
+    const options = { params: { path: { draft_id: id } }, body: (comment ? { comment } : {}) as never };
+    const call = {
+      submit: () => client.POST("/api/drafts/{draft_id}/submit", options),
+      approve: () => client.POST("/api/drafts/{draft_id}/approve", options),
+      reject: () => client.POST("/api/drafts/{draft_id}/reject", options),
+      discard: () => client.POST("/api/drafts/{draft_id}/discard", options),
+    }[name];
+    return unwrap<Draft>(call());
+  },
+  /** Publish now, or schedule it with `publishAt` (an ISO date-time). */
+  publishDraft: (id: string, comment: string, publishAt: string | null) =>
+    unwrap<Draft>(
+      client.POST("/api/drafts/{draft_id}/publish", {
+        params: { path: { draft_id: id } },
+        body: { ...(comment ? { comment } : {}), ...(publishAt ? { publish_at: publishAt } : {}) } as never,
+      }),
+    ),
+  rebaseDraft: (id: string, resolutions: Record<string, "theirs" | "yours">) =>
+    unwrap<Draft>(
+      client.POST("/api/drafts/{draft_id}/rebase", { params: { path: { draft_id: id } }, body: { resolutions } as never }),
+    ),
+
+  // -- workflows --
+  startWorkflow: (name: string, resource: string, pk: string) =>
+    unwrap<WorkflowRun>(
+      client.POST("/api/workflows/{name}/runs", { params: { path: { name } }, body: { subject: { resource, pk } } as never }),
+    ),
+  workflowRuns: (query: Record<string, string>) =>
+    unwrap<{ items: WorkflowRun[]; next_cursor: string | null }>(
+      client.GET("/api/workflow-runs", { params: { query: query as never } }),
+    ),
+  workflowRun: (id: string) =>
+    unwrap<WorkflowRun>(client.GET("/api/workflow-runs/{run_id}", { params: { path: { run_id: id } } })),
+  setStep: (id: string, key: string, done: boolean) =>
+    unwrap<WorkflowRun>(
+      done
+        ? client.POST("/api/workflow-runs/{run_id}/steps/{key}/complete", { params: { path: { run_id: id, key } } })
+        : client.POST("/api/workflow-runs/{run_id}/steps/{key}/reopen", { params: { path: { run_id: id, key } } }),
+    ),
 };

@@ -29,11 +29,19 @@ export interface ResourceMeta {
   default_sort: string[];
   searchable: boolean;
   soft_delete: boolean;
+  /** A same-origin page that renders a record as its audience sees it (draft previews). */
+  preview_url?: string | null;
+}
+
+export interface WorkflowSummary {
+  name: string;
+  title: string;
+  subject: string;
 }
 
 export interface Meta {
   resources: ResourceMeta[];
-  workflows: { name: string; title: string; subject: string }[];
+  workflows: WorkflowSummary[];
 }
 
 export type FieldValue = string | number | boolean | null | Record<string, unknown> | unknown[];
@@ -128,4 +136,81 @@ export interface AuditVerify {
   ok: boolean;
   checked: number;
   first_bad: number | null;
+}
+
+export type DraftStatus = "draft" | "submitted" | "approved" | "rejected" | "published" | "discarded";
+
+export const DRAFT_STATUSES: DraftStatus[] = ["draft", "submitted", "approved", "rejected", "published", "discarded"];
+
+/** A draft as GET /api/drafts lists it (docs/drafts.md). */
+export interface Draft {
+  id: number;
+  resource: string;
+  pk: string | null;
+  base_version: number | null;
+  status: DraftStatus;
+  data: Record<string, FieldValue>;
+  author: { id: number; name: string } | null;
+  created_at: string;
+  updated_at: string;
+  publish_at: string | null;
+  publish_error: ApiProblem | null;
+  published_at: string | null;
+  published_version: number | null;
+  _version: number;
+}
+
+/** GET /api/drafts/{id}: with each drafted field next to its live value. */
+export interface DraftDetail extends Draft {
+  live_version: number | null;
+  diff: Record<string, { live: FieldValue; draft: FieldValue }>;
+}
+
+/** One entry of a draft's review trail. */
+export interface DraftEvent {
+  id: number;
+  at: string;
+  actor: { id: number | null; name: string } | null;
+  action: string;
+  from_status: DraftStatus | null;
+  to_status: DraftStatus | null;
+  comment: string | null;
+}
+
+export type DraftTransition = "submit" | "approve" | "reject" | "discard";
+
+export interface StepLink {
+  resource: string;
+  pk: string | null;
+  field: string | null;
+  filter?: Record<string, string>;
+}
+
+export interface WorkflowStep {
+  key: string;
+  title: string;
+  done: boolean;
+  auto: boolean;
+  done_by: { id: number | null; name: string } | null;
+  done_at: string | null;
+  link: StepLink | null;
+}
+
+export type RunStatus = "open" | "done" | "cancelled";
+
+export interface WorkflowRun {
+  id: number;
+  workflow: string;
+  title: string;
+  subject: { resource: string; pk: string };
+  status: RunStatus;
+  progress: { done: number; total: number };
+  steps: WorkflowStep[];
+  assignee: { id: number; name: string } | null;
+  due_date: string | null;
+  started_by: { id: number | null; name: string } | null;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+  _version: number;
 }

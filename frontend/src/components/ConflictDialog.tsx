@@ -6,23 +6,36 @@ interface Props {
   fields: FieldMeta[];
   onResolve: (choice: Record<string, "mine" | "theirs">) => void;
   onCancel: () => void;
+  /** Wording for another setting (a draft against the live record); the record page's by default. */
+  wording?: Partial<typeof RECORD_WORDING>;
 }
 
+const RECORD_WORDING = {
+  title: "Someone else changed these fields",
+  base: "When you started",
+  theirs: "Theirs (saved)",
+  yours: "Yours",
+  keepMine: "Mine",
+  keepTheirs: "Theirs",
+  apply: "Apply",
+};
+
 /** Someone changed the same fields: show base, theirs and yours, choose per field. */
-export function ConflictDialog({ conflicts, fields, onResolve, onCancel }: Props) {
+export function ConflictDialog({ conflicts, fields, onResolve, onCancel, wording }: Props) {
+  const words = { ...RECORD_WORDING, ...wording };
   const label = (name: string) => fields.find((f) => f.name === name)?.label ?? name;
   const choices: Record<string, "mine" | "theirs"> = {};
   return (
     <div className="backdrop">
       <div role="dialog" aria-modal="true" aria-labelledby="conflict-title" className="dialog">
-        <h2 id="conflict-title">Someone else changed these fields</h2>
+        <h2 id="conflict-title">{words.title}</h2>
         <table className="grid">
           <thead>
             <tr>
               <th>Field</th>
-              <th>When you started</th>
-              <th>Theirs (saved)</th>
-              <th>Yours</th>
+              <th>{words.base}</th>
+              <th>{words.theirs}</th>
+              <th>{words.yours}</th>
               <th>Keep</th>
             </tr>
           </thead>
@@ -41,8 +54,8 @@ export function ConflictDialog({ conflicts, fields, onResolve, onCancel }: Props
                       choices[c.field] = e.target.value as "mine" | "theirs";
                     }}
                   >
-                    <option value="mine">Mine</option>
-                    <option value="theirs">Theirs</option>
+                    <option value="mine">{words.keepMine}</option>
+                    <option value="theirs">{words.keepTheirs}</option>
                   </select>
                 </td>
               </tr>
@@ -57,7 +70,7 @@ export function ConflictDialog({ conflicts, fields, onResolve, onCancel }: Props
             type="button"
             onClick={() => onResolve(Object.fromEntries(conflicts.map((c) => [c.field, choices[c.field] ?? "mine"])))}
           >
-            Apply
+            {words.apply}
           </button>
         </div>
       </div>

@@ -1,16 +1,21 @@
 import type { ReactNode } from "react";
-import { NavLink } from "react-router-dom";
+import { NavLink, useLocation } from "react-router-dom";
 import { useQuery } from "@tanstack/react-query";
 import { api } from "../api/client";
 import { useSession } from "../auth";
 import { useTheme } from "../theme";
 import { ConnectionIndicator } from "./ConnectionIndicator";
+import { DraftWatcher } from "./drafts/DraftWatcher";
 
 export function Layout({ children }: { children: ReactNode }) {
   const { user, signOut } = useSession();
   const meta = useQuery({ queryKey: ["meta"], queryFn: api.meta });
   const [theme, toggleTheme] = useTheme();
   const mayAudit = meta.data?.resources.some((r) => r.actions.includes("audit")) ?? false;
+  const mayReview = meta.data?.resources.some((r) => r.actions.includes("publish")) ?? false;
+  // The review queue is the drafts list filtered to `submitted`: one of the two links is current.
+  const location = useLocation();
+  const inQueue = location.pathname === "/drafts" && new URLSearchParams(location.search).get("status") === "submitted";
   return (
     <div className="shell">
       <a href="#main" className="skip">
@@ -49,16 +54,37 @@ export function Layout({ children }: { children: ReactNode }) {
             ))}
           </ul>
         </nav>
-        {mayAudit && (
-          <nav aria-label="Tools">
-            <ul>
+        <nav aria-label="Tools">
+          <ul>
+            <li>
+              <NavLink to="/drafts" end className={({ isActive }) => (isActive && !inQueue ? "active" : "")}>
+                Drafts
+              </NavLink>
+            </li>
+            {mayReview && (
+              <li>
+                <NavLink
+                  to="/drafts?status=submitted"
+                  end
+                  className={() => (inQueue ? "active" : "")}
+                  aria-current={inQueue ? "page" : undefined}
+                >
+                  Review queue
+                </NavLink>
+              </li>
+            )}
+            <li>
+              <NavLink to="/workflow-runs">Checklists</NavLink>
+            </li>
+            {mayAudit && (
               <li>
                 <NavLink to="/audit">Audit log</NavLink>
               </li>
-            </ul>
-          </nav>
-        )}
+            )}
+          </ul>
+        </nav>
       </div>
+      <DraftWatcher />
       <main className="content" id="main" tabIndex={-1}>
         {children}
       </main>

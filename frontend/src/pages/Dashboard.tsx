@@ -6,6 +6,8 @@ import type { Change, ResourceMeta } from "../api/types";
 import { useSession } from "../auth";
 import { relativeTime } from "../format";
 import { live } from "../live";
+import { DraftItems } from "../components/drafts/DraftTable";
+import { OPEN_STATUSES } from "../components/drafts/RecordDrafts";
 
 const RECENT = 15;
 const MAX_FOLLOWED = 20;
@@ -87,6 +89,20 @@ export function Dashboard() {
   const resources = meta.data?.resources ?? [];
   const labels = new Map(resources.map((r) => [r.name, r.label]));
   const mayAudit = resources.some((r) => r.actions.includes("audit"));
+  const mayReview = resources.some((r) => r.actions.includes("publish"));
+  const myDrafts = useQuery({
+    queryKey: ["drafts", "dashboard", "mine"],
+    queryFn: () => api.drafts({ author: "me", status: OPEN_STATUSES, limit: "10" }),
+  });
+  const queue = useQuery({
+    queryKey: ["drafts", "dashboard", "queue"],
+    enabled: mayReview,
+    queryFn: () => api.drafts({ status: "submitted", limit: "10" }),
+  });
+  const myRuns = useQuery({
+    queryKey: ["workflow-runs", "dashboard", "mine"],
+    queryFn: () => api.workflowRuns({ mine: "true", status: "open", limit: "10" }),
+  });
   return (
     <section>
       <h1>Welcome, {user.name}</h1>
@@ -107,20 +123,43 @@ export function Dashboard() {
           {meta.isSuccess &&
             (mayAudit ? <AuditActivity labels={labels} /> : <LiveActivity resources={resources} labels={labels} />)}
         </section>
-        {/* SLOT (drafts): "My drafts" — drafts this user authored, from GET /api/drafts?author=me. */}
-        <section className="panel slot" aria-labelledby="drafts-title" data-slot="my-drafts">
-          <h2 id="drafts-title">My drafts</h2>
-          <p className="muted">Drafts are not available here yet.</p>
+        <section className="panel" aria-labelledby="drafts-title" data-slot="my-drafts">
+          <h2 id="drafts-title">
+            <Link to="/drafts?author=me">My drafts</Link>
+          </h2>
+          <DraftItems drafts={myDrafts.data?.items} empty="You have no open drafts. Start one with “Save as draft” on a record." />
         </section>
-        {/* SLOT (drafts): "Review queue" — submitted drafts this user may approve or publish. */}
-        <section className="panel slot" aria-labelledby="review-title" data-slot="review-queue">
-          <h2 id="review-title">Review queue</h2>
-          <p className="muted">Reviews are not available here yet.</p>
-        </section>
-        {/* SLOT (workflows): "My workflow runs" — from GET /api/workflow-runs?mine=true. */}
-        <section className="panel slot" aria-labelledby="runs-title" data-slot="my-workflow-runs">
-          <h2 id="runs-title">My workflow runs</h2>
-          <p className="muted">Workflow runs are not available here yet.</p>
+        {mayReview && (
+          <section className="panel" aria-labelledby="review-title" data-slot="review-queue">
+            <h2 id="review-title">
+              <Link to="/drafts?status=submitted">Review queue</Link>
+            </h2>
+            <DraftItems drafts={queue.data?.items} empty="Nothing is waiting for review." />
+          </section>
+        )}
+        <section className="panel" aria-labelledby="runs-title" data-slot="my-workflow-runs">
+          <h2 id="runs-title">
+            <Link to="/workflow-runs?mine=true">My checklists</Link>
+          </h2>
+          {!myRuns.data ? (
+            <p role="status">Loading…</p>
+          ) : myRuns.data.items.length === 0 ? (
+            <p className="muted">No open checklists of yours.</p>
+          ) : (
+            <ul className="activity">
+              {myRuns.data.items.map((r) => (
+                <li key={r.id}>
+                  <Link to={`/workflow-runs/${r.id}`}>
+                    {r.title}: {labels.get(r.subject.resource) ?? r.subject.resource} #{r.subject.pk}
+                  </Link>{" "}
+                  <progress max={r.progress.total} value={r.progress.done} aria-label={`${r.progress.done} of ${r.progress.total} done`} />{" "}
+                  <span className="muted">
+                    {r.progress.done}/{r.progress.total}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
         </section>
       </div>
     </section>

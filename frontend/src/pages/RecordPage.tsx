@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { Link, useBlocker, useParams } from "react-router-dom";
+import { Link, useBlocker, useParams, useSearchParams } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
 import type { Change, Conflict, FieldValue, RecordBody } from "../api/types";
@@ -9,6 +9,8 @@ import { ConflictDialog } from "../components/ConflictDialog";
 import { HistoryPanel } from "../components/HistoryPanel";
 import { useToast } from "../toasts";
 import { FieldInput } from "../components/FieldInput";
+import { RecordDrafts } from "../components/drafts/RecordDrafts";
+import { RecordWorkflows } from "../components/workflows/RecordWorkflows";
 import { display } from "../format";
 
 type Edits = Record<string, FieldValue>;
@@ -26,6 +28,9 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
   const meta = useQuery({ queryKey: ["describe", resource, pk], queryFn: () => api.describe(resource, pk) });
   const record = useQuery({ queryKey: ["record", resource, pk], queryFn: () => api.get(resource, pk) });
   const history = useQuery({ queryKey: ["history", resource, pk], queryFn: () => api.history(resource, pk) });
+  const allMeta = useQuery({ queryKey: ["meta"], queryFn: api.meta });
+  const [searchParams] = useSearchParams();
+  const focusField = searchParams.get("field");
   const [base, setBase] = useState<RecordBody | null>(null);
   const [edits, setEdits] = useState<Edits>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -77,6 +82,15 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
     if (record.data && (!base || record.data._version > base._version)) setBase(record.data);
   }, [record.data, base]);
 
+  // A link to a field (a checklist step's) focuses its input once the form is there.
+  const loaded = Boolean(meta.data && base);
+  useEffect(() => {
+    if (!loaded || !focusField) return;
+    const input = document.getElementById(`field-${focusField}`);
+    input?.focus();
+    input?.closest(".field")?.classList.add("focused-by-link");
+  }, [loaded, focusField]);
+
   const dirty = Object.keys(edits).length > 0;
   // Leaving the record with unsaved edits asks first (in-app links here, a reload or close below).
   const blocker = useBlocker(
@@ -125,6 +139,30 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
       }
     },
     [resource, pk, refresh],
+  );
+
+  const saveAsDraft = useCallback(
+    async (changes: Edits) => {
+      setSaving(true);
+      setErrors({});
+      setNotice(null);
+      try {
+        const draft = await api.createDraft(resource, pk, changes);
+        setEdits({});
+        setNotice(`Saved as draft #${draft.id}; the record is unchanged.`);
+        void queryClient.invalidateQueries({ queryKey: ["drafts"] });
+      } catch (e) {
+        if (!(e instanceof ProblemError)) throw e;
+        if (e.status === 422 && e.problem.errors) {
+          setErrors(Object.fromEntries(e.problem.errors.map((x) => [x.field.replace(/^data\./, ""), x.message])));
+        } else {
+          setNotice(e.problem.detail);
+        }
+      } finally {
+        setSaving(false);
+      }
+    },
+    [resource, pk, queryClient],
   );
 
   useEffect(() => {
@@ -277,12 +315,28 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
             </button>
           )}
           {canChange && (
+            <button type="button" className="secondary" disabled={!dirty || saving} onClick={() => void saveAsDraft(edits)}>
+              Save as draft
+            </button>
+          )}
+          {canChange && (
             <button type="submit" disabled={!dirty || saving}>
               {saving ? "Saving…" : "Save"}
             </button>
           )}
         </div>
       </form>
+      <div className="dash record-extras" hidden={tab !== "details"}>
+        <RecordDrafts resource={resource} pk={pk} />
+        {(allMeta.data?.workflows ?? []).some((w) => w.subject === resource) && (
+          <RecordWorkflows
+            resource={resource}
+            pk={pk}
+            workflows={(allMeta.data?.workflows ?? []).filter((w) => w.subject === resource)}
+            mayStart={canChange}
+          />
+        )}
+      </div>
       <div id="panel-history" role="tabpanel" aria-labelledby="tab-history" hidden={tab !== "history"}>
         <HistoryPanel
           resource={resource}

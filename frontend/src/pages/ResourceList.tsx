@@ -1,5 +1,5 @@
-import { useMemo, useState, type KeyboardEvent } from "react";
-import { Link, useParams } from "react-router-dom";
+import { useEffect, useMemo, useState, type KeyboardEvent } from "react";
+import { Link, useParams, useSearchParams } from "react-router-dom";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from "@tanstack/react-table";
 import { api } from "../api/client";
@@ -36,6 +36,21 @@ function ResourceListOf({ resource }: { resource: string }) {
   const chartFields = useMemo(() => fields.filter((f) => f.choices || f.type === "boolean"), [fields]);
   const [chartBy, setChartBy] = useState<string | null>(null);
   const chartField = (chartBy ? byName.get(chartBy) : undefined) ?? chartFields[0];
+
+  // A link may name filters (`?filter[course_id]=5`, from a checklist step): they are
+  // applied to the list's settings once loaded, then dropped from the address.
+  const [linked, setLinked] = useSearchParams();
+  const ready = config !== null;
+  useEffect(() => {
+    if (!ready) return;
+    const named = [...linked.entries()].flatMap(([key, value]) => {
+      const match = /^filter\[([^\]]+)\](?:\[([a-z]+)\])?$/.exec(key);
+      return match ? [{ field: match[1], op: match[2] ?? "eq", value }] : [];
+    });
+    if (named.length === 0) return;
+    update((c) => ({ ...c, filters: named.reduce((all, f) => withFilter(all, f.field, f.op, f.value), c.filters) }));
+    setLinked({}, { replace: true });
+  }, [ready, linked, setLinked, update]);
 
   const sort = config?.sort || meta.data?.default_sort.join(",") || "";
   const filters = useMemo(() => config?.filters ?? [], [config]);

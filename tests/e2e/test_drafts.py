@@ -1,0 +1,92 @@
+"""Drafts in the browser: an editor drafts, a reviewer previews side by side and publishes."""
+
+from __future__ import annotations
+
+import re
+
+import psycopg
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import sign_in
+
+pytestmark = pytest.mark.usefixtures("fresh_data")
+
+COURSE = 5
+DRAFTED = "Data Ethics, drafted for review"
+
+
+def _title(conninfo: str, pk: int) -> str:
+    with psycopg.connect(conninfo) as conn:
+        row = conn.execute("SELECT title FROM courses WHERE id = %s", (pk,)).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def test_editor_drafts_reviewer_previews_approves_and_publishes(
+    browser: Browser, live_server: str, conninfo: str
+) -> None:
+    original = _title(conninfo, COURSE)
+    editor_context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    reviewer_context = browser.new_context(viewport={"width": 1400, "height": 1300})
+    editor, reviewer = editor_context.new_page(), reviewer_context.new_page()
+    try:
+        # The editor drafts a new title from the record page: the record is unchanged.
+        sign_in(editor, live_server, "editor", PASSWORD)
+        editor.goto(f"{live_server}/r/courses/{COURSE}")
+        expect(editor.get_by_test_id("version")).to_have_text("version 1")
+        editor.get_by_label("Title").fill(DRAFTED)
+        editor.get_by_role("button", name="Save as draft").click()
+        expect(editor.get_by_role("status").filter(has_text="Saved as draft #1")).to_be_visible()
+        expect(editor.get_by_test_id("version")).to_have_text("version 1")
+        expect(editor.get_by_label("Title")).to_have_value(original)
+        drafts = editor.get_by_test_id("record-drafts")
+        drafts.get_by_role("link", name=re.compile("Draft #1")).click()
+
+        # On the draft page: the diff against live, then submit it for review.
+        expect(editor.get_by_test_id("draft-status")).to_have_text("draft")
+        diff = editor.get_by_test_id("draft-diff").locator("tr[data-field=title]")
+        expect(diff).to_contain_text(original)
+        expect(diff).to_contain_text(DRAFTED)
+        editor.get_by_label("Comment (optional)").fill("New title for the spring catalogue.")
+        editor.get_by_role("button", name="Submit for review").click()
+        expect(editor.get_by_test_id("draft-status")).to_have_text("submitted")
+        expect(editor.get_by_test_id("review-trail")).to_contain_text("New title for the spring catalogue.")
+        # The editor goes back to the record and waits there.
+        editor.goto(f"{live_server}/r/courses/{COURSE}")
+        expect(editor.get_by_label("Title")).to_have_value(original)
+
+        # The reviewer finds it in the review queue and sees the course page side by side.
+        sign_in(reviewer, live_server, "reviewer", PASSWORD)
+        queue = reviewer.locator("[data-slot=review-queue]")
+        queue.get_by_role("link", name=re.compile("Draft #1")).click()
+        expect(reviewer.get_by_test_id("draft-status")).to_have_text("submitted")
+        draft_frame = reviewer.frame_locator("iframe[title='Draft preview page']")
+        live_frame = reviewer.frame_locator("iframe[title='Live page']")
+        expect(draft_frame.locator("h1")).to_have_text(DRAFTED)
+        expect(live_frame.locator("h1")).to_have_text(original)
+        # Frozen while reviewed, and no submit for a reviewer.
+        expect(reviewer.get_by_label("Title")).to_be_disabled()
+        expect(reviewer.get_by_role("button", name="Submit for review")).to_have_count(0)
+
+        reviewer.get_by_label("Comment (optional)").fill("Looks right.")
+        reviewer.get_by_role("button", name="Approve").click()
+        expect(reviewer.get_by_test_id("draft-status")).to_have_text("approved")
+        expect(editor.get_by_test_id("toasts")).to_contain_text("approved your draft #1")
+        reviewer.get_by_role("heading", name="Preview").scroll_into_view_if_needed()
+        reviewer.screenshot(path="test-results/draft-review.png", full_page=True)
+
+        reviewer.get_by_role("button", name="Publish now").click()
+        expect(reviewer.get_by_test_id("draft-status")).to_have_text("published")
+        expect(reviewer.get_by_text(re.compile(r"Published .* as version 2"))).to_be_visible()
+
+        # The editor's open record follows the publish live, without a reload.
+        expect(editor.get_by_label("Title")).to_have_value(DRAFTED)
+        expect(editor.get_by_test_id("version")).to_have_text("version 2")
+        expect(editor.get_by_test_id("toasts")).to_contain_text("published your draft #1")
+        expect(editor.get_by_test_id("record-drafts")).to_contain_text("No open drafts")
+        assert _title(conninfo, COURSE) == DRAFTED
+    finally:
+        editor_context.close()
+        reviewer_context.close()
