@@ -89,10 +89,21 @@ function WorkflowRunPageOf({ id }: { id: string }) {
 
   async function toggle(step: WorkflowStep) {
     setBusy(step.key);
+    // Shown ticked at once; the server's answer (or a failure) settles it.
+    const before = queryClient.getQueryData<WorkflowRun>(["workflow-run", id]);
+    if (before) {
+      const steps = before.steps.map((s) => (s.key === step.key ? { ...s, done: !step.done } : s));
+      queryClient.setQueryData(["workflow-run", id], {
+        ...before,
+        steps,
+        progress: { ...before.progress, done: steps.filter((s) => s.done).length },
+      });
+    }
     try {
       const next = await api.setStep(id, step.key, !step.done);
       queryClient.setQueryData(["workflow-run", id], next);
     } catch (e) {
+      if (before) queryClient.setQueryData(["workflow-run", id], before);
       toast(e instanceof ProblemError ? e.problem.detail : String(e), { tone: "error" });
     } finally {
       setBusy(null);
@@ -134,16 +145,33 @@ function WorkflowRunPageOf({ id }: { id: string }) {
               data-done={step.done}
               className={`${step.done ? "done" : ""}${flashing.has(step.key) ? " flash" : ""}`}
             >
-              <input
-                type="checkbox"
-                id={`step-${step.key}`}
-                checked={step.done}
-                disabled={step.auto || !mayWork || busy === step.key}
-                aria-describedby={`step-${step.key}-note`}
-                onChange={() => void toggle(step)}
-              />
+              {step.auto ? (
+                // Not a control: it follows the data. A read-only checkbox for assistive tech.
+                <span
+                  role="checkbox"
+                  className={`auto-check${step.done ? " on" : ""}`}
+                  aria-checked={step.done}
+                  aria-readonly="true"
+                  aria-labelledby={`step-${step.key}-label`}
+                  aria-describedby={`step-${step.key}-note`}
+                >
+                  {step.done ? "✓" : ""}
+                </span>
+              ) : (
+                <input
+                  type="checkbox"
+                  id={`step-${step.key}`}
+                  checked={step.done}
+                  disabled={!mayWork}
+                  aria-busy={busy === step.key || undefined}
+                  aria-describedby={`step-${step.key}-note`}
+                  onChange={() => void toggle(step)}
+                />
+              )}
               <div>
-                <label htmlFor={`step-${step.key}`}>{step.title}</label>
+                <label id={`step-${step.key}-label`} htmlFor={step.auto ? undefined : `step-${step.key}`}>
+                  {step.title}
+                </label>
                 <p className="muted" id={`step-${step.key}-note`}>
                   {step.auto ? "Follows the data" : "Ticked by a person"}
                   {step.done && step.done_by && ` · ticked by ${step.done_by.name}`}

@@ -1,0 +1,89 @@
+"""The launch-course checklist in the browser: steps tick live as the data changes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import psycopg
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import sign_in
+
+pytestmark = pytest.mark.usefixtures("fresh_data")
+
+COURSE = 9
+
+
+@pytest.fixture
+def editor_api(live_server: str) -> Iterator[httpx.Client]:
+    client = httpx.Client(base_url=live_server)
+    body = client.post("/api/auth/login", json={"username": "editor", "password": PASSWORD})
+    body.raise_for_status()
+    client.headers["X-CSRF-Token"] = body.json()["csrf_token"]
+    yield client
+    client.close()
+
+
+def _patch_course(api: httpx.Client, changes: dict[str, object]) -> None:
+    version = api.get(f"/api/r/courses/{COURSE}").json()["_version"]
+    response = api.patch(
+        f"/api/r/courses/{COURSE}", json=changes, headers={"X-Base-Version": str(version)}
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_checklist_ticks_live_as_the_course_changes(
+    page: Page, live_server: str, editor_api: httpx.Client, conninfo: str
+) -> None:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE courses SET description = '', status = 'draft' WHERE id = %s", (COURSE,)
+        )
+    page.set_viewport_size({"width": 1300, "height": 900})
+    sign_in(page, live_server, "editor", PASSWORD)
+    page.goto(f"{live_server}/r/courses/{COURSE}")
+    page.get_by_role("button", name="Start checklist: Launch a course").click()
+    expect(page).to_have_url(re.compile(r"/workflow-runs/\d+$"))
+    run_id = page.url.rsplit("/", 1)[1]
+
+    description = page.get_by_label("Description written")
+    status_open = page.get_by_label("Status set to open")
+    announcement = page.get_by_label("Announcement sent")
+    expect(description).not_to_be_checked()
+    expect(status_open).not_to_be_checked()
+    expect(description).to_have_attribute("aria-readonly", "true")  # follows the data
+    progress = page.get_by_test_id("run-progress")
+    before = int(progress.inner_text().split()[0])
+
+    # Someone else writes the description, then opens the course: the steps tick live.
+    _patch_course(editor_api, {"description": "Contracts, torts and the law of obligations."})
+    expect(description).to_be_checked()
+    expect(page.locator("li[data-step=description]")).to_have_class(re.compile("flash"))
+    expect(progress).to_have_text(f"{before + 1} of 6 done")
+    _patch_course(editor_api, {"status": "open"})
+    expect(status_open).to_be_checked()
+    expect(progress).to_have_text(f"{before + 2} of 6 done")
+
+    # The manual step is ticked by hand, and stays ticked after a reload.
+    announcement.check()
+    expect(announcement).to_be_checked()
+    expect(progress).to_have_text(f"{before + 3} of 6 done")
+    expect(page.locator("li[data-step=announcement]")).to_contain_text("ticked by Editor")
+    page.screenshot(path="test-results/checklist.png", full_page=True)
+    page.reload()
+    expect(page.get_by_label("Announcement sent")).to_be_checked()
+    run = editor_api.get(f"/api/workflow-runs/{run_id}").json()
+    assert run["progress"]["done"] == before + 3
+
+    # A step's link opens the record with its field focused.
+    page.locator("li[data-step=start-date]").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(rf"/r/courses/{COURSE}\?field=start_date$"))
+    expect(page.get_by_label("Start date")).to_be_focused()
+    # The record page links back to its checklist; a second start is not offered.
+    checklists = page.get_by_test_id("record-workflows")
+    expect(checklists).to_contain_text(f"{before + 3} of 6 done")
+    expect(checklists.get_by_role("button")).to_have_count(0)
