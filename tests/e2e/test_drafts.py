@@ -90,3 +90,53 @@ def test_editor_drafts_reviewer_previews_approves_and_publishes(
     finally:
         editor_context.close()
         reviewer_context.close()
+
+
+def test_a_publish_conflict_shows_three_values_and_rebases(
+    browser: Browser, live_server: str, conninfo: str
+) -> None:
+    """The live title changed after the draft was approved: publish is refused field by field."""
+    original = _title(conninfo, COURSE)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, "admin", PASSWORD)
+        api = page.request
+        csrf = page.evaluate(
+            "fetch('/api/auth/me').then(r => r.json()).then(b => b.csrf_token ?? null)"
+        )
+        headers = {"X-CSRF-Token": csrf} if csrf else {}
+        created = api.post(
+            f"{live_server}/api/r/courses/{COURSE}/drafts",
+            data={"data": {"title": DRAFTED}},
+            headers=headers,
+        )
+        assert created.status == 201, created.text()
+        draft = created.json()["id"]
+        for step in ("submit", "approve"):
+            assert api.post(f"{live_server}/api/drafts/{draft}/{step}", headers=headers).ok
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute("UPDATE courses SET title = 'Changed meanwhile' WHERE id = %s", (COURSE,))
+
+        page.goto(f"{live_server}/drafts/{draft}")
+        expect(page.get_by_test_id("draft-status")).to_have_text("approved")
+        page.get_by_role("button", name="Publish now").click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_contain_text("The live record changed these fields")
+        row = dialog.locator("tr[data-field=title]")
+        expect(row).to_contain_text(original)
+        expect(row).to_contain_text("Changed meanwhile")
+        expect(row).to_contain_text(DRAFTED)
+        page.screenshot(path="test-results/draft-conflict.png")
+        dialog.get_by_role("button", name="Rebase").click()  # keep the draft's title
+        expect(page.get_by_test_id("draft-status")).to_have_text("draft")
+        diff = page.get_by_test_id("draft-diff").locator("tr[data-field=title]")
+        expect(diff).to_contain_text("Changed meanwhile")
+        expect(diff).to_contain_text(DRAFTED)
+        for button in ("Submit for review", "Approve", "Publish now"):
+            page.get_by_role("button", name=button).click()
+            expect(page.get_by_role("button", name=button)).to_have_count(0)
+        expect(page.get_by_test_id("draft-status")).to_have_text("published")
+        assert _title(conninfo, COURSE) == DRAFTED
+    finally:
+        context.close()

@@ -4,7 +4,8 @@ import { display } from "../format";
 interface Props {
   conflicts: Conflict[];
   fields: FieldMeta[];
-  onResolve: (choice: Record<string, "mine" | "theirs">) => void;
+  /** Absent: the user may only look (the dialog shows the three values and a Close button). */
+  onResolve?: (choice: Record<string, "mine" | "theirs">) => void;
   onCancel: () => void;
   /** Wording for another setting (a draft against the live record); the record page's by default. */
   wording?: Partial<typeof RECORD_WORDING>;
@@ -12,6 +13,7 @@ interface Props {
 
 const RECORD_WORDING = {
   title: "Someone else changed these fields",
+  intro: "",
   base: "When you started",
   theirs: "Theirs (saved)",
   yours: "Yours",
@@ -29,6 +31,7 @@ export function ConflictDialog({ conflicts, fields, onResolve, onCancel, wording
     <div className="backdrop">
       <div role="dialog" aria-modal="true" aria-labelledby="conflict-title" className="dialog">
         <h2 id="conflict-title">{words.title}</h2>
+        {words.intro && <p>{words.intro}</p>}
         <table className="grid">
           <thead>
             <tr>
@@ -36,7 +39,7 @@ export function ConflictDialog({ conflicts, fields, onResolve, onCancel, wording
               <th>{words.base}</th>
               <th>{words.theirs}</th>
               <th>{words.yours}</th>
-              <th>Keep</th>
+              {onResolve && <th>Keep</th>}
             </tr>
           </thead>
           <tbody>
@@ -46,6 +49,7 @@ export function ConflictDialog({ conflicts, fields, onResolve, onCancel, wording
                 <td>{display(c.base)}</td>
                 <td>{display(c.theirs)}</td>
                 <td>{display(c.yours)}</td>
+                {onResolve && (
                 <td>
                   <select
                     aria-label={`Keep which value of ${label(c.field)}`}
@@ -58,20 +62,23 @@ export function ConflictDialog({ conflicts, fields, onResolve, onCancel, wording
                     <option value="theirs">{words.keepTheirs}</option>
                   </select>
                 </td>
+                )}
               </tr>
             ))}
           </tbody>
         </table>
         <div className="actions">
           <button type="button" className="secondary" onClick={onCancel}>
-            Cancel
+            {onResolve ? "Cancel" : "Close"}
           </button>
-          <button
-            type="button"
-            onClick={() => onResolve(Object.fromEntries(conflicts.map((c) => [c.field, choices[c.field] ?? "mine"])))}
-          >
-            {words.apply}
-          </button>
+          {onResolve && (
+            <button
+              type="button"
+              onClick={() => onResolve(Object.fromEntries(conflicts.map((c) => [c.field, choices[c.field] ?? "mine"])))}
+            >
+              {words.apply}
+            </button>
+          )}
         </div>
       </div>
     </div>

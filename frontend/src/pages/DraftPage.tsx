@@ -15,6 +15,7 @@ import { ReviewActions } from "../components/drafts/ReviewActions";
 import { ReviewTrail } from "../components/drafts/ReviewTrail";
 import { display } from "../format";
 import { live } from "../live";
+import { useToast } from "../toasts";
 
 type Edits = Record<string, FieldValue>;
 
@@ -30,6 +31,7 @@ export function draftKeys(id: string) {
 
 function DraftPageOf({ id }: { id: string }) {
   const queryClient = useQueryClient();
+  const toast = useToast();
   const draft = useQuery({ queryKey: ["draft", id], queryFn: () => api.draft(id) });
   const preview = useQuery({ queryKey: ["draft-preview", id], queryFn: () => api.draftPreview(id) });
   const resource = draft.data?.resource ?? "";
@@ -84,6 +86,7 @@ function DraftPageOf({ id }: { id: string }) {
   const editable = (d.status === "draft" || d.status === "rejected") && actions.includes(pk === null ? "add" : "change");
   const value = (name: string): FieldValue => (name in edits ? edits[name] : (preview.data[name] ?? null));
   const dirty = Object.keys(edits).length > 0;
+  const mayRebase = actions.includes(pk === null ? "add" : "change") && d.status !== "published" && d.status !== "discarded";
 
   async function save(changes: Edits, against: DraftDetail) {
     setSaving(true);
@@ -111,6 +114,20 @@ function DraftPageOf({ id }: { id: string }) {
     } catch (e) {
       setNotice(e instanceof ProblemError ? e.problem.detail : String(e));
     }
+  }
+
+  function rebase(choice: Record<string, "mine" | "theirs">) {
+    setConflicts(null);
+    const resolutions = Object.fromEntries(
+      Object.entries(choice).map(([field, keep]) => [field, keep === "mine" ? "yours" : "theirs"] as const),
+    );
+    api
+      .rebaseDraft(id, resolutions)
+      .then((rebased) => {
+        toast(`Rebased onto the live record: the draft is a ${rebased.status} again, to be submitted.`, { tone: "success" });
+        refresh();
+      })
+      .catch((e: unknown) => toast(e instanceof ProblemError ? e.problem.detail : String(e), { tone: "error" }));
   }
 
   const recordTitle = (record: RecordBody | undefined) => display(record?.[fields[1]?.name ?? meta.data.pk] ?? null);
@@ -160,7 +177,7 @@ function DraftPageOf({ id }: { id: string }) {
               ))}
             </ul>
           )}
-          {d.publish_error.conflicts && actions.includes("change") && (
+          {d.publish_error.conflicts && mayRebase && (
             <button type="button" className="secondary" onClick={() => setConflicts(d.publish_error?.conflicts ?? null)}>
               Resolve and rebase…
             </button>
@@ -270,24 +287,15 @@ function DraftPageOf({ id }: { id: string }) {
             base: "When the draft started",
             theirs: "Live now",
             yours: "This draft",
-            keepMine: "Keep the draft's",
-            keepTheirs: "Take the live value",
+            keepMine: "The draft's",
+            keepTheirs: "Live value",
             apply: "Rebase",
+            intro: mayRebase
+              ? "The draft cannot be published over these changes. Choose per field, then rebase: the draft moves onto the live record and goes back to its author's hands, to be submitted again."
+              : "The draft cannot be published over these changes. Its author, or an editor, must rebase it onto the live record.",
           }}
           onCancel={() => setConflicts(null)}
-          onResolve={(choice) => {
-            setConflicts(null);
-            const resolutions = Object.fromEntries(
-              Object.entries(choice).map(([field, keep]) => [field, keep === "mine" ? "yours" : "theirs"] as const),
-            );
-            api
-              .rebaseDraft(id, resolutions)
-              .then((rebased) => {
-                setNotice(`Rebased onto the live record: the draft is ${rebased.status} again, to be submitted.`);
-                refresh();
-              })
-              .catch((e: unknown) => setNotice(e instanceof ProblemError ? e.problem.detail : String(e)));
-          }}
+          onResolve={mayRebase ? rebase : undefined}
         />
       )}
     </section>
