@@ -44,7 +44,7 @@ from collabadmin.resources.service import RecordService
 from collabadmin.resources.stats import stats_router
 from collabadmin.settings import Settings
 from collabadmin.spa import spa_handlers
-from collabadmin.web import json_response
+from collabadmin.web import JsonObject, json_response
 from collabadmin.workflows.definitions import Workflow
 from collabadmin.workflows.evaluation import Evaluator
 from collabadmin.workflows.feed import RunFeed
@@ -58,7 +58,7 @@ HEALTH_TIMEOUT = 2.0
 
 
 @get("/health", operation_id="health", summary="Liveness of the database and the listener")
-async def health(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def health(request: Request[Any, Any, Any]) -> Response[JsonObject]:
     svc = services_of(request)
     database = "ok"
     try:

@@ -14,6 +14,7 @@ from collabadmin.errors import BadRequest, PreconditionRequired, Unauthorized, U
 from collabadmin.resources.service import Precondition
 
 __all__ = [
+    "JsonObject",
     "actor_of",
     "etag",
     "json_response",
@@ -35,9 +36,17 @@ def actor_of(request: Request[Any, Any, Any]) -> Actor:
     return actor
 
 
+JsonObject = dict[str, Any]
+"""What JSON handlers declare they return, so the OpenAPI document says "an object".
+
+They return :func:`json_response`'s pre-encoded bytes (msgspec, once), which
+Litestar sends as they are; the annotation only describes the body.
+"""
+
+
 def json_response(
     body: Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response[bytes]:
+) -> Response[Any]:
     return Response(
         content=_encoder.encode(body),
         status_code=status,

@@ -25,7 +25,7 @@ from collabadmin.context import Services, services_of
 from collabadmin.db.engine import Actor
 from collabadmin.drafts.feed import draft_change_body, draft_targets
 from collabadmin.errors import Forbidden
-from collabadmin.web import actor_of, json_response, query_params
+from collabadmin.web import JsonObject, actor_of, json_response, query_params
 
 __all__ = ["audit_router"]
 
@@ -55,7 +55,7 @@ async def _page(
 
 
 @get("/api/audit", operation_id="listAudit", summary="Search the change log, newest first")
-async def list_audit(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def list_audit(request: Request[Any, Any, Any]) -> Response[JsonObject]:
     services = services_of(request)
     query = parse_audit_query(query_params(request))
     items, next_cursor = await _page(services, actor_of(request), query)
@@ -76,6 +76,7 @@ def _value(value: Any) -> str:
     "/api/audit.csv",
     operation_id="exportAudit",
     summary="The same search as CSV, one row per field change, streamed",
+    media_type="text/csv",
 )
 async def export_audit(request: Request[Any, Any, Any]) -> Stream:
     services = services_of(request)
@@ -107,7 +108,7 @@ async def export_audit(request: Request[Any, Any, Any]) -> Stream:
 
     return Stream(
         rows(),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8"
         headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
     )
 
@@ -117,7 +118,7 @@ async def export_audit(request: Request[Any, Any, Any]) -> Stream:
     operation_id="verifyAudit",
     summary="Recompute the hash chain and name the first entry that does not match",
 )
-async def verify_audit(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def verify_audit(request: Request[Any, Any, Any]) -> Response[JsonObject]:
     services = services_of(request)
     actor = actor_of(request)
     if not auditable(services.policy, services.registry, actor):

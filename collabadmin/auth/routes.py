@@ -30,7 +30,7 @@ from collabadmin.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from collabadmin.web import actor_of, json_response, read_json_object
+from collabadmin.web import JsonObject, actor_of, json_response, read_json_object
 
 __all__ = ["AuthController"]
 
@@ -60,7 +60,7 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", operation_id="login", summary="Sign in with a password", status_code=200)
-    async def login(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def login(self, request: Request[Any, Any, Any]) -> Response[JsonObject]:
         svc = services_of(request)
         body = await read_json_object(request)
         errors: list[FieldError] = []
@@ -103,7 +103,7 @@ class AuthController(Controller):
         return response
 
     @post("/logout", operation_id="logout", summary="Sign out (ends the session)", status_code=200)
-    async def logout(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def logout(self, request: Request[Any, Any, Any]) -> Response[JsonObject]:
         svc = services_of(request)
         actor_of(request)
         credential = request.scope.get("auth")
@@ -116,7 +116,7 @@ class AuthController(Controller):
         return response
 
     @get("/me", operation_id="me", summary="The signed-in user")
-    async def me(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def me(self, request: Request[Any, Any, Any]) -> Response[JsonObject]:
         credential = request.scope.get("auth")
         body: dict[str, Any] = {"user": user_body(actor_of(request))}
         if isinstance(credential, Credential) and credential.csrf_token:
@@ -124,7 +124,7 @@ class AuthController(Controller):
         return json_response(body)
 
     @get("/tokens", operation_id="listTokens", summary="My API tokens (never their secrets)")
-    async def list_tokens(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def list_tokens(self, request: Request[Any, Any, Any]) -> Response[JsonObject]:
         svc = services_of(request)
         actor = actor_of(request)
         query = (
@@ -143,7 +143,7 @@ class AuthController(Controller):
         return json_response({"items": rows})
 
     @post("/tokens", operation_id="createToken", summary="Create a personal API token")
-    async def create_token(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def create_token(self, request: Request[Any, Any, Any]) -> Response[JsonObject]:
         svc = services_of(request)
         actor = actor_of(request)
         body = await read_json_object(request)

@@ -15,6 +15,7 @@ from litestar.params import FromPath
 from collabadmin.context import services_of
 from collabadmin.drafts.service import TransitionName
 from collabadmin.web import (
+    JsonObject,
     actor_of,
     etag,
     json_response,
@@ -27,13 +28,13 @@ from collabadmin.web import (
 __all__ = ["drafts_router"]
 
 
-def _created(body: dict[str, Any]) -> Response[bytes]:
+def _created(body: dict[str, Any]) -> Response[JsonObject]:
     return json_response(
         body, 201, {"Location": f"/api/drafts/{body['id']}", "ETag": etag(body["_version"])}
     )
 
 
-def _draft(body: dict[str, Any]) -> Response[bytes]:
+def _draft(body: dict[str, Any]) -> Response[JsonObject]:
     return json_response(body, headers={"ETag": etag(body["_version"])})
 
 
@@ -51,7 +52,7 @@ async def _optional_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
 )
 async def create_record_draft(
     request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     body = await read_json_object(request)
     draft = await services_of(request).drafts.create(
         actor_of(request), resource, pk, body, request_id=request_id_of(request)
@@ -66,7 +67,7 @@ async def create_record_draft(
 )
 async def create_new_record_draft(
     request: Request[Any, Any, Any], resource: FromPath[str]
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     body = await read_json_object(request)
     draft = await services_of(request).drafts.create(
         actor_of(request), resource, None, body, request_id=request_id_of(request)
@@ -75,7 +76,7 @@ async def create_new_record_draft(
 
 
 @get("/drafts", operation_id="listDrafts", summary="Drafts you may see, newest first")
-async def list_drafts(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def list_drafts(request: Request[Any, Any, Any]) -> Response[JsonObject]:
     items, next_cursor = await services_of(request).drafts.search(
         actor_of(request), query_params(request)
     )
@@ -83,7 +84,9 @@ async def list_drafts(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 @get("/drafts/{draft_id:str}", operation_id="getDraft", summary="A draft, with its diff")
-async def get_draft(request: Request[Any, Any, Any], draft_id: FromPath[str]) -> Response[bytes]:
+async def get_draft(
+    request: Request[Any, Any, Any], draft_id: FromPath[str]
+) -> Response[JsonObject]:
     return _draft(await services_of(request).drafts.get(actor_of(request), draft_id))
 
 
@@ -92,7 +95,9 @@ async def get_draft(request: Request[Any, Any, Any], draft_id: FromPath[str]) ->
     operation_id="patchDraft",
     summary="Change a draft's fields (If-Match or X-Base-Version, like records)",
 )
-async def patch_draft(request: Request[Any, Any, Any], draft_id: FromPath[str]) -> Response[bytes]:
+async def patch_draft(
+    request: Request[Any, Any, Any], draft_id: FromPath[str]
+) -> Response[JsonObject]:
     body = await read_json_object(request)
     precondition = parse_precondition(request, allow_merge=True)
     draft = await services_of(request).drafts.patch(
@@ -108,7 +113,7 @@ async def patch_draft(request: Request[Any, Any, Any], draft_id: FromPath[str]) 
 )
 async def preview_draft(
     request: Request[Any, Any, Any], draft_id: FromPath[str]
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     return json_response(await services_of(request).drafts.preview(actor_of(request), draft_id))
 
 
@@ -119,7 +124,7 @@ async def preview_draft(
 )
 async def list_draft_comments(
     request: Request[Any, Any, Any], draft_id: FromPath[str]
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     items = await services_of(request).drafts.comments(actor_of(request), draft_id)
     return json_response({"items": items})
 
@@ -131,14 +136,16 @@ async def list_draft_comments(
 )
 async def comment_draft(
     request: Request[Any, Any, Any], draft_id: FromPath[str]
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     body = await read_json_object(request)
     items = await services_of(request).drafts.comment(actor_of(request), draft_id, body)
     return json_response({"items": items}, 201)
 
 
 def _transition(name: TransitionName, summary: str) -> HTTPRouteHandler:
-    async def handler(request: Request[Any, Any, Any], draft_id: FromPath[str]) -> Response[bytes]:
+    async def handler(
+        request: Request[Any, Any, Any], draft_id: FromPath[str]
+    ) -> Response[JsonObject]:
         body = await _optional_body(request)
         draft = await services_of(request).drafts.transition(
             actor_of(request), draft_id, name, body, request_id=request_id_of(request)
@@ -162,7 +169,7 @@ def _transition(name: TransitionName, summary: str) -> HTTPRouteHandler:
 )
 async def publish_draft(
     request: Request[Any, Any, Any], draft_id: FromPath[str]
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     body = await _optional_body(request)
     draft = await services_of(request).publisher.publish(
         actor_of(request), draft_id, body, request_id=request_id_of(request)
@@ -176,7 +183,9 @@ async def publish_draft(
     summary="Move a draft onto the live version, taking theirs or keeping yours per field",
     status_code=200,
 )
-async def rebase_draft(request: Request[Any, Any, Any], draft_id: FromPath[str]) -> Response[bytes]:
+async def rebase_draft(
+    request: Request[Any, Any, Any], draft_id: FromPath[str]
+) -> Response[JsonObject]:
     body = await _optional_body(request)
     draft = await services_of(request).publisher.rebase(
         actor_of(request), draft_id, body, request_id=request_id_of(request)

@@ -25,7 +25,7 @@ from collabadmin.prefs.store import (
     save_pref,
 )
 from collabadmin.resources.resource import Resource
-from collabadmin.web import actor_of, json_response, read_json_object
+from collabadmin.web import JsonObject, actor_of, json_response, read_json_object
 
 __all__ = ["prefs_router"]
 
@@ -60,7 +60,7 @@ def _view_body(resource: Resource, readable: frozenset[str], row: Row) -> dict[s
 )
 async def get_view_pref(
     request: Request[Any, Any, Any], resource: FromPath[str]
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     actor, res, readable = _resource(request, resource)
     row = await load_pref(services_of(request).db, actor, res.name)
     if row is None:
@@ -78,7 +78,7 @@ async def get_view_pref(
 )
 async def put_view_pref(
     request: Request[Any, Any, Any], resource: FromPath[str]
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     actor, res, readable = _resource(request, resource)
     config = parse_view_config(res, readable, await read_json_object(request), extra=frozenset())
     row = await save_pref(services_of(request).db, actor, res.name, config)
@@ -90,7 +90,9 @@ async def put_view_pref(
     operation_id="listSharedViews",
     summary="Named list views shared with everyone, by name",
 )
-async def list_views(request: Request[Any, Any, Any], resource: FromPath[str]) -> Response[bytes]:
+async def list_views(
+    request: Request[Any, Any, Any], resource: FromPath[str]
+) -> Response[JsonObject]:
     _, res, readable = _resource(request, resource)
     rows = await list_shared_views(services_of(request).db, res.name)
     return json_response({"items": [_view_body(res, readable, r) for r in rows]}, headers=_NO_STORE)
@@ -101,7 +103,9 @@ async def list_views(request: Request[Any, Any, Any], resource: FromPath[str]) -
     operation_id="createSharedView",
     summary="Share a named list view with everyone who may view the resource",
 )
-async def create_view(request: Request[Any, Any, Any], resource: FromPath[str]) -> Response[bytes]:
+async def create_view(
+    request: Request[Any, Any, Any], resource: FromPath[str]
+) -> Response[JsonObject]:
     actor, res, readable = _resource(request, resource)
     body = await read_json_object(request)
     name = body.get("name")

@@ -17,6 +17,7 @@ from collabadmin.context import services_of
 from collabadmin.errors import BadRequest, FieldError, ValidationFailed
 from collabadmin.resources.meta import allow_header, resource_meta
 from collabadmin.web import (
+    JsonObject,
     actor_of,
     etag,
     json_response,
@@ -40,7 +41,9 @@ def _limit(raw: str | None, default: int, maximum: int) -> int:
 
 
 @get("/{resource:str}", operation_id="listRecords", summary="List records")
-async def list_records(request: Request[Any, Any, Any], resource: FromPath[str]) -> Response[bytes]:
+async def list_records(
+    request: Request[Any, Any, Any], resource: FromPath[str]
+) -> Response[JsonObject]:
     svc = services_of(request)
     page = await svc.records.list_page(
         actor_of(request),
@@ -57,7 +60,7 @@ async def list_records(request: Request[Any, Any, Any], resource: FromPath[str])
 @post("/{resource:str}", operation_id="createRecord", summary="Create a record")
 async def create_record(
     request: Request[Any, Any, Any], resource: FromPath[str]
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     svc = services_of(request)
     payload = await read_json_object(request)
     res, body = await svc.records.create(
@@ -78,7 +81,7 @@ async def create_record(
 )
 async def describe_resource(
     request: Request[Any, Any, Any], resource: FromPath[str]
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     svc = services_of(request)
     actor = actor_of(request)
     res = svc.records.resource(actor, resource, "view")
@@ -89,7 +92,7 @@ async def describe_resource(
 @get("/{resource:str}/{pk:str}", operation_id="getRecord", summary="Get one record")
 async def get_record(
     request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     body = await services_of(request).records.get(actor_of(request), resource, pk)
     return json_response(body, headers={"ETag": etag(body["_version"])})
 
@@ -101,7 +104,7 @@ async def get_record(
 )
 async def patch_record(
     request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     payload = await read_json_object(request)
     precondition = parse_precondition(request, allow_merge=True)
     body = await services_of(request).records.patch(
@@ -121,7 +124,7 @@ async def delete_record(
     resource: FromPath[str],
     pk: FromPath[str],
     purge: FromQuery[bool] = False,
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     svc = services_of(request)
     precondition = parse_precondition(request, allow_merge=False)
     actor = actor_of(request)
@@ -129,7 +132,8 @@ async def delete_record(
         await svc.records.purge(
             actor, resource, pk, precondition.version, request_id=request_id_of(request)
         )
-        return Response(content=b"", status_code=204)
+        empty: Response[Any] = Response(content=b"", status_code=204)
+        return empty
     body = await svc.records.soft_delete(
         actor, resource, pk, precondition.version, request_id=request_id_of(request)
     )
@@ -144,7 +148,7 @@ async def delete_record(
 )
 async def describe_record(
     request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     svc = services_of(request)
     actor = actor_of(request)
     res, row = await svc.records.get_row(actor, resource, pk)
@@ -160,7 +164,7 @@ async def describe_record(
 )
 async def restore_record(
     request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     precondition = parse_precondition(request, allow_merge=False)
     body = await services_of(request).records.restore(
         actor_of(request), resource, pk, precondition.version, request_id=request_id_of(request)
@@ -176,7 +180,7 @@ async def restore_record(
 )
 async def revert_record(
     request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     body = await read_json_object(request)
     change_id = body.get("change_id")
     fields = body.get("fields")
@@ -216,7 +220,7 @@ async def record_history(
     pk: FromPath[str],
     cursor: FromQuery[str | None] = None,
     limit: FromQuery[str | None] = None,
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     parse_id_cursor(cursor)
     items, next_cursor = await services_of(request).records.history(
         actor_of(request),
@@ -233,7 +237,7 @@ class MetaController(Controller):
     tags = ["meta"]
 
     @get("/", operation_id="getMeta", summary="Resources and workflows this user may see")
-    async def get_meta(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def get_meta(self, request: Request[Any, Any, Any]) -> Response[JsonObject]:
         svc = services_of(request)
         actor = actor_of(request)
         resources = [

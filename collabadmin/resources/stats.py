@@ -23,7 +23,7 @@ from sqlalchemy import and_, func, select, true
 from collabadmin.context import services_of
 from collabadmin.errors import BadRequest
 from collabadmin.resources.query import build_where, parse_list_query, single_param
-from collabadmin.web import actor_of, json_response, query_params
+from collabadmin.web import JsonObject, actor_of, json_response, query_params
 
 __all__ = ["stats_router"]
 
@@ -37,7 +37,7 @@ _LIST_ONLY = ("sort", "limit", "cursor")
 )
 async def count_records(
     request: Request[Any, Any, Any], resource: FromPath[str]
-) -> Response[bytes]:
+) -> Response[JsonObject]:
     svc = services_of(request)
     actor = actor_of(request)
     res = svc.records.resource(actor, resource, "view")

@@ -9,13 +9,20 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
 from collabadmin.context import services_of
-from collabadmin.web import actor_of, json_response, query_params, read_json_object, request_id_of
+from collabadmin.web import (
+    JsonObject,
+    actor_of,
+    json_response,
+    query_params,
+    read_json_object,
+    request_id_of,
+)
 
 __all__ = ["workflows_router"]
 
 
 @get("/workflows", operation_id="listWorkflows", summary="Workflow definitions you may use")
-async def list_workflows(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def list_workflows(request: Request[Any, Any, Any]) -> Response[JsonObject]:
     services = services_of(request)
     return json_response({"items": services.workflow_summaries(actor_of(request))})
 
@@ -25,7 +32,7 @@ async def list_workflows(request: Request[Any, Any, Any]) -> Response[bytes]:
     operation_id="startWorkflowRun",
     summary="Start a run of a workflow for a subject record",
 )
-async def start_run(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
+async def start_run(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[JsonObject]:
     body = await read_json_object(request)
     run = await services_of(request).runs.start(
         actor_of(request), name, body, request_id=request_id_of(request)
@@ -34,7 +41,7 @@ async def start_run(request: Request[Any, Any, Any], name: FromPath[str]) -> Res
 
 
 @get("/workflow-runs", operation_id="listWorkflowRuns", summary="Runs you may see, newest first")
-async def list_runs(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def list_runs(request: Request[Any, Any, Any]) -> Response[JsonObject]:
     items, next_cursor = await services_of(request).runs.search(
         actor_of(request), query_params(request)
     )
@@ -42,14 +49,14 @@ async def list_runs(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 @get("/workflow-runs/{run_id:str}", operation_id="getWorkflowRun", summary="A run and its steps")
-async def get_run(request: Request[Any, Any, Any], run_id: FromPath[str]) -> Response[bytes]:
+async def get_run(request: Request[Any, Any, Any], run_id: FromPath[str]) -> Response[JsonObject]:
     return json_response(await services_of(request).runs.get(actor_of(request), run_id))
 
 
 def _step_handler(verb: Literal["complete", "reopen"], summary: str) -> HTTPRouteHandler:
     async def handler(
         request: Request[Any, Any, Any], run_id: FromPath[str], key: FromPath[str]
-    ) -> Response[bytes]:
+    ) -> Response[JsonObject]:
         run = await services_of(request).runs.set_step(
             actor_of(request),
             run_id,
@@ -74,7 +81,9 @@ def _step_handler(verb: Literal["complete", "reopen"], summary: str) -> HTTPRout
     summary="Cancel a run (a new one may then be started for the subject)",
     status_code=200,
 )
-async def cancel_run(request: Request[Any, Any, Any], run_id: FromPath[str]) -> Response[bytes]:
+async def cancel_run(
+    request: Request[Any, Any, Any], run_id: FromPath[str]
+) -> Response[JsonObject]:
     run = await services_of(request).runs.cancel(
         actor_of(request), run_id, request_id=request_id_of(request)
     )
