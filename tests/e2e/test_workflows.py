@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import psycopg
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import sign_in
@@ -87,3 +87,43 @@ def test_checklist_ticks_live_as_the_course_changes(
     checklists = page.get_by_test_id("record-workflows")
     expect(checklists).to_contain_text(f"{before + 3} of 6 done")
     expect(checklists.get_by_role("button")).to_have_count(0)
+
+
+def test_dashboard_lists_my_drafts_review_queue_and_checklists(
+    page: Page, browser: Browser, live_server: str, editor_api: httpx.Client
+) -> None:
+    created = editor_api.post(f"/api/r/courses/{COURSE}/drafts", json={"data": {"title": "T"}})
+    assert created.status_code == 201, created.text
+    draft = created.json()["id"]
+    run = editor_api.post(
+        "/api/workflows/launch-course/runs", json={"subject": {"resource": "courses", "pk": COURSE}}
+    )
+    assert run.status_code == 201, run.text
+    sign_in(page, live_server, "editor", PASSWORD)
+    mine = page.locator("[data-slot=my-drafts]")
+    expect(mine).to_contain_text(f"Draft #{draft}")
+    expect(page.locator("[data-slot=review-queue]")).to_have_count(0)  # editors do not review
+    expect(page.locator("[data-slot=my-workflow-runs]")).to_contain_text("Launch a course")
+
+    # A second start of the same checklist links to the running one.
+    page.goto(f"{live_server}/workflow-runs?status=open&mine=true")
+    expect(page.get_by_test_id("workflow-runs")).to_contain_text(f"Course #{COURSE}")
+    again = editor_api.post(
+        "/api/workflows/launch-course/runs", json={"subject": {"resource": "courses", "pk": COURSE}}
+    )
+    assert again.status_code == 409 and again.json()["run_id"] == run.json()["id"]
+
+    reviewer_context = browser.new_context()
+    reviewer = reviewer_context.new_page()
+    try:
+        sign_in(reviewer, live_server, "reviewer", PASSWORD)
+        queue = reviewer.locator("[data-slot=review-queue]")
+        expect(queue).to_contain_text("Nothing is waiting for review")
+        # The editor submits: the reviewer's queue follows without a reload.
+        assert editor_api.post(f"/api/drafts/{draft}/submit").status_code == 200
+        expect(queue).to_contain_text(f"Draft #{draft}")
+        reviewer.get_by_role("navigation", name="Tools").get_by_role("link", name="Review queue").click()
+        expect(reviewer.get_by_role("heading", name="Review queue")).to_be_visible()
+        expect(reviewer.get_by_test_id("drafts")).to_contain_text(f"Draft #{draft}")
+    finally:
+        reviewer_context.close()
