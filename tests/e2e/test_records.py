@@ -55,11 +55,11 @@ def test_two_editors_same_field_get_the_conflict_dialog(browser: Browser, live_s
             page.goto(f"{live_server}/r/courses/7")
             expect(page.get_by_test_id("version")).to_have_text("version 1")
         alice.get_by_label("Title").fill("Alice's title")
-        alice.get_by_role("button", name="Save").click()
+        alice.get_by_role("button", name="Save", exact=True).click()
         expect(alice.get_by_test_id("version")).to_have_text("version 2")
 
         bob.get_by_label("Title").fill("Bob's title")
-        bob.get_by_role("button", name="Save").click()
+        bob.get_by_role("button", name="Save", exact=True).click()
         dialog = bob.get_by_role("dialog")
         expect(dialog).to_contain_text("Someone else changed these fields")
         row = dialog.locator("tr[data-field=title]")
@@ -109,12 +109,12 @@ def test_changes_and_presence_arrive_live_without_reload(
         bob.get_by_label("Description").fill("Bob's unsaved words")
         # Alice saves a new title: Bob's untouched title updates in place.
         alice.get_by_label("Title").fill("Live title")
-        alice.get_by_role("button", name="Save").click()
+        alice.get_by_role("button", name="Save", exact=True).click()
         expect(bob.get_by_label("Title")).to_have_value("Live title")
         expect(bob.get_by_test_id("version")).to_have_text("version 2")
         # Alice changes the field Bob is editing: Bob is told, and keeps his words.
         alice.get_by_label("Description").fill("Alice's description")
-        alice.get_by_role("button", name="Save").click()
+        alice.get_by_role("button", name="Save", exact=True).click()
         notice = bob.get_by_test_id("remote-description")
         expect(notice).to_contain_text("Editor changed this to “Alice's description”")
         expect(bob.get_by_label("Description")).to_have_value("Bob's unsaved words")
