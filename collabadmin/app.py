@@ -37,6 +37,8 @@ from collabadmin.hub.hub import Hub, HubSettings
 from collabadmin.hub.listener import ChangeListener
 from collabadmin.hub.presence import Presence
 from collabadmin.hub.routes import ws_endpoint
+from collabadmin.ops.http import RequestContextMiddleware, RequestObserver, metrics_handler
+from collabadmin.ops.metrics import Metrics
 from collabadmin.prefs import prefs_router
 from collabadmin.resources.resource import Registry, Resource
 from collabadmin.resources.routes import MetaController, records_router
@@ -145,6 +147,9 @@ def create_app(
     listener.subscribe(evaluator.wake)
     sealer = Sealer(db)
     listener.on_presence(services.presence.received)
+    metrics = Metrics()
+    metrics.watch_hub(hub)
+    metrics.watch_pool(db.pool)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -178,10 +183,11 @@ def create_app(
             prefs_router,
             stats_router,
             ws_endpoint,
+            metrics_handler(metrics, settings.metrics_token),
             *spa_handlers,
         ],
-        middleware=[RequestIdMiddleware(), AuthMiddleware(db, cache)],
-        before_send=[add_response_headers],
+        middleware=[RequestIdMiddleware(), RequestContextMiddleware(), AuthMiddleware(db, cache)],
+        before_send=[add_response_headers, RequestObserver(metrics)],
         exception_handlers={Exception: problem_response},
         lifespan=[lifespan],
         state=State({STATE_KEY: services}),

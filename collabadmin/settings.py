@@ -51,6 +51,8 @@ class Settings:
     presence_heartbeat: float = 10.0
     presence_expiry: float = 30.0  # a member not heard from for this long is gone
     draft_schedule_interval: float = 1.0  # how often due scheduled publishes are looked for
+    # /metrics answers only this bearer token (404 when unset); kept out of repr().
+    metrics_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -69,4 +71,5 @@ class Settings:
             presence_heartbeat=float(env.get("COLLABADMIN_PRESENCE_HEARTBEAT", 10.0)),
             presence_expiry=float(env.get("COLLABADMIN_PRESENCE_EXPIRY", 30.0)),
             draft_schedule_interval=float(env.get("COLLABADMIN_DRAFT_SCHEDULE_INTERVAL", 1.0)),
+            metrics_token=env.get("COLLABADMIN_METRICS_TOKEN") or None,
         )

@@ -98,10 +98,15 @@ class Hub:
         self.clients: set[Client] = set()
         self.batches = 0
         self.last_delivery = Delivery()
+        # Counters for metrics: sockets whose queue overflowed, and resumes
+        # answered with resync because the cursor was too far back.
+        self.overflows = 0
+        self.too_far_back = 0
         self._wake = asyncio.Event()
         self._requests: list[_Request] = []
         self._task: asyncio.Task[None] | None = None
         self._observers: list[Callable[[Delivery], None]] = []
+        self._batch_observers: list[Callable[[Sequence[Row], Delivery], None]] = []
         # Upper snapshots of the batches read, oldest first. A replay walks
         # the same boundaries, so a resumed client sees changes in the order a
         # live one did (not merely in id order).
@@ -128,6 +133,10 @@ class Hub:
 
     def observe(self, callback: Callable[[Delivery], None]) -> None:
         self._observers.append(callback)
+
+    def observe_batches(self, callback: Callable[[Sequence[Row], Delivery], None]) -> None:
+        """``callback(entries, delivery)`` right after each batch is queued to the sockets."""
+        self._batch_observers.append(callback)
 
     async def _run(self) -> None:
         interval = (
@@ -181,6 +190,12 @@ class Hub:
                     self.last_delivery = delivery
                     for observer in self._observers:
                         observer(delivery)
+                    for batch_observer in self._batch_observers:
+                        # Metrics must never make the batch be delivered twice.
+                        try:
+                            batch_observer(entries, delivery)
+                        except Exception:
+                            log.exception("batch observer failed")
                 self.position = Position.boundary(upper)
             requests, self._requests = self._requests, []
             for request in requests:
@@ -199,6 +214,7 @@ class Hub:
 
     def _dropped(self, client: Client, topics: list[str]) -> None:
         """A client overflowed: it is no longer subscribed to ``topics``."""
+        self.overflows += 1
         for name in topics:
             self._drop(client, name)
 
@@ -288,7 +304,10 @@ class Hub:
         start = since or self.position
         client.send({"type": "subscribed", "topic": topic.name, "cursor": start.encode()})
         client.topics[topic.name] = topic
+        overflows = client.overflows
         if since is not None and not await self._replay(tx, client, topic, since):
+            if client.overflows == overflows:  # else counted as an overflow
+                self.too_far_back += 1
             if client.topics.pop(topic.name, None) is not None:
                 client.send({"type": "resync", "topic": topic.name})
             request.done.set_result(None)
