@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from collabadmin.ops.logs import configure_logging
 from collabadmin.settings import Settings
 
 __all__ = ["AppSpecError", "app_from_env", "load_factory"]
@@ -38,4 +39,8 @@ def load_factory(spec: str) -> Callable[[Settings], Any]:
 
 
 def app_from_env() -> Any:
+    # A worker process is spawned afresh: it sets up the log format it was given.
+    log_format = os.environ.get("COLLABADMIN_LOG_FORMAT")
+    if log_format:
+        configure_logging(log_format)
     return load_factory(os.environ["COLLABADMIN_APP"])(Settings.from_env())

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from collabadmin.ops.logs import LOG_FORMATS, configure_logging
 from collabadmin.settings import Settings
 
 __all__ = ["main"]
@@ -72,7 +73,7 @@ def _check_port(host: str, port: int) -> None:
             raise CliError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
-def _serve(app: Any, host: str, port: int) -> None:
+def _serve(app: Any, host: str, port: int, log_format: str = "text") -> None:
     """Run uvicorn until SIGINT/SIGTERM, then return so callers can clean up.
 
     uvicorn re-raises a captured signal after shutting down, which would kill
@@ -102,8 +103,14 @@ def _serve(app: Any, host: str, port: int) -> None:
         # Change frames are small and sent to many sockets; compressing each
         # one per socket cost 30% of the server's CPU under fan-out load.
         ws_per_message_deflate=False,
+        # JSON logs: uvicorn's records go to the root handler like everyone's.
+        **_uvicorn_logging(log_format),
     )
     Server(config).run()
+
+
+def _uvicorn_logging(log_format: str) -> dict[str, Any]:
+    return {"log_config": None} if log_format == "json" else {}
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -117,11 +124,16 @@ def cmd_demo(args: argparse.Namespace) -> None:
     with _database(settings) as ready:
         assert ready.database_url is not None
         _migrate(ready.database_url, EVERYTHING)
-        if not args.no_seed and seed_demo(
-            libpq_url(_sqlalchemy_url(ready.database_url)),
-            progress=lambda step: print(f"seeding {step}...", flush=True),
-        ):
-            print("demo data loaded", flush=True)
+        if not args.no_seed:
+            from collabadmin.ops.progress import progress
+
+            with progress() as reporter:
+                loaded = seed_demo(
+                    libpq_url(_sqlalchemy_url(ready.database_url)),
+                    progress=lambda step: reporter.stage(f"seeding {step}"),
+                )
+            if loaded:
+                print("demo data loaded", flush=True)
         password, generated = demo_password(os.environ.get("COLLABADMIN_DEMO_PASSWORD"))
         asyncio.run(_seed_users(ready, password))
         app = create_demo_app(ready)
@@ -133,7 +145,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
             print(f"demo users: {users}; password: {password}", flush=True)
         else:
             print(f"demo users: {users}; password from COLLABADMIN_DEMO_PASSWORD", flush=True)
-        _serve(app, args.host, args.port)
+        _serve(app, args.host, args.port, args.log_format)
 
 
 async def _seed_users(settings: Settings, password: str) -> None:
@@ -170,18 +182,28 @@ def cmd_serve(args: argparse.Namespace) -> None:
         print(f"collabadmin serving {spec} on http://{args.host}:{args.port}/", flush=True)
         if args.workers > 1:
             assert ready.database_url is not None
-            _serve_workers(spec, ready.database_url, args.host, args.port, args.workers)
+            _serve_workers(
+                spec,
+                ready.database_url,
+                args.host,
+                args.port,
+                args.workers,
+                log_format=args.log_format,
+            )
         else:
-            _serve(factory(ready), args.host, args.port)
+            _serve(factory(ready), args.host, args.port, args.log_format)
 
 
-def _serve_workers(spec: str, database_url: str, host: str, port: int, workers: int) -> None:
+def _serve_workers(
+    spec: str, database_url: str, host: str, port: int, workers: int, *, log_format: str
+) -> None:
     """Several worker processes on one socket, each a full server with its own pool."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     os.environ["COLLABADMIN_APP"] = spec
     os.environ["DATABASE_URL"] = database_url
+    os.environ["COLLABADMIN_LOG_FORMAT"] = log_format  # workers configure their own logging
     config = uvicorn.Config(
         "collabadmin.asgi:app_from_env",
         factory=True,
@@ -192,6 +214,7 @@ def _serve_workers(spec: str, database_url: str, host: str, port: int, workers: 
         lifespan="on",
         ws_max_size=1 << 20,
         ws_per_message_deflate=False,
+        **_uvicorn_logging(log_format),
     )
     Multiprocess(config, sockets=[config.bind_socket()]).run()
 
@@ -241,6 +264,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
     """Seal, then recompute the hash chain; exit 2 and name the entry if it is broken."""
     from collabadmin.audit.chain import verify
     from collabadmin.db.engine import Database
+    from collabadmin.ops.progress import progress
 
     settings = Settings.from_env()
     with _database(settings) as ready:
@@ -250,7 +274,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
         async def run() -> tuple[bool, str]:
             db = Database(url, pool_size=1)
             try:
-                result = await verify(db)
+                with progress() as reporter:
+                    reporter.stage("sealing and verifying the hash chain")
+                    result = await verify(db)
             finally:
                 await db.dispose()
             if result.ok:
@@ -273,6 +299,7 @@ def cmd_audit_prune(args: argparse.Namespace) -> None:
 
     from collabadmin.audit.retention import prune_to_file
     from collabadmin.db.engine import libpq_url
+    from collabadmin.ops.progress import progress
 
     try:
         before = dt.datetime.fromisoformat(args.before)
@@ -284,7 +311,8 @@ def cmd_audit_prune(args: argparse.Namespace) -> None:
     with _database(settings) as ready:
         assert ready.database_url is not None
         archive = Path(args.archive) if args.archive else None
-        result = prune_to_file(libpq_url(ready.database_url), before, archive)
+        with progress() as reporter:
+            result = prune_to_file(libpq_url(ready.database_url), before, archive, reporter)
     where = f" (archived to {args.archive})" if args.archive and result.removed else ""
     print(f"removed {result.removed} entries{where}; chain anchored at seal {result.anchor_seq}")
 
@@ -308,6 +336,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--no-seed", action="store_true", help="do not load demo data")
+    _log_format_option(demo)
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="serve an application (--app module:factory)")
@@ -317,6 +346,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=int, default=int(os.environ.get("COLLABADMIN_WORKERS", "1"))
     )
+    _log_format_option(serve)
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database tasks")
@@ -348,13 +378,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_format_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default=os.environ.get("COLLABADMIN_LOG_FORMAT") or "text",
+        help="text (default) or json: one JSON object a line, with request ids and access lines",
+    )
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
+    log_format = getattr(args, "log_format", "text")
+    if log_format not in LOG_FORMATS:  # a default from the environment is not checked
+        print(f"collabadmin: --log-format must be one of {', '.join(LOG_FORMATS)}", file=sys.stderr)
+        return 1
+    configure_logging(log_format)
     # SIGTERM before the server takes over its signals still unwinds cleanly,
     # so an embedded PostgreSQL that was started is stopped again.
     signal.signal(signal.SIGTERM, _interrupt)

@@ -15,10 +15,13 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.rows import dict_row
+
+if TYPE_CHECKING:
+    from collabadmin.ops.progress import Reporter
 
 __all__ = ["PruneResult", "prune"]
 
@@ -36,8 +39,15 @@ def _line(row: dict[str, Any]) -> str:
     )
 
 
-def prune(conninfo: str, before: dt.datetime, archive: IO[str] | None) -> PruneResult:
+def prune(
+    conninfo: str,
+    before: dt.datetime,
+    archive: IO[str] | None,
+    reporter: Reporter | None = None,
+) -> PruneResult:
     with psycopg.connect(conninfo, row_factory=dict_row) as conn:
+        if reporter is not None:
+            reporter.stage("sealing the change log")
         conn.execute("SELECT collabadmin_seal()")
         conn.commit()
         with conn.transaction():
@@ -57,6 +67,9 @@ def prune(conninfo: str, before: dt.datetime, archive: IO[str] | None) -> PruneR
                 return PruneResult(0, state["anchor_seq"])
             span = {"anchor": state["anchor_seq"], "cut": cut}
             if archive is not None:
+                if reporter is not None:
+                    # Seals are numbered without gaps, so the span's size is known.
+                    reporter.stage("archiving entries", cut - state["anchor_seq"])
                 with conn.cursor(name="collabadmin_prune") as rows:
                     rows.execute(
                         "SELECT s.seq, s.hash, c.* FROM collabadmin_seal s"
@@ -66,10 +79,14 @@ def prune(conninfo: str, before: dt.datetime, archive: IO[str] | None) -> PruneR
                     )
                     for row in rows:
                         archive.write(_line(row) + "\n")
+                        if reporter is not None:
+                            reporter.advance()
             anchor_hash = conn.execute(
                 "SELECT hash FROM collabadmin_seal WHERE seq = %(cut)s", span
             ).fetchone()
             assert anchor_hash is not None
+            if reporter is not None:
+                reporter.stage("removing entries")
             removed = conn.execute(
                 "DELETE FROM collabadmin_change c USING collabadmin_seal s"
                 " WHERE s.change_id = c.id AND s.seq > %(anchor)s AND s.seq <= %(cut)s",
@@ -86,8 +103,10 @@ def prune(conninfo: str, before: dt.datetime, archive: IO[str] | None) -> PruneR
     return PruneResult(removed, cut)
 
 
-def prune_to_file(conninfo: str, before: dt.datetime, path: Path | None) -> PruneResult:
+def prune_to_file(
+    conninfo: str, before: dt.datetime, path: Path | None, reporter: Reporter | None = None
+) -> PruneResult:
     if path is None:
-        return prune(conninfo, before, None)
+        return prune(conninfo, before, None, reporter)
     with path.open("a", encoding="utf-8") as archive:
-        return prune(conninfo, before, archive)
+        return prune(conninfo, before, archive, reporter)
