@@ -139,6 +139,7 @@ async def latency_run(
         "changes": sent,
         "frames": len(samples),
         "p50_ms": percentile(samples, 50) * 1000,
+        "p90_ms": percentile(samples, 90) * 1000,
         "p99_ms": percentile(samples, 99) * 1000,
     }
 
