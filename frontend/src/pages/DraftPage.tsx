@@ -222,6 +222,11 @@ function DraftPageOf({ id }: { id: string }) {
         </div>
       </section>
 
+      <section className="panel" aria-labelledby="trail-title">
+        <h2 id="trail-title">Review trail</h2>
+        <ReviewTrail id={id} />
+      </section>
+
       <section className="panel" aria-labelledby="fields-title">
         <h2 id="fields-title">Fields</h2>
         {!editable && (
@@ -271,11 +276,6 @@ function DraftPageOf({ id }: { id: string }) {
             )}
           </div>
         </form>
-      </section>
-
-      <section className="panel" aria-labelledby="trail-title">
-        <h2 id="trail-title">Review trail</h2>
-        <ReviewTrail id={id} />
       </section>
 
       {conflicts && (
