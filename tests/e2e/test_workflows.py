@@ -43,6 +43,7 @@ def test_checklist_ticks_live_as_the_course_changes(
         conn.execute(
             "UPDATE courses SET description = '', status = 'draft' WHERE id = %s", (COURSE,)
         )
+        conn.execute("UPDATE sessions SET deleted_at = now() WHERE course_id = %s", (COURSE,))
     page.set_viewport_size({"width": 1300, "height": 900})
     sign_in(page, live_server, "editor", PASSWORD)
     page.goto(f"{live_server}/r/courses/{COURSE}")
@@ -78,6 +79,12 @@ def test_checklist_ticks_live_as_the_course_changes(
     expect(page.get_by_label("Announcement sent")).to_be_checked()
     run = editor_api.get(f"/api/workflow-runs/{run_id}").json()
     assert run["progress"]["done"] == before + 3
+
+    # Without a session yet, that step links to the sessions list filtered to the course.
+    page.locator("li[data-step=session-open]").get_by_role("link", name="Find sessions").click()
+    expect(page).to_have_url(re.compile(r"/r/sessions$"))
+    expect(page.get_by_label(re.compile("^Filter Course"))).to_have_value(str(COURSE))
+    page.go_back()
 
     # A step's link opens the record with its field focused.
     page.locator("li[data-step=start-date]").get_by_role("link").click()
