@@ -9,12 +9,12 @@ seals first, so it covers every committed entry.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 
 import psycopg
 
+from collabadmin.db.background import BackgroundTask
 from collabadmin.db.engine import Database, Tx
 
 __all__ = ["Sealer", "Verification", "seal", "verify"]
@@ -45,24 +45,17 @@ async def verify(db: Database) -> Verification:
     return Verification(row["first_bad"] is None, int(row["checked"]), row["first_bad"])
 
 
-class Sealer:
+class Sealer(BackgroundTask):
     """Seals every ``interval`` seconds in the background."""
 
+    name = "collabadmin-sealer"
+
     def __init__(self, db: Database, interval: float = 1.0) -> None:
+        super().__init__()
         self.db = db
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="collabadmin-sealer")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
+    async def run(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
             try:

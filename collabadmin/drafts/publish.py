@@ -19,7 +19,6 @@ trail, and the schedule is cleared: it is visible, not retried forever.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Mapping
@@ -30,6 +29,7 @@ from sqlalchemy import Text, cast, exists, func, select
 
 from collabadmin.auth.tables import USERS
 from collabadmin.auth.users import actor_from_row
+from collabadmin.db.background import BackgroundTask
 from collabadmin.db.engine import SYSTEM, Actor, Row, Tx
 from collabadmin.drafts.access import require
 from collabadmin.drafts.service import DraftService, json_values, parse_comment
@@ -264,25 +264,18 @@ def _failure(exc: ProblemError) -> dict[str, Any]:
 _DUE = (DRAFTS.c.status == "approved", DRAFTS.c.publish_at <= func.now())
 
 
-class Scheduler:
+class Scheduler(BackgroundTask):
     """Publishes approved drafts whose ``publish_at`` has come, in every server instance."""
 
+    name = "collabadmin-draft-scheduler"
+
     def __init__(self, publisher: Publisher, *, interval: float = 1.0, batch: int = 20) -> None:
+        super().__init__()
         self.publisher = publisher
         self.interval = interval
         self.batch = batch
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="collabadmin-draft-scheduler")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
+    async def run(self) -> None:
         while True:
             try:
                 while await self.publish_due() == self.batch:

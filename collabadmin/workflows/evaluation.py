@@ -35,6 +35,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy.dialects import postgresql
 
+from collabadmin.db.background import BackgroundTask
 from collabadmin.db.engine import SYSTEM, Database, Row, Tx
 from collabadmin.resources.resource import Registry, Resource
 from collabadmin.workflows.definitions import Workflow
@@ -201,7 +202,7 @@ batch AS MATERIALIZED (
 """
 
 
-class Evaluator:
+class Evaluator(BackgroundTask):
     """Re-evaluates the runs of the subjects each batch of changes touched.
 
     It follows the change log on its own position, in the same snapshot
@@ -212,6 +213,8 @@ class Evaluator:
     what poll mode relies on.
     """
 
+    name = "collabadmin-workflows"
+
     def __init__(
         self,
         db: Database,
@@ -220,12 +223,12 @@ class Evaluator:
         *,
         interval: float = 1.0,
     ) -> None:
+        super().__init__()
         self.db = db
         self.compiled = {c.workflow.name: c for c in compiled}
         self.interval = interval
         self.evaluations = 0
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._resources = sorted(
             {c.subject.name for c in compiled} | {r for c in compiled for r in c.workflow.watches}
         )
@@ -235,16 +238,10 @@ class Evaluator:
         self._wake.set()
 
     async def start(self) -> None:
-        if self.compiled:
-            self._task = asyncio.create_task(self._run(), name="collabadmin-workflows")
+        if self.compiled:  # no workflows, nothing to follow
+            await super().start()
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
+    async def run(self) -> None:
         position: str | None = None
         while True:
             try:

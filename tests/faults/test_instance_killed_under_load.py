@@ -18,7 +18,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import PASSWORD
-from tests.faults.test_restart_under_load import Progress
+from tests.faults.test_restart_under_load import Progress, committed_changes
 from tests.helpers import ok
 from tests.hub.test_instances import pair
 from tests.servers import ServerProcess
@@ -106,15 +106,7 @@ async def test_clients_of_a_killed_instance_resume_on_another_and_miss_nothing(
         stop.set()
         await asyncio.gather(*writers)
 
-        with psycopg.connect(conninfo) as db:
-            committed = [
-                r[0]
-                for r in db.execute(
-                    "SELECT id FROM collabadmin_change WHERE id > %s AND resource = 'courses'"
-                    " ORDER BY id",
-                    (first_id,),
-                ).fetchall()
-            ]
+        committed = committed_changes(conninfo, first_id)
         await progress.until(lambda: all(len(f.seen) >= len(committed) for f in followers), 60)
         for task in on_survivor:
             task.cancel()

@@ -30,6 +30,16 @@ SUBSCRIBERS = 100
 WRITES_BEFORE = 60  # successful writes before the outage, and again after it
 
 
+def committed_changes(conninfo: str, after_id: int) -> list[int]:
+    """Ids of the course changes the database committed after ``after_id``, in order."""
+    with psycopg.connect(conninfo, autocommit=True) as db:
+        rows = db.execute(
+            "SELECT id FROM collabadmin_change WHERE id > %s AND resource = 'courses' ORDER BY id",
+            (after_id,),
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
 class Progress:
     """Wait until a condition on shared counters holds, woken by whoever changes them."""
 
@@ -132,15 +142,7 @@ async def test_restart_with_writers_and_subscribers_loses_and_repeats_nothing(
         stop.set()
         await asyncio.gather(*tasks)
 
-        with psycopg.connect(libpq_url(url), autocommit=True) as db:
-            committed = [
-                r[0]
-                for r in db.execute(
-                    "SELECT id FROM collabadmin_change WHERE id > %s AND resource = 'courses'"
-                    " ORDER BY id",
-                    (first_id,),
-                ).fetchall()
-            ]
+        committed = committed_changes(libpq_url(url), first_id)
 
         await progress.until(lambda: all(len(s) >= len(committed) for s in seen), 60)
         for reader in readers:

@@ -1,0 +1,34 @@
+"""Background work that lives as long as the app: started by its lifespan, cancelled at exit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+__all__ = ["BackgroundTask"]
+
+
+class BackgroundTask:
+    """One asyncio task named ``name`` running :meth:`run`; ``stop`` cancels and awaits it.
+
+    ``run`` loops for the life of the server and handles its own errors (a
+    database outage must not end it); cancellation is the only way out.
+    """
+
+    name = "collabadmin-task"
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def run(self) -> None:
+        raise NotImplementedError
