@@ -37,6 +37,7 @@ from collabadmin.hub.hub import Hub, HubSettings
 from collabadmin.hub.listener import ChangeListener
 from collabadmin.hub.presence import Presence
 from collabadmin.hub.routes import ws_endpoint
+from collabadmin.openapi import document_problems
 from collabadmin.ops.http import RequestContextMiddleware, RequestObserver, metrics_handler
 from collabadmin.ops.metrics import Metrics
 from collabadmin.prefs import prefs_router
@@ -172,7 +173,7 @@ def create_app(
             await listener.stop()
             await db.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             AuthController,
@@ -202,3 +203,5 @@ def create_app(
         debug=False,
         logging_config=None,
     )
+    document_problems(app.openapi_schema)
+    return app
