@@ -52,7 +52,9 @@ def test_editor_drafts_reviewer_previews_approves_and_publishes(
         editor.get_by_label("Comment (optional)").fill("New title for the spring catalogue.")
         editor.get_by_role("button", name="Submit for review").click()
         expect(editor.get_by_test_id("draft-status")).to_have_text("submitted")
-        expect(editor.get_by_test_id("review-trail")).to_contain_text("New title for the spring catalogue.")
+        expect(editor.get_by_test_id("review-trail")).to_contain_text(
+            "New title for the spring catalogue."
+        )
         # The editor goes back to the record and waits there.
         editor.goto(f"{live_server}/r/courses/{COURSE}")
         expect(editor.get_by_label("Title")).to_have_value(original)

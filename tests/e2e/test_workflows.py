@@ -118,7 +118,8 @@ def test_dashboard_lists_my_drafts_review_queue_and_checklists(
     again = editor_api.post(
         "/api/workflows/launch-course/runs", json={"subject": {"resource": "courses", "pk": COURSE}}
     )
-    assert again.status_code == 409 and again.json()["run_id"] == run.json()["id"]
+    assert again.status_code == 409
+    assert again.json()["run_id"] == run.json()["id"]
 
     reviewer_context = browser.new_context()
     reviewer = reviewer_context.new_page()
@@ -129,7 +130,9 @@ def test_dashboard_lists_my_drafts_review_queue_and_checklists(
         # The editor submits: the reviewer's queue follows without a reload.
         assert editor_api.post(f"/api/drafts/{draft}/submit").status_code == 200
         expect(queue).to_contain_text(f"Draft #{draft}")
-        reviewer.get_by_role("navigation", name="Tools").get_by_role("link", name="Review queue").click()
+        reviewer.get_by_role("navigation", name="Tools").get_by_role(
+            "link", name="Review queue"
+        ).click()
         expect(reviewer.get_by_role("heading", name="Review queue")).to_be_visible()
         expect(reviewer.get_by_test_id("drafts")).to_contain_text(f"Draft #{draft}")
     finally:
