@@ -143,3 +143,46 @@ def test_a_publish_conflict_shows_three_values_and_rebases(
         assert _title(conninfo, COURSE) == DRAFTED
     finally:
         context.close()
+
+
+def test_a_failed_scheduled_publish_shows_its_reason_live(
+    browser: Browser, live_server: str, conninfo: str
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, "admin", PASSWORD)
+        csrf = page.evaluate("fetch('/api/auth/me').then(r => r.json()).then(b => b.csrf_token)")
+        headers = {"X-CSRF-Token": csrf}
+        created = page.request.post(
+            f"{live_server}/api/r/courses/{COURSE}/drafts",
+            data={"data": {"title": DRAFTED}},
+            headers=headers,
+        )
+        draft = created.json()["id"]
+        for step in ("submit", "approve"):
+            assert page.request.post(f"{live_server}/api/drafts/{draft}/{step}", headers=headers).ok
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute("UPDATE courses SET title = 'Changed meanwhile' WHERE id = %s", (COURSE,))
+            at = conn.execute("SELECT now() + interval '3 seconds'").fetchone()
+        assert at is not None
+        scheduled = page.request.post(
+            f"{live_server}/api/drafts/{draft}/publish",
+            data={"publish_at": at[0].isoformat()},
+            headers=headers,
+        )
+        assert scheduled.ok, scheduled.text()
+
+        page.goto(f"{live_server}/drafts/{draft}")
+        expect(page.get_by_test_id("scheduled")).to_be_visible()
+        failure = page.get_by_test_id("publish-error")
+        expect(failure).to_be_visible(timeout=15_000)  # the scheduler looks every second
+        expect(failure.get_by_role("button", name="Resolve and rebase…")).to_be_visible()
+        expect(page.get_by_test_id("scheduled")).to_have_count(0)
+        expect(page.get_by_test_id("review-trail")).to_contain_text("the scheduled publish failed")
+        failure.get_by_role("button", name="Resolve and rebase…").click()
+        expect(page.get_by_role("dialog").locator("tr[data-field=title]")).to_contain_text(
+            "Changed meanwhile"
+        )
+    finally:
+        context.close()
