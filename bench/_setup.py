@@ -94,9 +94,11 @@ def running_server(
         input=b"bench-password\n", env=env, check=True, capture_output=True,
     )  # fmt: skip
     port = free_port()
-    process = subprocess.Popen(
-        server_command(asgi_server, port, workers=workers), env=env, stdout=subprocess.DEVNULL
-    )
+    command = server_command(asgi_server, port, workers=workers)
+    cpus = os.environ.get("COLLABADMIN_BENCH_SERVER_CPUS")
+    if cpus:  # e.g. "0": keep the server off the load generator's core (taskset -c 1 ...)
+        command = ["taskset", "-c", cpus, *command]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     try:
         import httpx
 

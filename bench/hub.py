@@ -177,9 +177,11 @@ def _broadcast_command(asgi_server: str, port: int) -> list[str]:
 
 async def bare_broadcast(sockets: int, seconds: float, asgi_server: str = "uvicorn") -> float:
     port = free_port()
-    process = subprocess.Popen(  # noqa: ASYNC220 - started once, before any measurement
-        _broadcast_command(asgi_server, port)
-    )
+    command = _broadcast_command(asgi_server, port)
+    cpus = os.environ.get("COLLABADMIN_BENCH_SERVER_CPUS")
+    if cpus:  # the same cores as the collabadmin server, for a like-for-like baseline
+        command = ["taskset", "-c", cpus, *command]
+    process = subprocess.Popen(command)  # noqa: ASYNC220 - started once, before measuring
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             for _ in range(100):
