@@ -90,7 +90,10 @@ def _parse_sort(resource: Resource, raw: str | None, readable: frozenset[str]) -
             raise BadRequest(f"Field {name!r} appears twice in sort.", parameter="sort")
         keys.append(SortKey(name, descending))
     if not any(k.field == resource.pk for k in keys):
-        keys.append(SortKey(resource.pk))  # a unique tie-breaker makes keyset paging exact
+        # A unique tie-breaker makes keyset paging exact. It runs in the first
+        # key's direction, so that an index on (key, pk) serves a descending
+        # sort too (scanned backwards) instead of a sort of the whole table.
+        keys.append(SortKey(resource.pk, keys[0].descending if keys else False))
     return keys
 
 
