@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import random
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from bench._http import Connection
 from bench._setup import fresh_database, machine, percentile, running_server
@@ -42,6 +44,7 @@ class Tally:
     reads: list[float] = field(default_factory=list)
     writes: list[float] = field(default_factory=list)
     presence: int = 0
+    sockets_dropped: int = 0  # closed by the server, e.g. a keepalive ping left unanswered
     conflicts: int = 0
     errors: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     written: list[tuple[str, int, str, str]] = field(
@@ -50,8 +53,50 @@ class Tally:
 
 
 async def _drain(ws: ClientConnection) -> None:
-    async for _ in ws:
-        pass
+    with contextlib.suppress(ConnectionClosed):
+        async for _ in ws:
+            pass
+
+
+class EditorSocket:
+    """One editor's websocket: follows the record it opens and says what it does there."""
+
+    def __init__(self, ws: ClientConnection | None, tally: Tally) -> None:
+        self.ws = ws
+        self.tally = tally
+        self.subscribed: str | None = None
+        self.drain = None if ws is None else asyncio.create_task(_drain(ws))
+
+    async def _send(self, *frames: dict[str, str]) -> None:
+        if self.ws is None:
+            return
+        try:
+            for frame in frames:
+                await self.ws.send(json.dumps(frame))
+        except ConnectionClosed:
+            self.tally.sockets_dropped += 1
+            self.ws = None
+
+    async def editing(self, topic: str, field_name: str) -> None:
+        frames: list[dict[str, str]] = []
+        if self.subscribed != topic:
+            if self.subscribed is not None:
+                frames.append({"type": "unsubscribe", "topic": self.subscribed})
+            frames.append({"type": "subscribe", "topic": topic})
+            self.subscribed = topic
+        frames.append({"type": "presence", "topic": topic, "state": "editing",
+                       "field": field_name})  # fmt: skip
+        await self._send(*frames)
+        self.tally.presence += self.ws is not None
+
+    async def viewing(self, topic: str) -> None:
+        await self._send({"type": "presence", "topic": topic, "state": "viewing"})
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self.drain is not None:
+            self.drain.cancel()
 
 
 async def editor(
@@ -61,13 +106,11 @@ async def editor(
     headers = {"Authorization": f"Bearer {token}"}
     http = await Connection.open("127.0.0.1", port)
     ws = None
-    drain = None
     if presence:
         ws = await connect(
             f"ws://127.0.0.1:{port}/api/ws", additional_headers=headers, ping_interval=None
         )
-        drain = asyncio.create_task(_drain(ws))
-    subscribed: str | None = None
+    socket = EditorSocket(ws, tally)
     step = 0
     while time.monotonic() < until:
         step += 1
@@ -81,15 +124,7 @@ async def editor(
             tally.errors[reply.status] += 1
             continue
         version = reply.json()["_version"]
-        if ws is not None:
-            if subscribed != topic:
-                if subscribed is not None:
-                    await ws.send(json.dumps({"type": "unsubscribe", "topic": subscribed}))
-                await ws.send(json.dumps({"type": "subscribe", "topic": topic}))
-                subscribed = topic
-            await ws.send(json.dumps({"type": "presence", "topic": topic, "state": "editing",
-                                      "field": name}))  # fmt: skip
-            tally.presence += 1
+        await socket.editing(topic, name)
         value = f"editor {n} write {step}"
         start = time.perf_counter()
         reply = await http.request(
@@ -105,12 +140,9 @@ async def editor(
             tally.conflicts += 1
         else:
             tally.errors[reply.status] += 1
-        if ws is not None:
-            await ws.send(json.dumps({"type": "presence", "topic": topic, "state": "viewing"}))
+        await socket.viewing(topic)
     await http.close()
-    if ws is not None and drain is not None:
-        await ws.close()
-        drain.cancel()
+    await socket.close()
 
 
 def check_log(conninfo: str, first_id: int, tally: Tally) -> tuple[int, int]:
@@ -180,6 +212,7 @@ def main() -> None:
     print(f"| conflicts (409) | {tally.conflicts:,} ({tally.conflicts / max(1, attempts):.1%}) |")
     print(f"| other errors | {dict(tally.errors) or 'none'} |")
     print(f"| presence frames sent | {tally.presence:,} |")
+    print(f"| editor sockets closed by the server | {tally.sockets_dropped:,} |")
     print(f"| GET p50 / p99 | {percentile(tally.reads, 50) * 1000:.0f} / "
           f"{percentile(tally.reads, 99) * 1000:.0f} ms |")  # fmt: skip
     print(f"| PATCH p50 / p99 | {percentile(tally.writes, 50) * 1000:.0f} / "
