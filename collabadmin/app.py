@@ -33,7 +33,9 @@ from collabadmin.drafts.publish import Publisher, Scheduler
 from collabadmin.drafts.routes import drafts_router
 from collabadmin.drafts.service import DraftService
 from collabadmin.errors import problem_response
+from collabadmin.hub.clients import Client
 from collabadmin.hub.hub import Hub, HubSettings
+from collabadmin.hub.list_presence import ListPresence
 from collabadmin.hub.listener import ChangeListener
 from collabadmin.hub.presence import Presence
 from collabadmin.hub.routes import ws_endpoint
@@ -76,6 +78,23 @@ async def health(request: Request[Any, Any, Any]) -> Response[JsonObject]:
         200 if ok else 503,
         {"Cache-Control": "no-store"},
     )
+
+
+def _presence(
+    settings: Settings, db: Database, registry: Registry, policy: Policy, hub: Hub
+) -> tuple[Presence, ListPresence]:
+    """Presence on record topics, and its echo on the lists (``r/{resource}``)."""
+
+    def subscribers(topic: str) -> list[Client]:
+        return list(hub.subscriptions.get(topic, {}))
+
+    presence = Presence(
+        db,
+        subscribers,
+        heartbeat=settings.presence_heartbeat,
+        expiry=settings.presence_expiry,
+    )
+    return presence, ListPresence(db, registry, policy, presence, subscribers)
 
 
 def create_app(
@@ -125,6 +144,7 @@ def create_app(
         ),
         feeds=[DraftFeed(registry, chosen_policy), RunFeed(runs)],
     )
+    presence, list_presence = _presence(settings, db, registry, chosen_policy, hub)
     services = Services(
         settings=settings,
         db=db,
@@ -134,12 +154,8 @@ def create_app(
         credentials=cache,
         listener=listener,
         hub=hub,
-        presence=Presence(
-            db,
-            lambda topic: list(hub.subscriptions.get(topic, {})),
-            heartbeat=settings.presence_heartbeat,
-            expiry=settings.presence_expiry,
-        ),
+        presence=presence,
+        list_presence=list_presence,
         drafts=drafts,
         publisher=publisher,
         runs=runs,
@@ -159,6 +175,7 @@ def create_app(
         await listener.start()
         await hub.start()
         await services.presence.start()
+        await list_presence.start()
         await sealer.start()
         await scheduler.start()
         await evaluator.start()
@@ -168,6 +185,7 @@ def create_app(
             await evaluator.stop()
             await scheduler.stop()
             await sealer.stop()
+            await list_presence.stop()
             await services.presence.stop()
             await hub.stop()
             await listener.stop()

@@ -14,6 +14,7 @@ from collabadmin.db.engine import Actor, Database
 from collabadmin.drafts.publish import Publisher
 from collabadmin.drafts.service import DraftService
 from collabadmin.hub.hub import Hub
+from collabadmin.hub.list_presence import ListPresence
 from collabadmin.hub.listener import ChangeListener
 from collabadmin.hub.presence import Presence
 from collabadmin.resources.resource import Registry
@@ -38,6 +39,7 @@ class Services:
     listener: ChangeListener
     hub: Hub
     presence: Presence
+    list_presence: ListPresence
     drafts: DraftService
     publisher: Publisher
     runs: RunService

@@ -6,7 +6,8 @@ A member is announced when it joins, changes or leaves, and re-announced by
 a heartbeat every :data:`HEARTBEAT` seconds; a member not heard from for
 :data:`EXPIRY` seconds (a crashed instance, a vanished client) is dropped.
 Whenever the set of users on a topic changes, its local subscribers get a
-``presence`` frame.
+``presence`` frame, and the observers are told (the list presence of
+:mod:`collabadmin.hub.list_presence`), whichever instance the change came from.
 """
 
 from __future__ import annotations
@@ -62,6 +63,11 @@ class Presence:
         self.expiry = expiry
         self.topics: dict[str, dict[MemberKey, Member]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._observers: list[Callable[[str, list[dict[str, Any]]], None]] = []
+
+    def observe(self, callback: Callable[[str, list[dict[str, Any]]], None]) -> None:
+        """``callback(topic, users)`` whenever a topic's set of users changes."""
+        self._observers.append(callback)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._beat(), name="collabadmin-presence")
@@ -94,6 +100,8 @@ class Presence:
         frame: dict[str, object] = {"type": "presence", "topic": topic, "users": after}
         for client in self.subscribers(topic):
             client.send(frame)
+        for observer in self._observers:
+            observer(topic, after)
 
     def _apply(self, topic: str, key: MemberKey, member: Member | None) -> None:
         before = self.users(topic)

@@ -110,6 +110,10 @@ async def _handle(client: Client, text: str, services: Any) -> None:
             await hub.subscribe(client, frame.get("topic"), frame.get("since"))
         except SubscribeError as exc:
             _error(client, exc.code, str(exc))
+            return
+        topic = client.topics.get(frame["topic"])
+        if topic is not None and topic.kind == "resource" and topic.resource is not None:
+            services.list_presence.snapshot(client, topic.resource)
     elif kind == "unsubscribe":
         topic = frame.get("topic")
         if not isinstance(topic, str) or not hub.unsubscribe(client, topic):

@@ -13,7 +13,10 @@ export interface PresenceUser {
 export type ServerFrame =
   | { type: "subscribed"; topic: string; cursor: string }
   | { type: "change"; topic: string; cursor: string; change: Change }
-  | { type: "presence"; topic: string; users: PresenceUser[] }
+  // On a record topic: who is on that record.
+  | { type: "presence"; topic: string; pk?: undefined; users: PresenceUser[] }
+  // On a list topic (`r/{resource}`): who is on the row `pk` (an empty list: nobody now).
+  | { type: "presence"; topic: string; pk: string; users: PresenceUser[] }
   | { type: "draft"; topic: string; cursor: string; event: DraftEventName; draft: DraftRef; change: Change }
   | { type: "workflow"; topic: string; cursor: string; event: "progress"; run: WorkflowRun }
   | { type: "resync"; topic: string }

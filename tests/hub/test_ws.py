@@ -154,7 +154,7 @@ async def test_hidden_fields_and_out_of_scope_rows_never_appear_in_frames(
     ok(await patch_record(admin, "courses", taught[0], {"description": "seen"}, base=2))
     # The admin sees all three; the instructor only the visible part of its own course.
     assert len(await audit.changes(3)) == 3
-    frames = [await ws.next() for _ in range(2)]
+    frames = [await ws.expect("change") for _ in range(2)]
     await ws.quiet()
     raw = json.dumps(ws.seen)
     assert marker not in raw

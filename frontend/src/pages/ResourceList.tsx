@@ -7,8 +7,10 @@ import type { FieldMeta, RecordBody, ViewConfig } from "../api/types";
 import { ColumnChooser } from "../components/list/ColumnChooser";
 import { CountsChart } from "../components/list/CountsChart";
 import { FilterControl } from "../components/list/FilterControl";
+import { PresenceStack } from "../components/list/PresenceStack";
 import { ViewsMenu } from "../components/list/ViewsMenu";
 import { formatCell } from "../format";
+import { useListPresence } from "../hooks/useListPresence";
 import { useLiveList } from "../hooks/useLiveList";
 import { useRelationOptions } from "../hooks/useRelationOptions";
 import { filterParams, filterValue, useViewPref, withFilter } from "../hooks/useViewPref";
@@ -83,6 +85,7 @@ function ResourceListOf({ resource }: { resource: string }) {
   );
   const pk = meta.data?.pk ?? "id";
   const highlighted = useLiveList(resource, pk, watched);
+  const present = useListPresence(resource);
 
   const shownFields = useMemo(
     () =>
@@ -234,9 +237,12 @@ function ResourceListOf({ resource }: { resource: string }) {
                   {row.getVisibleCells().map((cell, index) => (
                     <td key={cell.id}>
                       {index === 0 ? (
-                        <Link className="row-link" to={`/r/${resource}/${id}`}>
-                          {flexRender(cell.column.columnDef.cell, cell.getContext())}
-                        </Link>
+                        <>
+                          <Link className="row-link" to={`/r/${resource}/${id}`}>
+                            {flexRender(cell.column.columnDef.cell, cell.getContext())}
+                          </Link>
+                          <PresenceStack users={present.get(id) ?? []} />
+                        </>
                       ) : (
                         flexRender(cell.column.columnDef.cell, cell.getContext())
                       )}
