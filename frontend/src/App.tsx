@@ -8,6 +8,7 @@ import { Layout } from "./components/Layout";
 import { AuditPage } from "./pages/AuditPage";
 import { Dashboard } from "./pages/Dashboard";
 import { DraftPage } from "./pages/DraftPage";
+import { NewDraftPage } from "./pages/NewDraftPage";
 import { DraftsPage } from "./pages/DraftsPage";
 import { LoginPage } from "./pages/Login";
 import { RecordPage } from "./pages/RecordPage";
@@ -70,6 +71,7 @@ export function App() {
           <Route path="/login" element={<Navigate to="/" replace />} />
           <Route path="/r/:resource" element={<ResourceList />} />
           <Route path="/r/:resource/:pk" element={<RecordPage />} />
+          <Route path="/r/:resource/drafts/new" element={<NewDraftPage />} />
           <Route path="/audit" element={<AuditPage />} />
           <Route path="/drafts" element={<DraftsPage />} />
           <Route path="/drafts/:id" element={<DraftPage />} />

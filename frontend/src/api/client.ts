@@ -159,6 +159,10 @@ export const api = {
     unwrap<Draft>(
       client.POST("/api/r/{resource}/{pk}/drafts", { params: { path: { resource, pk } }, body: { data } as never }),
     ),
+  createNewDraft: (resource: string, data: Record<string, unknown>) =>
+    unwrap<Draft>(
+      client.POST("/api/r/{resource}/drafts", { params: { path: { resource } }, body: { data } as never }),
+    ),
   drafts: (query: Record<string, string>) =>
     unwrap<{ items: Draft[]; next_cursor: string | null }>(client.GET("/api/drafts", { params: { query: query as never } })),
   draft: (id: string) => unwrap<DraftDetail>(client.GET("/api/drafts/{draft_id}", { params: { path: { draft_id: id } } })),

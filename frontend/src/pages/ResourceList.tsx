@@ -173,6 +173,11 @@ function ResourceListOf({ resource }: { resource: string }) {
       <div className="toolbar secondary-bar">
         <ViewsMenu resource={resource} config={config} onApply={(next) => update(() => next)} />
         <span className="spacer" />
+        {meta.data.actions.includes("add") && (
+          <Link className="button secondary" to={`/r/${resource}/drafts/new`}>
+            New draft
+          </Link>
+        )}
         {filters.length > 0 && (
           <button type="button" className="secondary" onClick={() => setFilters([])}>
             Clear filters ({filters.length})

@@ -1,0 +1,98 @@
+// A draft of a new record: the fields the user may write, from `OPTIONS /api/r/{resource}`,
+// in the record page's form controls. Nothing is created until the draft is published;
+// saving posts `POST /api/r/{resource}/drafts {data}` and opens the draft's page, where
+// it is edited further, submitted and reviewed like any other draft.
+import { useMemo, useState } from "react";
+import { Link, useNavigate, useParams } from "react-router-dom";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, ProblemError } from "../api/client";
+import type { FieldValue } from "../api/types";
+import { FieldInput } from "../components/FieldInput";
+
+export function NewDraftPage() {
+  const { resource = "" } = useParams();
+  return <NewDraftOf key={resource} resource={resource} />;
+}
+
+function NewDraftOf({ resource }: { resource: string }) {
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const meta = useQuery({ queryKey: ["describe", resource], queryFn: () => api.describe(resource) });
+  const [data, setData] = useState<Record<string, FieldValue>>({});
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [notice, setNotice] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const fields = useMemo(() => (meta.data?.fields ?? []).filter((f) => !f.read_only), [meta.data]);
+
+  if (meta.error) return <p className="error">{meta.error.message}</p>;
+  if (!meta.data) return <p role="status">Loading…</p>;
+  const label = meta.data.label.toLowerCase();
+  if (!meta.data.actions.includes("add")) return <p className="error">You may not add {meta.data.label_plural.toLowerCase()}.</p>;
+
+  async function save() {
+    setSaving(true);
+    setErrors({});
+    setNotice(null);
+    try {
+      const draft = await api.createNewDraft(resource, data);
+      void queryClient.invalidateQueries({ queryKey: ["drafts"] });
+      navigate(`/drafts/${draft.id}`);
+    } catch (e) {
+      if (!(e instanceof ProblemError)) throw e;
+      if (e.status === 422 && e.problem.errors) {
+        setErrors(Object.fromEntries(e.problem.errors.map((x) => [x.field.replace(/^data\./, ""), x.message])));
+        setNotice("Some fields need attention.");
+      } else {
+        setNotice(e.problem.detail);
+      }
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  return (
+    <section>
+      <div className="toolbar">
+        <h1>New {label} (draft)</h1>
+        <span className="spacer" />
+        <Link to={`/r/${resource}`}>Back to {meta.data.label_plural.toLowerCase()}</Link>
+      </div>
+      <p className="muted">The {label} is created when the draft is published, after review.</p>
+      <form
+        aria-label={`New ${label}`}
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save();
+        }}
+      >
+        {fields.map((f) => (
+          <FieldInput
+            key={f.name}
+            field={f}
+            value={data[f.name] ?? null}
+            readOnly={saving}
+            error={errors[f.name]}
+            onChange={(v) =>
+              setData((current) => {
+                const next = { ...current };
+                if (v === null || v === "") delete next[f.name];
+                else next[f.name] = v;
+                return next;
+              })
+            }
+          />
+        ))}
+        <div className="actions">
+          {notice && (
+            <p className="notice" role="status">
+              {notice}
+            </p>
+          )}
+          <button type="submit" disabled={saving || Object.keys(data).length === 0}>
+            {saving ? "Saving…" : "Save draft"}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
