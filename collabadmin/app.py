@@ -88,11 +88,16 @@ def _presence(
     def subscribers(topic: str) -> list[Client]:
         return list(hub.subscriptions.get(topic, {}))
 
+    def readable(client: Client, topic: str) -> frozenset[str]:
+        resource = registry.get(topic.split("/")[1])  # presence is on r/{resource}/{pk}
+        return policy.readable_fields(client.actor, resource)
+
     presence = Presence(
         db,
         subscribers,
         heartbeat=settings.presence_heartbeat,
         expiry=settings.presence_expiry,
+        readable=readable,
     )
     return presence, ListPresence(db, registry, policy, presence, subscribers)
 

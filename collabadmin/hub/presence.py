@@ -55,8 +55,12 @@ class Presence:
         *,
         heartbeat: float = HEARTBEAT,
         expiry: float = EXPIRY,
+        readable: Callable[[Client, str], frozenset[str]] | None = None,
     ) -> None:
         self.db = db
+        # The fields ``client`` may read on ``topic``'s record: a field it may
+        # not read is never named to it, not even as the one someone is editing.
+        self.readable = readable
         self.instance = secrets.token_hex(6)
         self.subscribers = subscribers
         self.heartbeat = heartbeat
@@ -97,8 +101,16 @@ class Presence:
         after = self.users(topic)
         if after == before:
             return
-        frame: dict[str, object] = {"type": "presence", "topic": topic, "users": after}
+        frames: dict[frozenset[str] | None, dict[str, object]] = {}
         for client in self.subscribers(topic):
+            shape = None if self.readable is None else self.readable(client, topic)
+            frame = frames.get(shape)
+            if frame is None:
+                users = after
+                if shape is not None:
+                    users = [{**u, "field": u["field"] if u["field"] in shape else None}
+                             for u in after]  # fmt: skip
+                frame = frames[shape] = {"type": "presence", "topic": topic, "users": users}
             client.send(frame)
         for observer in self._observers:
             observer(topic, after)

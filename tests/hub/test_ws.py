@@ -261,3 +261,21 @@ async def test_presence_join_field_and_leave(socket_for: SocketFor) -> None:
         {"type": "presence", "topic": "r/courses/2", "state": "editing", "field": "nope"}
     )
     await bob.expect("error", code="bad_frame")
+
+
+async def test_presence_never_names_a_field_the_reader_may_not_read(
+    socket_for: SocketFor, conninfo: str
+) -> None:
+    """An instructor sees that the editor is editing its course, not that it is the notes."""
+    course = taught_courses(conninfo)[0]
+    topic = f"r/courses/{course}"
+    editor, instructor = await socket_for("editor"), await socket_for("instructor")
+    await editor.subscribe(topic)
+    await instructor.subscribe(topic)
+    await editor.send(
+        {"type": "presence", "topic": topic, "state": "editing", "field": "internal_notes"}
+    )
+    shown = await editor.expect("presence", topic=topic)
+    assert shown["users"][0]["field"] == "internal_notes"
+    hidden = await instructor.expect("presence", topic=topic)
+    assert hidden["users"] == [{**shown["users"][0], "field": None}]
