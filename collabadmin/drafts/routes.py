@@ -6,7 +6,7 @@ shape the response.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from litestar import Request, Response, Router, get, patch, post
 from litestar.handlers import HTTPRouteHandler
@@ -161,36 +161,24 @@ def _transition(name: TransitionName, summary: str) -> HTTPRouteHandler:
     )(handler)
 
 
-@post(
-    "/drafts/{draft_id:str}/publish",
-    operation_id="publishDraft",
-    summary="Publish an approved draft now, or at publish_at (needs publish)",
-    status_code=200,
-)
-async def publish_draft(
-    request: Request[Any, Any, Any], draft_id: FromPath[str]
-) -> Response[JsonObject]:
-    body = await _optional_body(request)
-    draft = await services_of(request).publisher.publish(
-        actor_of(request), draft_id, body, request_id=request_id_of(request)
-    )
-    return _draft(draft)
+def _publisher_action(name: Literal["publish", "rebase"], summary: str) -> HTTPRouteHandler:
+    """``publish`` and ``rebase``: the publisher's two actions, with an optional body."""
 
+    async def handler(
+        request: Request[Any, Any, Any], draft_id: FromPath[str]
+    ) -> Response[JsonObject]:
+        body = await _optional_body(request)
+        act = getattr(services_of(request).publisher, name)
+        draft = await act(actor_of(request), draft_id, body, request_id=request_id_of(request))
+        return _draft(draft)
 
-@post(
-    "/drafts/{draft_id:str}/rebase",
-    operation_id="rebaseDraft",
-    summary="Move a draft onto the live version, taking theirs or keeping yours per field",
-    status_code=200,
-)
-async def rebase_draft(
-    request: Request[Any, Any, Any], draft_id: FromPath[str]
-) -> Response[JsonObject]:
-    body = await _optional_body(request)
-    draft = await services_of(request).publisher.rebase(
-        actor_of(request), draft_id, body, request_id=request_id_of(request)
-    )
-    return _draft(draft)
+    handler.__name__ = f"{name}_draft"
+    return post(
+        f"/drafts/{{draft_id:str}}/{name}",
+        operation_id=f"{name}Draft",
+        summary=summary,
+        status_code=200,
+    )(handler)
 
 
 drafts_router = Router(
@@ -209,7 +197,11 @@ drafts_router = Router(
         _transition("approve", "Approve a submitted draft (needs publish)"),
         _transition("reject", "Send a draft back to its author (needs publish)"),
         _transition("discard", "Discard a draft that was not published"),
-        publish_draft,
-        rebase_draft,
+        _publisher_action(
+            "publish", "Publish an approved draft now, or at publish_at (needs publish)"
+        ),
+        _publisher_action(
+            "rebase", "Move a draft onto the live version, taking theirs or keeping yours per field"
+        ),
     ],
 )
