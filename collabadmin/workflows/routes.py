@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from litestar import Request, Response, Router, get, post
+from litestar import Request, Response, Router, get, patch, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
@@ -75,6 +75,21 @@ def _step_handler(verb: Literal["complete", "reopen"], summary: str) -> HTTPRout
     )(handler)
 
 
+@patch(
+    "/workflow-runs/{run_id:str}",
+    operation_id="assignWorkflowRun",
+    summary="Change a run's assignee or due date",
+)
+async def assign_run(
+    request: Request[Any, Any, Any], run_id: FromPath[str]
+) -> Response[JsonObject]:
+    body = await read_json_object(request)
+    run = await services_of(request).runs.assign(
+        actor_of(request), run_id, body, request_id=request_id_of(request)
+    )
+    return json_response(run)
+
+
 @post(
     "/workflow-runs/{run_id:str}/cancel",
     operation_id="cancelWorkflowRun",
@@ -98,6 +113,7 @@ workflows_router = Router(
         start_run,
         list_runs,
         get_run,
+        assign_run,
         _step_handler("complete", "Tick a manual step"),
         _step_handler("reopen", "Untick a manual step"),
         cancel_run,

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import ColumnElement, Text, and_, cast, false, or_, select, true
+from sqlalchemy import ColumnElement, Text, and_, cast, false, func, or_, select, true, update
 
 from collabadmin.auth.tables import USERS
 from collabadmin.db.engine import Actor, Row, Tx
@@ -35,6 +35,27 @@ from collabadmin.workflows.tables import RUN_STATUSES, RUNS
 __all__ = ["RunService"]
 
 _START_FIELDS = {"subject", "assignee", "due_date"}
+_ASSIGN_FIELDS = {"assignee", "due_date"}
+
+
+async def _assignment(
+    tx: Tx, body: Mapping[str, Any], errors: list[FieldError]
+) -> tuple[int | None, dt.date | None]:
+    """``assignee`` (an active user's id) and ``due_date`` of a body; problems go to ``errors``."""
+    assignee = body.get("assignee")
+    if assignee is not None and (isinstance(assignee, bool) or not isinstance(assignee, int)):
+        errors.append(FieldError("assignee", "A user id."))
+    elif assignee is not None and not await tx.value(
+        select(true()).where(USERS.c.id == assignee, USERS.c.is_active)
+    ):
+        errors.append(FieldError("assignee", "No such user."))
+    due: dt.date | None = None
+    if body.get("due_date") is not None:
+        try:
+            due = dt.date.fromisoformat(str(body["due_date"]))
+        except ValueError:
+            errors.append(FieldError("due_date", "A date like 2026-12-01."))
+    return assignee, due
 
 
 class RunService:
@@ -231,19 +252,7 @@ class RunService:
             errors.append(
                 FieldError("subject", f'{{"resource": "{compiled.subject.name}", "pk": …}}')
             )
-        assignee = body.get("assignee")
-        if assignee is not None and (isinstance(assignee, bool) or not isinstance(assignee, int)):
-            errors.append(FieldError("assignee", "A user id."))
-        elif assignee is not None and not await tx.value(
-            select(true()).where(USERS.c.id == assignee, USERS.c.is_active)
-        ):
-            errors.append(FieldError("assignee", "No such user."))
-        due: dt.date | None = None
-        if body.get("due_date") is not None:
-            try:
-                due = dt.date.fromisoformat(str(body["due_date"]))
-            except ValueError:
-                errors.append(FieldError("due_date", "A date like 2026-12-01."))
+        assignee, due = await _assignment(tx, body, errors)
         if errors:
             raise ValidationFailed(errors)
         assert isinstance(subject, dict)
@@ -336,6 +345,35 @@ class RunService:
                     {"s": Jsonb(steps), "id": row["id"]},
                 )
                 await evaluate_runs(tx, compiled, ids=[row["id"]])
+            return await self._body_of(tx, actor, await self._load(tx, actor, raw_id))
+
+    async def assign(
+        self,
+        actor: Actor,
+        raw_id: str,
+        body: Mapping[str, Any],
+        *,
+        request_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Change a run's ``assignee`` and/or ``due_date`` (null clears; absent keeps)."""
+        errors = [FieldError(k, "Unknown field.") for k in sorted(set(body) - _ASSIGN_FIELDS)]
+        async with self.db.transaction(actor, source="workflow", request_id=request_id) as tx:
+            assignee, due = await _assignment(tx, body, errors)
+            if errors:
+                raise ValidationFailed(errors)
+            row = await self._load(tx, actor, raw_id, lock=True)
+            await self._may_change(tx, actor, self.workflow(row["workflow"]), row["subject_pk"])
+            values: dict[str, Any] = {}
+            if "assignee" in body:
+                values["assignee_id"] = assignee
+            if "due_date" in body:
+                values["due_date"] = due
+            if values:
+                await tx.run(
+                    update(RUNS)
+                    .where(RUNS.c.id == row["id"])
+                    .values(updated_at=func.now(), **values)
+                )
             return await self._body_of(tx, actor, await self._load(tx, actor, raw_id))
 
     async def cancel(

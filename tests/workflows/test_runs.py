@@ -270,3 +270,27 @@ async def test_the_evaluator_moves_only_the_runs_a_batch_touched(
         assert evaluator.evaluations == before
     finally:
         await db.dispose()
+
+
+async def test_assignee_and_due_date_can_change(client_for: ClientFor, conninfo: str) -> None:
+    editor, viewer, reviewer = (
+        await client_for("editor"),
+        await client_for("viewer"),
+        await client_for("reviewer"),
+    )
+    course = await new_course(editor, "launch-7")
+    run = ok(await start_run(editor, course["id"]), 201)
+    with psycopg.connect(conninfo) as conn:
+        row = conn.execute("SELECT id FROM collabadmin_user WHERE username = 'reviewer'").fetchone()
+    assert row is not None
+    url = f"/api/workflow-runs/{run['id']}"
+    assigned = ok(await editor.patch(url, json={"assignee": row[0], "due_date": "2031-02-01"}))
+    assert assigned["assignee"] == {"id": row[0], "name": "Reviewer"}
+    assert assigned["due_date"] == "2031-02-01"
+    mine = ok(await reviewer.get("/api/workflow-runs", params={"mine": "true"}))["items"]
+    assert [r["id"] for r in mine] == [run["id"]]
+    cleared = ok(await editor.patch(url, json={"due_date": None}))
+    assert (cleared["assignee"]["id"], cleared["due_date"]) == (row[0], None)
+    problem(await viewer.patch(url, json={"due_date": "2031-03-01"}), 403)
+    bad = await editor.patch(url, json={"assignee": "someone", "due_date": "soon", "x": 1})
+    assert set(field_errors(bad)) == {"assignee", "due_date", "x"}
