@@ -123,8 +123,7 @@ def _scope_clause(policy: Policy, actor: Actor, resource: Resource) -> ColumnEle
     scope = policy.row_filter(actor, resource, "audit")
     if scope is None:
         return about
-    in_scope = select(cast(resource.column(resource.pk), SqlText)).where(scope)
-    return and_(about, CHANGE_LOG.c.pk.in_(in_scope))
+    return and_(about, CHANGE_LOG.c.pk.in_(resource.keys_where(scope)))
 
 
 def _drafts_clause(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from abc import ABC, abstractmethod
 
 __all__ = ["BackgroundTask"]
 
 
-class BackgroundTask:
+class BackgroundTask(ABC):
     """One asyncio task named ``name`` running :meth:`run`; ``stop`` cancels and awaits it.
 
     ``run`` loops for the life of the server and handles its own errors (a
@@ -30,5 +31,6 @@ class BackgroundTask:
                 await self._task
             self._task = None
 
+    @abstractmethod
     async def run(self) -> None:
-        raise NotImplementedError
+        """The task's loop, for the life of the server."""

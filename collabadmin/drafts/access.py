@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Text, and_, cast, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from collabadmin.auth.policy import Policy
 from collabadmin.db.engine import Actor, Row, Tx
@@ -34,8 +34,7 @@ def visible_clause(policy: Policy, registry: Registry, actor: Actor) -> ColumnEl
         scope = policy.row_filter(actor, resource, "view")
         existing: ColumnElement[bool] = DRAFTS.c.pk.is_not(None)
         if scope is not None:
-            in_scope = select(cast(resource.column(resource.pk), Text)).where(scope)
-            existing = DRAFTS.c.pk.in_(in_scope)
+            existing = DRAFTS.c.pk.in_(resource.keys_where(scope))
         new: ColumnElement[bool] = DRAFTS.c.pk.is_(None)
         if not (policy.allows(actor, resource, "add") or policy.allows(actor, resource, "publish")):
             new = and_(new, DRAFTS.c.author_id == actor.id)
@@ -64,10 +63,8 @@ async def denial(
     scope = policy.row_filter(actor, resource, "change")
     if scope is None:
         return None
-    pk_column = resource.column(resource.pk)
-    found = await tx.value(
-        select(true()).where(cast(pk_column, Text) == draft["pk"], scope).limit(1)
-    )
+    key = resource.column(resource.pk) == resource.pk_value(draft["pk"])
+    found = await tx.value(select(true()).where(key, scope).limit(1))
     return None if found else f"You may not change this {what}."
 
 

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import psycopg
-from sqlalchemy import Text, cast, exists, func, select
+from sqlalchemy import exists, func, select
 
 from collabadmin.auth.tables import USERS
 from collabadmin.auth.users import actor_from_row
@@ -77,8 +77,9 @@ class Publisher:
         self.policy = drafts.policy
 
     async def _lock_live(self, tx: Tx, actor: Actor, resource: Resource, pk: str) -> Row:
-        column = resource.column(resource.pk)
-        statement = select(resource.table).where(cast(column, Text) == pk)
+        statement = select(resource.table).where(
+            resource.column(resource.pk) == resource.pk_value(pk)
+        )
         scope = self.policy.row_filter(actor, resource, "publish")
         row = await tx.row(
             (statement if scope is None else statement.where(scope)).with_for_update()
@@ -278,8 +279,9 @@ class Scheduler(BackgroundTask):
     async def run(self) -> None:
         while True:
             try:
-                while await self.publish_due() == self.batch:
-                    pass
+                handled = self.batch
+                while handled == self.batch:  # a full batch: more may be due at once
+                    handled = await self.publish_due()
             except (psycopg.Error, OSError) as exc:
                 log.warning("scheduled publish could not run: %s", type(exc).__name__)
             except Exception:

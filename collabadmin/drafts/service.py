@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import msgspec
 from psycopg.types.json import Jsonb
-from sqlalchemy import Text, and_, cast, func, select, true, update
+from sqlalchemy import and_, func, select, true, update
 
 from collabadmin.audit.changes import CHANGE_LOG, parse_id_cursor
 from collabadmin.db.engine import Actor, Row, Tx
@@ -176,10 +176,10 @@ class DraftService:
         )
 
     async def live_row(self, tx: Tx, resource: Resource, pk: str | None) -> Row | None:
-        if pk is None:
+        value = None if pk is None else resource.pk_value(pk)
+        if value is None:
             return None
-        column = resource.column(resource.pk)
-        return await tx.row(select(resource.table).where(cast(column, Text) == pk))
+        return await tx.row(select(resource.table).where(resource.column(resource.pk) == value))
 
     # -- create and read ------------------------------------------------------
 

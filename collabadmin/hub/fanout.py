@@ -23,7 +23,6 @@ from collabadmin.hub.clients import Client, encode_frame
 from collabadmin.hub.feeds import Feed, Routed
 from collabadmin.hub.position import Position
 from collabadmin.hub.topics import Topic
-from collabadmin.resources.fields import ValueInvalid
 from collabadmin.resources.resource import Registry, Resource
 
 __all__ = ["Delivery", "deliver"]
@@ -79,19 +78,11 @@ def _audiences(
     return list(groups.values())
 
 
-def _pk_value(resource: Resource, raw: str) -> Any:
-    f = resource.pk_field
-    try:
-        return f.check(int(raw)) if f.type == "integer" else f.check(raw)
-    except (ValueError, ValueInvalid):
-        return None
-
-
 async def _in_scope(
     tx: Tx, resource: Resource, scope: ColumnElement[bool], pks: set[str]
 ) -> set[str]:
     """Which of ``pks`` currently satisfy ``scope`` (purged rows never do)."""
-    values = [v for v in (_pk_value(resource, pk) for pk in pks) if v is not None]
+    values = [v for v in (resource.pk_value(pk) for pk in pks) if v is not None]
     if not values:
         return set()
     column = resource.column(resource.pk)

@@ -18,25 +18,29 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ColumnElement,
     Date,
     DateTime,
     Float,
     Integer,
     MetaData,
     Numeric,
+    Select,
     SmallInteger,
     String,
     Table,
     Text,
+    cast,
     create_engine,
     inspect,
+    select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.pool import NullPool
 
 from collabadmin.db.engine import normalise_url
 from collabadmin.errors import NotFound
-from collabadmin.resources.fields import Field, FieldType, Relation
+from collabadmin.resources.fields import Field, FieldType, Relation, ValueInvalid
 
 __all__ = ["META_COLUMNS", "Registry", "Resource", "reflect_resources", "resource_from_table"]
 
@@ -81,6 +85,26 @@ class Resource:
 
     def column(self, name: str) -> Column[Any]:
         return self.table.c[name]
+
+    def pk_value(self, raw: str) -> Any | None:
+        """A key written as text (URLs, the change log, drafts) as the column's type; or None.
+
+        Compare the typed value with the key column, never the column cast
+        to text: ``CAST(id AS text) = '42'`` cannot use the primary key index.
+        """
+        f = self.pk_field
+        try:
+            if f.type == "integer":
+                if not raw.lstrip("-").isdigit() or len(raw) > 19:
+                    return None
+                return f.check(int(raw))
+            return f.check(raw)
+        except ValueInvalid:
+            return None
+
+    def keys_where(self, scope: ColumnElement[bool]) -> Select[Any]:
+        """The keys (as text, as the change log and drafts hold them) of rows in ``scope``."""
+        return select(cast(self.column(self.pk), Text)).where(scope)
 
 
 def _field_type(column: Column[Any]) -> tuple[FieldType, int | None]:

@@ -53,7 +53,6 @@ from collabadmin.errors import (
     NotFound,
     PreconditionFailed,
 )
-from collabadmin.resources.fields import ValueInvalid
 from collabadmin.resources.query import (
     COUNT_CAP,
     build_count_select,
@@ -111,15 +110,10 @@ class RecordService:
         return resource
 
     def parse_pk(self, resource: Resource, raw: str) -> Any:
-        f = resource.pk_field
-        try:
-            if f.type == "integer":
-                if not raw.lstrip("-").isdigit() or len(raw) > 19:
-                    raise ValueInvalid("not an integer")
-                return f.check(int(raw))
-            return f.check(raw)
-        except ValueInvalid:
-            raise NotFound(f"No {resource.label.lower()} {raw!r}.") from None
+        value = resource.pk_value(raw)
+        if value is None:
+            raise NotFound(f"No {resource.label.lower()} {raw!r}.")
+        return value
 
     def body(self, actor: Actor, resource: Resource, row: Mapping[str, Any]) -> dict[str, Any]:
         readable = self.policy.readable_fields(actor, resource)

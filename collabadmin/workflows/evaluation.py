@@ -180,11 +180,13 @@ def _subjects_sql(compiled: Sequence[CompiledWorkflow], registry: Registry) -> s
             resource = registry.get(resource_name)
             table = quote.format_table(resource.table)
             col, pk = quote.quote(column), quote.quote(resource.pk)
+            # The entry's key typed like the column, so the lookup uses its index.
+            key_sql = "b.pk::bigint" if resource.pk_field.type == "integer" else "b.pk"
             key = column.replace("'", "''")
             parts.append(
                 f"SELECT DISTINCT NULL, '{name}', s.v FROM batch b, LATERAL (VALUES"
                 f" (b.diff->'{key}'->>'old'), (b.diff->'{key}'->>'new'),"
-                f" ((SELECT t.{col}::text FROM {table} t WHERE t.{pk}::text = b.pk))) AS s(v)"
+                f" ((SELECT t.{col}::text FROM {table} t WHERE t.{pk} = {key_sql}))) AS s(v)"
                 f" WHERE b.resource = '{resource.name}' AND s.v IS NOT NULL"
             )
     return f"""

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import ColumnElement, Text, and_, cast, false, func, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true, update
 
 from collabadmin.auth.tables import USERS
 from collabadmin.db.engine import Actor, Row, Tx
@@ -88,8 +88,7 @@ class RunService:
             clause: ColumnElement[bool] = RUNS.c.workflow == compiled.workflow.name
             scope = self.policy.row_filter(actor, subject, "view")
             if scope is not None:
-                in_scope = select(cast(subject.column(subject.pk), Text)).where(scope)
-                clause = and_(clause, RUNS.c.subject_pk.in_(in_scope))
+                clause = and_(clause, RUNS.c.subject_pk.in_(subject.keys_where(scope)))
             clauses.append(clause)
         return or_(*clauses) if clauses else false()
 
@@ -101,8 +100,8 @@ class RunService:
         scope = self.policy.row_filter(actor, subject, "change")
         if scope is None:
             return
-        column = cast(subject.column(subject.pk), Text)
-        if not await tx.value(select(true()).where(column == pk, scope).limit(1)):
+        key = subject.column(subject.pk) == subject.pk_value(pk)
+        if not await tx.value(select(true()).where(key, scope).limit(1)):
             raise Forbidden(message)
 
     async def _load(self, tx: Tx, actor: Actor, raw_id: str, *, lock: bool = False) -> Row:
