@@ -93,7 +93,6 @@ def main() -> None:
     conninfo = libpq_url(url)
     started = time.perf_counter()
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute("SET collabadmin.retention = 'on'")
         conn.execute(LOAD, {"count": args.entries})
         conn.execute("ANALYZE collabadmin_change")
         total = conn.execute("SELECT count(*) FROM collabadmin_change").fetchone()

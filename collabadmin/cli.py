@@ -52,16 +52,22 @@ def _database(settings: Settings) -> Iterator[Settings]:
         print("embedded PostgreSQL stopped", flush=True)
 
 
-def _migrate(url: str, target: str) -> None:
-    from sqlalchemy.exc import OperationalError
+def _migrate(url: str, target: str, app_role: str | None = None) -> None:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from collabadmin.db.migrate import upgrade
+    from collabadmin.db.roles import DatabaseRoleError
 
     try:
-        upgrade(url, target)
+        upgrade(url, target, app_role=app_role)
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "connection failed"
         raise CliError(f"cannot reach PostgreSQL: {reason}") from None
+    except ProgrammingError as exc:  # e.g. the owner may not create the server role
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise CliError(f"cannot migrate: {reason}") from None
+    except DatabaseRoleError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _check_port(host: str, port: int) -> None:
@@ -123,7 +129,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     _check_port(args.host, args.port)
     with _database(settings) as ready:
         assert ready.database_url is not None
-        _migrate(ready.database_url, EVERYTHING)
+        _migrate(ready.database_url, EVERYTHING, ready.app_role)
         if not args.no_seed:
             from collabadmin.ops.progress import progress
 
@@ -225,7 +231,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> None:
     settings = Settings.from_env()
     with _database(settings) as ready:
         assert ready.database_url is not None
-        _migrate(ready.database_url, EVERYTHING if args.demo else CORE)
+        _migrate(ready.database_url, EVERYTHING if args.demo else CORE, ready.app_role)
         print("database is up to date", flush=True)
 
 
@@ -261,33 +267,65 @@ async def _create_user(
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> None:
-    """Seal, then recompute the hash chain; exit 2 and name the entry if it is broken."""
-    from collabadmin.audit.chain import verify
+    """Seal, then recompute the whole chain; exit 2 and name the entry if it is broken.
+
+    With ``--anchors FILE`` (JSON lines as ``GET /api/audit/head`` answers
+    them, kept where the database's owner cannot write), also prove the
+    chain still passes through every kept head.
+    """
+    from pathlib import Path
+
+    from collabadmin.audit.chain import HeadCheck, check_heads, parse_heads, verify
     from collabadmin.db.engine import Database
     from collabadmin.ops.progress import progress
 
+    heads = None
+    if args.anchors:
+        try:
+            heads = parse_heads(Path(args.anchors).read_text(encoding="utf-8").splitlines())
+        except OSError as exc:
+            raise CliError(f"cannot read {args.anchors}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise CliError(f"{args.anchors}: {exc}") from None
     settings = Settings.from_env()
     with _database(settings) as ready:
         url = ready.database_url
         assert url is not None
 
-        async def run() -> tuple[bool, str]:
+        async def run() -> tuple[bool, list[str]]:
             db = Database(url, pool_size=1)
+            checked: HeadCheck | None = None
             try:
                 with progress() as reporter:
                     reporter.stage("sealing and verifying the hash chain")
-                    result = await verify(db)
+                    result = await verify(db, whole=True)
+                    if heads is not None:
+                        reporter.stage("comparing the kept heads")
+                        checked = await check_heads(db, heads)
             finally:
                 await db.dispose()
+            lines = []
             if result.ok:
-                return True, f"audit log verified: {result.checked} entries, chain intact"
-            where = (
-                "the end of the chain" if result.first_bad == -1 else f"entry {result.first_bad}"
-            )
-            return False, f"audit log BROKEN at {where} (after {result.checked} checked)"
+                lines.append(f"audit log verified: {result.checked} entries, chain intact")
+            else:
+                where = (
+                    "the end of the chain"
+                    if result.first_bad == -1
+                    else f"entry {result.first_bad}"
+                )
+                lines.append(f"audit log BROKEN at {where} (after {result.checked} checked)")
+            if checked is not None:
+                lines.extend(f"audit log BROKEN: {failure}" for failure in checked.failures)
+                pruned = (
+                    f"; {checked.pruned} older than the retention anchor" if checked.pruned else ""
+                )
+                verdict = "all match" if checked.ok else f"{len(checked.failures)} do not match"
+                lines.append(f"kept heads: {checked.matched} matched{pruned}; {verdict}")
+            return result.ok and (checked is None or checked.ok), lines
 
-        ok, message = asyncio.run(run())
-    print(message, flush=True)
+        ok, messages = asyncio.run(run())
+    for message in messages:
+        print(message, flush=True)
     if not ok:
         raise SystemExit(2)
 
@@ -296,6 +334,8 @@ def cmd_audit_prune(args: argparse.Namespace) -> None:
     """Archive and remove entries before a date, keeping the chain verifiable."""
     import datetime as dt
     from pathlib import Path
+
+    import psycopg
 
     from collabadmin.audit.retention import prune_to_file
     from collabadmin.db.engine import libpq_url
@@ -311,8 +351,13 @@ def cmd_audit_prune(args: argparse.Namespace) -> None:
     with _database(settings) as ready:
         assert ready.database_url is not None
         archive = Path(args.archive) if args.archive else None
-        with progress() as reporter:
-            result = prune_to_file(libpq_url(ready.database_url), before, archive, reporter)
+        try:
+            with progress() as reporter:
+                result = prune_to_file(libpq_url(ready.database_url), before, archive, reporter)
+        except psycopg.errors.InsufficientPrivilege:
+            raise CliError(
+                "pruning needs the database's owner (the role that ran `collabadmin db upgrade`)"
+            ) from None
     where = f" (archived to {args.archive})" if args.archive and result.removed else ""
     print(f"removed {result.removed} entries{where}; chain anchored at seal {result.anchor_seq}")
 
@@ -358,6 +403,9 @@ def _parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit log tasks")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="check the change log's hash chain")
+    verify.add_argument(
+        "--anchors", help="a JSON-lines file of kept heads (GET /api/audit/head) to check"
+    )
     verify.set_defaults(func=cmd_audit_verify)
     prune = audit_sub.add_parser("prune", help="archive and remove old entries")
     prune.add_argument("--before", required=True, help="remove entries dated before this")

@@ -51,6 +51,10 @@ class Settings:
     presence_heartbeat: float = 10.0
     presence_expiry: float = 30.0  # a member not heard from for this long is gone
     draft_schedule_interval: float = 1.0  # how often due scheduled publishes are looked for
+    # The restricted role the server works as (created by `db upgrade` when
+    # unset: collabadmin_app_<database>); name an existing one on a managed
+    # database whose owner cannot CREATE ROLE.
+    app_role: str | None = None
     # /metrics answers only this bearer token (404 when unset); kept out of repr().
     metrics_token: str | None = field(default=None, repr=False)
 
@@ -72,4 +76,5 @@ class Settings:
             presence_expiry=float(env.get("COLLABADMIN_PRESENCE_EXPIRY", 30.0)),
             draft_schedule_interval=float(env.get("COLLABADMIN_DRAFT_SCHEDULE_INTERVAL", 1.0)),
             metrics_token=env.get("COLLABADMIN_METRICS_TOKEN") or None,
+            app_role=env.get("COLLABADMIN_APP_ROLE") or None,
         )

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import psycopg.sql
 import pytest
 import uvicorn
 from litestar import Litestar
@@ -31,6 +32,7 @@ from collabadmin.auth.credentials import create_token
 from collabadmin.db.embedded import EmbeddedPostgres
 from collabadmin.db.engine import Database, libpq_url, normalise_url
 from collabadmin.db.migrate import EVERYTHING, upgrade
+from collabadmin.db.roles import app_role_name
 from collabadmin.demo.app import create_demo_app
 from collabadmin.demo.seed import DEMO_USERS, SeedSize, seed_demo, seed_users
 from collabadmin.settings import Settings
@@ -58,6 +60,12 @@ def _server_database(server_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            # Roles are cluster-wide: the server role of this database goes too.
+            conn.execute(
+                psycopg.sql.SQL("DROP ROLE IF EXISTS {}").format(
+                    psycopg.sql.Identifier(app_role_name(name))
+                )
+            )
 
 
 def _embedded_database() -> Iterator[str]:
@@ -145,12 +153,17 @@ def reset_data(conninfo: str) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         _end_frozen_transactions(conn)
     with psycopg.connect(conninfo, autocommit=True) as conn, conn.transaction():
-        # The change log is append-only unless retention is switched on.
-        conn.execute("SET LOCAL collabadmin.retention = 'on'")
+        # The change log refuses TRUNCATE to everyone; the tests connect as a
+        # superuser, who may switch ordinary triggers off for a transaction.
+        conn.execute("SET LOCAL session_replication_role = replica")
         conn.execute(f"TRUNCATE {DOMAIN_TABLES} RESTART IDENTITY CASCADE")
         conn.execute(
             "UPDATE collabadmin_seal_state SET snapshot = '1:1:', last_seq = 0,"
             " last_hash = repeat('0', 64), anchor_seq = 0, anchor_hash = repeat('0', 64)"
+        )
+        conn.execute(
+            "UPDATE collabadmin_verify_state SET verified_seq = 0, verified_hash = repeat('0', 64),"
+            " verified_change_id = 0, verified_at = NULL, first_bad = NULL"
         )
     seed_demo(conninfo, TEST_SEED)
 

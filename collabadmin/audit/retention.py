@@ -7,6 +7,10 @@ them with their seals to ``FILE`` as JSON lines. The last removed seal
 becomes the *anchor*: verification starts from its hash, so the remaining
 chain is still checked end to end, and the archive can be checked on its
 own by recomputing its hashes from the previous anchor.
+
+Removing entries is the owner's alone: the change log refuses DELETE except
+inside ``collabadmin_prune()``, a function only the owner may execute (the
+server's role cannot, and no session setting unlocks the log).
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ def prune(
         conn.execute("SELECT collabadmin_seal()")
         conn.commit()
         with conn.transaction():
-            conn.execute("SET LOCAL collabadmin.retention = 'on'")
+            # Locks out sealers and other prunes until the entries are gone.
             state = conn.execute(
                 "SELECT * FROM collabadmin_seal_state WHERE id = 1 FOR UPDATE"
             ).fetchone()
@@ -81,26 +85,11 @@ def prune(
                         archive.write(_line(row) + "\n")
                         if reporter is not None:
                             reporter.advance()
-            anchor_hash = conn.execute(
-                "SELECT hash FROM collabadmin_seal WHERE seq = %(cut)s", span
-            ).fetchone()
-            assert anchor_hash is not None
             if reporter is not None:
                 reporter.stage("removing entries")
-            removed = conn.execute(
-                "DELETE FROM collabadmin_change c USING collabadmin_seal s"
-                " WHERE s.change_id = c.id AND s.seq > %(anchor)s AND s.seq <= %(cut)s",
-                span,
-            ).rowcount
-            conn.execute(
-                "DELETE FROM collabadmin_seal WHERE seq > %(anchor)s AND seq <= %(cut)s", span
-            )
-            conn.execute(
-                "UPDATE collabadmin_seal_state SET anchor_seq = %(cut)s, anchor_hash = %(hash)s"
-                " WHERE id = 1",
-                {"cut": cut, "hash": anchor_hash["hash"]},
-            )
-    return PruneResult(removed, cut)
+            removed = conn.execute("SELECT collabadmin_prune(%(cut)s) AS removed", span).fetchone()
+            assert removed is not None
+    return PruneResult(int(removed["removed"]), cut)
 
 
 def prune_to_file(

@@ -12,7 +12,7 @@ import msgspec
 from litestar import Request, Response, Router, get
 from litestar.response import Stream
 
-from collabadmin.audit.chain import verify
+from collabadmin.audit.chain import head, verify
 from collabadmin.audit.changes import change_body
 from collabadmin.audit.search import (
     DRAFTS_LOG,
@@ -24,7 +24,8 @@ from collabadmin.audit.search import (
 from collabadmin.context import Services, services_of
 from collabadmin.db.engine import Actor
 from collabadmin.drafts.feed import draft_change_body, draft_targets
-from collabadmin.errors import Forbidden
+from collabadmin.errors import BadRequest, Forbidden
+from collabadmin.resources.query import single_param
 from collabadmin.web import JsonObject, actor_of, json_response, query_params
 
 __all__ = ["audit_router"]
@@ -113,20 +114,44 @@ async def export_audit(request: Request[Any, Any, Any]) -> Stream:
     )
 
 
+def _require_audit(request: Request[Any, Any, Any]) -> Services:
+    services = services_of(request)
+    if not auditable(services.policy, services.registry, actor_of(request)):
+        raise Forbidden("You may not read the audit log.")
+    return services
+
+
 @get(
     "/api/audit/verify",
     operation_id="verifyAudit",
-    summary="Recompute the hash chain and name the first entry that does not match",
+    summary="Recompute the hash chain since the last verified point (full=true: all of it)",
 )
 async def verify_audit(request: Request[Any, Any, Any]) -> Response[JsonObject]:
-    services = services_of(request)
-    actor = actor_of(request)
-    if not auditable(services.policy, services.registry, actor):
-        raise Forbidden("You may not read the audit log.")
-    result = await verify(services.db)
+    services = _require_audit(request)
+    params = query_params(request)
+    unknown = sorted(set(params) - {"full"})
+    if unknown:
+        raise BadRequest(f"Unknown query parameter {unknown[0]!r}.", parameter=unknown[0])
+    full = single_param(params, "full") or "false"
+    if full not in ("true", "false"):
+        raise BadRequest("full must be true or false.", parameter="full")
+    result = await verify(services.db, whole=full == "true")
+    return json_response(result.body(), headers={"Cache-Control": "no-store"})
+
+
+@get(
+    "/api/audit/head",
+    operation_id="auditHead",
+    summary="The sealed chain's head, to keep outside the database",
+)
+async def audit_head(request: Request[Any, Any, Any]) -> Response[JsonObject]:
+    services = _require_audit(request)
+    if request.query_params:
+        raise BadRequest("This endpoint takes no query parameters.")
+    result = await head(services.db)
     return json_response(result.body(), headers={"Cache-Control": "no-store"})
 
 
 audit_router = Router(
-    path="/", route_handlers=[list_audit, export_audit, verify_audit], tags=["audit"]
+    path="/", route_handlers=[list_audit, export_audit, verify_audit, audit_head], tags=["audit"]
 )

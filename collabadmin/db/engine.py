@@ -14,6 +14,13 @@ true)`` (the function form of ``SET LOCAL``) so that the capture trigger
 records who made the change, through which surface and in which request.
 A write made by any other SQL client carries none of these settings and is
 recorded with ``source = 'db'`` and the database role.
+
+The pool works as the restricted server role (:mod:`collabadmin.db.roles`):
+when ``DATABASE_URL`` names the owner or a superuser, every new connection
+switches to it with ``SET ROLE`` before it is handed out, so no request,
+background task or bug in the server can write the change log or anything
+else the server role may not. The capture trigger believes the actor
+settings only from that role.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
+import asyncio
+
 import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
@@ -31,6 +40,8 @@ from sqlalchemy import bindparam, func, literal_column, select, true
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.expression import ClauseElement, Subquery
+
+from collabadmin.db.roles import server_role, set_role_statement
 
 __all__ = [
     "SYSTEM",
@@ -234,8 +245,15 @@ class Database:
         self.conninfo = libpq_url(url)
         self.sql = SqlCache()
         settings = dict(session_settings or {})
+        # The role each connection switches to; found when the pool opens.
+        self.switch_to: str | None = None
+        self._opening = asyncio.Lock()
 
         async def configure(conn: psycopg.AsyncConnection[Row]) -> None:
+            # Session-level (the connection is in autocommit): it holds for
+            # the connection's life, and no request code resets it.
+            if self.switch_to is not None:
+                await conn.execute(set_role_statement(self.switch_to))
             for name, value in settings.items():
                 await conn.execute("SELECT set_config(%s, %s, false)", (name, value))
 
@@ -248,14 +266,19 @@ class Database:
             timeout=timeout,
             open=False,
             kwargs={"autocommit": True, "row_factory": dict_row},
-            configure=configure if settings else None,
+            configure=configure,
         )
         self._opened = False
 
     async def open(self) -> None:
-        if not self._opened:
-            await self.pool.open()
-            self._opened = True
+        """Open the pool, working as the server role (raises DatabaseRoleError if it cannot)."""
+        if self._opened:
+            return
+        async with self._opening:
+            if not self._opened:
+                self.switch_to = await server_role(self.conninfo)
+                await self.pool.open()
+                self._opened = True
 
     async def dispose(self) -> None:
         if self._opened:

@@ -6,6 +6,7 @@ carries them as ``collabadmin/_alembic`` (see pyproject.toml).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic.config import Config
@@ -13,6 +14,7 @@ from sqlalchemy import create_engine, pool
 
 from alembic import command
 from collabadmin.db.engine import normalise_url
+from collabadmin.db.roles import provision
 
 __all__ = ["CORE", "EVERYTHING", "script_location", "upgrade"]
 
@@ -36,11 +38,15 @@ def _config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, target: str = EVERYTHING) -> None:
-    """Apply migrations up to ``target`` (``core@head`` or ``heads``).
+def upgrade(url: str, target: str = EVERYTHING, *, app_role: str | None = None) -> None:
+    """Apply migrations up to ``target`` (``core@head`` or ``heads``), then provision roles.
 
     A transaction-scoped advisory lock serialises concurrent starts (several
-    server instances, parallel test workers) on one database.
+    server instances, parallel test workers) on one database. The server
+    role (``app_role``, else ``COLLABADMIN_APP_ROLE``, else the one recorded
+    or derived, see :mod:`collabadmin.db.roles`) is created if missing and
+    granted every table that exists now, on every run: a database restored
+    on another cluster, or tables an application created since, are covered.
     """
     engine = create_engine(normalise_url(url), poolclass=pool.NullPool)
     try:
@@ -48,6 +54,8 @@ def upgrade(url: str, target: str = EVERYTHING) -> None:
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74221001)")
             config = _config(url)
             config.attributes["connection"] = conn
+            config.attributes["app_role"] = app_role
             command.upgrade(config, target)
+            provision(conn, app_role or os.environ.get("COLLABADMIN_APP_ROLE") or None)
     finally:
         engine.dispose()

@@ -105,7 +105,6 @@ def seed_demo(
         row = cur.fetchone()
         if row is not None and row[0]:
             return False
-        cur.execute("SELECT set_config('collabadmin.actor_name', 'seed', true)")
         say("universities and categories")
         _copy(
             cur,

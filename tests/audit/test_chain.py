@@ -74,8 +74,17 @@ async def test_an_entry_edited_or_deleted_behind_the_servers_back_is_named(
         tamper.replace("{id}", str(target[0])),
         "ALTER TABLE collabadmin_change ENABLE TRIGGER collabadmin_append_only",
     )
-    result = ok(await auditor.get("/api/audit/verify"))
+    # The page's check starts where the last one ended, after this entry: it
+    # costs what was written since, and only a full check reaches back.
+    assert ok(await auditor.get("/api/audit/verify")) == {
+        "ok": True, "checked": 0, "first_bad": None
+    }  # fmt: skip
+    result = ok(await auditor.get("/api/audit/verify", params={"full": "true"}))
     assert result == {"ok": False, "checked": result["checked"], "first_bad": target[0]}
+    # Once found, the break is what every later check reports, until a full one passes.
+    assert ok(await auditor.get("/api/audit/verify")) == {
+        "ok": False, "checked": 0, "first_bad": target[0]
+    }  # fmt: skip
     cli = subprocess.run(  # noqa: ASYNC221 - the CLI as a user runs it
         [sys.executable, "-m", "collabadmin.cli", "audit", "verify"],
         env={"DATABASE_URL": conninfo, "PATH": "/usr/bin:/bin"},

@@ -19,7 +19,6 @@ async def test_csv_of_100k_entries_streams_in_constant_memory(
     served: Served, conninfo: str, database_url: str
 ) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute("SET collabadmin.retention = 'on'")
         conn.execute(
             "INSERT INTO collabadmin_change (resource, pk, op, source, version, diff)"
             " SELECT 'courses', (1 + n %% 60)::text, 'update', 'db', 2,"

@@ -123,7 +123,10 @@ def test_outside_writes_record_the_database_role_and_source_db(
 def test_actor_and_source_come_from_transaction_settings(
     sql: psycopg.Connection[dict[str, Any]],
 ) -> None:
+    # Only the server's role is believed (tests/db/test_roles.py shows the
+    # rest); a superuser may act as it, as the server does.
     with sql.transaction():
+        sql.execute("SELECT set_config('role', collabadmin_app_role(), true)")
         sql.execute(
             "SELECT set_config('collabadmin.actor_id', '42', true),"
             " set_config('collabadmin.actor_name', 'Alice', true),"
@@ -138,6 +141,9 @@ def test_actor_and_source_come_from_transaction_settings(
         "workflow",
         "req-123456",
     )
+    app_role = sql.execute("SELECT collabadmin_app_role()::text AS r").fetchone()
+    assert app_role is not None
+    assert last["db_role"] == app_role["r"]
     # SET LOCAL semantics: the next transaction is anonymous again.
     sql.execute("UPDATE courses SET description = 'after' WHERE id = 5")
     assert changes(sql, "courses", 5)[-1]["source"] == "db"
