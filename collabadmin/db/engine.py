@@ -25,13 +25,12 @@ settings only from that role.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
-
-import asyncio
 
 import psycopg
 from psycopg.rows import dict_row

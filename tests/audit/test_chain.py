@@ -6,11 +6,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
-from tests.conftest import ClientFor
+from tests.conftest import Client, ClientFor
 from tests.helpers import ok, patch_record, problem
 
 
@@ -142,3 +143,197 @@ async def test_pruning_keeps_the_chain_verifiable(
     assert [c["diff"]["description"]["new"] for c in remaining["items"]] == ["kept 2", "kept 1"]
     result = ok(await auditor.get("/api/audit/verify"))
     assert result == {"ok": True, "checked": 2, "first_bad": None}
+
+
+def _cli(conninfo: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - the CLI as a user runs it
+        [sys.executable, "-m", "collabadmin.cli", *args],
+        env={"DATABASE_URL": conninfo, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+async def test_verify_checks_only_what_was_sealed_since_the_last_check(
+    client_for: ClientFor,
+) -> None:
+    editor, auditor = await client_for("editor"), await client_for("auditor")
+    first = ok(await auditor.get("/api/audit/verify"))
+    assert first["ok"] is True
+    assert first["checked"] >= 60
+    for version in (1, 2):
+        ok(
+            await patch_record(
+                editor, "courses", 8, {"description": f"v{version}"}, if_match=version
+            )
+        )
+    assert ok(await auditor.get("/api/audit/verify")) == {
+        "ok": True, "checked": 2, "first_bad": None
+    }  # fmt: skip
+    assert ok(await auditor.get("/api/audit/verify"))["checked"] == 0
+    everything = ok(await auditor.get("/api/audit/verify", params={"full": "true"}))
+    assert everything == {"ok": True, "checked": first["checked"] + 2, "first_bad": None}
+    problem(await auditor.get("/api/audit/verify", params={"full": "yes"}), 400)
+    problem(await auditor.get("/api/audit/verify", params={"from": "1"}), 400)
+
+
+async def test_an_entry_tampered_with_after_the_last_check_is_found_incrementally(
+    client_for: ClientFor, conninfo: str
+) -> None:
+    editor, auditor = await client_for("editor"), await client_for("auditor")
+    assert ok(await auditor.get("/api/audit/verify"))["ok"] is True
+    ok(await patch_record(editor, "courses", 9, {"title": "New"}, if_match=1))
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SELECT collabadmin_seal()")
+        target = conn.execute("SELECT max(id) FROM collabadmin_change").fetchone()
+        assert target is not None
+        conn.execute("ALTER TABLE collabadmin_change DISABLE TRIGGER collabadmin_append_only")
+        conn.execute("UPDATE collabadmin_change SET actor_name = 'x' WHERE id = %s", target)
+        conn.execute("ALTER TABLE collabadmin_change ENABLE TRIGGER collabadmin_append_only")
+    assert ok(await auditor.get("/api/audit/verify")) == {
+        "ok": False, "checked": 1, "first_bad": target[0]
+    }  # fmt: skip
+
+
+async def test_the_head_is_the_last_seal(client_for: ClientFor, conninfo: str) -> None:
+    editor, auditor = await client_for("editor"), await client_for("auditor")
+    ok(await patch_record(editor, "courses", 10, {"title": "Headline"}, if_match=1))
+    head = ok(await auditor.get("/api/audit/head"))
+    with psycopg.connect(conninfo) as conn:
+        row = conn.execute(
+            "SELECT s.seq, s.change_id, s.hash, c.at FROM collabadmin_seal s"
+            " JOIN collabadmin_change c ON c.id = s.change_id ORDER BY s.seq DESC LIMIT 1"
+        ).fetchone()
+    assert row is not None
+    assert (head["seq"], head["id"], head["hash"]) == (row[0], row[1], row[2])
+    assert head["at"] == row[3].isoformat()
+    # Sealed on demand: the edit just made is the head.
+    assert (
+        head["id"] == ok(await auditor.get("/api/audit", params={"limit": "1"}))["items"][0]["id"]
+    )
+    problem(await editor.get("/api/audit/head"), 403)
+
+
+async def _keep_head(auditor: Client, anchors: Path) -> dict[str, Any]:
+    head: dict[str, Any] = ok(await auditor.get("/api/audit/head"))
+    with anchors.open("a") as kept:
+        kept.write(json.dumps(head) + "\n")
+    return head
+
+
+async def test_kept_heads_catch_a_rewrite_that_was_resealed(
+    client_for: ClientFor, conninfo: str, tmp_path: Path
+) -> None:
+    editor, auditor = await client_for("editor"), await client_for("auditor")
+    anchors = tmp_path / "heads.jsonl"
+    ok(await patch_record(editor, "courses", 11, {"title": "Truth"}, if_match=1))
+    first = await _keep_head(auditor, anchors)
+    ok(await patch_record(editor, "courses", 12, {"title": "Later"}, if_match=1))
+    second = await _keep_head(auditor, anchors)
+    intact = _cli(conninfo, "audit", "verify", "--anchors", str(anchors))
+    assert intact.returncode == 0, intact.stdout + intact.stderr
+    assert "kept heads: 2 matched; all match" in intact.stdout
+    # The owner rewrites an entry and recomputes every seal: the chain is
+    # consistent again, so a plain check passes; the kept heads do not.
+    _sql(
+        conninfo,
+        "ALTER TABLE collabadmin_change DISABLE TRIGGER USER",
+        "ALTER TABLE collabadmin_seal DISABLE TRIGGER USER",
+        'UPDATE collabadmin_change SET diff = \'{"title": {"old": "x", "new": "Lie"}}\''
+        " WHERE resource = 'courses' AND pk = '11' AND op = 'update'",
+        "DELETE FROM collabadmin_seal",
+        "UPDATE collabadmin_seal_state SET snapshot = '1:1:', last_seq = 0,"
+        " last_hash = repeat('0', 64), anchor_seq = 0, anchor_hash = repeat('0', 64)",
+        "UPDATE collabadmin_verify_state SET verified_seq = 0, verified_hash = repeat('0', 64),"
+        " verified_change_id = 0, first_bad = NULL",
+        "SELECT collabadmin_seal()",
+        "ALTER TABLE collabadmin_change ENABLE TRIGGER USER",
+        "ALTER TABLE collabadmin_seal ENABLE TRIGGER USER",
+    )
+    assert _cli(conninfo, "audit", "verify").returncode == 0
+    caught = _cli(conninfo, "audit", "verify", "--anchors", str(anchors))
+    assert caught.returncode == 2, caught.stdout + caught.stderr
+    assert (
+        f"head on line 1: seal {first['seq']} has another hash: history was rewritten"
+        in caught.stdout
+    )
+    assert f"head on line 2: seal {second['seq']} has another hash" in caught.stdout
+
+
+async def test_kept_heads_catch_a_truncated_log(
+    client_for: ClientFor, conninfo: str, tmp_path: Path
+) -> None:
+    editor, auditor = await client_for("editor"), await client_for("auditor")
+    anchors = tmp_path / "heads.jsonl"
+    ok(await patch_record(editor, "courses", 13, {"title": "Kept"}, if_match=1))
+    kept = await _keep_head(auditor, anchors)
+    # The owner cuts off the newest entry and winds the chain back one seal.
+    _sql(
+        conninfo,
+        "ALTER TABLE collabadmin_change DISABLE TRIGGER USER",
+        "ALTER TABLE collabadmin_seal DISABLE TRIGGER USER",
+        f"DELETE FROM collabadmin_change WHERE id = {kept['id']}",
+        f"DELETE FROM collabadmin_seal WHERE seq = {kept['seq']}",
+        "UPDATE collabadmin_seal_state SET last_seq = s.seq, last_hash = s.hash"
+        f" FROM collabadmin_seal s WHERE s.seq = {kept['seq'] - 1}",
+        "UPDATE collabadmin_verify_state SET verified_seq = 0, verified_hash = repeat('0', 64),"
+        " verified_change_id = 0, first_bad = NULL",
+        "ALTER TABLE collabadmin_change ENABLE TRIGGER USER",
+        "ALTER TABLE collabadmin_seal ENABLE TRIGGER USER",
+    )
+    assert _cli(conninfo, "audit", "verify").returncode == 0
+    caught = _cli(conninfo, "audit", "verify", "--anchors", str(anchors))
+    assert caught.returncode == 2
+    assert f"seal {kept['seq']} is past the end of the chain" in caught.stdout
+
+
+async def test_a_truncated_tail_is_reported_once_a_point_past_it_was_verified(
+    client_for: ClientFor, conninfo: str
+) -> None:
+    editor, auditor = await client_for("editor"), await client_for("auditor")
+    ok(await patch_record(editor, "courses", 14, {"title": "Gone soon"}, if_match=1))
+    assert ok(await auditor.get("/api/audit/verify"))["ok"] is True
+    _sql(
+        conninfo,
+        "ALTER TABLE collabadmin_seal DISABLE TRIGGER USER",
+        "DELETE FROM collabadmin_seal WHERE seq = (SELECT last_seq FROM collabadmin_seal_state)",
+        "UPDATE collabadmin_seal_state SET last_seq = last_seq - 1,"
+        " last_hash = (SELECT hash FROM collabadmin_seal ORDER BY seq DESC LIMIT 1)",
+        "ALTER TABLE collabadmin_seal ENABLE TRIGGER USER",
+    )
+    for params in ({}, {"full": "true"}):
+        assert ok(await auditor.get("/api/audit/verify", params=params)) == {
+            "ok": False, "checked": 0, "first_bad": -1
+        }  # fmt: skip
+
+
+def test_anchors_file_errors_are_one_line(conninfo: str, tmp_path: Path) -> None:
+    bad = tmp_path / "heads.jsonl"
+    bad.write_text('{"hash": "abc"}\n')
+    result = _cli(conninfo, "audit", "verify", "--anchors", str(bad))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"collabadmin: {bad}: line 1: a head needs its seq or its id"
+    missing = _cli(conninfo, "audit", "verify", "--anchors", str(tmp_path / "none.jsonl"))
+    assert missing.returncode == 1
+    assert "cannot read" in missing.stderr
+
+
+@pytest.mark.usefixtures("fresh_data")
+def test_pruning_needs_the_owner(conninfo: str) -> None:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        role = conn.execute("SELECT collabadmin_app_role()").fetchone()
+        database = conn.execute("SELECT current_database()").fetchone()
+    assert role is not None
+    assert database is not None
+    login = f"{database[0]}_pruner"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{login}" LOGIN IN ROLE "{role[0]}"')
+    try:
+        url = conninfo.replace("postgres@", f"{login}@", 1)
+        result = _cli(url, "audit", "prune", "--before", "2999-01-01")
+        assert result.returncode == 1
+        assert "pruning needs the database's owner" in result.stderr
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP ROLE "{login}"')
