@@ -19,6 +19,7 @@ BENCHMARKS = {
     "hub": "commit→socket latency, fan-out against a bare broadcast, memory per socket",
     "sockets_plot": "latency percentiles at 100, 1,000 and 5,000 sockets, as a PNG",
     "audit": "audit queries on 1,000,000 entries; what sealing costs writers",
+    "verify": "incremental against full verification of the audit chain on 1,000,000 entries",
     "workflows": "re-evaluating 10,000 workflow runs after a change batch",
     "load": "1,000 editors read-modify-PATCH with presence for 5 minutes; lost updates",
     "soak": "10 minutes of mixed load; server memory, descriptors and connections",
