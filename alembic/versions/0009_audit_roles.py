@@ -213,6 +213,7 @@ DECLARE
     expected   bigint;
     watermark  bigint;
     highest    bigint;
+    lowest     bigint;
 BEGIN
     SELECT * INTO state FROM collabadmin_seal_state WHERE id = 1;
     SELECT * INTO mark FROM collabadmin_verify_state WHERE id = 1;
@@ -244,12 +245,15 @@ BEGIN
     expected := start_seq;
     highest := watermark;
     IF first_bad IS NULL THEN
-        FOR seal IN
-            SELECT s.seq, s.change_id, s.hash, c AS entry, c.id AS found
-              FROM collabadmin_seal s
-              LEFT JOIN collabadmin_change c ON c.id = s.change_id
-             WHERE s.seq > start_seq AND s.seq <= state.last_seq
-             ORDER BY s.seq
+        -- EXECUTE plans with the actual bounds every time: a cached generic
+        -- plan would join a few new seals against the whole log.
+        FOR seal IN EXECUTE
+            'SELECT s.seq, s.change_id, s.hash, c AS entry, c.id AS found
+               FROM collabadmin_seal s
+               LEFT JOIN collabadmin_change c ON c.id = s.change_id
+              WHERE s.seq > $1 AND s.seq <= $2
+              ORDER BY s.seq'
+            USING start_seq, state.last_seq
         LOOP
             expected := expected + 1;
             checked := checked + 1;
@@ -275,11 +279,12 @@ BEGIN
     -- our back. Entries are numbered by a sequence, so one inserted since the
     -- last verified point has a higher id than every entry verified then.
     IF first_bad IS NULL THEN
-        SELECT min(c.id) INTO first_bad
-          FROM collabadmin_change c
-         WHERE c.id > greatest(watermark, coalesce((SELECT min(change_id) FROM collabadmin_seal), 0))
-           AND pg_visible_in_snapshot(c.txid, state.snapshot)
-           AND NOT EXISTS (SELECT 1 FROM collabadmin_seal s WHERE s.change_id = c.id);
+        lowest := greatest(watermark, coalesce((SELECT min(change_id) FROM collabadmin_seal), 0));
+        EXECUTE
+            'SELECT min(c.id) FROM collabadmin_change c
+              WHERE c.id > $1 AND pg_visible_in_snapshot(c.txid, $2)
+                AND NOT EXISTS (SELECT 1 FROM collabadmin_seal s WHERE s.change_id = c.id)'
+            INTO first_bad USING lowest, state.snapshot;
     END IF;
     IF first_bad IS NOT NULL THEN
         UPDATE collabadmin_verify_state SET first_bad = collabadmin_verify.first_bad WHERE id = 1;
