@@ -185,6 +185,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     settings = Settings.from_env()
     _check_port(args.host, args.port)
     with _database(settings) as ready:
+        assert ready.database_url is not None
+        _check_server_role(ready.database_url)
         print(f"collabadmin serving {spec} on http://{args.host}:{args.port}/", flush=True)
         if args.workers > 1:
             assert ready.database_url is not None
@@ -198,6 +200,22 @@ def cmd_serve(args: argparse.Namespace) -> None:
             )
         else:
             _serve(factory(ready), args.host, args.port, args.log_format)
+
+
+def _check_server_role(url: str) -> None:
+    """Fail in one line, before serving, if the server could not work as its role."""
+    import psycopg
+
+    from collabadmin.db.engine import libpq_url
+    from collabadmin.db.roles import DatabaseRoleError, server_role
+
+    try:
+        asyncio.run(server_role(libpq_url(url)))
+    except DatabaseRoleError as exc:
+        raise CliError(str(exc)) from None
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc) else "connection failed"
+        raise CliError(f"cannot reach PostgreSQL: {reason}") from None
 
 
 def _serve_workers(

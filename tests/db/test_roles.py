@@ -7,6 +7,8 @@ cluster-wide, so its name is derived from the test database's.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -248,3 +250,18 @@ async def test_a_server_that_cannot_become_its_role_refuses_to_start(
     name, _ = outsider
     with pytest.raises(DatabaseRoleError, match="cannot act as collabadmin's server role"):
         await server_role(make_conninfo(conninfo, user=name))
+
+
+def test_serve_refuses_a_database_role_that_cannot_become_the_server_role(
+    conninfo: str, outsider: tuple[str, Conn]
+) -> None:
+    name, _ = outsider
+    result = subprocess.run(
+        [sys.executable, "-m", "collabadmin.cli", "serve", "--port", "0",
+         "--app", "collabadmin.demo.app:create_demo_app"],
+        env={"DATABASE_URL": conninfo.replace("postgres@", f"{name}@", 1), "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.startswith(f"collabadmin: the database role {name} cannot act as")
+    assert "GRANT" in result.stderr
