@@ -17,6 +17,8 @@ Create Date: 2026-11-30
 * ``collabadmin_verify(whole)`` checks from the last verified point unless
   ``whole``; that point lives in ``collabadmin_verify_state``.
 * ``collabadmin_seal()`` runs as the owner, so the server role may seal.
+  Sealers lock the state row FOR NO KEY UPDATE, verification FOR KEY
+  SHARE (side by side), pruning FOR UPDATE (alone).
 """
 
 from __future__ import annotations
@@ -215,7 +217,9 @@ DECLARE
     highest    bigint;
     lowest     bigint;
 BEGIN
-    SELECT * INTO state FROM collabadmin_seal_state WHERE id = 1;
+    -- A prune (FOR UPDATE) must not remove seals under a running check;
+    -- sealers (FOR NO KEY UPDATE) may go on appending.
+    SELECT * INTO state FROM collabadmin_seal_state WHERE id = 1 FOR KEY SHARE;
     SELECT * INTO mark FROM collabadmin_verify_state WHERE id = 1;
     checked := 0;
     IF NOT whole AND mark.first_bad IS NOT NULL THEN
@@ -306,8 +310,42 @@ $$;
 REVOKE EXECUTE ON FUNCTION collabadmin_verify(boolean) FROM PUBLIC;
 """
 
+# As in 0004, run as the owner, and locking the state row FOR NO KEY UPDATE:
+# sealers take turns, verification (FOR KEY SHARE) runs beside them, and
+# pruning (FOR UPDATE) excludes both.
 SEAL = r"""
-ALTER FUNCTION collabadmin_seal() SECURITY DEFINER SET search_path = {path};
+CREATE OR REPLACE FUNCTION collabadmin_seal() RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {path} AS $$
+DECLARE
+    state    collabadmin_seal_state;
+    upper    pg_snapshot := pg_current_snapshot();
+    entry    collabadmin_change;
+    seq      bigint;
+    chained  text;
+    sealed   integer := 0;
+BEGIN
+    SELECT * INTO state FROM collabadmin_seal_state WHERE id = 1 FOR NO KEY UPDATE;
+    seq := state.last_seq;
+    chained := state.last_hash;
+    FOR entry IN
+        SELECT * FROM collabadmin_change c
+         WHERE c.txid >= pg_snapshot_xmin(state.snapshot)
+           AND c.txid < pg_snapshot_xmax(upper)
+           AND pg_visible_in_snapshot(c.txid, upper)
+           AND NOT pg_visible_in_snapshot(c.txid, state.snapshot)
+         ORDER BY c.id
+    LOOP
+        seq := seq + 1;
+        chained := collabadmin_chain_hash(chained, collabadmin_change_content(entry));
+        INSERT INTO collabadmin_seal (seq, change_id, hash) VALUES (seq, entry.id, chained);
+        sealed := sealed + 1;
+    END LOOP;
+    UPDATE collabadmin_seal_state
+       SET snapshot = upper, last_seq = seq, last_hash = chained
+     WHERE id = 1;
+    RETURN sealed;
+END
+$$;
 REVOKE EXECUTE ON FUNCTION collabadmin_seal() FROM PUBLIC;
 """
 

@@ -337,3 +337,23 @@ def test_pruning_needs_the_owner(conninfo: str) -> None:
     finally:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'DROP ROLE "{login}"')
+
+
+@pytest.mark.usefixtures("fresh_data")
+def test_a_check_in_progress_keeps_pruning_out_but_not_sealing(conninfo: str) -> None:
+    with (
+        psycopg.connect(conninfo) as checking,
+        psycopg.connect(conninfo, autocommit=True) as other,
+    ):
+        other.execute("SELECT collabadmin_seal()")
+        # A verification still in its transaction holds what it read.
+        checking.execute("SELECT * FROM collabadmin_verify(true)")
+        other.execute("SET lock_timeout = '200ms'")
+        other.execute("UPDATE courses SET title = 'sealed meanwhile' WHERE id = 15")
+        sealed = other.execute("SELECT collabadmin_seal()").fetchone()
+        assert sealed == (1,)
+        with pytest.raises(psycopg.errors.LockNotAvailable), other.transaction():
+            other.execute("SELECT collabadmin_prune(1)")
+        checking.rollback()
+        with other.transaction():
+            assert other.execute("SELECT collabadmin_prune(1)").fetchone() == (1,)
