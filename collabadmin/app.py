@@ -21,8 +21,10 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from collabadmin import __version__
 from collabadmin.audit.chain import Sealer
 from collabadmin.audit.routes import audit_router
+from collabadmin.auth.client_address import ClientAddressMiddleware
 from collabadmin.auth.credentials import CredentialCache
 from collabadmin.auth.headers import add_response_headers
+from collabadmin.auth.login_guard import LoginGuard
 from collabadmin.auth.middleware import AuthMiddleware, RequestIdMiddleware
 from collabadmin.auth.policy import Policy, StaffPolicy
 from collabadmin.auth.routes import AuthController
@@ -164,6 +166,7 @@ def create_app(
         drafts=drafts,
         publisher=publisher,
         runs=runs,
+        login=LoginGuard.from_settings(settings),
         workflows=list(workflows),
     )
     listener.subscribe(hub.wake)
@@ -211,7 +214,12 @@ def create_app(
             metrics_handler(metrics, settings.metrics_token),
             *spa_handlers,
         ],
-        middleware=[RequestIdMiddleware(), RequestContextMiddleware(), AuthMiddleware(db, cache)],
+        middleware=[
+            ClientAddressMiddleware(settings.trusted_proxies),
+            RequestIdMiddleware(),
+            RequestContextMiddleware(),
+            AuthMiddleware(db, cache),
+        ],
         before_send=[add_response_headers, RequestObserver(metrics)],
         exception_handlers={Exception: problem_response},
         lifespan=[lifespan],
