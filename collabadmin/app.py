@@ -104,6 +104,14 @@ def _presence(
     return presence, ListPresence(db, registry, policy, presence, subscribers)
 
 
+def _metrics(services: Services) -> Metrics:
+    metrics = Metrics()
+    metrics.watch_hub(services.hub)
+    metrics.watch_pool(services.db.pool)
+    metrics.watch_password_slots(services.login.slots)
+    return metrics
+
+
 def create_app(
     settings: Settings,
     resources: Registry | Iterable[Resource] = (),
@@ -173,9 +181,7 @@ def create_app(
     listener.subscribe(evaluator.wake)
     sealer = Sealer(db)
     listener.on_presence(services.presence.received)
-    metrics = Metrics()
-    metrics.watch_hub(hub)
-    metrics.watch_pool(db.pool)
+    metrics = _metrics(services)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

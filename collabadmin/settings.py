@@ -75,7 +75,7 @@ class Settings:
     # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (none: the
     # socket peer is the client). See collabadmin.auth.client_address.
     trusted_proxies: tuple[Network, ...] = ()
-    # Password checks (argon2) running at once; a sign-in beyond that is a 503.
+    # Password checks (argon2) running at once; a sign-in beyond that is a 429.
     password_concurrency: int = field(default_factory=default_password_concurrency)
     # Sign-in attempts (see collabadmin.auth.throttle): per account and address
     # pair and per address in 15 minutes; per account in an hour, beyond which

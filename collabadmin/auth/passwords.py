@@ -9,7 +9,7 @@ Each check takes one core and 64 MiB (argon2-cffi's default memory cost)
 for its duration. Unbounded, a burst of sign-ins ran one check per worker
 thread at once and the server grew past a gigabyte; :class:`PasswordSlots`
 admits at most ``Settings.password_concurrency`` checks at a time and
-refuses the rest at once (the caller answers 503 with ``Retry-After``)
+refuses the rest at once (the caller answers 429 with ``Retry-After: 1``)
 rather than queueing them, so memory stays flat under any burst.
 """
 

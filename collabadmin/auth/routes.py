@@ -27,7 +27,6 @@ from collabadmin.errors import (
     BadRequest,
     FieldError,
     NotFound,
-    ServiceUnavailable,
     TooManyRequests,
     Unauthorized,
     ValidationFailed,
@@ -91,7 +90,9 @@ class AuthController(Controller):
         if not guard.slots.try_take():
             async with svc.db.connection() as tx:
                 await guard.throttle.refund(tx, username, address)
-            raise ServiceUnavailable(
+            # 429 rather than 503: shedding this load is deliberate, not a
+            # server failure to log with a traceback at every refusal of a burst.
+            raise TooManyRequests(
                 "Too many sign-ins at once; try again in a moment.",
                 headers={"Retry-After": str(PASSWORD_BUSY_RETRY_SECONDS)},
             )
