@@ -21,7 +21,7 @@ BENCHMARKS = {
     "audit": "audit queries on 1,000,000 entries; what sealing costs writers",
     "workflows": "re-evaluating 10,000 workflow runs after a change batch",
     "load": "1,000 editors read-modify-PATCH with presence for 5 minutes; lost updates",
-    "login_burst": "parallel wrong sign-ins: password checks, 429/503 and server memory",
+    "login_burst": "parallel wrong sign-ins: password checks, refusals and server memory",
     "soak": "10 minutes of mixed load; server memory, descriptors and connections",
 }
 
