@@ -15,6 +15,7 @@ from collabadmin.demo.app import create_demo_app
 from collabadmin.settings import Settings, parse_networks
 from tests.conftest import PASSWORD
 from tests.helpers import ok, problem
+from tests.servers import start_server
 
 PROXIES = parse_networks("10.9.0.0/16, 2001:db8:9::1")
 
@@ -142,3 +143,35 @@ async def test_behind_a_trusted_proxy_each_client_is_throttled_on_its_own(
             problem(await _login(direct, "wrong", "198.51.100.67"), 401)
         problem(await _login(direct, PASSWORD, "198.51.100.67"), 429)
         ok(await _login(proxy, PASSWORD, "198.51.100.67"))
+
+
+def _served_login(client: httpx.Client, password: str, forwarded_for: str) -> httpx.Response:
+    return client.post(
+        "/api/auth/login",
+        json={"username": "reviewer", "password": password},
+        headers={"X-Forwarded-For": forwarded_for},
+    )
+
+
+@pytest.mark.usefixtures("fresh_data")
+def test_collabadmin_serve_believes_forwarded_for_only_from_configured_proxies(
+    database_url: str, demo_users: None
+) -> None:
+    # uvicorn by itself believes X-Forwarded-For from any peer on 127.0.0.1.
+    server = start_server(database_url)
+    try:
+        with httpx.Client(base_url=server.http, timeout=30) as client:
+            for n in range(5):
+                problem(_served_login(client, "wrong", f"192.0.2.{n}"), 401)
+            problem(_served_login(client, PASSWORD, "192.0.2.200"), 429)
+    finally:
+        server.stop()
+    server = start_server(database_url, COLLABADMIN_TRUSTED_PROXIES="127.0.0.1")
+    try:
+        with httpx.Client(base_url=server.http, timeout=30) as client:
+            for _ in range(5):
+                problem(_served_login(client, "wrong", "198.51.100.1"), 401)
+            problem(_served_login(client, PASSWORD, "198.51.100.1"), 429)
+            ok(_served_login(client, PASSWORD, "198.51.100.2"))
+    finally:
+        server.stop()

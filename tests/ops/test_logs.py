@@ -128,6 +128,7 @@ async def test_a_client_request_id_never_reaches_the_change_log(
     [
         b"nul\x00inside",
         b"line\nbreak",
+        b"trailing-newline\n",  # a "$"-anchored pattern would let this through
         b"crlf\r\nX-Injected: 1",
         b"x" * 10_000,
         b"x" * 65,
