@@ -68,17 +68,20 @@ RETURNING kind, attempts, window_ends, admitted_at, known_until,
           admitted_at = now() AS admitted, now() AS now
 """
 
-_KEYS = "(kind, key) IN (('account', %(account)s), ('address', %(address)s), ('pair', %(pair)s))"
-
-_REFUND = f"""
-UPDATE collabadmin_login_attempt SET attempts = greatest(attempts - 1, 0) WHERE {_KEYS}
-"""
-
-_SUCCEEDED = f"""
-UPDATE collabadmin_login_attempt
-   SET attempts = CASE WHEN kind = 'pair' THEN 0 ELSE greatest(attempts - 1, 0) END,
-       known_until = CASE WHEN kind = 'pair' THEN now() + %(known_for)s ELSE known_until END
- WHERE {_KEYS}
+# Giving an attempt back, after a success or when it was never checked. An
+# upsert in the same row order as _COUNT rather than an UPDATE ... WHERE
+# (kind, key) IN (...), whose scan could lock the rows in another order and
+# deadlock with a parallel attempt. (A missing row is created harmlessly.)
+_GIVE_BACK = """
+INSERT INTO collabadmin_login_attempt AS a
+       (kind, key, attempts, window_ends, admitted_at, known_until)
+VALUES ('account', %(account)s, 0, now(), now(), NULL),
+       ('address', %(address)s, 0, now(), now(), NULL),
+       ('pair', %(pair)s, 0, now(), now(), now() + %(known_for)s)
+ON CONFLICT (kind, key) DO UPDATE SET
+    attempts = CASE WHEN a.kind = 'pair' AND %(reset_pair)s THEN 0
+                    ELSE greatest(a.attempts - 1, 0) END,
+    known_until = coalesce(excluded.known_until, a.known_until)
 """
 
 _FORGET = """
@@ -138,8 +141,10 @@ class Throttle:
 
     async def refund(self, tx: Tx, username: str, address: str | None) -> None:
         """Give back an admitted attempt whose password was never checked."""
-        await tx.run(_REFUND, self._keys(username, address))
+        params = {**self._keys(username, address), "known_for": None, "reset_pair": False}
+        await tx.run(_GIVE_BACK, params)
 
     async def succeeded(self, tx: Tx, username: str, address: str | None) -> None:
         """Reset the pair and remember it as known; the success was no failure."""
-        await tx.run(_SUCCEEDED, {**self._keys(username, address), "known_for": self.known_for})
+        params = {**self._keys(username, address), "known_for": self.known_for, "reset_pair": True}
+        await tx.run(_GIVE_BACK, params)
