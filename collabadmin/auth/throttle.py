@@ -33,6 +33,10 @@ given back with :meth:`Throttle.refund`. A success resets its pair, marks
 the pair as known, and gives back its attempt on the address and account,
 so those count failures: an office behind one address can sign in all day.
 
+The counters are in an UNLOGGED table: a burst's attempts update the same
+rows one after another, and none of those commits waits for a disk flush.
+A database crash forgets them (and which pairs are known); so does a standby.
+
 Not protected against: an attacker with many addresses guessing many
 accounts slowly (each pair stays under its limit; the backstop caps each
 account at about 100 guesses an hour plus one per ``account_interval``),
@@ -122,7 +126,8 @@ class Throttle:
             "account_interval": self.account_interval,
         }
         rows = {row["kind"]: row for row in await tx.rows(_COUNT, params)}
-        await tx.run(_FORGET)
+        if rows["address"]["attempts"] == 1:  # a new window: a good time to forget old ones
+            await tx.run(_FORGET)
         now: dt.datetime = rows["pair"]["now"]
         waits: list[dt.timedelta] = []
         for kind, limit in (("pair", self.pair_limit), ("address", self.address_limit)):
