@@ -22,6 +22,7 @@ BENCHMARKS = {
     "verify": "incremental against full verification of the audit chain on 1,000,000 entries",
     "workflows": "re-evaluating 10,000 workflow runs after a change batch",
     "load": "1,000 editors read-modify-PATCH with presence for 5 minutes; lost updates",
+    "login_burst": "parallel wrong sign-ins: password checks, refusals and server memory",
     "soak": "10 minutes of mixed load; server memory, descriptors and connections",
 }
 

@@ -21,8 +21,10 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from collabadmin import __version__
 from collabadmin.audit.chain import Sealer
 from collabadmin.audit.routes import audit_router
+from collabadmin.auth.client_address import ClientAddressMiddleware
 from collabadmin.auth.credentials import CredentialCache
 from collabadmin.auth.headers import add_response_headers
+from collabadmin.auth.login_guard import LoginGuard
 from collabadmin.auth.middleware import AuthMiddleware, RequestIdMiddleware
 from collabadmin.auth.policy import Policy, StaffPolicy
 from collabadmin.auth.routes import AuthController
@@ -102,6 +104,14 @@ def _presence(
     return presence, ListPresence(db, registry, policy, presence, subscribers)
 
 
+def _metrics(services: Services) -> Metrics:
+    metrics = Metrics()
+    metrics.watch_hub(services.hub)
+    metrics.watch_pool(services.db.pool)
+    metrics.watch_password_slots(services.login.slots)
+    return metrics
+
+
 def create_app(
     settings: Settings,
     resources: Registry | Iterable[Resource] = (),
@@ -164,15 +174,14 @@ def create_app(
         drafts=drafts,
         publisher=publisher,
         runs=runs,
+        login=LoginGuard.from_settings(settings),
         workflows=list(workflows),
     )
     listener.subscribe(hub.wake)
     listener.subscribe(evaluator.wake)
     sealer = Sealer(db)
     listener.on_presence(services.presence.received)
-    metrics = Metrics()
-    metrics.watch_hub(hub)
-    metrics.watch_pool(db.pool)
+    metrics = _metrics(services)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -211,7 +220,12 @@ def create_app(
             metrics_handler(metrics, settings.metrics_token),
             *spa_handlers,
         ],
-        middleware=[RequestIdMiddleware(), RequestContextMiddleware(), AuthMiddleware(db, cache)],
+        middleware=[
+            ClientAddressMiddleware(settings.trusted_proxies),
+            RequestIdMiddleware(),
+            RequestContextMiddleware(),
+            AuthMiddleware(db, cache),
+        ],
         before_send=[add_response_headers, RequestObserver(metrics)],
         exception_handlers={Exception: problem_response},
         lifespan=[lifespan],

@@ -109,6 +109,9 @@ def _serve(app: Any, host: str, port: int, log_format: str = "text") -> None:
         # Change frames are small and sent to many sockets; compressing each
         # one per socket cost 30% of the server's CPU under fan-out load.
         ws_per_message_deflate=False,
+        # uvicorn would believe X-Forwarded-For from any peer on 127.0.0.1;
+        # the app believes it only from COLLABADMIN_TRUSTED_PROXIES.
+        proxy_headers=False,
         # JSON logs: uvicorn's records go to the root handler like everyone's.
         **_uvicorn_logging(log_format),
     )
@@ -238,6 +241,7 @@ def _serve_workers(
         lifespan="on",
         ws_max_size=1 << 20,
         ws_per_message_deflate=False,
+        proxy_headers=False,  # see _serve
         **_uvicorn_logging(log_format),
     )
     Multiprocess(config, sockets=[config.bind_socket()]).run()

@@ -9,6 +9,7 @@ from litestar import Request
 from litestar.types import Scope
 
 from collabadmin.auth.credentials import CredentialCache
+from collabadmin.auth.login_guard import LoginGuard
 from collabadmin.auth.policy import Policy
 from collabadmin.db.engine import Actor, Database
 from collabadmin.drafts.publish import Publisher
@@ -43,6 +44,7 @@ class Services:
     drafts: DraftService
     publisher: Publisher
     runs: RunService
+    login: LoginGuard
     workflows: list[Workflow] = field(default_factory=list)
 
     def workflow_summaries(self, actor: Actor) -> list[dict[str, Any]]:

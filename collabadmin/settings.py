@@ -7,10 +7,13 @@ applications build a :class:`Settings` directly and pass it to
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def default_data_dir() -> Path:
@@ -24,6 +27,22 @@ def default_data_dir() -> Path:
         return Path("/var/lib/collabadmin")
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "collabadmin"
+
+
+def default_password_concurrency() -> int:
+    """Password checks at once: one per core, each argon2 hash using one core and 64 MiB."""
+    return max(1, os.cpu_count() or 1)
+
+
+def parse_networks(value: str | None) -> tuple[Network, ...]:
+    """``"10.0.0.1, 10.1.0.0/16 ::1"`` as networks; a bad entry is a ValueError naming it."""
+    networks = []
+    for entry in (value or "").replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"not an IP address or network: {entry!r}") from None
+    return tuple(networks)
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -57,6 +76,18 @@ class Settings:
     app_role: str | None = None
     # /metrics answers only this bearer token (404 when unset); kept out of repr().
     metrics_token: str | None = field(default=None, repr=False)
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (none: the
+    # socket peer is the client). See collabadmin.auth.client_address.
+    trusted_proxies: tuple[Network, ...] = ()
+    # Password checks (argon2) running at once; a sign-in beyond that is a 429.
+    password_concurrency: int = field(default_factory=default_password_concurrency)
+    # Sign-in attempts (see collabadmin.auth.throttle): per account and address
+    # pair and per address in 15 minutes; per account in an hour, beyond which
+    # the account is slowed to one attempt every login_account_interval seconds.
+    login_pair_limit: int = 5
+    login_address_limit: int = 20
+    login_account_limit: int = 100
+    login_account_interval: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -77,4 +108,12 @@ class Settings:
             draft_schedule_interval=float(env.get("COLLABADMIN_DRAFT_SCHEDULE_INTERVAL", 1.0)),
             metrics_token=env.get("COLLABADMIN_METRICS_TOKEN") or None,
             app_role=env.get("COLLABADMIN_APP_ROLE") or None,
+            trusted_proxies=parse_networks(env.get("COLLABADMIN_TRUSTED_PROXIES")),
+            password_concurrency=int(
+                env.get("COLLABADMIN_PASSWORD_CONCURRENCY") or default_password_concurrency()
+            ),
+            login_pair_limit=int(env.get("COLLABADMIN_LOGIN_PAIR_LIMIT", 5)),
+            login_address_limit=int(env.get("COLLABADMIN_LOGIN_ADDRESS_LIMIT", 20)),
+            login_account_limit=int(env.get("COLLABADMIN_LOGIN_ACCOUNT_LIMIT", 100)),
+            login_account_interval=float(env.get("COLLABADMIN_LOGIN_ACCOUNT_INTERVAL", 10.0)),
         )

@@ -41,7 +41,7 @@ PASSWORD = "correct horse battery staple"
 TEST_SEED = SeedSize(universities=5, categories=5, instructors=20, courses=60, sessions=120)
 DOMAIN_TABLES = (
     "sessions, course_instructors, courses, instructors, categories, universities, "
-    "collabadmin_change, collabadmin_seal, collabadmin_login_failure, "
+    "collabadmin_change, collabadmin_seal, collabadmin_login_attempt, "
     "collabadmin_draft_event, collabadmin_draft, collabadmin_workflow_run"
 )
 

@@ -1,4 +1,4 @@
-"""Headers added to every HTTP response: security headers and the request id.
+"""Headers added to every HTTP response: security headers and the request ids.
 
 They are added by a ``before_send`` hook, which sees every response the app
 sends, including error responses produced when a middleware (such as
@@ -51,6 +51,9 @@ async def add_response_headers(message: Message, scope: Scope) -> None:
     request_id = scope.get("state", {}).get("request_id")
     if isinstance(request_id, str):
         extra.append((b"x-request-id", request_id.encode()))
+    client_request_id = scope.get("state", {}).get("client_request_id")
+    if isinstance(client_request_id, str):  # only ever the safe format, see RequestIdMiddleware
+        extra.append((b"x-client-request-id", client_request_id.encode()))
     headers = list(message.get("headers", []))
     present = {k.lower() for k, _ in headers}
     headers.extend((k, v) for k, v in extra if k not in present)

@@ -34,33 +34,58 @@ from collabadmin.auth.credentials import (
 from collabadmin.db.engine import Database
 from collabadmin.errors import Forbidden, Unauthorized
 
-__all__ = ["SESSION_COOKIE", "AuthMiddleware", "RequestIdMiddleware", "request_id_of"]
+__all__ = [
+    "CLIENT_REQUEST_ID",
+    "SESSION_COOKIE",
+    "AuthMiddleware",
+    "RequestIdMiddleware",
+    "client_request_id_of",
+    "request_id_of",
+]
 
 SESSION_COOKIE = "collabadmin_session"
 PUBLIC_API = frozenset({"/api/auth/login"})
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# What a client-sent X-Request-ID must look like to be recorded at all. Full
+# match on ASCII only: no "$"-before-newline, no Unicode letters or digits.
+CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
 
 
 def request_id_of(scope: Scope) -> str | None:
+    """The server's own id of this request (never one a client chose)."""
     value = scope.get("state", {}).get("request_id")
     return value if isinstance(value, str) else None
 
 
-class RequestIdMiddleware(ASGIMiddleware):
-    """Give each request an id (or keep a sane incoming ``X-Request-ID``).
+def client_request_id_of(scope: Scope) -> str | None:
+    """The ``X-Request-ID`` the client sent, if it had the safe format."""
+    value = scope.get("state", {}).get("client_request_id")
+    return value if isinstance(value, str) else None
 
-    The id is echoed in the response's ``X-Request-ID`` (see
-    :mod:`collabadmin.auth.headers`) and written to every change-log entry
-    the request causes.
+
+class RequestIdMiddleware(ASGIMiddleware):
+    """Give each request an id of the server's own, and keep a sane client one apart.
+
+    The server's id is 16 random hex digits, always: it is echoed in the
+    response's ``X-Request-ID`` (see :mod:`collabadmin.auth.headers`), carried
+    by every log record and written to every change-log entry the request
+    causes, so it can be trusted to name one request. A client's (or load
+    balancer's) ``X-Request-ID`` is only correlated: kept as
+    ``client_request_id`` when it matches :data:`CLIENT_REQUEST_ID` (it then
+    appears in the access log and the ``X-Client-Request-ID`` response
+    header), and ignored otherwise. Were it adopted as the request id, a
+    client could give its requests another request's id in the logs and the
+    audit trail, or write newlines and terminal escapes into them.
     """
 
     scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        state = scope.setdefault("state", {})
+        state["request_id"] = secrets.token_hex(8)
         incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and _REQUEST_ID.match(incoming) else secrets.token_hex(8)
-        scope.setdefault("state", {})["request_id"] = request_id
+        if incoming is not None and CLIENT_REQUEST_ID.fullmatch(incoming):
+            state["client_request_id"] = incoming
         await next_app(scope, receive, send)
 
 

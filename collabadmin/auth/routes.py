@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
@@ -20,10 +21,10 @@ from collabadmin.auth.credentials import (
 from collabadmin.auth.middleware import SESSION_COOKIE
 from collabadmin.auth.passwords import verify_password
 from collabadmin.auth.tables import API_TOKENS
-from collabadmin.auth.throttle import Throttle
 from collabadmin.auth.users import actor_from_row, find_user, user_body
 from collabadmin.context import services_of
 from collabadmin.errors import (
+    BadRequest,
     FieldError,
     NotFound,
     TooManyRequests,
@@ -35,6 +36,8 @@ from collabadmin.web import JsonObject, actor_of, json_response, read_json_objec
 __all__ = ["AuthController"]
 
 MAX_TOKEN_SECONDS = 10 * 365 * 24 * 3600
+PASSWORD_BUSY_RETRY_SECONDS = 1
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _string(body: dict[str, Any], name: str, errors: list[FieldError], max_len: int) -> str:
@@ -45,9 +48,6 @@ def _string(body: dict[str, Any], name: str, errors: list[FieldError], max_len: 
     if len(value) > max_len:
         errors.append(FieldError(name, f"At most {max_len} characters."))
     return value
-
-
-THROTTLE = Throttle()
 
 
 def _session_cookie(request: Request[Any, Any, Any]) -> str | None:
@@ -61,27 +61,49 @@ class AuthController(Controller):
 
     @post("/login", operation_id="login", summary="Sign in with a password", status_code=200)
     async def login(self, request: Request[Any, Any, Any]) -> Response[JsonObject]:
+        """Sign in. The order is the defence, see collabadmin.auth.throttle.
+
+        Count the attempt (committed before anything else), then take a
+        password slot, then check the password with no database connection
+        held. An unknown username goes through exactly the same steps (a
+        dummy hash is checked) and gets the same 401 body.
+        """
         svc = services_of(request)
+        guard = svc.login
         body = await read_json_object(request)
         errors: list[FieldError] = []
         username = _string(body, "username", errors, 64)
         password = _string(body, "password", errors, 1024)
         if errors:
             raise ValidationFailed(errors)
+        if _CONTROL.search(username):
+            # No account has such a name; PostgreSQL text cannot even hold a NUL.
+            raise BadRequest("The username contains a control character.")
         address = request.client.host if request.client else None
         async with svc.db.connection() as tx:
-            wait = await THROTTLE.retry_after(tx, username, address)
-            if wait:
-                raise TooManyRequests(
-                    "Too many failed sign-ins; try again later.",
-                    headers={"Retry-After": str(wait)},
-                )
-            row = await find_user(tx, username)
+            wait = await guard.throttle.admit(tx, username, address)
+            row = None if wait else await find_user(tx, username)
+        if wait:
+            raise TooManyRequests(
+                "Too many failed sign-ins; try again later.", headers={"Retry-After": str(wait)}
+            )
+        if not guard.slots.try_take():
+            async with svc.db.connection() as tx:
+                await guard.throttle.refund(tx, username, address)
+            # 429 rather than 503: shedding this load is deliberate, not a
+            # server failure to log with a traceback at every refusal of a burst.
+            raise TooManyRequests(
+                "Too many sign-ins at once; try again in a moment.",
+                headers={"Retry-After": str(PASSWORD_BUSY_RETRY_SECONDS)},
+            )
+        try:
             ok = await verify_password(row["password_hash"] if row else None, password)
-            if row is None or not ok:
-                await THROTTLE.failed(tx, username, address)
-                raise Unauthorized("Unknown username or wrong password.")
-            await THROTTLE.succeeded(tx, username)
+        finally:
+            guard.slots.give_back()
+        if row is None or not ok:
+            raise Unauthorized("Unknown username or wrong password.")
+        async with svc.db.connection() as tx:
+            await guard.throttle.succeeded(tx, username, address)
             # Rotation: a session from before this sign-in is ended, never reused.
             old = _session_cookie(request)
             if old:

@@ -32,7 +32,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from collabadmin.auth.middleware import request_id_of
+from collabadmin.auth.middleware import client_request_id_of, request_id_of
 from collabadmin.errors import NotFound, Unauthorized
 from collabadmin.ops.logs import REQUEST_ID
 from collabadmin.ops.metrics import Metrics
@@ -83,19 +83,26 @@ class RequestObserver:
         self.metrics.observe_request(route, method, status, seconds)
         if access_log.isEnabledFor(logging.INFO):
             duration_ms = round(seconds * 1000, 2)
+            extra: dict[str, Any] = {
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": duration_ms,
+                "request_id": request_id_of(scope),
+            }
+            client_request_id = client_request_id_of(scope)
+            if client_request_id is not None:
+                extra["client_request_id"] = client_request_id
+            client = scope.get("client")
+            if client:  # the address after ClientAddressMiddleware (trusted proxies only)
+                extra["client"] = client[0]
             access_log.info(
                 "%s %s %s %.1fms",
                 method,
                 route,
                 status,
                 duration_ms,
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": status,
-                    "duration_ms": duration_ms,
-                    "request_id": request_id_of(scope),
-                },
+                extra=extra,
             )
 
 

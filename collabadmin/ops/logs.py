@@ -1,8 +1,10 @@
 """Log records as one JSON object a line, each carrying the request it belongs to.
 
 The request id is the one :class:`~collabadmin.auth.middleware.RequestIdMiddleware`
-gives a request, echoed in ``X-Request-ID`` and written to every change-log
-entry the request causes. :class:`~collabadmin.ops.http.RequestContextMiddleware`
+gives a request (always the server's own, never a client's), echoed in
+``X-Request-ID`` and written to every change-log entry the request causes. A
+client's ``X-Request-ID`` of the safe format is logged apart, as
+``client_request_id`` on the access line. :class:`~collabadmin.ops.http.RequestContextMiddleware`
 puts it in :data:`REQUEST_ID`, a ``ContextVar``, so a record logged by any
 module while the request is handled carries it without that module knowing
 about requests. (The rejected alternative, a ``logging.LoggerAdapter`` per

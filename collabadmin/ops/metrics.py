@@ -26,6 +26,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from collabadmin.auth.passwords import PasswordSlots, password_checks
+
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
@@ -95,6 +97,9 @@ class Metrics:
     def watch_pool(self, pool: AsyncConnectionPool[Any]) -> None:
         self.registry.register(_PoolCollector(pool))
 
+    def watch_password_slots(self, slots: PasswordSlots) -> None:
+        self.registry.register(_PasswordCollector(slots))
+
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route, method, status_class(status)).observe(seconds)
 
@@ -160,3 +165,28 @@ class _PoolCollector(Collector):
             yield GaugeMetricFamily(
                 f"collabadmin_db_{key}", help_text, value=float(stats.get(key, 0))
             )
+
+
+class _PasswordCollector(Collector):
+    """Password checks (argon2) and sign-ins refused because all slots were busy."""
+
+    def __init__(self, slots: PasswordSlots) -> None:
+        self.slots = slots
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            "collabadmin_password_checks",
+            "Password checks started by this process (each costs a core and 64 MiB for its"
+            " duration; sign-ins refused by the throttle cost none).",
+            value=float(password_checks()),
+        )
+        yield CounterMetricFamily(
+            "collabadmin_password_checks_refused",
+            "Sign-ins refused (429) because COLLABADMIN_PASSWORD_CONCURRENCY checks were running.",
+            value=float(self.slots.refused),
+        )
+        yield GaugeMetricFamily(
+            "collabadmin_password_checks_running_max",
+            "The most password checks that have run at once (at most the concurrency setting).",
+            value=float(self.slots.peak),
+        )

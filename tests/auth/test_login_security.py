@@ -18,11 +18,13 @@ async def _attempt(client: httpx.AsyncClient, username: str, password: str) -> h
     return await client.post("/api/auth/login", json={"username": username, "password": password})
 
 
-def _age_failures(conninfo: str, seconds: int) -> None:
-    """Move recorded failures into the past, as waiting that long would."""
+def _age_attempts(conninfo: str, seconds: int) -> None:
+    """Move counted attempts into the past, as waiting that long would."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(
-            "UPDATE collabadmin_login_failure SET at = at - make_interval(secs => %s)", (seconds,)
+            "UPDATE collabadmin_login_attempt SET window_ends = window_ends - make_interval(secs"
+            " => %(s)s), admitted_at = admitted_at - make_interval(secs => %(s)s)",
+            {"s": seconds},
         )
 
 
@@ -33,16 +35,16 @@ async def test_repeated_failures_are_throttled_then_forgiven(
         problem(await _attempt(anon, "editor", "wrong"), 401)
     throttled = await _attempt(anon, "editor", PASSWORD)  # even the right password waits
     body = problem(throttled, 429)
-    assert int(throttled.headers["retry-after"]) >= 1
+    # Until the end of the pair's 15-minute window, counted from its first attempt.
+    assert 14 * 60 < int(throttled.headers["retry-after"]) <= 15 * 60
     assert "Too many" in body["detail"]
-    # Backoff doubles: after more failures (recorded once the wait is over) it is longer.
-    _age_failures(conninfo, 3)
-    problem(await _attempt(anon, "editor", "wrong"), 401)
-    longer = await _attempt(anon, "editor", PASSWORD)
-    problem(longer, 429)
-    assert int(longer.headers["retry-after"]) > int(throttled.headers["retry-after"])
+    # Waiting does not reset the window; refused attempts do not extend it.
+    _age_attempts(conninfo, 10 * 60)
+    still = await _attempt(anon, "editor", PASSWORD)
+    problem(still, 429)
+    assert 4 * 60 < int(still.headers["retry-after"]) <= 5 * 60
     # Not locked out for long: once the window has passed, the owner signs in.
-    _age_failures(conninfo, 16 * 60)
+    _age_attempts(conninfo, 5 * 60)
     ok(await _attempt(anon, "editor", PASSWORD))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -12,12 +13,16 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from litestar import Litestar
 
 from collabadmin.context import STATE_KEY, Services
 from collabadmin.ops.logs import REQUEST_ID, JsonFormatter
+from tests.conftest import anonymous_client
 from tests.helpers import ok, patch_record
 from tests.ops.conftest import Metered
 from tests.servers import start_server
+
+SERVER_REQUEST_ID = re.compile(r"[0-9a-f]{16}")
 
 
 class Captured:
@@ -88,14 +93,67 @@ async def test_logs_carry_the_request_id_of_the_header_and_the_change_log(
     assert mine[0]["level"] == "INFO"
 
 
-async def test_an_incoming_request_id_is_kept_in_the_access_log(
+async def test_an_incoming_request_id_is_kept_apart_from_the_servers_own(
     metered: Metered, json_logs: Captured
 ) -> None:
     async with metered.client() as client:
         response = await client.get("/health", headers={"X-Request-ID": "lb-0123456789"})
-    assert response.headers["x-request-id"] == "lb-0123456789"
+    request_id = response.headers["x-request-id"]
+    assert SERVER_REQUEST_ID.fullmatch(request_id)
+    assert response.headers["x-client-request-id"] == "lb-0123456789"
     access = [r for r in json_logs.records() if r["logger"] == "collabadmin.access"]
-    assert [r["route"] for r in access if r["request_id"] == "lb-0123456789"] == ["/health"]
+    mine = [r for r in access if r["request_id"] == request_id]
+    assert [(r["route"], r["client_request_id"]) for r in mine] == [("/health", "lb-0123456789")]
+
+
+@pytest.mark.usefixtures("fresh_data")
+async def test_a_client_request_id_never_reaches_the_change_log(
+    metered: Metered, conninfo: str
+) -> None:
+    async with metered.client("editor") as editor:
+        editor.headers["X-Request-ID"] = "req-0000"
+        response = await patch_record(editor, "courses", 2, {"description": "by id"}, if_match=1)
+    ok(response)
+    with psycopg.connect(conninfo) as conn:
+        row = conn.execute(
+            "SELECT request_id FROM collabadmin_change"
+            " WHERE resource = 'courses' AND pk = '2' ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    assert row == (response.headers["x-request-id"],)
+    assert row != ("req-0000",)
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        b"nul\x00inside",
+        b"line\nbreak",
+        b"trailing-newline\n",  # a "$"-anchored pattern would let this through
+        b"crlf\r\nX-Injected: 1",
+        b"x" * 10_000,
+        b"x" * 65,
+        "unicod\u00e9".encode(),
+        "\u0661\u0662\u0663".encode(),  # Arabic-Indic digits
+        b"",
+        b"has space",
+        b"\x1b[31mred",
+    ],
+)
+async def test_an_unsafe_client_request_id_is_ignored(
+    app: Litestar, json_logs: Captured, sent: bytes
+) -> None:
+    async with anonymous_client(app) as client:
+        response = await client.get("/api/r/courses", headers={b"X-Request-ID": sent})
+    assert response.status_code == 401  # refused as without the header, not a 500
+    request_id = response.headers["x-request-id"]
+    assert SERVER_REQUEST_ID.fullmatch(request_id)
+    assert "x-client-request-id" not in response.headers
+    mine = [r for r in json_logs.records() if r.get("request_id") == request_id]
+    assert len(mine) == 1
+    assert "client_request_id" not in mine[0]
+    if sent:
+        text = sent.decode("latin-1")
+        assert not any(text in str(v) for r in json_logs.records() for v in r.values())
 
 
 async def test_a_refused_request_is_logged_with_its_status(

@@ -137,3 +137,16 @@ def test_every_app_has_a_registry_of_its_own() -> None:
     labels = {"route": "/health", "method": "GET", "status": "2xx"}
     assert value(parse(first.render().decode()), name, **labels) == 1
     assert value(parse(second.render().decode()), name, **labels) == 0
+
+
+@pytest.mark.usefixtures("fresh_data")
+async def test_password_checks_are_counted(metered: Metered, scrape: Scrape) -> None:
+    before = await scrape()
+    async with metered.client() as client:
+        wrong = {"username": "nobody-metered", "password": "wrong"}
+        assert (await client.post("/api/auth/login", json=wrong)).status_code == 401
+    after = await scrape()
+    name = "collabadmin_password_checks_total"
+    assert value(after, name) == value(before, name) + 1
+    assert value(after, "collabadmin_password_checks_refused_total") == 0
+    assert value(after, "collabadmin_password_checks_running_max") >= 1
