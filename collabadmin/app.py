@@ -116,7 +116,10 @@ def _session_tasks(settings: Settings, services: Services) -> tuple[CredentialWa
         idle_seconds=settings.session_idle_seconds,
         interval=settings.socket_recheck_interval,
         on_topic_lost=topic_lost,
+        cache=services.credentials,
     )
+    # A credential changed somewhere: requests look it up again, sockets are re-checked.
+    services.listener.on_credentials(services.credentials.clear)
     services.listener.on_credentials(credential_watch.wake)
     session_purge = SessionPurge(
         services.db,

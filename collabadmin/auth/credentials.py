@@ -4,8 +4,10 @@ Both are random secrets handed to the client once; the database keeps only
 their SHA-256, so a leaked table does not leak credentials. Sessions carry a
 CSRF token that cookie-authenticated unsafe requests must echo in
 ``X-CSRF-Token``. Revoking either takes effect at once on this process and
-within :data:`CACHE_SECONDS` on other instances (resolved credentials are
-cached briefly so that a busy client does not cost a lookup per request).
+on other instances as soon as they hear the ``collabadmin_credentials``
+notification (which empties their cache), and within :data:`CACHE_SECONDS`
+at worst (resolved credentials are cached briefly so that a busy client
+does not cost a lookup per request).
 
 A session ends at the first of: logout (revoked), its absolute expiry, being
 idle (unused) for the configured idle time, its user's password changing (a
@@ -90,6 +92,10 @@ class CredentialCache:
 
     def forget(self, key: str) -> None:
         self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        """Forget everything (credentials changed somewhere: look them up again)."""
+        self._entries.clear()
 
     def forget_user(self, user_id: int) -> None:
         for key in [k for k, (_, c) in self._entries.items() if c.actor.id == user_id]:

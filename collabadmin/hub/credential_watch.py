@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 
 import psycopg
 
-from collabadmin.auth.credentials import credentials_in_force
+from collabadmin.auth.credentials import CredentialCache, credentials_in_force
 from collabadmin.db.background import BackgroundTask
 from collabadmin.db.engine import Database
 from collabadmin.hub.clients import Client
@@ -53,6 +53,7 @@ class CredentialWatch(BackgroundTask):
         idle_seconds: int,
         interval: float = 2.0,
         on_topic_lost: TopicLost | None = None,
+        cache: CredentialCache | None = None,
     ) -> None:
         super().__init__()
         self.db = db
@@ -60,6 +61,7 @@ class CredentialWatch(BackgroundTask):
         self.idle_seconds = idle_seconds
         self.interval = interval
         self.on_topic_lost = on_topic_lost
+        self.cache = cache
         self.checks = 0
         self._wake = asyncio.Event()
 
@@ -100,6 +102,8 @@ class CredentialWatch(BackgroundTask):
             actor = in_force.get(client.credential.key)
             if actor is None:
                 self.hub.end(client, "credentials ended")
+                if self.cache is not None:  # nor may a request use it
+                    self.cache.forget(client.credential.key)
             elif actor != client.actor:
                 for name in await self.hub.reapply(client, actor):
                     if self.on_topic_lost is not None:

@@ -1,6 +1,6 @@
 """auth: session idle time, and credential changes that end sessions and wake sockets
 
-Revision ID: 0009_session_idle_and_credential_events
+Revision ID: 0009_session_idle
 Revises: 0007_workflows
 Create Date: 2026-11-30
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0009_session_idle_and_credential_events"
+revision = "0009_session_idle"
 down_revision = "0007_workflows"
 branch_labels = None
 depends_on = None
