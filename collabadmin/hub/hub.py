@@ -85,6 +85,10 @@ def snapshot_order(snapshot: str) -> tuple[int, int]:
     return int(xmax), -len([x for x in running.split(",") if x])
 
 
+# A recorded batch boundary: (sort key, upper snapshot, when it was read).
+_Tick = tuple[tuple[int, int], str, float]
+
+
 @dataclass
 class _Request:
     client: Client
@@ -130,7 +134,7 @@ class Hub:
         # Upper snapshots of the batches read, oldest first. A replay walks
         # the same boundaries, so a resumed client sees changes in the order a
         # live one did (not merely in id order).
-        self._ticks: deque[tuple[tuple[int, int], str, float]] = deque(maxlen=settings.tick_history)
+        self._ticks: deque[_Tick] = deque(maxlen=settings.tick_history)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -388,10 +392,8 @@ class Hub:
             request.done.set_result(None)
             return
         held = client.hold(topic.name)
-        upto = self.position
-        bounds = [(upper, at) for upper, at in self._ticks_after(since.upper)]
         task = asyncio.create_task(
-            self._replay_then_live(request, held, upto, bounds),
+            self._replay_then_live(request, held, self.position),
             name=f"collabadmin-replay-{client.id}",
         )
         self._replays.add(task)
@@ -402,7 +404,6 @@ class Hub:
         request: _Request,
         held: Held,
         upto: Position,
-        bounds: list[tuple[str, float]],
     ) -> None:
         client, topic, since = request.client, request.topic, request.since
         assert since is not None
@@ -410,7 +411,7 @@ class Hub:
         replayed = False
         try:
             async with self._replay_slots:
-                replayed = await self._replay(client, topic, since, upto, bounds)
+                replayed = await self._replay(client, topic, since, upto)
         except Exception:
             log.exception("replay failed")
             self.replay_failures += 1
@@ -448,12 +449,19 @@ class Hub:
                 break  # every subscriber of a topic follows the same resources
         return sorted(names)
 
-    def _ticks_after(self, snapshot: str) -> list[tuple[str, float]]:
-        """Recorded batch boundaries later than ``snapshot``, oldest first."""
-        key = snapshot_order(snapshot)
+    def _ticks_between(self, after: str, upto: Position) -> list[_Tick]:
+        """Recorded batch boundaries later than ``after`` up to ``upto``, oldest first.
+
+        Two binary searches and a slice (no per-tick Python work): the
+        history holds up to ``tick_history`` boundaries.
+        """
         ticks = list(self._ticks)
-        start = bisect.bisect_right([t[0] for t in ticks], key)
-        return [(upper, at) for _, upper, at in ticks[start:]]
+        start = bisect.bisect_right(ticks, snapshot_order(after), key=_tick_order)
+        end = bisect.bisect_right(ticks, snapshot_order(upto.upper), key=_tick_order)
+        between = ticks[start:end]
+        if not between or between[-1][1] != upto.upper:
+            between.append((snapshot_order(upto.upper), upto.upper, upto.at))
+        return between
 
     async def _check_cursor(self, since: Position) -> None:
         """The cursor's snapshots are in order and not ahead of the hub's position.
@@ -482,23 +490,18 @@ class Hub:
         topic: Topic,
         since: Position,
         upto: Position,
-        bounds: list[tuple[str, float]],
     ) -> bool:
         """Send what ``client`` missed on ``topic`` up to ``upto``; False if too far back.
 
         One read of at most ``replay_limit`` entries, split into the batches
-        the live stream delivered (``bounds``: the recorded batch boundaries
-        after the cursor), so a resumed client sees changes in the order a
+        the live stream delivered (the recorded batch boundaries after the
+        cursor), so a resumed client sees changes in the order a
         live one did. The cursor's time is the client's word; it only decides
         between replaying (bounded) and resync, so trusting it costs nothing.
         """
         if time.time() - since.at > self.settings.replay_window:
             return False
         limit = self.settings.replay_limit
-        upto_key = snapshot_order(upto.upper)
-        boundaries = [(u, at) for u, at in bounds if snapshot_order(u) <= upto_key]
-        if not boundaries or boundaries[-1][0] != upto.upper:
-            boundaries.append((upto.upper, upto.at))
         async with self.db.connection() as tx:
             entries = await read_missed(
                 tx,
@@ -512,7 +515,8 @@ class Hub:
             if len(entries) > limit:
                 return False
             only = {topic.name: {client: topic}}
-            for span, rows in _into_batches(entries, since, boundaries):
+            ticks = self._ticks_between(since.upper, upto)
+            for span, rows in await _into_batches(entries, since, ticks):
                 for start in range(0, len(rows), self.settings.replay_chunk):
                     if client.closed or client.topics.get(topic.name) is not topic:
                         return False
@@ -534,34 +538,39 @@ class Hub:
         return not client.closed and client.topics.get(topic.name) is topic
 
 
-def _into_batches(
-    entries: list[Row], since: Position, boundaries: list[tuple[str, float]]
+def _tick_order(tick: _Tick) -> tuple[int, int]:
+    return tick[0]
+
+
+async def _into_batches(
+    entries: list[Row], since: Position, ticks: list[_Tick]
 ) -> list[tuple[Position, list[Row]]]:
-    """Split entries (by id) into the batches between ``since`` and each boundary in turn.
+    """Split entries (by id) into the batches between ``since`` and each tick in turn.
 
     An entry belongs to the first batch whose upper snapshot sees its
-    transaction (visibility only grows from one boundary to the next); the
-    rest of the cursor's own batch comes first.
+    transaction (visibility only grows from one boundary to the next), found
+    by binary search; the rest of the cursor's own batch comes first. Yields
+    to the event loop now and then: this is CPU work of up to
+    ``replay_limit`` entries.
     """
-    uppers = [upper for upper, _ in boundaries]
     groups: dict[int, list[Row]] = {}
-    for entry in entries:
+    positions = range(len(ticks))
+    for count, entry in enumerate(entries, 1):
         txid = int(entry.pop("txid"))
         if not since.at_boundary and visible_in(txid, since.upper):
             index = -1
         else:
-            index = bisect.bisect_left(
-                range(len(uppers)), True, key=lambda i: visible_in(txid, uppers[i])
-            )
-            if index == len(uppers):  # cannot happen: every entry read is visible in upto
-                index = len(uppers) - 1
+            index = bisect.bisect_left(positions, True, key=lambda i: visible_in(txid, ticks[i][1]))
+            index = min(index, len(ticks) - 1)  # every entry read is visible in the last
         groups.setdefault(index, []).append(entry)
+        if count % 500 == 0:
+            await asyncio.sleep(0)
     batches = []
     for index in sorted(groups):
         if index == -1:
             span = Position(since.lower, since.upper, 0, since.at)
         else:
-            lower = since.upper if index == 0 else uppers[index - 1]
-            span = Position(lower, uppers[index], 0, boundaries[index][1])
+            lower = since.upper if index == 0 else ticks[index - 1][1]
+            span = Position(lower, ticks[index][1], 0, ticks[index][2])
         batches.append((span, groups[index]))
     return batches

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from collabadmin.db.engine import Row, Tx
 
 __all__ = [
@@ -146,11 +148,17 @@ async def read_missed(
     )
 
 
-def visible_in(txid: int, snapshot: str) -> bool:
-    """``pg_visible_in_snapshot`` for a committed transaction, without a round trip."""
+@functools.lru_cache(maxsize=4096)
+def _parsed(snapshot: str) -> tuple[int, int, frozenset[int]]:
     xmin, xmax, running = snapshot.split(":")
-    if txid < int(xmin):
-        return True
-    if txid >= int(xmax):
-        return False
-    return str(txid) not in running.split(",")
+    return int(xmin), int(xmax), frozenset(int(x) for x in running.split(",") if x)
+
+
+def visible_in(txid: int, snapshot: str) -> bool:
+    """``pg_visible_in_snapshot`` for a committed transaction, without a round trip.
+
+    Snapshots are parsed once and kept (a replay asks about the same few
+    batch boundaries for many entries).
+    """
+    xmin, xmax, running = _parsed(snapshot)
+    return txid < xmin or (txid < xmax and txid not in running)
