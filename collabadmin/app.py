@@ -27,6 +27,7 @@ from collabadmin.auth.headers import add_response_headers
 from collabadmin.auth.login_guard import LoginGuard
 from collabadmin.auth.middleware import AuthMiddleware, RequestIdMiddleware
 from collabadmin.auth.policy import Policy, StaffPolicy
+from collabadmin.auth.purge import SessionPurge
 from collabadmin.auth.routes import AuthController
 from collabadmin.context import STATE_KEY, Services, services_of
 from collabadmin.db.engine import Database
@@ -36,6 +37,7 @@ from collabadmin.drafts.routes import drafts_router
 from collabadmin.drafts.service import DraftService
 from collabadmin.errors import problem_response
 from collabadmin.hub.clients import Client
+from collabadmin.hub.credential_watch import CredentialWatch
 from collabadmin.hub.hub import Hub, HubSettings
 from collabadmin.hub.list_presence import ListPresence
 from collabadmin.hub.listener import ChangeListener
@@ -112,6 +114,31 @@ def _metrics(services: Services) -> Metrics:
     return metrics
 
 
+def _session_tasks(settings: Settings, services: Services) -> tuple[CredentialWatch, SessionPurge]:
+    """Sockets that end with their credentials, and the purge of ended sessions."""
+
+    async def topic_lost(client: Client, topic: str) -> None:
+        await services.presence.announce(client, topic, "left", None)
+
+    credential_watch = CredentialWatch(
+        services.db,
+        services.hub,
+        idle_seconds=settings.session_idle_seconds,
+        interval=settings.socket_recheck_interval,
+        on_topic_lost=topic_lost,
+        cache=services.credentials,
+    )
+    # A credential changed somewhere: requests look it up again, sockets are re-checked.
+    services.listener.on_credentials(services.credentials.clear)
+    services.listener.on_credentials(credential_watch.wake)
+    session_purge = SessionPurge(
+        services.db,
+        idle_seconds=settings.session_idle_seconds,
+        interval=settings.session_purge_interval,
+    )
+    return credential_watch, session_purge
+
+
 def create_app(
     settings: Settings,
     resources: Registry | Iterable[Resource] = (),
@@ -181,6 +208,8 @@ def create_app(
     listener.subscribe(evaluator.wake)
     sealer = Sealer(db)
     listener.on_presence(services.presence.received)
+    # Started in this order once the hub runs, stopped in reverse.
+    background = [sealer, scheduler, evaluator, *_session_tasks(settings, services)]
     metrics = _metrics(services)
 
     @contextlib.asynccontextmanager
@@ -190,15 +219,13 @@ def create_app(
         await hub.start()
         await services.presence.start()
         await list_presence.start()
-        await sealer.start()
-        await scheduler.start()
-        await evaluator.start()
+        for task in background:
+            await task.start()
         try:
             yield
         finally:
-            await evaluator.stop()
-            await scheduler.stop()
-            await sealer.stop()
+            for task in reversed(background):
+                await task.stop()
             await list_presence.stop()
             await services.presence.stop()
             await hub.stop()
@@ -224,7 +251,7 @@ def create_app(
             ClientAddressMiddleware(settings.trusted_proxies),
             RequestIdMiddleware(),
             RequestContextMiddleware(),
-            AuthMiddleware(db, cache),
+            AuthMiddleware(db, cache, settings.session_idle_seconds),
         ],
         before_send=[add_response_headers, RequestObserver(metrics)],
         exception_handlers={Exception: problem_response},

@@ -58,7 +58,10 @@ class Settings:
     database_url: str | None = None
     data_dir: Path = field(default_factory=default_data_dir)
     secure_cookies: bool = False
-    session_ttl_seconds: int = 14 * 24 * 3600
+    session_ttl_seconds: int = 14 * 24 * 3600  # absolute: a session never outlives this
+    session_idle_seconds: int = 8 * 3600  # a session unused for this long has ended
+    session_purge_interval: float = 3600.0  # how often ended sessions are deleted
+    socket_recheck_interval: float = 2.0  # open sockets' credentials re-checked this often
     max_body_bytes: int = 1024 * 1024
     max_page_size: int = 500
     default_page_size: int = 50
@@ -97,6 +100,8 @@ class Settings:
             database_url=env.get("DATABASE_URL") or None,
             data_dir=Path(data_dir) if data_dir else default_data_dir(),
             secure_cookies=_flag(env.get("COLLABADMIN_SECURE_COOKIES"), False),
+            session_ttl_seconds=int(env.get("COLLABADMIN_SESSION_TTL_SECONDS", 14 * 24 * 3600)),
+            session_idle_seconds=int(env.get("COLLABADMIN_SESSION_IDLE_SECONDS", 8 * 3600)),
             max_body_bytes=int(env.get("COLLABADMIN_MAX_BODY_BYTES", 1024 * 1024)),
             pool_size=int(env.get("COLLABADMIN_POOL_SIZE", 20)),
             debug=_flag(env.get("COLLABADMIN_DEBUG"), False),

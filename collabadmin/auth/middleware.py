@@ -25,6 +25,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from collabadmin.auth.credentials import (
+    DEFAULT_IDLE_SECONDS,
     Credential,
     CredentialCache,
     digest,
@@ -112,9 +113,12 @@ class AuthMiddleware(ASGIMiddleware):
 
     scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
 
-    def __init__(self, db: Database, cache: CredentialCache) -> None:
+    def __init__(
+        self, db: Database, cache: CredentialCache, idle_seconds: int = DEFAULT_IDLE_SECONDS
+    ) -> None:
         self.db = db
         self.cache = cache
+        self.idle_seconds = idle_seconds
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         path: str = scope["path"]
@@ -169,7 +173,7 @@ class AuthMiddleware(ASGIMiddleware):
             if kind == "token":
                 credential = await resolve_token(tx, secret)
             else:
-                credential = await resolve_session(tx, secret)
+                credential = await resolve_session(tx, secret, self.idle_seconds)
         if credential is not None:
             self.cache.put(credential)
         return credential

@@ -133,6 +133,8 @@ class AuthController(Controller):
             async with svc.db.connection() as tx:
                 await revoke_session(tx, credential.key)
             svc.credentials.forget(credential.key)
+            # Its sockets close now (other instances hear it from the trigger).
+            svc.hub.end_credential(credential.key)
         response = json_response({"ok": True})
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -202,3 +204,4 @@ class AuthController(Controller):
         if key is None:
             raise NotFound(f"No token {token_id}.")
         svc.credentials.forget(key)
+        svc.hub.end_credential(key)

@@ -29,6 +29,7 @@ SESSIONS = Table(
     Column("created_at", DateTime(timezone=True)),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),  # migration 0009
 )
 
 API_TOKENS = Table(

@@ -6,6 +6,15 @@ reading, or reads slower than changes arrive) is not allowed to hold memory
 or delay anyone: its queue is emptied, it is sent ``resync`` for each of its
 topics and those subscriptions end; it may subscribe again with its last
 cursor, and is told to reload if that is too far back.
+
+While a topic is being replayed (a subscribe with ``since``), its live frames
+are *held* on the side, in order, and released behind the last replayed
+frame: the replay runs in a task of its own, so the hub keeps delivering to
+everyone meanwhile, and the client still sees its topic once and in order.
+
+A client lives no longer than its credential: :meth:`Client.end` stops
+every further frame at once and leaves only the close notice in the queue
+(the socket's sender closes the socket with 4401 when it reads it).
 """
 
 from __future__ import annotations
@@ -18,12 +27,14 @@ from typing import Any
 
 import msgspec
 
+from collabadmin.auth.credentials import Credential
 from collabadmin.db.engine import Actor
 from collabadmin.hub.topics import Topic
 
-__all__ = ["MAX_TOPICS", "Client", "encode_frame"]
+__all__ = ["CLOSE_NOTICE", "MAX_TOPICS", "Client", "Held", "encode_frame"]
 
 MAX_TOPICS = 100
+CLOSE_NOTICE = ""  # never a frame: tells the socket's sender to close the socket
 
 _ids = itertools.count(1)
 _encoder = msgspec.json.Encoder()
@@ -34,9 +45,21 @@ def encode_frame(frame: dict[str, object]) -> str:
 
 
 @dataclass(eq=False)
+class Held:
+    """Live frames of one topic waiting for its replay to finish."""
+
+    frames: list[str] = field(default_factory=list)
+    overflowed: bool = False
+
+
+@dataclass(eq=False)
 class Client:
     actor: Actor
     capacity: int = 1000
+    # What authenticated the socket; None for in-process clients (tests, tools).
+    credential: Credential | None = None
+    # Why the client was ended (e.g. "credentials ended"), None while it lives.
+    ended: str | None = None
     id: int = field(default_factory=lambda: next(_ids))
     topics: dict[str, Topic] = field(default_factory=dict)
     queue: asyncio.Queue[str] = field(init=False)
@@ -45,15 +68,30 @@ class Client:
     on_drop: Callable[[Client, list[str]], None] | None = None
     # Permission shapes by (resource, action), filled in by the fan-out.
     shapes: dict[tuple[str, str], tuple[Any, Any]] = field(default_factory=dict)
+    held: dict[str, Held] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Room beyond the capacity so that resync notices and control frames fit.
         self.queue = asyncio.Queue(maxsize=self.capacity + MAX_TOPICS + 16)
 
-    def offer(self, frame: str) -> bool:
-        """Queue a frame; on overflow, drop everything and ask for a resync."""
+    def offer(self, frame: str, topic: str | None = None) -> bool:
+        """Queue a frame (of ``topic``); on overflow, drop everything and ask for a resync.
+
+        A frame of a topic being replayed is held until the replay is done.
+        """
         if self.closed:
             return False
+        held = self.held.get(topic) if topic is not None else None
+        if held is not None:
+            if held.overflowed:
+                return False
+            if len(held.frames) >= self.capacity:
+                # The replay will end in resync: holding more is pointless.
+                held.overflowed = True
+                held.frames.clear()
+                return False
+            held.frames.append(frame)
+            return True
         if self.queue.qsize() < self.capacity:
             self.queue.put_nowait(frame)
             return True
@@ -68,6 +106,7 @@ class Client:
         for name in dropped:
             self.queue.put_nowait(encode_frame({"type": "resync", "topic": name}))
         self.topics.clear()
+        self.held.clear()
         if self.on_drop is not None:
             self.on_drop(self, dropped)
 
@@ -77,3 +116,38 @@ class Client:
             if self.queue.full():
                 self.overflow()
             self.queue.put_nowait(encode_frame(frame))
+
+    def hold(self, topic: str) -> Held:
+        """From now on, hold ``topic``'s live frames (see :meth:`release`)."""
+        held = self.held[topic] = Held()
+        return held
+
+    def release(self, topic: str, held: Held) -> bool:
+        """Queue the frames held for ``topic`` behind the replay; False if they were lost.
+
+        Lost means the topic was dropped meanwhile (unsubscribed, the client
+        overflowed or ended: ``held`` is no longer the one in place) or more
+        frames came in than the client may have waiting.
+        """
+        if self.held.get(topic) is not held:
+            return False
+        del self.held[topic]
+        if held.overflowed or self.closed:
+            return False
+        return all(self.offer(frame) for frame in held.frames)
+
+    def end(self, reason: str) -> None:
+        """No frame after this one: empty the queue and leave the close notice.
+
+        Synchronous on purpose: the frames already queued are dropped in the
+        same step, so nothing reaches a client after its credential ended.
+        """
+        if self.ended is not None:
+            return
+        self.ended = reason
+        self.closed = True
+        self.topics.clear()
+        self.held.clear()
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(CLOSE_NOTICE)

@@ -62,9 +62,9 @@ def _audiences(
 ) -> list[_Audience]:
     groups: dict[_Shape, _Audience] = {}
     for client in subscribers:
-        # A client's permissions do not change while it is connected, so its
-        # shape per resource is worked out once, not once per batch (for a
-        # scoped user that means compiling its scope's SQL).
+        # A client's shape per resource is worked out once, not once per batch
+        # (for a scoped user that means compiling its scope's SQL); the hub
+        # forgets it when the client's roles change (Hub.reapply).
         cached = client.shapes.get((resource.name, action))
         if cached is None:
             scope = policy.row_filter(client.actor, resource, action)
@@ -99,12 +99,15 @@ async def deliver(
     policy: Policy,
     subscriptions: dict[str, dict[Client, Topic]],
     feeds: Mapping[str, Feed] | None = None,
+    replay: bool = False,
 ) -> Delivery:
     """Offer every entry to every subscription that may see it, in entry order.
 
     ``subscriptions`` maps a topic name to its subscribers. ``position`` is
     the batch (its ``after_id`` is ignored): each frame's cursor is the
-    position right after its entry.
+    position right after its entry. Live frames of a topic being replayed are
+    held behind the replay; ``replay`` frames are the replay and go straight
+    to the queue.
     """
     stats = Delivery(entries=len(entries))
     by_resource: dict[str, list[Row]] = defaultdict(list)
@@ -154,8 +157,9 @@ async def deliver(
             for body, clients in routed.audiences:
                 frame = encode_frame({**body, "topic": routed.topic, "cursor": cursor})
                 stats.serialisations += 1
+                held_as = None if replay else routed.topic
                 stats.frames += sum(
-                    1 for c in clients if routed.topic in c.topics and c.offer(frame)
+                    1 for c in clients if routed.topic in c.topics and c.offer(frame, held_as)
                 )
         resource_name, pk = entry["resource"], entry["pk"]
         for topic, plan_key in (
@@ -178,7 +182,7 @@ async def deliver(
                 for client in audience.clients:
                     # A client that overflowed earlier in this batch has been told
                     # to resync this topic; it gets nothing more of it.
-                    if topic in client.topics and client.offer(frame):
+                    if topic in client.topics and client.offer(frame, None if replay else topic):
                         stats.frames += 1
     return stats
 

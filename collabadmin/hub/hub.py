@@ -4,8 +4,22 @@ One task per server process owns the stream. It wakes on NOTIFY (or every
 few milliseconds in *poll* mode, and once a second in any mode as a safety
 net), takes a snapshot, reads the batch of entries that committed since the
 previous one, and fans it out. Subscriptions are applied by the same task
-between batches, so a client's catch-up (the entries after its cursor) and
-its live frames can neither overlap nor leave a gap.
+between batches, at the hub's position P: the client goes live from P at
+once, and what it missed between its cursor and P is replayed by a task of
+its own while the live frames of that topic are held behind it (see
+:class:`~collabadmin.hub.clients.Held`). So a client's catch-up and its live
+frames can neither overlap nor leave a gap, and a replay, however far back,
+never delays the frames of other sockets.
+
+Replay work is bounded whatever the cursor says: cursors are validated
+strictly, a replay is one query of at most ``replay_limit`` entries (beyond
+that the client is told to ``resync``), at most ``replay_concurrency``
+replays run at a time (each holds a database connection), and a replay
+yields to the event loop between chunks of frames.
+
+A client lives no longer than its credential (:meth:`Hub.end_credential`,
+:class:`~collabadmin.hub.credential_watch.CredentialWatch`), and its roles
+are re-applied when they change (:meth:`Hub.reapply`).
 """
 
 from __future__ import annotations
@@ -22,13 +36,14 @@ from typing import Literal
 
 import psycopg
 
+from collabadmin.auth.credentials import Credential
 from collabadmin.auth.policy import Policy
-from collabadmin.db.engine import Actor, Database, Row, Tx
-from collabadmin.errors import Forbidden, NotFound
-from collabadmin.hub.clients import MAX_TOPICS, Client
+from collabadmin.db.engine import Actor, Database, Row
+from collabadmin.errors import Forbidden, NotFound, ValidationFailed
+from collabadmin.hub.clients import MAX_TOPICS, Client, Held
 from collabadmin.hub.fanout import Delivery, deliver
 from collabadmin.hub.feeds import Feed
-from collabadmin.hub.log import current_snapshot, read_between, read_since
+from collabadmin.hub.log import current_snapshot, read_missed, read_since, visible_in
 from collabadmin.hub.position import BadPosition, Position
 from collabadmin.hub.topics import Topic, TopicError, parse_topic
 from collabadmin.resources.resource import Registry
@@ -54,7 +69,9 @@ class HubSettings:
     safety_interval: float = 1.0  # notify mode: a lost or disabled NOTIFY costs at most this
     queue_capacity: int = 1000
     replay_window: float = 24 * 3600.0
-    replay_limit: int = 10_000
+    replay_limit: int = 10_000  # entries per replay; beyond it, resync
+    replay_concurrency: int = 4  # replays running at once (each holds a connection)
+    replay_chunk: int = 200  # frames built between two yields to the event loop
     tick_history: int = 100_000  # batch boundaries kept for replay in commit order
 
 
@@ -66,6 +83,10 @@ def snapshot_order(snapshot: str) -> tuple[int, int]:
     """
     _xmin, xmax, running = snapshot.split(":")
     return int(xmax), -len([x for x in running.split(",") if x])
+
+
+# A recorded batch boundary: (sort key, upper snapshot, when it was read).
+_Tick = tuple[tuple[int, int], str, float]
 
 
 @dataclass
@@ -102,15 +123,18 @@ class Hub:
         # answered with resync because the cursor was too far back.
         self.overflows = 0
         self.too_far_back = 0
+        self.replay_failures = 0
         self._wake = asyncio.Event()
         self._requests: list[_Request] = []
+        self._replays: set[asyncio.Task[None]] = set()
+        self._replay_slots = asyncio.Semaphore(settings.replay_concurrency)
         self._task: asyncio.Task[None] | None = None
         self._observers: list[Callable[[Delivery], None]] = []
         self._batch_observers: list[Callable[[Sequence[Row], Delivery], None]] = []
         # Upper snapshots of the batches read, oldest first. A replay walks
         # the same boundaries, so a resumed client sees changes in the order a
         # live one did (not merely in id order).
-        self._ticks: deque[tuple[tuple[int, int], str, float]] = deque(maxlen=settings.tick_history)
+        self._ticks: deque[_Tick] = deque(maxlen=settings.tick_history)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -127,6 +151,10 @@ class Hub:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        for task in list(self._replays):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for request in self._requests:
             if not request.done.done():
                 request.done.cancel()
@@ -197,20 +225,70 @@ class Hub:
                         except Exception:
                             log.exception("batch observer failed")
                 self.position = Position.boundary(upper)
-            requests, self._requests = self._requests, []
-            for request in requests:
-                try:
-                    await self._apply(tx, request)
-                except SubscribeError as exc:
-                    if not request.done.done():
-                        request.done.set_exception(exc)
+        requests, self._requests = self._requests, []
+        for request in requests:
+            try:
+                self._apply(request)
+            except Exception:
+                # Never leave a subscriber waiting: it gets an error frame.
+                log.exception("subscribe failed")
+                if not request.done.done():
+                    request.done.set_exception(
+                        SubscribeError("internal", "The subscription failed; try again.")
+                    )
 
     # -- clients -------------------------------------------------------------
 
-    def connect(self, actor: Actor) -> Client:
-        client = Client(actor, capacity=self.settings.queue_capacity, on_drop=self._dropped)
+    def connect(self, actor: Actor, credential: Credential | None = None) -> Client:
+        client = Client(
+            actor,
+            capacity=self.settings.queue_capacity,
+            credential=credential,
+            on_drop=self._dropped,
+        )
         self.clients.add(client)
         return client
+
+    def end(self, client: Client, reason: str) -> None:
+        """End a client now: no frame after this call; its socket closes with 4401."""
+        for name in list(client.topics):
+            self._drop(client, name)
+        client.end(reason)
+
+    def end_credential(self, key: str, reason: str = "credentials ended") -> int:
+        """End every client authenticated by the credential ``key``; returns how many."""
+        ended = [c for c in self.clients if c.credential is not None and c.credential.key == key]
+        for client in ended:
+            self.end(client, reason)
+        return len(ended)
+
+    async def reapply(self, client: Client, actor: Actor) -> list[str]:
+        """The client's user changed (roles, name): its next frame is built for ``actor``.
+
+        Topics it may no longer follow are dropped with an error frame each;
+        returns their names. Safe against the hub task: frames are built from
+        ``client.actor`` and ``client.shapes`` at delivery time, and both are
+        replaced before the first await.
+        """
+        client.actor = actor
+        client.shapes.clear()
+        lost = []
+        for name, topic in list(client.topics.items()):
+            try:
+                self.check_topic(actor, name)
+                if topic.kind == "record":
+                    await self._check_record(actor, topic)
+                feed = self._feed_for(topic)
+                if feed is not None:
+                    await feed.check(actor, topic)
+            except SubscribeError as exc:
+                if client.topics.get(name) is topic:
+                    self._drop(client, name)
+                    client.send(
+                        {"type": "error", "code": exc.code, "topic": name, "message": str(exc)}
+                    )
+                    lost.append(name)
+        return lost
 
     def _dropped(self, client: Client, topics: list[str]) -> None:
         """A client overflowed: it is no longer subscribed to ``topics``."""
@@ -226,6 +304,7 @@ class Hub:
 
     def _drop(self, client: Client, name: str) -> None:
         client.topics.pop(name, None)
+        client.held.pop(name, None)
         subscribers = self.subscriptions.get(name)
         if subscribers is not None:
             subscribers.pop(client, None)
@@ -275,6 +354,8 @@ class Hub:
         feed = self._feed_for(topic)
         if feed is not None and topic.kind != "record":
             await feed.check(client.actor, topic)
+        if position is not None:
+            await self._check_cursor(position)
         request = _Request(client, topic, position)
         self._requests.append(request)
         self.wake()
@@ -287,33 +368,62 @@ class Hub:
         resource = self.registry.get(topic.resource)
         try:
             await self.records.get_row(actor, resource.name, topic.pk)
-        except (NotFound, Forbidden):
+        except (NotFound, Forbidden, ValidationFailed):
             raise SubscribeError(
                 "not_found", f"No {resource.label.lower()} {topic.pk!r}."
             ) from None
 
-    async def _apply(self, tx: Tx, request: _Request) -> None:
-        """Catch the client up from its cursor to the hub's position, then go live."""
+    def _apply(self, request: _Request) -> None:
+        """Go live at the hub's position; a resume replays what it missed on the side.
+
+        Runs in the hub task between batches and never awaits, so no batch
+        can slip between "live from P" and "replay up to P".
+        """
         client, topic, since = request.client, request.topic, request.since
         assert self.position is not None
         if client.closed:
             request.done.set_result(None)
             return
-        if since is not None:
-            await self._check_cursor(tx, since)
         start = since or self.position
         client.send({"type": "subscribed", "topic": topic.name, "cursor": start.encode()})
         client.topics[topic.name] = topic
-        overflows = client.overflows
-        if since is not None and not await self._replay(tx, client, topic, since):
-            if client.overflows == overflows:  # else counted as an overflow
-                self.too_far_back += 1
-            if client.topics.pop(topic.name, None) is not None:
-                client.send({"type": "resync", "topic": topic.name})
+        self.subscriptions.setdefault(topic.name, {})[client] = topic
+        if since is None:
             request.done.set_result(None)
             return
-        self.subscriptions.setdefault(topic.name, {})[client] = topic
-        request.done.set_result(None)
+        held = client.hold(topic.name)
+        task = asyncio.create_task(
+            self._replay_then_live(request, held, self.position),
+            name=f"collabadmin-replay-{client.id}",
+        )
+        self._replays.add(task)
+        task.add_done_callback(self._replays.discard)
+
+    async def _replay_then_live(
+        self,
+        request: _Request,
+        held: Held,
+        upto: Position,
+    ) -> None:
+        client, topic, since = request.client, request.topic, request.since
+        assert since is not None
+        overflows = client.overflows
+        replayed = False
+        try:
+            async with self._replay_slots:
+                replayed = await self._replay(client, topic, since, upto)
+        except Exception:
+            log.exception("replay failed")
+            self.replay_failures += 1
+        finally:
+            released = client.release(topic.name, held)
+            if not (replayed and released) and client.topics.get(topic.name) is topic:
+                if client.overflows == overflows:  # else counted as an overflow
+                    self.too_far_back += 1
+                self._drop(client, topic.name)
+                client.send({"type": "resync", "topic": topic.name})
+            if not request.done.done():
+                request.done.set_result(None)
 
     def _feed_for(self, topic: Topic) -> Feed | None:
         for feed in self.feeds.values():
@@ -339,65 +449,128 @@ class Hub:
                 break  # every subscriber of a topic follows the same resources
         return sorted(names)
 
-    def _ticks_after(self, snapshot: str) -> list[tuple[str, float]]:
-        """Recorded batch boundaries later than ``snapshot``, oldest first."""
-        key = snapshot_order(snapshot)
-        ticks = list(self._ticks)
-        start = bisect.bisect_right([t[0] for t in ticks], key)
-        return [(upper, at) for _, upper, at in ticks[start:]]
+    def _ticks_between(self, after: str, upto: Position) -> list[_Tick]:
+        """Recorded batch boundaries later than ``after`` up to ``upto``, oldest first.
 
-    async def _check_cursor(self, tx: Tx, since: Position) -> None:
-        """The cursor's snapshots parse and are not ahead of the hub's position."""
+        Two binary searches and a slice (no per-tick Python work): the
+        history holds up to ``tick_history`` boundaries.
+        """
+        ticks = list(self._ticks)
+        start = bisect.bisect_right(ticks, snapshot_order(after), key=_tick_order)
+        end = bisect.bisect_right(ticks, snapshot_order(upto.upper), key=_tick_order)
+        between = ticks[start:end]
+        if not between or between[-1][1] != upto.upper:
+            between.append((snapshot_order(upto.upper), upto.upper, upto.at))
+        return between
+
+    async def _check_cursor(self, since: Position) -> None:
+        """The cursor's snapshots are in order and not ahead of the hub's position.
+
+        Their syntax was checked when the cursor was decoded; this compares
+        them with the hub's position, which only moves forward.
+        """
         assert self.position is not None
         try:
-            ordered = await tx.value(
-                "SELECT pg_snapshot_xmin(%(l)s::pg_snapshot)"
-                " <= pg_snapshot_xmin(%(u)s::pg_snapshot)"
-                " AND pg_snapshot_xmax(%(u)s::pg_snapshot)"
-                " <= pg_snapshot_xmax(%(now)s::pg_snapshot)",
-                {"l": since.lower, "u": since.upper, "now": self.position.upper},
-            )
+            async with self.db.connection() as tx:
+                ordered = await tx.value(
+                    "SELECT pg_snapshot_xmin(%(l)s::pg_snapshot)"
+                    " <= pg_snapshot_xmin(%(u)s::pg_snapshot)"
+                    " AND pg_snapshot_xmax(%(u)s::pg_snapshot)"
+                    " <= pg_snapshot_xmax(%(now)s::pg_snapshot)",
+                    {"l": since.lower, "u": since.upper, "now": self.position.upper},
+                )
         except psycopg.DataError:
             ordered = False
         if not ordered:
             raise SubscribeError("bad_cursor", "cursor is not valid")
 
-    async def _replay(self, tx: Tx, client: Client, topic: Topic, since: Position) -> bool:
-        """Send what ``client`` missed on ``topic``; False if it is too far back."""
-        assert self.position is not None
+    async def _replay(
+        self,
+        client: Client,
+        topic: Topic,
+        since: Position,
+        upto: Position,
+    ) -> bool:
+        """Send what ``client`` missed on ``topic`` up to ``upto``; False if too far back.
+
+        One read of at most ``replay_limit`` entries, split into the batches
+        the live stream delivered (the recorded batch boundaries after the
+        cursor), so a resumed client sees changes in the order a
+        live one did. The cursor's time is the client's word; it only decides
+        between replaying (bounded) and resync, so trusting it costs nothing.
+        """
         if time.time() - since.at > self.settings.replay_window:
             return False
         limit = self.settings.replay_limit
-        spans = []
-        if not since.at_boundary:
-            spans.append((Position(since.lower, since.upper, 0, since.at), since.after_id))
-        lower = since.upper
-        for upper, at in self._ticks_after(since.upper):
-            spans.append((Position(lower, upper, 0, at), 0))
-            lower = upper
-        if lower != self.position.upper:
-            spans.append((Position(lower, self.position.upper, 0, time.time()), 0))
-        only = {topic.name: {client: topic}}
-        for span, after_id in spans:
-            entries = await read_between(
+        async with self.db.connection() as tx:
+            entries = await read_missed(
                 tx,
-                span.lower,
-                span.upper,
-                after_id=after_id,
+                since.lower,
+                since.upper,
+                since.after_id,
+                upto.upper,
                 limit=limit + 1,
                 resources=None if topic.kind == "audit" else sorted(self._resources_of(topic)),
             )
             if len(entries) > limit:
                 return False
-            await deliver(
-                tx,
-                entries,
-                span,
-                registry=self.registry,
-                policy=self.policy,
-                subscriptions=only,
-                feeds=self.feeds,
-            )
-            if client.overflows:
-                return False
-        return True
+            only = {topic.name: {client: topic}}
+            ticks = self._ticks_between(since.upper, upto)
+            for span, rows in await _into_batches(entries, since, ticks):
+                for start in range(0, len(rows), self.settings.replay_chunk):
+                    if client.closed or client.topics.get(topic.name) is not topic:
+                        return False
+                    overflows = client.overflows
+                    await deliver(
+                        tx,
+                        rows[start : start + self.settings.replay_chunk],
+                        span,
+                        registry=self.registry,
+                        policy=self.policy,
+                        subscriptions=only,
+                        feeds=self.feeds,
+                        replay=True,
+                    )
+                    if client.overflows != overflows:
+                        return False
+                    # Let the hub and every other socket run between chunks.
+                    await asyncio.sleep(0)
+        return not client.closed and client.topics.get(topic.name) is topic
+
+
+def _tick_order(tick: _Tick) -> tuple[int, int]:
+    return tick[0]
+
+
+async def _into_batches(
+    entries: list[Row], since: Position, ticks: list[_Tick]
+) -> list[tuple[Position, list[Row]]]:
+    """Split entries (by id) into the batches between ``since`` and each tick in turn.
+
+    An entry belongs to the first batch whose upper snapshot sees its
+    transaction (visibility only grows from one boundary to the next), found
+    by binary search; the rest of the cursor's own batch comes first. Yields
+    to the event loop now and then: this is CPU work of up to
+    ``replay_limit`` entries.
+    """
+    groups: dict[int, list[Row]] = {}
+    positions = range(len(ticks))
+    for count, entry in enumerate(entries, 1):
+        txid = int(entry.pop("txid"))
+        if not since.at_boundary and visible_in(txid, since.upper):
+            index = -1
+        else:
+            index = bisect.bisect_left(positions, True, key=lambda i: visible_in(txid, ticks[i][1]))
+            index = min(index, len(ticks) - 1)  # every entry read is visible in the last
+        groups.setdefault(index, []).append(entry)
+        if count % 500 == 0:
+            await asyncio.sleep(0)
+    batches = []
+    for index in sorted(groups):
+        if index == -1:
+            span = Position(since.lower, since.upper, 0, since.at)
+        else:
+            lower = since.upper if index == 0 else ticks[index - 1][1]
+            span = Position(lower, ticks[index][1], 0, ticks[index][2])
+        batches.append((span, groups[index]))
+    return batches

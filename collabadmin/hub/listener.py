@@ -21,12 +21,14 @@ import psycopg
 
 from collabadmin.db.engine import libpq_url
 
-__all__ = ["CHANNEL", "PRESENCE_CHANNEL", "ChangeListener"]
+__all__ = ["CHANNEL", "CREDENTIALS_CHANNEL", "PRESENCE_CHANNEL", "ChangeListener"]
 
 log = logging.getLogger("collabadmin.hub.listener")
 
 CHANNEL = "collabadmin_change"
 PRESENCE_CHANNEL = "collabadmin_presence"
+# Sent (empty) by triggers when a session, token or user changes: re-check sockets.
+CREDENTIALS_CHANNEL = "collabadmin_credentials"
 Status = Literal["starting", "listening", "reconnecting", "stopped"]
 
 
@@ -40,6 +42,7 @@ class ChangeListener:
         self.wakeups = 0
         self._callbacks: list[Callable[[], None]] = []
         self._presence: list[Callable[[str], None]] = []
+        self._credentials: list[Callable[[], None]] = []
         self._task: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
         self._conn: psycopg.AsyncConnection[object] | None = None
@@ -52,9 +55,17 @@ class ChangeListener:
         """``callback(payload)`` for every presence message."""
         self._presence.append(callback)
 
+    def on_credentials(self, callback: Callable[[], None]) -> None:
+        """``callback()`` when credentials changed anywhere, and when the connection is back."""
+        self._credentials.append(callback)
+
     def _wake(self) -> None:
         self.wakeups += 1
         for callback in self._callbacks:
+            callback()
+
+    def _credentials_changed(self) -> None:
+        for callback in self._credentials:
             callback()
 
     async def start(self) -> None:
@@ -79,15 +90,19 @@ class ChangeListener:
                 self._conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
                 await self._conn.execute(f"LISTEN {CHANNEL}")
                 await self._conn.execute(f"LISTEN {PRESENCE_CHANNEL}")
+                await self._conn.execute(f"LISTEN {CREDENTIALS_CHANNEL}")
                 self.status = "listening"
                 self._connected.set()
                 backoff = 0.1
                 # Anything committed while we were away is in the log: wake readers.
                 self._wake()
+                self._credentials_changed()
                 async for note in self._conn.notifies():
                     if note.channel == PRESENCE_CHANNEL:
                         for callback in self._presence:
                             callback(note.payload)
+                    elif note.channel == CREDENTIALS_CHANNEL:
+                        self._credentials_changed()
                     else:
                         self._wake()
             except asyncio.CancelledError:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -29,7 +30,27 @@ import msgspec
 
 __all__ = ["BadPosition", "Position"]
 
-_SNAPSHOT = re.compile(r"^\d{1,20}:\d{1,20}:(\d{1,20}(,\d{1,20})*)?$")
+_SNAPSHOT = re.compile(r"^[0-9]{1,19}:[0-9]{1,19}:([0-9]{1,19}(,[0-9]{1,19}){0,999})?$")
+MAX_XID = (1 << 63) - 1
+MAX_ID = (1 << 63) - 1
+CLOCK_SKEW = 300.0  # seconds a cursor's time may be ahead of this server's clock
+
+
+def _valid_snapshot(text: str) -> bool:
+    """``xmin:xmax:xip,...`` as PostgreSQL prints it: xmin <= xip < xmax, ascending."""
+    if not _SNAPSHOT.match(text):
+        return False
+    xmin_text, xmax_text, running = text.split(":")
+    xmin, xmax = int(xmin_text), int(xmax_text)
+    xips = [int(x) for x in running.split(",")] if running else []
+    if not 1 <= xmin <= xmax <= MAX_XID:
+        return False
+    return all(xmin <= x < xmax for x in xips) and xips == sorted(set(xips))
+
+
+def _order(text: str) -> tuple[int, int]:
+    xmin, xmax, _ = text.split(":")
+    return int(xmin), int(xmax)
 
 
 class BadPosition(ValueError):
@@ -74,8 +95,14 @@ class Position:
             wire = msgspec.json.decode(raw, type=_Wire)
         except (binascii.Error, ValueError, msgspec.DecodeError):
             raise BadPosition("cursor is not valid") from None
-        if not (_SNAPSHOT.match(wire.lower) and _SNAPSHOT.match(wire.upper)):
+        if not (_valid_snapshot(wire.lower) and _valid_snapshot(wire.upper)):
             raise BadPosition("cursor is not valid")
-        if wire.after_id < 0:
+        # A batch's lower snapshot is never later than its upper one.
+        lower, upper = _order(wire.lower), _order(wire.upper)
+        if lower[0] > upper[0] or lower[1] > upper[1]:
+            raise BadPosition("cursor is not valid")
+        if not 0 <= wire.after_id <= MAX_ID:
+            raise BadPosition("cursor is not valid")
+        if not math.isfinite(wire.at) or not 0 <= wire.at <= time.time() + CLOCK_SKEW:
             raise BadPosition("cursor is not valid")
         return cls(wire.lower, wire.upper, wire.after_id, wire.at)

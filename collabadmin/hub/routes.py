@@ -4,7 +4,14 @@ Authentication happened in the middleware (cookie, bearer token or
 ``?token=``). Without a credential the socket is accepted and then closed
 with 4401, because a refusal before ``accept`` reaches browsers as a bare
 HTTP 403 with no close code. A cookie-authenticated socket must come from
-this origin (browsers send cookies on cross-site websocket requests too).
+this origin, scheme included (browsers send cookies on cross-site websocket
+requests too): a page on ``http://`` may not open the ``wss://`` socket of the
+same host, nor the reverse.
+
+A socket lives no longer than the credential that opened it: when the
+credential ends (logout, revoked token, expired or idle session, password
+changed, user deactivated) the hub ends the client and the socket is closed
+with 4401 ("credentials ended"); no frame is sent after that point.
 
 Every bad frame gets an ``error`` frame and the socket stays open; frames
 over 1 MiB are refused by the server with close code 1009.
@@ -25,7 +32,7 @@ from litestar.exceptions import WebSocketDisconnect
 from collabadmin.auth.credentials import Credential
 from collabadmin.context import services_from_scope
 from collabadmin.db.engine import Actor
-from collabadmin.hub.clients import Client
+from collabadmin.hub.clients import CLOSE_NOTICE, Client
 from collabadmin.hub.hub import SubscribeError
 from collabadmin.hub.presence import STATES
 
@@ -37,16 +44,31 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 
 
-def _same_origin(socket: WebSocket[Any, Any, Any]) -> bool:
+# The page's scheme that goes with each socket scheme.
+_PAGE_SCHEME = {"ws": "http", "wss": "https"}
+
+
+def _same_origin(socket: WebSocket[Any, Any, Any], served_over_tls: bool) -> bool:
+    """The browser page that opens the socket is on this host, with the matching scheme.
+
+    The socket's scheme is the ASGI scope's (``wss`` when uvicorn terminates
+    TLS or a trusted proxy says ``X-Forwarded-Proto: https``); a server
+    configured with secure cookies is served over TLS, whatever hop ends it.
+    """
     origin = socket.headers.get("origin")
     if not origin:
         return True  # not a browser
-    return urlsplit(origin).netloc == socket.headers.get("host", "")
+    parts = urlsplit(origin)
+    scheme = "https" if served_over_tls else _PAGE_SCHEME.get(socket.scope.get("scheme", "ws"))
+    return parts.scheme == scheme and parts.netloc == socket.headers.get("host", "")
 
 
 async def _pump(client: Client, socket: WebSocket[Any, Any, Any]) -> None:
     while True:
         frame = await client.queue.get()
+        if frame == CLOSE_NOTICE:
+            await socket.close(code=CLOSE_UNAUTHENTICATED, reason=client.ended or "ended")
+            return
         await socket.send_text(frame)
 
 
@@ -61,13 +83,13 @@ async def ws_endpoint(socket: WebSocket[Any, Any, Any]) -> None:
     if (
         isinstance(credential, Credential)
         and credential.kind == "session"
-        and not _same_origin(socket)
+        and not _same_origin(socket, services_from_scope(socket.scope).settings.secure_cookies)
     ):
         await socket.close(code=CLOSE_FORBIDDEN_ORIGIN, reason="cross-origin socket refused")
         return
     services = services_from_scope(socket.scope)
     hub, presence = services.hub, services.presence
-    client = hub.connect(actor)
+    client = hub.connect(actor, credential if isinstance(credential, Credential) else None)
     sender = asyncio.create_task(_pump(client, socket))
     try:
         with contextlib.suppress(WebSocketDisconnect):
@@ -110,6 +132,11 @@ async def _handle(client: Client, text: str, services: Any) -> None:
             await hub.subscribe(client, frame.get("topic"), frame.get("since"))
         except SubscribeError as exc:
             _error(client, exc.code, str(exc))
+            return
+        except Exception:
+            # Whatever went wrong, the client gets an answer and the socket stays.
+            log.exception("subscribe failed")
+            _error(client, "internal", "The subscription failed; try again.")
             return
         topic = client.topics.get(frame["topic"])
         if topic is not None and topic.kind == "resource" and topic.resource is not None:

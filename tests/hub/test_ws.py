@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import psycopg
 import pytest
@@ -279,3 +280,35 @@ async def test_presence_never_names_a_field_the_reader_may_not_read(
     assert shown["users"][0]["field"] == "internal_notes"
     hidden = await instructor.expect("presence", topic=topic)
     assert hidden["users"] == [{**shown["users"][0], "field": None}]
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "r/courses/2147483648",  # beyond the integer key's range
+        "r/courses/99999999999999999999",
+        "r/courses/-0",
+    ],
+)
+async def test_a_record_topic_whose_lookup_fails_oddly_answers_and_the_socket_stays(
+    socket_for: SocketFor, topic: str
+) -> None:
+    ws = await socket_for("viewer")
+    await ws.send({"type": "subscribe", "topic": topic})
+    error = await ws.expect("error")
+    assert error["code"] in {"not_found", "internal"}
+    await ws.quiet()
+
+
+@pytest.mark.parametrize(
+    "lower_upper",
+    [("10:5:", "10:5:"), ("5:10:12", "5:10:12"), ("20:30:", "10:15:"), ("0:0:", "0:0:")],
+)
+async def test_cursors_that_are_not_snapshots_get_error_frames(
+    socket_for: SocketFor, lower_upper: tuple[str, str]
+) -> None:
+    ws = await socket_for("viewer")
+    cursor = Position(*lower_upper, 0, time.time()).encode()
+    await ws.send({"type": "subscribe", "topic": "r/courses", "since": cursor})
+    await ws.expect("error", code="bad_cursor")
+    await ws.quiet()
