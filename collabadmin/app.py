@@ -39,6 +39,7 @@ from collabadmin.hub.list_presence import ListPresence
 from collabadmin.hub.listener import ChangeListener
 from collabadmin.hub.presence import Presence
 from collabadmin.hub.routes import ws_endpoint
+from collabadmin.inputs import InputGuardMiddleware
 from collabadmin.openapi import document_problems
 from collabadmin.ops.http import RequestContextMiddleware, RequestObserver, metrics_handler
 from collabadmin.ops.metrics import Metrics
@@ -211,7 +212,12 @@ def create_app(
             metrics_handler(metrics, settings.metrics_token),
             *spa_handlers,
         ],
-        middleware=[RequestIdMiddleware(), RequestContextMiddleware(), AuthMiddleware(db, cache)],
+        middleware=[
+            InputGuardMiddleware(),
+            RequestIdMiddleware(),
+            RequestContextMiddleware(),
+            AuthMiddleware(db, cache),
+        ],
         before_send=[add_response_headers, RequestObserver(metrics)],
         exception_handlers={Exception: problem_response},
         lifespan=[lifespan],

@@ -29,7 +29,7 @@ import msgspec
 
 __all__ = ["BadPosition", "Position"]
 
-_SNAPSHOT = re.compile(r"^\d{1,20}:\d{1,20}:(\d{1,20}(,\d{1,20})*)?$")
+_SNAPSHOT = re.compile(r"^[0-9]{1,20}:[0-9]{1,20}:([0-9]{1,20}(,[0-9]{1,20})*)?$")
 
 
 class BadPosition(ValueError):
