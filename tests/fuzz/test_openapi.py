@@ -86,7 +86,8 @@ def test_no_operation_answers_5xx_or_off_schema(
 HOSTILE_VALUES = ("²", "٣", "\uff11", "a\x00b", "2147483648", "9" * 25)
 SANE_PATH = {"resource": "courses", "name": "launch-course", "key": "review"}
 HOSTILE_BODIES: tuple[dict[str, Any], ...] = (
-    {"name": "a\x00b", "title": "a\x00b", "comment": "a\x00b", "username": "a\x00b"},
+    {"username": "a\x00b", "password": "x"},
+    {"name": "a\x00b", "title": "a\x00b", "comment": "a\x00b"},
     {"a\x00b": 1},
     {"data": {"title": "a\x00b"}, "fields": ["a\x00b"], "change_id": 1},
     {"nested": json.loads("[" * 40 + "]" * 40)},
@@ -104,7 +105,7 @@ def _hostile_cases(operation: Any) -> Iterator[schemathesis.Case]:
         if not write:
             for param in ("limit", "cursor", "q", "filter[id]", "filter[title]"):
                 yield operation.Case(path_parameters=sane, query={param: value})
-    if operation.body:
+    if write:  # the handlers read JSON bodies themselves, so the document declares none
         for body in HOSTILE_BODIES:
             yield operation.Case(
                 path_parameters=sane, headers=headers, body=body, media_type="application/json"
