@@ -43,6 +43,7 @@ from collabadmin.hub.list_presence import ListPresence
 from collabadmin.hub.listener import ChangeListener
 from collabadmin.hub.presence import Presence
 from collabadmin.hub.routes import ws_endpoint
+from collabadmin.inputs import InputGuardMiddleware
 from collabadmin.openapi import document_problems
 from collabadmin.ops.http import RequestContextMiddleware, RequestObserver, metrics_handler
 from collabadmin.ops.metrics import Metrics
@@ -248,6 +249,7 @@ def create_app(
             *spa_handlers,
         ],
         middleware=[
+            InputGuardMiddleware(),
             ClientAddressMiddleware(settings.trusted_proxies),
             RequestIdMiddleware(),
             RequestContextMiddleware(),

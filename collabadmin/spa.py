@@ -22,10 +22,24 @@ _NO_SPA = (
 )
 
 
+MAX_PATH = 1024
+"""Longer paths are no file of the bundle (and would fail the file system's name limit)."""
+
+
 def _resolve(path: str) -> Path | None:
+    """The file of the bundle at ``path``, or None for anything else.
+
+    Any path the file system refuses (a NUL, a name over its limit, bytes it
+    cannot encode) is simply no file: the caller answers with the SPA or 404.
+    """
+    if len(path) > MAX_PATH or "\x00" in path:
+        return None
     root = STATIC_DIR.resolve()
-    candidate = (root / path).resolve()
-    if root not in candidate.parents or not candidate.is_file():
+    try:
+        candidate = (root / path).resolve()
+        if root not in candidate.parents or not candidate.is_file():
+            return None
+    except (OSError, ValueError):
         return None
     return candidate
 

@@ -11,6 +11,7 @@ from litestar import Request, Response
 
 from collabadmin.db.engine import Actor
 from collabadmin.errors import BadRequest, PreconditionRequired, Unauthorized, UnsupportedMediaType
+from collabadmin.inputs import MAX_JSON_DEPTH, ascii_int, check_json
 from collabadmin.resources.service import Precondition
 
 __all__ = [
@@ -25,7 +26,7 @@ __all__ = [
 ]
 
 JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+_ETAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,9})"?\s*$', re.ASCII)
 _encoder = msgspec.json.Encoder(decimal_format="number")
 
 
@@ -71,8 +72,11 @@ async def read_json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
         body = msgspec.json.decode(raw)
     except msgspec.DecodeError:
         raise BadRequest("The body is not valid JSON.") from None
+    except RecursionError:
+        raise BadRequest(f"The body is nested deeper than {MAX_JSON_DEPTH} levels.") from None
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.")
+    check_json(body)
     return body
 
 
@@ -88,9 +92,10 @@ def parse_precondition(request: Request[Any, Any, Any], *, allow_merge: bool) ->
         return Precondition(int(match.group(1)), strict=True)
     base = request.headers.get("x-base-version") if allow_merge else None
     if base is not None:
-        if not base.strip().isdigit() or len(base.strip()) > 9:
+        version = ascii_int(base.strip(), max_digits=9)
+        if version is None:
             raise BadRequest("X-Base-Version must be a version number.")
-        return Precondition(int(base.strip()), strict=False)
+        return Precondition(version, strict=False)
     wanted = "If-Match or X-Base-Version" if allow_merge else "If-Match"
     raise PreconditionRequired(f"This request needs an {wanted} header.")
 

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from collabadmin.db.engine import Row, Tx
 from collabadmin.errors import BadRequest
+from collabadmin.inputs import ascii_int
 
 __all__ = ["CHANGE_LOG", "ChangePage", "change_body", "record_history"]
 
@@ -50,10 +51,21 @@ CHANGE_LOG = Table(
 
 
 def change_body(row: Row, readable: frozenset[str] | None = None) -> dict[str, Any]:
-    """The API's ``Change`` shape; fields outside ``readable`` are dropped from the diff."""
+    """The API's ``Change`` shape; fields outside ``readable`` are dropped from the diff.
+
+    History, the audit log and websocket change frames all come through here,
+    so a reader learns the same everywhere about a change it cannot fully
+    see: the entry is still there (its ``version`` moves, so versions stay
+    continuous), its ``diff`` holds only the fields it may read, and
+    ``hidden_fields`` is true when something was left out. Never which
+    fields, how many, or their values.
+    """
     diff = row["diff"]
+    hidden = False
     if readable is not None:
-        diff = {k: v for k, v in diff.items() if k in readable or k == "deleted_at"}
+        shown = {k: v for k, v in diff.items() if k in readable or k == "deleted_at"}
+        hidden = len(shown) < len(diff)
+        diff = shown
     actor = None
     if row["actor_id"] is not None:
         actor = {"id": row["actor_id"], "name": row["actor_name"]}
@@ -69,6 +81,7 @@ def change_body(row: Row, readable: frozenset[str] | None = None) -> dict[str, A
         "request_id": row["request_id"],
         "version": row["version"],
         "diff": diff,
+        "hidden_fields": hidden,
     }
 
 
@@ -78,9 +91,10 @@ ChangePage = tuple[list[Row], str | None]
 def parse_id_cursor(cursor: str | None) -> int | None:
     if not cursor:
         return None
-    if not cursor.isdigit() or len(cursor) > 19:
+    before = ascii_int(cursor)
+    if before is None:
         raise BadRequest("The cursor is not valid for this list.", parameter="cursor")
-    return int(cursor)
+    return before
 
 
 async def record_history(

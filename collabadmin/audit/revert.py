@@ -30,9 +30,14 @@ async def revert_change(
     It goes through :meth:`RecordService.patch` with ``X-Base-Version`` semantics and the
     change's version as base: if a field was changed again since, that is
     a 409 with the conflicting values, and nothing is written.
+
+    A record outside the actor's row scope is a 404 before the change is
+    even looked up: answering "only updates can be reverted" or "that change
+    did not touch this field" would confirm the record and its history exist.
     """
     resource = records.resource(actor, name, "change")
     pk = str(records.parse_pk(resource, raw_pk))
+    await records.get_row(actor, name, raw_pk)  # 404 unless the actor may view the record
     readable = records.policy.readable_fields(actor, resource)
     async with records.db.read() as tx:
         change = await tx.row(

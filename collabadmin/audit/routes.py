@@ -95,7 +95,12 @@ async def export_audit(request: Request[Any, Any, Any]) -> Stream:
             lines: list[list[Any]] = []
             for change in items:
                 actor_part = change["actor"] or {}
-                for field, values in sorted(change["diff"].items()):
+                fields = sorted(change["diff"].items())
+                if not fields and change["hidden_fields"]:
+                    # Only fields this reader may not see changed: one row without a
+                    # field, so the entry and its version still appear in the export.
+                    fields = [("", {"old": None, "new": None})]
+                for field, values in fields:
                     lines.append([
                         change["id"], change["at"].isoformat(), change["resource"], change["pk"],
                         change["op"], actor_part.get("id", ""), actor_part.get("name", ""),

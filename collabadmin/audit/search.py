@@ -24,6 +24,7 @@ from collabadmin.auth.tables import USERS
 from collabadmin.db.engine import Actor
 from collabadmin.drafts.tables import DRAFTS
 from collabadmin.errors import BadRequest, Forbidden
+from collabadmin.inputs import ascii_int, parse_limit
 from collabadmin.resources.query import single_param
 from collabadmin.resources.resource import Registry, Resource
 
@@ -89,12 +90,7 @@ def parse_audit_query(params: Mapping[str, Sequence[str]], *, max_limit: int = 5
         raise BadRequest(f"source must be one of {', '.join(SOURCES)}.", parameter="source")
     if field is not None and not _FIELD.match(field):
         raise BadRequest("field must be a field name.", parameter="field")
-    limit_raw = one("limit")
-    limit = 50
-    if limit_raw is not None:
-        if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= max_limit:
-            raise BadRequest(f"limit must be between 1 and {max_limit}.", parameter="limit")
-        limit = int(limit_raw)
+    limit = parse_limit(one("limit"), 50, max_limit)
     q = one("q")
     if q is not None and len(q) > 200:
         raise BadRequest("Search text is too long (200 characters at most).", parameter="q")
@@ -173,8 +169,9 @@ def audit_select(
     if query.pk is not None:
         clauses.append(c.pk == query.pk)
     if query.actor is not None:
-        if query.actor.isdigit():
-            clauses.append(c.actor_id == int(query.actor))
+        actor_id = ascii_int(query.actor)
+        if actor_id is not None:
+            clauses.append(c.actor_id == actor_id)
         else:  # a login name, or the display name recorded on the entry
             by_login = select(USERS.c.id).where(USERS.c.username == query.actor)
             clauses.append(or_(c.actor_name == query.actor, c.actor_id.in_(by_login)))

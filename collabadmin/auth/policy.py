@@ -21,9 +21,20 @@ from sqlalchemy import ColumnElement
 from collabadmin.db.engine import Actor
 from collabadmin.resources.resource import Resource
 
-__all__ = ["ACTIONS", "Action", "Policy", "StaffPolicy", "WriteAction"]
+__all__ = ["ACTIONS", "READ_ONLY_ACTIONS", "Action", "Policy", "StaffPolicy", "WriteAction"]
 
-Action = Literal["view", "add", "change", "delete", "restore", "purge", "publish", "audit"]
+Action = Literal[
+    "view",
+    "add",
+    "change",
+    "delete",
+    "restore",
+    "purge",
+    "publish",
+    "audit",
+    "comment",
+    "share_view",
+]
 WriteAction = Literal["add", "change"]
 ACTIONS: tuple[Action, ...] = (
     "view",
@@ -34,7 +45,16 @@ ACTIONS: tuple[Action, ...] = (
     "purge",
     "publish",
     "audit",
+    "comment",
+    "share_view",
 )
+READ_ONLY_ACTIONS: frozenset[Action] = frozenset({"view", "audit", "share_view"})
+"""Actions that make sense on a read-only resource (a database view): nothing is written to it.
+
+``comment`` (on drafts) and ``share_view`` (a named list view everyone who may
+view the resource sees) write something other people read, so each needs its
+own grant: viewing a resource does not imply either.
+"""
 
 
 class Policy(Protocol):
@@ -66,7 +86,7 @@ class StaffPolicy:
     """Every signed-in user is trusted staff; purge needs a superuser."""
 
     def allows(self, actor: Actor, resource: Resource, action: Action) -> bool:
-        if resource.read_only and action not in ("view", "audit"):
+        if resource.read_only and action not in READ_ONLY_ACTIONS:
             return False
         if action == "purge":
             return actor.is_superuser

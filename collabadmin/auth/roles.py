@@ -34,7 +34,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_
 
-from collabadmin.auth.policy import ACTIONS, Action, WriteAction
+from collabadmin.auth.policy import ACTIONS, READ_ONLY_ACTIONS, Action, WriteAction
 from collabadmin.db.engine import Actor
 from collabadmin.resources.resource import Resource
 
@@ -109,7 +109,7 @@ class RolePolicy:
         return actor.is_superuser or self.superuser_role in actor.roles
 
     def allows(self, actor: Actor, resource: Resource, action: Action) -> bool:
-        if resource.read_only and action not in ("view", "audit"):
+        if resource.read_only and action not in READ_ONLY_ACTIONS:
             return False
         if self._superuser(actor):
             return True

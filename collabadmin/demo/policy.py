@@ -3,12 +3,14 @@
 | user       | may                                                                    |
 |------------|------------------------------------------------------------------------|
 | admin      | everything, purge included                                             |
-| editor     | view, add, change, delete, restore on all resources                    |
+| editor     | view, add, change, delete, restore on all resources; comment on        |
+|            | drafts; share list views                                               |
 | instructor | view and change only the courses it teaches and their sessions; only   |
-|            | description, start_date and session dates; never sees internal_notes   |
-| reviewer   | view all, approve/reject/publish drafts                                |
-| auditor    | view all and the audit log; changes nothing                            |
-| viewer     | view all but internal_notes; no audit                                  |
+|            | description, start_date and session dates; never sees internal_notes;  |
+|            | comment on drafts of those records                                     |
+| reviewer   | view all, approve/reject/publish drafts, comment on drafts             |
+| auditor    | view all and the audit log; changes nothing, comments on nothing       |
+| viewer     | view all but internal_notes; no audit; writes nothing others see       |
 """
 
 from __future__ import annotations
@@ -49,24 +51,32 @@ def sessions_of_courses_taught(actor: Actor, resource: Resource) -> ColumnElemen
 
 
 def demo_policy() -> RolePolicy:
-    everything_but_purge: set[Action] = {"view", "add", "change", "delete", "restore"}
+    everything_but_purge: set[Action] = {
+        "view",
+        "add",
+        "change",
+        "delete",
+        "restore",
+        "comment",
+        "share_view",
+    }
     return RolePolicy(
         {
             "editor": Grant(actions=everything_but_purge),
             "instructor": {
                 "courses": Grant(
-                    actions={"view", "change"},
+                    actions={"view", "change", "comment"},
                     hide={"internal_notes"},
                     write={"description", "start_date"},
                     rows=courses_taught,
                 ),
                 "sessions": Grant(
-                    actions={"view", "change"},
+                    actions={"view", "change", "comment"},
                     write={"starts_on", "ends_on"},
                     rows=sessions_of_courses_taught,
                 ),
             },
-            "reviewer": Grant(actions={"view", "publish"}),
+            "reviewer": Grant(actions={"view", "publish", "comment"}),
             "auditor": Grant(actions={"view", "audit"}),
             "viewer": {
                 "*": Grant(actions={"view"}),

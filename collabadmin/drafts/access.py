@@ -22,7 +22,7 @@ from collabadmin.resources.resource import Registry, Resource
 
 __all__ = ["Capability", "denial", "draft_body", "readable_subset", "require", "visible_clause"]
 
-Capability = Literal["edit", "review"]
+Capability = Literal["edit", "review", "comment"]
 
 
 def visible_clause(policy: Policy, registry: Registry, actor: Actor) -> ColumnElement[bool]:
@@ -45,27 +45,46 @@ def visible_clause(policy: Policy, registry: Registry, actor: Actor) -> ColumnEl
 async def denial(
     tx: Tx, policy: Policy, actor: Actor, resource: Resource, draft: Row, *, capability: Capability
 ) -> str | None:
-    """Why ``actor`` may not edit (or submit) the draft, or review (and publish) it; or None.
+    """Why ``actor`` may not edit (or submit), review (and publish) or comment on a draft; or None.
 
     Editing a draft of a record needs ``change`` on that record (within the
     actor's change scope); of a new record, ``add``. Reviewing needs
-    ``publish``.
+    ``publish``. Commenting needs ``comment`` (within its row scope for a
+    draft of an existing record): a comment is read by everyone on the draft,
+    so seeing a draft is not enough to write on it.
     """
     what, plural = resource.label.lower(), resource.label_plural.lower()
     if capability == "review":
         if not policy.allows(actor, resource, "publish"):
             return f"You may not review drafts of {plural}."
         return None
+    if capability == "comment":
+        refused = f"You may not comment on drafts of {plural}."
+        if not policy.allows(actor, resource, "comment"):
+            return refused
+        if draft["pk"] is None:
+            return None
+        in_scope = await _in_scope(
+            tx, policy.row_filter(actor, resource, "comment"), resource, draft
+        )
+        return None if in_scope else refused
     if draft["pk"] is None:
         return None if policy.allows(actor, resource, "add") else f"You may not draft new {plural}."
     if not policy.allows(actor, resource, "change"):
         return f"You may not change this {what}."
-    scope = policy.row_filter(actor, resource, "change")
-    if scope is None:
+    if await _in_scope(tx, policy.row_filter(actor, resource, "change"), resource, draft):
         return None
+    return f"You may not change this {what}."
+
+
+async def _in_scope(
+    tx: Tx, scope: ColumnElement[bool] | None, resource: Resource, draft: Row
+) -> bool:
+    """Whether the draft's record is in ``scope`` (None: every row)."""
+    if scope is None:
+        return True
     key = resource.column(resource.pk) == resource.pk_value(draft["pk"])
-    found = await tx.value(select(true()).where(key, scope).limit(1))
-    return None if found else f"You may not change this {what}."
+    return bool(await tx.value(select(true()).where(key, scope).limit(1)))
 
 
 async def require(

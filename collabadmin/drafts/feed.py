@@ -55,6 +55,10 @@ def draft_change_body(entry: Row, readable: frozenset[str]) -> dict[str, Any]:
     """A draft's change-log entry as a ``Change``, its ``data`` cut to ``readable`` fields."""
     change = change_body(entry)
     change["diff"] = _filtered_diff(entry["diff"], readable)
+    data = entry["diff"].get("data") or {}
+    change["hidden_fields"] = any(
+        not set(values or {}) <= readable for values in (data.get("old"), data.get("new"))
+    )
     return change
 
 

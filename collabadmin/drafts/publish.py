@@ -227,16 +227,24 @@ class Publisher:
                 tx, resource, live, draft["base_version"], draft["data"]
             )
             readable = self.policy.readable_fields(actor, resource)
-            missing = [c["field"] for c in conflicts if c["field"] not in resolutions]
+            missing = [
+                c["field"]
+                for c in conflicts
+                if c["field"] in readable and c["field"] not in resolutions
+            ]
             if missing:
-                raise ValidationFailed(
-                    [FieldError(f, "Choose theirs or yours.") for f in missing if f in readable]
-                    or [FieldError("resolutions", "A field you cannot see conflicts.")]
-                )
+                raise ValidationFailed([FieldError(f, "Choose theirs or yours.") for f in missing])
             data = dict(draft["data"])
             for name, choice in resolutions.items():
                 if choice == "theirs" and name in readable:
                     data.pop(name, None)
+            # A conflicting field this user may not see is never reported nor
+            # theirs to choose (any resolution named for it is ignored, so that
+            # success cannot be used to probe it): the live value stands, as
+            # they cannot have seen it, and the field leaves the draft.
+            for c in conflicts:
+                if c["field"] not in readable:
+                    data.pop(c["field"], None)
             await self.drafts.record_event(tx, actor, draft, "rebased", to_status="draft")
             draft = await self.drafts.set_fields(
                 tx,

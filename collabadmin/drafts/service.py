@@ -38,6 +38,7 @@ from collabadmin.errors import (
     PreconditionFailed,
     ValidationFailed,
 )
+from collabadmin.inputs import ascii_int, parse_limit
 from collabadmin.resources.query import single_param
 from collabadmin.resources.resource import Resource
 from collabadmin.resources.service import Precondition, RecordService
@@ -112,7 +113,7 @@ class DraftService:
 
     async def load(self, tx: Tx, actor: Actor, raw_id: str | int, *, lock: bool = False) -> Row:
         """A draft ``actor`` may see (404 otherwise), locked for a write if asked."""
-        draft_id = int(raw_id) if str(raw_id).isdigit() and len(str(raw_id)) < 19 else None
+        draft_id = raw_id if isinstance(raw_id, int) else ascii_int(raw_id)
         if draft_id is None:
             raise NotFound(f"No draft {raw_id!r}.")
         statement = select(DRAFTS).where(
@@ -262,17 +263,14 @@ class DraftService:
         if author is not None:
             if author == "me":
                 clauses.append(DRAFTS.c.author_id == actor.id)
-            elif author.isdigit() and len(author) < 19:
-                clauses.append(DRAFTS.c.author_id == int(author))
+            elif (author_id := ascii_int(author)) is not None:
+                clauses.append(DRAFTS.c.author_id == author_id)
             else:
                 raise BadRequest("author must be a user id or 'me'.", parameter="author")
         before = parse_id_cursor(single_param(params, "cursor"))
         if before is not None:
             clauses.append(DRAFTS.c.id < before)
-        raw_limit = single_param(params, "limit") or "50"
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= max_limit:
-            raise BadRequest(f"limit must be between 1 and {max_limit}.", parameter="limit")
-        limit = int(raw_limit)
+        limit = parse_limit(single_param(params, "limit"), 50, max_limit)
         statement = (
             select(DRAFTS)
             .where(and_(true(), *clauses))
@@ -333,6 +331,9 @@ class DraftService:
             raise ValidationFailed([FieldError("comment", "Write a comment.")])
         async with self.db.transaction(actor) as tx:
             row = await self.load(tx, actor, raw_id, lock=True)
+            await require(
+                tx, self.policy, actor, self.target(row["resource"]), row, capability="comment"
+            )
             await self.record_event(tx, actor, row, "commented", comment=text)
         return await self.comments(actor, raw_id)
 

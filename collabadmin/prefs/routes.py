@@ -15,7 +15,8 @@ from litestar.params import FromPath
 
 from collabadmin.context import services_of
 from collabadmin.db.engine import Actor, Row
-from collabadmin.errors import FieldError, NotFound, ValidationFailed
+from collabadmin.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from collabadmin.inputs import ascii_int
 from collabadmin.prefs.config import default_config, parse_view_config, shape_config
 from collabadmin.prefs.store import (
     delete_shared_view,
@@ -107,6 +108,8 @@ async def create_view(
     request: Request[Any, Any, Any], resource: FromPath[str]
 ) -> Response[JsonObject]:
     actor, res, readable = _resource(request, resource)
+    if not services_of(request).policy.allows(actor, res, "share_view"):
+        raise Forbidden(f"You may not share views of {res.label_plural.lower()}.")
     body = await read_json_object(request)
     name = body.get("name")
     name_error = None
@@ -137,9 +140,10 @@ async def delete_view(
     request: Request[Any, Any, Any], resource: FromPath[str], view_id: FromPath[str]
 ) -> None:
     actor, res, _ = _resource(request, resource)
-    if not view_id.isdigit() or len(view_id) > 18:
+    shared_view_id = ascii_int(view_id)
+    if shared_view_id is None:
         raise NotFound(f"No shared view {view_id!r}.")
-    await delete_shared_view(services_of(request).db, actor, res.name, int(view_id))
+    await delete_shared_view(services_of(request).db, actor, res.name, shared_view_id)
 
 
 prefs_router = Router(

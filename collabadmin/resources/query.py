@@ -25,6 +25,7 @@ import msgspec
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true, tuple_
 
 from collabadmin.errors import BadRequest
+from collabadmin.inputs import ascii_int, parse_limit
 from collabadmin.resources.fields import Field, ValueInvalid, coerce_value
 from collabadmin.resources.resource import Resource
 
@@ -45,6 +46,8 @@ OPERATORS: tuple[Operator, ...] = (
 )
 _TEXT_ONLY = {"contains", "icontains"}
 _FILTER_KEY = re.compile(r"^filter\[([A-Za-z_][A-Za-z0-9_]*)\](?:\[([a-z]+)\])?$")
+# Numbers in the query string: ASCII only (Decimal() would take "٣" or fullwidth digits).
+_ASCII_NUMBER = re.compile(r"-?[0-9]{1,40}(?:\.[0-9]{1,40})?(?:[eE][-+]?[0-9]{1,3})?", re.ASCII)
 _KNOWN_PARAMS = {"sort", "q", "limit", "cursor", "deleted"}
 MAX_IN_VALUES = 200
 
@@ -118,11 +121,13 @@ def _scalar(f: Field, raw: str) -> Any:
     if f.type == "json":
         raise ValueInvalid("JSON fields cannot be filtered.")
     if f.type == "integer":
-        try:
-            return coerce_value("integer", int(raw))
-        except ValueError as exc:
-            raise ValueInvalid("Must be an integer.") from exc
+        number = ascii_int(raw, max_digits=19, signed=True)
+        if number is None:
+            raise ValueInvalid("Must be an integer.")
+        return coerce_value("integer", number)
     if f.type == "number":
+        if not _ASCII_NUMBER.fullmatch(raw):
+            raise ValueInvalid("Must be a number.")
         return coerce_value("number", raw)
     if f.type == "boolean":
         if raw not in ("true", "false"):
@@ -181,13 +186,7 @@ def parse_list_query(
         if len(q) > 200:
             raise BadRequest("Search text is too long (200 characters at most).", parameter="q")
         query.q = q.strip()
-    limit = one("limit")
-    if limit is not None:
-        if not limit.isdigit() or not 1 <= int(limit) <= max_limit:
-            raise BadRequest(f"limit must be between 1 and {max_limit}.", parameter="limit")
-        query.limit = int(limit)
-    else:
-        query.limit = default_limit
+    query.limit = parse_limit(one("limit"), default_limit, max_limit)
     deleted = one("deleted")
     if deleted is not None:
         if deleted not in ("exclude", "include", "only"):

@@ -9,6 +9,8 @@ live database (views become read-only resources).
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -30,6 +32,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    Uuid,
     cast,
     create_engine,
     inspect,
@@ -40,6 +43,7 @@ from sqlalchemy.pool import NullPool
 
 from collabadmin.db.engine import normalise_url
 from collabadmin.errors import NotFound
+from collabadmin.inputs import ascii_int
 from collabadmin.resources.fields import Field, FieldType, Relation, ValueInvalid
 
 __all__ = ["META_COLUMNS", "Registry", "Resource", "reflect_resources", "resource_from_table"]
@@ -91,20 +95,43 @@ class Resource:
 
         Compare the typed value with the key column, never the column cast
         to text: ``CAST(id AS text) = '42'`` cannot use the primary key index.
+        Anything that cannot be a value of the key column (non-ASCII digits,
+        an integer beyond the column's range, text that is not a UUID for a
+        ``uuid`` key) is None, which callers answer with 404: no such record
+        can exist, and the database must never be asked (it would answer
+        with a type error, a 422 that says more than "not found").
         """
         f = self.pk_field
+        sa_type = f.column.type if f.column is not None else None
         try:
             if f.type == "integer":
-                if not raw.lstrip("-").isdigit() or len(raw) > 19:
+                number = ascii_int(raw, max_digits=19, signed=True)
+                low, high = _integer_range(sa_type)
+                if number is None or not low <= number <= high:
                     return None
-                return f.check(int(raw))
-            return f.check(raw)
+                return f.check(number)
+            value = f.check(raw)
+            if isinstance(sa_type, Uuid) and value is not None:
+                return uuid.UUID(value) if _UUID.fullmatch(value) else None
+            return value
         except ValueInvalid:
             return None
 
     def keys_where(self, scope: ColumnElement[bool]) -> Select[Any]:
         """The keys (as text, as the change log and drafts hold them) of rows in ``scope``."""
         return select(cast(self.column(self.pk), Text)).where(scope)
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}", re.ASCII)
+
+
+def _integer_range(sa_type: Any) -> tuple[int, int]:
+    """The values a key column of this integer type can hold."""
+    if isinstance(sa_type, SmallInteger):
+        return -(2**15), 2**15 - 1
+    if isinstance(sa_type, BigInteger) or not isinstance(sa_type, Integer):
+        return -(2**63), 2**63 - 1
+    return -(2**31), 2**31 - 1
 
 
 def _field_type(column: Column[Any]) -> tuple[FieldType, int | None]:

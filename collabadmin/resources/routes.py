@@ -14,7 +14,8 @@ from litestar.params import FromPath, FromQuery
 from collabadmin.audit.changes import parse_id_cursor
 from collabadmin.audit.revert import revert_change
 from collabadmin.context import services_of
-from collabadmin.errors import BadRequest, FieldError, ValidationFailed
+from collabadmin.errors import FieldError, ValidationFailed
+from collabadmin.inputs import parse_limit
 from collabadmin.resources.meta import allow_header, resource_meta
 from collabadmin.web import (
     JsonObject,
@@ -30,14 +31,6 @@ from collabadmin.web import (
 __all__ = ["MetaController", "records_router"]
 
 HISTORY_MAX = 200
-
-
-def _limit(raw: str | None, default: int, maximum: int) -> int:
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise BadRequest(f"limit must be between 1 and {maximum}.", parameter="limit")
-    return int(raw)
 
 
 @get("/{resource:str}", operation_id="listRecords", summary="List records")
@@ -227,7 +220,7 @@ async def record_history(
         resource,
         pk,
         cursor=cursor,
-        limit=_limit(limit, 50, HISTORY_MAX),
+        limit=parse_limit(limit, 50, HISTORY_MAX),
     )
     return json_response({"items": items, "next_cursor": next_cursor})
 

@@ -26,6 +26,7 @@ from collabadmin.errors import (
     NotFound,
     ValidationFailed,
 )
+from collabadmin.inputs import ascii_int, parse_limit
 from collabadmin.resources.query import single_param
 from collabadmin.resources.service import RecordService
 from collabadmin.workflows.definitions import Workflow
@@ -105,7 +106,7 @@ class RunService:
             raise Forbidden(message)
 
     async def _load(self, tx: Tx, actor: Actor, raw_id: str, *, lock: bool = False) -> Row:
-        run_id = int(raw_id) if raw_id.isdigit() and len(raw_id) < 19 else None
+        run_id = ascii_int(raw_id)
         if run_id is None:
             raise NotFound(f"No workflow run {raw_id!r}.")
         statement = select(RUNS).where(RUNS.c.id == run_id, self.visible_clause(actor))
@@ -219,13 +220,11 @@ class RunService:
                 clauses.append(RUNS.c[name] == value)
         cursor = single_param(params, "cursor")
         if cursor is not None:
-            if not cursor.isdigit() or len(cursor) > 18:
+            before = ascii_int(cursor)
+            if before is None:
                 raise BadRequest("The cursor is not valid for this list.", parameter="cursor")
-            clauses.append(RUNS.c.id < int(cursor))
-        raw_limit = single_param(params, "limit") or "50"
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= max_limit:
-            raise BadRequest(f"limit must be between 1 and {max_limit}.", parameter="limit")
-        limit = int(raw_limit)
+            clauses.append(RUNS.c.id < before)
+        limit = parse_limit(single_param(params, "limit"), 50, max_limit)
         statement = (
             select(RUNS).where(and_(true(), *clauses)).order_by(RUNS.c.id.desc()).limit(limit + 1)
         )

@@ -159,8 +159,10 @@ async def test_meta_describes_exactly_what_each_role_may_do(
     assert set(visible) == {r for r in RESOURCES if expected(role, r, "view")}
     for name, resource in visible.items():
         rest = {a for a in ACTIONS if expected(role, name, a)}
-        assert set(resource["actions"]) - {"publish", "audit"} == rest
+        assert set(resource["actions"]) - {"publish", "audit", "comment", "share_view"} == rest
     courses = visible["courses"]
+    assert ("comment" in courses["actions"]) == (role not in ("auditor", "viewer"))
+    assert ("share_view" in courses["actions"]) == (role in ("admin", "editor"))
     assert ("publish" in courses["actions"]) == (role in ("admin", "reviewer"))
     assert ("audit" in courses["actions"]) == (role in ("admin", "auditor"))
     fields = {f["name"]: f for f in courses["fields"]}

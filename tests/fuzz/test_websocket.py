@@ -8,6 +8,7 @@ fuzzed separately in the hub tests). Seeded, so a failure reproduces.
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from typing import Any
@@ -102,5 +103,52 @@ async def test_random_frames_never_crash_the_socket(socket_for: SocketFor, serve
     # Most random frames are wrong, and each wrong one got an error frame.
     assert errors > FRAMES / 2
     await ws.quiet()
+    async with httpx.AsyncClient(base_url=served.http) as client:
+        assert (await client.get("/health")).json()["status"] == "ok"
+
+
+def _cursor(lower: str, upper: str, after_id: object = 0) -> str:
+    raw = json.dumps([lower, upper, after_id, 0.0]).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+# Inputs that answered 500 over HTTP, in the shapes a socket can carry them:
+# non-ASCII digits (they pass isdigit()), NUL characters, keys beyond a column's
+# range, and cursors whose snapshots hold such digits.
+HOSTILE_FRAMES: list[dict[str, Any]] = [
+    *({"type": "subscribe", "topic": t} for t in (
+        "workflow-runs/²", "workflow-runs/٣", "workflow-runs/\uff11",
+        "workflow-runs/99999999999999999999",
+        "r/courses/²", "r/courses/٣", "r/courses/2147483648", "r/courses/-2147483649",
+        "r/courses/9223372036854775808", "r/courses/1\u0000", "r/cour\u0000ses", "\u0000",
+    )),
+    *({"type": "subscribe", "topic": "r/courses", "since": s} for s in (
+        "²", "\u0000", _cursor("²:²:", "²:²:"), _cursor("1:1:", "1:1:٣"),
+        _cursor("1:1:", "1:1:", 2**70), _cursor("1\u0000:1:", "1:1:"), _cursor("1:1:", "1:1:", "²"),
+    )),
+    {"type": "presence", "topic": "r/courses/1", "state": "editing", "field": "ti\u0000tle"},
+    {"type": "presence", "topic": "r/courses/²", "state": "viewing"},
+    {"type": "unsubscribe", "topic": "r/courses/\u0000"},
+]  # fmt: skip
+
+
+async def test_hostile_frames_get_an_answer_and_leave_the_socket_open(
+    socket_for: SocketFor, served: Served
+) -> None:
+    ws = await socket_for("instructor")
+    for frame in HOSTILE_FRAMES:
+        await ws.send(frame)
+        await ws.send({"type": "ping"})
+        answers = []
+        while (reply := await ws.next())["type"] != "pong":
+            answers.append(reply)
+        if frame["type"] == "subscribe":
+            # Subscribes are answered by the hub, possibly after the pong.
+            reply = answers[0] if answers else await ws.next()
+            assert reply["type"] in ("error", "subscribed"), (frame, reply)
+            if reply["type"] == "error":
+                assert reply["code"] in ("bad_topic", "not_found", "bad_cursor", "forbidden"), reply
+    await ws.send({"type": "subscribe", "topic": "r/courses"})
+    await ws.expect("subscribed", topic="r/courses")
     async with httpx.AsyncClient(base_url=served.http) as client:
         assert (await client.get("/health")).json()["status"] == "ok"
