@@ -1,11 +1,14 @@
+import { useState } from "react";
 import type { Conflict, FieldMeta } from "../api/types";
 import { display } from "../format";
+
+export type Keep = "mine" | "theirs";
 
 interface Props {
   conflicts: Conflict[];
   fields: FieldMeta[];
   /** Absent: the user may only look (the dialog shows the three values and a Close button). */
-  onResolve?: (choice: Record<string, "mine" | "theirs">) => void;
+  onResolve?: (choice: Record<string, Keep>) => void;
   onCancel: () => void;
   /** Wording for another setting (a draft against the live record); the record page's by default. */
   wording?: Partial<typeof RECORD_WORDING>;
@@ -22,11 +25,20 @@ const RECORD_WORDING = {
   apply: "Apply",
 };
 
-/** Someone changed the same fields: show base, theirs and yours, choose per field. */
+/**
+ * Someone changed the same fields: show base, theirs and yours, choose per field.
+ *
+ * The choices are state keyed by field name, kept for as long as the dialog is
+ * open: a re-render (a presence frame, a refetch) or a new conflict set (the
+ * other person saved again) keeps what was chosen for every field still in
+ * conflict; a field new to the set starts at "mine". What Apply sends is
+ * exactly what the controls show.
+ */
 export function ConflictDialog({ conflicts, fields, onResolve, onCancel, wording }: Props) {
   const words = { ...RECORD_WORDING, ...wording };
   const label = (name: string) => fields.find((f) => f.name === name)?.label ?? name;
-  const choices: Record<string, "mine" | "theirs"> = {};
+  const [chosen, setChosen] = useState<Record<string, Keep>>({});
+  const keep = (name: string): Keep => chosen[name] ?? "mine";
   return (
     <div className="backdrop">
       <div role="dialog" aria-modal="true" aria-labelledby="conflict-title" className="dialog">
@@ -50,18 +62,19 @@ export function ConflictDialog({ conflicts, fields, onResolve, onCancel, wording
                 <td>{display(c.theirs)}</td>
                 <td>{display(c.yours)}</td>
                 {onResolve && (
-                <td>
-                  <select
-                    aria-label={`Keep which value of ${label(c.field)}`}
-                    defaultValue="mine"
-                    onChange={(e) => {
-                      choices[c.field] = e.target.value as "mine" | "theirs";
-                    }}
-                  >
-                    <option value="mine">{words.keepMine}</option>
-                    <option value="theirs">{words.keepTheirs}</option>
-                  </select>
-                </td>
+                  <td>
+                    <select
+                      aria-label={`Keep which value of ${label(c.field)}`}
+                      value={keep(c.field)}
+                      onChange={(e) => {
+                        const value = e.target.value as Keep;
+                        setChosen((current) => ({ ...current, [c.field]: value }));
+                      }}
+                    >
+                      <option value="mine">{words.keepMine}</option>
+                      <option value="theirs">{words.keepTheirs}</option>
+                    </select>
+                  </td>
                 )}
               </tr>
             ))}
@@ -74,7 +87,7 @@ export function ConflictDialog({ conflicts, fields, onResolve, onCancel, wording
           {onResolve && (
             <button
               type="button"
-              onClick={() => onResolve(Object.fromEntries(conflicts.map((c) => [c.field, choices[c.field] ?? "mine"])))}
+              onClick={() => onResolve(Object.fromEntries(conflicts.map((c) => [c.field, keep(c.field)])))}
             >
               {words.apply}
             </button>

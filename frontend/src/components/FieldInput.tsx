@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
 import type { FieldMeta, FieldValue } from "../api/types";
+import { fromLocalInput, sameInstant, toLocalInput } from "../datetime";
 
 interface Props {
   field: FieldMeta;
@@ -55,8 +56,27 @@ export function FieldInput({ field, value, onChange, error, readOnly, editors, o
         onChange={(e) => onChange(e.target.value === "" ? null : Number(e.target.value))}
       />
     );
+  } else if (field.type === "datetime" && (value === null || toLocalInput(String(value)) !== "")) {
+    // Shown and typed in the browser's time zone, sent with its offset (datetime.ts).
+    const shown = value === null ? "" : toLocalInput(String(value));
+    control = (
+      <input
+        {...common}
+        type="datetime-local"
+        // Seconds or a fraction in the stored value: a coarser step would make the
+        // unchanged value "invalid" and block the form.
+        step={shown.length > 16 ? "any" : undefined}
+        value={shown}
+        onChange={(e) => {
+          if (e.target.value === "") return onChange(null);
+          const typed = fromLocalInput(e.target.value);
+          if (typed !== null) onChange(sameInstant(typed, value) ? value : typed);
+        }}
+      />
+    );
   } else {
-    const inputType = field.type === "date" ? "date" : field.type === "datetime" ? "datetime-local" : "text";
+    // A datetime the browser cannot show (not ISO 8601) stays visible as text, not blank.
+    const inputType = field.type === "date" ? "date" : "text";
     control = (
       <input
         {...common}

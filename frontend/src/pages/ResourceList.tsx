@@ -171,7 +171,12 @@ function ResourceListOf({ resource }: { resource: string }) {
         )}
       </div>
       <div className="toolbar secondary-bar">
-        <ViewsMenu resource={resource} config={config} onApply={(next) => update(() => next)} />
+        <ViewsMenu
+          resource={resource}
+          config={config}
+          onApply={(next) => update(() => next)}
+          mayShare={meta.data.actions.includes("share_view")}
+        />
         <span className="spacer" />
         {meta.data.actions.includes("add") && (
           <Link className="button secondary" to={`/r/${resource}/drafts/new`}>
