@@ -41,7 +41,12 @@ export function fromLocalInput(local: string): string | null {
   return `${toLocalInput(date.toISOString()).slice(0, 16)}${seconds}${fraction}${offsetOf(date)}`;
 }
 
-/** Whether two ISO date-times name the same instant (so an unchanged value is not an edit). */
+/** Whether an edited value is the stored one again (for a datetime: the same instant, however written). */
+export function sameValue(edited: unknown, stored: unknown, type: string): boolean {
+  return edited === stored || (type === "datetime" && sameInstant(edited, stored));
+}
+
+/** Whether two ISO date-times name the same instant. */
 export function sameInstant(a: unknown, b: unknown): boolean {
   if (typeof a !== "string" || typeof b !== "string") return false;
   const ta = Date.parse(a);

@@ -31,7 +31,8 @@ async def test_publish_now_conflict_is_recorded_for_the_author(
     # ...and the author is told on the drafts topic, as a failed publish, not an edit.
     while True:
         frame = await author_socket.expect("draft", timeout=10)
-        if frame["draft"]["id"] == draft["id"] and frame["event"] not in ("created", "submitted", "approved"):
+        earlier = ("created", "submitted", "approved")
+        if frame["draft"]["id"] == draft["id"] and frame["event"] not in earlier:
             break
     assert frame["event"] == "publish_failed"
     reviewer_me = ok(await reviewer.get("/api/auth/me"))["user"]
@@ -73,11 +74,7 @@ async def test_publish_now_to_a_deleted_record_is_recorded(client_for: ClientFor
     await approved(editor, reviewer, draft)
     # A deleted record cannot be published to: recorded, not only answered.
     record = await get_record(editor, "courses", 8)
-    ok(
-        await editor.delete(
-            "/api/r/courses/8", headers={"If-Match": f'"{record["_version"]}"'}
-        )
-    )
+    ok(await editor.delete("/api/r/courses/8", headers={"If-Match": f'"{record["_version"]}"'}))
     refused = problem(await step(reviewer, draft, "publish"), 409)
     shown = ok(await editor.get(f"/api/drafts/{draft['id']}"))
     assert shown["publish_error"]["status"] == 409

@@ -1,6 +1,6 @@
 import type { ReactNode } from "react";
 import type { FieldMeta, FieldValue } from "../api/types";
-import { fromLocalInput, sameInstant, toLocalInput } from "../datetime";
+import { fromLocalInput, toLocalInput } from "../datetime";
 
 interface Props {
   field: FieldMeta;
@@ -70,7 +70,7 @@ export function FieldInput({ field, value, onChange, error, readOnly, editors, o
         onChange={(e) => {
           if (e.target.value === "") return onChange(null);
           const typed = fromLocalInput(e.target.value);
-          if (typed !== null) onChange(sameInstant(typed, value) ? value : typed);
+          if (typed !== null) onChange(typed);
         }}
       />
     );

@@ -12,6 +12,7 @@ import { useToast } from "../toasts";
 import { FieldInput } from "../components/FieldInput";
 import { RecordDrafts } from "../components/drafts/RecordDrafts";
 import { RecordWorkflows } from "../components/workflows/RecordWorkflows";
+import { sameValue } from "../datetime";
 import { display } from "../format";
 
 type Edits = Record<string, FieldValue>;
@@ -311,7 +312,7 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
             onChange={(v) =>
               setEdits((current) => {
                 const next = { ...current };
-                if (v === base[f.name]) delete next[f.name];
+                if (sameValue(v, base[f.name], f.type)) delete next[f.name];
                 else next[f.name] = v;
                 return next;
               })

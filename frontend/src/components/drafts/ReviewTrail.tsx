@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ProblemError } from "../../api/client";
+import { api } from "../../api/client";
+import { reasonOf } from "../FormProblems";
 import { relativeTime } from "../../format";
 
 const VERBS: Record<string, string> = {
@@ -30,7 +31,7 @@ export function ReviewTrail({ id, mayComment }: { id: string; mayComment: boolea
       queryClient.setQueryData(["draft-comments", id], body);
       setText("");
     } catch (e) {
-      setProblem(e instanceof ProblemError ? e.problem.detail : String(e));
+      setProblem(reasonOf(e));
     }
   }
 
