@@ -36,7 +36,8 @@ const RECORD_WORDING = {
  */
 export function ConflictDialog({ conflicts, fields, onResolve, onCancel, wording }: Props) {
   const words = { ...RECORD_WORDING, ...wording };
-  const label = (name: string) => fields.find((f) => f.name === name)?.label ?? name;
+  const fieldOf = (name: string) => fields.find((f) => f.name === name);
+  const label = (name: string) => fieldOf(name)?.label ?? name;
   const [chosen, setChosen] = useState<Record<string, Keep>>({});
   const keep = (name: string): Keep => chosen[name] ?? "mine";
   return (
@@ -44,7 +45,7 @@ export function ConflictDialog({ conflicts, fields, onResolve, onCancel, wording
       <div role="dialog" aria-modal="true" aria-labelledby="conflict-title" className="dialog">
         <h2 id="conflict-title">{words.title}</h2>
         {words.intro && <p>{words.intro}</p>}
-        <table className="grid">
+        <table className="grid conflicts">
           <thead>
             <tr>
               <th>Field</th>
@@ -58,11 +59,11 @@ export function ConflictDialog({ conflicts, fields, onResolve, onCancel, wording
             {conflicts.map((c) => (
               <tr key={c.field} data-field={c.field}>
                 <th scope="row">{label(c.field)}</th>
-                <td>{display(c.base)}</td>
-                <td>{display(c.theirs)}</td>
-                <td>{display(c.yours)}</td>
+                <td data-label={words.base}>{display(c.base, fieldOf(c.field))}</td>
+                <td data-label={words.theirs}>{display(c.theirs, fieldOf(c.field))}</td>
+                <td data-label={words.yours}>{display(c.yours, fieldOf(c.field))}</td>
                 {onResolve && (
-                  <td>
+                  <td data-label="Keep">
                     <select
                       aria-label={`Keep which value of ${label(c.field)}`}
                       value={keep(c.field)}

@@ -15,7 +15,8 @@ interface Props {
 }
 
 /** One form control, chosen by the field's type as the server describes it. */
-export function FieldInput({ field, value, onChange, error, readOnly, editors, onFocusChange, children }: Props) {
+export function FieldInput({ field, value: given, onChange, error, readOnly, editors, onFocusChange, children }: Props) {
+  const value = given ?? null; // a field missing from the record reads as empty, not "undefined"
   const id = `field-${field.name}`;
   const describedBy = error ? `${id}-error` : undefined;
   const common = {
