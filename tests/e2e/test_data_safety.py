@@ -1,4 +1,4 @@
-"""Nobody loses work in the browser: conflict choices, failed saves, publish conflicts, datetimes."""
+"""No lost work in the browser: conflict choices, failed saves, publish conflicts, datetimes."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ class HeldChanges:
 def test_conflict_choice_survives_a_live_frame_arriving_mid_choice(
     browser: Browser, live_server: str, api: dict[str, Api]
 ) -> None:
-    """Pick "Theirs", let another person's presence and change frames re-render, Apply: theirs stays."""
+    """Pick "Theirs", let another's presence and change frames re-render, Apply: theirs stays."""
     course = 9
     bob_context = browser.new_context(viewport=DESKTOP)
     alice_context = browser.new_context(viewport=DESKTOP)
