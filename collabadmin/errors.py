@@ -10,6 +10,7 @@ request id so an operator can find it in the logs.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -163,6 +164,30 @@ _SQLSTATE: dict[str, tuple[type[ProblemError], str, dict[str, Any]]] = {
 }
 
 
+# A one-column key in a unique or foreign-key violation's detail, e.g.
+# 'Key (short_name)=(ds-101) already exists.' Only the column name is kept:
+# the value never reaches a client. A key the user's row refers to but that is
+# missing names that column; 'is still referenced' (a delete) blames no field.
+_KEY_COLUMN = re.compile(
+    r'^Key \((?P<q>"?)(?P<column>[A-Za-z_][A-Za-z0-9_$]*)(?P=q)\)=\(.*\)'
+    r" (?:already exists|is not present in table)"
+)
+
+
+def _blamed_field(exc: psycopg.Error, message: str) -> FieldError:
+    """The field the database blames: its column when it says, else "_" naming the constraint."""
+    diag = exc.diag
+    column = diag.column_name
+    if column is None and diag.message_detail:
+        key = _KEY_COLUMN.match(diag.message_detail)
+        column = key["column"] if key else None
+    if column:
+        return FieldError(field=column, message=message)
+    if diag.constraint_name:
+        return FieldError(field="_", message=f"{message[:-1]} ({diag.constraint_name}).")
+    return FieldError(field="_", message=message)
+
+
 def translate_db_error(exc: psycopg.Error) -> ProblemError | None:
     """Map a database error to a problem by its SQLSTATE, or None if unknown.
 
@@ -182,10 +207,13 @@ def translate_db_error(exc: psycopg.Error) -> ProblemError | None:
         return None
     cls, message, extensions = known
     if cls is ValidationFailed:
-        return ValidationFailed([FieldError(field=exc.diag.column_name or "_", message=message)])
+        return ValidationFailed([_blamed_field(exc, message)])
     extra = dict(extensions)
     if exc.diag.constraint_name:
         extra["constraint"] = exc.diag.constraint_name
+    if state in ("23505", "23503"):
+        blamed = _blamed_field(exc, message)
+        extra["errors"] = [{"field": blamed.field, "message": blamed.message}]
     return cls(message, sqlstate=state, **extra)
 
 

@@ -29,12 +29,20 @@ __all__ = ["DraftFeed", "draft_change_body", "draft_event", "draft_targets"]
 
 
 def draft_event(entry: Row) -> str:
-    """What happened to the draft: ``created``, a new status, or ``updated``."""
+    """What happened to the draft: ``created``, a new status, ``publish_failed`` or ``updated``.
+
+    A failed publish (now or scheduled) sets ``publish_error``; it is named
+    apart so the author is told their draft could not be published, not that
+    someone edited it (the failure itself stays out of the frame's diff).
+    """
     if entry["op"] == "insert":
         return "created"
     status = entry["diff"].get("status")
     if status is not None:
         return str(status["new"])
+    failure = entry["diff"].get("publish_error")
+    if failure is not None and failure["new"] is not None:
+        return "publish_failed"
     return "updated"
 
 

@@ -8,6 +8,14 @@ and the reviewer gets the three-way conflicts (base, theirs, yours), exactly
 like a PATCH with ``X-Base-Version``. The author can then rebase (take
 theirs or keep yours, per field) and resubmit.
 
+A publish that fails on the draft's own account (a conflict, the record gone
+or deleted, validation) is recorded on the draft (``publish_error``) and in
+its review trail, whether it was "publish now" or a schedule coming due: the
+draft's author, who is usually not the reviewer, sees it on the draft page
+(with the rebase) and is told on the ``drafts`` topic (a ``publish_failed``
+event). The failed attempt itself writes nothing to the record: it runs in a
+savepoint that is rolled back, while the record of the failure commits.
+
 Scheduled publish: every server runs a :class:`Scheduler` that picks due
 drafts with ``FOR UPDATE SKIP LOCKED`` and publishes each in the
 transaction that holds its lock, so with any number of instances a draft is
@@ -183,8 +191,18 @@ class Publisher:
                     publish_error=None,
                 )
                 return self.drafts.body(actor, draft)
-            draft = await self.apply(tx, actor, draft, comment=comment)
-            record = await self.drafts.live_row(tx, resource, draft["pk"])
+            try:
+                async with tx.conn.transaction():  # a savepoint: a failure writes nothing
+                    draft = await self.apply(tx, actor, draft, comment=comment)
+            except (Conflict, ValidationFailed) as exc:
+                # Told to the reviewer (this 409/422) and kept for the author; commits.
+                await record_failure(self.drafts, tx, actor, draft, exc)
+                failure: ProblemError | None = exc
+            else:
+                failure = None
+                record = await self.drafts.live_row(tx, resource, draft["pk"])
+        if failure is not None:
+            raise failure
         body_out = self.drafts.body(actor, draft)
         body_out["record"] = None if record is None else self.records.body(actor, resource, record)
         return body_out
@@ -270,6 +288,15 @@ def _failure(exc: ProblemError) -> dict[str, Any]:
     return problem  # stored whole; draft_body filters it for each reader
 
 
+async def record_failure(
+    drafts: DraftService, tx: Tx, actor: Actor, draft: Row, exc: ProblemError
+) -> None:
+    """Keep a failed publish on the draft and in its trail; any schedule is cleared."""
+    problem = _failure(exc)
+    await drafts.record_event(tx, actor, draft, "publish_failed", comment=problem["summary"])
+    await drafts.set_fields(tx, draft["id"], publish_at=None, publish_error=problem)
+
+
 _DUE = (DRAFTS.c.status == "approved", DRAFTS.c.publish_at <= func.now())
 
 
@@ -334,8 +361,4 @@ class Scheduler(BackgroundTask):
                     raise Forbidden("The person who scheduled this may no longer publish it.")
                 await self.publisher.apply(tx, actor, draft, comment=None)
         except ProblemError as exc:
-            problem = _failure(exc)
-            await drafts.record_event(
-                tx, actor, draft, "publish_failed", comment=problem["summary"]
-            )
-            await drafts.set_fields(tx, draft["id"], publish_at=None, publish_error=problem)
+            await record_failure(drafts, tx, actor, draft, exc)

@@ -25,7 +25,16 @@ export type ServerFrame =
   | { type: "pong" };
 
 /** `created`, `updated` (an edit), or the draft's new status. */
-export type DraftEventName = "created" | "updated" | "submitted" | "approved" | "rejected" | "published" | "discarded";
+export type DraftEventName =
+  | "created"
+  | "updated"
+  | "submitted"
+  | "approved"
+  | "rejected"
+  | "published"
+  | "discarded"
+  /** A publish (now or scheduled) failed; the draft carries publish_error. */
+  | "publish_failed";
 
 export interface DraftRef {
   id: number;

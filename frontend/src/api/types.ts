@@ -17,7 +17,19 @@ export interface FieldMeta {
   relation?: { resource: string; display: string };
 }
 
-export type Action = "view" | "add" | "change" | "delete" | "restore" | "purge" | "publish" | "audit";
+export type Action =
+  | "view"
+  | "add"
+  | "change"
+  | "delete"
+  | "restore"
+  | "purge"
+  | "publish"
+  | "audit"
+  /** Post comments on drafts of the resource. */
+  | "comment"
+  /** Create shared (named, seen by everyone) views of the resource's list. */
+  | "share_view";
 
 export interface ResourceMeta {
   name: string;

@@ -1,11 +1,14 @@
+import { useState } from "react";
 import type { Conflict, FieldMeta } from "../api/types";
 import { display } from "../format";
+
+export type Keep = "mine" | "theirs";
 
 interface Props {
   conflicts: Conflict[];
   fields: FieldMeta[];
   /** Absent: the user may only look (the dialog shows the three values and a Close button). */
-  onResolve?: (choice: Record<string, "mine" | "theirs">) => void;
+  onResolve?: (choice: Record<string, Keep>) => void;
   onCancel: () => void;
   /** Wording for another setting (a draft against the live record); the record page's by default. */
   wording?: Partial<typeof RECORD_WORDING>;
@@ -22,17 +25,27 @@ const RECORD_WORDING = {
   apply: "Apply",
 };
 
-/** Someone changed the same fields: show base, theirs and yours, choose per field. */
+/**
+ * Someone changed the same fields: show base, theirs and yours, choose per field.
+ *
+ * The choices are state keyed by field name, kept for as long as the dialog is
+ * open: a re-render (a presence frame, a refetch) or a new conflict set (the
+ * other person saved again) keeps what was chosen for every field still in
+ * conflict; a field new to the set starts at "mine". What Apply sends is
+ * exactly what the controls show.
+ */
 export function ConflictDialog({ conflicts, fields, onResolve, onCancel, wording }: Props) {
   const words = { ...RECORD_WORDING, ...wording };
-  const label = (name: string) => fields.find((f) => f.name === name)?.label ?? name;
-  const choices: Record<string, "mine" | "theirs"> = {};
+  const fieldOf = (name: string) => fields.find((f) => f.name === name);
+  const label = (name: string) => fieldOf(name)?.label ?? name;
+  const [chosen, setChosen] = useState<Record<string, Keep>>({});
+  const keep = (name: string): Keep => chosen[name] ?? "mine";
   return (
     <div className="backdrop">
       <div role="dialog" aria-modal="true" aria-labelledby="conflict-title" className="dialog">
         <h2 id="conflict-title">{words.title}</h2>
         {words.intro && <p>{words.intro}</p>}
-        <table className="grid">
+        <table className="grid conflicts">
           <thead>
             <tr>
               <th>Field</th>
@@ -46,22 +59,23 @@ export function ConflictDialog({ conflicts, fields, onResolve, onCancel, wording
             {conflicts.map((c) => (
               <tr key={c.field} data-field={c.field}>
                 <th scope="row">{label(c.field)}</th>
-                <td>{display(c.base)}</td>
-                <td>{display(c.theirs)}</td>
-                <td>{display(c.yours)}</td>
+                <td data-label={words.base}>{display(c.base, fieldOf(c.field))}</td>
+                <td data-label={words.theirs}>{display(c.theirs, fieldOf(c.field))}</td>
+                <td data-label={words.yours}>{display(c.yours, fieldOf(c.field))}</td>
                 {onResolve && (
-                <td>
-                  <select
-                    aria-label={`Keep which value of ${label(c.field)}`}
-                    defaultValue="mine"
-                    onChange={(e) => {
-                      choices[c.field] = e.target.value as "mine" | "theirs";
-                    }}
-                  >
-                    <option value="mine">{words.keepMine}</option>
-                    <option value="theirs">{words.keepTheirs}</option>
-                  </select>
-                </td>
+                  <td data-label="Keep">
+                    <select
+                      aria-label={`Keep which value of ${label(c.field)}`}
+                      value={keep(c.field)}
+                      onChange={(e) => {
+                        const value = e.target.value as Keep;
+                        setChosen((current) => ({ ...current, [c.field]: value }));
+                      }}
+                    >
+                      <option value="mine">{words.keepMine}</option>
+                      <option value="theirs">{words.keepTheirs}</option>
+                    </select>
+                  </td>
                 )}
               </tr>
             ))}
@@ -74,7 +88,7 @@ export function ConflictDialog({ conflicts, fields, onResolve, onCancel, wording
           {onResolve && (
             <button
               type="button"
-              onClick={() => onResolve(Object.fromEntries(conflicts.map((c) => [c.field, choices[c.field] ?? "mine"])))}
+              onClick={() => onResolve(Object.fromEntries(conflicts.map((c) => [c.field, keep(c.field)])))}
             >
               {words.apply}
             </button>

@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
 import type { FieldMeta, FieldValue } from "../api/types";
+import { fromLocalInput, toLocalInput } from "../datetime";
 
 interface Props {
   field: FieldMeta;
@@ -14,7 +15,8 @@ interface Props {
 }
 
 /** One form control, chosen by the field's type as the server describes it. */
-export function FieldInput({ field, value, onChange, error, readOnly, editors, onFocusChange, children }: Props) {
+export function FieldInput({ field, value: given, onChange, error, readOnly, editors, onFocusChange, children }: Props) {
+  const value = given ?? null; // a field missing from the record reads as empty, not "undefined"
   const id = `field-${field.name}`;
   const describedBy = error ? `${id}-error` : undefined;
   const common = {
@@ -55,8 +57,27 @@ export function FieldInput({ field, value, onChange, error, readOnly, editors, o
         onChange={(e) => onChange(e.target.value === "" ? null : Number(e.target.value))}
       />
     );
+  } else if (field.type === "datetime" && (value === null || toLocalInput(String(value)) !== "")) {
+    // Shown and typed in the browser's time zone, sent with its offset (datetime.ts).
+    const shown = value === null ? "" : toLocalInput(String(value));
+    control = (
+      <input
+        {...common}
+        type="datetime-local"
+        // Seconds or a fraction in the stored value: a coarser step would make the
+        // unchanged value "invalid" and block the form.
+        step={shown.length > 16 ? "any" : undefined}
+        value={shown}
+        onChange={(e) => {
+          if (e.target.value === "") return onChange(null);
+          const typed = fromLocalInput(e.target.value);
+          if (typed !== null) onChange(typed);
+        }}
+      />
+    );
   } else {
-    const inputType = field.type === "date" ? "date" : field.type === "datetime" ? "datetime-local" : "text";
+    // A datetime the browser cannot show (not ISO 8601) stays visible as text, not blank.
+    const inputType = field.type === "date" ? "date" : "text";
     control = (
       <input
         {...common}

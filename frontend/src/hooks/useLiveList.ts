@@ -3,7 +3,7 @@
 // place; inserts, deletes and restores, or an update to a field the list is
 // filtered or sorted by, refetch the loaded pages so rows appear, move or go.
 // Changed rows are marked for a moment so the eye finds them.
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import { useQueryClient, type InfiniteData } from "@tanstack/react-query";
 import type { Change, Page, RecordBody } from "../api/types";
 import { live } from "../live";
@@ -15,7 +15,9 @@ export function useLiveList(resource: string, pk: string, watched: Set<string>) 
   const queryClient = useQueryClient();
   const [highlighted, setHighlighted] = useState<Set<string>>(new Set());
   const watchedRef = useRef(watched);
-  watchedRef.current = watched;
+  useLayoutEffect(() => {
+    watchedRef.current = watched;
+  });
 
   useEffect(() => {
     let refetch: number | undefined;

@@ -2,7 +2,7 @@
 // preference, changed locally at once, and saved (debounced) so that they
 // survive a reload. A config that names a field the user can no longer read
 // never arrives: the server drops it.
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
 import type { FilterPref, ViewConfig } from "../api/types";
@@ -12,26 +12,24 @@ const SAVE_DELAY_MS = 300;
 
 export function useViewPref(resource: string) {
   const pref = useQuery({ queryKey: ["view-pref", resource], queryFn: () => api.viewPref(resource), staleTime: 0 });
-  const [config, setConfig] = useState<ViewConfig | null>(null);
+  // What the user changed here, for this resource; until then (and on another
+  // resource) the list shows the saved preference.
+  const [local, setLocal] = useState<{ resource: string; config: ViewConfig } | null>(null);
+  const fromSaved = useMemo<ViewConfig | null>(
+    () => (pref.data ? { columns: pref.data.columns, sort: pref.data.sort, filters: pref.data.filters } : null),
+    [pref.data],
+  );
+  const config = local?.resource === resource ? local.config : fromSaved;
   const timer = useRef<number | undefined>(undefined);
   const toast = useToast();
-
-  useEffect(() => {
-    setConfig(null);
-  }, [resource]);
-  useEffect(() => {
-    if (pref.data && config === null) {
-      const { columns, sort, filters } = pref.data;
-      setConfig({ columns, sort, filters });
-    }
-  }, [pref.data, config]);
   useEffect(() => () => window.clearTimeout(timer.current), []);
 
   /** Change the config; it is saved for this user shortly after the last change. */
   const update = useCallback(
     (change: (current: ViewConfig) => ViewConfig) => {
-      setConfig((current) => {
-        if (!current) return current;
+      setLocal((mine) => {
+        const current = mine?.resource === resource ? mine.config : fromSaved;
+        if (!current) return mine;
         const next = change(current);
         window.clearTimeout(timer.current);
         timer.current = window.setTimeout(() => {
@@ -42,10 +40,10 @@ export function useViewPref(resource: string) {
             );
           });
         }, SAVE_DELAY_MS);
-        return next;
+        return { resource, config: next };
       });
     },
-    [resource, toast],
+    [resource, toast, fromSaved],
   );
 
   return { config, error: pref.error, update };

@@ -7,12 +7,14 @@ import { Link, useParams } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
 import type { Conflict, DraftDetail, FieldMeta, FieldValue, RecordBody } from "../api/types";
-import { ConflictDialog } from "../components/ConflictDialog";
+import { ConflictDialog, type Keep } from "../components/ConflictDialog";
+import { FormErrors, NotSaved, reasonOf, splitErrors } from "../components/FormProblems";
 import { FieldInput } from "../components/FieldInput";
 import { StatusBadge } from "../components/drafts/DraftTable";
 import { PreviewFrame } from "../components/drafts/PreviewFrame";
 import { ReviewActions } from "../components/drafts/ReviewActions";
 import { ReviewTrail } from "../components/drafts/ReviewTrail";
+import { sameValue } from "../datetime";
 import { display } from "../format";
 import { live } from "../live";
 import { useToast } from "../toasts";
@@ -47,9 +49,11 @@ function DraftPageOf({ id }: { id: string }) {
     queryFn: () => api.get(resource, pk!),
   });
   const [edits, setEdits] = useState<Edits>({});
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [errors, setErrors] = useState<{ field: string; message: string }[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
   const [conflicts, setConflicts] = useState<Conflict[] | null>(null);
+  // A save that did not go through for another reason than the input: the edits stay, with a Retry.
+  const [failure, setFailure] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
 
   const refresh = useCallback(() => {
@@ -88,20 +92,22 @@ function DraftPageOf({ id }: { id: string }) {
   const dirty = Object.keys(edits).length > 0;
   const mayRebase = actions.includes(pk === null ? "add" : "change") && d.status !== "published" && d.status !== "discarded";
 
+  const problems = splitErrors(errors, fields, "data.");
+
   async function save(changes: Edits, against: DraftDetail) {
     setSaving(true);
-    setErrors({});
+    setErrors([]);
     setNotice(null);
+    setFailure(null);
     try {
       const saved = await api.patchDraft(id, changes, [], against._version);
       setEdits({});
       setNotice(`Draft saved (version ${saved._version}).`);
       refresh();
     } catch (e) {
-      if (!(e instanceof ProblemError)) throw e;
-      if (e.status === 409 && e.problem.conflicts) setConflicts(e.problem.conflicts);
-      else if (e.status === 422 && e.problem.errors) setErrors(Object.fromEntries(e.problem.errors.map((x) => [x.field, x.message])));
-      else setNotice(e.problem.detail);
+      if (e instanceof ProblemError && e.status === 409 && e.problem.conflicts) setConflicts(e.problem.conflicts);
+      else if (e instanceof ProblemError && e.problem.errors && e.problem.errors.length > 0) setErrors(e.problem.errors);
+      else setFailure(reasonOf(e));
     } finally {
       setSaving(false);
     }
@@ -112,11 +118,11 @@ function DraftPageOf({ id }: { id: string }) {
       await api.patchDraft(id, {}, [name], d._version);
       refresh();
     } catch (e) {
-      setNotice(e instanceof ProblemError ? e.problem.detail : String(e));
+      setNotice(reasonOf(e));
     }
   }
 
-  function rebase(choice: Record<string, "mine" | "theirs">) {
+  function rebase(choice: Record<string, Keep>) {
     setConflicts(null);
     const resolutions = Object.fromEntries(
       Object.entries(choice).map(([field, keep]) => [field, keep === "mine" ? "yours" : "theirs"] as const),
@@ -127,7 +133,7 @@ function DraftPageOf({ id }: { id: string }) {
         toast(`Rebased onto the live record: the draft is a ${rebased.status} again, to be submitted.`, { tone: "success" });
         refresh();
       })
-      .catch((e: unknown) => toast(e instanceof ProblemError ? e.problem.detail : String(e), { tone: "error" }));
+      .catch((e: unknown) => toast(reasonOf(e), { tone: "error" }));
   }
 
   const recordTitle = (record: RecordBody | undefined) => display(record?.[fields[1]?.name ?? meta.data.pk] ?? null);
@@ -167,7 +173,8 @@ function DraftPageOf({ id }: { id: string }) {
       )}
       {d.publish_error && (
         <div className="problem" role="alert" data-testid="publish-error">
-          <strong>The scheduled publish failed:</strong> {d.publish_error.detail || d.publish_error.title}
+          <strong>{d.publish_error.conflicts?.length ? "The draft could not be published:" : "The publish failed:"}</strong>{" "}
+          {d.publish_error.detail || d.publish_error.title}
           {d.publish_error.errors && (
             <ul>
               {d.publish_error.errors.map((x) => (
@@ -177,9 +184,16 @@ function DraftPageOf({ id }: { id: string }) {
               ))}
             </ul>
           )}
-          {d.publish_error.conflicts && mayRebase && (
+          {d.publish_error.conflicts && d.publish_error.conflicts.length > 0 && (
+            <p>
+              {mayRebase
+                ? "The live record changed the same fields since the draft was started. Choose per field, then rebase and submit again."
+                : "The live record changed the same fields since the draft was started; its author, or an editor, must rebase it."}
+            </p>
+          )}
+          {d.publish_error.conflicts && d.publish_error.conflicts.length > 0 && (
             <button type="button" className="secondary" onClick={() => setConflicts(d.publish_error?.conflicts ?? null)}>
-              Resolve and rebase…
+              {mayRebase ? "Resolve and rebase…" : "Show the conflicts"}
             </button>
           )}
         </div>
@@ -224,7 +238,7 @@ function DraftPageOf({ id }: { id: string }) {
 
       <section className="panel" aria-labelledby="trail-title">
         <h2 id="trail-title">Review trail</h2>
-        <ReviewTrail id={id} />
+        <ReviewTrail id={id} mayComment={actions.includes("comment")} />
       </section>
 
       <section className="panel" aria-labelledby="fields-title">
@@ -245,23 +259,25 @@ function DraftPageOf({ id }: { id: string }) {
             void save(edits, d);
           }}
         >
+          <FormErrors messages={problems.general} />
           {fields.map((f) => (
             <FieldInput
               key={f.name}
               field={f}
               value={value(f.name)}
               readOnly={!editable || f.read_only}
-              error={errors[f.name]}
+              error={problems.byField[f.name]}
               onChange={(v) =>
                 setEdits((all) => {
                   const next = { ...all };
-                  if (v === preview.data[f.name]) delete next[f.name];
+                  if (sameValue(v, preview.data[f.name], f.type)) delete next[f.name];
                   else next[f.name] = v;
                   return next;
                 })
               }
             />
           ))}
+          {failure && <NotSaved reason={failure} busy={saving} onRetry={() => void save(edits, d)} />}
           <div className="actions">
             {notice && (
               <p className="notice" role="status">

@@ -6,6 +6,7 @@ import { useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
+import { FormErrors, NotSaved, reasonOf, splitErrors } from "../components/FormProblems";
 import type { FieldValue } from "../api/types";
 import { FieldInput } from "../components/FieldInput";
 
@@ -19,8 +20,9 @@ function NewDraftOf({ resource }: { resource: string }) {
   const queryClient = useQueryClient();
   const meta = useQuery({ queryKey: ["describe", resource], queryFn: () => api.describe(resource) });
   const [data, setData] = useState<Record<string, FieldValue>>({});
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [errors, setErrors] = useState<{ field: string; message: string }[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
   const fields = useMemo(() => (meta.data?.fields ?? []).filter((f) => !f.read_only), [meta.data]);
 
@@ -29,21 +31,23 @@ function NewDraftOf({ resource }: { resource: string }) {
   const label = meta.data.label.toLowerCase();
   if (!meta.data.actions.includes("add")) return <p className="error">You may not add {meta.data.label_plural.toLowerCase()}.</p>;
 
+  const problems = splitErrors(errors, fields, "data.");
+
   async function save() {
     setSaving(true);
-    setErrors({});
+    setErrors([]);
     setNotice(null);
+    setFailure(null);
     try {
       const draft = await api.createNewDraft(resource, data);
       void queryClient.invalidateQueries({ queryKey: ["drafts"] });
       navigate(`/drafts/${draft.id}`);
     } catch (e) {
-      if (!(e instanceof ProblemError)) throw e;
-      if (e.status === 422 && e.problem.errors) {
-        setErrors(Object.fromEntries(e.problem.errors.map((x) => [x.field.replace(/^data\./, ""), x.message])));
+      if (e instanceof ProblemError && e.problem.errors && e.problem.errors.length > 0) {
+        setErrors(e.problem.errors);
         setNotice("Some fields need attention.");
       } else {
-        setNotice(e.problem.detail);
+        setFailure(reasonOf(e)); // the values stay in the form; Retry sends them again
       }
     } finally {
       setSaving(false);
@@ -65,13 +69,14 @@ function NewDraftOf({ resource }: { resource: string }) {
           void save();
         }}
       >
+        <FormErrors messages={problems.general} />
         {fields.map((f) => (
           <FieldInput
             key={f.name}
             field={f}
             value={data[f.name] ?? null}
             readOnly={saving}
-            error={errors[f.name]}
+            error={problems.byField[f.name]}
             onChange={(v) =>
               setData((current) => {
                 const next = { ...current };
@@ -82,6 +87,7 @@ function NewDraftOf({ resource }: { resource: string }) {
             }
           />
         ))}
+        {failure && <NotSaved reason={failure} busy={saving} onRetry={() => void save()} />}
         <div className="actions">
           {notice && (
             <p className="notice" role="status">

@@ -1,19 +1,48 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { Link, useBlocker, useParams, useSearchParams } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
 import type { Change, Conflict, FieldValue, RecordBody } from "../api/types";
 import { useSession } from "../auth";
 import { live, type PresenceUser } from "../live";
-import { ConflictDialog } from "../components/ConflictDialog";
+import { ConflictDialog, type Keep } from "../components/ConflictDialog";
+import { FormErrors, NotSaved, reasonOf, splitErrors } from "../components/FormProblems";
 import { HistoryPanel } from "../components/HistoryPanel";
 import { useToast } from "../toasts";
 import { FieldInput } from "../components/FieldInput";
 import { RecordDrafts } from "../components/drafts/RecordDrafts";
 import { RecordWorkflows } from "../components/workflows/RecordWorkflows";
+import { sameValue } from "../datetime";
 import { display } from "../format";
 
 type Edits = Record<string, FieldValue>;
+
+/** The newer of two copies of the record (by version); either may be missing. */
+function newer(a: RecordBody | null, b: RecordBody | null | undefined): RecordBody | null {
+  if (!a) return b ?? null;
+  return b && b._version > a._version ? b : a;
+}
+
+/**
+ * The open conflict set after someone saved again while it was shown: their
+ * new values replace the old ones, and a field of mine they now changed too
+ * joins the set. Fields stay in their order, so the dialog keeps its choices.
+ */
+export function mergeConflicts(
+  open: Conflict[],
+  changed: string[],
+  fresh: RecordBody,
+  before: RecordBody,
+  mine: Edits,
+): Conflict[] {
+  const next = open.map((c) => (changed.includes(c.field) ? { ...c, theirs: fresh[c.field] ?? null } : c));
+  for (const name of changed) {
+    if (name in mine && !next.some((c) => c.field === name)) {
+      next.push({ field: name, base: before[name] ?? null, theirs: fresh[name] ?? null, yours: mine[name] });
+    }
+  }
+  return next;
+}
 
 /** One page per record: its edit state starts afresh when the record changes. */
 export function RecordPage() {
@@ -31,11 +60,16 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
   const allMeta = useQuery({ queryKey: ["meta"], queryFn: api.meta });
   const [searchParams] = useSearchParams();
   const focusField = searchParams.get("field");
-  const [base, setBase] = useState<RecordBody | null>(null);
+  // The record as last learned from a save, a conflict or a live change; the
+  // query's copy wins when it is newer (a refetch after a resync).
+  const [known, setBase] = useState<RecordBody | null>(null);
+  const base = newer(known, record.data);
   const [edits, setEdits] = useState<Edits>({});
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [errors, setErrors] = useState<{ field: string; message: string }[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
   const [conflicts, setConflicts] = useState<Conflict[] | null>(null);
+  // A save that did not go through for another reason than the input: shown with a Retry.
+  const [failure, setFailure] = useState<{ reason: string; retry: "save" | "draft" } | null>(null);
   const [saving, setSaving] = useState(false);
   const [others, setOthers] = useState<PresenceUser[]>([]);
   const [remote, setRemote] = useState<Record<string, { by: string; value: FieldValue }>>({});
@@ -44,8 +78,10 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
   // The live handler reads the latest state through refs, not a stale closure.
   const baseRef = useRef<RecordBody | null>(null);
   const editsRef = useRef<Edits>({});
-  baseRef.current = base;
-  editsRef.current = edits;
+  useLayoutEffect(() => {
+    baseRef.current = base;
+    editsRef.current = edits;
+  });
 
   const onRemoteChange = useCallback(
     async (change: Change) => {
@@ -53,7 +89,10 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
       if (known && change.version <= known._version) return; // our own save, or old news
       const fresh = await api.get(resource, pk);
       const mine = editsRef.current;
-      const clashes = Object.keys(change.diff).filter((name) => name in mine);
+      const changed = Object.keys(change.diff);
+      const clashes = changed.filter((name) => name in mine);
+      // A conflict dialog that is open follows: new "theirs" values, new clashing fields.
+      if (known) setConflicts((open) => (open ? mergeConflicts(open, changed, fresh, known, mine) : open));
       if (clashes.length > 0) {
         const by = change.actor?.name ?? "Someone";
         setRemote((current) => ({
@@ -68,19 +107,16 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
     [resource, pk, queryClient],
   );
 
+  const refetchRecord = record.refetch;
   useEffect(() => {
     const stop = live.subscribe(topic, (frame) => {
       if (frame.type === "change") void onRemoteChange(frame.change);
       else if (frame.type === "presence") setOthers(frame.users.filter((u) => u.id !== user.id));
-      else if (frame.type === "resync") void record.refetch();
+      else if (frame.type === "resync") void refetchRecord();
     });
     live.announce(topic, "viewing");
     return stop;
-  }, [topic, onRemoteChange, user.id]);
-
-  useEffect(() => {
-    if (record.data && (!base || record.data._version > base._version)) setBase(record.data);
-  }, [record.data, base]);
+  }, [topic, onRemoteChange, user.id, refetchRecord]);
 
   // A link to a field (a checklist step's) focuses its input once the form is there.
   const loaded = Boolean(meta.data && base);
@@ -117,22 +153,24 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
     async (changes: Edits, against: RecordBody) => {
       if (Object.keys(changes).length === 0) return;
       setSaving(true);
-      setErrors({});
+      setErrors([]);
       setNotice(null);
+      setFailure(null);
       try {
         const saved = await api.patch(resource, pk, changes, against._version);
         refresh(saved);
         setEdits({});
         setNotice(`Saved (version ${saved._version}).`);
       } catch (e) {
-        if (!(e instanceof ProblemError)) throw e;
-        if (e.status === 409 && e.problem.conflicts && e.problem.current) {
+        if (e instanceof ProblemError && e.status === 409 && e.problem.conflicts && e.problem.current) {
           setBase(e.problem.current);
           setConflicts(e.problem.conflicts);
-        } else if (e.status === 422 && e.problem.errors) {
-          setErrors(Object.fromEntries(e.problem.errors.map((x) => [x.field, x.message])));
+        } else if (e instanceof ProblemError && e.problem.errors && e.problem.errors.length > 0) {
+          setErrors(e.problem.errors);
         } else {
-          setNotice(e.problem.detail);
+          // Not reached, refused or failed: the edits stay in the form, Retry sends them
+          // again (against the newest copy of the record this page knows by then).
+          setFailure({ reason: reasonOf(e), retry: "save" });
         }
       } finally {
         setSaving(false);
@@ -144,19 +182,19 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
   const saveAsDraft = useCallback(
     async (changes: Edits) => {
       setSaving(true);
-      setErrors({});
+      setErrors([]);
       setNotice(null);
+      setFailure(null);
       try {
         const draft = await api.createDraft(resource, pk, changes);
         setEdits({});
         setNotice(`Saved as draft #${draft.id}; the record is unchanged.`);
         void queryClient.invalidateQueries({ queryKey: ["drafts"] });
       } catch (e) {
-        if (!(e instanceof ProblemError)) throw e;
-        if (e.status === 422 && e.problem.errors) {
-          setErrors(Object.fromEntries(e.problem.errors.map((x) => [x.field.replace(/^data\./, ""), x.message])));
+        if (e instanceof ProblemError && e.problem.errors && e.problem.errors.length > 0) {
+          setErrors(e.problem.errors.map((x) => ({ ...x, field: x.field.replace(/^data\./, "") })));
         } else {
-          setNotice(e.problem.detail);
+          setFailure({ reason: reasonOf(e), retry: "draft" });
         }
       } finally {
         setSaving(false);
@@ -177,12 +215,13 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
   }, [base, edits, save]);
 
   const fields = useMemo(() => meta.data?.fields ?? [], [meta.data]);
+  const problems = splitErrors(errors, fields);
   if (meta.error || record.error) return <p className="error">{(meta.error ?? record.error)?.message}</p>;
   if (!meta.data || !base) return <p role="status">Loading…</p>;
   const canChange = meta.data.actions.includes("change") && base._deleted_at === null;
   const value = (name: string): FieldValue => (name in edits ? edits[name] : base[name]);
 
-  function resolve(choice: Record<string, "mine" | "theirs">) {
+  function resolve(choice: Record<string, Keep>) {
     if (!base) return;
     const next: Edits = {};
     for (const [name, v] of Object.entries(edits)) {
@@ -260,19 +299,20 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
           void save(edits, base);
         }}
       >
+        <FormErrors messages={problems.general} />
         {fields.map((f) => (
           <FieldInput
             key={f.name}
             field={f}
             value={value(f.name)}
             readOnly={!canChange || f.read_only}
-            error={errors[f.name]}
+            error={problems.byField[f.name]}
             editors={others.filter((u) => u.state === "editing" && u.field === f.name).map((u) => u.name)}
             onFocusChange={(focused) => live.announce(topic, focused ? "editing" : "viewing", focused ? f.name : null)}
             onChange={(v) =>
               setEdits((current) => {
                 const next = { ...current };
-                if (v === base[f.name]) delete next[f.name];
+                if (sameValue(v, base[f.name], f.type)) delete next[f.name];
                 else next[f.name] = v;
                 return next;
               })
@@ -302,6 +342,13 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
             )}
           </FieldInput>
         ))}
+        {failure && (
+          <NotSaved
+            reason={failure.reason}
+            busy={saving}
+            onRetry={() => void (failure.retry === "save" ? save(edits, base) : saveAsDraft(edits))}
+          />
+        )}
         <div className="actions">
           {notice && (
             <p className="notice" role="status">

@@ -114,6 +114,9 @@ function ResourceListOf({ resource }: { resource: string }) {
     [shownFields, relations],
   );
   const rows = useMemo(() => pages.data?.pages.flatMap((p) => p.items) ?? [], [pages.data]);
+  // TanStack Table returns fresh functions each render, so this component is not
+  // memoised by the React Compiler; nothing here memoises on the table object.
+  // eslint-disable-next-line react-hooks/incompatible-library
   const table = useReactTable({ data: rows, columns, getCoreRowModel: getCoreRowModel(), manualSorting: true });
 
   if (meta.error) return <p className="error">{meta.error.message}</p>;
@@ -171,7 +174,12 @@ function ResourceListOf({ resource }: { resource: string }) {
         )}
       </div>
       <div className="toolbar secondary-bar">
-        <ViewsMenu resource={resource} config={config} onApply={(next) => update(() => next)} />
+        <ViewsMenu
+          resource={resource}
+          config={config}
+          onApply={(next) => update(() => next)}
+          mayShare={meta.data.actions.includes("share_view")}
+        />
         <span className="spacer" />
         {meta.data.actions.includes("add") && (
           <Link className="button secondary" to={`/r/${resource}/drafts/new`}>

@@ -17,7 +17,17 @@ const SAID: Record<DraftEventName, string> = {
   rejected: "rejected",
   published: "published",
   discarded: "discarded",
+  publish_failed: "could not publish",
 };
+
+/** The toast for an event on one of your drafts by someone else. */
+export function draftToast(event: DraftEventName, actor: string | undefined, id: number): string {
+  if (event === "publish_failed") {
+    // Not an edit: the record changed under the draft (or it no longer passes); the draft page says why.
+    return `${actor ?? "The scheduler"} could not publish your draft #${id}; open it to see why and rebase.`;
+  }
+  return `${actor ?? "The scheduler"} ${SAID[event]} your draft #${id}.`;
+}
 
 export function DraftWatcher() {
   const { user } = useSession();
@@ -50,8 +60,8 @@ export function DraftWatcher() {
           void queryClient.invalidateQueries({ queryKey: ["record", frame.draft.resource, frame.draft.pk] });
         }
         if (myIds.current.has(id) && actor?.id !== user.id) {
-          toast(`${actor?.name ?? "The scheduler"} ${SAID[frame.event]} your draft #${id}.`, {
-            tone: frame.event === "rejected" ? "error" : "info",
+          toast(draftToast(frame.event, actor?.name, id), {
+            tone: frame.event === "rejected" || frame.event === "publish_failed" ? "error" : "info",
             action: { label: "Open", run: () => navigate(`/drafts/${id}`) },
           });
         }

@@ -2,13 +2,15 @@
 // handed a record to render with postMessage. The page says
 // {type: "collabadmin:preview-ready"} once it listens; the record is posted
 // then, on every load, and whenever it changes.
-import { useCallback, useEffect, useRef } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef } from "react";
 import type { RecordBody } from "../../api/types";
 
 export function PreviewFrame({ url, record, title }: { url: string; record: RecordBody; title: string }) {
   const frame = useRef<HTMLIFrameElement>(null);
   const latest = useRef(record);
-  latest.current = record;
+  useLayoutEffect(() => {
+    latest.current = record;
+  });
 
   const post = useCallback(() => {
     frame.current?.contentWindow?.postMessage(

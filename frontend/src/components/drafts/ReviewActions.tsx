@@ -7,6 +7,7 @@ import { api, ProblemError } from "../../api/client";
 import type { Action, Conflict, DraftDetail, DraftTransition } from "../../api/types";
 import { useSession } from "../../auth";
 import { useToast } from "../../toasts";
+import { reasonOf } from "../FormProblems";
 
 interface Props {
   draft: DraftDetail;
@@ -53,7 +54,10 @@ export function ReviewActions({ draft, actions, onDone, onConflicts }: Props) {
       toast(DONE[name], { tone: "success" });
       onDone();
     } catch (e) {
-      if (!(e instanceof ProblemError)) throw e;
+      if (!(e instanceof ProblemError)) {
+        setProblem(`Not done: ${reasonOf(e)}`);
+        return;
+      }
       if (e.status === 409 && e.problem.conflicts) onConflicts(e.problem.conflicts);
       const errors = e.problem.errors?.map((x) => `${x.field}: ${x.message}`).join("; ");
       setProblem(errors ? `${e.problem.detail} ${errors}` : e.problem.detail);

@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ProblemError } from "../../api/client";
+import { api } from "../../api/client";
+import { reasonOf } from "../FormProblems";
 import { relativeTime } from "../../format";
 
 const VERBS: Record<string, string> = {
@@ -12,12 +13,12 @@ const VERBS: Record<string, string> = {
   discard: "discarded it",
   published: "published it",
   scheduled: "scheduled the publish",
-  publish_failed: "— the scheduled publish failed",
+  publish_failed: "tried to publish it; it failed",
   rebased: "rebased it onto the live record",
 };
 
 /** Who moved the draft from which status to which, with their comments; and a box to add one. */
-export function ReviewTrail({ id }: { id: string }) {
+export function ReviewTrail({ id, mayComment }: { id: string; mayComment: boolean }) {
   const queryClient = useQueryClient();
   const trail = useQuery({ queryKey: ["draft-comments", id], queryFn: () => api.draftComments(id) });
   const [text, setText] = useState("");
@@ -30,7 +31,7 @@ export function ReviewTrail({ id }: { id: string }) {
       queryClient.setQueryData(["draft-comments", id], body);
       setText("");
     } catch (e) {
-      setProblem(e instanceof ProblemError ? e.problem.detail : String(e));
+      setProblem(reasonOf(e));
     }
   }
 
@@ -58,21 +59,23 @@ export function ReviewTrail({ id }: { id: string }) {
           ))}
         </ol>
       )}
-      <form
-        className="inline comment-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (text.trim()) void add();
-        }}
-      >
-        <label htmlFor="new-comment" className="sr-only">
-          New comment
-        </label>
-        <input id="new-comment" placeholder="Write a comment…" value={text} onChange={(e) => setText(e.target.value)} />
-        <button type="submit" className="secondary" disabled={!text.trim()}>
-          Comment
-        </button>
-      </form>
+      {mayComment && (
+        <form
+          className="inline comment-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (text.trim()) void add();
+          }}
+        >
+          <label htmlFor="new-comment" className="sr-only">
+            New comment
+          </label>
+          <input id="new-comment" placeholder="Write a comment…" value={text} onChange={(e) => setText(e.target.value)} />
+          <button type="submit" className="secondary" disabled={!text.trim()}>
+            Comment
+          </button>
+        </form>
+      )}
       {problem && <p className="error">{problem}</p>}
     </>
   );

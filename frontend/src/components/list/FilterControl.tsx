@@ -19,7 +19,12 @@ function DebouncedInput({
   ...rest
 }: { value: string; onCommit: (value: string) => void } & Omit<React.InputHTMLAttributes<HTMLInputElement>, "value" | "onChange">) {
   const [text, setText] = useState(value);
-  useEffect(() => setText(value), [value]);
+  // A new value from outside (another view applied) replaces what is typed.
+  const [outside, setOutside] = useState(value);
+  if (outside !== value) {
+    setOutside(value);
+    setText(value);
+  }
   useEffect(() => {
     if (text === value) return;
     const timer = window.setTimeout(() => onCommit(text.trim()), TYPING_DELAY_MS);

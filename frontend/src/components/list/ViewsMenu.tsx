@@ -4,15 +4,18 @@ import { api, ProblemError } from "../../api/client";
 import type { ViewConfig } from "../../api/types";
 import { useSession } from "../../auth";
 import { useToast } from "../../toasts";
+import { reasonOf } from "../FormProblems";
 
 interface Props {
   resource: string;
   config: ViewConfig;
   onApply: (config: ViewConfig) => void;
+  /** The user may create shared views (the resource meta's `share_view` action). */
+  mayShare: boolean;
 }
 
 /** Named views shared with everyone: pick one, share the current one, remove your own. */
-export function ViewsMenu({ resource, config, onApply }: Props) {
+export function ViewsMenu({ resource, config, onApply, mayShare }: Props) {
   const { user } = useSession();
   const toast = useToast();
   const queryClient = useQueryClient();
@@ -33,8 +36,7 @@ export function ViewsMenu({ resource, config, onApply }: Props) {
       setName("");
       toast(`Shared the view “${view.name}”.`, { tone: "success" });
     } catch (e) {
-      if (!(e instanceof ProblemError)) throw e;
-      setError(e.problem.errors?.map((x) => x.message).join(" ") || e.problem.detail);
+      setError(e instanceof ProblemError ? e.problem.errors?.map((x) => x.message).join(" ") || e.problem.detail : reasonOf(e));
     }
   }
 
@@ -92,9 +94,11 @@ export function ViewsMenu({ resource, config, onApply }: Props) {
           {error && <span className="error">{error}</span>}
         </form>
       ) : (
-        <button type="button" className="secondary" onClick={() => setNaming(true)}>
-          Save as view…
-        </button>
+        mayShare && (
+          <button type="button" className="secondary" onClick={() => setNaming(true)}>
+            Save as view…
+          </button>
+        )
       )}
     </div>
   );

@@ -1,0 +1,48 @@
+"""The frontend's own checks run with the suite: ESLint (hooks rules), TypeScript, Vitest.
+
+They need ``frontend/node_modules`` (``npm ci`` in frontend/, which CI does
+first). Without it, a local run skips them and says why; on CI (``CI`` set)
+a missing install is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
+
+CHECKS = {
+    "lint": ["npm", "run", "lint"],
+    "typecheck": ["npm", "run", "typecheck"],
+    "unit": ["npm", "test", "--", "--run"],
+}
+
+
+def _ready() -> None:
+    installed = (FRONTEND / "node_modules").is_dir() and shutil.which("npm") is not None
+    if installed:
+        return
+    if os.environ.get("CI"):
+        pytest.fail("CI runs the frontend checks, but frontend/node_modules or npm is missing")
+    pytest.skip("frontend/node_modules is absent: run `npm ci` in frontend/ to check the frontend")
+
+
+@pytest.mark.parametrize("check", sorted(CHECKS))
+def test_frontend_check_passes(check: str) -> None:
+    _ready()
+    result = subprocess.run(  # noqa: S603
+        CHECKS[check],
+        cwd=FRONTEND,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "FORCE_COLOR": "0", "NO_COLOR": "1"},
+    )
+    output = f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, f"npm {check} failed:\n{output}"
