@@ -175,8 +175,10 @@ class AuthController(Controller):
         svc = services_of(request)
         actor = actor_of(request)
         assert actor.id is not None
-        async with svc.db.connection() as tx:
-            key = await revoke_token(tx, actor.id, token_id)
+        key = None
+        if 0 < token_id < 2**63:  # beyond bigint no token exists; do not ask the database
+            async with svc.db.connection() as tx:
+                key = await revoke_token(tx, actor.id, token_id)
         if key is None:
             raise NotFound(f"No token {token_id}.")
         svc.credentials.forget(key)

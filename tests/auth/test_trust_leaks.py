@@ -279,6 +279,8 @@ async def test_keys_out_of_the_column_range_are_404(client_for: ClientFor) -> No
                 await client.post("/api/r/courses/2147483648/revert", json={"change_id": 1}), 404
             )
             problem(await client.post("/api/r/courses/2147483648/drafts", json={"data": {}}), 404)
+        for token_id in ("9223372036854775808", "99999999999999999999", "0"):
+            problem(await client.delete(f"/api/auth/tokens/{token_id}"), 404)
     admin = await client_for("admin")
     ok(await admin.get("/api/r/courses/60"))
 
