@@ -27,3 +27,28 @@ async def test_websocket_change_of_a_hidden_field_says_hidden(
     full = (await editor_socket.expect("change"))["change"]
     assert full["hidden_fields"] is False
     assert full["diff"]["internal_notes"]["new"] == "secret"
+
+
+async def test_draft_frame_of_a_hidden_field_edit_says_hidden(
+    client_for: ClientFor, socket_for: SocketFor, conninfo: str
+) -> None:
+    editor, instructor = await client_for("editor"), await client_for("instructor")
+    mine = taught_courses(conninfo)[0]
+    draft = ok(
+        await instructor.post(f"/api/r/courses/{mine}/drafts", json={"data": {"description": "d"}}),
+        201,
+    )
+    instructor_socket = await socket_for("instructor")
+    await instructor_socket.subscribe("drafts")
+    ok(
+        await editor.patch(
+            f"/api/drafts/{draft['id']}",
+            json={"data": {"internal_notes": "secret"}},
+            headers={"If-Match": f'"{draft["_version"]}"'},
+        )
+    )
+    frame = await instructor_socket.expect("draft")
+    assert frame["change"]["hidden_fields"] is True
+    assert frame["change"]["diff"]["data"]["old"] == frame["change"]["diff"]["data"]["new"]
+    assert "secret" not in str(frame)
+    assert "internal_notes" not in str(frame)
