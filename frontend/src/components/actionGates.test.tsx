@@ -5,6 +5,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { api } from "../api/client";
 import { SessionContext } from "../auth";
+import { ReviewActions } from "./drafts/ReviewActions";
 import { ReviewTrail } from "./drafts/ReviewTrail";
 import { ViewsMenu } from "./list/ViewsMenu";
 
@@ -41,5 +42,26 @@ describe("comment", () => {
     expect(screen.queryByLabelText("New comment")).toBeNull();
     rerender(wrap(<ReviewTrail id="1" mayComment />));
     expect(screen.getByLabelText("New comment")).toBeTruthy();
+  });
+});
+
+describe("a draft whose publish met conflicts", () => {
+  it("asks for a rebase before it can be submitted again", () => {
+    const draft = {
+      id: 7, resource: "courses", pk: "5", base_version: 1, status: "rejected", data: { title: "Draft title" },
+      author: { id: 1, name: "Viewer" }, created_at: "", updated_at: "", publish_at: null, published_at: null,
+      published_version: null, _version: 4, live_version: 2, diff: {},
+      publish_error: { type: "about:blank", title: "Conflict", status: 409, detail: "The live record changed.",
+        conflicts: [{ field: "title", base: "Old", theirs: "Live title", yours: "Draft title" }] },
+    };
+    const { rerender } = render(
+      wrap(<ReviewActions draft={draft as never} actions={["view", "change"]} onDone={() => {}} onConflicts={() => {}} />),
+    );
+    expect((screen.getByRole("button", { name: "Submit for review" }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId("rebase-first")).toBeTruthy();
+    rerender(
+      wrap(<ReviewActions draft={{ ...draft, publish_error: null } as never} actions={["view", "change"]} onDone={() => {}} onConflicts={() => {}} />),
+    );
+    expect((screen.getByRole("button", { name: "Submit for review" }) as HTMLButtonElement).disabled).toBe(false);
   });
 });
