@@ -63,7 +63,9 @@ async def revert_change(
         )
     if not chosen:
         raise ValidationFailed([FieldError("fields", "Name at least one field.")])
-    values = {f: diff[f]["old"] for f in chosen}
+    # The log holds to_jsonb forms (bytea as hex, intervals as PostgreSQL
+    # text); the patch takes each field's JSON form, as a client would send.
+    values = {f: resource.fields[f].json(diff[f]["old"]) for f in chosen}
     return await records.patch(
         actor,
         name,
