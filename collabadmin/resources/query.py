@@ -33,6 +33,7 @@ from sqlalchemy import (
     cast,
     false,
     func,
+    literal,
     or_,
     select,
     true,
@@ -103,7 +104,7 @@ def text_search_fields(resource: Resource, readable: frozenset[str]) -> tuple[st
     )
 
 
-_FILTER_KEY = re.compile(r"^filter\[([A-Za-z_][A-Za-z0-9_]*)\](?:\[([a-z]+)\])?$")
+_FILTER_KEY = re.compile(r"^filter\[([^\]\x00]{1,63})\](?:\[([a-z]+)\])?$")  # any column name
 # Numbers in the query string: ASCII only (Decimal() would take "٣" or fullwidth digits).
 _ASCII_NUMBER = re.compile(r"-?[0-9]{1,40}(?:\.[0-9]{1,40})?(?:[eE][-+]?[0-9]{1,3})?", re.ASCII)
 _KNOWN_PARAMS = {"sort", "q", "limit", "cursor", "deleted"}
@@ -289,15 +290,10 @@ class _Cursor(msgspec.Struct, array_like=True):
 
 
 def encode_cursor(query: ListQuery, row: Mapping[str, Any], resource: Resource) -> str:
-    values = [_cursor_value(row[k.field]) for k in query.sort]
+    # Each value in its field's JSON form, which _scalar reads back exactly.
+    values = [resource.fields[k.field].json(row[k.field]) for k in query.sort]
     raw = msgspec.json.encode(_Cursor(query.sort_signature(), values))
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _cursor_value(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    return str(value)  # dates, datetimes and decimals as their ISO/plain text
 
 
 def decode_cursor(resource: Resource, query: ListQuery, token: str) -> list[Any]:
@@ -371,7 +367,12 @@ def _as_text(column: Column[Any]) -> ColumnElement[Any]:
 def _after_clause(resource: Resource, query: ListQuery) -> ColumnElement[bool]:
     """Rows strictly after the cursor in (sort keys..., NULLS LAST) order."""
     assert query.after is not None
-    keys = list(zip(query.sort, query.after, strict=True))
+    # Each bound value takes its column's type: a bare string would be sent
+    # as varchar, which an enum (or inet) column cannot compare with.
+    keys = [
+        (key, None if value is None else literal(value, resource.column(key.field).type))
+        for key, value in zip(query.sort, query.after, strict=True)
+    ]
     nullable = any(resource.column(k.field).nullable for k, _ in keys)
     same_direction = len({k.descending for k, _ in keys}) == 1
     if not nullable and same_direction:

@@ -223,6 +223,19 @@ def _column_field(column: Column[Any], is_pk: bool, *, filled_by_trigger: bool =
     )
 
 
+def _domains_as_base_types(table: Table) -> None:
+    """Give domain columns their base type: what SQL compares and casts them as.
+
+    (SQLAlchemy's DOMAIN type has no comparison operators of its own.) The
+    domain's CHECK and NOT NULL stay in the database, which enforces them.
+    """
+    for column in table.columns:
+        if isinstance(column.type, DOMAIN):
+            column.type = column.type.data_type
+        elif isinstance(column.type, ARRAY) and isinstance(column.type.item_type, DOMAIN):
+            column.type = ARRAY(column.type.item_type.data_type)
+
+
 def resource_from_table(
     table: Table,
     *,
@@ -258,6 +271,7 @@ def resource_from_table(
     if unknown:
         raise ValueError(f"{table.name}: no such columns {sorted(unknown)}")
     built: dict[str, Field] = {}
+    _domains_as_base_types(table)
     for column in table.columns:
         if column.name in skipped and column.name != pk_name:
             continue

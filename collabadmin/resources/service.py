@@ -89,9 +89,14 @@ def _db_value(resource: Resource, name: str, value: Any) -> Any:
     return Jsonb(value) if isinstance(resource.column(name).type, JSONB) else Json(value)
 
 
+def _bind(name: str) -> str:
+    """A bind parameter name for a column: any column name (spaces, quotes) gives a safe one."""
+    return "v_" + name.encode().hex()
+
+
 def _db_values(resource: Resource, values: Mapping[str, Any]) -> dict[str, Any]:
     """Column values as psycopg expects them (JSON fields wrapped), keyed by bind name."""
-    return {"v_" + name: _db_value(resource, name, value) for name, value in values.items()}
+    return {_bind(name): _db_value(resource, name, value) for name, value in values.items()}
 
 
 def _patched_form(resource: Resource, name: str, value: Any) -> Any:
@@ -191,7 +196,7 @@ class RecordService:
             return (
                 update(resource.table)
                 .where(resource.column(resource.pk) == bindparam("pk"))
-                .values({name: bindparam("v_" + name) for name in columns})
+                .values({name: bindparam(_bind(name)) for name in columns})
                 .returning(resource.table)
             )
 
@@ -291,7 +296,7 @@ class RecordService:
         def build() -> ClauseElement:
             return (
                 resource.table.insert()
-                .values({n: bindparam("v_" + n) for n in columns})
+                .values({n: bindparam(_bind(n)) for n in columns})
                 .returning(resource.table)
             )
 
