@@ -411,10 +411,8 @@ def _catalog_hints(conn: Any, schema: str | None) -> tuple[set[str], dict[str, i
 def _apply_domain_lengths(table: Table, lengths: Mapping[str, int]) -> None:
     for column in table.columns:
         sa_type = column.type
-        if (
-            isinstance(sa_type, DOMAIN)
-            and sa_type.name in lengths
-            and isinstance(sa_type.data_type, String)
-            and not sa_type.data_type.length
-        ):
-            sa_type.data_type = String(lengths[sa_type.name])
+        if not isinstance(sa_type, DOMAIN) or sa_type.name is None:
+            continue
+        length = lengths.get(sa_type.name)
+        if length and isinstance(sa_type.data_type, String) and not sa_type.data_type.length:
+            sa_type.data_type = String(length)

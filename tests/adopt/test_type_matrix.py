@@ -181,14 +181,16 @@ async def test_field_meta_maps_every_postgresql_type(admin: httpx.AsyncClient) -
     assert "timezone" not in fields["happened_at"]
     # Identity, generated, defaulted and trigger-filled columns are not required.
     assert not any(f["required"] for f in fields.values())
-    assert fields["ticket_id"]["read_only"] and fields["title_length"]["read_only"]
+    assert fields["ticket_id"]["read_only"]
+    assert fields["title_length"]["read_only"]
     assert fields["search"]["read_only"]
     assert fields["tags"]["operators"] == ["has", "overlaps", "isnull"]
     assert fields["meta"]["operators"] == ["isnull"]
     assert "contains" in fields["status"]["operators"]
     assert "contains" not in fields["price"]["operators"]
     mixed = {f["name"]: f for f in (await _meta(admin, "MixedCase"))["fields"]}
-    assert mixed["Column Name"]["required"] and mixed["Column Name"]["max_length"] == 40
+    assert mixed["Column Name"]["required"]
+    assert mixed["Column Name"]["max_length"] == 40
     assert mixed["Amount"]["type"] == "decimal"
 
 
@@ -269,7 +271,8 @@ async def test_delete_restore_and_revert_keep_the_forms(admin: httpx.AsyncClient
     deleted = ok(
         await admin.delete(f"/api/r/ticket/{pk}", headers={"If-Match": f'"{reverted["_version"]}"'})
     )
-    assert deleted["_deleted_at"] is not None and deleted["price"] == "1234.50"
+    assert deleted["_deleted_at"] is not None
+    assert deleted["price"] == "1234.50"
     restored = ok(
         await admin.post(
             f"/api/r/ticket/{pk}/restore", headers={"If-Match": f'"{deleted["_version"]}"'}
@@ -310,9 +313,9 @@ async def test_every_operator_of_every_field_and_every_sort(admin: httpx.AsyncCl
             page = ok(response)
             # The keyset cursor of every sortable type leads to the next page.
             if page["next_cursor"]:
-                ok(await admin.get("/api/r/ticket", params={"sort": sort, "limit": "1",  # 
-
-                                                            "cursor": page["next_cursor"]}))  # fmt: skip
+                params = {"sort": sort, "limit": "1", "cursor": page["next_cursor"]}
+                following = await admin.get("/api/r/ticket", params=params)
+                assert following.status_code == 200, (sort, following.text)
 
 
 async def test_filters_select_the_right_rows(admin: httpx.AsyncClient) -> None:
@@ -413,4 +416,5 @@ async def test_websocket_frames_carry_the_same_json_forms(
 async def test_durations_round_trip(admin: httpx.AsyncClient, duration: str) -> None:
     created = await _create(admin, {"title": "d", "spent": duration})
     echoed = ok(await patch_record(admin, "ticket", created["ticket_id"], created, if_match=1))
-    assert echoed["_version"] == 1 and echoed["spent"] == created["spent"]
+    assert echoed["_version"] == 1
+    assert echoed["spent"] == created["spent"]
