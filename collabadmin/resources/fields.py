@@ -165,8 +165,6 @@ class Field:
         if self.type == "array":
             if not isinstance(value, list):
                 raise ValueInvalid("Must be a list.")
-            if self.items == "json":
-                return value
             try:
                 return [None if v is None else self.scalar(v) for v in value]
             except ValueInvalid as exc:

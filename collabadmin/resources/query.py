@@ -82,7 +82,7 @@ def field_operators(f: Field) -> tuple[Operator, ...]:
         return ("eq", "ne", "in", "isnull")
     if f.type == "boolean":
         return ("eq", "ne", "isnull")
-    if f.type == "array" and f.items != "json":
+    if f.type == "array":
         return ("has", "overlaps", "isnull")
     return ("isnull",)
 

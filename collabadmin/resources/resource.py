@@ -184,8 +184,8 @@ def _field_type(column: Column[Any]) -> dict[str, Any]:
     sa_type = column.type
     if isinstance(sa_type, ARRAY):
         element = _scalar_type(sa_type.item_type)
-        if element.get("read_only") or element["type"] == "array" or element.get("db_enum"):
-            # Arrays of enums or of unsupported types travel as read-only text.
+        if element.get("read_only") or element["type"] == "json" or element.get("db_enum"):
+            # Arrays of enums, of json or of unsupported types travel as read-only text.
             return {"type": "string", "format": "unsupported", "read_only": True}
         settings = {k: v for k, v in element.items() if k not in ("type", "max_length")}
         return {**settings, "type": "array", "items": element["type"]}
