@@ -339,6 +339,10 @@ async def test_filters_select_the_right_rows(admin: httpx.AsyncClient) -> None:
     assert await ids(**{"filter[client_ip]": "192.168.1.10"}) == mine
     assert await ids(**{"filter[email]": "ANN@example.COM"}) == mine  # citext
     assert await ids(q="jam on floor") == mine  # no search fields declared: text columns
+    # An enum's labels are its choices: the chart counts by them.
+    counts = ok(await admin.get("/api/stats/ticket", params={"by": "status"}))["counts"]
+    assert [c["value"] for c in counts] == ["new", "in progress", "done"]
+    assert all(c["count"] >= 1 for c in counts[1:])
 
 
 async def test_bad_values_of_every_type_are_422_naming_the_field(
