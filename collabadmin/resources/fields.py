@@ -147,6 +147,10 @@ class Field:
         precision, scale = self.digits
         if precision is None:
             return
+        if not number.is_finite():
+            if number.is_infinite():
+                raise ValueInvalid(f"Must be finite (the column is numeric({precision}, {scale})).")
+            return
         whole = precision - (scale or 0)
         integral = abs(int(number))
         if integral and len(str(integral)) > whole:

@@ -5,7 +5,9 @@ Each field type has one JSON form, the same in every body (records, lists,
 
 * ``decimal``: a string holding the exact value (``"12.50"``), never a
   float; accepted as a string or a number.
-* ``float``: a JSON number.
+* ``float``: a JSON number; NaN and the infinities (which JSON lacks) as
+  the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``, as PostgreSQL
+  writes them (``numeric`` holds them too).
 * ``binary``: base64 (RFC 4648, padded) in both directions.
 * ``duration``: an ISO 8601 duration (``"P1DT2H30M"``); read as days and
   seconds, since PostgreSQL's months and years have no fixed length
@@ -170,12 +172,11 @@ def _decimal(value: Any) -> decimal.Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str | decimal.Decimal):
         raise ValueInvalid('Must be a decimal number (a string such as "12.50", or a number).')
     text = str(value).strip()
+    if text in _SPECIAL:
+        return decimal.Decimal(text)  # numeric holds them too (PostgreSQL 14+)
     if not _DECIMAL_TEXT.fullmatch(text):
         raise ValueInvalid('Must be a decimal number, such as "12.50".')
-    number = decimal.Decimal(text)
-    if not number.is_finite():
-        raise ValueInvalid("Must be a finite number.")
-    return number
+    return decimal.Decimal(text)
 
 
 _DECIMAL_TEXT = re.compile(
@@ -183,7 +184,13 @@ _DECIMAL_TEXT = re.compile(
 )
 
 
+# JSON has no NaN or infinities: they travel as these strings, both ways.
+_SPECIAL = ("NaN", "Infinity", "-Infinity")
+
+
 def _float(value: Any) -> float:
+    if isinstance(value, str) and value in _SPECIAL:
+        return float(value.replace("Infinity", "inf"))
     if isinstance(value, bool) or not isinstance(value, int | float | decimal.Decimal):
         raise ValueInvalid("Must be a number.")
     number = float(value)
@@ -391,7 +398,9 @@ def scalar_json_value(field_type: str, value: Any, *, aware: bool = True) -> Any
             return value
         case "float":
             if isinstance(value, decimal.Decimal | int) and not isinstance(value, bool):
-                return float(value)
+                value = float(value)
+            if isinstance(value, float) and not math.isfinite(value):
+                return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
             return value
         case "binary":
             return _binary_form(value)

@@ -422,3 +422,43 @@ async def test_durations_round_trip(admin: httpx.AsyncClient, duration: str) -> 
     echoed = ok(await patch_record(admin, "ticket", created["ticket_id"], created, if_match=1))
     assert echoed["_version"] == 1
     assert echoed["spent"] == created["spent"]
+
+
+JUNK: list[Any] = [
+    {},
+    [],
+    [[1]],
+    [{"a": 1}],
+    1.5,
+    -1,
+    2**70,
+    "",
+    "x" * 5000,
+    True,
+    "\x00",
+    "9" * 1200,
+]
+
+
+async def test_junk_in_any_field_is_a_4xx_never_a_500(admin: httpx.AsyncClient) -> None:
+    created = await _create(admin, TICKET)
+    pk = created["ticket_id"]
+    for name in [*TICKET, "title_length", "search"]:
+        for junk in JUNK:
+            made = await admin.post("/api/r/ticket", json={"title": "junk", name: junk})
+            assert made.status_code in (201, 400, 422), (name, junk, made.text[:300])
+            patched = await patch_record(admin, "ticket", pk, {name: junk}, base=1)
+            assert patched.status_code in (200, 400, 409, 422), (name, junk, patched.text[:300])
+
+
+async def test_nan_and_infinities_travel_as_strings_and_write_back(
+    admin: httpx.AsyncClient,
+) -> None:
+    body = {"title": "odd", "weight": "NaN", "precise": "-Infinity", "ratio": "Infinity"}
+    created = await _create(admin, body)
+    assert {k: created[k] for k in body} == body
+    echoed = ok(await patch_record(admin, "ticket", created["ticket_id"], created, if_match=1))
+    assert echoed["_version"] == 1
+    assert field_errors(await admin.post("/api/r/ticket", json={"price": "Infinity"})) == {
+        "price": "Must be finite (the column is numeric(12, 2))."
+    }
