@@ -27,9 +27,10 @@ from collabadmin.settings import Settings
 from tests.conftest import Served, _free_port, anonymous_client
 
 FIXTURE = Path(__file__).with_name("fixture.sql")
-# Tables served by the matrix, with their keys (composite keys, views and the
+# Tables served by the matrix, with the key column the change log records
+# (the partitioned table's key is composite; composite keys, views and the
 # second schema are adopted by their own tests).
-ADOPTED = {"ticket": "ticket_id", "MixedCase": "Id"}
+ADOPTED = {"ticket": "ticket_id", "MixedCase": "Id", "reading": "id"}
 
 
 @pytest.fixture(scope="session")

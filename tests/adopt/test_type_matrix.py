@@ -462,3 +462,21 @@ async def test_nan_and_infinities_travel_as_strings_and_write_back(
     assert field_errors(await admin.post("/api/r/ticket", json={"price": "Infinity"})) == {
         "price": "Must be finite (the column is numeric(12, 2))."
     }
+
+
+async def test_a_partitioned_table_is_served_like_a_table(admin: httpx.AsyncClient) -> None:
+    fields = {f["name"]: f["type"] for f in (await _meta(admin, "reading"))["fields"]}
+    assert fields == {"id": "integer", "taken_on": "date", "value": "float"}
+    created = ok(
+        await admin.post("/api/r/reading", json={"id": 7, "taken_on": "2026-05-01", "value": 0.5}),
+        201,
+    )
+    assert created["_version"] == 1
+    page = ok(
+        await admin.get(
+            "/api/r/reading", params={"filter[taken_on][gte]": "2026-05-01", "sort": "-value"}
+        )
+    )
+    assert [(i["id"], i["value"]) for i in page["items"]] == [(7, 0.5)]
+    outside = await admin.post("/api/r/reading", json={"id": 8, "taken_on": "2030-01-01"})
+    assert outside.status_code == 422, outside.text  # no partition holds it
