@@ -379,13 +379,13 @@ def reflect_resources(
     return resources
 
 
-# BEFORE INSERT row triggers of the application (tgtype bits: 2 BEFORE, 4 INSERT).
+# BEFORE INSERT row triggers of the application (tgtype bits: 1 ROW, 2 BEFORE, 4 INSERT).
 _FILLING_TRIGGERS = """
 SELECT DISTINCT c.relname
   FROM pg_trigger t
   JOIN pg_class c ON c.oid = t.tgrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE NOT t.tgisinternal AND t.tgtype & 6 = 6 AND t.tgname NOT LIKE 'collabadmin%%'
+ WHERE NOT t.tgisinternal AND t.tgtype & 7 = 7 AND t.tgname NOT LIKE 'collabadmin%%'
    AND n.nspname = coalesce(%(schema)s, current_schema())
 """
 # Domains over varchar(n)/char(n): the reflected base type loses n.
