@@ -267,7 +267,7 @@ class Publisher:
             draft = await self.drafts.set_fields(
                 tx,
                 draft["id"],
-                data=json_values(data),
+                data=json_values(resource, data),
                 base_version=live["version"],
                 status="draft",
                 publish_at=None,
