@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -117,10 +117,43 @@ def parse_config(text: str, *, source: str = DEFAULT_PATH) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    return _decode(raw, text, source)
+
+
+# Tables whose keys are names (resources, fields, roles): decoded entry by entry,
+# since msgspec reports a path through a dict as ``[...]``, not the name.
+_NAMED: dict[type[Any], dict[str, type[Any]]] = {
+    Config: {"resources": ResourceConfig, "roles": RoleConfig},
+    ResourceConfig: {"fields": FieldConfig},
+    RoleConfig: {"resources": GrantConfig},
+}
+
+
+def _decode(raw: Any, text: str, source: str) -> Config:
+    config: Config = _convert(raw, Config, [], text, source)
+    return config
+
+
+def _convert(raw: Any, kind: type[Any], path: list[str], text: str, source: str) -> Any:
+    named = _NAMED.get(kind, {})
+    entries: dict[str, dict[str, Any]] = {}
+    if isinstance(raw, dict):
+        raw = dict(raw)
+        for key, entry_kind in named.items():
+            value = raw.get(key)
+            if isinstance(value, dict):
+                raw[key] = {}
+                entries[key] = {
+                    name: _convert(item, entry_kind, [*path, key, name], text, source)
+                    for name, item in value.items()
+                }
     try:
-        return msgspec.convert(raw, Config, strict=True)
+        decoded = msgspec.convert(raw, kind, strict=True)
     except msgspec.ValidationError as exc:
-        raise ConfigError(_explain(str(exc), text, source)) from None
+        raise ConfigError(_explain(str(exc), path, text, source)) from None
+    for key, values in entries.items():
+        setattr(decoded, key, values)
+    return decoded
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -140,21 +173,20 @@ def load_config(path: str | Path | None) -> Config:
 
 
 _UNKNOWN = re.compile(r"Object contains unknown field `(?P<key>[^`]+)`(?: - at `(?P<at>[^`]+)`)?")
-_AT = re.compile(r" - at `(?P<at>[^`]+)`$")
+_AT = re.compile(r" - at (?P<key>`key` in )?`(?P<at>[^`]+)`$")
 
 
-def _explain(message: str, text: str, source: str) -> str:
+def _explain(message: str, base: list[str], text: str, source: str) -> str:
     """msgspec's message in the file's own terms: a dotted key path and a line."""
     unknown = _UNKNOWN.match(message)
     if unknown:
-        parts = _path_parts(unknown["at"] or "$") + [unknown["key"]]
-        where = ".".join(parts)
+        parts = base + _path_parts(unknown["at"] or "$") + [unknown["key"]]
         line = _line_of(text, parts)
         at = f", line {line}" if line else ""
-        return f"{source}{at}: unknown key {where!r}{_hint(parts)}"
+        return f"{source}{at}: unknown key {'.'.join(parts)!r}"
     found = _AT.search(message)
-    parts = _path_parts(found["at"]) if found else []
-    reason = _AT.sub("", message)
+    parts = base + (_path_parts(found["at"]) if found else [])
+    reason = _AT.sub("", message) + (" (as a key)" if found and found["key"] else "")
     line = _line_of(text, [p for p in parts if not p.isdigit()])
     at = f", line {line}" if line else ""
     where = f" at {'.'.join(parts)!r}" if parts else ""
@@ -162,20 +194,8 @@ def _explain(message: str, text: str, source: str) -> str:
 
 
 def _path_parts(at: str) -> list[str]:
-    """``$.resources.film.fields[...]`` → ``['resources', 'film', 'fields', ...]``."""
-    tokens = re.findall(r"\.([A-Za-z0-9_-]+)|\[(\d+)\]|\[\"([^\"]*)\"\]|\['([^']*)'\]", at)
-    return [next(t for t in group if t) for group in tokens]
-
-
-_KNOWN = {
-    "Config": ("superuser_role", "resources", "roles"),
-}
-
-
-def _hint(parts: list[str]) -> str:
-    if len(parts) == 1:
-        return f" (top-level keys: {', '.join(_KNOWN['Config'])})"
-    return ""
+    """``$.fields[...].x[0]`` → ``['fields', 'x', '0']`` (elided dict keys dropped)."""
+    return [a or b for a, b in re.findall(r"\.([A-Za-z0-9_-]+)|\[(\d+)\]", at)]
 
 
 def _line_of(text: str, parts: list[str]) -> int | None:
