@@ -9,6 +9,7 @@ from litestar import Litestar
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
+from collabadmin.app import create_app
 from collabadmin.auth.roles import RolePolicy
 from collabadmin.config.apply import apply_config, validate_scopes
 from collabadmin.config.schema import Config, ConfigError, load_config
@@ -42,8 +43,6 @@ def configured_resources(url: str, config: Config) -> tuple[list[Resource], Role
 
 
 def create_configured_app(settings: Settings, config: Config) -> Litestar:
-    from collabadmin.app import create_app
-
     assert settings.database_url is not None
     resources, policy = configured_resources(settings.database_url, config)
     return create_app(settings, resources, policy=policy)

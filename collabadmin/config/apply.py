@@ -18,8 +18,14 @@ from typing import Any
 from sqlalchemy import Engine
 
 from collabadmin.auth.roles import EVERY_RESOURCE, Grant, RoleGrants, RolePolicy, RowScope
-from collabadmin.config.schema import Config, ConfigError, FieldConfig, GrantConfig, UserMatch
-from collabadmin.config.schema import ResourceConfig
+from collabadmin.config.schema import (
+    Config,
+    ConfigError,
+    FieldConfig,
+    GrantConfig,
+    ResourceConfig,
+    UserMatch,
+)
 from collabadmin.config.scopes import check_scope_text, explain_scope, row_scope
 from collabadmin.resources.fields import Field, Relation
 from collabadmin.resources.inflect import pluralize, singularize
@@ -36,7 +42,9 @@ def apply_config(
     for name in config.resources:
         if name not in by_name:
             served = ", ".join(sorted(by_name)) or "none"
-            raise ConfigError(f"resources.{name}: no table or view named {name!r} (found: {served})")
+            raise ConfigError(
+                f"resources.{name}: no table or view named {name!r} (found: {served})"
+            )
     refined = {
         # Copies: links are re-pointed below, and the caller's resources stay as given.
         name: _refine(resource, config.resources[name])

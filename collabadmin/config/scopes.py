@@ -28,6 +28,7 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Engine,
+    Select,
     Text,
     bindparam,
     literal_column,
@@ -37,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.types import TypeEngine
 
 from collabadmin.auth.roles import RowScope
 from collabadmin.config.schema import ConfigError, Scope, UserMatch
@@ -45,7 +47,11 @@ from collabadmin.resources.resource import Resource
 
 __all__ = ["PARAMETERS", "check_scope_text", "explain_scope", "row_scope"]
 
-PARAMETERS = {"username": Text(), "user_id": BigInteger(), "roles": ARRAY(Text())}
+PARAMETERS: dict[str, TypeEngine[Any]] = {
+    "username": Text(),
+    "user_id": BigInteger(),
+    "roles": ARRAY(Text()),
+}
 """The user attributes a raw scope may name, with their SQL types."""
 
 # SQLAlchemy's own rule for a bind in text(): ``:name`` not preceded by ``:``
@@ -102,7 +108,8 @@ def _raw(predicate: str) -> RowScope:
 def _match(match: UserMatch) -> RowScope:
     def scope(actor: Actor, resource: Resource) -> ColumnElement[bool]:
         value: Any = actor.username if match.equals == "user.username" else actor.id
-        return resource.column(match.column) == value
+        condition: ColumnElement[bool] = resource.column(match.column) == value
+        return condition
 
     return scope
 
@@ -122,7 +129,7 @@ def explain_scope(engine: Engine, checks: Iterable[tuple[str, Resource, RowScope
     """
     with engine.connect() as conn:
         for where, resource, scope in checks:
-            statement = select(literal_column("1")).select_from(resource.table)
+            statement: Select[Any] = select(literal_column("1")).select_from(resource.table)
             statement = statement.where(scope(_PROBE, resource))
             compiled = statement.compile(dialect=engine.dialect)
             transaction = conn.begin()
