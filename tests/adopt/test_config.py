@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ from collabadmin.demo.seed import DEMO_USERS
 from collabadmin.resources.inflect import labels_for
 from collabadmin.resources.resource import Resource, reflect_resources
 from collabadmin.settings import Settings
-from tests.conftest import anonymous_client, reset_data, taught_courses
+from tests.conftest import PASSWORD, anonymous_client, reset_data, taught_courses
 from tests.helpers import ok, patch_record
+from tests.test_cli import CLI, Running, _wait_healthy, free_port
 
 DEMO_CONFIG = Path(__file__).with_name("demo_policy.toml")
 
@@ -509,3 +511,65 @@ def test_an_invalid_scope_refuses_start_up(
     assert err.startswith("collabadmin: roles.teacher.resources.sessions (on sessions): ")
     assert err.count("\n") == 1
     assert "Traceback" not in err
+
+
+# --- views' keys and the CLI path ---------------------------------------------------
+
+
+def test_a_views_key_comes_from_the_config(database_url: str, conninfo: str) -> None:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("CREATE VIEW course_codes AS SELECT short_name, title FROM courses")
+    try:
+        resources, _ = configured_resources(
+            database_url,
+            parse_config('[resources.course_codes]\nkey = ["short_name"]\ndisplay = "title"\n'),
+        )
+        view = resources[0]
+        assert (view.name, view.pk, view.read_only, view.label) == (
+            "course_codes",
+            "short_name",
+            True,
+            "Course code",
+        )
+        with pytest.raises(ConfigError, match=r"resources.course_codes.key: no columns code"):
+            configured_resources(
+                database_url, parse_config('[resources.course_codes]\nkey = ["code"]\n')
+            )
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute("DROP VIEW course_codes")
+
+
+def test_serve_without_app_serves_the_configured_database(
+    database_url: str, demo_users: None, tmp_path: Path
+) -> None:
+    config = tmp_path / "admin.toml"
+    config.write_text(DEMO_CONFIG.read_text())
+    port = free_port()
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("COLLABADMIN_APP", "COLLABADMIN_CONFIG")
+    }
+    env["DATABASE_URL"] = database_url
+    server = Running([*CLI, "serve", "--config", str(config), "--port", str(port)], env)
+    try:
+        server.wait_for("collabadmin serving")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            _wait_healthy(client)
+            login = client.post(
+                "/api/auth/login", json={"username": "viewer", "password": PASSWORD}
+            )
+            assert login.status_code == 200
+            meta = client.get("/api/meta").json()["resources"]
+            assert [r["name"] for r in meta] == [
+                "universities",
+                "categories",
+                "instructors",
+                "courses",
+                "course_instructors",
+                "sessions",
+            ]
+            courses = next(r for r in meta if r["name"] == "courses")
+            assert courses["actions"] == ["view"]
+            assert "internal_notes" not in {f["name"] for f in courses["fields"]}
+    finally:
+        assert server.stop() == 0, server.seen
