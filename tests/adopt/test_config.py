@@ -21,7 +21,7 @@ from collabadmin.auth.policy import ACTIONS
 from collabadmin.cli import main
 from collabadmin.config import ConfigError, apply_config, load_config, parse_config, write_config
 from collabadmin.config.app import configured_resources, create_configured_app
-from collabadmin.db.engine import Actor, Database, normalise_url
+from collabadmin.db.engine import Actor, Database, compile_sql, normalise_url
 from collabadmin.demo.policy import demo_policy
 from collabadmin.demo.resources import demo_resources
 from collabadmin.demo.seed import DEMO_USERS
@@ -573,3 +573,56 @@ def test_serve_without_app_serves_the_configured_database(
             assert "internal_notes" not in {f["name"] for f in courses["fields"]}
     finally:
         assert server.stop() == 0, server.seen
+
+
+def test_scopes_of_two_roles_add_up_in_one_statement(
+    database_url: str, conninfo: str, fresh_data: None
+) -> None:
+    config = parse_config(
+        "[roles.teacher.resources.courses]\n"
+        'actions = ["view"]\n'
+        'scope = "id IN (SELECT ci.course_id FROM course_instructors ci JOIN instructors i'
+        ' ON i.id = ci.instructor_id WHERE i.\\"user\\" = :username)"\n'
+        "[roles.drafter.resources.courses]\n"
+        'actions = ["view"]\n'
+        "scope = \"status = 'draft' AND :username <> ''\"\n"
+    )
+    resources, policy = configured_resources(database_url, config)
+    assert policy is not None
+    courses = next(r for r in resources if r.name == "courses")
+    both = Actor(id=3, name="i", username="instructor", roles=frozenset({"teacher", "drafter"}))
+    with psycopg.connect(conninfo) as conn:
+        drafts = {int(r[0]) for r in conn.execute("SELECT id FROM courses WHERE status = 'draft'")}
+    taught = set(taught_courses(conninfo))
+    assert taught
+    assert drafts - taught
+    scope = policy.row_filter(both, courses)
+    assert _rows(database_url, courses, scope) == taught | drafts
+    # As the hub compiles it for live updates: one statement, parameters bound.
+    sql, params = compile_sql(select(courses.column("id")).where(scope))
+    assert "'instructor'" not in sql
+    assert "instructor" in params.values()
+
+
+def test_hidden_fields_are_seen_by_the_superuser_role_only(database_url: str) -> None:
+    config = parse_config(
+        "[resources.courses.fields.internal_notes]\n"
+        "hidden = true\n"
+        "[roles.editor]\n"
+        'actions = ["view", "change"]\n'
+        "[roles.clerk.resources.courses]\n"
+        'actions = ["view"]\n'
+    )
+    resources, policy = apply_config(_reflected(database_url), config)
+    assert policy is not None
+    courses = next(r for r in resources if r.name == "courses")
+
+    def readable(*roles: str) -> frozenset[str]:
+        return policy.readable_fields(Actor(id=1, name="u", roles=frozenset(roles)), courses)
+
+    assert "internal_notes" in readable("admin")
+    assert "internal_notes" not in readable("editor")
+    assert "internal_notes" not in readable("clerk")
+    assert "title" in readable("clerk")
+    editor = Actor(id=1, name="u", roles=frozenset({"editor"}))
+    assert "internal_notes" not in policy.writable_fields(editor, courses, None, action="change")
