@@ -199,6 +199,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from collabadmin.config import ConfigError
 
     spec = args.app or os.environ.get("COLLABADMIN_APP")
+    if spec and args.config:
+        raise CliError("--config describes a database served without --app; drop one of them")
     if not spec:
         # No application code: serve the database as the config file describes it.
         load_config(args.config)

@@ -210,6 +210,13 @@ def _policy(resources: Sequence[Resource], config: Config) -> RolePolicy | None:
     for role, rc in config.roles.items():
         grants: dict[str, Grant] = {}
         if _declares_default(rc):
+            every_field = {n for r in resources for n in r.fields}
+            for key, named in (("hidden", rc.hidden), ("writable", rc.writable or ())):
+                missing = sorted(set(named) - every_field)
+                if missing:
+                    raise ConfigError(
+                        f"roles.{role}.{key}: no resource has fields {', '.join(missing)}"
+                    )
             grants[EVERY_RESOURCE] = _grant(rc, f"roles.{role}")
         for name, gc in rc.resources.items():
             if name not in names:

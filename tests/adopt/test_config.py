@@ -88,6 +88,8 @@ def test_a_missing_file_is_one_line_from_the_cli(
     assert err == f"collabadmin: {bad}, line 2: unknown key 'resources.film.colour'\n"
     assert main(["serve", "--config", str(tmp_path / "absent.toml")]) == 1
     assert "no such file (write one with `collabadmin init`)" in capsys.readouterr().err
+    assert main(["serve", "--app", "m:f", "--config", str(bad)]) == 1
+    assert "drop one of them" in capsys.readouterr().err
 
 
 def test_no_file_and_no_default_is_an_empty_config(
@@ -211,6 +213,7 @@ def test_config_naming_missing_things_is_refused(database_url: str) -> None:
             r"roles.x.scope: \w+ has no column 'owner'"
         ),
         '[roles.x]\nscope = "true; DROP TABLE courses"\n': r"';' is not allowed",
+        '[roles.x]\nactions = ["view"]\nhidden = ["secret"]\n': r"roles.x.hidden: no resource",
         '[roles.x]\nscope = "owner = :login"\n': r"unknown parameters :login",
     }
     for text, message in cases.items():
