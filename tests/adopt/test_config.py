@@ -509,6 +509,7 @@ def test_an_invalid_scope_refuses_start_up(
     path.write_text(text)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.delenv("COLLABADMIN_APP", raising=False)
+    monkeypatch.setenv("COLLABADMIN_CONFIG", "")  # serve sets it; restored after the test
     assert main(["serve", "--config", str(path), "--port", "0"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("collabadmin: roles.teacher.resources.sessions (on sessions): ")
