@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from collabadmin.auth.roles import EVERY_RESOURCE, Grant, RoleGrants, RolePolicy, RowScope
+from collabadmin.config.bounds import bounds_validator
 from collabadmin.config.schema import (
     Config,
     ConfigError,
@@ -159,6 +160,10 @@ def _refine_field(f: Field, fc: FieldConfig, where: str) -> Field:
         changes["choices"] = tuple(fc.choices)
     if fc.messages:
         changes["messages"] = {**f.messages, **fc.messages}
+    if fc.min is not None or fc.max is not None:
+        changes["validators"] = (*f.validators, bounds_validator(f, fc, where))
+    elif fc.exempt_roles:
+        raise ConfigError(f"{where}.exempt_roles: only bounds (min, max) have exemptions")
     return replace(f, **changes) if changes else f
 
 

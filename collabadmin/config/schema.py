@@ -31,7 +31,7 @@ __all__ = [
 
 DEFAULT_PATH = "collabadmin.toml"
 
-MessageKind = Literal["required", "max_length", "pattern", "choices"]
+MessageKind = Literal["required", "max_length", "pattern", "choices", "min", "max"]
 UserAttribute = Literal["user.username", "user.id"]
 
 
@@ -55,6 +55,10 @@ class FieldConfig(_Table):
     max_length: int | None = None
     pattern: str | None = None
     choices: list[str] | None = None
+    # Bounds of a number or date field; a date bound is "YYYY-MM-DD" or "today".
+    min: int | float | str | None = None
+    max: int | float | str | None = None
+    exempt_roles: list[str] = []  # roles whose writes the bounds do not apply to
     messages: dict[MessageKind, str] = {}
 
 

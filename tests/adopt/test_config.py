@@ -25,6 +25,7 @@ from collabadmin.db.engine import Actor, Database, compile_sql, normalise_url
 from collabadmin.demo.policy import demo_policy
 from collabadmin.demo.resources import demo_resources
 from collabadmin.demo.seed import DEMO_USERS
+from collabadmin.resources.fields import ValidationContext
 from collabadmin.resources.inflect import labels_for
 from collabadmin.resources.resource import Resource, reflect_resources
 from collabadmin.settings import Settings
@@ -350,7 +351,16 @@ async def client_of(database_url: str) -> AsyncIterator[ClientFor]:
     await db.dispose()
 
 
-async def _answers(client: httpx.AsyncClient, course: int, other: int, session: int) -> list[Any]:
+def _version(conninfo: str, table: str, pk: int) -> int:
+    with psycopg.connect(conninfo) as conn:
+        row = conn.execute(f"SELECT version FROM {table} WHERE id = %s", (pk,)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def _answers(
+    client: httpx.AsyncClient, conninfo: str, course: int, other: int, session: int
+) -> list[Any]:
     """The same requests, summarised as status codes and the bodies' policy-relevant parts."""
     out: list[Any] = []
     meta = ok(await client.get("/api/meta"))
@@ -366,17 +376,27 @@ async def _answers(client: httpx.AsyncClient, course: int, other: int, session: 
         out.append(("get", pk, response.status_code, sorted(response.json())))
         out.append(("describe", pk, (await client.options(f"/api/r/courses/{pk}")).text))
     future = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    past = (dt.date.today() - dt.timedelta(days=30)).isoformat()
     for body in (
         {"description": "Edited through the API."},
         {"start_date": future},
+        {"start_date": past},
         {"internal_notes": "secret"},
         {"title": "Renamed"},
         {"short_name": "renamed"},
     ):
         for pk in (course, other):
-            response = await patch_record(client, "courses", pk, body)
-            out.append(("patch", pk, sorted(body), response.status_code))
-    response = await patch_record(client, "sessions", session, {"ends_on": future})
+            version = _version(conninfo, "courses", pk)
+            response = await patch_record(client, "courses", pk, body, if_match=version)
+            errors = response.json().get("errors") if response.status_code == 422 else None
+            out.append(("patch", pk, sorted(body), response.status_code, errors))
+    response = await patch_record(
+        client,
+        "sessions",
+        session,
+        {"ends_on": future},
+        if_match=_version(conninfo, "sessions", session),
+    )
     out.append(("patch session", response.status_code))
     response = await client.post("/api/r/categories", json={"name": "N", "short_name": "n"})
     out.append(("post", response.status_code))
@@ -401,17 +421,35 @@ async def test_demo_policy_as_config_over_http(
         # the Python policy's app first, then the config's on the same starting state.
         reset_data(conninfo)
         python_answers = await _answers(
-            await client_of(app, username), taught[0], int(other[0]), int(session[0])
+            await client_of(app, username), conninfo, taught[0], int(other[0]), int(session[0])
         )
         reset_data(conninfo)
         config_answers = await _answers(
-            await client_of(configured_app, username), taught[0], int(other[0]), int(session[0])
+            await client_of(configured_app, username),
+            conninfo,
+            taught[0],
+            int(other[0]),
+            int(session[0]),
         )
         assert config_answers == python_answers, username
+        patches = [a[1:4] for a in config_answers if isinstance(a, tuple) and a[0] == "patch"]
         if username == "instructor":
             statuses = [a for a in config_answers if isinstance(a, tuple) and a[0] == "get"]
             assert [s[2] for s in statuses] == [200, 404]  # out of scope: not found
             assert "internal_notes" not in statuses[0][3]
+            assert patches[:6] == [
+                (taught[0], ["description"], 200),
+                (int(other[0]), ["description"], 404),
+                (taught[0], ["start_date"], 200),
+                (int(other[0]), ["start_date"], 404),
+                (taught[0], ["start_date"], 422),  # backdated: only editors may
+                (int(other[0]), ["start_date"], 404),
+            ]
+            assert {p[2] for p in patches[6:]} == {422, 404}  # fields it may not write
+        if username == "editor":
+            # Everything but the short name, which is fixed once the course exists.
+            assert {p[2] for p in patches if p[1] != ["short_name"]} == {200}
+            assert {p[2] for p in patches if p[1] == ["short_name"]} == {422}
 
 
 # --- raw scopes -------------------------------------------------------------------
@@ -630,3 +668,25 @@ def test_hidden_fields_are_seen_by_the_superuser_role_only(database_url: str) ->
     assert "title" in readable("clerk")
     editor = Actor(id=1, name="u", roles=frozenset({"editor"}))
     assert "internal_notes" not in policy.writable_fields(editor, courses, None, action="change")
+
+
+def test_date_bounds_with_exempt_roles(database_url: str) -> None:
+    config = load_config(DEMO_CONFIG)
+    resources, _ = apply_config(_reflected(database_url), config)
+    start = next(r for r in resources if r.name == "courses").fields["start_date"]
+    (check,) = start.validators
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+
+    def ctx(*roles: str) -> ValidationContext:
+        return ValidationContext(roles=frozenset(roles), creating=False, current=None)
+
+    message = "Only an editor may set a start date in the past."
+    assert check(yesterday, ctx("instructor")) == message
+    assert check(yesterday, ctx("editor")) is None
+    assert check(dt.date.today(), ctx("instructor")) is None
+    bad = '[resources.courses.fields.title]\nmin = "today"\n'
+    with pytest.raises(ConfigError, match=r"bounds apply to number and date fields"):
+        apply_config(resources, parse_config(bad))
+    bad = '[resources.courses.fields.start_date]\nmax = "soon"\n'
+    with pytest.raises(ConfigError, match=r'start_date.max: a date bound is "YYYY-MM-DD"'):
+        apply_config(resources, parse_config(bad))
