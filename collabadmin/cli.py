@@ -176,21 +176,23 @@ def _sqlalchemy_url(url: str) -> str:
 
 
 def load_config(path: str | None) -> Any:
-    """The config file (``collabadmin.toml`` here by default, if present), checked.
+    """The config file, checked: ``--config``, else COLLABADMIN_CONFIG, else
+    ``collabadmin.toml`` here if present.
 
-    Its path is put in COLLABADMIN_CONFIG so that worker processes read the same file.
+    The chosen path is put in COLLABADMIN_CONFIG so that the app factory and
+    worker processes read the same file.
     """
     from collabadmin.config import ConfigError
     from collabadmin.config import load_config as read
 
+    chosen = path or os.environ.get("COLLABADMIN_CONFIG") or None
     try:
-        config = read(path)
+        config = read(chosen)
     except ConfigError as exc:
         raise CliError(str(exc)) from None
-    if path is not None:
-        os.environ["COLLABADMIN_CONFIG"] = os.path.abspath(path)
-    elif os.path.isfile("collabadmin.toml"):
-        os.environ["COLLABADMIN_CONFIG"] = os.path.abspath("collabadmin.toml")
+    if chosen is None and os.path.isfile("collabadmin.toml"):
+        chosen = "collabadmin.toml"
+    os.environ["COLLABADMIN_CONFIG"] = os.path.abspath(chosen) if chosen else ""
     return config
 
 
@@ -201,10 +203,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
     spec = args.app or os.environ.get("COLLABADMIN_APP")
     if spec and args.config:
         raise CliError("--config describes a database served without --app; drop one of them")
+    shown = spec
     if not spec:
         # No application code: serve the database as the config file describes it.
         load_config(args.config)
         spec = "collabadmin.config.app:app_from_config_env"
+        config_path = os.environ.get("COLLABADMIN_CONFIG")
+        shown = f"the database as {config_path} describes it" if config_path else "the database"
     try:
         factory = load_factory(spec)
     except AppSpecError as exc:
@@ -214,7 +219,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     with _database(settings) as ready:
         assert ready.database_url is not None
         _check_server_role(ready.database_url)
-        print(f"collabadmin serving {spec} on http://{args.host}:{args.port}/", flush=True)
+        print(f"collabadmin serving {shown} on http://{args.host}:{args.port}/", flush=True)
         if args.workers > 1:
             assert ready.database_url is not None
             _serve_workers(
