@@ -60,18 +60,57 @@ _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 _PREFIX = "scope_"
 
 
+_REFUSED = {
+    ";": "';' (a scope is one SQL condition, never a statement)",
+    "--": "SQL comments",
+    "/*": "SQL comments",
+    "\\": "backslashes",
+    "$": "dollar quoting",
+}
+
+
 def check_scope_text(predicate: str, where: str) -> None:
-    """Refuse at load time what can never be a single bound condition."""
+    """Refuse at load time what can never be a single bound condition.
+
+    Besides statement separators and comments, the condition's parentheses
+    must balance outside string literals and quoted names: ``true) OR (true``
+    would otherwise close the subquery the scope is put in and widen every
+    statement it is ANDed into, and EXPLAIN alone would accept it.
+    """
     if not predicate.strip():
         raise ConfigError(f"{where}: scope is empty")
-    if ";" in predicate:
-        raise ConfigError(f"{where}: a scope is one SQL condition; ';' is not allowed")
+    for token, what in _REFUSED.items():
+        if token in predicate:
+            raise ConfigError(f"{where}: a scope may not contain {what}")
+    if not _balanced(predicate):
+        raise ConfigError(
+            f"{where}: the scope's parentheses or quotes do not balance; it must be one condition"
+        )
     unknown = sorted({m for m in _BIND.findall(predicate) if m not in PARAMETERS})
     if unknown:
         raise ConfigError(
             f"{where}: scope names unknown parameters {', '.join(':' + u for u in unknown)}"
             f" (available: {', '.join(':' + p for p in PARAMETERS)})"
         )
+
+
+def _balanced(predicate: str) -> bool:
+    depth = 0
+    quote: str | None = None
+    for char in predicate:
+        if quote is not None:
+            if char == quote:
+                quote = None  # a doubled quote ('') closes and reopens: same effect
+            continue
+        if char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0 and quote is None
 
 
 def _key_columns(resource: Resource, table: Any) -> list[Column[Any]]:
@@ -87,7 +126,7 @@ def _bound_values(actor: Actor) -> dict[str, Any]:
 def _raw(predicate: str) -> RowScope:
     # Parameters are renamed scope_username... so they never collide with the
     # statement's own (pk, ctx_*); the text is otherwise left as written.
-    renamed = _BIND.sub(lambda m: ":" + _PREFIX + m.group(1), predicate)
+    renamed = "(" + _BIND.sub(lambda m: ":" + _PREFIX + m.group(1), predicate) + ")"
     used = sorted(set(_BIND.findall(predicate)))
 
     def scope(actor: Actor, resource: Resource) -> ColumnElement[bool]:

@@ -213,7 +213,11 @@ def test_config_naming_missing_things_is_refused(database_url: str) -> None:
         '[roles.x]\nactions = ["view"]\nscope = { column = "owner", equals = "user.username" }\n': (
             r"roles.x.scope: \w+ has no column 'owner'"
         ),
-        '[roles.x]\nscope = "true; DROP TABLE courses"\n': r"';' is not allowed",
+        '[roles.x]\nscope = "true; DROP TABLE courses"\n': r"may not contain ';'",
+        '[roles.x]\nscope = "true) OR (true"\n': r"parentheses or quotes do not balance",
+        '[roles.x]\nscope = "title = \') OR (true"\n': r"parentheses or quotes do not balance",
+        '[roles.x]\nscope = "true --"\n': r"may not contain SQL comments",
+        "[roles.x]\nscope = 'title = $$x$$'\n": r"may not contain dollar quoting",
         '[roles.x]\nactions = ["view"]\nhidden = ["secret"]\n': r"roles.x.hidden: no resource",
         '[roles.x]\nscope = "owner = :login"\n': r"unknown parameters :login",
     }
