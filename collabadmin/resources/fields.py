@@ -113,6 +113,9 @@ class Field:
     db_enum: bool = False
     bounds: tuple[int, int] | None = None
     digits: tuple[int | None, int | None] = (None, None)  # numeric(precision, scale)
+    # Human messages replacing the defaults, by check: required, max_length,
+    # pattern, choices (e.g. "Lower-case letters and digits" for a regex).
+    messages: Mapping[str, str] = field(default_factory=dict)
     column: Column[Any] | None = field(default=None, repr=False)
     _compiled: re.Pattern[str] | None = field(default=None, repr=False)
 
@@ -164,7 +167,7 @@ class Field:
         """Coerce a JSON value to the column's Python type, or raise ValueInvalid."""
         if value is None:
             if self.required or not self.nullable:
-                raise ValueInvalid("This field is required.")
+                raise ValueInvalid(self.messages.get("required", "This field is required."))
             return None
         if self.type == "array":
             if not isinstance(value, list):
@@ -176,11 +179,15 @@ class Field:
         converted = self.scalar(value)
         if isinstance(converted, str):
             if self.required and converted.strip() == "" and self.type in TEXT_TYPES:
-                raise ValueInvalid("This field is required.")
+                raise ValueInvalid(self.messages.get("required", "This field is required."))
             if self.max_length is not None and len(converted) > self.max_length:
-                raise ValueInvalid(f"At most {self.max_length} characters.")
+                raise ValueInvalid(
+                    self.messages.get("max_length", f"At most {self.max_length} characters.")
+                )
             if self._compiled is not None and not self._compiled.fullmatch(converted):
-                raise ValueInvalid(f"Must match {self.pattern}.")
+                raise ValueInvalid(self.messages.get("pattern", f"Must match {self.pattern}."))
         if self.choices is not None and converted not in self.choices:
-            raise ValueInvalid("Must be one of: " + ", ".join(self.choices) + ".")
+            raise ValueInvalid(
+                self.messages.get("choices", "Must be one of: " + ", ".join(self.choices) + ".")
+            )
         return converted

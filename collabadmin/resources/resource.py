@@ -31,6 +31,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     Numeric,
+    PrimaryKeyConstraint,
     Select,
     SmallInteger,
     String,
@@ -50,6 +51,7 @@ from collabadmin.db.engine import normalise_url
 from collabadmin.errors import NotFound
 from collabadmin.inputs import ascii_int
 from collabadmin.resources.fields import Field, Relation, ValueInvalid
+from collabadmin.resources.inflect import labels_for
 
 __all__ = ["META_COLUMNS", "Registry", "Resource", "reflect_resources", "resource_from_table"]
 
@@ -72,11 +74,10 @@ class Resource:
     preview_url: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.label_plural:
-            self.label_plural = self.name.replace("_", " ").capitalize()
-        if not self.label:
-            plural = self.label_plural
-            self.label = plural[:-1] if plural.endswith("s") else plural
+        if not self.label or not self.label_plural:
+            singular, plural = labels_for(self.name)
+            self.label = self.label or singular
+            self.label_plural = self.label_plural or plural
         if not self.default_sort:
             self.default_sort = (self.pk,)
 
@@ -350,9 +351,16 @@ class Registry:
 
 
 def reflect_resources(
-    url: str, *, only: Sequence[str] | None = None, schema: str | None = None
+    url: str,
+    *,
+    only: Sequence[str] | None = None,
+    schema: str | None = None,
+    keys: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Resource]:
     """Adopt existing tables and views of the database at ``url``; views are read-only.
+
+    ``keys`` names the identifying columns of tables or views (by name) that
+    have no primary key the database declares (the config file's ``key``).
 
     Synchronous (SQLAlchemy's inspector): call it while building the app, or
     from a worker thread.
@@ -371,6 +379,12 @@ def reflect_resources(
         if table.name.startswith("collabadmin_") or table.name == "alembic_version":
             continue
         _apply_domain_lengths(table, domain_lengths)
+        key = (keys or {}).get(str(table.name))
+        if key:
+            missing = [name for name in key if name not in table.c]
+            if missing:
+                raise ValueError(f"resources.{table.name}.key: no columns {', '.join(missing)}")
+            table.append_constraint(PrimaryKeyConstraint(*(table.c[name] for name in key)))
         resources.append(
             resource_from_table(
                 table, read_only=table.name in views, filled_by_trigger=table.name in filled
