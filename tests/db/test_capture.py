@@ -71,19 +71,40 @@ def test_update_that_changes_nothing_writes_nothing(
 ) -> None:
     before = len(changes(sql, "courses", 2))
     result = sql.execute("UPDATE courses SET title = title, status = status WHERE id = 2")
-    assert result.rowcount == 0  # the BEFORE trigger dropped the no-op
+    # The row is reported as without tracking (ORMs rely on it), but it
+    # keeps its version and no entry is written.
+    assert result.rowcount == 1
     assert version(sql, "courses", 2) == 1
     assert len(changes(sql, "courses", 2)) == before
 
 
-def test_clients_cannot_set_the_version(sql: psycopg.Connection[dict[str, Any]]) -> None:
-    sql.execute("UPDATE courses SET version = 99 WHERE id = 3")
+def test_clients_that_write_another_version_are_refused_by_name(
+    sql: psycopg.Connection[dict[str, Any]],
+) -> None:
+    with pytest.raises(psycopg.errors.CheckViolation) as refused:
+        sql.execute("UPDATE courses SET version = 99 WHERE id = 3")
+    assert refused.value.diag.column_name == "version"
+    assert refused.value.diag.constraint_name == "collabadmin_version"
+    assert 'column "version"' in str(refused.value)
+    with pytest.raises(psycopg.errors.CheckViolation):
+        sql.execute("UPDATE courses SET version = 99, title = 'x' WHERE id = 3")
     assert version(sql, "courses", 3) == 1
-    sql.execute("UPDATE courses SET version = 99, title = 'x' WHERE id = 3")
+    with pytest.raises(psycopg.errors.CheckViolation):
+        sql.execute("INSERT INTO categories (name, short_name, version) VALUES ('C', 'c-x', 50)")
+
+
+def test_clients_that_write_the_version_the_trigger_sets_are_accepted(
+    sql: psycopg.Connection[dict[str, Any]],
+) -> None:
+    # An ORM saving every column it read, or one keeping its own +1 version.
+    sql.execute("UPDATE courses SET version = 1, title = title WHERE id = 3")
+    assert version(sql, "courses", 3) == 1
+    sql.execute("UPDATE courses SET version = 1, title = 'read and saved' WHERE id = 3")
     assert version(sql, "courses", 3) == 2
+    sql.execute("UPDATE courses SET version = version + 1, title = 'bumped' WHERE id = 3")
+    assert version(sql, "courses", 3) == 3
     row = sql.execute(
-        "INSERT INTO categories (name, short_name, version)"
-        " VALUES ('C', 'c-x', 50) RETURNING version"
+        "INSERT INTO categories (name, short_name, version) VALUES ('C', 'c-y', 1) RETURNING version"
     ).fetchone()
     assert row is not None
     assert row["version"] == 1

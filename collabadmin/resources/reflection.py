@@ -1,0 +1,205 @@
+"""Adopt a live database as it is: every table, partitioned table and view it can serve.
+
+:func:`adopt_database` reads the catalogue once (kinds, keys, tracking, the
+server role's rights: one query for all relations), reflects the columns of
+what it keeps with SQLAlchemy's batched PostgreSQL reflection, and builds
+one resource per relation. Anything it cannot serve is *skipped with its
+reason*, never a crash: start-up prints the list.
+
+* collabadmin's own tables and Alembic's are never resources (not even
+  listed as skipped);
+* a partitioned table is served once, as its parent; partitions are skipped;
+* a table that is not tracked (``collabadmin db track``) is served
+  read-only: writes answer 409 saying how to track it;
+* views are read-only; a view needs a usable key (an ``id`` column today,
+  see :func:`view_key`), or it is skipped with the reason;
+* a table without a primary key uses its narrowest unique index on NOT NULL
+  columns, as ``db track`` does.
+
+Unsupported column types do not skip a table: they are left to the field
+mapping (``resources.fields``).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from sqlalchemy import MetaData, PrimaryKeyConstraint, Table, create_engine
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.pool import NullPool
+
+from collabadmin.db import tracking
+from collabadmin.db.engine import libpq_url, normalise_url
+from collabadmin.resources.resource import Resource, resource_from_table, untracked_reason
+
+__all__ = ["Adoption", "adopt_database", "view_key"]
+
+log = logging.getLogger("collabadmin.adopt")
+
+PRIVILEGES = r"""
+SELECT n.nspname AS schema, c.relname AS name,
+       has_schema_privilege(r.rolname, n.oid, 'USAGE')
+         AND has_table_privilege(r.rolname, c.oid, 'SELECT') AS readable
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_roles r ON r.rolname = collabadmin_app_role()
+ WHERE n.nspname = ANY(%(schemas)s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+"""
+
+
+@dataclass(slots=True)
+class Adoption:
+    """What adopting a database serves, and what it skipped with why."""
+
+    resources: list[Resource] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> list[str]:
+        """Lines for start-up output."""
+        lines = []
+        for r in self.resources:
+            how = "read-only, not tracked" if r.untracked else "read-only" if r.read_only else ""
+            lines.append(f"serving {r.name}" + (f" ({how})" if how else ""))
+        lines.extend(f"skipped {name}: {reason}" for name, reason in self.skipped)
+        return lines
+
+
+def view_key(table: Table) -> tuple[str, ...] | None:
+    """The key a view is served by, or None (skipped until views' keys are configurable).
+
+    Stub of the keys work: a column named ``id``.
+    """
+    return ("id",) if "id" in table.c else None
+
+
+def _catalogue(url: str, schemas: Sequence[str]) -> tuple[list[dict[str, Any]], dict[Any, bool]]:
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        rows = tracking.catalogue(conn, schemas)
+        readable: dict[Any, bool] = {}
+        has_role = conn.execute(
+            "SELECT to_regprocedure('collabadmin_app_role()') IS NOT NULL"
+        ).fetchone()
+        if has_role and has_role[0]:
+            for schema, name, ok in conn.execute(PRIVILEGES, {"schemas": list(schemas)}):
+                readable[(schema, name)] = bool(ok)
+    return rows, readable
+
+
+def _skip_reason(row: dict[str, Any], readable: dict[Any, bool]) -> str | None:
+    if row["kind"] == "f":
+        return "a foreign table: not served"
+    if row["partition"]:
+        return f"a partition of {row['parent']}: served as {row['parent']}"
+    if readable.get((row["schema"], row["name"])) is False:
+        return (
+            "collabadmin's server role may not read it: GRANT USAGE on its schema and SELECT"
+            " on it to the role named by collabadmin_app_role() (db track grants tracked tables)"
+        )
+    return None
+
+
+def _is_tracked(row: dict[str, Any]) -> bool:
+    triggers = set(row["our_triggers"] or ())
+    return {tracking.CAPTURE_TRIGGER, tracking.VERSION_TRIGGER} <= triggers or {
+        tracking.CAPTURE_TRIGGER,
+        "collabadmin_version",
+    } <= triggers
+
+
+def _reflect(url: str, wanted: dict[str, list[str]]) -> dict[tuple[str, str], Table]:
+    """Columns of the wanted relations per schema, with SQLAlchemy's batched reflection."""
+    engine = create_engine(normalise_url(url), poolclass=NullPool)
+    found: dict[tuple[str, str], Table] = {}
+    try:
+        with engine.connect() as conn, warnings.catch_warnings():
+            # Types SQLAlchemy does not know (xid8, tsvector...) become NullType
+            # columns; the field mapping decides what to do with them.
+            warnings.simplefilter("ignore", sa_exc.SAWarning)
+            for schema, names in wanted.items():
+                metadata = MetaData()
+                target = None if schema == tracking.DEFAULT_SCHEMA else schema
+                metadata.reflect(conn, schema=target, only=names, views=True, resolve_fks=False)
+                for name in names:
+                    key = f"{target}.{name}" if target else name
+                    if key in metadata.tables:
+                        found[(schema, name)] = metadata.tables[key]
+    finally:
+        engine.dispose()
+    return found
+
+
+def _build(row: dict[str, Any], table: Table) -> Resource:
+    schema, name = row["schema"], row["name"]
+    resource = tracking.resource_name(schema, name)
+    if row["kind"] in ("v", "m"):
+        key = view_key(table)
+        if key is None:
+            raise _Skip("a view without a usable key (no id column): not served")
+        if not table.primary_key.columns:
+            table.append_constraint(PrimaryKeyConstraint(*key))
+        return resource_from_table(table, name=resource, read_only=True)
+    if not table.primary_key.columns and row["unique_key"]:
+        table.append_constraint(PrimaryKeyConstraint(*row["unique_key"]))
+    if not table.primary_key.columns:
+        raise _Skip("no primary key and no unique index on NOT NULL columns")
+    if not _is_tracked(row):
+        built = resource_from_table(table, name=resource, read_only=True)
+        built.untracked = untracked_reason(tracking.resource_name(schema, name))
+        return built
+    return resource_from_table(table, name=resource)
+
+
+class _Skip(Exception):
+    """A relation that cannot be served, with the reason."""
+
+
+def adopt_database(
+    url: str,
+    schemas: Sequence[str] = (tracking.DEFAULT_SCHEMA,),
+    *,
+    only: Sequence[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Adoption:
+    """Resources for every relation of ``schemas`` that can be served; the rest skipped.
+
+    Synchronous: call it while building the app, or from a worker thread.
+    """
+    rows, readable = _catalogue(url, schemas)
+    adoption = Adoption()
+    keep: list[dict[str, Any]] = []
+    for row in rows:
+        if tracking.is_own_table(row["name"]):
+            continue
+        if only is not None and row["name"] not in only:
+            continue
+        reason = _skip_reason(row, readable)
+        label = tracking.resource_name(row["schema"], row["name"])
+        if reason:
+            adoption.skipped.append((label, reason))
+        else:
+            keep.append(row)
+    wanted: dict[str, list[str]] = {}
+    for row in keep:
+        wanted.setdefault(row["schema"], []).append(row["name"])
+    if progress:
+        progress(f"reflecting {len(keep)} tables and views")
+    tables = _reflect(url, wanted)
+    for row in keep:
+        label = tracking.resource_name(row["schema"], row["name"])
+        table = tables.get((row["schema"], row["name"]))
+        if table is None:
+            adoption.skipped.append((label, "could not be reflected"))
+            continue
+        try:
+            adoption.resources.append(_build(row, table))
+        except _Skip as skip:
+            adoption.skipped.append((label, str(skip)))
+        except Exception as exc:
+            log.warning("cannot serve %s", label, exc_info=True)
+            adoption.skipped.append((label, f"cannot be served: {exc}"))
+    return adoption
