@@ -180,7 +180,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     spec = args.app or os.environ.get("COLLABADMIN_APP")
     if not spec:
-        raise CliError("name the application with --app module:factory or COLLABADMIN_APP")
+        _serve_adopted(args)
+        return
     try:
         factory = load_factory(spec)
     except AppSpecError as exc:
@@ -203,6 +204,60 @@ def cmd_serve(args: argparse.Namespace) -> None:
             )
         else:
             _serve(factory(ready), args.host, args.port, args.log_format)
+
+
+ADOPTED_APP = "collabadmin.adopt.app:create_adopted_app"
+
+
+def _serve_adopted(args: argparse.Namespace) -> None:
+    """Serve the database in DATABASE_URL as it is; say what is served and what is not."""
+    import time
+
+    import psycopg
+
+    from collabadmin.adopt.app import SCHEMAS_VARIABLE, adopt, create_adopted_app
+
+    settings = Settings.from_env()
+    if not settings.database_url:
+        raise CliError(
+            "set DATABASE_URL to the database to serve (or name an application with --app)"
+        )
+    if args.schema:
+        os.environ[SCHEMAS_VARIABLE] = ",".join(args.schema)  # workers read it too
+    _check_port(args.host, args.port)
+    _check_server_role(settings.database_url)
+    started = time.perf_counter()
+    try:
+        adoption = adopt(settings)
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc) else "connection failed"
+        raise CliError(f"cannot reach PostgreSQL: {reason}") from None
+    for line in adoption.summary():
+        print(line, flush=True)
+    elapsed = time.perf_counter() - started
+    print(
+        f"adopted {len(adoption.resources)} resources ({len(adoption.skipped)} skipped)"
+        f" in {elapsed:.2f} s",
+        flush=True,
+    )
+    if not adoption.resources:
+        print("nothing to serve yet: see docs/adopting.md", flush=True)
+    print(
+        f"collabadmin serving {settings.database_url.rsplit('@', 1)[-1]}"
+        f" on http://{args.host}:{args.port}/",
+        flush=True,
+    )
+    if args.workers > 1:
+        _serve_workers(
+            ADOPTED_APP,
+            settings.database_url,
+            args.host,
+            args.port,
+            args.workers,
+            log_format=args.log_format,
+        )
+    else:
+        _serve(create_adopted_app(settings, adoption), args.host, args.port, args.log_format)
 
 
 def _check_server_role(url: str) -> None:
@@ -462,7 +517,17 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="serve an application (--app module:factory)")
-    serve.add_argument("--app", help="module:factory taking Settings, returning the app")
+    serve.add_argument(
+        "--app",
+        help="module:factory taking Settings, returning the app;"
+        " without it, serve the database in DATABASE_URL as it is",
+    )
+    serve.add_argument(
+        "--schema",
+        action="append",
+        default=[],
+        help="a schema to serve without --app (repeatable; default public)",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(

@@ -150,8 +150,18 @@ def _build(row: dict[str, Any], table: Table) -> Resource:
     if not _is_tracked(row):
         built = resource_from_table(table, name=resource, read_only=True)
         built.untracked = untracked_reason(tracking.resource_name(schema, name))
-        return built
-    return resource_from_table(table, name=resource)
+    else:
+        built = resource_from_table(table, name=resource)
+    return _keyed_as(built, tuple(str(c.name) for c in table.primary_key.columns))
+
+
+def _keyed_as(built: Resource, key: tuple[str, ...]) -> Resource:
+    """``built`` if it is keyed by ``key``; a resource keyed otherwise would write wrong rows."""
+    pk: Any = built.pk
+    served = (pk,) if isinstance(pk, str) else tuple(pk)
+    if served != key:
+        raise _Skip(f"composite key ({', '.join(key)}): not served by this version")
+    return built
 
 
 class _Skip(Exception):
@@ -199,6 +209,9 @@ def adopt_database(
             adoption.resources.append(_build(row, table))
         except _Skip as skip:
             adoption.skipped.append((label, str(skip)))
+        except ValueError as exc:  # a declaration the table cannot satisfy
+            log.debug("cannot serve %s", label, exc_info=True)
+            adoption.skipped.append((label, f"cannot be served: {exc}"))
         except Exception as exc:
             log.warning("cannot serve %s", label, exc_info=True)
             adoption.skipped.append((label, f"cannot be served: {exc}"))
