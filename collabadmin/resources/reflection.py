@@ -147,12 +147,22 @@ def _build(row: dict[str, Any], table: Table) -> Resource:
         table.append_constraint(PrimaryKeyConstraint(*row["unique_key"]))
     if not table.primary_key.columns:
         raise _Skip("no primary key and no unique index on NOT NULL columns")
-    if not _is_tracked(row):
-        built = resource_from_table(table, name=resource, read_only=True)
-        built.untracked = untracked_reason(tracking.resource_name(schema, name))
-    else:
-        built = resource_from_table(table, name=resource)
-    return _keyed_as(built, tuple(str(c.name) for c in table.primary_key.columns))
+    key = tuple(str(c.name) for c in table.primary_key.columns)
+    try:
+        if not _is_tracked(row):
+            built = resource_from_table(table, name=resource, read_only=True)
+            built.untracked = untracked_reason(tracking.resource_name(schema, name))
+        else:
+            built = resource_from_table(table, name=resource)
+    except ValueError:
+        if len(key) > 1:
+            raise _Skip(_composite(key)) from None
+        raise
+    return _keyed_as(built, key)
+
+
+def _composite(key: tuple[str, ...]) -> str:
+    return f"composite key ({', '.join(key)}): not served by this version"
 
 
 def _keyed_as(built: Resource, key: tuple[str, ...]) -> Resource:
@@ -160,7 +170,7 @@ def _keyed_as(built: Resource, key: tuple[str, ...]) -> Resource:
     pk: Any = built.pk
     served = (pk,) if isinstance(pk, str) else tuple(pk)
     if served != key:
-        raise _Skip(f"composite key ({', '.join(key)}): not served by this version")
+        raise _Skip(_composite(key))
     return built
 
 
