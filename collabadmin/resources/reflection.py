@@ -29,8 +29,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from sqlalchemy import MetaData, PrimaryKeyConstraint, Table, create_engine
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Computed,
+    DefaultClause,
+    ForeignKeyConstraint,
+    Identity,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    UniqueConstraint,
+    create_engine,
+    inspect,
+    text,
+)
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine.reflection import ObjectKind
 from sqlalchemy.pool import NullPool
 
 from collabadmin.db import tracking
@@ -112,25 +127,104 @@ def _is_tracked(row: dict[str, Any]) -> bool:
 
 
 def _reflect(url: str, wanted: dict[str, list[str]]) -> dict[tuple[str, str], Table]:
-    """Columns of the wanted relations per schema, with SQLAlchemy's batched reflection."""
+    """Columns, keys, foreign keys, unique and check constraints of the wanted relations.
+
+    The inspector's batched ``get_multi_*`` queries (one per kind of object
+    for the whole schema, so the column types are exactly SQLAlchemy's
+    reflection's), then plain ``Table`` construction: ``MetaData.reflect``
+    spent 80% of a 500-table adoption in per-column reflection events.
+    """
     engine = create_engine(normalise_url(url), poolclass=NullPool)
     found: dict[tuple[str, str], Table] = {}
+    metadata = MetaData()
     try:
         with engine.connect() as conn, warnings.catch_warnings():
             # Types SQLAlchemy does not know (xid8, tsvector...) become NullType
             # columns; the field mapping decides what to do with them.
             warnings.simplefilter("ignore", sa_exc.SAWarning)
+            inspector = inspect(conn)
+            described = {}
             for schema, names in wanted.items():
-                metadata = MetaData()
                 target = None if schema == tracking.DEFAULT_SCHEMA else schema
-                metadata.reflect(conn, schema=target, only=names, views=True, resolve_fks=False)
-                for name in names:
-                    key = f"{target}.{name}" if target else name
-                    if key in metadata.tables:
-                        found[(schema, name)] = metadata.tables[key]
+                kinds = ObjectKind.ANY
+                described[schema] = (
+                    target,
+                    inspector.get_multi_columns(schema=target, filter_names=names, kind=kinds),
+                    inspector.get_multi_pk_constraint(
+                        schema=target, filter_names=names, kind=kinds
+                    ),
+                    inspector.get_multi_foreign_keys(schema=target, filter_names=names, kind=kinds),
+                    inspector.get_multi_unique_constraints(
+                        schema=target, filter_names=names, kind=kinds
+                    ),
+                    inspector.get_multi_check_constraints(
+                        schema=target, filter_names=names, kind=kinds
+                    ),
+                )
     finally:
         engine.dispose()
+    for schema, (target, columns, pks, _, _, _) in described.items():
+        for (_, name), cols in columns.items():
+            found[(schema, name)] = _table(metadata, target, name, cols, pks.get((target, name)))
+    # Constraints once every table exists: a foreign key names its target table.
+    for schema, (target, _, _, fks, uniques, checks) in described.items():
+        for (_, name), table_fks in fks.items():
+            table = found.get((schema, name))
+            if table is not None:
+                _constraints(
+                    metadata,
+                    table,
+                    table_fks,
+                    uniques.get((target, name)),
+                    checks.get((target, name)),
+                )
     return found
+
+
+def _table(
+    metadata: MetaData,
+    schema: str | None,
+    name: str,
+    columns: Sequence[Any],
+    pk: Any,
+) -> Table:
+    built = []
+    for col in columns:
+        args: list[Any] = []
+        if col.get("default") is not None:
+            args.append(DefaultClause(text(col["default"]), _reflected=True))
+        if "computed" in col:
+            args.append(Computed(**col["computed"]))
+        if "identity" in col:
+            args.append(Identity(**col["identity"]))
+        kw = {k: col[k] for k in ("nullable", "autoincrement", "comment") if k in col}
+        built.append(Column(col["name"], col["type"], *args, **kw))
+    key = tuple(pk["constrained_columns"]) if pk and pk.get("constrained_columns") else ()
+    extra = [PrimaryKeyConstraint(*key, name=pk.get("name"))] if key else []
+    return Table(name, metadata, *built, *extra, schema=schema)
+
+
+def _constraints(
+    metadata: MetaData, table: Table, fks: Sequence[Any], uniques: Any, checks: Any
+) -> None:
+    for fk in fks:
+        referred = fk["referred_table"]
+        if fk.get("referred_schema"):
+            referred = f"{fk['referred_schema']}.{referred}"
+        if referred not in metadata.tables:
+            continue  # its target is not adopted: the column stays a plain value
+        table.append_constraint(
+            ForeignKeyConstraint(
+                fk["constrained_columns"],
+                [f"{referred}.{c}" for c in fk["referred_columns"]],
+                name=fk.get("name"),
+                link_to_name=True,
+            )
+        )
+    for unique in uniques or ():
+        table.append_constraint(UniqueConstraint(*unique["column_names"], name=unique.get("name")))
+    for check in checks or ():
+        table.append_constraint(CheckConstraint(text(check["sqltext"]), name=check.get("name")))
 
 
 def _build(row: dict[str, Any], table: Table) -> Resource:
