@@ -104,7 +104,8 @@ def test_clients_that_write_the_version_the_trigger_sets_are_accepted(
     sql.execute("UPDATE courses SET version = version + 1, title = 'bumped' WHERE id = 3")
     assert version(sql, "courses", 3) == 3
     row = sql.execute(
-        "INSERT INTO categories (name, short_name, version) VALUES ('C', 'c-y', 1) RETURNING version"
+        "INSERT INTO categories (name, short_name, version)"
+        " VALUES ('C', 'c-y', 1) RETURNING version"
     ).fetchone()
     assert row is not None
     assert row["version"] == 1
