@@ -204,3 +204,25 @@ def test_track_needs_tables_or_all(odd_db: str) -> None:
     result = run_cli(odd_db, "db", "track")
     assert result.returncode == 1
     assert result.stderr.strip() == "collabadmin: name the tables to (un)track, or --all"
+
+
+def test_tables_tracked_under_the_old_trigger_name_are_brought_up_to_date(odd_db: str) -> None:
+    # As 0001..0011 attached it: the version trigger sorted before most
+    # application triggers and saw rows before they changed them.
+    with connect(odd_db) as conn:
+        conn.execute(
+            "ALTER TABLE film ADD COLUMN version integer NOT NULL DEFAULT 1,"
+            " ADD COLUMN deleted_at timestamptz;"
+            "CREATE TRIGGER collabadmin_version BEFORE INSERT OR UPDATE ON film"
+            " FOR EACH ROW EXECUTE FUNCTION collabadmin_bump_version();"
+            "CREATE TRIGGER collabadmin_capture AFTER INSERT OR UPDATE OR DELETE ON film"
+            " FOR EACH ROW EXECUTE FUNCTION collabadmin_capture('film', 'film_id')"
+        )
+    result = run_cli(odd_db, "db", "track", "film")
+    assert result.returncode == 0, result.stderr
+    assert _lines(result.stdout)["film"].startswith("tracked; key (film_id); no new columns")
+    assert _triggers(odd_db, "film") == [
+        "collabadmin_capture",
+        "film_touch",
+        "zz_collabadmin_version",
+    ]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import subprocess
 
 import httpx
+from sqlalchemy import Column, Integer, MetaData, Table, Text
 
 from collabadmin.adopt.app import DEFAULT_ROLES, adopted_policy
+from collabadmin.db.engine import Actor
 from collabadmin.resources.reflection import adopt_database
+from collabadmin.resources.resource import resource_from_table
 from tests.adopt.cli_database import CLI, cli_env, connect, odd_db, run_cli
 from tests.test_cli import Running, _wait_healthy, free_port
 
@@ -156,3 +159,16 @@ def test_serve_without_app_or_database_url_says_what_to_do() -> None:
     )
     assert result.returncode == 1
     assert "set DATABASE_URL" in result.stderr
+
+
+def test_a_declared_resource_over_a_table_without_version_is_read_only_with_the_reason() -> None:
+    table = Table("legacy", MetaData(), Column("id", Integer, primary_key=True), Column("t", Text))
+    resource = resource_from_table(table)
+    assert resource.read_only
+    assert "collabadmin db track legacy" in resource.untracked
+    assert not adopted_policy().allows(_admin(), resource, "change")
+    assert adopted_policy().allows(_admin(), resource, "view")
+
+
+def _admin() -> Actor:
+    return Actor(id=1, name="a", username="a", roles=frozenset({"admin"}))
