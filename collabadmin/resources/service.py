@@ -374,7 +374,7 @@ class RecordService:
             if not changes:
                 return self.body(actor, resource, row)
             new_row = await self.update_row(tx, resource, pk, changes)
-        # A BEFORE trigger may drop a write that changes nothing after all.
+        # A table's own BEFORE trigger may cancel the row (RETURN NULL).
         return self.body(actor, resource, new_row if new_row is not None else row)
 
     async def _check_precondition(
