@@ -61,6 +61,9 @@ CREATE TABLE payment (
     PRIMARY KEY (id, paid)
 ) PARTITION BY RANGE (paid);
 CREATE TABLE payment_2026 PARTITION OF payment FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE event (id bigint PRIMARY KEY, what text NOT NULL) PARTITION BY RANGE (id);
+CREATE TABLE event_low PARTITION OF event FOR VALUES FROM (0) TO (1000);
+CREATE TABLE event_high PARTITION OF event FOR VALUES FROM (1000) TO (MAXVALUE);
 CREATE VIEW film_titles AS SELECT film_id, title FROM film;
 CREATE VIEW film_ids AS SELECT film_id AS id, title FROM film;
 CREATE SERVER elsewhere FOREIGN DATA WRAPPER postgres_fdw OPTIONS (dbname 'nowhere');
@@ -73,6 +76,7 @@ INSERT INTO film_actor VALUES (1, 1, 'lead'), (1, 2, NULL), (2, 2, 'lead');
 INSERT INTO tag VALUES ('a,b%c é', 'odd'), ('plain', 'plain');
 INSERT INTO payment VALUES (1, '2026-02-01', 3.50), (2, '2026-03-01', 4.00);
 INSERT INTO "Sales"."Orders" VALUES (1, 'first');
+INSERT INTO event VALUES (1, 'low'), (5000, 'high');
 """
 
 

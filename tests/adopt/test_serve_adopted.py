@@ -45,6 +45,8 @@ def test_odd_shapes_are_served_or_skipped_with_a_reason_never_a_crash(odd_db: st
     assert served["tag"].pk == "code"  # its unique NOT NULL key
     assert served["Sales.Orders"].pk == "OrderId"
     assert served["film_ids"].read_only  # a view with a key
+    assert not served["event"].read_only  # a partitioned table, served once as its parent
+    assert skipped["event_low"] == "a partition of event: served as event"
     assert served["stamped"].untracked  # refused by db track: served read-only
     assert "collabadmin db track stamped" in served["stamped"].untracked
     # Outside the schema `db upgrade` granted, the server role reads what db track granted.
@@ -65,7 +67,7 @@ def test_odd_shapes_are_served_or_skipped_with_a_reason_never_a_crash(odd_db: st
 
 
 def test_serve_without_app_serves_the_database_as_it_is(odd_db: str) -> None:
-    assert run_cli(odd_db, "db", "track", "film", "actor").returncode == 0
+    assert run_cli(odd_db, "db", "track", "film", "actor", "event").returncode == 0
     created = run_cli(
         odd_db, "user", "create", "alice", "--role", "admin", "--password-stdin", stdin="pw-alice\n"
     )
@@ -106,6 +108,13 @@ def test_serve_without_app_serves_the_database_as_it_is(odd_db: str) -> None:
             )
             assert changed.status_code == 200, changed.text
             assert changed.json()["_version"] == 2
+            # Rows of every partition, through the parent.
+            events = client.get("/api/r/event", params={"sort": "id"}).json()["items"]
+            assert [e["what"] for e in events] == ["low", "high"]
+            moved = client.patch(
+                "/api/r/event/5000", json={"what": "higher"}, headers={"If-Match": '"1"'}
+            )
+            assert moved.status_code == 200, moved.text
 
             # A table that is not tracked: read-only, a 409 that says how to track it.
             tags = client.get("/api/r/tag").json()["items"]
