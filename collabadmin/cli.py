@@ -334,10 +334,14 @@ def _track(args: argparse.Namespace, *, untrack: bool) -> None:
         assert ready.database_url is not None
         try:
             with psycopg.connect(libpq_url(ready.database_url), autocommit=True) as conn:
+                # collabadmin_key_part arrived with the capture bodies db track relies on.
                 if conn.execute(
-                    "SELECT to_regprocedure('collabadmin_capture()') IS NULL"
+                    "SELECT to_regprocedure('collabadmin_key_part(text)') IS NULL"
                 ).fetchone() == (True,):
-                    raise CliError("collabadmin is not set up here: run `collabadmin db upgrade`")
+                    raise CliError(
+                        "collabadmin is not set up (or not up to date) here:"
+                        " run `collabadmin db upgrade` first"
+                    )
                 plans = tracking.plan(conn, args.tables, schema=args.schema, untrack=untrack)
                 if args.dry_run:
                     _print_plans(plans, dry_run=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import psycopg
@@ -9,6 +10,7 @@ import pytest
 
 from collabadmin.db.tracking import key_text
 from tests.adopt.cli_database import connect, odd_db, run_cli
+from tests.conftest import _server_database
 
 __all__ = ["odd_db"]
 
@@ -226,3 +228,13 @@ def test_tables_tracked_under_the_old_trigger_name_are_brought_up_to_date(odd_db
         "film_touch",
         "zz_collabadmin_version",
     ]
+
+
+def test_track_before_db_upgrade_says_to_run_it() -> None:
+    server = os.environ.get("DATABASE_URL")
+    if not server:
+        pytest.skip("needs DATABASE_URL")
+    for url in _server_database(server):
+        result = run_cli(url, "db", "track", "--all")
+        assert result.returncode == 1
+        assert "run `collabadmin db upgrade` first" in result.stderr
