@@ -238,3 +238,22 @@ def test_track_before_db_upgrade_says_to_run_it() -> None:
         result = run_cli(url, "db", "track", "--all")
         assert result.returncode == 1
         assert "run `collabadmin db upgrade` first" in result.stderr
+
+
+def test_a_table_held_by_a_long_transaction_fails_fast_instead_of_queueing_everyone(
+    odd_db: str,
+) -> None:
+    with connect(odd_db) as reader:
+        with reader.transaction():
+            reader.execute("SELECT count(*) FROM film").fetchone()  # holds ACCESS SHARE
+            result = run_cli(odd_db, "db", "track", "film", "actor")
+        assert result.returncode == 1
+        report = _lines(result.stdout)
+        assert report["film"] == (
+            "FAILED, the table stayed locked by other sessions for 5s; try again"
+        )
+        assert report["actor"].startswith("tracked; key (actor_id)")
+        assert "some tables could not be changed" in result.stderr
+    assert "version" not in _columns(odd_db, "film")
+    again = run_cli(odd_db, "db", "track", "film")
+    assert again.returncode == 0, again.stdout
