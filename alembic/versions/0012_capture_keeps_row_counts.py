@@ -134,8 +134,9 @@ BEGIN
          WHERE n.value IS DISTINCT FROM o.value;
         -- A row the statement left as it was: the version trigger kept its
         -- version, and nothing is written (DESIGN: a write that changes
-        -- nothing writes nothing).
-        IF change_diff = '{}'::jsonb THEN
+        -- nothing writes nothing). Both conditions: a change jsonb cannot
+        -- see (numeric 1.0 to 1.00) raised the version and is still logged.
+        IF change_diff = '{}'::jsonb AND NEW.version IS NOT DISTINCT FROM OLD.version THEN
             RETURN NULL;
         END IF;
         IF (old_row -> 'deleted_at') = 'null'::jsonb AND (new_row -> 'deleted_at') <> 'null'::jsonb THEN

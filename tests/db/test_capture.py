@@ -13,6 +13,8 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from collabadmin.db.tracking import tracking_sql
+
 pytestmark = pytest.mark.usefixtures("fresh_data")
 
 
@@ -218,3 +220,27 @@ def test_notify_can_be_switched_off_for_poll_mode(conninfo: str) -> None:
         notes = list(listener.notifies(timeout=5, stop_after=1))
         assert len(notes) == 1
         assert list(listener.notifies(timeout=0.2)) == []
+
+
+def test_a_change_only_the_bytes_show_is_versioned_and_logged(
+    sql: psycopg.Connection[dict[str, Any]],
+) -> None:
+    # numeric 1.0 and 1.00 are equal as JSON, but the row did change.
+    sql.execute("CREATE TABLE priced (id integer PRIMARY KEY, price numeric)")
+    try:
+        for statement in tracking_sql("priced"):
+            sql.execute(statement.encode())
+        sql.execute("INSERT INTO priced VALUES (1, 1.0)")
+        sql.execute("UPDATE priced SET price = 1.00")
+        row = sql.execute("SELECT version, price::text AS p FROM priced").fetchone()
+        assert row == {"version": 2, "p": "1.00"}
+        ops = sql.execute(
+            "SELECT op, version_before, version FROM collabadmin_change"
+            " WHERE resource = 'priced' ORDER BY id"
+        ).fetchall()
+        assert [(o["op"], o["version_before"], o["version"]) for o in ops] == [
+            ("insert", None, 1),
+            ("update", 1, 2),
+        ]
+    finally:
+        sql.execute("DROP TABLE priced")
