@@ -310,6 +310,25 @@ def cmd_db_upgrade(args: argparse.Namespace) -> None:
         assert ready.database_url is not None
         _migrate(ready.database_url, EVERYTHING if args.demo else CORE, ready.app_role)
         print("database is up to date", flush=True)
+        _hint_untracked(ready.database_url)
+
+
+def _hint_untracked(url: str) -> None:
+    """Say what adopting the database's own tables takes, when some are not tracked."""
+    import psycopg
+
+    from collabadmin.db import tracking
+    from collabadmin.db.engine import libpq_url
+
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        plans = tracking.plan(conn)
+    waiting = [p for p in plans if p.outcome == "track"]
+    if waiting:
+        print(
+            f"{len(waiting)} table(s) of schema public are not tracked (served read-only):"
+            " `collabadmin db track --all --dry-run` shows what tracking them would do",
+            flush=True,
+        )
 
 
 def cmd_db_track(args: argparse.Namespace) -> None:

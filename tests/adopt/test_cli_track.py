@@ -54,6 +54,19 @@ def _entries(url: str, resource: str) -> list[tuple[Any, ...]]:
         ).fetchall()
 
 
+def test_db_upgrade_says_how_many_tables_are_not_tracked(odd_db: str) -> None:
+    result = run_cli(odd_db, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    # film, actor, film_actor, tag, payment, event (not loose, stamped: refused).
+    assert result.stdout.splitlines() == [
+        "database is up to date",
+        "6 table(s) of schema public are not tracked (served read-only):"
+        " `collabadmin db track --all --dry-run` shows what tracking them would do",
+    ]
+    assert run_cli(odd_db, "db", "track", "--all").returncode == 0
+    assert run_cli(odd_db, "db", "upgrade").stdout.splitlines() == ["database is up to date"]
+
+
 def test_dry_run_prints_the_sql_and_the_locks_and_changes_nothing(odd_db: str) -> None:
     result = run_cli(odd_db, "db", "track", "--all", "--dry-run")
     assert result.returncode == 0, result.stderr
