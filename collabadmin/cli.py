@@ -175,11 +175,38 @@ def _sqlalchemy_url(url: str) -> str:
     return normalise_url(url)
 
 
+def load_config(path: str | None) -> Any:
+    """The config file, checked: ``--config``, else COLLABADMIN_CONFIG, else
+    ``collabadmin.toml`` here if present.
+
+    The chosen path is put in COLLABADMIN_CONFIG so that the app factory and
+    worker processes read the same file.
+    """
+    from collabadmin.config import ConfigError
+    from collabadmin.config import load_config as read
+
+    chosen = path or os.environ.get("COLLABADMIN_CONFIG") or None
+    try:
+        config = read(chosen)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    if chosen is None and os.path.isfile("collabadmin.toml"):
+        chosen = "collabadmin.toml"
+    os.environ["COLLABADMIN_CONFIG"] = os.path.abspath(chosen) if chosen else ""
+    return config
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     from collabadmin.asgi import AppSpecError, load_factory
+    from collabadmin.config import ConfigError
 
     spec = args.app or os.environ.get("COLLABADMIN_APP")
+    if spec and args.config:
+        raise CliError("--config describes a database served without --app; drop one of them")
+    shown = spec
     if not spec:
+        # No application code: serve the database as it is, refined by the
+        # config file if there is one.
         _serve_adopted(args)
         return
     try:
@@ -191,7 +218,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     with _database(settings) as ready:
         assert ready.database_url is not None
         _check_server_role(ready.database_url)
-        print(f"collabadmin serving {spec} on http://{args.host}:{args.port}/", flush=True)
+        print(f"collabadmin serving {shown} on http://{args.host}:{args.port}/", flush=True)
         if args.workers > 1:
             assert ready.database_url is not None
             _serve_workers(
@@ -203,7 +230,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
                 log_format=args.log_format,
             )
         else:
-            _serve(factory(ready), args.host, args.port, args.log_format)
+            try:
+                app = factory(ready)
+            except ConfigError as exc:
+                raise CliError(str(exc)) from None
+            _serve(app, args.host, args.port, args.log_format)
 
 
 ADOPTED_APP = "collabadmin.adopt.app:create_adopted_app"
@@ -216,22 +247,29 @@ def _serve_adopted(args: argparse.Namespace) -> None:
     import psycopg
 
     from collabadmin.adopt.app import SCHEMAS_VARIABLE, adopt, create_adopted_app
+    from collabadmin.config import ConfigError
 
     settings = Settings.from_env()
     if not settings.database_url:
         raise CliError(
             "set DATABASE_URL to the database to serve (or name an application with --app)"
         )
+    config = load_config(args.config)  # also names it to the workers (COLLABADMIN_CONFIG)
+    config_path = os.environ.get("COLLABADMIN_CONFIG")
+    shown = f"the database as {config_path} describes it" if config_path else "the database"
     if args.schema:
         os.environ[SCHEMAS_VARIABLE] = ",".join(args.schema)  # workers read it too
     _check_port(args.host, args.port)
     _check_server_role(settings.database_url)
     started = time.perf_counter()
     try:
-        adoption = adopt(settings)
+        adoption = adopt(settings, config=config)
+        app = None if args.workers > 1 else create_adopted_app(settings, adoption, config)
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc) else "connection failed"
         raise CliError(f"cannot reach PostgreSQL: {reason}") from None
+    except (ConfigError, ValueError) as exc:
+        raise CliError(str(exc)) from None
     for line in adoption.summary():
         print(line, flush=True)
     elapsed = time.perf_counter() - started
@@ -242,11 +280,8 @@ def _serve_adopted(args: argparse.Namespace) -> None:
     )
     if not adoption.resources:
         print("nothing to serve yet: see docs/adopting.md", flush=True)
-    print(
-        f"collabadmin serving {settings.database_url.rsplit('@', 1)[-1]}"
-        f" on http://{args.host}:{args.port}/",
-        flush=True,
-    )
+    where = settings.database_url.rsplit("@", 1)[-1]
+    print(f"collabadmin serving {shown} ({where}) on http://{args.host}:{args.port}/", flush=True)
     if args.workers > 1:
         _serve_workers(
             ADOPTED_APP,
@@ -257,7 +292,8 @@ def _serve_adopted(args: argparse.Namespace) -> None:
             log_format=args.log_format,
         )
     else:
-        _serve(create_adopted_app(settings, adoption), args.host, args.port, args.log_format)
+        assert app is not None
+        _serve(app, args.host, args.port, args.log_format)
 
 
 def _check_server_role(url: str) -> None:
@@ -421,6 +457,30 @@ async def _create_user(
         await db.dispose()
 
 
+def cmd_init(args: argparse.Namespace) -> None:
+    """Write a config file from the live schema, for the user to edit."""
+    from pathlib import Path
+
+    from collabadmin.config import write_config
+    from collabadmin.resources.resource import reflect_resources
+
+    target = Path(args.config or "collabadmin.toml")
+    if target.exists() and not args.force:
+        raise CliError(f"{target} exists; pass --force to overwrite it")
+    settings = Settings.from_env()
+    with _database(settings) as ready:
+        assert ready.database_url is not None
+        try:
+            resources = reflect_resources(ready.database_url)
+        except ValueError as exc:
+            raise CliError(f"cannot reflect the database: {exc}") from None
+    try:
+        target.write_text(write_config(resources), encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {target}: {exc.strerror}") from None
+    print(f"wrote {target}: {len(resources)} resources; edit it, then `collabadmin serve`")
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> None:
     """Seal, then recompute the whole chain; exit 2 and name the entry if it is broken.
 
@@ -556,26 +616,23 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=int, default=int(os.environ.get("COLLABADMIN_WORKERS", "1"))
     )
+    serve.add_argument(
+        "--config", help="the config file (default: collabadmin.toml here, if present)"
+    )
     _log_format_option(serve)
     serve.set_defaults(func=cmd_serve)
+
+    init = sub.add_parser("init", help="write a config file from the live schema")
+    init.add_argument("--config", help="where to write it (default: collabadmin.toml)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.set_defaults(func=cmd_init)
 
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply migrations")
     upgrade.add_argument("--demo", action="store_true", help="include the demo tables")
     upgrade.set_defaults(func=cmd_db_upgrade)
-    for verb, func in (("track", cmd_db_track), ("untrack", cmd_db_untrack)):
-        command = db_sub.add_parser(
-            verb,
-            help=f"{verb} tables: change capture (version, deleted_at, two triggers)"
-            if verb == "track"
-            else "untrack tables: remove collabadmin's triggers (the columns stay)",
-        )
-        command.add_argument("tables", nargs="*", metavar="TABLE", help="table (schema.table)")
-        command.add_argument("--all", action="store_true", help="every table of the schema")
-        command.add_argument("--schema", default="public", help="schema of unqualified names")
-        command.add_argument("--dry-run", action="store_true", help="print the SQL, change nothing")
-        command.set_defaults(func=func)
+    _track_parsers(db_sub)
 
     audit = sub.add_parser("audit", help="audit log tasks")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
@@ -601,6 +658,21 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--password-stdin", action="store_true", help="read the password")
     create.set_defaults(func=cmd_user_create)
     return parser
+
+
+def _track_parsers(db_sub: Any) -> None:
+    for verb, func in (("track", cmd_db_track), ("untrack", cmd_db_untrack)):
+        command = db_sub.add_parser(
+            verb,
+            help=f"{verb} tables: change capture (version, deleted_at, two triggers)"
+            if verb == "track"
+            else "untrack tables: remove collabadmin's triggers (the columns stay)",
+        )
+        command.add_argument("tables", nargs="*", metavar="TABLE", help="table (schema.table)")
+        command.add_argument("--all", action="store_true", help="every table of the schema")
+        command.add_argument("--schema", default="public", help="schema of unqualified names")
+        command.add_argument("--dry-run", action="store_true", help="print the SQL, change nothing")
+        command.set_defaults(func=func)
 
 
 def _log_format_option(parser: argparse.ArgumentParser) -> None:

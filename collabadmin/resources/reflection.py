@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,7 +50,13 @@ from sqlalchemy.pool import NullPool
 
 from collabadmin.db import tracking
 from collabadmin.db.engine import libpq_url, normalise_url
-from collabadmin.resources.resource import Resource, resource_from_table, untracked_reason
+from collabadmin.resources.resource import (
+    Resource,
+    _apply_domain_lengths,
+    _catalog_hints,
+    resource_from_table,
+    untracked_reason,
+)
 
 __all__ = ["Adoption", "adopt_database", "view_key"]
 
@@ -126,7 +132,9 @@ def _is_tracked(row: dict[str, Any]) -> bool:
     } <= triggers
 
 
-def _reflect(url: str, wanted: dict[str, list[str]]) -> dict[tuple[str, str], Table]:
+def _reflect(
+    url: str, wanted: dict[str, list[str]]
+) -> tuple[dict[tuple[str, str], Table], set[tuple[str, str]]]:
     """Columns, keys, foreign keys, unique and check constraints of the wanted relations.
 
     The inspector's batched ``get_multi_*`` queries (one per kind of object
@@ -144,8 +152,13 @@ def _reflect(url: str, wanted: dict[str, list[str]]) -> dict[tuple[str, str], Ta
             warnings.simplefilter("ignore", sa_exc.SAWarning)
             inspector = inspect(conn)
             described = {}
+            filled: set[tuple[str, str]] = set()
+            lengths: dict[str, int] = {}
             for schema, names in wanted.items():
                 target = None if schema == tracking.DEFAULT_SCHEMA else schema
+                # Tables the application's BEFORE INSERT triggers fill, varchar domains.
+                filled_here, lengths = _catalog_hints(conn, schema)
+                filled |= {(schema, name) for name in filled_here}
                 kinds = ObjectKind.ANY
                 described[schema] = (
                     target,
@@ -165,20 +178,22 @@ def _reflect(url: str, wanted: dict[str, list[str]]) -> dict[tuple[str, str], Ta
         engine.dispose()
     for schema, (target, columns, pks, _, _, _) in described.items():
         for (_, name), cols in columns.items():
-            found[(schema, name)] = _table(metadata, target, name, cols, pks.get((target, name)))
+            table = _table(metadata, target, name, cols, pks.get((target, name)))
+            _apply_domain_lengths(table, lengths)
+            found[(schema, name)] = table
     # Constraints once every table exists: a foreign key names its target table.
     for schema, (target, _, _, fks, uniques, checks) in described.items():
         for (_, name), table_fks in fks.items():
-            table = found.get((schema, name))
-            if table is not None:
+            owner = found.get((schema, name))
+            if owner is not None:
                 _constraints(
                     metadata,
-                    table,
+                    owner,
                     table_fks,
                     uniques.get((target, name)),
                     checks.get((target, name)),
                 )
-    return found
+    return found, filled
 
 
 def _table(
@@ -227,16 +242,16 @@ def _constraints(
         table.append_constraint(CheckConstraint(text(check["sqltext"]), name=check.get("name")))
 
 
-def _build(row: dict[str, Any], table: Table) -> Resource:
+def _build(row: dict[str, Any], table: Table, *, filled: bool = False) -> Resource:
     schema, name = row["schema"], row["name"]
     resource = tracking.resource_name(schema, name)
     if row["kind"] in ("v", "m"):
-        key = view_key(table)
+        key = tuple(str(c.name) for c in table.primary_key.columns) or view_key(table)
         if key is None:
             raise _Skip("a view without a usable key (no id column): not served")
         if not table.primary_key.columns:
             table.append_constraint(PrimaryKeyConstraint(*key))
-        return resource_from_table(table, name=resource, read_only=True)
+        return resource_from_table(table, name=resource, read_only=True, filled_by_trigger=filled)
     if not table.primary_key.columns and row["unique_key"]:
         table.append_constraint(PrimaryKeyConstraint(*row["unique_key"]))
     if not table.primary_key.columns:
@@ -244,10 +259,12 @@ def _build(row: dict[str, Any], table: Table) -> Resource:
     key = tuple(str(c.name) for c in table.primary_key.columns)
     try:
         if not _is_tracked(row):
-            built = resource_from_table(table, name=resource, read_only=True)
+            built = resource_from_table(
+                table, name=resource, read_only=True, filled_by_trigger=filled
+            )
             built.untracked = untracked_reason(tracking.resource_name(schema, name))
         else:
-            built = resource_from_table(table, name=resource)
+            built = resource_from_table(table, name=resource, filled_by_trigger=filled)
     except ValueError:
         if len(key) > 1:
             raise _Skip(_composite(key)) from None
@@ -268,6 +285,15 @@ def _keyed_as(built: Resource, key: tuple[str, ...]) -> Resource:
     return built
 
 
+def _configured_key(table: Table, label: str, key: Sequence[str] | None) -> None:
+    if not key:
+        return
+    missing = [name for name in key if name not in table.c]
+    if missing:
+        raise ValueError(f"resources.{label}.key: no columns {', '.join(missing)}")
+    table.append_constraint(PrimaryKeyConstraint(*(table.c[name] for name in key)))
+
+
 class _Skip(Exception):
     """A relation that cannot be served, with the reason."""
 
@@ -277,9 +303,14 @@ def adopt_database(
     schemas: Sequence[str] = (tracking.DEFAULT_SCHEMA,),
     *,
     only: Sequence[str] | None = None,
+    keys: Mapping[str, Sequence[str]] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Adoption:
     """Resources for every relation of ``schemas`` that can be served; the rest skipped.
+
+    ``keys`` (the config file's ``key``, by resource name) names the key of a
+    table or view the database declares none for; naming a column it lacks
+    is a ValueError (a mistake in the file, not a shape to skip).
 
     Synchronous: call it while building the app, or from a worker thread.
     """
@@ -302,15 +333,17 @@ def adopt_database(
         wanted.setdefault(row["schema"], []).append(row["name"])
     if progress:
         progress(f"reflecting {len(keep)} tables and views")
-    tables = _reflect(url, wanted)
+    tables, filled = _reflect(url, wanted)
     for row in keep:
         label = tracking.resource_name(row["schema"], row["name"])
         table = tables.get((row["schema"], row["name"]))
         if table is None:
             adoption.skipped.append((label, "could not be reflected"))
             continue
+        _configured_key(table, label, (keys or {}).get(label))
         try:
-            adoption.resources.append(_build(row, table))
+            where = (row["schema"], row["name"])
+            adoption.resources.append(_build(row, table, filled=where in filled))
         except _Skip as skip:
             adoption.skipped.append((label, str(skip)))
         except ValueError as exc:  # a declaration the table cannot satisfy

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
     BigInteger,
     Boolean,
@@ -23,23 +24,28 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     DateTime,
+    Enum,
     Float,
     Integer,
+    Interval,
+    LargeBinary,
     Numeric,
     Select,
     SmallInteger,
     String,
     Table,
     Text,
+    Time,
     Uuid,
     cast,
     select,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import CIDR, DOMAIN, INET, INTERVAL, JSONB
 
 from collabadmin.errors import NotFound
 from collabadmin.inputs import ascii_int
-from collabadmin.resources.fields import Field, FieldType, Relation, ValueInvalid
+from collabadmin.resources.fields import Field, Relation, ValueInvalid
+from collabadmin.resources.inflect import labels_for
 
 __all__ = [
     "META_COLUMNS",
@@ -76,11 +82,10 @@ class Resource:
             self.untracked = untracked_reason(self.table.fullname)
         if self.untracked:
             self.read_only = True
-        if not self.label_plural:
-            self.label_plural = self.name.replace("_", " ").capitalize()
-        if not self.label:
-            plural = self.label_plural
-            self.label = plural[:-1] if plural.endswith("s") else plural
+        if not self.label or not self.label_plural:
+            singular, plural = labels_for(self.name)
+            self.label = self.label or singular
+            self.label_plural = self.label_plural or plural
         if not self.default_sort:
             self.default_sort = (self.pk,)
 
@@ -119,10 +124,9 @@ class Resource:
                 if number is None or not low <= number <= high:
                     return None
                 return f.check(number)
-            value = f.check(raw)
-            if isinstance(sa_type, Uuid) and value is not None:
-                return uuid.UUID(value) if _UUID.fullmatch(value) else None
-            return value
+            if f.type == "uuid":
+                return uuid.UUID(raw) if _UUID.fullmatch(raw) else None
+            return f.check(raw)
         except ValueInvalid:
             return None
 
@@ -152,50 +156,102 @@ def _integer_range(sa_type: Any) -> tuple[int, int]:
     return -(2**31), 2**31 - 1
 
 
-def _field_type(column: Column[Any]) -> tuple[FieldType, int | None]:
-    sa_type = column.type
+def _scalar_type(sa_type: Any) -> dict[str, Any]:
+    """Field settings for a column (or array element) of SQLAlchemy type ``sa_type``."""
+    if isinstance(sa_type, DOMAIN):
+        # A domain is its base type; its CHECK stays the database's to enforce
+        # (a violation is a 422 naming the field), NOT NULL shows as required.
+        return _scalar_type(sa_type.data_type)
     if isinstance(sa_type, Boolean):
-        return "boolean", None
-    if isinstance(sa_type, Integer | BigInteger | SmallInteger):
-        return "integer", None
-    if isinstance(sa_type, Float | Numeric):
-        return "number", None
+        return {"type": "boolean"}
+    if isinstance(sa_type, Integer):
+        return {"type": "integer", "bounds": _integer_range(sa_type)}
+    if isinstance(sa_type, Float):
+        return {"type": "float"}
+    if isinstance(sa_type, Numeric):
+        return {"type": "decimal", "digits": (sa_type.precision, sa_type.scale)}
     if isinstance(sa_type, DateTime):
-        return "datetime", None
+        return {"type": "datetime", "timezone": bool(sa_type.timezone)}
     if isinstance(sa_type, Date):
-        return "date", None
+        return {"type": "date"}
+    if isinstance(sa_type, Time):
+        return {"type": "time"}
+    if isinstance(sa_type, Interval | INTERVAL):
+        return {"type": "duration"}
+    if isinstance(sa_type, Uuid):
+        return {"type": "uuid"}
     if isinstance(sa_type, JSON | JSONB):
-        return "json", None
+        return {"type": "json"}
+    if isinstance(sa_type, LargeBinary):
+        return {"type": "binary"}
+    if isinstance(sa_type, Enum) and sa_type.enums:
+        return {"type": "string", "choices": tuple(sa_type.enums), "db_enum": True}
+    if isinstance(sa_type, INET | CIDR):
+        kind = "inet" if isinstance(sa_type, INET) else "cidr"
+        return {"type": "string", "format": kind}
     if isinstance(sa_type, Text):
-        return "text", None
+        return {"type": "text"}
     if isinstance(sa_type, String):
         length = sa_type.length
-        return ("string", length) if length else ("text", None)
-    return "string", None
+        return {"type": "string", "max_length": length} if length else {"type": "text"}
+    # tsvector, ranges, geometric and other types: shown as their text, never written.
+    return {"type": "string", "format": "unsupported", "read_only": True}
 
 
-def _column_field(column: Column[Any], is_pk: bool) -> Field:
-    field_type, max_length = _field_type(column)
+def _field_type(column: Column[Any]) -> dict[str, Any]:
+    sa_type = column.type
+    if isinstance(sa_type, ARRAY):
+        element = _scalar_type(sa_type.item_type)
+        if element.get("read_only") or element["type"] == "json" or element.get("db_enum"):
+            # Arrays of enums, of json or of unsupported types travel as read-only text.
+            return {"type": "string", "format": "unsupported", "read_only": True}
+        settings = {k: v for k, v in element.items() if k not in ("type", "max_length")}
+        return {**settings, "type": "array", "items": element["type"]}
+    return _scalar_type(sa_type)
+
+
+def _column_field(column: Column[Any], is_pk: bool, *, filled_by_trigger: bool = False) -> Field:
+    settings = _field_type(column)
+    generated = column.computed is not None
     has_default = (
         column.server_default is not None
         or column.default is not None
         or column.identity is not None
-        or (is_pk and column.autoincrement in (True, "auto") and field_type == "integer")
+        or generated
+        or (is_pk and column.autoincrement in (True, "auto") and settings["type"] == "integer")
     )
+    # A NOT NULL column with no default may still be filled by a BEFORE
+    # INSERT trigger; that cannot be told from the catalog, so on a table
+    # with such a trigger no column is required (the database still says
+    # NOT NULL, as a 422 naming the field, when the trigger did not fill it).
+    required = not column.nullable and not has_default and not filled_by_trigger
     relation = None
     for fk in column.foreign_keys:
         relation = Relation(resource=str(fk.column.table.name))
+    read_only = bool(settings.pop("read_only", False)) or generated or (is_pk and has_default)
     return Field(
         name=str(column.name),
-        type=field_type,
-        required=not column.nullable and not has_default,
+        required=required and not read_only,
         nullable=bool(column.nullable),
-        read_only=is_pk and has_default,
-        max_length=max_length,
+        read_only=read_only,
         relation=relation,
-        has_default=has_default,
+        has_default=has_default or filled_by_trigger or read_only,
         column=column,
+        **settings,
     )
+
+
+def _domains_as_base_types(table: Table) -> None:
+    """Give domain columns their base type: what SQL compares and casts them as.
+
+    (SQLAlchemy's DOMAIN type has no comparison operators of its own.) The
+    domain's CHECK and NOT NULL stay in the database, which enforces them.
+    """
+    for column in table.columns:
+        if isinstance(column.type, DOMAIN):
+            column.type = column.type.data_type
+        elif isinstance(column.type, ARRAY) and isinstance(column.type.item_type, DOMAIN):
+            column.type = ARRAY(column.type.item_type.data_type)
 
 
 def resource_from_table(
@@ -210,12 +266,15 @@ def resource_from_table(
     search_fields: Sequence[str] = (),
     read_only: bool = False,
     preview_url: str | None = None,
+    filled_by_trigger: bool = False,
 ) -> Resource:
     """Build a resource from ``table``'s columns, refined by ``fields`` overrides.
 
     ``fields`` maps a column name to keyword overrides of :class:`Field`
     (``label``, ``choices``, ``pattern``, ``read_only_after_create``,
-    ``protected``, ``validators``, ``relation``...).
+    ``protected``, ``validators``, ``relation``...). ``filled_by_trigger``:
+    the table has a BEFORE INSERT trigger of its own, so no NOT NULL column
+    is required on create (the trigger may fill it).
     """
     pk_columns = list(table.primary_key.columns)
     if len(pk_columns) != 1:
@@ -230,10 +289,11 @@ def resource_from_table(
     if unknown:
         raise ValueError(f"{table.name}: no such columns {sorted(unknown)}")
     built: dict[str, Field] = {}
+    _domains_as_base_types(table)
     for column in table.columns:
         if column.name in skipped and column.name != pk_name:
             continue
-        base = _column_field(column, column.name == pk_name)
+        base = _column_field(column, column.name == pk_name, filled_by_trigger=filled_by_trigger)
         extra = dict(overrides.get(column.name, {}))
         if "choices" in extra and extra["choices"] is not None:
             extra["choices"] = tuple(extra["choices"])
@@ -313,14 +373,62 @@ class Registry:
 
 
 def reflect_resources(
-    url: str, *, only: Sequence[str] | None = None, schema: str | None = None
+    url: str,
+    *,
+    only: Sequence[str] | None = None,
+    schema: str | None = None,
+    keys: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Resource]:
     """Adopt existing tables and views of the database at ``url``; views are read-only.
 
-    What cannot be served is left out (see
+    ``keys`` names the identifying columns of tables or views (by name) that
+    have no primary key the database declares (the config file's ``key``);
+    a key naming a missing column is a ValueError. Anything else that cannot
+    be served is left out (see
     :func:`collabadmin.resources.reflection.adopt_database` for the reasons).
+
     Synchronous: call it while building the app, or from a worker thread.
     """
     from collabadmin.resources.reflection import adopt_database  # noqa: PLC0415 - cycle
 
-    return adopt_database(url, (schema or "public",), only=only).resources
+    return adopt_database(url, (schema or "public",), only=only, keys=keys).resources
+
+
+# BEFORE INSERT row triggers of the application (tgtype bits: 1 ROW, 2 BEFORE, 4 INSERT).
+_FILLING_TRIGGERS = """
+SELECT DISTINCT c.relname
+  FROM pg_trigger t
+  JOIN pg_class c ON c.oid = t.tgrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE NOT t.tgisinternal AND t.tgtype & 7 = 7 AND t.tgname NOT LIKE 'collabadmin%%'
+    AND t.tgname <> 'zz_collabadmin_version'
+   AND n.nspname = coalesce(%(schema)s, current_schema())
+"""
+# Domains over varchar(n)/char(n): the reflected base type loses n.
+_DOMAIN_LENGTHS = """
+SELECT t.typname, t.typtypmod - 4 AS length
+  FROM pg_type t
+ WHERE t.typtype = 'd' AND t.typtypmod > 4
+   AND t.typbasetype IN ('varchar'::regtype, 'bpchar'::regtype)
+"""
+
+
+def _catalog_hints(conn: Any, schema: str | None) -> tuple[set[str], dict[str, int]]:
+    """Tables with a user BEFORE INSERT trigger, and the lengths of varchar domains."""
+    raw = conn.connection.dbapi_connection
+    with raw.cursor() as cursor:
+        cursor.execute(_FILLING_TRIGGERS, {"schema": schema})
+        filled = {str(row[0]) for row in cursor.fetchall()}
+        cursor.execute(_DOMAIN_LENGTHS)
+        lengths = {str(row[0]): int(row[1]) for row in cursor.fetchall()}
+    return filled, lengths
+
+
+def _apply_domain_lengths(table: Table, lengths: Mapping[str, int]) -> None:
+    for column in table.columns:
+        sa_type = column.type
+        if not isinstance(sa_type, DOMAIN) or sa_type.name is None:
+            continue
+        length = lengths.get(sa_type.name)
+        if length and isinstance(sa_type.data_type, String) and not sa_type.data_type.length:
+            sa_type.data_type = String(length)
