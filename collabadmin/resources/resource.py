@@ -29,9 +29,7 @@ from sqlalchemy import (
     Integer,
     Interval,
     LargeBinary,
-    MetaData,
     Numeric,
-    PrimaryKeyConstraint,
     Select,
     SmallInteger,
     String,
@@ -40,20 +38,23 @@ from sqlalchemy import (
     Time,
     Uuid,
     cast,
-    create_engine,
-    inspect,
     select,
 )
 from sqlalchemy.dialects.postgresql import CIDR, DOMAIN, INET, INTERVAL, JSONB
-from sqlalchemy.pool import NullPool
 
-from collabadmin.db.engine import normalise_url
 from collabadmin.errors import NotFound
 from collabadmin.inputs import ascii_int
 from collabadmin.resources.fields import Field, Relation, ValueInvalid
 from collabadmin.resources.inflect import labels_for
 
-__all__ = ["META_COLUMNS", "Registry", "Resource", "reflect_resources", "resource_from_table"]
+__all__ = [
+    "META_COLUMNS",
+    "Registry",
+    "Resource",
+    "reflect_resources",
+    "resource_from_table",
+    "untracked_reason",
+]
 
 META_COLUMNS = frozenset({"version", "deleted_at"})
 
@@ -72,8 +73,15 @@ class Resource:
     search_fields: tuple[str, ...] = ()
     read_only: bool = False
     preview_url: str | None = None
+    # Why the table cannot be written (no change capture): writes answer a
+    # 409 with this text. A table without a version column is untracked.
+    untracked: str = ""
 
     def __post_init__(self) -> None:
+        if not self.read_only and not self.untracked and not self.versioned:
+            self.untracked = untracked_reason(self.table.fullname)
+        if self.untracked:
+            self.read_only = True
         if not self.label or not self.label_plural:
             singular, plural = labels_for(self.name)
             self.label = self.label or singular
@@ -125,6 +133,15 @@ class Resource:
     def keys_where(self, scope: ColumnElement[bool]) -> Select[Any]:
         """The keys (as text, as the change log and drafts hold them) of rows in ``scope``."""
         return select(cast(self.column(self.pk), Text)).where(scope)
+
+
+def untracked_reason(table: str) -> str:
+    """The 409 detail for a write to a table collabadmin does not track."""
+    return (
+        f"{table} is read-only here: it is not tracked, so changes to it could not be"
+        f" versioned or recorded. Run `collabadmin db track {table}` as the database's"
+        " owner, then restart the server."
+    )
 
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}", re.ASCII)
@@ -306,12 +323,17 @@ class Registry:
     def __init__(self, resources: Iterable[Resource] = ()) -> None:
         self._by_name: dict[str, Resource] = {}
         for resource in resources:
-            self.add(resource)
+            self._add(resource)
+        # Once for all (per add, an adopted schema of 500 tables took seconds).
+        self._resolve_relations()
 
-    def add(self, resource: Resource) -> None:
+    def _add(self, resource: Resource) -> None:
         if resource.name in self._by_name:
             raise ValueError(f"resource {resource.name!r} declared twice")
         self._by_name[resource.name] = resource
+
+    def add(self, resource: Resource) -> None:
+        self._add(resource)
         self._resolve_relations()
 
     def _resolve_relations(self) -> None:
@@ -360,37 +382,16 @@ def reflect_resources(
     """Adopt existing tables and views of the database at ``url``; views are read-only.
 
     ``keys`` names the identifying columns of tables or views (by name) that
-    have no primary key the database declares (the config file's ``key``).
+    have no primary key the database declares (the config file's ``key``);
+    a key naming a missing column is a ValueError. Anything else that cannot
+    be served is left out (see
+    :func:`collabadmin.resources.reflection.adopt_database` for the reasons).
 
-    Synchronous (SQLAlchemy's inspector): call it while building the app, or
-    from a worker thread.
+    Synchronous: call it while building the app, or from a worker thread.
     """
-    engine = create_engine(normalise_url(url), poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            metadata = MetaData(schema=schema)
-            metadata.reflect(conn, only=list(only) if only else None, views=True)
-            views = set(inspect(conn).get_view_names(schema=schema))
-            filled, domain_lengths = _catalog_hints(conn, schema)
-    finally:
-        engine.dispose()
-    resources = []
-    for table in metadata.sorted_tables:
-        if table.name.startswith("collabadmin_") or table.name == "alembic_version":
-            continue
-        _apply_domain_lengths(table, domain_lengths)
-        key = (keys or {}).get(str(table.name))
-        if key:
-            missing = [name for name in key if name not in table.c]
-            if missing:
-                raise ValueError(f"resources.{table.name}.key: no columns {', '.join(missing)}")
-            table.append_constraint(PrimaryKeyConstraint(*(table.c[name] for name in key)))
-        resources.append(
-            resource_from_table(
-                table, read_only=table.name in views, filled_by_trigger=table.name in filled
-            )
-        )
-    return resources
+    from collabadmin.resources.reflection import adopt_database  # noqa: PLC0415 - cycle
+
+    return adopt_database(url, (schema or "public",), only=only, keys=keys).resources
 
 
 # BEFORE INSERT row triggers of the application (tgtype bits: 1 ROW, 2 BEFORE, 4 INSERT).
@@ -400,6 +401,7 @@ SELECT DISTINCT c.relname
   JOIN pg_class c ON c.oid = t.tgrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE NOT t.tgisinternal AND t.tgtype & 7 = 7 AND t.tgname NOT LIKE 'collabadmin%%'
+    AND t.tgname <> 'zz_collabadmin_version'
    AND n.nspname = coalesce(%(schema)s, current_schema())
 """
 # Domains over varchar(n)/char(n): the reflected base type loses n.

@@ -36,7 +36,7 @@ from collabadmin.audit.changes import (
     parse_id_cursor,
     record_history,
 )
-from collabadmin.auth.policy import Action, Policy
+from collabadmin.auth.policy import READ_ONLY_ACTIONS, Action, Policy
 from collabadmin.db.engine import (
     Actor,
     CompiledSql,
@@ -120,6 +120,11 @@ class RecordService:
         resource = self.registry.get(name)
         if not self.policy.allows(actor, resource, "view"):
             raise Forbidden(f"You may not view {resource.label_plural.lower()}.")
+        if resource.untracked and action not in READ_ONLY_ACTIONS:
+            # Not the caller's fault nor a permission: the table needs tracking.
+            raise Conflict(
+                resource.untracked, track=f"collabadmin db track {resource.table.fullname}"
+            )
         if not self.policy.allows(actor, resource, action):
             raise Forbidden(f"You may not {action} {resource.label_plural.lower()}.")
         return resource
@@ -386,7 +391,7 @@ class RecordService:
             if not changes:
                 return self.body(actor, resource, row)
             new_row = await self.update_row(tx, resource, pk, changes)
-        # A BEFORE trigger may drop a write that changes nothing after all.
+        # A table's own BEFORE trigger may cancel the row (RETURN NULL).
         return self.body(actor, resource, new_row if new_row is not None else row)
 
     async def _check_precondition(

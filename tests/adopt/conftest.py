@@ -29,8 +29,8 @@ from tests.helpers import running
 
 FIXTURE = Path(__file__).with_name("fixture.sql")
 # Tables served by the matrix, with the key column the change log records
-# (the partitioned table's key is composite; composite keys, views and the
-# second schema are adopted by their own tests).
+# (composite keys, views and the second schema are adopted by their own
+# tests).
 ADOPTED = {"ticket": "ticket_id", "MixedCase": "Id", "reading": "id"}
 
 
