@@ -476,6 +476,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"collabadmin: {exc}", file=sys.stderr)
         return 1
+    except RuntimeError as exc:
+        # Any command whose database role cannot work as the server role. (Its
+        # module is loaded by then; importing it up front would slow --help.)
+        from collabadmin.db.roles import DatabaseRoleError
+
+        if not isinstance(exc, DatabaseRoleError):
+            raise
+        print(f"collabadmin: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0

@@ -21,6 +21,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from collabadmin.db.background import BackgroundTask
 from collabadmin.db.engine import Database, Tx
 
 __all__ = [
+    "FullCheck",
     "Head",
     "HeadCheck",
     "Sealer",
@@ -87,6 +89,40 @@ async def verify(db: Database, *, whole: bool = False) -> Verification:
         )
     assert row is not None
     return Verification(row["first_bad"] is None, int(row["checked"]), row["first_bad"])
+
+
+class FullCheck:
+    """At most one full verification at a time per server; callers meanwhile share it.
+
+    A full check costs about a minute per million entries of database CPU;
+    requests asking for one while it runs get its answer instead of starting
+    another, so repeated ``?full=true`` cannot pile up work on the database.
+    """
+
+    _of: weakref.WeakKeyDictionary[Database, FullCheck] = weakref.WeakKeyDictionary()
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.started = 0  # how many checks ran (tests read it)
+        self.waiting = 0  # callers awaiting the running check
+        self._running: asyncio.Task[Verification] | None = None
+
+    @classmethod
+    def of(cls, db: Database) -> FullCheck:
+        if db not in cls._of:
+            cls._of[db] = cls(db)
+        return cls._of[db]
+
+    async def run(self) -> Verification:
+        if self._running is None or self._running.done():
+            self.started += 1
+            self._running = asyncio.create_task(verify(self.db, whole=True))
+        self.waiting += 1
+        try:
+            # Shielded: one caller going away does not cancel the others' check.
+            return await asyncio.shield(self._running)
+        finally:
+            self.waiting -= 1
 
 
 _HEAD = """

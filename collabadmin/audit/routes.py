@@ -12,7 +12,7 @@ import msgspec
 from litestar import Request, Response, Router, get
 from litestar.response import Stream
 
-from collabadmin.audit.chain import head, verify
+from collabadmin.audit.chain import FullCheck, head, verify
 from collabadmin.audit.changes import change_body
 from collabadmin.audit.search import (
     DRAFTS_LOG,
@@ -144,7 +144,10 @@ async def verify_audit(request: Request[Any, Any, Any]) -> Response[JsonObject]:
     full = single_param(params, "full") or "false"
     if full not in ("true", "false"):
         raise BadRequest("full must be true or false.", parameter="full")
-    result = await verify(services.db, whole=full == "true")
+    if full == "true":
+        result = await FullCheck.of(services.db).run()
+    else:
+        result = await verify(services.db)
     return json_response(result.body(), headers={"Cache-Control": "no-store"})
 
 

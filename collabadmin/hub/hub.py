@@ -30,7 +30,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -128,6 +128,12 @@ class Hub:
         self._requests: list[_Request] = []
         self._replays: set[asyncio.Task[None]] = set()
         self._replay_slots = asyncio.Semaphore(settings.replay_concurrency)
+        # Deliveries under way (the hub's batch, replay chunks): a delivery
+        # plans with each client's permissions, awaits, then sends, so a
+        # client's permissions are only swapped while none is under way.
+        self._deliveries = 0
+        self._no_deliveries = asyncio.Event()
+        self._no_deliveries.set()
         self._task: asyncio.Task[None] | None = None
         self._observers: list[Callable[[Delivery], None]] = []
         self._batch_observers: list[Callable[[Sequence[Row], Delivery], None]] = []
@@ -205,15 +211,16 @@ class Hub:
                 batch = Position(lower, upper, 0, time.time())
                 self._ticks.append((snapshot_order(upper), upper, time.time()))
                 if entries:
-                    delivery = await deliver(
-                        tx,
-                        entries,
-                        batch,
-                        registry=self.registry,
-                        policy=self.policy,
-                        subscriptions=self.subscriptions,
-                        feeds=self.feeds,
-                    )
+                    async with self._delivering():
+                        delivery = await deliver(
+                            tx,
+                            entries,
+                            batch,
+                            registry=self.registry,
+                            policy=self.policy,
+                            subscriptions=self.subscriptions,
+                            feeds=self.feeds,
+                        )
                     self.batches += 1
                     self.last_delivery = delivery
                     for observer in self._observers:
@@ -266,10 +273,13 @@ class Hub:
         """The client's user changed (roles, name): its next frame is built for ``actor``.
 
         Topics it may no longer follow are dropped with an error frame each;
-        returns their names. Safe against the hub task: frames are built from
-        ``client.actor`` and ``client.shapes`` at delivery time, and both are
-        replaced before the first await.
+        returns their names. The swap waits until no delivery is under way
+        (one batch, or one replay chunk, at most) and happens without an
+        await, so no frame is ever built with the old permissions and sent
+        after it, nor with a mix of both.
         """
+        while self._deliveries:
+            await self._no_deliveries.wait()
         client.actor = actor
         client.shapes.clear()
         lost = []
@@ -289,6 +299,17 @@ class Hub:
                     )
                     lost.append(name)
         return lost
+
+    @contextlib.asynccontextmanager
+    async def _delivering(self) -> AsyncIterator[None]:
+        self._deliveries += 1
+        self._no_deliveries.clear()
+        try:
+            yield
+        finally:
+            self._deliveries -= 1
+            if not self._deliveries:
+                self._no_deliveries.set()
 
     def _dropped(self, client: Client, topics: list[str]) -> None:
         """A client overflowed: it is no longer subscribed to ``topics``."""
@@ -521,16 +542,17 @@ class Hub:
                     if client.closed or client.topics.get(topic.name) is not topic:
                         return False
                     overflows = client.overflows
-                    await deliver(
-                        tx,
-                        rows[start : start + self.settings.replay_chunk],
-                        span,
-                        registry=self.registry,
-                        policy=self.policy,
-                        subscriptions=only,
-                        feeds=self.feeds,
-                        replay=True,
-                    )
+                    async with self._delivering():
+                        await deliver(
+                            tx,
+                            rows[start : start + self.settings.replay_chunk],
+                            span,
+                            registry=self.registry,
+                            policy=self.policy,
+                            subscriptions=only,
+                            feeds=self.feeds,
+                            replay=True,
+                        )
                     if client.overflows != overflows:
                         return False
                     # Let the hub and every other socket run between chunks.

@@ -9,7 +9,6 @@ from collabadmin.db.engine import Row, Tx
 __all__ = [
     "BATCH_COLUMNS",
     "current_snapshot",
-    "read_between",
     "read_missed",
     "read_since",
     "visible_in",
@@ -19,25 +18,11 @@ BATCH_COLUMNS = (
     "id, at, resource, pk, op, actor_id, actor_name, db_role, source, request_id, version, diff"
 )
 
-# Entries visible in :upper but not in :lower, i.e. committed between the two
-# snapshots. Everything below lower's xmin is visible in lower, and nothing at
-# or above upper's xmax is visible in upper, which bounds the index range.
-_BETWEEN = f"""
-SELECT {BATCH_COLUMNS}
-  FROM collabadmin_change
- WHERE txid >= pg_snapshot_xmin(%(lower)s::pg_snapshot)
-   AND txid < pg_snapshot_xmax(%(upper)s::pg_snapshot)
-   AND pg_visible_in_snapshot(txid, %(upper)s::pg_snapshot)
-   AND NOT pg_visible_in_snapshot(txid, %(lower)s::pg_snapshot)
-   AND id > %(after_id)s
-   AND (%(resources)s::text[] IS NULL OR resource = ANY(%(resources)s::text[]))
- ORDER BY id
- LIMIT %(limit)s
-"""
-
-
-# The same read up to "now", in one round trip: the statement's own snapshot
-# is pg_current_snapshot(), so every entry visible to it is visible in upper.
+# Entries visible in the current snapshot but not in :lower, i.e. committed
+# since, in one round trip: the statement's own snapshot is
+# pg_current_snapshot(), so every entry visible to it is visible in upper.
+# Everything below lower's xmin is visible in lower, and nothing at or above
+# upper's xmax is visible in upper, which bounds the index range.
 _SINCE = f"""
 WITH now AS MATERIALIZED (SELECT pg_current_snapshot() AS upper)
 SELECT now.upper::text AS upper, entries.*
@@ -77,28 +62,6 @@ async def read_since(
 async def current_snapshot(tx: Tx) -> str:
     value = await tx.value("SELECT pg_current_snapshot()::text")
     return str(value)
-
-
-async def read_between(
-    tx: Tx,
-    lower: str,
-    upper: str,
-    *,
-    after_id: int = 0,
-    limit: int = 100_000,
-    resources: list[str] | None = None,
-) -> list[Row]:
-    """Entries committed after ``lower`` and by ``upper``, by id, above ``after_id``."""
-    return await tx.rows(
-        _BETWEEN,
-        {
-            "lower": lower,
-            "upper": upper,
-            "after_id": after_id,
-            "limit": limit,
-            "resources": resources,
-        },
-    )
 
 
 # Everything a resuming client missed, up to the hub's position, in one read:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from litestar import Litestar
 
+from collabadmin.audit.chain import FullCheck
 from tests.conftest import Client, ClientFor
 from tests.helpers import ok, patch_record, problem
 
@@ -357,3 +361,28 @@ def test_a_check_in_progress_keeps_pruning_out_but_not_sealing(conninfo: str) ->
         checking.rollback()
         with other.transaction():
             assert other.execute("SELECT collabadmin_prune(1)").fetchone() == (1,)
+
+
+async def test_full_checks_asked_for_at_once_share_one_run(
+    client_for: ClientFor, app: Litestar, conninfo: str
+) -> None:
+    auditor = await client_for("auditor")
+    check = FullCheck.of(app.state["collabadmin"].db)
+    started = check.started
+    # Hold the chain's state as a prune would, so the first check waits in
+    # the database while the others ask.
+    with psycopg.connect(conninfo) as pruning:
+        pruning.execute("SELECT 1 FROM collabadmin_seal_state WHERE id = 1 FOR UPDATE")
+        asked = [
+            asyncio.create_task(auditor.get("/api/audit/verify", params={"full": "true"}))
+            for _ in range(3)
+        ]
+        deadline = time.monotonic() + 10
+        while check.waiting < 3:
+            assert time.monotonic() < deadline, "the requests never reached the check"
+            await asyncio.sleep(0.01)  # sleep-ok: polling the requests' progress, bounded
+        pruning.rollback()
+    answers = [ok(await request) for request in asked]
+    assert check.started == started + 1
+    assert answers[0]["ok"] is True
+    assert answers == [answers[0]] * 3

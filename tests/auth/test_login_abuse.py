@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import psycopg
@@ -48,12 +49,12 @@ async def from_address(app: Litestar) -> AsyncIterator[From]:
 
 
 def use_guard(
-    app: Litestar, monkeypatch: pytest.MonkeyPatch, slots: int = 64, **limits: object
+    app: Litestar, monkeypatch: pytest.MonkeyPatch, slots: int = 64, **limits: Any
 ) -> LoginGuard:
     """Give the app a guard with these limits (and enough slots not to interfere)."""
     services = app.state[STATE_KEY]
     assert isinstance(services, Services)
-    guard = LoginGuard(Throttle(**limits), PasswordSlots(slots))  # type: ignore[arg-type]
+    guard = LoginGuard(Throttle(**limits), PasswordSlots(slots))
     monkeypatch.setattr(services, "login", guard)
     return guard
 
@@ -170,4 +171,7 @@ async def test_a_username_with_a_control_character_is_a_400(
     from_address: From, username: str
 ) -> None:
     body = problem(await attempt(from_address("198.51.100.40"), username, PASSWORD), 400)
-    assert "control character" in body["detail"]
+    # A NUL anywhere in a JSON body is refused when the body is read; other
+    # control characters by the sign-in form's own check.
+    expected = "NUL" if "\x00" in username else "control character"
+    assert expected in body["detail"]

@@ -265,3 +265,17 @@ def test_serve_refuses_a_database_role_that_cannot_become_the_server_role(
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stderr.startswith(f"collabadmin: the database role {name} cannot act as")
     assert "GRANT" in result.stderr
+
+
+def test_user_create_as_a_role_that_cannot_become_the_server_role_says_so(
+    conninfo: str, outsider: tuple[str, Conn]
+) -> None:
+    name, _ = outsider
+    result = subprocess.run(
+        [sys.executable, "-m", "collabadmin.cli", "user", "create", "someone", "--role", "viewer"],
+        env={"DATABASE_URL": conninfo.replace("postgres@", f"{name}@", 1), "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.startswith(f"collabadmin: the database role {name} cannot act as")
+    assert "Traceback" not in result.stderr

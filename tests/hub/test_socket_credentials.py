@@ -22,10 +22,15 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from collabadmin.auth.credentials import digest
+from collabadmin.auth.credentials import Credential, create_token, digest
 from collabadmin.auth.middleware import SESSION_COOKIE
-from collabadmin.auth.users import create_user
+from collabadmin.auth.policy import StaffPolicy
+from collabadmin.auth.users import actor_from_row, create_user
 from collabadmin.db.engine import Database
+from collabadmin.demo.resources import demo_registry
+from collabadmin.hub.clients import CLOSE_NOTICE
+from collabadmin.hub.credential_watch import CredentialWatch
+from collabadmin.hub.hub import Hub, HubSettings
 from tests.conftest import PASSWORD, ClientFor, Served
 from tests.helpers import ok, patch_record
 from tests.hub.conftest import Socket
@@ -264,3 +269,49 @@ async def test_a_session_socket_from_a_page_with_another_scheme_is_refused(
         other = await user.socket(served, Origin=origin)
         code, frames = await closed_with(other)
         assert (code, frames) == (4403, []), origin
+
+
+class _CountingDatabase:
+    """The database, counting the connections taken (each check is one statement)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.taken = 0
+
+    def connection(self) -> Any:
+        self.taken += 1
+        return self.db.connection()
+
+
+async def test_one_query_rechecks_every_open_socket(database_url: str, demo_users: None) -> None:
+    db = Database(database_url, pool_size=2)
+    await db.open()
+    try:
+        hub = Hub(db, demo_registry(), StaffPolicy(), HubSettings())
+        clients = []
+        async with db.connection() as tx:
+            for username in ("viewer", "editor", "auditor") * 10:
+                row = await tx.row(
+                    "SELECT * FROM collabadmin_user WHERE username = %(u)s", {"u": username}
+                )
+                assert row is not None
+                token_id, secret = await create_token(tx, row["id"], "recheck", None)
+                credential = Credential(actor_from_row(row), "token", digest(secret))
+                clients.append((token_id, hub.connect(credential.actor, credential)))
+            revoked = [token_id for token_id, _ in clients[::3]]
+            await tx.run(
+                "UPDATE collabadmin_api_token SET revoked_at = now() WHERE id = ANY(%(ids)s)",
+                {"ids": revoked},
+            )
+        counting = _CountingDatabase(db)
+        watch = CredentialWatch(counting, hub, idle_seconds=3600)  # type: ignore[arg-type]
+        await watch.check()
+        assert counting.taken == 1
+        ended = {token_id for token_id, client in clients if client.ended}
+        assert ended == set(revoked)
+        for _, client in clients:
+            if client.ended:  # nothing queued but the close notice
+                assert [client.queue.get_nowait()] == [CLOSE_NOTICE]
+                assert client.queue.empty()
+    finally:
+        await db.dispose()

@@ -1,7 +1,7 @@
 """auth: session idle time, and credential changes that end sessions and wake sockets
 
-Revision ID: 0009_session_idle
-Revises: 0007_workflows
+Revision ID: 0011_session_idle
+Revises: 0010_login_attempt_counters
 Create Date: 2026-11-30
 
 ``last_seen_at`` is when a session was last used (refreshed at most once a
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0009_session_idle"
-down_revision = "0007_workflows"
+revision = "0011_session_idle"
+down_revision = "0010_login_attempt_counters"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """core: sign-in attempts counted atomically per account, address and pair
 
-Revision ID: 0009_login_attempt_counters
-Revises: 0007_workflows
+Revision ID: 0010_login_attempt_counters
+Revises: 0009_audit_roles
 Create Date: 2026-11-30
 
 The failure log of 0003 was read, then the password checked, then a failure
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0009_login_attempt_counters"
-down_revision = "0007_workflows"
+revision = "0010_login_attempt_counters"
+down_revision = "0009_audit_roles"
 branch_labels = None
 depends_on = None
 
