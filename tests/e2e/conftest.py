@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.adopt.conftest import adopted_schema  # noqa: F401  (a fixture, used by adopted_server)
 from tests.servers import start_server
 
 CHROMIUM = Path(os.environ.get("COLLABADMIN_CHROMIUM", "/usr/bin/chromium"))
@@ -73,3 +74,11 @@ def no_saved_views(conninfo: str) -> None:
         # DELETE, not TRUNCATE: no table lock for a background task to wait behind.
         conn.execute("DELETE FROM collabadmin_view_pref")
         conn.execute("DELETE FROM collabadmin_shared_view")
+
+
+@pytest.fixture(scope="session")
+def adopted_server(database_url: str, demo_users: None, adopted_schema: None) -> Iterator[str]:
+    """``collabadmin serve`` over the adopted fixture schema (loaded and tracked), in a process of its own."""
+    server = start_server(database_url, app="tests.e2e.adopted_app:create_adopted_app")
+    yield server.http
+    server.stop()

@@ -24,19 +24,28 @@ export function TokenInput({ field, value, onChange, common }: TypedProps) {
   const [problem, setProblem] = useState<string | null>(null);
   const { onBlur, ...rest } = common;
 
-  /** Adds what is typed as an element; false (and a message) when it is not one. */
-  function commit(): boolean {
-    if (typed.trim() === "") return true;
-    const parsed = parseToken(typed, field.items);
-    if ("problem" in parsed) {
-      setProblem(parsed.problem);
-      return false;
+  /**
+   * Adds each of `parts` as an element, up to the first that is not one (which
+   * stays in the box with a message); `rest` is what is left to type.
+   */
+  function add(parts: string[], rest: string) {
+    const added: FieldValue[] = [];
+    for (const [index, part] of parts.entries()) {
+      if (part.trim() === "") continue;
+      const parsed = parseToken(part, field.items);
+      if ("problem" in parsed) {
+        if (added.length > 0) onChange([...tokens, ...added]);
+        setTyped([...parts.slice(index), rest].filter((p) => p !== "").join(","));
+        setProblem(parsed.problem);
+        return;
+      }
+      added.push(parsed.value);
     }
-    onChange([...tokens, parsed.value]);
-    setTyped("");
+    if (added.length > 0) onChange([...tokens, ...added]);
+    setTyped(rest);
     setProblem(null);
-    return true;
   }
+  const commit = () => add([typed], "");
 
   function onKeyDown(e: KeyboardEvent<HTMLInputElement>) {
     if (e.key === "Enter" || e.key === ",") {
@@ -76,8 +85,13 @@ export function TokenInput({ field, value, onChange, common }: TypedProps) {
           placeholder={tokens.length === 0 ? "Type, then Enter" : "Add…"}
           value={typed}
           onChange={(e) => {
-            setTyped(e.target.value);
-            setProblem(null);
+            // A comma (typed on a phone keyboard, or pasted "a, b, c") ends each element before it.
+            const parts = e.target.value.split(",");
+            if (parts.length > 1) add(parts.slice(0, -1), parts[parts.length - 1]);
+            else {
+              setTyped(e.target.value);
+              setProblem(null);
+            }
           }}
           onKeyDown={onKeyDown}
           onBlur={(e) => {
