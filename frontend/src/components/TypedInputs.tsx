@@ -176,7 +176,11 @@ export function BinaryInput({ field, value, onChange, common }: TypedProps) {
             onChange={(e) => {
               const file = e.target.files?.[0];
               if (!file) return;
-              void file.arrayBuffer().then((buffer) => onChange(toBase64(new Uint8Array(buffer))));
+              const reader = new FileReader();
+              reader.onload = () => {
+                if (reader.result instanceof ArrayBuffer) onChange(toBase64(new Uint8Array(reader.result)));
+              };
+              reader.readAsArrayBuffer(file);
             }}
           />
           {encoded !== null && !common.required && (

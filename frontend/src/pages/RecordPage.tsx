@@ -317,14 +317,16 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
             error={problems.byField[f.name]}
             editors={others.filter((u) => u.state === "editing" && u.field === f.name).map((u) => u.name)}
             onFocusChange={(focused) => live.announce(topic, focused ? "editing" : "viewing", focused ? f.name : null)}
-            onChange={(v) =>
+            onChange={(v) => {
+              // A message about the old value goes; one about the new shows as it is typed (FieldInput).
+              setErrors((current) => (current.some((x) => x.field === f.name) ? current.filter((x) => x.field !== f.name) : current));
               setEdits((current) => {
                 const next = { ...current };
                 if (sameValue(v, base[f.name], f.type)) delete next[f.name];
                 else next[f.name] = v;
                 return next;
-              })
-            }
+              });
+            }}
           >
             {remote[f.name] && (
               <p className="remote" role="status" data-testid={`remote-${f.name}`}>
