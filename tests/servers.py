@@ -53,7 +53,7 @@ DEMO_APP = "collabadmin.demo.app:create_demo_app"
 
 
 def start_server(database_url: str, app: str = DEMO_APP, **env: str) -> ServerProcess:
-    """Start an app (the demo's by default) with ``collabadmin serve``; wait until /health is 200."""
+    """Start an app (the demo's by default) with ``collabadmin serve``; wait for /health."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "collabadmin.cli", "serve", "--app", app, "--port", str(port)],

@@ -1,4 +1,4 @@
-"""The adopted fixture schema (tests/adopt/fixture.sql) as a served app, for ``collabadmin serve --app``."""
+"""The adopted fixture schema (tests/adopt/fixture.sql) served with ``collabadmin serve --app``."""
 
 from __future__ import annotations
 
@@ -11,5 +11,7 @@ from tests.adopt.conftest import ADOPTED
 
 
 def create_adopted_app(settings: Settings) -> Litestar:
-    """Every tracked table of the fixture, reflected with no resource code and the default policy."""
+    """Every tracked table of the fixture: reflected, no resource code, the default policy."""
+    if settings.database_url is None:
+        raise RuntimeError("the adopted app needs DATABASE_URL")
     return create_app(settings, reflect_resources(settings.database_url, only=list(ADOPTED)))

@@ -274,8 +274,8 @@ function ResourceListOf({ resource }: { resource: string }) {
         <ListProblem
           error={pages.error}
           filtered={filters.length > 0 || Boolean(config?.sort)}
-          // Saved (debounced) as the user's list settings, so the next visit works too.
-          onClear={() => update((c) => ({ ...c, filters: [], sort: "" }))}
+          // Saved at once as the user's list settings, so the next visit works too.
+          onClear={() => update((c) => ({ ...c, filters: [], sort: "" }), true)}
         />
       )}
       {pages.isSuccess && rows.length === 0 && (
