@@ -20,6 +20,7 @@ django-reversion's signals, silently misses them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 __all__ = ["track_table", "tracking_sql", "untrack_table", "untracking_sql"]
@@ -37,10 +38,26 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def tracking_sql(table: str, *, resource: str | None = None, pk: str = "id") -> list[str]:
-    """The statements that make ``table`` tracked (idempotent)."""
+def _key_columns(table: str, pk: str | Sequence[str]) -> str:
+    """The capture trigger's key argument: the key columns in order, comma-separated."""
+    names = [pk] if isinstance(pk, str) else list(pk)
+    if not names or any(not n or "," in n for n in names):
+        raise ValueError(f"{table}: a key is one or more column names without commas")
+    return ",".join(names)
+
+
+def tracking_sql(
+    table: str, *, resource: str | None = None, pk: str | Sequence[str] = "id"
+) -> list[str]:
+    """The statements that make ``table`` tracked (idempotent).
+
+    ``pk`` names the key column, or the key columns in order for a composite
+    key; the change log then holds each row's key as its URL text
+    (``collabadmin.resources.keys``).
+    """
     t = _ident(table)
     res = _literal(resource or table)
+    key = _literal(_key_columns(table, pk))
     return [
         f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 1",
         f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS deleted_at timestamptz",
@@ -49,7 +66,7 @@ def tracking_sql(table: str, *, resource: str | None = None, pk: str = "id") -> 
         f"CREATE TRIGGER collabadmin_version BEFORE INSERT OR UPDATE ON {t}"
         " FOR EACH ROW EXECUTE FUNCTION collabadmin_bump_version()",
         f"CREATE TRIGGER collabadmin_capture AFTER INSERT OR UPDATE OR DELETE ON {t}"
-        f" FOR EACH ROW EXECUTE FUNCTION collabadmin_capture({res}, {_literal(pk)})",
+        f" FOR EACH ROW EXECUTE FUNCTION collabadmin_capture({res}, {key})",
     ]
 
 
@@ -67,7 +84,7 @@ def _op() -> _Executes:
     return op
 
 
-def track_table(table: str, *, resource: str | None = None, pk: str = "id") -> None:
+def track_table(table: str, *, resource: str | None = None, pk: str | Sequence[str] = "id") -> None:
     """Alembic helper: call inside ``upgrade()`` of a migration."""
     op = _op()
     for statement in tracking_sql(table, resource=resource, pk=pk):

@@ -92,12 +92,29 @@ def _parse_sort(resource: Resource, raw: str | None, readable: frozenset[str]) -
         if any(k.field == name for k in keys):
             raise BadRequest(f"Field {name!r} appears twice in sort.", parameter="sort")
         keys.append(SortKey(name, descending))
-    if not any(k.field == resource.pk for k in keys):
-        # A unique tie-breaker makes keyset paging exact. It runs in the first
-        # key's direction, so that an index on (key, pk) serves a descending
-        # sort too (scanned backwards) instead of a sort of the whole table.
-        keys.append(SortKey(resource.pk, keys[0].descending if keys else False))
+    # A unique tie-breaker makes keyset paging exact: every key column (all of
+    # a composite key). It runs in the first key's direction, so that an
+    # index on (key, pk) serves a descending sort too (scanned backwards)
+    # instead of a sort of the whole table. A resource with no key (a view)
+    # breaks ties on every sortable field it shows this user: exact unless
+    # two rows are identical in all of them, and those look the same anyway.
+    tie_breakers = resource.pk or tuple(
+        n for n, f in resource.fields.items() if n in readable and f.type != "json"
+    )
+    descending = keys[0].descending if keys else False
+    for name in tie_breakers:
+        if not any(k.field == name for k in keys):
+            keys.append(SortKey(name, descending))
     return keys
+
+
+def key_sort(resource: Resource, readable: frozenset[str]) -> str:
+    """A ``sort`` that any reader of the resource may use: its key, else a field it reads."""
+    names = (
+        resource.pk
+        or tuple(n for n, f in resource.fields.items() if n in readable and f.type != "json")[:1]
+    )
+    return ",".join(names)
 
 
 def _filter_value(f: Field, op: Operator, raw: str) -> Any:
@@ -355,7 +372,8 @@ def build_count_select(
 ) -> Select[Any]:
     """Count matching rows, but stop at COUNT_CAP + 1 so big tables stay cheap."""
     inner = (
-        select(resource.column(resource.pk))
+        select(true())
+        .select_from(resource.table)
         .where(and_(true(), *build_where(resource, query, scope)))
         .limit(COUNT_CAP + 1)
         .subquery()

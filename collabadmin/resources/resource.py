@@ -33,11 +33,19 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    and_,
+    bindparam,
     cast,
     create_engine,
+    false,
+    func,
     inspect,
+    literal,
     select,
+    tuple_,
+    type_coerce,
 )
+from sqlalchemy import text as sa_text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.pool import NullPool
 
@@ -45,6 +53,7 @@ from collabadmin.db.engine import normalise_url
 from collabadmin.errors import NotFound
 from collabadmin.inputs import ascii_int
 from collabadmin.resources.fields import Field, FieldType, Relation, ValueInvalid
+from collabadmin.resources.keys import decode_key, encode_key, value_text
 
 __all__ = ["META_COLUMNS", "Registry", "Resource", "reflect_resources", "resource_from_table"]
 
@@ -53,18 +62,25 @@ META_COLUMNS = frozenset({"version", "deleted_at"})
 
 @dataclass(slots=True)
 class Resource:
-    """A table (or view) served under ``/api/r/{name}``."""
+    """A table (or view) served under ``/api/r/{name}``.
+
+    ``pk`` names the key columns in key order: one for a single-column key,
+    several for a composite key, none for a view with no usable key (it can
+    be listed, not addressed). ``read_only_reason`` says why a resource that
+    cannot be written is read-only (shown in ``ResourceMeta``).
+    """
 
     name: str
     table: Table
     fields: dict[str, Field]
-    pk: str = "id"
+    pk: tuple[str, ...] = ("id",)
     label: str = ""
     label_plural: str = ""
     default_sort: tuple[str, ...] = ()
     search_fields: tuple[str, ...] = ()
     read_only: bool = False
     preview_url: str | None = None
+    read_only_reason: str | None = None
 
     def __post_init__(self) -> None:
         if not self.label_plural:
@@ -73,7 +89,9 @@ class Resource:
             plural = self.label_plural
             self.label = plural[:-1] if plural.endswith("s") else plural
         if not self.default_sort:
-            self.default_sort = (self.pk,)
+            self.default_sort = self.pk
+        if not self.pk and not self.read_only:
+            raise ValueError(f"resource {self.name}: a resource without a key must be read-only")
 
     @property
     def soft_delete(self) -> bool:
@@ -84,42 +102,116 @@ class Resource:
         return "version" in self.table.c
 
     @property
+    def addressable(self) -> bool:
+        """Whether single records can be addressed (``/api/r/{name}/{pk}``)."""
+        return bool(self.pk)
+
+    @property
     def pk_field(self) -> Field:
-        return self.fields[self.pk]
+        """The key field of a single-column key (workflow subjects need one)."""
+        if len(self.pk) != 1:
+            raise ValueError(f"resource {self.name} has no single-column key")
+        return self.fields[self.pk[0]]
 
     def column(self, name: str) -> Column[Any]:
         return self.table.c[name]
 
-    def pk_value(self, raw: str) -> Any | None:
-        """A key written as text (URLs, the change log, drafts) as the column's type; or None.
+    def key_columns(self) -> list[Column[Any]]:
+        return [self.column(n) for n in self.pk]
 
-        Compare the typed value with the key column, never the column cast
+    def pk_values(self, raw: str) -> tuple[Any, ...] | None:
+        """A key written as text (URLs, the change log, drafts) as the columns' types; or None.
+
+        Compare the typed values with the key columns, never the columns cast
         to text: ``CAST(id AS text) = '42'`` cannot use the primary key index.
-        Anything that cannot be a value of the key column (non-ASCII digits,
-        an integer beyond the column's range, text that is not a UUID for a
-        ``uuid`` key) is None, which callers answer with 404: no such record
-        can exist, and the database must never be asked (it would answer
-        with a type error, a 422 that says more than "not found").
+        Anything that cannot be a key (wrong number of parts, non-ASCII
+        digits, an integer beyond the column's range, text that is not a
+        UUID for a ``uuid`` column) is None, which callers answer with 404:
+        no such record can exist, and the database must never be asked (it
+        would answer with a type error, a 422 that says more than "not found").
         """
-        f = self.pk_field
-        sa_type = f.column.type if f.column is not None else None
-        try:
-            if f.type == "integer":
-                number = ascii_int(raw, max_digits=19, signed=True)
-                low, high = _integer_range(sa_type)
-                if number is None or not low <= number <= high:
-                    return None
-                return f.check(number)
-            value = f.check(raw)
-            if isinstance(sa_type, Uuid) and value is not None:
-                return uuid.UUID(value) if _UUID.fullmatch(value) else None
-            return value
-        except ValueInvalid:
+        parts = decode_key(raw, len(self.pk))
+        if parts is None:
             return None
+        values = []
+        for name, text in zip(self.pk, parts, strict=True):
+            value = _key_part(self.fields[name], text)
+            if value is None:
+                return None
+            values.append(value)
+        return tuple(values)
+
+    def key_clause(self, values: Sequence[Any]) -> ColumnElement[bool]:
+        """The rows whose key is ``values`` (typed, as :meth:`pk_values` gives them)."""
+        return and_(*(c == v for c, v in zip(self.key_columns(), values, strict=True)))
+
+    def key_text_clause(self, raw: str) -> ColumnElement[bool]:
+        """The row whose key's text is ``raw`` (no row when it cannot be a key)."""
+        values = self.pk_values(raw) if self.pk else None
+        return false() if values is None else self.key_clause(values)
+
+    def key_bound(self) -> ColumnElement[bool]:
+        """:meth:`key_clause` with bind parameters (``pk_0``...), for cached statements."""
+        return and_(*(c == bindparam(f"pk_{i}") for i, c in enumerate(self.key_columns())))
+
+    def key_params(self, values: Sequence[Any]) -> dict[str, Any]:
+        """The parameters of :meth:`key_bound` for a key."""
+        return {f"pk_{i}": v for i, v in enumerate(values)}
+
+    def key_values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(row[n] for n in self.pk)
+
+    def key_of(self, row: Mapping[str, Any]) -> str:
+        """A row's key as text (its URL segment, topic and change-log key)."""
+        return encode_key([value_text(row[n]) for n in self.pk])
+
+    def key_sql(self) -> ColumnElement[str]:
+        """SQL for a row's key as text, exactly as the capture trigger writes it."""
+        parts: list[ColumnElement[Any]] = []
+        for column in self.key_columns():
+            if isinstance(column.type, Integer):
+                parts.append(cast(column, Text))  # digits need no escaping
+                continue
+            value = type_coerce(func.to_jsonb(column).op("#>>")(literal("{}", Text)), Text)
+            parts.append(func.replace(func.replace(value, "%", "%25"), ",", "%2C"))
+        if len(parts) == 1:
+            return type_coerce(parts[0], Text)
+        return type_coerce(func.concat_ws(",", *parts), Text)
 
     def keys_where(self, scope: ColumnElement[bool]) -> Select[Any]:
         """The keys (as text, as the change log and drafts hold them) of rows in ``scope``."""
-        return select(cast(self.column(self.pk), Text)).where(scope)
+        return select(self.key_sql()).where(scope)
+
+    def keys_among(self, texts: Iterable[str]) -> ColumnElement[bool] | None:
+        """The rows whose key is one of ``texts`` (None when none of them can be a key)."""
+        keys = {v for v in (self.pk_values(t) for t in texts) if v is not None}
+        if not keys:
+            return None
+        if len(self.pk) == 1:
+            return self.column(self.pk[0]).in_([k[0] for k in keys])
+        return tuple_(*self.key_columns()).in_(sorted(keys, key=repr))
+
+
+def _key_part(f: Field, raw: str) -> Any | None:
+    """One key value's text as its column's type; None if no value of the column has it."""
+    sa_type = f.column.type if f.column is not None else None
+    try:
+        if f.type == "integer":
+            number = ascii_int(raw, max_digits=19, signed=True)
+            low, high = _integer_range(sa_type)
+            if number is None or not low <= number <= high:
+                return None
+            return f.check(number)
+        if f.type == "number":
+            return f.check(raw)
+        if f.type == "boolean":
+            return {"true": True, "false": False}.get(raw)
+        value = f.check(raw)
+        if isinstance(sa_type, Uuid) and value is not None:
+            return uuid.UUID(value) if _UUID.fullmatch(value) else None
+        return value
+    except ValueInvalid:
+        return None
 
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}", re.ASCII)
@@ -156,7 +248,10 @@ def _field_type(column: Column[Any]) -> tuple[FieldType, int | None]:
     return "string", None
 
 
-def _column_field(column: Column[Any], is_pk: bool) -> Field:
+def _column_field(column: Column[Any], in_key: bool, single_key: bool) -> Field:
+    """A column's field; a key column never changes once the row exists (its
+    key is its identity in URLs, topics, drafts and the change log)."""
+    is_pk = in_key and single_key
     field_type, max_length = _field_type(column)
     has_default = (
         column.server_default is not None
@@ -173,6 +268,7 @@ def _column_field(column: Column[Any], is_pk: bool) -> Field:
         required=not column.nullable and not has_default,
         nullable=bool(column.nullable),
         read_only=is_pk and has_default,
+        read_only_after_create=in_key and not (is_pk and has_default),
         max_length=max_length,
         relation=relation,
         has_default=has_default,
@@ -192,20 +288,26 @@ def resource_from_table(
     search_fields: Sequence[str] = (),
     read_only: bool = False,
     preview_url: str | None = None,
+    pk: str | Sequence[str] | None = None,
 ) -> Resource:
     """Build a resource from ``table``'s columns, refined by ``fields`` overrides.
+
+    The key is ``pk`` (a column name, or names in order for a composite key)
+    when given, else the table's primary key (single or composite). A table
+    or view with neither is served read-only and list-only (``pk`` empty).
 
     ``fields`` maps a column name to keyword overrides of :class:`Field`
     (``label``, ``choices``, ``pattern``, ``read_only_after_create``,
     ``protected``, ``validators``, ``relation``...).
     """
-    pk_columns = list(table.primary_key.columns)
-    if len(pk_columns) != 1:
-        pk_name = "id" if "id" in table.c else None
-        if pk_name is None:
-            raise ValueError(f"table {table.name} needs a single-column primary key or an id")
-    else:
-        pk_name = str(pk_columns[0].name)
+    key = _key_of_table(table, pk)
+    read_only_reason = None
+    if not key:
+        read_only = True
+        read_only_reason = (
+            f"{table.name} has no primary key or unique column to address its rows by; "
+            "it can be listed but not changed (declare one, or pass pk=)."
+        )
     skipped = set(exclude) | META_COLUMNS
     overrides = dict(fields or {})
     unknown = set(overrides) - set(table.c.keys())
@@ -213,9 +315,9 @@ def resource_from_table(
         raise ValueError(f"{table.name}: no such columns {sorted(unknown)}")
     built: dict[str, Field] = {}
     for column in table.columns:
-        if column.name in skipped and column.name != pk_name:
+        if column.name in skipped and column.name not in key:
             continue
-        base = _column_field(column, column.name == pk_name)
+        base = _column_field(column, column.name in key, len(key) == 1)
         extra = dict(overrides.get(column.name, {}))
         if "choices" in extra and extra["choices"] is not None:
             extra["choices"] = tuple(extra["choices"])
@@ -229,14 +331,27 @@ def resource_from_table(
         name=name or str(table.name),
         table=table,
         fields=built,
-        pk=pk_name,
+        pk=key,
         label=label,
         label_plural=label_plural,
         default_sort=tuple(default_sort),
         search_fields=tuple(search_fields),
         read_only=read_only,
         preview_url=preview_url,
+        read_only_reason=read_only_reason,
     )
+
+
+def _key_of_table(table: Table, pk: str | Sequence[str] | None) -> tuple[str, ...]:
+    if pk is not None:
+        key = (pk,) if isinstance(pk, str) else tuple(pk)
+        missing = [n for n in key if n not in table.c]
+        if not key or missing:
+            raise ValueError(f"{table.name}: the key names no such columns {missing or key}")
+        if len(set(key)) != len(key):
+            raise ValueError(f"{table.name}: the key names a column twice")
+        return key
+    return tuple(str(c.name) for c in table.primary_key.columns)
 
 
 class Registry:
@@ -268,7 +383,7 @@ class Registry:
                         (n for n in ("name", "title") if n in target.fields),
                         next(
                             (n for n, tf in target.fields.items() if tf.type == "string"),
-                            target.pk,
+                            target.pk[0] if target.pk else next(iter(target.fields)),
                         ),
                     )
                 f.relation = Relation(resource=target.name, display=display)
@@ -290,9 +405,18 @@ class Registry:
 
 
 def reflect_resources(
-    url: str, *, only: Sequence[str] | None = None, schema: str | None = None
+    url: str,
+    *,
+    only: Sequence[str] | None = None,
+    schema: str | None = None,
+    keys: Mapping[str, str | Sequence[str]] | None = None,
 ) -> list[Resource]:
     """Adopt existing tables and views of the database at ``url``; views are read-only.
+
+    A table is keyed by its primary key (single or composite). A view is
+    keyed by ``keys[view]`` when given, else by the key of the one table it
+    reads when it shows that key's columns under their own names; a view
+    with neither is list-only. ``keys`` may name the key of a table too.
 
     Synchronous (SQLAlchemy's inspector): call it while building the app, or
     from a worker thread.
@@ -302,12 +426,55 @@ def reflect_resources(
         with engine.connect() as conn:
             metadata = MetaData(schema=schema)
             metadata.reflect(conn, only=list(only) if only else None, views=True)
-            views = set(inspect(conn).get_view_names(schema=schema))
+            inspector = inspect(conn)
+            views = set(inspector.get_view_names(schema=schema))
+            views |= set(inspector.get_materialized_view_names(schema=schema))
+            inferred = _view_keys(conn, schema)
     finally:
         engine.dispose()
     resources = []
     for table in metadata.sorted_tables:
         if table.name.startswith("collabadmin_") or table.name == "alembic_version":
             continue
-        resources.append(resource_from_table(table, read_only=table.name in views))
+        key = (keys or {}).get(table.name)
+        if key is None and table.name in views:
+            key = inferred.get(table.name)
+        resources.append(resource_from_table(table, read_only=table.name in views, pk=key))
     return resources
+
+
+# For each view (or materialized view) that reads exactly one table: that
+# table, and the key columns of that table (its primary key, or a unique
+# constraint over NOT NULL columns) that the view shows under their own name.
+_VIEW_KEYS = """
+WITH base AS (
+    SELECT DISTINCT v.oid AS view_oid, v.relname AS view_name, d.refobjid AS table_oid
+      FROM pg_class v
+      JOIN pg_rewrite r ON r.ev_class = v.oid
+      JOIN pg_depend d ON d.objid = r.oid AND d.classid = 'pg_rewrite'::regclass
+                      AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> v.oid
+     WHERE v.relkind IN ('v', 'm')
+       AND v.relnamespace = coalesce(to_regnamespace(:schema), 'public'::regnamespace)
+), single AS (
+    SELECT view_oid, min(view_name) AS view_name, min(table_oid::text)::oid AS table_oid
+      FROM base GROUP BY view_oid HAVING count(*) = 1
+)
+SELECT s.view_name, array_agg(a.attname::text ORDER BY k.ord) AS key, c.contype
+  FROM single s
+  JOIN pg_constraint c ON c.conrelid = s.table_oid AND c.contype IN ('p', 'u')
+  CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)
+  JOIN pg_attribute a ON a.attrelid = s.table_oid AND a.attnum = k.attnum
+ WHERE EXISTS (SELECT 1 FROM pg_attribute va
+                WHERE va.attrelid = s.view_oid AND va.attname = a.attname AND NOT va.attisdropped)
+   AND (c.contype = 'p' OR a.attnotnull)
+ GROUP BY s.view_name, c.oid, c.contype, cardinality(c.conkey)
+HAVING count(*) = cardinality(c.conkey)
+ ORDER BY s.view_name, c.contype, cardinality(c.conkey)
+"""
+
+
+def _view_keys(conn: Any, schema: str | None) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for view, key, _ in conn.execute(sa_text(_VIEW_KEYS), {"schema": schema}):
+        found.setdefault(str(view), tuple(key))  # the primary key first, then the shortest
+    return found

@@ -162,6 +162,20 @@ async def evaluate_runs(
     return [m["id"] for m in moved]
 
 
+def _key_text_sql(resource: Resource, alias: str) -> str:
+    """A row's key as text in raw SQL run with parameters (``%`` doubled for psycopg).
+
+    The same text as :meth:`Resource.key_sql` and the capture trigger write.
+    """
+    quote = postgresql.dialect().identifier_preparer  # type: ignore[no-untyped-call]
+    parts = [
+        f"replace(replace(to_jsonb({alias}.{quote.quote(name)}) #>> '{{}}',"
+        " '%%', '%%25'), ',', '%%2C')"
+        for name in resource.pk
+    ]
+    return "concat_ws(',', " + ", ".join(parts) + ")"
+
+
 def _subjects_sql(compiled: Sequence[CompiledWorkflow], registry: Registry) -> str:
     """One statement: the current snapshot, and per workflow the subjects touched since ``lower``.
 
@@ -179,14 +193,20 @@ def _subjects_sql(compiled: Sequence[CompiledWorkflow], registry: Registry) -> s
         for resource_name, column in c.workflow.watches.items():
             resource = registry.get(resource_name)
             table = quote.format_table(resource.table)
-            col, pk = quote.quote(column), quote.quote(resource.pk)
-            # The entry's key typed like the column, so the lookup uses its index.
-            key_sql = "b.pk::bigint" if resource.pk_field.type == "integer" else "b.pk"
+            col = quote.quote(column)
             key = column.replace("'", "''")
+            if len(resource.pk) == 1:
+                # The entry's key typed like the column, so the lookup uses its index.
+                pk = quote.quote(resource.pk[0])
+                typed = "b.pk::bigint" if resource.pk_field.type == "integer" else "b.pk"
+                match = f"t.{pk} = {typed}"
+            else:
+                # A composite key: the row whose key's text is the entry's.
+                match = f"({_key_text_sql(resource, 't')}) = b.pk"
             parts.append(
                 f"SELECT DISTINCT NULL, '{name}', s.v FROM batch b, LATERAL (VALUES"
                 f" (b.diff->'{key}'->>'old'), (b.diff->'{key}'->>'new'),"
-                f" ((SELECT t.{col}::text FROM {table} t WHERE t.{pk} = {key_sql}))) AS s(v)"
+                f" ((SELECT t.{col}::text FROM {table} t WHERE {match}))) AS s(v)"
                 f" WHERE b.resource = '{resource.name}' AND s.v IS NOT NULL"
             )
     return f"""

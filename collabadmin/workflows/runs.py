@@ -101,7 +101,7 @@ class RunService:
         scope = self.policy.row_filter(actor, subject, "change")
         if scope is None:
             return
-        key = subject.column(subject.pk) == subject.pk_value(pk)
+        key = subject.key_text_clause(pk)
         if not await tx.value(select(true()).where(key, scope).limit(1)):
             raise Forbidden(message)
 
@@ -272,7 +272,7 @@ class RunService:
                 raise ValidationFailed(
                     [FieldError("subject", f"No {subject.label.lower()} {raw_pk!r}.")]
                 ) from None
-            pk = str(record[subject.pk])
+            pk = subject.key_of(record)
             await self._may_change(tx, actor, compiled, pk)
             run_id = await tx.value(
                 "INSERT INTO collabadmin_workflow_run"
