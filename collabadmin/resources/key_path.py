@@ -15,20 +15,22 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["RecordKeyPathMiddleware"]
+__all__ = ["RecordKeyPath"]
 
 _PREFIX = b"/api/r/"
 _KEY_SEGMENT = 4  # "", "api", "r", resource, key, ...
 
 
-class RecordKeyPathMiddleware(ASGIMiddleware):
-    scopes = (ScopeType.HTTP,)
+class RecordKeyPath:
+    """Wraps the app's ASGI handler: runs before routing (Litestar's middleware runs after)."""
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        raw = scope.get("raw_path")
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = scope.get("raw_path") if scope["type"] == ScopeType.HTTP else None
         if raw and raw.startswith(_PREFIX):
             # Some clients' test transports include the query string.
             segments = raw.split(b"?", 1)[0].split(b"/")
@@ -40,4 +42,4 @@ class RecordKeyPathMiddleware(ASGIMiddleware):
                     for i, seg in enumerate(segments)
                 ]
                 scope["path"] = "/".join(parts)
-        await next_app(scope, receive, send)
+        await self.app(scope, receive, send)

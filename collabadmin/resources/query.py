@@ -72,6 +72,9 @@ class ListQuery:
     q: str | None = None
     limit: int = 50
     after: list[Any] | None = None
+    # Rows at exactly ``after`` already listed: only for a resource without a
+    # key, whose pages start at (not after) the cursor's values and skip these.
+    skip: int = 0
     deleted: Literal["exclude", "include", "only"] = "exclude"
 
     def sort_signature(self) -> str:
@@ -213,7 +216,7 @@ def parse_list_query(
         query.deleted = deleted  # type: ignore[assignment]
     cursor = one("cursor")
     if cursor:
-        query.after = decode_cursor(resource, query, cursor)
+        query.after, query.skip = decode_cursor(resource, query, cursor)
     return query
 
 
@@ -223,11 +226,30 @@ def parse_list_query(
 class _Cursor(msgspec.Struct, array_like=True):
     sort: str
     values: list[Any]
+    skip: int = 0
 
 
-def encode_cursor(query: ListQuery, row: Mapping[str, Any], resource: Resource) -> str:
-    values = [_cursor_value(row[k.field]) for k in query.sort]
-    raw = msgspec.json.encode(_Cursor(query.sort_signature(), values))
+def encode_cursor(query: ListQuery, rows: Sequence[Mapping[str, Any]], resource: Resource) -> str:
+    """The cursor after the last of ``rows`` (a non-empty page).
+
+    With a key the sort values are unique and the next page starts strictly
+    after them. Without one (a view), several rows may share every value,
+    so the cursor also counts how many of those this and earlier pages
+    already listed, and the next page starts at the values and skips them.
+    """
+    values = [_cursor_value(rows[-1][k.field]) for k in query.sort]
+    skip = 0
+    if not resource.pk:
+        same = 0
+        for row in reversed(rows):
+            if [_cursor_value(row[k.field]) for k in query.sort] != values:
+                break
+            same += 1
+        earlier = query.skip if query.after is not None and same == len(rows) else 0
+        if earlier and [_cursor_value(v) for v in query.after or ()] != values:
+            earlier = 0
+        skip = earlier + same
+    raw = msgspec.json.encode(_Cursor(query.sort_signature(), values, skip))
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
@@ -237,7 +259,7 @@ def _cursor_value(value: Any) -> Any:
     return str(value)  # dates, datetimes and decimals as their ISO/plain text
 
 
-def decode_cursor(resource: Resource, query: ListQuery, token: str) -> list[Any]:
+def decode_cursor(resource: Resource, query: ListQuery, token: str) -> tuple[list[Any], int]:
     bad = BadRequest("The cursor is not valid for this list.", parameter="cursor")
     if len(token) > 4096:
         raise bad
@@ -247,6 +269,8 @@ def decode_cursor(resource: Resource, query: ListQuery, token: str) -> list[Any]
     except (binascii.Error, ValueError, msgspec.DecodeError):
         raise bad from None
     if cursor.sort != query.sort_signature() or len(cursor.values) != len(query.sort):
+        raise bad
+    if cursor.skip < 0 or (cursor.skip and resource.pk):
         raise bad
     values: list[Any] = []
     for key, value in zip(query.sort, cursor.values, strict=True):
@@ -258,7 +282,7 @@ def decode_cursor(resource: Resource, query: ListQuery, token: str) -> list[Any]
             values.append(_scalar(f, value if isinstance(value, str) else str(value).lower()))
         except ValueInvalid:
             raise bad from None
-    return values
+    return values, cursor.skip
 
 
 # -- SQL ---------------------------------------------------------------------
@@ -297,9 +321,12 @@ def _after_clause(resource: Resource, query: ListQuery) -> ColumnElement[bool]:
     """Rows strictly after the cursor in (sort keys..., NULLS LAST) order."""
     assert query.after is not None
     keys = list(zip(query.sort, query.after, strict=True))
+    # Without a key, rows may tie on every sort value: start at the cursor's
+    # values (the page skips those already listed, ListQuery.skip).
+    inclusive = not resource.pk
     nullable = any(resource.column(k.field).nullable for k, _ in keys)
     same_direction = len({k.descending for k, _ in keys}) == 1
-    if not nullable and same_direction:
+    if not nullable and same_direction and not inclusive:
         columns = tuple_(*(resource.column(k.field) for k, _ in keys))
         bound = tuple_(*(v for _, v in keys))
         return columns < bound if keys[0][0].descending else columns > bound
@@ -316,6 +343,8 @@ def _after_clause(resource: Resource, query: ListQuery) -> ColumnElement[bool]:
             equal = column == value
         alternatives.append(and_(*equal_so_far, beyond))
         equal_so_far.append(equal)
+    if inclusive:
+        alternatives.append(and_(*equal_so_far))
     return or_(*alternatives)
 
 
@@ -360,7 +389,11 @@ def build_page_select(
             ordered = ordered.nulls_last()
         order.append(ordered)
     return (
-        select(resource.table).where(and_(true(), *clauses)).order_by(*order).limit(query.limit + 1)
+        select(resource.table)
+        .where(and_(true(), *clauses))
+        .order_by(*order)
+        .offset(query.skip or None)
+        .limit(query.limit + 1)
     )
 
 

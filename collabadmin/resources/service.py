@@ -233,7 +233,7 @@ class RecordService:
         next_cursor = None
         if len(rows) > query.limit:
             rows = rows[: query.limit]
-            next_cursor = encode_cursor(query, rows[-1], resource)
+            next_cursor = encode_cursor(query, rows, resource)
         return Page([self.body(actor, resource, r) for r in rows], next_cursor, total)
 
     async def get_row(self, actor: Actor, name: str, raw_pk: str) -> tuple[Resource, Row]:
