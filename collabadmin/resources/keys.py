@@ -42,12 +42,18 @@ def decode_key(text: str, n: int) -> tuple[str, ...] | None:
 
     A single-column key is the whole text, percent-decoded (a ``,`` in it
     needs no escaping). Otherwise the parts are split on ``,`` first, then
-    each decoded, so an escaped ``%2C`` stays inside its value. Wrong arity,
+    each decoded, so an escaped ``%2C`` stays inside its value. A composite
+    key's text with no bare ``,`` cannot be in that form (it would have
+    ``n - 1`` of them): it is the whole key text percent-encoded once more,
+    as generic URL builders (``encodeURIComponent`` of ``1,23``) send it,
+    and is decoded once before splitting. Wrong arity,
     an empty key or a percent-encoding that is not UTF-8 is None (callers
     answer 404: no record can have that key).
     """
     if n < 1 or not text:
         return None
+    if n > 1 and "," not in text:
+        text = unquote(text)
     parts = [text] if n == 1 else text.split(",")
     if len(parts) != n:
         return None

@@ -34,6 +34,10 @@ def test_decoding_accepts_any_percent_encoding_and_refuses_bad_arity() -> None:
     assert decode_key("1,2,3", 2) is None
     assert decode_key("", 1) is None
     assert decode_key("%FF,1", 2) is None  # not UTF-8
+    # The whole key text encoded once more, as URL builders do, is accepted too.
+    assert decode_key("1%2C23", 2) == ("1", "23")
+    assert decode_key("a%252Cb%2Cc", 2) == ("a,b", "c")
+    assert decode_key("1%2C2%2C3", 2) is None
     # A single-column key is the whole text: its commas need no escaping.
     assert decode_key("a,b", 1) == ("a,b",)
 

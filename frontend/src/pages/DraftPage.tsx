@@ -18,6 +18,7 @@ import { sameValue } from "../datetime";
 import { display } from "../format";
 import { live } from "../live";
 import { useToast } from "../toasts";
+import { keyColumns } from "../recordKey";
 
 type Edits = Record<string, FieldValue>;
 
@@ -136,7 +137,7 @@ function DraftPageOf({ id }: { id: string }) {
       .catch((e: unknown) => toast(reasonOf(e), { tone: "error" }));
   }
 
-  const recordTitle = (record: RecordBody | undefined) => display(record?.[fields[1]?.name ?? meta.data.pk] ?? null);
+  const recordTitle = (record: RecordBody | undefined) => display(record?.[fields[1]?.name ?? keyColumns(meta.data)[0]] ?? null);
   const changed = new Set(Object.keys(d.data));
 
   return (
