@@ -87,7 +87,15 @@ class CompiledWorkflow:
 
 def compile_workflow(workflow: Workflow, registry: Registry) -> CompiledWorkflow:
     subject = registry.get(workflow.subject)
-    key = "r.subject_pk::bigint" if subject.pk_field.type == "integer" else "r.subject_pk"
+    if not subject.addressable:
+        raise ValueError(
+            f"workflow {workflow.name}: {subject.name} has no key to name a subject by"
+        )
+    # ``:subject`` is the subject's key: typed for a single integer key (so a
+    # step's lookup uses the index), else its text (a composite key's text
+    # as API.md writes it, e.g. '1,23').
+    single_integer = len(subject.pk) == 1 and subject.pk_field.type == "integer"
+    key = "r.subject_pk::bigint" if single_integer else "r.subject_pk"
     conditions = [
         f'coalesce({_bind(step.condition_sql, key)}, false) AS "auto:{step.key}"'
         for step in workflow.steps

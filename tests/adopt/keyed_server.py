@@ -18,6 +18,7 @@ from collabadmin.db.engine import Database
 from collabadmin.db.tracking import tracking_sql
 from collabadmin.resources.resource import Registry, reflect_resources
 from collabadmin.settings import Settings
+from collabadmin.workflows.definitions import Step, Workflow
 from tests.conftest import _free_port
 from tests.hub.conftest import Socket
 
@@ -47,6 +48,21 @@ CREATE VIEW ck_pairs AS
     SELECT l.left_id, b.code FROM ck_link l CROSS JOIN ck_label b;
 CREATE VIEW ck_label_codes AS SELECT DISTINCT code, upper(code) AS shout FROM ck_label;
 """
+# A workflow whose subject has a composite key: ``:subject`` is the key's text.
+LINK_REVIEW = Workflow(
+    name="link-review",
+    title="Review a link",
+    subject="ck_link",
+    steps=(
+        Step(
+            "reviewed",
+            "Marked reviewed",
+            condition_sql="SELECT l.note = 'reviewed' FROM ck_link l"
+            " WHERE l.left_id || ',' || l.right_id = :subject",
+        ),
+        Step("signed", "Signed off"),
+    ),
+)
 KEYED_TABLES = ("ck_link", "ck_label", "ck_loose", "ck_link_view", "ck_pairs", "ck_label_codes")
 
 
@@ -77,7 +93,11 @@ async def keyed(conninfo: str, database_url: str, demo_users: None) -> AsyncIter
     resources = reflect_resources(
         database_url, only=list(KEYED_TABLES), keys={"ck_label_codes": "code"}
     )
-    app = create_app(Settings(database_url=database_url, pool_size=4), Registry(resources))
+    app = create_app(
+        Settings(database_url=database_url, pool_size=4),
+        Registry(resources),
+        workflows=[LINK_REVIEW],
+    )
     db = Database(database_url, pool_size=1)
     tokens = {}
     async with db.connection() as tx:
