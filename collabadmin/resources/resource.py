@@ -439,7 +439,10 @@ def reflect_resources(
         key = (keys or {}).get(table.name)
         if key is None and table.name in views:
             key = inferred.get(table.name)
-        resources.append(resource_from_table(table, read_only=table.name in views, pk=key))
+        resource = resource_from_table(table, read_only=table.name in views, pk=key)
+        if table.name in views and resource.read_only_reason is None:
+            resource.read_only_reason = "A view: served read-only."
+        resources.append(resource)
     return resources
 
 

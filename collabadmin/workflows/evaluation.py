@@ -200,6 +200,8 @@ def _subjects_sql(compiled: Sequence[CompiledWorkflow], registry: Registry) -> s
         )
         for resource_name, column in c.workflow.watches.items():
             resource = registry.get(resource_name)
+            if not resource.addressable:
+                continue  # no key: its changes cannot be told apart (and it is not tracked)
             table = quote.format_table(resource.table)
             col = quote.quote(column)
             key = column.replace("'", "''")

@@ -245,6 +245,7 @@ async def test_views_are_keyed_by_their_tables_key_or_a_configured_one(
         meta = ok(await client.options("/api/r/ck_link_view"))
         assert meta["pk"] == ["left_id", "right_id"]
         assert "change" not in meta["actions"]
+        assert meta["read_only_reason"] == "A view: served read-only."
         assert ok(await client.get("/api/r/ck_link_view/1,24"))["right_id"] == 24
         refused = await write(client, "PATCH", "/api/r/ck_link_view/1,24", 1, json={"note": "x"})
         assert refused.status_code == 403, refused.text
