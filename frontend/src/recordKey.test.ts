@@ -1,0 +1,21 @@
+import { describe, expect, it } from "vitest";
+import { keyColumns, recordKey } from "./recordKey";
+
+describe("recordKey", () => {
+  it("keeps a single key as its plain value", () => {
+    expect(recordKey({ pk: "id" }, { id: 42 })).toBe("42");
+    expect(keyColumns({ pk: "id" })).toEqual(["id"]);
+  });
+
+  it("joins a composite key's values in key order, escaping % and ,", () => {
+    expect(recordKey({ pk: ["left_id", "right_id"] }, { right_id: 23, left_id: 1 })).toBe("1,23");
+    expect(recordKey({ pk: ["code", "day"] }, { code: "a,b%c/ü", day: "2026-01-31" })).toBe(
+      "a%2Cb%25c/ü,2026-01-31",
+    );
+  });
+
+  it("has no key for a list-only resource", () => {
+    expect(recordKey({ pk: null }, { a: 1 })).toBeNull();
+    expect(keyColumns({ pk: null })).toEqual([]);
+  });
+});
