@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { keyColumns, recordKey } from "./recordKey";
 
 describe("recordKey", () => {
-  it("keeps a single key as its plain value", () => {
+  it("writes a single key as its value, escaped the same way", () => {
     expect(recordKey({ pk: "id" }, { id: 42 })).toBe("42");
+    expect(recordKey({ pk: "code" }, { code: "50%,x" })).toBe("50%25%2Cx");
     expect(keyColumns({ pk: "id" })).toEqual(["id"]);
   });
 

@@ -18,7 +18,5 @@ function part(value: unknown): string {
 export function recordKey(meta: Pick<ResourceMeta, "pk">, row: Record<string, unknown>): string | null {
   const columns = keyColumns(meta);
   if (columns.length === 0) return null;
-  // A single key stays the plain value, as it always was.
-  if (columns.length === 1) return String(row[columns[0]]);
   return columns.map((name) => part(row[name])).join(",");
 }

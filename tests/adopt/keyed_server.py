@@ -10,6 +10,7 @@ import httpx
 import psycopg
 import pytest
 import uvicorn
+from litestar import Litestar
 from websockets.asyncio.client import connect
 
 from collabadmin.app import create_app
@@ -66,6 +67,33 @@ LINK_REVIEW = Workflow(
 KEYED_TABLES = ("ck_link", "ck_label", "ck_loose", "ck_link_view", "ck_pairs", "ck_label_codes")
 
 
+def create_keyed_schema(conninfo: str) -> None:
+    """The tables and views above, the link tables tracked with their composite keys."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(KEYED_SCHEMA)
+        for statement in tracking_sql("ck_link", pk=("left_id", "right_id")):
+            conn.execute(statement)
+        for statement in tracking_sql("ck_label", pk=["code", "day"]):
+            conn.execute(statement)
+
+
+def drop_keyed_schema(conninfo: str) -> None:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(
+            "DROP VIEW IF EXISTS ck_link_view, ck_pairs, ck_label_codes;"
+            " DROP TABLE IF EXISTS ck_link, ck_label, ck_loose"
+        )
+
+
+def create_keyed_app(settings: Settings) -> Litestar:
+    """The app over the keyed schema, reflected (``collabadmin serve --app`` takes this)."""
+    assert settings.database_url is not None
+    resources = reflect_resources(
+        settings.database_url, only=list(KEYED_TABLES), keys={"ck_label_codes": "code"}
+    )
+    return create_app(settings, Registry(resources), workflows=[LINK_REVIEW])
+
+
 @dataclass
 class KeyedServer:
     http: str
@@ -84,20 +112,8 @@ SocketOpener = Callable[[str], Awaitable[Socket]]
 
 @pytest.fixture(scope="module")
 async def keyed(conninfo: str, database_url: str, demo_users: None) -> AsyncIterator[KeyedServer]:
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(KEYED_SCHEMA)
-        for statement in tracking_sql("ck_link", pk=("left_id", "right_id")):
-            conn.execute(statement)
-        for statement in tracking_sql("ck_label", pk=["code", "day"]):
-            conn.execute(statement)
-    resources = reflect_resources(
-        database_url, only=list(KEYED_TABLES), keys={"ck_label_codes": "code"}
-    )
-    app = create_app(
-        Settings(database_url=database_url, pool_size=4),
-        Registry(resources),
-        workflows=[LINK_REVIEW],
-    )
+    create_keyed_schema(conninfo)
+    app = create_keyed_app(Settings(database_url=database_url, pool_size=4))
     db = Database(database_url, pool_size=1)
     tokens = {}
     async with db.connection() as tx:
@@ -119,11 +135,7 @@ async def keyed(conninfo: str, database_url: str, demo_users: None) -> AsyncIter
     yield KeyedServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/api/ws", tokens, conninfo)
     server.should_exit = True
     await asyncio.wait_for(task, 30)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(
-            "DROP VIEW IF EXISTS ck_link_view, ck_pairs, ck_label_codes;"
-            " DROP TABLE IF EXISTS ck_link, ck_label, ck_loose"
-        )
+    drop_keyed_schema(conninfo)
 
 
 @pytest.fixture

@@ -148,7 +148,7 @@ function DraftPageOf({ id }: { id: string }) {
           {pk === null ? (
             `new ${meta.data.label.toLowerCase()}`
           ) : (
-            <Link to={`/r/${resource}/${pk}`}>
+            <Link to={`/r/${resource}/${encodeURIComponent(pk)}`}>
               {meta.data.label} {recordTitle(current.data)}
             </Link>
           )}
