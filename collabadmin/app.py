@@ -250,10 +250,11 @@ def create_app(
             *spa_handlers,
         ],
         middleware=[
-            InputGuardMiddleware(),
             ClientAddressMiddleware(settings.trusted_proxies),
             RequestIdMiddleware(),
             RequestContextMiddleware(),
+            # After the request id and access log, so a refused request is logged with its id.
+            InputGuardMiddleware(),
             AuthMiddleware(db, cache, settings.session_idle_seconds),
         ],
         before_send=[add_response_headers, RequestObserver(metrics)],

@@ -175,12 +175,41 @@ def _sqlalchemy_url(url: str) -> str:
     return normalise_url(url)
 
 
+def load_config(path: str | None) -> Any:
+    """The config file, checked: ``--config``, else COLLABADMIN_CONFIG, else
+    ``collabadmin.toml`` here if present.
+
+    The chosen path is put in COLLABADMIN_CONFIG so that the app factory and
+    worker processes read the same file.
+    """
+    from collabadmin.config import ConfigError
+    from collabadmin.config import load_config as read
+
+    chosen = path or os.environ.get("COLLABADMIN_CONFIG") or None
+    try:
+        config = read(chosen)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    if chosen is None and os.path.isfile("collabadmin.toml"):
+        chosen = "collabadmin.toml"
+    os.environ["COLLABADMIN_CONFIG"] = os.path.abspath(chosen) if chosen else ""
+    return config
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     from collabadmin.asgi import AppSpecError, load_factory
+    from collabadmin.config import ConfigError
 
     spec = args.app or os.environ.get("COLLABADMIN_APP")
+    if spec and args.config:
+        raise CliError("--config describes a database served without --app; drop one of them")
+    shown = spec
     if not spec:
-        raise CliError("name the application with --app module:factory or COLLABADMIN_APP")
+        # No application code: serve the database as the config file describes it.
+        load_config(args.config)
+        spec = "collabadmin.config.app:app_from_config_env"
+        config_path = os.environ.get("COLLABADMIN_CONFIG")
+        shown = f"the database as {config_path} describes it" if config_path else "the database"
     try:
         factory = load_factory(spec)
     except AppSpecError as exc:
@@ -190,7 +219,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     with _database(settings) as ready:
         assert ready.database_url is not None
         _check_server_role(ready.database_url)
-        print(f"collabadmin serving {spec} on http://{args.host}:{args.port}/", flush=True)
+        print(f"collabadmin serving {shown} on http://{args.host}:{args.port}/", flush=True)
         if args.workers > 1:
             assert ready.database_url is not None
             _serve_workers(
@@ -202,7 +231,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
                 log_format=args.log_format,
             )
         else:
-            _serve(factory(ready), args.host, args.port, args.log_format)
+            try:
+                app = factory(ready)
+            except ConfigError as exc:
+                raise CliError(str(exc)) from None
+            _serve(app, args.host, args.port, args.log_format)
 
 
 def _check_server_role(url: str) -> None:
@@ -286,6 +319,30 @@ async def _create_user(
         raise CliError(f"cannot save the user: {type(exc).__name__}") from None
     finally:
         await db.dispose()
+
+
+def cmd_init(args: argparse.Namespace) -> None:
+    """Write a config file from the live schema, for the user to edit."""
+    from pathlib import Path
+
+    from collabadmin.config import write_config
+    from collabadmin.resources.resource import reflect_resources
+
+    target = Path(args.config or "collabadmin.toml")
+    if target.exists() and not args.force:
+        raise CliError(f"{target} exists; pass --force to overwrite it")
+    settings = Settings.from_env()
+    with _database(settings) as ready:
+        assert ready.database_url is not None
+        try:
+            resources = reflect_resources(ready.database_url)
+        except ValueError as exc:
+            raise CliError(f"cannot reflect the database: {exc}") from None
+    try:
+        target.write_text(write_config(resources), encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {target}: {exc.strerror}") from None
+    print(f"wrote {target}: {len(resources)} resources; edit it, then `collabadmin serve`")
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> None:
@@ -413,8 +470,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=int, default=int(os.environ.get("COLLABADMIN_WORKERS", "1"))
     )
+    serve.add_argument(
+        "--config", help="the config file (default: collabadmin.toml here, if present)"
+    )
     _log_format_option(serve)
     serve.set_defaults(func=cmd_serve)
+
+    init = sub.add_parser("init", help="write a config file from the live schema")
+    init.add_argument("--config", help="where to write it (default: collabadmin.toml)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.set_defaults(func=cmd_init)
 
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", required=True)

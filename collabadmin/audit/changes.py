@@ -9,7 +9,8 @@ the hub reads by transaction snapshots for that.)
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -26,6 +27,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from collabadmin.db.engine import Row, Tx
 from collabadmin.errors import BadRequest
 from collabadmin.inputs import ascii_int
+
+if TYPE_CHECKING:
+    from collabadmin.resources.fields import Field
 
 __all__ = ["CHANGE_LOG", "ChangePage", "change_body", "record_history"]
 
@@ -50,7 +54,11 @@ CHANGE_LOG = Table(
 )
 
 
-def change_body(row: Row, readable: frozenset[str] | None = None) -> dict[str, Any]:
+def change_body(
+    row: Row,
+    readable: frozenset[str] | None = None,
+    fields: Mapping[str, Field] | None = None,
+) -> dict[str, Any]:
     """The API's ``Change`` shape; fields outside ``readable`` are dropped from the diff.
 
     History, the audit log and websocket change frames all come through here,
@@ -58,9 +66,13 @@ def change_body(row: Row, readable: frozenset[str] | None = None) -> dict[str, A
     see: the entry is still there (its ``version`` moves, so versions stay
     continuous), its ``diff`` holds only the fields it may read, and
     ``hidden_fields`` is true when something was left out. Never which
-    fields, how many, or their values.
+    fields, how many, or their values. With the resource's ``fields``, each
+    value takes its field's JSON form, the same as in record bodies (the log
+    holds ``to_jsonb`` forms: bytea as hex, intervals as PostgreSQL text).
     """
     diff = row["diff"]
+    if fields is not None:
+        diff = {name: _json_change(fields.get(name), change) for name, change in diff.items()}
     hidden = False
     if readable is not None:
         shown = {k: v for k, v in diff.items() if k in readable or k == "deleted_at"}
@@ -83,6 +95,12 @@ def change_body(row: Row, readable: frozenset[str] | None = None) -> dict[str, A
         "diff": diff,
         "hidden_fields": hidden,
     }
+
+
+def _json_change(f: Field | None, change: Any) -> Any:
+    if f is None or not isinstance(change, dict):
+        return change
+    return {"old": f.json(change.get("old")), "new": f.json(change.get("new"))}
 
 
 ChangePage = tuple[list[Row], str | None]

@@ -56,7 +56,11 @@ async def revert_change(
             " (use restore to undo a delete)."
         )
     diff = {k: v for k, v in change["diff"].items() if k in readable and k in resource.fields}
-    chosen = list(diff) if fields is None else list(fields)
+    # Without a list: the fields a person could set (a generated column or one
+    # a trigger maintains follows the others by itself).
+    chosen = (
+        [k for k in diff if not resource.fields[k].read_only] if fields is None else list(fields)
+    )
     unknown = [f for f in chosen if f not in diff]
     if unknown:
         raise ValidationFailed(
@@ -64,7 +68,9 @@ async def revert_change(
         )
     if not chosen:
         raise ValidationFailed([FieldError("fields", "Name at least one field.")])
-    values = {f: diff[f]["old"] for f in chosen}
+    # The log holds to_jsonb forms (bytea as hex, intervals as PostgreSQL
+    # text); the patch takes each field's JSON form, as a client would send.
+    values = {f: resource.fields[f].json(diff[f]["old"]) for f in chosen}
     return await records.patch(
         actor,
         name,

@@ -51,7 +51,11 @@ async def _page(
         if row["resource"] == DRAFTS_LOG:
             items.append(draft_change_body(row, readable[targets[row["pk"]]]))
         else:
-            items.append(change_body(row, readable[row["resource"]]))
+            resource = row["resource"]
+            fields = (
+                services.registry.get(resource).fields if resource in services.registry else None
+            )
+            items.append(change_body(row, readable[resource], fields))
     return items, next_cursor
 
 

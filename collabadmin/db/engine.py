@@ -34,6 +34,7 @@ from typing import Any, Literal, TypeAlias
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import bindparam, func, literal_column, select, true
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
@@ -41,6 +42,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.sql.expression import ClauseElement, Subquery
 
 from collabadmin.db.roles import server_role, set_role_statement
+from collabadmin.resources.values import exact_json_loads
 
 __all__ = [
     "SYSTEM",
@@ -98,6 +100,11 @@ def context_subquery() -> Subquery:
         )
     ).subquery("collabadmin_context")
 
+
+# json/jsonb are read with their numbers exact: the change log's diffs hold
+# numeric columns as JSON numbers (to_jsonb), and "12.50" must stay "12.50"
+# in history, conflicts and websocket frames, as it is in record bodies.
+set_json_loads(exact_json_loads)
 
 _DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
 

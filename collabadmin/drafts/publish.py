@@ -267,7 +267,7 @@ class Publisher:
             draft = await self.drafts.set_fields(
                 tx,
                 draft["id"],
-                data=json_values(data),
+                data=json_values(resource, data),
                 base_version=live["version"],
                 status="draft",
                 publish_at=None,
@@ -285,6 +285,9 @@ def _failure(exc: ProblemError) -> dict[str, Any]:
             problem["summary"] = exc.title
     if isinstance(exc, ValidationFailed):
         problem["summary"] = "The draft does not pass validation."
+    elif "conflicts" in exc.extensions:
+        # Said to the author in the trail and on the draft page: no field named here.
+        problem["summary"] = "The live record changed the same fields since the draft was started."
     return problem  # stored whole; draft_body filters it for each reader
 
 

@@ -68,9 +68,14 @@ TRANSITIONS: dict[str, Transition] = {
 EDITABLE = frozenset({"draft", "rejected"})
 
 
-def json_values(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Validated field values as JSON (dates as ISO strings, decimals as numbers)."""
-    return {name: msgspec.to_builtins(value) for name, value in values.items()}
+def json_values(resource: Resource, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Validated field values in their fields' JSON forms, as record bodies hold them."""
+    return {
+        name: resource.fields[name].json(value)
+        if name in resource.fields
+        else msgspec.to_builtins(value)
+        for name, value in values.items()
+    }
 
 
 def parse_comment(body: Mapping[str, Any], allowed: Sequence[str] = ()) -> str | None:
@@ -166,6 +171,7 @@ class DraftService:
     ) -> dict[str, Any]:
         """The fields of ``data`` that differ from the live record, checked like a PATCH."""
         return json_values(
+            resource,
             validate_patch(
                 resource,
                 data,
@@ -173,7 +179,7 @@ class DraftService:
                 readable=self.policy.readable_fields(actor, resource),
                 writable=self.policy.writable_fields(actor, resource, live),
                 roles=actor.roles,
-            )
+            ),
         )
 
     async def live_row(self, tx: Tx, resource: Resource, pk: str | None) -> Row | None:

@@ -162,6 +162,7 @@ async def deliver(
                     1 for c in clients if routed.topic in c.topics and c.offer(frame, held_as)
                 )
         resource_name, pk = entry["resource"], entry["pk"]
+        fields = registry.get(resource_name).fields if resource_name in registry else None
         for topic, plan_key in (
             (f"r/{resource_name}", f"r/{resource_name}"),
             (f"r/{resource_name}/{pk}", f"r/{resource_name}/{pk}"),
@@ -175,7 +176,7 @@ async def deliver(
                         "type": "change",
                         "topic": topic,
                         "cursor": cursor,
-                        "change": change_body(entry, audience.shape.readable),
+                        "change": change_body(entry, audience.shape.readable, fields),
                     }
                 )
                 stats.serialisations += 1

@@ -56,7 +56,8 @@ def format_allowed(f: Field, fmt: str) -> str | None:
     if fmt in DATE_FORMATS:
         return None if f.type in ("date", "datetime") else "Date formats suit date fields only."
     if fmt in NUMBER_FORMATS:
-        return None if f.type in ("integer", "number") else "Number formats suit numbers only."
+        numeric = ("integer", "decimal", "float")
+        return None if f.type in numeric else "Number formats suit numbers only."
     match = _TRUNCATE.match(fmt)
     if match is not None:
         if f.type not in ("string", "text"):

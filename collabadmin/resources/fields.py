@@ -7,14 +7,14 @@ refine everything else (label, choices, pattern, read-only rules, validators).
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy import Column
+
+from collabadmin.resources.values import ValueInvalid, coerce_format, coerce_value, json_value
 
 __all__ = [
     "FIELD_TYPES",
@@ -26,21 +26,39 @@ __all__ = [
     "coerce_value",
 ]
 
-FieldType = Literal["string", "text", "integer", "number", "boolean", "date", "datetime", "json"]
+FieldType = Literal[
+    "string",
+    "text",
+    "integer",
+    "decimal",
+    "float",
+    "boolean",
+    "date",
+    "time",
+    "datetime",
+    "duration",
+    "uuid",
+    "json",
+    "binary",
+    "array",
+]
 FIELD_TYPES: tuple[FieldType, ...] = (
     "string",
     "text",
     "integer",
-    "number",
+    "decimal",
+    "float",
     "boolean",
     "date",
+    "time",
     "datetime",
+    "duration",
+    "uuid",
     "json",
+    "binary",
+    "array",
 )
-
-
-class ValueInvalid(ValueError):
-    """A value does not fit its field; the message is shown to the user."""
+TEXT_TYPES = frozenset({"string", "text"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +84,14 @@ class Relation:
 
 @dataclass(slots=True)
 class Field:
-    """One exposed column of a resource."""
+    """One exposed column of a resource.
+
+    ``items`` is the element type of an ``array``; ``timezone`` is False for
+    a ``datetime`` without offset (``timestamp``, local time as stored);
+    ``format`` names a column type whose text is checked (``inet``, ``cidr``)
+    or that is only shown (``tsvector``); ``db_enum`` marks choices that the
+    database enforces (its enum labels), so filters check them too.
+    """
 
     name: str
     type: FieldType = "string"
@@ -82,6 +107,15 @@ class Field:
     relation: Relation | None = None
     validators: tuple[Validator, ...] = ()
     has_default: bool = False
+    items: FieldType | None = None
+    timezone: bool = True
+    format: str | None = None
+    db_enum: bool = False
+    bounds: tuple[int, int] | None = None
+    digits: tuple[int | None, int | None] = (None, None)  # numeric(precision, scale)
+    # Human messages replacing the defaults, by check: required, max_length,
+    # pattern, choices (e.g. "Lower-case letters and digits" for a regex).
+    messages: Mapping[str, str] = field(default_factory=dict)
     column: Column[Any] | None = field(default=None, repr=False)
     _compiled: re.Pattern[str] | None = field(default=None, repr=False)
 
@@ -91,99 +125,69 @@ class Field:
         if self.pattern is not None:
             self._compiled = re.compile(self.pattern)
 
+    @property
+    def element(self) -> str:
+        """The coercion key of one value: the element type for arrays."""
+        base = self.items if self.type == "array" and self.items else self.type
+        if base == "datetime" and not self.timezone:
+            return "local_datetime"
+        return base
+
+    def scalar(self, value: Any) -> Any:
+        """One non-null value (an array's element) as psycopg should send it."""
+        converted = coerce_value(self.element, value)
+        if self.element == "integer" and self.bounds is not None:
+            low, high = self.bounds
+            if not low <= converted <= high:
+                raise ValueInvalid(f"Must be between {low} and {high}.")
+        if self.element == "decimal":
+            self._check_digits(converted)
+        if isinstance(converted, str) and self.format is not None:
+            return coerce_format(self.format, converted)
+        return converted
+
+    def _check_digits(self, number: Any) -> None:
+        precision, scale = self.digits
+        if precision is None:
+            return
+        if not number.is_finite():
+            if number.is_infinite():
+                raise ValueInvalid(f"Must be finite (the column is numeric({precision}, {scale})).")
+            return
+        whole = precision - (scale or 0)
+        integral = abs(int(number))
+        if integral and len(str(integral)) > whole:
+            raise ValueInvalid(f"At most {whole} digits before the decimal point.")
+
+    def json(self, value: Any) -> Any:
+        """The value's JSON form (see :mod:`collabadmin.resources.values`)."""
+        return json_value(self.type, value, items=self.items, aware=self.timezone)
+
     def check(self, value: Any) -> Any:
         """Coerce a JSON value to the column's Python type, or raise ValueInvalid."""
         if value is None:
             if self.required or not self.nullable:
-                raise ValueInvalid("This field is required.")
+                raise ValueInvalid(self.messages.get("required", "This field is required."))
             return None
-        converted = coerce_value(self.type, value)
+        if self.type == "array":
+            if not isinstance(value, list):
+                raise ValueInvalid("Must be a list.")
+            try:
+                return [None if v is None else self.scalar(v) for v in value]
+            except ValueInvalid as exc:
+                raise ValueInvalid(f"Each item: {exc}") from None
+        converted = self.scalar(value)
         if isinstance(converted, str):
-            if self.required and converted.strip() == "" and self.type in ("string", "text"):
-                raise ValueInvalid("This field is required.")
+            if self.required and converted.strip() == "" and self.type in TEXT_TYPES:
+                raise ValueInvalid(self.messages.get("required", "This field is required."))
             if self.max_length is not None and len(converted) > self.max_length:
-                raise ValueInvalid(f"At most {self.max_length} characters.")
+                raise ValueInvalid(
+                    self.messages.get("max_length", f"At most {self.max_length} characters.")
+                )
             if self._compiled is not None and not self._compiled.fullmatch(converted):
-                raise ValueInvalid(f"Must match {self.pattern}.")
+                raise ValueInvalid(self.messages.get("pattern", f"Must match {self.pattern}."))
         if self.choices is not None and converted not in self.choices:
-            raise ValueInvalid("Must be one of: " + ", ".join(self.choices) + ".")
+            raise ValueInvalid(
+                self.messages.get("choices", "Must be one of: " + ", ".join(self.choices) + ".")
+            )
         return converted
-
-
-_INT_LIMIT = 2**63
-
-
-def _integer(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueInvalid("Must be an integer.")
-    if not -_INT_LIMIT <= value < _INT_LIMIT:
-        raise ValueInvalid("Integer out of range.")
-    return value
-
-
-def _number(value: Any) -> decimal.Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueInvalid("Must be a number.")
-    try:
-        number = decimal.Decimal(str(value))
-    except decimal.InvalidOperation as exc:
-        raise ValueInvalid("Must be a number.") from exc
-    if not number.is_finite():
-        raise ValueInvalid("Must be a finite number.")
-    return number
-
-
-def _string(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueInvalid("Must be a string.")
-    if "\x00" in value:
-        raise ValueInvalid("Must not contain NUL characters.")
-    return value
-
-
-def _boolean(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueInvalid("Must be true or false.")
-    return value
-
-
-def _date(value: Any) -> dt.date:
-    if not isinstance(value, str):
-        raise ValueInvalid("Must be a date (YYYY-MM-DD).")
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise ValueInvalid("Must be a date (YYYY-MM-DD).") from exc
-
-
-def _datetime(value: Any) -> dt.datetime:
-    if not isinstance(value, str):
-        raise ValueInvalid("Must be a date-time (ISO 8601).")
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise ValueInvalid("Must be a date-time (ISO 8601).") from exc
-    if parsed.tzinfo is None:
-        raise ValueInvalid("Must include a time zone offset.")
-    return parsed
-
-
-def _json(value: Any) -> Any:
-    return value
-
-
-_COERCERS: dict[str, Callable[[Any], Any]] = {
-    "string": _string,
-    "text": _string,
-    "integer": _integer,
-    "number": _number,
-    "boolean": _boolean,
-    "date": _date,
-    "datetime": _datetime,
-    "json": _json,
-}
-
-
-def coerce_value(field_type: str, value: Any) -> Any:
-    """Convert a decoded JSON value for a field of ``field_type``."""
-    return _COERCERS[field_type](value)

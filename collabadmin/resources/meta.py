@@ -11,6 +11,7 @@ from typing import Any
 
 from collabadmin.auth.policy import ACTIONS, Policy, WriteAction
 from collabadmin.db.engine import Actor
+from collabadmin.resources.query import field_operators, text_search_fields
 from collabadmin.resources.resource import Resource
 
 __all__ = ["allowed_actions", "resource_meta"]
@@ -47,7 +48,12 @@ def resource_meta(
             "label": f.label,
             "required": f.required,
             "read_only": not can_write or name not in writable,
+            "operators": list(field_operators(f)),
         }
+        if f.items is not None:
+            meta["items"] = f.items
+        if f.type == "datetime" and not f.timezone:
+            meta["timezone"] = False
         if f.read_only_after_create:
             meta["read_only_after_create"] = True
         if f.protected:
@@ -72,7 +78,7 @@ def resource_meta(
         "actions": actions,
         "fields": fields,
         "default_sort": [s for s in resource.default_sort],
-        "searchable": bool(resource.search_fields),
+        "searchable": bool(resource.search_fields or text_search_fields(resource, readable)),
         "soft_delete": resource.soft_delete,
         "preview_url": resource.preview_url,
     }

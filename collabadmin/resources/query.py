@@ -22,16 +22,34 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true, tuple_
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Enum,
+    Select,
+    String,
+    Text,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 
 from collabadmin.errors import BadRequest
 from collabadmin.inputs import ascii_int, parse_limit
-from collabadmin.resources.fields import Field, ValueInvalid, coerce_value
+from collabadmin.resources.fields import Field, ValueInvalid
 from collabadmin.resources.resource import Resource
 
 __all__ = ["OPERATORS", "Filter", "ListQuery", "SortKey", "parse_list_query", "single_param"]
 
-Operator = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "icontains", "isnull"]
+Operator = Literal[
+    "eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "icontains", "isnull", "has", "overlaps"
+]  # fmt: skip
 OPERATORS: tuple[Operator, ...] = (
     "eq",
     "ne",
@@ -43,9 +61,50 @@ OPERATORS: tuple[Operator, ...] = (
     "contains",
     "icontains",
     "isnull",
+    "has",
+    "overlaps",
 )
 _TEXT_ONLY = {"contains", "icontains"}
-_FILTER_KEY = re.compile(r"^filter\[([A-Za-z_][A-Za-z0-9_]*)\](?:\[([a-z]+)\])?$")
+_ORDERED: tuple[Operator, ...] = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "isnull")
+# Types with no ordering a keyset cursor could use (json has no "<" at all).
+_UNSORTABLE = frozenset({"json", "binary", "array"})
+
+
+def field_operators(f: Field) -> tuple[Operator, ...]:
+    """The filter operators ``f`` supports (``FieldMeta.operators``); others are a 400."""
+    if f.type in ("string", "text"):
+        if f.format == "unsupported":
+            return ("contains", "icontains", "isnull")
+        return (*_ORDERED[:-1], "contains", "icontains", "isnull")
+    if f.type in ("integer", "decimal", "float", "date", "time", "datetime", "duration"):
+        return _ORDERED
+    if f.type == "uuid":
+        return ("eq", "ne", "in", "isnull")
+    if f.type == "boolean":
+        return ("eq", "ne", "isnull")
+    if f.type == "array":
+        return ("has", "overlaps", "isnull")
+    return ("isnull",)
+
+
+def sortable(f: Field) -> bool:
+    return f.type not in _UNSORTABLE and f.format != "unsupported"
+
+
+def text_search_fields(resource: Resource, readable: frozenset[str]) -> tuple[str, ...]:
+    """What ``q=`` searches when no search fields are declared: readable text columns.
+
+    Enums, addresses and unsupported types are left out (their text is not
+    what a person types into a search box).
+    """
+    return tuple(
+        name
+        for name, f in resource.fields.items()
+        if name in readable and f.type in ("string", "text") and f.format is None and not f.db_enum
+    )
+
+
+_FILTER_KEY = re.compile(r"^filter\[([^\]\x00]{1,63})\](?:\[([a-z]+)\])?$")  # any column name
 # Numbers in the query string: ASCII only (Decimal() would take "٣" or fullwidth digits).
 _ASCII_NUMBER = re.compile(r"-?[0-9]{1,40}(?:\.[0-9]{1,40})?(?:[eE][-+]?[0-9]{1,3})?", re.ASCII)
 _KNOWN_PARAMS = {"sort", "q", "limit", "cursor", "deleted"}
@@ -75,7 +134,9 @@ class ListQuery:
     # Rows at exactly ``after`` already listed: only for a resource without a
     # key, whose pages start at (not after) the cursor's values and skip these.
     skip: int = 0
+    after_values: list[Any] | None = None  # ``after`` as the cursor wrote it
     deleted: Literal["exclude", "include", "only"] = "exclude"
+    search_in: tuple[str, ...] = ()
 
     def sort_signature(self) -> str:
         return ",".join(("-" if k.descending else "") + k.field for k in self.sort)
@@ -90,8 +151,11 @@ def _parse_sort(resource: Resource, raw: str | None, readable: frozenset[str]) -
         name = token.lstrip("-+")
         if name not in resource.fields or name not in readable:
             raise BadRequest(f"Cannot sort by unknown field {name!r}.", parameter="sort")
-        if resource.fields[name].type == "json":
-            raise BadRequest(f"Cannot sort by {name!r}.", parameter="sort")
+        if not sortable(resource.fields[name]):
+            raise BadRequest(
+                f"Cannot sort by {name!r}: {resource.fields[name].type} values have no order.",
+                parameter="sort",
+            )
         if any(k.field == name for k in keys):
             raise BadRequest(f"Field {name!r} appears twice in sort.", parameter="sort")
         keys.append(SortKey(name, descending))
@@ -126,9 +190,14 @@ def _filter_value(f: Field, op: Operator, raw: str) -> Any:
             raise ValueInvalid("isnull takes true or false.")
         return raw == "true"
     if op in _TEXT_ONLY:
-        if f.type not in ("string", "text"):
-            raise ValueInvalid(f"{op} works on text fields only.")
+        if "\x00" in raw:
+            raise ValueInvalid("Must not contain NUL characters.")
         return raw
+    if op == "overlaps":
+        parts = raw.split(",") if raw else []
+        if len(parts) > MAX_IN_VALUES:
+            raise ValueInvalid(f"overlaps takes at most {MAX_IN_VALUES} values.")
+        return [_scalar(f, p) for p in parts]
     if op == "in":
         parts = raw.split(",") if raw else []
         if len(parts) > MAX_IN_VALUES:
@@ -138,22 +207,28 @@ def _filter_value(f: Field, op: Operator, raw: str) -> Any:
 
 
 def _scalar(f: Field, raw: str) -> Any:
-    if f.type == "json":
-        raise ValueInvalid("JSON fields cannot be filtered.")
-    if f.type == "integer":
+    """One operand (an array's element for has/overlaps) from query-string text."""
+    kind = f.element
+    if kind in ("json", "binary"):
+        raise ValueInvalid(f"{f.type} fields cannot be compared.")
+    if kind == "integer":
         number = ascii_int(raw, max_digits=19, signed=True)
         if number is None:
             raise ValueInvalid("Must be an integer.")
-        return coerce_value("integer", number)
-    if f.type == "number":
+        return f.scalar(number)
+    if kind in ("decimal", "float"):
         if not _ASCII_NUMBER.fullmatch(raw):
             raise ValueInvalid("Must be a number.")
-        return coerce_value("number", raw)
-    if f.type == "boolean":
+        return f.scalar(raw if kind == "decimal" else float(raw))
+    if kind == "boolean":
         if raw not in ("true", "false"):
             raise ValueInvalid("Must be true or false.")
         return raw == "true"
-    return coerce_value(f.type, raw)
+    value = f.scalar(raw)
+    if f.db_enum and f.choices is not None and value not in f.choices:
+        # The database would reject a label its enum does not have.
+        raise ValueInvalid("Must be one of: " + ", ".join(f.choices) + ".")
+    return value
 
 
 def single_param(params: Mapping[str, Sequence[str]], name: str) -> str | None:
@@ -194,6 +269,12 @@ def parse_list_query(
                 f"Unknown filter operator {op!r}; use one of {', '.join(OPERATORS)}.",
                 parameter=key,
             )
+        supported = field_operators(resource.fields[name])
+        if op not in supported:
+            raise BadRequest(
+                f"{name!r} cannot be filtered with {op!r}; use one of {', '.join(supported)}.",
+                parameter=key,
+            )
         for raw in values:
             try:
                 value = _filter_value(resource.fields[name], op, raw)
@@ -206,6 +287,7 @@ def parse_list_query(
         if len(q) > 200:
             raise BadRequest("Search text is too long (200 characters at most).", parameter="q")
         query.q = q.strip()
+        query.search_in = resource.search_fields or text_search_fields(resource, readable)
     query.limit = parse_limit(one("limit"), default_limit, max_limit)
     deleted = one("deleted")
     if deleted is not None:
@@ -217,6 +299,7 @@ def parse_list_query(
     cursor = one("cursor")
     if cursor:
         query.after, query.skip = decode_cursor(resource, query, cursor)
+        query.after_values = _cursor_of(cursor).values
     return query
 
 
@@ -237,37 +320,39 @@ def encode_cursor(query: ListQuery, rows: Sequence[Mapping[str, Any]], resource:
     so the cursor also counts how many of those this and earlier pages
     already listed, and the next page starts at the values and skips them.
     """
-    values = [_cursor_value(rows[-1][k.field]) for k in query.sort]
+
+    def values_of(row: Mapping[str, Any]) -> list[Any]:
+        # Each value in its field's JSON form, which _scalar reads back exactly.
+        return [resource.fields[k.field].json(row[k.field]) for k in query.sort]
+
+    values = values_of(rows[-1])
     skip = 0
     if not resource.pk:
         same = 0
         for row in reversed(rows):
-            if [_cursor_value(row[k.field]) for k in query.sort] != values:
+            if values_of(row) != values:
                 break
             same += 1
-        earlier = query.skip if query.after is not None and same == len(rows) else 0
-        if earlier and [_cursor_value(v) for v in query.after or ()] != values:
-            earlier = 0
+        earlier = query.skip if query.after_values == values and same == len(rows) else 0
         skip = earlier + same
     raw = msgspec.json.encode(_Cursor(query.sort_signature(), values, skip))
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def _cursor_value(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    return str(value)  # dates, datetimes and decimals as their ISO/plain text
-
-
-def decode_cursor(resource: Resource, query: ListQuery, token: str) -> tuple[list[Any], int]:
+def _cursor_of(token: str) -> _Cursor:
     bad = BadRequest("The cursor is not valid for this list.", parameter="cursor")
     if len(token) > 4096:
         raise bad
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        cursor = msgspec.json.decode(raw, type=_Cursor)
+        return msgspec.json.decode(raw, type=_Cursor)
     except (binascii.Error, ValueError, msgspec.DecodeError):
         raise bad from None
+
+
+def decode_cursor(resource: Resource, query: ListQuery, token: str) -> tuple[list[Any], int]:
+    bad = BadRequest("The cursor is not valid for this list.", parameter="cursor")
+    cursor = _cursor_of(token)
     if cursor.sort != query.sort_signature() or len(cursor.values) != len(query.sort):
         raise bad
     if cursor.skip < 0 or (cursor.skip and resource.pk):
@@ -309,18 +394,35 @@ def _filter_clause(resource: Resource, flt: Filter) -> ColumnElement[bool]:
         case "in":
             return column.in_(value) if value else false()
         case "contains":
-            return column.contains(value, autoescape=True)
+            return _as_text(column).contains(value, autoescape=True)
         case "icontains":
-            return column.icontains(value, autoescape=True)
+            return _as_text(column).icontains(value, autoescape=True)
         case "isnull":
             return column.is_(None) if value else column.is_not(None)
+        case "has":
+            return column.contains(cast([value], column.type))
+        case "overlaps":
+            return column.overlap(cast(value, column.type)) if value else false()
     raise AssertionError(flt.op)  # pragma: no cover - parse_list_query checks
+
+
+def _as_text(column: Column[Any]) -> ColumnElement[Any]:
+    """LIKE needs text: enums, domains, inet and tsvector are cast (citext keeps its own)."""
+    sa_type = column.type
+    if isinstance(sa_type, String) and not isinstance(sa_type, Enum):
+        return column
+    return cast(column, Text)
 
 
 def _after_clause(resource: Resource, query: ListQuery) -> ColumnElement[bool]:
     """Rows strictly after the cursor in (sort keys..., NULLS LAST) order."""
     assert query.after is not None
-    keys = list(zip(query.sort, query.after, strict=True))
+    # Each bound value takes its column's type: a bare string would be sent
+    # as varchar, which an enum (or inet) column cannot compare with.
+    keys = [
+        (key, None if value is None else literal(value, resource.column(key.field).type))
+        for key, value in zip(query.sort, query.after, strict=True)
+    ]
     # Without a key, rows may tie on every sort value: start at the cursor's
     # values (the page skips those already listed, ListQuery.skip).
     inclusive = not resource.pk
@@ -361,12 +463,12 @@ def build_where(
     if scope is not None:
         clauses.append(scope)
     clauses.extend(_filter_clause(resource, flt) for flt in query.filters)
-    if query.q and resource.search_fields:
+    if query.q and query.search_in:
         clauses.append(
             or_(
                 *(
-                    resource.column(name).icontains(query.q, autoescape=True)
-                    for name in resource.search_fields
+                    _as_text(resource.column(name)).icontains(query.q, autoescape=True)
+                    for name in query.search_in
                 )
             )
         )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
     BigInteger,
     Boolean,
@@ -23,8 +24,11 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     DateTime,
+    Enum,
     Float,
     Integer,
+    Interval,
+    LargeBinary,
     MetaData,
     Numeric,
     Select,
@@ -32,6 +36,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    Time,
     Uuid,
     and_,
     bindparam,
@@ -46,13 +51,14 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy import text as sa_text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import CIDR, DOMAIN, INET, INTERVAL, JSONB
 from sqlalchemy.pool import NullPool
 
 from collabadmin.db.engine import normalise_url
 from collabadmin.errors import NotFound
 from collabadmin.inputs import ascii_int
-from collabadmin.resources.fields import Field, FieldType, Relation, ValueInvalid
+from collabadmin.resources.fields import Field, Relation, ValueInvalid
+from collabadmin.resources.inflect import labels_for
 from collabadmin.resources.keys import decode_key, encode_key, value_text
 
 __all__ = ["META_COLUMNS", "Registry", "Resource", "reflect_resources", "resource_from_table"]
@@ -83,11 +89,10 @@ class Resource:
     read_only_reason: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.label_plural:
-            self.label_plural = self.name.replace("_", " ").capitalize()
-        if not self.label:
-            plural = self.label_plural
-            self.label = plural[:-1] if plural.endswith("s") else plural
+        if not self.label or not self.label_plural:
+            singular, plural = labels_for(self.name)
+            self.label = self.label or singular
+            self.label_plural = self.label_plural or plural
         if not self.default_sort:
             self.default_sort = self.pk
         if not self.pk and not self.read_only:
@@ -202,14 +207,11 @@ def _key_part(f: Field, raw: str) -> Any | None:
             if number is None or not low <= number <= high:
                 return None
             return f.check(number)
-        if f.type == "number":
-            return f.check(raw)
+        if f.type == "uuid" or isinstance(sa_type, Uuid):
+            return uuid.UUID(raw) if _UUID.fullmatch(raw) else None
         if f.type == "boolean":
             return {"true": True, "false": False}.get(raw)
-        value = f.check(raw)
-        if isinstance(sa_type, Uuid) and value is not None:
-            return uuid.UUID(value) if _UUID.fullmatch(value) else None
-        return value
+        return f.check(raw)
     except ValueInvalid:
         return None
 
@@ -226,54 +228,108 @@ def _integer_range(sa_type: Any) -> tuple[int, int]:
     return -(2**31), 2**31 - 1
 
 
-def _field_type(column: Column[Any]) -> tuple[FieldType, int | None]:
-    sa_type = column.type
+def _scalar_type(sa_type: Any) -> dict[str, Any]:
+    """Field settings for a column (or array element) of SQLAlchemy type ``sa_type``."""
+    if isinstance(sa_type, DOMAIN):
+        # A domain is its base type; its CHECK stays the database's to enforce
+        # (a violation is a 422 naming the field), NOT NULL shows as required.
+        return _scalar_type(sa_type.data_type)
     if isinstance(sa_type, Boolean):
-        return "boolean", None
-    if isinstance(sa_type, Integer | BigInteger | SmallInteger):
-        return "integer", None
-    if isinstance(sa_type, Float | Numeric):
-        return "number", None
+        return {"type": "boolean"}
+    if isinstance(sa_type, Integer):
+        return {"type": "integer", "bounds": _integer_range(sa_type)}
+    if isinstance(sa_type, Float):
+        return {"type": "float"}
+    if isinstance(sa_type, Numeric):
+        return {"type": "decimal", "digits": (sa_type.precision, sa_type.scale)}
     if isinstance(sa_type, DateTime):
-        return "datetime", None
+        return {"type": "datetime", "timezone": bool(sa_type.timezone)}
     if isinstance(sa_type, Date):
-        return "date", None
+        return {"type": "date"}
+    if isinstance(sa_type, Time):
+        return {"type": "time"}
+    if isinstance(sa_type, Interval | INTERVAL):
+        return {"type": "duration"}
+    if isinstance(sa_type, Uuid):
+        return {"type": "uuid"}
     if isinstance(sa_type, JSON | JSONB):
-        return "json", None
+        return {"type": "json"}
+    if isinstance(sa_type, LargeBinary):
+        return {"type": "binary"}
+    if isinstance(sa_type, Enum) and sa_type.enums:
+        return {"type": "string", "choices": tuple(sa_type.enums), "db_enum": True}
+    if isinstance(sa_type, INET | CIDR):
+        kind = "inet" if isinstance(sa_type, INET) else "cidr"
+        return {"type": "string", "format": kind}
     if isinstance(sa_type, Text):
-        return "text", None
+        return {"type": "text"}
     if isinstance(sa_type, String):
         length = sa_type.length
-        return ("string", length) if length else ("text", None)
-    return "string", None
+        return {"type": "string", "max_length": length} if length else {"type": "text"}
+    # tsvector, ranges, geometric and other types: shown as their text, never written.
+    return {"type": "string", "format": "unsupported", "read_only": True}
 
 
-def _column_field(column: Column[Any], in_key: bool, single_key: bool) -> Field:
+def _field_type(column: Column[Any]) -> dict[str, Any]:
+    sa_type = column.type
+    if isinstance(sa_type, ARRAY):
+        element = _scalar_type(sa_type.item_type)
+        if element.get("read_only") or element["type"] == "json" or element.get("db_enum"):
+            # Arrays of enums, of json or of unsupported types travel as read-only text.
+            return {"type": "string", "format": "unsupported", "read_only": True}
+        settings = {k: v for k, v in element.items() if k not in ("type", "max_length")}
+        return {**settings, "type": "array", "items": element["type"]}
+    return _scalar_type(sa_type)
+
+
+def _column_field(
+    column: Column[Any], in_key: bool, single_key: bool, *, filled_by_trigger: bool = False
+) -> Field:
     """A column's field; a key column never changes once the row exists (its
     key is its identity in URLs, topics, drafts and the change log)."""
     is_pk = in_key and single_key
-    field_type, max_length = _field_type(column)
+    settings = _field_type(column)
+    generated = column.computed is not None
     has_default = (
         column.server_default is not None
         or column.default is not None
         or column.identity is not None
-        or (is_pk and column.autoincrement in (True, "auto") and field_type == "integer")
+        or generated
+        or (is_pk and column.autoincrement in (True, "auto") and settings["type"] == "integer")
     )
+    # A NOT NULL column with no default may still be filled by a BEFORE
+    # INSERT trigger; that cannot be told from the catalog, so on a table
+    # with such a trigger no column is required (the database still says
+    # NOT NULL, as a 422 naming the field, when the trigger did not fill it).
+    required = not column.nullable and not has_default and not filled_by_trigger
     relation = None
     for fk in column.foreign_keys:
         relation = Relation(resource=str(fk.column.table.name))
+    read_only = bool(settings.pop("read_only", False)) or generated or (is_pk and has_default)
     return Field(
         name=str(column.name),
-        type=field_type,
-        required=not column.nullable and not has_default,
+        required=required and not read_only,
         nullable=bool(column.nullable),
-        read_only=is_pk and has_default,
-        read_only_after_create=in_key and not (is_pk and has_default),
-        max_length=max_length,
+        read_only=read_only,
+        read_only_after_create=in_key and not read_only,
         relation=relation,
-        has_default=has_default,
+        has_default=has_default or filled_by_trigger or read_only,
         column=column,
+        **settings,
     )
+
+
+def _domains_as_base_types(table: Table) -> None:
+    """Give domain columns their base type: what SQL compares and casts them as.
+
+    (SQLAlchemy's DOMAIN type has no comparison operators of its own.) The
+    domain's CHECK and NOT NULL stay in the database, which enforces them.
+    """
+    for column in table.columns:
+        if isinstance(column.type, DOMAIN):
+            column.type = column.type.data_type
+        elif isinstance(column.type, ARRAY) and isinstance(column.type.item_type, DOMAIN):
+            column.type = ARRAY(column.type.item_type.data_type)
 
 
 def resource_from_table(
@@ -289,6 +345,7 @@ def resource_from_table(
     read_only: bool = False,
     preview_url: str | None = None,
     pk: str | Sequence[str] | None = None,
+    filled_by_trigger: bool = False,
 ) -> Resource:
     """Build a resource from ``table``'s columns, refined by ``fields`` overrides.
 
@@ -298,7 +355,9 @@ def resource_from_table(
 
     ``fields`` maps a column name to keyword overrides of :class:`Field`
     (``label``, ``choices``, ``pattern``, ``read_only_after_create``,
-    ``protected``, ``validators``, ``relation``...).
+    ``protected``, ``validators``, ``relation``...). ``filled_by_trigger``:
+    the table has a BEFORE INSERT trigger of its own, so no NOT NULL column
+    is required on create (the trigger may fill it).
     """
     key = _key_of_table(table, pk)
     read_only_reason = None
@@ -314,10 +373,13 @@ def resource_from_table(
     if unknown:
         raise ValueError(f"{table.name}: no such columns {sorted(unknown)}")
     built: dict[str, Field] = {}
+    _domains_as_base_types(table)
     for column in table.columns:
         if column.name in skipped and column.name not in key:
             continue
-        base = _column_field(column, column.name in key, len(key) == 1)
+        base = _column_field(
+            column, column.name in key, len(key) == 1, filled_by_trigger=filled_by_trigger
+        )
         extra = dict(overrides.get(column.name, {}))
         if "choices" in extra and extra["choices"] is not None:
             extra["choices"] = tuple(extra["choices"])
@@ -416,7 +478,8 @@ def reflect_resources(
     A table is keyed by its primary key (single or composite). A view is
     keyed by ``keys[view]`` when given, else by the key of the one table it
     reads when it shows that key's columns under their own names; a view
-    with neither is list-only. ``keys`` may name the key of a table too.
+    with neither is list-only. ``keys`` (the config file's ``key``) may name
+    the key of a table too.
 
     Synchronous (SQLAlchemy's inspector): call it while building the app, or
     from a worker thread.
@@ -430,16 +493,28 @@ def reflect_resources(
             views = set(inspector.get_view_names(schema=schema))
             views |= set(inspector.get_materialized_view_names(schema=schema))
             inferred = _view_keys(conn, schema)
+            filled, domain_lengths = _catalog_hints(conn, schema)
     finally:
         engine.dispose()
     resources = []
     for table in metadata.sorted_tables:
         if table.name.startswith("collabadmin_") or table.name == "alembic_version":
             continue
-        key = (keys or {}).get(table.name)
-        if key is None and table.name in views:
+        _apply_domain_lengths(table, domain_lengths)
+        key = (keys or {}).get(str(table.name))
+        if key is not None:
+            key = (key,) if isinstance(key, str) else tuple(key)
+            missing = [name for name in key if name not in table.c]
+            if missing:
+                raise ValueError(f"resources.{table.name}.key: no columns {', '.join(missing)}")
+        elif table.name in views:
             key = inferred.get(table.name)
-        resource = resource_from_table(table, read_only=table.name in views, pk=key)
+        resource = resource_from_table(
+            table,
+            read_only=table.name in views,
+            filled_by_trigger=table.name in filled,
+            pk=key,
+        )
         if table.name in views and resource.read_only_reason is None:
             resource.read_only_reason = "A view: served read-only."
         resources.append(resource)
@@ -481,3 +556,42 @@ def _view_keys(conn: Any, schema: str | None) -> dict[str, tuple[str, ...]]:
     for view, key, _ in conn.execute(sa_text(_VIEW_KEYS), {"schema": schema}):
         found.setdefault(str(view), tuple(key))  # the primary key first, then the shortest
     return found
+
+
+# BEFORE INSERT row triggers of the application (tgtype bits: 1 ROW, 2 BEFORE, 4 INSERT).
+_FILLING_TRIGGERS = """
+SELECT DISTINCT c.relname
+  FROM pg_trigger t
+  JOIN pg_class c ON c.oid = t.tgrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE NOT t.tgisinternal AND t.tgtype & 7 = 7 AND t.tgname NOT LIKE 'collabadmin%%'
+   AND n.nspname = coalesce(%(schema)s, current_schema())
+"""
+# Domains over varchar(n)/char(n): the reflected base type loses n.
+_DOMAIN_LENGTHS = """
+SELECT t.typname, t.typtypmod - 4 AS length
+  FROM pg_type t
+ WHERE t.typtype = 'd' AND t.typtypmod > 4
+   AND t.typbasetype IN ('varchar'::regtype, 'bpchar'::regtype)
+"""
+
+
+def _catalog_hints(conn: Any, schema: str | None) -> tuple[set[str], dict[str, int]]:
+    """Tables with a user BEFORE INSERT trigger, and the lengths of varchar domains."""
+    raw = conn.connection.dbapi_connection
+    with raw.cursor() as cursor:
+        cursor.execute(_FILLING_TRIGGERS, {"schema": schema})
+        filled = {str(row[0]) for row in cursor.fetchall()}
+        cursor.execute(_DOMAIN_LENGTHS)
+        lengths = {str(row[0]): int(row[1]) for row in cursor.fetchall()}
+    return filled, lengths
+
+
+def _apply_domain_lengths(table: Table, lengths: Mapping[str, int]) -> None:
+    for column in table.columns:
+        sa_type = column.type
+        if not isinstance(sa_type, DOMAIN) or sa_type.name is None:
+            continue
+        length = lengths.get(sa_type.name)
+        if length and isinstance(sa_type.data_type, String) and not sa_type.data_type.length:
+            sa_type.data_type = String(length)

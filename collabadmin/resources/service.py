@@ -16,8 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json, Jsonb
 from sqlalchemy import (
     ClauseElement,
     ColumnElement,
@@ -29,6 +28,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from collabadmin.audit.changes import (
     change_body,
@@ -86,16 +86,31 @@ class Page:
     total: int | None
 
 
-def _json_value(value: Any) -> Any:
-    return msgspec.to_builtins(value)
+def _db_value(resource: Resource, name: str, value: Any) -> Any:
+    f = resource.fields[name]
+    if f.type != "json" or value is None:
+        return value
+    # json and jsonb each get their own wrapper: jsonb has no assignment cast to json.
+    return Jsonb(value) if isinstance(resource.column(name).type, JSONB) else Json(value)
+
+
+def _bind(name: str) -> str:
+    """A bind parameter name for a column: any column name (spaces, quotes) gives a safe one."""
+    return "v_" + name.encode().hex()
 
 
 def _db_values(resource: Resource, values: Mapping[str, Any]) -> dict[str, Any]:
     """Column values as psycopg expects them (JSON fields wrapped), keyed by bind name."""
-    return {
-        "v_" + name: Jsonb(value) if resource.fields[name].type == "json" else value
-        for name, value in values.items()
-    }
+    return {_bind(name): _db_value(resource, name, value) for name, value in values.items()}
+
+
+def _patched_form(resource: Resource, name: str, value: Any) -> Any:
+    """A value of a patch in its JSON form (``12.5`` for a decimal is ``"12.5"``)."""
+    f = resource.fields[name]
+    try:
+        return f.json(f.check(value))
+    except ValueError:
+        return value
 
 
 class RecordService:
@@ -134,7 +149,7 @@ class RecordService:
 
     def body(self, actor: Actor, resource: Resource, row: Mapping[str, Any]) -> dict[str, Any]:
         readable = self.policy.readable_fields(actor, resource)
-        item = {name: row[name] for name in resource.fields if name in readable}
+        item = {name: f.json(row[name]) for name, f in resource.fields.items() if name in readable}
         item["_version"] = row["version"] if resource.versioned else 1
         item["_deleted_at"] = row["deleted_at"] if resource.soft_delete else None
         return item
@@ -200,7 +215,7 @@ class RecordService:
             return (
                 update(resource.table)
                 .where(resource.key_bound())
-                .values({name: bindparam("v_" + name) for name in columns})
+                .values({name: bindparam(_bind(name)) for name in columns})
                 .returning(resource.table)
             )
 
@@ -261,7 +276,7 @@ class RecordService:
             rows, next_cursor = await record_history(
                 tx, resource.name, pk, before_id=before, limit=limit
             )
-        return [change_body(r, readable) for r in rows], next_cursor
+        return [change_body(r, readable, resource.fields) for r in rows], next_cursor
 
     # -- writes --------------------------------------------------------------
 
@@ -300,7 +315,7 @@ class RecordService:
         def build() -> ClauseElement:
             return (
                 resource.table.insert()
-                .values({n: bindparam("v_" + n) for n in columns})
+                .values({n: bindparam(_bind(n)) for n in columns})
                 .returning(resource.table)
             )
 
@@ -330,12 +345,14 @@ class RecordService:
         base_values: dict[str, Any] = {}
         for entry in entries:
             for name, change in entry["diff"].items():
-                base_values.setdefault(name, change["old"])
+                f = resource.fields.get(name)
+                base_values.setdefault(name, f.json(change["old"]) if f else change["old"])
         conflicts = []
-        for name, yours in patch.items():
+        for name, patched in patch.items():
             if name.startswith("_") or name not in resource.fields:
                 continue
-            theirs = _json_value(row[name])
+            theirs = resource.fields[name].json(row[name])
+            yours = _patched_form(resource, name, patched)
             if theirs == yours:
                 continue
             if complete and name not in base_values:

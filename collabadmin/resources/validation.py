@@ -9,6 +9,8 @@ user may not read is reported as unknown, so its existence is not revealed.
 
 from __future__ import annotations
 
+import decimal
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +23,17 @@ __all__ = ["validate_create", "validate_patch"]
 
 def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _same(value: Any, current: Any) -> bool:
+    """Equal as stored: NaN (float or numeric) equals NaN, as PostgreSQL has it."""
+    return value == current or (_is_nan(value) and _is_nan(current))
+
+
+def _is_nan(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, decimal.Decimal) and value.is_nan()
 
 
 def _coerce(
@@ -112,7 +125,7 @@ def validate_patch(
     changes: dict[str, Any] = {}
     for name, value in _known(resource, body, readable, errors).items():
         ok, converted = _coerce(resource, name, value, errors)
-        if not ok or converted == current.get(name):
+        if not ok or _same(converted, current.get(name)):
             continue  # echoing a value back is not a change, so no rule applies
         if name not in writable:
             errors.append(FieldError(name, "This field is read-only."))

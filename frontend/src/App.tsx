@@ -4,6 +4,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "./api/client";
 import type { User } from "./api/types";
 import { SessionContext } from "./auth";
+import { live } from "./live";
 import { Layout } from "./components/Layout";
 import { AuditPage } from "./pages/AuditPage";
 import { Dashboard } from "./pages/Dashboard";
@@ -53,6 +54,7 @@ export function App() {
             <LoginPage
               onSignedIn={(user) => {
                 setAuth({ status: "signed-in", user });
+                live.restart();
                 const from = (location.state as { from?: string } | null)?.from;
                 navigate(from && from !== "/login" ? from : "/");
               }}

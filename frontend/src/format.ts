@@ -20,7 +20,7 @@ export function formatsFor(field: FieldMeta): { value: string; label: string }[]
       { value: "date:relative", label: "Relative (3 days ago)" },
     ];
   }
-  if (field.type === "integer" || field.type === "number") {
+  if (field.type === "integer" || field.type === "decimal" || field.type === "float") {
     return [
       { value: "number:plain", label: "Plain" },
       { value: "number:grouped", label: "Grouped (1,234)" },

@@ -44,10 +44,18 @@ export interface DraftRef {
 
 type Listener = (frame: ServerFrame) => void;
 
-/** idle: nothing followed yet; open: live; reconnecting: the socket dropped and is being retried. */
-export type LiveStatus = "idle" | "connecting" | "open" | "reconnecting";
+/**
+ * idle: nothing followed yet; open: live; reconnecting: the socket dropped and
+ * is being retried; signed-out: the server closed it because the session or
+ * token that opened it ended (close code 4401), so retrying is pointless until
+ * the person signs in again (then {@link LiveConnection.restart}).
+ */
+export type LiveStatus = "idle" | "connecting" | "open" | "reconnecting" | "signed-out";
 
-class LiveConnection {
+/** The close code the server uses when a socket's credentials have ended. */
+export const CREDENTIALS_ENDED = 4401;
+
+export class LiveConnection {
   private socket: WebSocket | null = null;
   private listeners = new Map<string, Set<Listener>>();
   private cursors = new Map<string, string>();
@@ -95,9 +103,15 @@ class LiveConnection {
       // what they show, and the topic is followed again from now on.
       if (frame.type === "resync" && this.listeners.has(frame.topic)) this.sendSubscribe(frame.topic);
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       this.socket = null;
       this.statusListeners.forEach((l) => l(false));
+      if (event.code === CREDENTIALS_ENDED) {
+        // Cursors are kept: after signing in again, restart() resumes every
+        // topic from where it stopped, so nothing is missed.
+        this.setStatus("signed-out");
+        return;
+      }
       this.setStatus(this.listeners.size > 0 ? "reconnecting" : "idle");
       if (this.listeners.size > 0) {
         window.setTimeout(() => this.connect(), this.backoff);
@@ -115,13 +129,21 @@ class LiveConnection {
     this.send(since ? { type: "subscribe", topic, since } : { type: "subscribe", topic });
   }
 
+  /** Connect again after a sign-in, resuming every followed topic from its cursor. */
+  restart(): void {
+    if (this.current !== "signed-out") return;
+    this.backoff = 500;
+    this.setStatus(this.listeners.size > 0 ? "reconnecting" : "idle");
+    if (this.listeners.size > 0) this.connect();
+  }
+
   /** Follow a topic; resumes from the last cursor after a reconnect. Returns the unsubscribe. */
   subscribe(topic: string, listener: Listener): () => void {
     let set = this.listeners.get(topic);
     if (!set) {
       set = new Set();
       this.listeners.set(topic, set);
-      this.connect();
+      if (this.current !== "signed-out") this.connect();
       this.sendSubscribe(topic);
     }
     set.add(listener);

@@ -171,4 +171,7 @@ async def test_a_username_with_a_control_character_is_a_400(
     from_address: From, username: str
 ) -> None:
     body = problem(await attempt(from_address("198.51.100.40"), username, PASSWORD), 400)
-    assert "control character" in body["detail"]
+    # A NUL anywhere in a JSON body is refused when the body is read; other
+    # control characters by the sign-in form's own check.
+    expected = "NUL" if "\x00" in username else "control character"
+    assert expected in body["detail"]

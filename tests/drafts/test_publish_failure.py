@@ -45,8 +45,10 @@ async def test_publish_now_conflict_is_recorded_for_the_author(
     assert shown["publish_error"]["conflicts"] == [
         {"field": "title", "base": base["title"], "theirs": "Live title", "yours": "Draft title"}
     ]
+    said = "The live record changed the same fields since the draft was started."
+    assert shown["publish_error"]["detail"] == said
     trail = ok(await editor.get(f"/api/drafts/{draft['id']}/comments"))["items"]
-    assert trail[-1]["action"] == "publish_failed"
+    assert (trail[-1]["action"], trail[-1]["comment"]) == ("publish_failed", said)
     assert trail[-1]["actor"]["id"] == reviewer_me["id"]
 
     # Rejecting does not lose it: the author still sees what to rebase.

@@ -218,6 +218,7 @@ def test_publish_now_conflict_reaches_the_author_with_the_rebase(
         expect(toasts).to_contain_text(f"could not publish your draft #{draft['id']}")
         failure = author.get_by_test_id("publish-error")
         expect(failure).to_contain_text("could not be published")
+        author.screenshot(path="test-results/publish-failed-author.png", full_page=True)
         failure.get_by_role("button", name="Resolve and rebase…").click()
         dialog = author.get_by_role("dialog")
         expect(dialog.locator("tr[data-field=title]")).to_contain_text("Draft title")

@@ -179,7 +179,8 @@ def test_a_failed_scheduled_publish_shows_its_reason_live(
         expect(failure).to_be_visible(timeout=15_000)  # the scheduler looks every second
         expect(failure.get_by_role("button", name="Resolve and rebase…")).to_be_visible()
         expect(page.get_by_test_id("scheduled")).to_have_count(0)
-        expect(page.get_by_test_id("review-trail")).to_contain_text("the scheduled publish failed")
+        trail = page.get_by_test_id("review-trail")
+        expect(trail).to_contain_text("tried to publish it; it failed")
         failure.get_by_role("button", name="Resolve and rebase…").click()
         expect(page.get_by_role("dialog").locator("tr[data-field=title]")).to_contain_text(
             "Changed meanwhile"

@@ -1,7 +1,39 @@
 // Shapes of the API's bodies (../shared/API.md). The paths and operation ids
 // are typed from the OpenAPI document in schema.d.ts.
 
-export type FieldType = "string" | "text" | "integer" | "number" | "boolean" | "date" | "datetime" | "json";
+export type FieldType =
+  | "string"
+  | "text"
+  | "integer"
+  /** Exact (PostgreSQL numeric): a JSON string in every body, such as "12.50". */
+  | "decimal"
+  | "float"
+  | "boolean"
+  | "date"
+  | "time"
+  | "datetime"
+  /** ISO 8601 duration, such as "P1DT2H30M". */
+  | "duration"
+  | "uuid"
+  | "json"
+  /** Base64. */
+  | "binary"
+  /** A JSON array of `items`. */
+  | "array";
+
+export type FilterOperator =
+  | "eq"
+  | "ne"
+  | "lt"
+  | "lte"
+  | "gt"
+  | "gte"
+  | "in"
+  | "contains"
+  | "icontains"
+  | "isnull"
+  | "has"
+  | "overlaps";
 
 export interface FieldMeta {
   name: string;
@@ -15,6 +47,12 @@ export interface FieldMeta {
   pattern?: string;
   choices?: string[];
   relation?: { resource: string; display: string };
+  /** The filter operators this field supports; any other is refused. */
+  operators: FilterOperator[];
+  /** The element type of an array. */
+  items?: FieldType;
+  /** false for a date-time without offset (local time as stored). */
+  timezone?: boolean;
 }
 
 export type Action =

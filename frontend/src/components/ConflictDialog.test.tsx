@@ -6,9 +6,9 @@ import { ConflictDialog } from "./ConflictDialog";
 afterEach(cleanup);
 
 const fields: FieldMeta[] = [
-  { name: "title", type: "string", label: "Title", required: true, read_only: false },
-  { name: "status", type: "string", label: "Status", required: true, read_only: false },
-  { name: "description", type: "text", label: "Description", required: false, read_only: false },
+  { name: "title", type: "string", label: "Title", required: true, read_only: false, operators: [] },
+  { name: "status", type: "string", label: "Status", required: true, read_only: false, operators: [] },
+  { name: "description", type: "text", label: "Description", required: false, read_only: false, operators: [] },
 ];
 
 const first: Conflict[] = [

@@ -6,7 +6,7 @@ import { FieldInput } from "./FieldInput";
 
 afterEach(cleanup);
 
-const opens: FieldMeta = { name: "opens_at", type: "datetime", label: "Opens at", required: true, read_only: false };
+const opens: FieldMeta = { name: "opens_at", type: "datetime", label: "Opens at", required: true, read_only: false, operators: [] };
 
 describe("FieldInput for a timestamptz", () => {
   it("shows the stored instant in the browser's time zone, not blank", () => {

@@ -47,7 +47,26 @@ export function FieldInput({ field, value: given, onChange, error, readOnly, edi
     control = (
       <textarea {...common} rows={4} value={value === null ? "" : String(value)} onChange={(e) => onChange(e.target.value)} />
     );
-  } else if (field.type === "integer" || field.type === "number") {
+  } else if (field.type === "json" || field.type === "array") {
+    // JSON text; what does not parse is sent as typed, for the server to refuse.
+    const shown = value === null ? "" : JSON.stringify(value);
+    control = (
+      <textarea
+        {...common}
+        rows={3}
+        defaultValue={shown}
+        onChange={(e) => {
+          const typed = e.target.value;
+          if (typed.trim() === "") return onChange(null);
+          try {
+            onChange(JSON.parse(typed) as FieldValue);
+          } catch {
+            onChange(typed);
+          }
+        }}
+      />
+    );
+  } else if (field.type === "integer" || field.type === "float") {
     control = (
       <input
         {...common}

@@ -7,8 +7,8 @@ import { FormErrors, NotSaved, reasonOf, splitErrors } from "./FormProblems";
 afterEach(cleanup);
 
 const fields: FieldMeta[] = [
-  { name: "title", type: "string", label: "Title", required: true, read_only: false },
-  { name: "start_date", type: "date", label: "Start date", required: false, read_only: false },
+  { name: "title", type: "string", label: "Title", required: true, read_only: false, operators: [] },
+  { name: "start_date", type: "date", label: "Start date", required: false, read_only: false, operators: [] },
 ];
 
 describe("splitErrors", () => {

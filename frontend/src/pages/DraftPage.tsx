@@ -174,8 +174,7 @@ function DraftPageOf({ id }: { id: string }) {
       )}
       {d.publish_error && (
         <div className="problem" role="alert" data-testid="publish-error">
-          <strong>{d.publish_error.conflicts?.length ? "The draft could not be published:" : "The publish failed:"}</strong>{" "}
-          {d.publish_error.detail || d.publish_error.title}
+          <strong>The draft could not be published:</strong> {d.publish_error.detail || d.publish_error.title}
           {d.publish_error.errors && (
             <ul>
               {d.publish_error.errors.map((x) => (
@@ -188,8 +187,8 @@ function DraftPageOf({ id }: { id: string }) {
           {d.publish_error.conflicts && d.publish_error.conflicts.length > 0 && (
             <p>
               {mayRebase
-                ? "The live record changed the same fields since the draft was started. Choose per field, then rebase and submit again."
-                : "The live record changed the same fields since the draft was started; its author, or an editor, must rebase it."}
+                ? "Choose per field which value to keep, then rebase and submit the draft again."
+                : "Its author, or an editor, must rebase it onto the live record."}
             </p>
           )}
           {d.publish_error.conflicts && d.publish_error.conflicts.length > 0 && (

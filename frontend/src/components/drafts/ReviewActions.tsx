@@ -36,6 +36,8 @@ export function ReviewActions({ draft, actions, onDone, onConflicts }: Props) {
   const mayEdit = actions.includes(draft.pk === null ? "add" : "change");
   const mayReview = actions.includes("publish");
   const open = status !== "published" && status !== "discarded";
+  // A publish already met conflicts: submitting again unchanged would only meet them again.
+  const mustRebase = Boolean(draft.publish_error?.conflicts?.length);
   const shown = {
     submit: (status === "draft" || status === "rejected") && mayEdit,
     approve: status === "submitted" && mayReview,
@@ -94,7 +96,12 @@ export function ReviewActions({ draft, actions, onDone, onConflicts }: Props) {
         )}
         <span className="spacer" />
         {shown.submit && (
-          <button type="button" disabled={busy} onClick={transition("submit")}>
+          <button
+            type="button"
+            disabled={busy || mustRebase}
+            title={mustRebase ? "Rebase the draft onto the live record first" : undefined}
+            onClick={transition("submit")}
+          >
             Submit for review
           </button>
         )}
@@ -117,6 +124,11 @@ export function ReviewActions({ draft, actions, onDone, onConflicts }: Props) {
           </button>
         )}
       </div>
+      {shown.submit && mustRebase && (
+        <p className="muted" data-testid="rebase-first">
+          Resolve the conflicts and rebase before submitting again.
+        </p>
+      )}
       {problem && (
         <p className="error" role="alert">
           {problem}

@@ -82,8 +82,8 @@ export function FilterControl({ field, filters, onChange, relation }: Props) {
       />
     );
   }
-  if (field.type === "integer" || field.type === "number" || field.type === "date" || field.type === "datetime") {
-    const numeric = field.type === "integer" || field.type === "number";
+  const numeric = field.type === "integer" || field.type === "decimal" || field.type === "float";
+  if (numeric || field.type === "date" || field.type === "datetime") {
     // A date-time field is filtered by whole days, in UTC.
     const stamp = (op: string, day: string) =>
       field.type !== "datetime" || day === "" ? day : `${day}T${op === "gte" ? "00:00:00" : "23:59:59"}Z`;

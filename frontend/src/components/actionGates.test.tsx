@@ -1,0 +1,67 @@
+// Controls that write what others see appear only with the action that allows it.
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cleanup, render, screen } from "@testing-library/react";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import type { ReactNode } from "react";
+import { api } from "../api/client";
+import { SessionContext } from "../auth";
+import { ReviewActions } from "./drafts/ReviewActions";
+import { ReviewTrail } from "./drafts/ReviewTrail";
+import { ViewsMenu } from "./list/ViewsMenu";
+
+afterEach(cleanup);
+
+function wrap(children: ReactNode) {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  const session = { user: { id: 1, username: "viewer", name: "Viewer", roles: ["viewer"] }, signOut: async () => {} };
+  return (
+    <QueryClientProvider client={client}>
+      <SessionContext.Provider value={session as never}>{children}</SessionContext.Provider>
+    </QueryClientProvider>
+  );
+}
+
+const config = { columns: [], sort: "", filters: [] };
+
+describe("share_view", () => {
+  it("offers Save as view only with the action", async () => {
+    vi.spyOn(api, "sharedViews").mockResolvedValue({ items: [] });
+    const { rerender } = render(wrap(<ViewsMenu resource="courses" config={config} onApply={() => {}} mayShare={false} />));
+    expect(await screen.findByLabelText("Shared view")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Save as view…" })).toBeNull();
+    rerender(wrap(<ViewsMenu resource="courses" config={config} onApply={() => {}} mayShare />));
+    expect(screen.getByRole("button", { name: "Save as view…" })).toBeTruthy();
+  });
+});
+
+describe("comment", () => {
+  it("shows the comment box only with the action", async () => {
+    vi.spyOn(api, "draftComments").mockResolvedValue({ items: [] });
+    const { rerender } = render(wrap(<ReviewTrail id="1" mayComment={false} />));
+    expect(await screen.findByText("No reviews or comments yet.")).toBeTruthy();
+    expect(screen.queryByLabelText("New comment")).toBeNull();
+    rerender(wrap(<ReviewTrail id="1" mayComment />));
+    expect(screen.getByLabelText("New comment")).toBeTruthy();
+  });
+});
+
+describe("a draft whose publish met conflicts", () => {
+  it("asks for a rebase before it can be submitted again", () => {
+    const draft = {
+      id: 7, resource: "courses", pk: "5", base_version: 1, status: "rejected", data: { title: "Draft title" },
+      author: { id: 1, name: "Viewer" }, created_at: "", updated_at: "", publish_at: null, published_at: null,
+      published_version: null, _version: 4, live_version: 2, diff: {},
+      publish_error: { type: "about:blank", title: "Conflict", status: 409, detail: "The live record changed.",
+        conflicts: [{ field: "title", base: "Old", theirs: "Live title", yours: "Draft title" }] },
+    };
+    const { rerender } = render(
+      wrap(<ReviewActions draft={draft as never} actions={["view", "change"]} onDone={() => {}} onConflicts={() => {}} />),
+    );
+    expect((screen.getByRole("button", { name: "Submit for review" }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId("rebase-first")).toBeTruthy();
+    rerender(
+      wrap(<ReviewActions draft={{ ...draft, publish_error: null } as never} actions={["view", "change"]} onDone={() => {}} onConflicts={() => {}} />),
+    );
+    expect((screen.getByRole("button", { name: "Submit for review" }) as HTMLButtonElement).disabled).toBe(false);
+  });
+});
