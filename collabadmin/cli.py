@@ -205,11 +205,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
         raise CliError("--config describes a database served without --app; drop one of them")
     shown = spec
     if not spec:
-        # No application code: serve the database as the config file describes it.
-        load_config(args.config)
-        spec = "collabadmin.config.app:app_from_config_env"
-        config_path = os.environ.get("COLLABADMIN_CONFIG")
-        shown = f"the database as {config_path} describes it" if config_path else "the database"
+        # No application code: serve the database as it is, refined by the
+        # config file if there is one.
+        _serve_adopted(args)
+        return
     try:
         factory = load_factory(spec)
     except AppSpecError as exc:
@@ -236,6 +235,65 @@ def cmd_serve(args: argparse.Namespace) -> None:
             except ConfigError as exc:
                 raise CliError(str(exc)) from None
             _serve(app, args.host, args.port, args.log_format)
+
+
+ADOPTED_APP = "collabadmin.adopt.app:create_adopted_app"
+
+
+def _serve_adopted(args: argparse.Namespace) -> None:
+    """Serve the database in DATABASE_URL as it is; say what is served and what is not."""
+    import time
+
+    import psycopg
+
+    from collabadmin.adopt.app import SCHEMAS_VARIABLE, adopt, create_adopted_app
+    from collabadmin.config import ConfigError
+
+    settings = Settings.from_env()
+    if not settings.database_url:
+        raise CliError(
+            "set DATABASE_URL to the database to serve (or name an application with --app)"
+        )
+    config = load_config(args.config)  # also names it to the workers (COLLABADMIN_CONFIG)
+    config_path = os.environ.get("COLLABADMIN_CONFIG")
+    shown = f"the database as {config_path} describes it" if config_path else "the database"
+    if args.schema:
+        os.environ[SCHEMAS_VARIABLE] = ",".join(args.schema)  # workers read it too
+    _check_port(args.host, args.port)
+    _check_server_role(settings.database_url)
+    started = time.perf_counter()
+    try:
+        adoption = adopt(settings, config=config)
+        app = None if args.workers > 1 else create_adopted_app(settings, adoption, config)
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc) else "connection failed"
+        raise CliError(f"cannot reach PostgreSQL: {reason}") from None
+    except (ConfigError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    for line in adoption.summary():
+        print(line, flush=True)
+    elapsed = time.perf_counter() - started
+    print(
+        f"adopted {len(adoption.resources)} resources ({len(adoption.skipped)} skipped)"
+        f" in {elapsed:.2f} s",
+        flush=True,
+    )
+    if not adoption.resources:
+        print("nothing to serve yet: see docs/adopting.md", flush=True)
+    where = settings.database_url.rsplit("@", 1)[-1]
+    print(f"collabadmin serving {shown} ({where}) on http://{args.host}:{args.port}/", flush=True)
+    if args.workers > 1:
+        _serve_workers(
+            ADOPTED_APP,
+            settings.database_url,
+            args.host,
+            args.port,
+            args.workers,
+            log_format=args.log_format,
+        )
+    else:
+        assert app is not None
+        _serve(app, args.host, args.port, args.log_format)
 
 
 def _check_server_role(url: str) -> None:
@@ -288,6 +346,84 @@ def cmd_db_upgrade(args: argparse.Namespace) -> None:
         assert ready.database_url is not None
         _migrate(ready.database_url, EVERYTHING if args.demo else CORE, ready.app_role)
         print("database is up to date", flush=True)
+        _hint_untracked(ready.database_url)
+
+
+def _hint_untracked(url: str) -> None:
+    """Say what adopting the database's own tables takes, when some are not tracked."""
+    import psycopg
+
+    from collabadmin.db import tracking
+    from collabadmin.db.engine import libpq_url
+
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        plans = tracking.plan(conn)
+    waiting = [p for p in plans if p.outcome == "track"]
+    if waiting:
+        print(
+            f"{len(waiting)} table(s) of schema public are not tracked (served read-only):"
+            " `collabadmin db track --all --dry-run` shows what tracking them would do",
+            flush=True,
+        )
+
+
+def cmd_db_track(args: argparse.Namespace) -> None:
+    """Attach (or with ``--untrack``, remove) change capture, table by table."""
+    _track(args, untrack=False)
+
+
+def cmd_db_untrack(args: argparse.Namespace) -> None:
+    _track(args, untrack=True)
+
+
+def _track(args: argparse.Namespace, *, untrack: bool) -> None:
+    import psycopg
+
+    from collabadmin.db import tracking
+    from collabadmin.db.engine import libpq_url
+
+    if bool(args.all) == bool(args.tables):
+        raise CliError("name the tables to (un)track, or --all")
+    settings = Settings.from_env()
+    with _database(settings) as ready:
+        assert ready.database_url is not None
+        try:
+            with psycopg.connect(libpq_url(ready.database_url), autocommit=True) as conn:
+                # collabadmin_key_part arrived with the capture bodies db track relies on.
+                if conn.execute(
+                    "SELECT to_regprocedure('collabadmin_key_part(text)') IS NULL"
+                ).fetchone() == (True,):
+                    raise CliError(
+                        "collabadmin is not set up (or not up to date) here:"
+                        " run `collabadmin db upgrade` first"
+                    )
+                plans = tracking.plan(conn, args.tables, schema=args.schema, untrack=untrack)
+                if args.dry_run:
+                    _print_plans(plans, dry_run=True)
+                    return
+                tracking.apply(conn, plans)
+        except psycopg.OperationalError as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc) else "connection failed"
+            raise CliError(f"cannot reach PostgreSQL: {reason}") from None
+    _print_plans(plans, dry_run=False)
+    if any(p.error for p in plans):
+        raise CliError("some tables could not be changed (see above)")
+    if args.tables and any(p.outcome == "refused" for p in plans):
+        raise CliError("some tables named could not be tracked (see above)")
+
+
+def _print_plans(plans: Sequence[Any], *, dry_run: bool) -> None:
+    if not plans:
+        print("no tables found", flush=True)
+    for item in plans:
+        print(item.describe(dry_run=dry_run), flush=True)
+        if dry_run:
+            for statement in item.statements:
+                print(f"    {statement};", flush=True)
+    done = sum(1 for p in plans if p.outcome in ("track", "untrack") and not p.error)
+    refused = sum(1 for p in plans if p.outcome == "refused" or p.error)
+    verb = "would change" if dry_run else "changed"
+    print(f"{verb} {done} table(s), {refused} refused or failed", flush=True)
 
 
 def cmd_user_create(args: argparse.Namespace) -> None:
@@ -464,7 +600,17 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="serve an application (--app module:factory)")
-    serve.add_argument("--app", help="module:factory taking Settings, returning the app")
+    serve.add_argument(
+        "--app",
+        help="module:factory taking Settings, returning the app;"
+        " without it, serve the database in DATABASE_URL as it is",
+    )
+    serve.add_argument(
+        "--schema",
+        action="append",
+        default=[],
+        help="a schema to serve without --app (repeatable; default public)",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
@@ -486,6 +632,7 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = db_sub.add_parser("upgrade", help="apply migrations")
     upgrade.add_argument("--demo", action="store_true", help="include the demo tables")
     upgrade.set_defaults(func=cmd_db_upgrade)
+    _track_parsers(db_sub)
 
     audit = sub.add_parser("audit", help="audit log tasks")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
@@ -511,6 +658,21 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--password-stdin", action="store_true", help="read the password")
     create.set_defaults(func=cmd_user_create)
     return parser
+
+
+def _track_parsers(db_sub: Any) -> None:
+    for verb, func in (("track", cmd_db_track), ("untrack", cmd_db_untrack)):
+        command = db_sub.add_parser(
+            verb,
+            help=f"{verb} tables: change capture (version, deleted_at, two triggers)"
+            if verb == "track"
+            else "untrack tables: remove collabadmin's triggers (the columns stay)",
+        )
+        command.add_argument("tables", nargs="*", metavar="TABLE", help="table (schema.table)")
+        command.add_argument("--all", action="store_true", help="every table of the schema")
+        command.add_argument("--schema", default="public", help="schema of unqualified names")
+        command.add_argument("--dry-run", action="store_true", help="print the SQL, change nothing")
+        command.set_defaults(func=func)
 
 
 def _log_format_option(parser: argparse.ArgumentParser) -> None:

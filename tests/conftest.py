@@ -36,6 +36,7 @@ from collabadmin.db.roles import app_role_name
 from collabadmin.demo.app import create_demo_app
 from collabadmin.demo.seed import DEMO_USERS, SeedSize, seed_demo, seed_users
 from collabadmin.settings import Settings
+from tests.helpers import running
 
 PASSWORD = "correct horse battery staple"
 TEST_SEED = SeedSize(universities=5, categories=5, instructors=20, courses=60, sessions=120)
@@ -116,20 +117,8 @@ def demo_users(database_url: str) -> None:
 @pytest.fixture(scope="session")
 async def app(database_url: str, demo_users: None) -> AsyncIterator[Litestar]:
     application = create_demo_app(Settings(database_url=database_url, pool_size=20))
-    # The lifespan runs in a task of its own: anyio cancel scopes inside it must
-    # be entered and exited by the same task, which fixture teardown is not.
-    started, stopping = asyncio.Event(), asyncio.Event()
-
-    async def run_lifespan() -> None:
-        async with application.lifespan():
-            started.set()
-            await stopping.wait()
-
-    task = asyncio.create_task(run_lifespan())
-    await asyncio.wait_for(started.wait(), 30)
-    yield application
-    stopping.set()
-    await asyncio.wait_for(task, 30)
+    async with running(application):
+        yield application
 
 
 def _end_frozen_transactions(conn: psycopg.Connection[Any]) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+from litestar import Litestar
 
 
 def problem(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -67,3 +71,26 @@ async def list_all(client: httpx.AsyncClient, path: str, **params: str) -> list[
         cursor = page["next_cursor"]
         if cursor is None:
             return items
+
+
+@contextlib.asynccontextmanager
+async def running(application: Litestar) -> AsyncIterator[Litestar]:
+    """``application`` with its lifespan (pool, listener, hub, background tasks) running.
+
+    The lifespan runs in a task of its own: anyio cancel scopes inside it must
+    be entered and exited by the same task, which fixture teardown is not.
+    """
+    started, stopping = asyncio.Event(), asyncio.Event()
+
+    async def run_lifespan() -> None:
+        async with application.lifespan():
+            started.set()
+            await stopping.wait()
+
+    task = asyncio.create_task(run_lifespan())
+    await asyncio.wait_for(started.wait(), 30)
+    try:
+        yield application
+    finally:
+        stopping.set()
+        await asyncio.wait_for(task, 30)

@@ -32,7 +32,7 @@ def _bound(f: Field, raw: int | float | str, where: str) -> Bound:
             else:
                 return lambda: day
         raise ConfigError(f'{where}: a date bound is "YYYY-MM-DD" or "today", not {raw!r}')
-    if f.type in ("integer", "number") and not isinstance(raw, str):
+    if f.type in ("integer", "decimal", "float") and not isinstance(raw, str):
         number = decimal.Decimal(str(raw))
         return lambda: number
     raise ConfigError(f"{where}: bounds apply to number and date fields ({f.name} is {f.type})")

@@ -388,7 +388,7 @@ class Hub:
         assert topic.pk is not None
         resource = self.registry.get(topic.resource)
         try:
-            _, row = await self.records.get_row(actor, resource.name, topic.pk)
+            _, row = await self.records.get_row(actor, resource.name, topic.pk, stored=True)
         except (NotFound, Forbidden, ValidationFailed):
             raise SubscribeError(
                 "not_found", f"No {resource.label.lower()} {topic.pk!r}."

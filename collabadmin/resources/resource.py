@@ -29,7 +29,6 @@ from sqlalchemy import (
     Integer,
     Interval,
     LargeBinary,
-    MetaData,
     Numeric,
     Select,
     SmallInteger,
@@ -41,27 +40,29 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
-    create_engine,
     false,
     func,
-    inspect,
     literal,
     select,
     tuple_,
     type_coerce,
 )
-from sqlalchemy import text as sa_text
 from sqlalchemy.dialects.postgresql import CIDR, DOMAIN, INET, INTERVAL, JSONB
-from sqlalchemy.pool import NullPool
 
-from collabadmin.db.engine import normalise_url
 from collabadmin.errors import NotFound
 from collabadmin.inputs import ascii_int
 from collabadmin.resources.fields import Field, Relation, ValueInvalid
 from collabadmin.resources.inflect import labels_for
-from collabadmin.resources.keys import decode_key, encode_key, value_text
+from collabadmin.resources.keys import decode_key, decode_url_key, encode_key, value_text
 
-__all__ = ["META_COLUMNS", "Registry", "Resource", "reflect_resources", "resource_from_table"]
+__all__ = [
+    "META_COLUMNS",
+    "Registry",
+    "Resource",
+    "reflect_resources",
+    "resource_from_table",
+    "untracked_reason",
+]
 
 META_COLUMNS = frozenset({"version", "deleted_at"})
 
@@ -87,8 +88,15 @@ class Resource:
     read_only: bool = False
     preview_url: str | None = None
     read_only_reason: str | None = None
+    # Why the table cannot be written (no change capture): writes answer a
+    # 409 with this text. A table without a version column is untracked.
+    untracked: str = ""
 
     def __post_init__(self) -> None:
+        if not self.read_only and not self.untracked and not self.versioned:
+            self.untracked = untracked_reason(self.table.fullname)
+        if self.untracked:
+            self.read_only = True
         if not self.label or not self.label_plural:
             singular, plural = labels_for(self.name)
             self.label = self.label or singular
@@ -124,7 +132,7 @@ class Resource:
     def key_columns(self) -> list[Column[Any]]:
         return [self.column(n) for n in self.pk]
 
-    def pk_values(self, raw: str) -> tuple[Any, ...] | None:
+    def pk_values(self, raw: str, *, url: bool = False) -> tuple[Any, ...] | None:
         """A key written as text (URLs, the change log, drafts) as the columns' types; or None.
 
         Compare the typed values with the key columns, never the columns cast
@@ -135,7 +143,8 @@ class Resource:
         no such record can exist, and the database must never be asked (it
         would answer with a type error, a 422 that says more than "not found").
         """
-        parts = decode_key(raw, len(self.pk))
+        n = len(self.pk)
+        parts = decode_url_key(raw, n) if url else decode_key(raw, n)
         if parts is None:
             return None
         values = []
@@ -175,13 +184,14 @@ class Resource:
         parts: list[ColumnElement[Any]] = []
         for column in self.key_columns():
             if isinstance(column.type, Integer):
-                parts.append(cast(column, Text))  # digits need no escaping
+                parts.append(cast(column, Text))  # the same digits either way
                 continue
-            value = type_coerce(func.to_jsonb(column).op("#>>")(literal("{}", Text)), Text)
-            parts.append(func.replace(func.replace(value, "%", "%25"), ",", "%2C"))
+            parts.append(type_coerce(func.to_jsonb(column).op("#>>")(literal("{}", Text)), Text))
         if len(parts) == 1:
             return type_coerce(parts[0], Text)
-        return type_coerce(func.concat_ws(",", *parts), Text)
+        # collabadmin_key_part: the trigger's own encoding of one value.
+        encoded = [func.collabadmin_key_part(p) for p in parts]
+        return type_coerce(func.concat_ws(",", *encoded), Text)
 
     def keys_where(self, scope: ColumnElement[bool]) -> Select[Any]:
         """The keys (as text, as the change log and drafts hold them) of rows in ``scope``."""
@@ -214,6 +224,15 @@ def _key_part(f: Field, raw: str) -> Any | None:
         return f.check(raw)
     except ValueInvalid:
         return None
+
+
+def untracked_reason(table: str) -> str:
+    """The 409 detail for a write to a table collabadmin does not track."""
+    return (
+        f"{table} is read-only here: it is not tracked, so changes to it could not be"
+        f" versioned or recorded. Run `collabadmin db track {table}` as the database's"
+        " owner, then restart the server."
+    )
 
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}", re.ASCII)
@@ -422,12 +441,17 @@ class Registry:
     def __init__(self, resources: Iterable[Resource] = ()) -> None:
         self._by_name: dict[str, Resource] = {}
         for resource in resources:
-            self.add(resource)
+            self._add(resource)
+        # Once for all (per add, an adopted schema of 500 tables took seconds).
+        self._resolve_relations()
 
-    def add(self, resource: Resource) -> None:
+    def _add(self, resource: Resource) -> None:
         if resource.name in self._by_name:
             raise ValueError(f"resource {resource.name!r} declared twice")
         self._by_name[resource.name] = resource
+
+    def add(self, resource: Resource) -> None:
+        self._add(resource)
         self._resolve_relations()
 
     def _resolve_relations(self) -> None:
@@ -475,87 +499,19 @@ def reflect_resources(
 ) -> list[Resource]:
     """Adopt existing tables and views of the database at ``url``; views are read-only.
 
-    A table is keyed by its primary key (single or composite). A view is
-    keyed by ``keys[view]`` when given, else by the key of the one table it
-    reads when it shows that key's columns under their own names; a view
-    with neither is list-only. ``keys`` (the config file's ``key``) may name
-    the key of a table too.
+    A table is keyed by its primary key (single or composite); a view by the
+    key of the one table it reads, when it shows that key's columns under
+    their own names; ``keys`` (the config file's ``key``) names the key of
+    tables or views otherwise; a key naming a missing column is a
+    ValueError. A view without a key is list-only, a table without one
+    read-only. Anything else that cannot be served is left out (see
+    :func:`collabadmin.resources.reflection.adopt_database` for the reasons).
 
-    Synchronous (SQLAlchemy's inspector): call it while building the app, or
-    from a worker thread.
+    Synchronous: call it while building the app, or from a worker thread.
     """
-    engine = create_engine(normalise_url(url), poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            metadata = MetaData(schema=schema)
-            metadata.reflect(conn, only=list(only) if only else None, views=True)
-            inspector = inspect(conn)
-            views = set(inspector.get_view_names(schema=schema))
-            views |= set(inspector.get_materialized_view_names(schema=schema))
-            inferred = _view_keys(conn, schema)
-            filled, domain_lengths = _catalog_hints(conn, schema)
-    finally:
-        engine.dispose()
-    resources = []
-    for table in metadata.sorted_tables:
-        if table.name.startswith("collabadmin_") or table.name == "alembic_version":
-            continue
-        _apply_domain_lengths(table, domain_lengths)
-        key = (keys or {}).get(str(table.name))
-        if key is not None:
-            key = (key,) if isinstance(key, str) else tuple(key)
-            missing = [name for name in key if name not in table.c]
-            if missing:
-                raise ValueError(f"resources.{table.name}.key: no columns {', '.join(missing)}")
-        elif table.name in views:
-            key = inferred.get(table.name)
-        resource = resource_from_table(
-            table,
-            read_only=table.name in views,
-            filled_by_trigger=table.name in filled,
-            pk=key,
-        )
-        if table.name in views and resource.read_only_reason is None:
-            resource.read_only_reason = "A view: served read-only."
-        resources.append(resource)
-    return resources
+    from collabadmin.resources.reflection import adopt_database  # noqa: PLC0415 - cycle
 
-
-# For each view (or materialized view) that reads exactly one table: that
-# table, and the key columns of that table (its primary key, or a unique
-# constraint over NOT NULL columns) that the view shows under their own name.
-_VIEW_KEYS = """
-WITH base AS (
-    SELECT DISTINCT v.oid AS view_oid, v.relname AS view_name, d.refobjid AS table_oid
-      FROM pg_class v
-      JOIN pg_rewrite r ON r.ev_class = v.oid
-      JOIN pg_depend d ON d.objid = r.oid AND d.classid = 'pg_rewrite'::regclass
-                      AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> v.oid
-     WHERE v.relkind IN ('v', 'm')
-       AND v.relnamespace = coalesce(to_regnamespace(:schema), 'public'::regnamespace)
-), single AS (
-    SELECT view_oid, min(view_name) AS view_name, min(table_oid::text)::oid AS table_oid
-      FROM base GROUP BY view_oid HAVING count(*) = 1
-)
-SELECT s.view_name, array_agg(a.attname::text ORDER BY k.ord) AS key, c.contype
-  FROM single s
-  JOIN pg_constraint c ON c.conrelid = s.table_oid AND c.contype IN ('p', 'u')
-  CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)
-  JOIN pg_attribute a ON a.attrelid = s.table_oid AND a.attnum = k.attnum
- WHERE EXISTS (SELECT 1 FROM pg_attribute va
-                WHERE va.attrelid = s.view_oid AND va.attname = a.attname AND NOT va.attisdropped)
-   AND (c.contype = 'p' OR a.attnotnull)
- GROUP BY s.view_name, c.oid, c.contype, cardinality(c.conkey)
-HAVING count(*) = cardinality(c.conkey)
- ORDER BY s.view_name, c.contype, cardinality(c.conkey)
-"""
-
-
-def _view_keys(conn: Any, schema: str | None) -> dict[str, tuple[str, ...]]:
-    found: dict[str, tuple[str, ...]] = {}
-    for view, key, _ in conn.execute(sa_text(_VIEW_KEYS), {"schema": schema}):
-        found.setdefault(str(view), tuple(key))  # the primary key first, then the shortest
-    return found
+    return adopt_database(url, (schema or "public",), only=only, keys=keys).resources
 
 
 # BEFORE INSERT row triggers of the application (tgtype bits: 1 ROW, 2 BEFORE, 4 INSERT).
@@ -565,6 +521,7 @@ SELECT DISTINCT c.relname
   JOIN pg_class c ON c.oid = t.tgrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE NOT t.tgisinternal AND t.tgtype & 7 = 7 AND t.tgname NOT LIKE 'collabadmin%%'
+    AND t.tgname <> 'zz_collabadmin_version'
    AND n.nspname = coalesce(%(schema)s, current_schema())
 """
 # Domains over varchar(n)/char(n): the reflected base type loses n.

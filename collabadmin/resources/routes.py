@@ -64,7 +64,7 @@ async def create_record(
         body,
         201,
         {
-            "Location": f"/api/r/{res.name}/{key_url(res.key_of(body))}",
+            "Location": f"/api/r/{res.name}/{key_url(res.key_of(body), len(res.pk))}",
             "ETag": etag(body["_version"]),
         },
     )

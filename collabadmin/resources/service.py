@@ -36,7 +36,7 @@ from collabadmin.audit.changes import (
     parse_id_cursor,
     record_history,
 )
-from collabadmin.auth.policy import Action, Policy
+from collabadmin.auth.policy import READ_ONLY_ACTIONS, Action, Policy
 from collabadmin.db.engine import (
     Actor,
     CompiledSql,
@@ -130,11 +130,16 @@ class RecordService:
             raise Forbidden(f"You may not view {resource.label_plural.lower()}.")
         if record and not resource.addressable:
             raise NotFound(_NO_KEY.format(plural=resource.label_plural))
+        if resource.untracked and action not in READ_ONLY_ACTIONS:
+            # Not the caller's fault nor a permission: the table needs tracking.
+            raise Conflict(
+                resource.untracked, track=f"collabadmin db track {resource.table.fullname}"
+            )
         if not self.policy.allows(actor, resource, action):
             raise Forbidden(f"You may not {action} {resource.label_plural.lower()}.")
         return resource
 
-    def parse_pk(self, resource: Resource, raw: str) -> tuple[Any, ...]:
+    def parse_pk(self, resource: Resource, raw: str, *, stored: bool = False) -> tuple[Any, ...]:
         """The typed key values of a key written as text; 404 when it cannot be a key.
 
         A resource with no key (a view without a unique column) is list-only:
@@ -142,7 +147,7 @@ class RecordService:
         """
         if not resource.addressable:
             raise NotFound(_NO_KEY.format(plural=resource.label_plural))
-        values = resource.pk_values(raw)
+        values = resource.pk_values(raw, url=not stored)
         if values is None:
             raise NotFound(f"No {resource.label.lower()} {raw!r}.")
         return values
@@ -251,10 +256,16 @@ class RecordService:
             next_cursor = encode_cursor(query, rows, resource)
         return Page([self.body(actor, resource, r) for r in rows], next_cursor, total)
 
-    async def get_row(self, actor: Actor, name: str, raw_pk: str) -> tuple[Resource, Row]:
-        """The resource and the raw row of a record the actor may view, or 404."""
+    async def get_row(
+        self, actor: Actor, name: str, raw_pk: str, *, stored: bool = False
+    ) -> tuple[Resource, Row]:
+        """The resource and the raw row of a record the actor may view, or 404.
+
+        ``raw_pk`` is a URL's key segment, or with ``stored`` the key's text
+        as the change log, topics and bodies write it.
+        """
         resource = self.resource(actor, name, "view", record=True)
-        pk = self.parse_pk(resource, raw_pk)
+        pk = self.parse_pk(resource, raw_pk, stored=stored)
         async with self.db.read() as tx:
             row = await self._fetch(tx, actor, resource, pk)
         if row is None:
@@ -405,7 +416,7 @@ class RecordService:
             if not changes:
                 return self.body(actor, resource, row)
             new_row = await self.update_row(tx, resource, pk, changes)
-        # A BEFORE trigger may drop a write that changes nothing after all.
+        # A table's own BEFORE trigger may cancel the row (RETURN NULL).
         return self.body(actor, resource, new_row if new_row is not None else row)
 
     async def _check_precondition(

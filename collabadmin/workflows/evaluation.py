@@ -171,14 +171,13 @@ async def evaluate_runs(
 
 
 def _key_text_sql(resource: Resource, alias: str) -> str:
-    """A row's key as text in raw SQL run with parameters (``%`` doubled for psycopg).
+    """A composite key's text in raw SQL (as ``Resource.key_sql`` and the trigger write it).
 
     The same text as :meth:`Resource.key_sql` and the capture trigger write.
     """
     quote = postgresql.dialect().identifier_preparer  # type: ignore[no-untyped-call]
     parts = [
-        f"replace(replace(to_jsonb({alias}.{quote.quote(name)}) #>> '{{}}',"
-        " '%%', '%%25'), ',', '%%2C')"
+        f"collabadmin_key_part(to_jsonb({alias}.{quote.quote(name)}) #>> '{{}}')"
         for name in resource.pk
     ]
     return "concat_ws(',', " + ", ".join(parts) + ")"

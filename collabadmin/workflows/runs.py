@@ -267,7 +267,9 @@ class RunService:
         async with self.db.transaction(actor, source="workflow", request_id=request_id) as tx:
             raw_pk, assignee, due = await self._start_fields(tx, compiled, body)
             try:
-                _, record = await self.records.get_row(actor, subject.name, str(raw_pk))
+                _, record = await self.records.get_row(
+                    actor, subject.name, str(raw_pk), stored=True
+                )
             except NotFound:
                 raise ValidationFailed(
                     [FieldError("subject", f"No {subject.label.lower()} {raw_pk!r}.")]

@@ -25,11 +25,12 @@ from collabadmin.db.tracking import tracking_sql
 from collabadmin.resources.resource import Resource, reflect_resources
 from collabadmin.settings import Settings
 from tests.conftest import Served, _free_port, anonymous_client
+from tests.helpers import running
 
 FIXTURE = Path(__file__).with_name("fixture.sql")
 # Tables served by the matrix, with the key column the change log records
-# (the partitioned table's key is composite; composite keys, views and the
-# second schema are adopted by their own tests).
+# (composite keys, views and the second schema are adopted by their own
+# tests).
 ADOPTED = {"ticket": "ticket_id", "MixedCase": "Id", "reading": "id"}
 
 
@@ -55,18 +56,8 @@ async def adopted_app(
     database_url: str, demo_users: None, adopted_resources: list[Resource]
 ) -> AsyncIterator[Litestar]:
     application = create_app(Settings(database_url=database_url, pool_size=5), adopted_resources)
-    started, stopping = asyncio.Event(), asyncio.Event()
-
-    async def run_lifespan() -> None:
-        async with application.lifespan():
-            started.set()
-            await stopping.wait()
-
-    task = asyncio.create_task(run_lifespan())
-    await asyncio.wait_for(started.wait(), 30)
-    yield application
-    stopping.set()
-    await asyncio.wait_for(task, 30)
+    async with running(application):
+        yield application
 
 
 async def _token(database_url: str, username: str) -> str:

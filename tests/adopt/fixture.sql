@@ -54,14 +54,15 @@ CREATE TABLE "MixedCase" (
     "Amount"      numeric(10, 3)
 );
 
--- Partitioned by range: reflected like a plain table.
+-- Partitioned by range: reflected like a plain table. Keyed by id alone
+-- (partitioned on it): a table keyed (id, taken_on) is served only under
+-- its whole key, never as if id alone were unique.
 CREATE TABLE reading (
-    id        bigint NOT NULL,
+    id        bigint NOT NULL PRIMARY KEY,
     taken_on  date NOT NULL,
-    value     double precision,
-    PRIMARY KEY (id, taken_on)
-) PARTITION BY RANGE (taken_on);
-CREATE TABLE reading_2026 PARTITION OF reading FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+    value     double precision
+) PARTITION BY RANGE (id);
+CREATE TABLE reading_low PARTITION OF reading FOR VALUES FROM (0) TO (8);
 
 CREATE VIEW open_ticket AS
     SELECT ticket_id, title, status, price FROM ticket WHERE status <> 'done';

@@ -134,7 +134,7 @@ async def test_text_and_date_key_with_separator_percent_slash_and_unicode(
         ok(await client.post("/api/r/ck_label", json={"code": "a", "day": DAY, "title": "plain"}),
            201)  # fmt: skip
         location = response.headers["location"]
-        assert location == "/api/r/ck_label/" + quote(encode_key([ODD, DAY]), safe=",%")
+        assert location == "/api/r/ck_label/" + encode_key([ODD, DAY])
         assert ok(await client.get(location))["title"] == "odd"
         browser_url = "/api/r/ck_label/" + url_of(ODD, DAY)
         assert ok(await client.get(browser_url))["title"] == "odd"
@@ -146,7 +146,8 @@ async def test_text_and_date_key_with_separator_percent_slash_and_unicode(
         ok(await write(client, "PATCH", browser_url, created["_version"], json={"title": "odder"}))
         changes = ok(await client.get(browser_url + "/history"))["items"]
         assert [c["op"] for c in changes] == ["update", "insert"]
-        assert {c["pk"] for c in changes} == {"a%2Cb%25c/ü✓ 😀,2026-01-31"}
+        assert {c["pk"] for c in changes} == {encode_key([ODD, DAY])}
+        assert encode_key([ODD, DAY]).endswith(",2026-01-31")
     # Writes from outside the server are logged under the same key text.
     with psycopg.connect(keyed.conninfo, autocommit=True) as conn:
         conn.execute("UPDATE ck_label SET title = 'from psql' WHERE code = %s", (ODD,))

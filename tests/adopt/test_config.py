@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -30,7 +29,7 @@ from collabadmin.resources.inflect import labels_for
 from collabadmin.resources.resource import Resource, reflect_resources
 from collabadmin.settings import Settings
 from tests.conftest import PASSWORD, anonymous_client, reset_data, taught_courses
-from tests.helpers import ok, patch_record
+from tests.helpers import ok, patch_record, running
 from tests.test_cli import CLI, Running, _wait_healthy, free_port
 
 DEMO_CONFIG = Path(__file__).with_name("demo_policy.toml")
@@ -320,18 +319,8 @@ async def configured_app(
     application = create_configured_app(
         Settings(database_url=database_url, pool_size=4), load_config(DEMO_CONFIG)
     )
-    started, stopping = asyncio.Event(), asyncio.Event()
-
-    async def run_lifespan() -> None:
-        async with application.lifespan():
-            started.set()
-            await stopping.wait()
-
-    task = asyncio.create_task(run_lifespan())
-    await asyncio.wait_for(started.wait(), 30)
-    yield application
-    stopping.set()
-    await asyncio.wait_for(task, 30)
+    async with running(application):
+        yield application
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,7 +13,7 @@ from collabadmin.auth.client_address import ClientAddressMiddleware, forwarded_c
 from collabadmin.demo.app import create_demo_app
 from collabadmin.settings import Settings, parse_networks
 from tests.conftest import PASSWORD
-from tests.helpers import ok, problem
+from tests.helpers import ok, problem, running
 from tests.servers import start_server
 
 PROXIES = parse_networks("10.9.0.0/16, 2001:db8:9::1")
@@ -84,18 +83,8 @@ async def test_the_middleware_sets_client_and_scheme_only_for_a_trusted_peer() -
 async def proxied_app(database_url: str, demo_users: None) -> AsyncIterator[Litestar]:
     """The demo app behind a proxy at 10.9.0.1 (trusted)."""
     app = create_demo_app(Settings(database_url=database_url, pool_size=4, trusted_proxies=PROXIES))
-    started, stopping = asyncio.Event(), asyncio.Event()
-
-    async def run_lifespan() -> None:
-        async with app.lifespan():
-            started.set()
-            await stopping.wait()
-
-    task = asyncio.create_task(run_lifespan())
-    await asyncio.wait_for(started.wait(), 30)
-    yield app
-    stopping.set()
-    await asyncio.wait_for(task, 30)
+    async with running(app):
+        yield app
 
 
 def _client(app: Litestar, peer: str) -> httpx.AsyncClient:

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
@@ -30,7 +29,7 @@ from collabadmin.demo.resources import demo_registry
 from collabadmin.resources.resource import resource_from_table
 from collabadmin.settings import Settings
 from tests.conftest import ClientFor, anonymous_client, taught_courses
-from tests.helpers import field_errors, get_record, history, ok, patch_record, problem
+from tests.helpers import field_errors, get_record, history, ok, patch_record, problem, running
 
 ROLES = ("admin", "editor", "instructor", "reviewer", "auditor", "viewer")
 
@@ -168,18 +167,8 @@ async def field_blind_auditor_app(
     application = create_app(
         Settings(database_url=database_url, pool_size=4), registry, policy=policy
     )
-    started, stopping = asyncio.Event(), asyncio.Event()
-
-    async def run_lifespan() -> None:
-        async with application.lifespan():
-            started.set()
-            await stopping.wait()
-
-    task = asyncio.create_task(run_lifespan())
-    await asyncio.wait_for(started.wait(), 30)
-    yield application
-    stopping.set()
-    await asyncio.wait_for(task, 30)
+    async with running(application):
+        yield application
 
 
 async def test_audit_of_a_hidden_only_change_says_hidden(

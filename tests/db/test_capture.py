@@ -13,6 +13,8 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from collabadmin.db.tracking import tracking_sql
+
 pytestmark = pytest.mark.usefixtures("fresh_data")
 
 
@@ -71,19 +73,41 @@ def test_update_that_changes_nothing_writes_nothing(
 ) -> None:
     before = len(changes(sql, "courses", 2))
     result = sql.execute("UPDATE courses SET title = title, status = status WHERE id = 2")
-    assert result.rowcount == 0  # the BEFORE trigger dropped the no-op
+    # The row is reported as without tracking (ORMs rely on it), but it
+    # keeps its version and no entry is written.
+    assert result.rowcount == 1
     assert version(sql, "courses", 2) == 1
     assert len(changes(sql, "courses", 2)) == before
 
 
-def test_clients_cannot_set_the_version(sql: psycopg.Connection[dict[str, Any]]) -> None:
-    sql.execute("UPDATE courses SET version = 99 WHERE id = 3")
+def test_clients_that_write_another_version_are_refused_by_name(
+    sql: psycopg.Connection[dict[str, Any]],
+) -> None:
+    with pytest.raises(psycopg.errors.CheckViolation) as refused:
+        sql.execute("UPDATE courses SET version = 99 WHERE id = 3")
+    assert refused.value.diag.column_name == "version"
+    assert refused.value.diag.constraint_name == "collabadmin_version"
+    assert 'column "version"' in str(refused.value)
+    with pytest.raises(psycopg.errors.CheckViolation):
+        sql.execute("UPDATE courses SET version = 99, title = 'x' WHERE id = 3")
     assert version(sql, "courses", 3) == 1
-    sql.execute("UPDATE courses SET version = 99, title = 'x' WHERE id = 3")
+    with pytest.raises(psycopg.errors.CheckViolation):
+        sql.execute("INSERT INTO categories (name, short_name, version) VALUES ('C', 'c-x', 50)")
+
+
+def test_clients_that_write_the_version_the_trigger_sets_are_accepted(
+    sql: psycopg.Connection[dict[str, Any]],
+) -> None:
+    # An ORM saving every column it read, or one keeping its own +1 version.
+    sql.execute("UPDATE courses SET version = 1, title = title WHERE id = 3")
+    assert version(sql, "courses", 3) == 1
+    sql.execute("UPDATE courses SET version = 1, title = 'read and saved' WHERE id = 3")
     assert version(sql, "courses", 3) == 2
+    sql.execute("UPDATE courses SET version = version + 1, title = 'bumped' WHERE id = 3")
+    assert version(sql, "courses", 3) == 3
     row = sql.execute(
         "INSERT INTO categories (name, short_name, version)"
-        " VALUES ('C', 'c-x', 50) RETURNING version"
+        " VALUES ('C', 'c-y', 1) RETURNING version"
     ).fetchone()
     assert row is not None
     assert row["version"] == 1
@@ -196,3 +220,27 @@ def test_notify_can_be_switched_off_for_poll_mode(conninfo: str) -> None:
         notes = list(listener.notifies(timeout=5, stop_after=1))
         assert len(notes) == 1
         assert list(listener.notifies(timeout=0.2)) == []
+
+
+def test_a_change_only_the_bytes_show_is_versioned_and_logged(
+    sql: psycopg.Connection[dict[str, Any]],
+) -> None:
+    # numeric 1.0 and 1.00 are equal as JSON, but the row did change.
+    sql.execute("CREATE TABLE priced (id integer PRIMARY KEY, price numeric)")
+    try:
+        for statement in tracking_sql("priced"):
+            sql.execute(statement.encode())
+        sql.execute("INSERT INTO priced VALUES (1, 1.0)")
+        sql.execute("UPDATE priced SET price = 1.00")
+        row = sql.execute("SELECT version, price::text AS p FROM priced").fetchone()
+        assert row == {"version": 2, "p": "1.00"}
+        ops = sql.execute(
+            "SELECT op, version_before, version FROM collabadmin_change"
+            " WHERE resource = 'priced' ORDER BY id"
+        ).fetchall()
+        assert [(o["op"], o["version_before"], o["version"]) for o in ops] == [
+            ("insert", None, 1),
+            ("update", 1, 2),
+        ]
+    finally:
+        sql.execute("DROP TABLE priced")

@@ -36,17 +36,9 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
-// A record's {pk} is already the API's key text (recordKey.ts): "%" and "," in
-// its values are escaped, and a bare "," separates a composite key's values.
-// Only the rest of it is URL-escaped; every other parameter is escaped whole.
-const client = createClient<paths>({
-  baseUrl: "",
-  pathSerializer: (pathname, params) =>
-    pathname.replace(/\{([^}]+)\}/g, (_, name: string) => {
-      const encoded = encodeURIComponent(String(params[name]));
-      return name === "pk" ? encoded.replace(/%2C/gi, ",").replace(/%25/g, "%") : encoded;
-    }),
-});
+// A record's {pk} is its key text (recordKey.ts), sent encoded as a whole like
+// any parameter: the server reads a composite key sent so (no bare ",") too.
+const client = createClient<paths>({ baseUrl: "" });
 
 client.use({
   onRequest({ request }) {

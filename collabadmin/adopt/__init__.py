@@ -1,0 +1,1 @@
+"""Serving a database as collabadmin finds it, with no code (`collabadmin serve`, no `--app`)."""
