@@ -49,12 +49,14 @@ class ServerProcess:
             self.process.stderr.close()
 
 
-def start_server(database_url: str, **env: str) -> ServerProcess:
-    """Start the demo app with ``collabadmin serve`` and wait until /health is 200."""
+DEMO_APP = "collabadmin.demo.app:create_demo_app"
+
+
+def start_server(database_url: str, app: str = DEMO_APP, **env: str) -> ServerProcess:
+    """Start an app (the demo's by default) with ``collabadmin serve``; wait for /health."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "collabadmin.cli", "serve", "--app",
-         "collabadmin.demo.app:create_demo_app", "--port", str(port)],
+        [sys.executable, "-m", "collabadmin.cli", "serve", "--app", app, "--port", str(port)],
         env={**os.environ, "DATABASE_URL": database_url, **env},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -56,3 +56,11 @@ describe("timestamptz in datetime-local inputs", () => {
     expect(offsetOf(new Date("2026-06-15T12:00:00Z"))).toBe("+02:00");
   });
 });
+
+describe("sameValue for arrays and JSON", () => {
+  it("treats an edit undone by hand as no edit", () => {
+    expect(sameValue(["a", "b"], ["a", "b"], "array")).toBe(true);
+    expect(sameValue({ a: [1] }, { a: [1] }, "json")).toBe(true);
+    expect(sameValue(["a"], ["a", "b"], "array")).toBe(false);
+  });
+});

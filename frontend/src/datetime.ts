@@ -5,6 +5,8 @@
 // time zone and sent back as that wall-clock time with the browser's offset
 // for that moment (daylight saving included), which names the same instant.
 
+import { sameJson } from "./fieldValues";
+
 const pad = (n: number, width = 2) => String(Math.trunc(Math.abs(n))).padStart(width, "0");
 
 /** An ISO date-time with an offset → the datetime-local text for the same instant here ("" if none or unreadable). */
@@ -41,9 +43,16 @@ export function fromLocalInput(local: string): string | null {
   return `${toLocalInput(date.toISOString()).slice(0, 16)}${seconds}${fraction}${offsetOf(date)}`;
 }
 
-/** Whether an edited value is the stored one again (for a datetime: the same instant, however written). */
+/**
+ * Whether an edited value is the stored one again (for a datetime: the same
+ * instant, however written; for an array or JSON: the same JSON), so that
+ * undoing an edit by hand leaves nothing to save.
+ */
 export function sameValue(edited: unknown, stored: unknown, type: string): boolean {
-  return edited === stored || (type === "datetime" && sameInstant(edited, stored));
+  if (edited === stored) return true;
+  if (type === "datetime") return sameInstant(edited, stored);
+  if (type === "array" || type === "json") return sameJson(edited, stored);
+  return false;
 }
 
 /** Whether two ISO date-times name the same instant. */

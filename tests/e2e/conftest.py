@@ -15,6 +15,8 @@ import psycopg
 import pytest
 from playwright.sync_api import Page, expect
 
+from collabadmin.db.tracking import tracking_sql
+from tests.adopt.conftest import ADOPTED, FIXTURE
 from tests.servers import start_server
 
 CHROMIUM = Path(os.environ.get("COLLABADMIN_CHROMIUM", "/usr/bin/chromium"))
@@ -73,3 +75,22 @@ def no_saved_views(conninfo: str) -> None:
         # DELETE, not TRUNCATE: no table lock for a background task to wait behind.
         conn.execute("DELETE FROM collabadmin_view_pref")
         conn.execute("DELETE FROM collabadmin_shared_view")
+
+
+@pytest.fixture(scope="session")
+def adopted_server(database_url: str, conninfo: str, demo_users: None) -> Iterator[str]:
+    """``collabadmin serve`` over the adopted fixture schema (loaded, tracked) in its own process.
+
+    The schema is loaded and tracked as tests/adopt/conftest.py does (once per
+    test database), and the app reflects it with no resource code.
+    """
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        loaded = conn.execute("SELECT to_regclass('ticket') IS NOT NULL").fetchone()
+        if not (loaded and loaded[0]):
+            conn.execute(FIXTURE.read_text())  # a literal file
+            for table, pk in ADOPTED.items():
+                for statement in tracking_sql(table, pk=pk):
+                    conn.execute(statement)
+    server = start_server(database_url, app="tests.e2e.adopted_app:create_adopted_app")
+    yield server.http
+    server.stop()

@@ -1,6 +1,10 @@
 import type { ReactNode } from "react";
 import type { FieldMeta, FieldValue } from "../api/types";
 import { fromLocalInput, toLocalInput } from "../datetime";
+import { inputProblem, naiveFromInput, naiveToInput, UUID } from "../fieldValues";
+import { BinaryInput, CodeBox, TokenInput } from "./TypedInputs";
+
+const TIME = /^\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/;
 
 interface Props {
   field: FieldMeta;
@@ -18,12 +22,13 @@ interface Props {
 export function FieldInput({ field, value: given, onChange, error, readOnly, editors, onFocusChange, children }: Props) {
   const value = given ?? null; // a field missing from the record reads as empty, not "undefined"
   const id = `field-${field.name}`;
-  const describedBy = error ? `${id}-error` : undefined;
+  const problem = error ?? inputProblem(field, given);
+  const describedBy = problem ? `${id}-error` : undefined;
   const common = {
     id,
     name: field.name,
     disabled: readOnly,
-    "aria-invalid": error ? true : undefined,
+    "aria-invalid": problem ? true : undefined,
     "aria-describedby": describedBy,
     required: field.required,
     onFocus: () => onFocusChange?.(true),
@@ -31,9 +36,13 @@ export function FieldInput({ field, value: given, onChange, error, readOnly, edi
   };
   let control;
   if (field.choices) {
+    // A stored value that is not (or no longer) among the choices stays shown, not silently replaced.
+    const current = value === null ? "" : String(value);
+    const stray = current !== "" && !field.choices.includes(current);
     control = (
-      <select {...common} value={value === null ? "" : String(value)} onChange={(e) => onChange(e.target.value)}>
-        {!field.required && <option value="">—</option>}
+      <select {...common} value={current} onChange={(e) => onChange(e.target.value === "" ? null : e.target.value)}>
+        {(!field.required || current === "") && <option value="">—</option>}
+        {stray && <option value={current}>{current} (not a choice)</option>}
         {field.choices.map((c) => (
           <option key={c} value={c}>
             {c}
@@ -47,25 +56,12 @@ export function FieldInput({ field, value: given, onChange, error, readOnly, edi
     control = (
       <textarea {...common} rows={4} value={value === null ? "" : String(value)} onChange={(e) => onChange(e.target.value)} />
     );
-  } else if (field.type === "json" || field.type === "array") {
-    // JSON text; what does not parse is sent as typed, for the server to refuse.
-    const shown = value === null ? "" : JSON.stringify(value);
-    control = (
-      <textarea
-        {...common}
-        rows={3}
-        defaultValue={shown}
-        onChange={(e) => {
-          const typed = e.target.value;
-          if (typed.trim() === "") return onChange(null);
-          try {
-            onChange(JSON.parse(typed) as FieldValue);
-          } catch {
-            onChange(typed);
-          }
-        }}
-      />
-    );
+  } else if (field.type === "array") {
+    control = <TokenInput field={field} value={value} onChange={onChange} common={common} />;
+  } else if (field.type === "json") {
+    control = <CodeBox field={field} value={value} onChange={onChange} common={common} />;
+  } else if (field.type === "binary") {
+    control = <BinaryInput field={field} value={value} onChange={onChange} common={common} />;
   } else if (field.type === "integer" || field.type === "float") {
     control = (
       <input
@@ -76,7 +72,31 @@ export function FieldInput({ field, value: given, onChange, error, readOnly, edi
         onChange={(e) => onChange(e.target.value === "" ? null : Number(e.target.value))}
       />
     );
-  } else if (field.type === "datetime" && (value === null || toLocalInput(String(value)) !== "")) {
+  } else if (field.type === "decimal") {
+    // Exact: the text as typed is the value sent, never a JS number (which rounds).
+    control = (
+      <input
+        {...common}
+        type="text"
+        inputMode="decimal"
+        autoComplete="off"
+        value={value === null ? "" : String(value)}
+        onChange={(e) => onChange(e.target.value.trim() === "" ? null : e.target.value.trim())}
+      />
+    );
+  } else if (field.type === "datetime" && field.timezone === false && (value === null || naiveToInput(String(value)) !== null)) {
+    // A timestamp without time zone is wall-clock time as stored: shown and sent as is, no offset, no conversion.
+    const shown = value === null ? "" : (naiveToInput(String(value)) ?? "");
+    control = (
+      <input
+        {...common}
+        type="datetime-local"
+        step={shown.length > 16 ? "any" : undefined}
+        value={shown}
+        onChange={(e) => onChange(e.target.value === "" ? null : naiveFromInput(e.target.value))}
+      />
+    );
+  } else if (field.type === "datetime" && field.timezone !== false && (value === null || toLocalInput(String(value)) !== "")) {
     // Shown and typed in the browser's time zone, sent with its offset (datetime.ts).
     const shown = value === null ? "" : toLocalInput(String(value));
     control = (
@@ -94,22 +114,39 @@ export function FieldInput({ field, value: given, onChange, error, readOnly, edi
         }}
       />
     );
+  } else if (field.type === "time" && (value === null || TIME.test(String(value)))) {
+    const shown = value === null ? "" : String(value);
+    control = (
+      <input
+        {...common}
+        type="time"
+        step={shown.length > 5 ? "any" : undefined}
+        value={shown}
+        // "HH:MM" gets its seconds, so the unchanged time compares equal to the stored one.
+        onChange={(e) => onChange(e.target.value === "" ? null : /^\d{2}:\d{2}$/.test(e.target.value) ? `${e.target.value}:00` : e.target.value)}
+      />
+    );
   } else {
     // A datetime the browser cannot show (not ISO 8601) stays visible as text, not blank.
     const inputType = field.type === "date" ? "date" : "text";
+    const pattern = field.type === "uuid" ? UUID.source : field.pattern;
     control = (
       <input
         {...common}
         type={inputType}
         maxLength={field.max_length}
-        pattern={field.pattern?.replace(/^\^|\$$/g, "")}
+        pattern={pattern?.replace(/^\^|\$$/g, "")}
+        placeholder={field.type === "duration" ? "P1DT2H30M" : field.type === "uuid" ? "123e4567-e89b-12d3-a456-426614174000" : undefined}
+        autoComplete={field.type === "uuid" || field.type === "duration" ? "off" : undefined}
         value={value === null ? "" : String(value)}
         onChange={(e) => onChange(e.target.value === "" && !field.required ? null : e.target.value)}
       />
     );
   }
+  const hint = field.type === "duration" ? "ISO 8601 duration: P1DT2H30M is 1 day, 2 hours and 30 minutes." : null;
+  // A server's message about the field wins; otherwise what the browser finds wrong with the typed value.
   return (
-    <div className={`field${error ? " invalid" : ""}`}>
+    <div className={`field${problem ? " invalid" : ""}`}>
       <label htmlFor={id}>
         {field.label}
         {field.required && <span aria-hidden="true"> *</span>}
@@ -120,9 +157,10 @@ export function FieldInput({ field, value: given, onChange, error, readOnly, edi
         )}
       </label>
       {control}
-      {error && (
+      {hint && <p className="muted hint">{hint}</p>}
+      {problem && (
         <p id={`${id}-error`} className="error">
-          {error}
+          {problem}
         </p>
       )}
       {children}

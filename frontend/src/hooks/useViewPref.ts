@@ -24,22 +24,28 @@ export function useViewPref(resource: string) {
   const toast = useToast();
   useEffect(() => () => window.clearTimeout(timer.current), []);
 
-  /** Change the config; it is saved for this user shortly after the last change. */
+  /**
+   * Change the config; it is saved for this user shortly after the last change,
+   * or at once with `now` (clearing settings the server refuses: leaving the
+   * page right after must not leave the broken ones saved).
+   */
   const update = useCallback(
-    (change: (current: ViewConfig) => ViewConfig) => {
+    (change: (current: ViewConfig) => ViewConfig, now = false) => {
       setLocal((mine) => {
         const current = mine?.resource === resource ? mine.config : fromSaved;
         if (!current) return mine;
         const next = change(current);
         window.clearTimeout(timer.current);
-        timer.current = window.setTimeout(() => {
+        const save = () => {
           api.saveViewPref(resource, next).catch((error: unknown) => {
             toast(
               `Your list settings were not saved: ${error instanceof ProblemError ? error.problem.detail : String(error)}`,
               { tone: "error" },
             );
           });
-        }, SAVE_DELAY_MS);
+        };
+        if (now) save();
+        else timer.current = window.setTimeout(save, SAVE_DELAY_MS);
         return { resource, config: next };
       });
     },

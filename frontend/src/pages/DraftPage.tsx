@@ -9,6 +9,7 @@ import { api, ProblemError } from "../api/client";
 import type { Conflict, DraftDetail, FieldMeta, FieldValue, RecordBody } from "../api/types";
 import { ConflictDialog, type Keep } from "../components/ConflictDialog";
 import { FormErrors, NotSaved, reasonOf, splitErrors } from "../components/FormProblems";
+import { editProblems } from "../fieldValues";
 import { FieldInput } from "../components/FieldInput";
 import { StatusBadge } from "../components/drafts/DraftTable";
 import { PreviewFrame } from "../components/drafts/PreviewFrame";
@@ -96,6 +97,9 @@ function DraftPageOf({ id }: { id: string }) {
   const problems = splitErrors(errors, fields, "data.");
 
   async function save(changes: Edits, against: DraftDetail) {
+    // Typed values the browser already knows are wrong (JSON that does not parse...) are not sent.
+    const typed = editProblems(fields, changes);
+    if (typed.length > 0) return setErrors(typed);
     setSaving(true);
     setErrors([]);
     setNotice(null);

@@ -8,6 +8,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
 import { FormErrors, NotSaved, reasonOf, splitErrors } from "../components/FormProblems";
 import type { FieldValue } from "../api/types";
+import { editProblems } from "../fieldValues";
 import { FieldInput } from "../components/FieldInput";
 
 export function NewDraftPage() {
@@ -34,6 +35,9 @@ function NewDraftOf({ resource }: { resource: string }) {
   const problems = splitErrors(errors, fields, "data.");
 
   async function save() {
+    // Typed values the browser already knows are wrong (JSON that does not parse...) are not sent.
+    const typed = editProblems(fields, data);
+    if (typed.length > 0) return setErrors(typed.map((x) => ({ ...x, field: `data.${x.field}` })));
     setSaving(true);
     setErrors([]);
     setNotice(null);

@@ -9,6 +9,7 @@ import { ConflictDialog, type Keep } from "../components/ConflictDialog";
 import { FormErrors, NotSaved, reasonOf, splitErrors } from "../components/FormProblems";
 import { HistoryPanel } from "../components/HistoryPanel";
 import { useToast } from "../toasts";
+import { editProblems } from "../fieldValues";
 import { FieldInput } from "../components/FieldInput";
 import { RecordDrafts } from "../components/drafts/RecordDrafts";
 import { RecordWorkflows } from "../components/workflows/RecordWorkflows";
@@ -150,9 +151,15 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
     [queryClient, resource, pk],
   );
 
+  const fields = useMemo(() => meta.data?.fields ?? [], [meta.data]);
+
   const save = useCallback(
     async (changes: Edits, against: RecordBody) => {
       if (Object.keys(changes).length === 0) return;
+      // Typed values the browser already knows are wrong (JSON that does not parse, a
+      // decimal with two points) are not sent; the edits stay, with the message by the field.
+      const typed = editProblems(fields, changes);
+      if (typed.length > 0) return setErrors(typed);
       setSaving(true);
       setErrors([]);
       setNotice(null);
@@ -177,11 +184,13 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
         setSaving(false);
       }
     },
-    [resource, pk, refresh],
+    [resource, pk, refresh, fields],
   );
 
   const saveAsDraft = useCallback(
     async (changes: Edits) => {
+      const typed = editProblems(fields, changes);
+      if (typed.length > 0) return setErrors(typed);
       setSaving(true);
       setErrors([]);
       setNotice(null);
@@ -201,7 +210,7 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
         setSaving(false);
       }
     },
-    [resource, pk, queryClient],
+    [resource, pk, queryClient, fields],
   );
 
   useEffect(() => {
@@ -215,7 +224,6 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
     return () => window.removeEventListener("keydown", onKey);
   }, [base, edits, save]);
 
-  const fields = useMemo(() => meta.data?.fields ?? [], [meta.data]);
   const problems = splitErrors(errors, fields);
   if (meta.error || record.error) return <p className="error">{(meta.error ?? record.error)?.message}</p>;
   if (!meta.data || !base) return <p role="status">Loading…</p>;
@@ -310,14 +318,16 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
             error={problems.byField[f.name]}
             editors={others.filter((u) => u.state === "editing" && u.field === f.name).map((u) => u.name)}
             onFocusChange={(focused) => live.announce(topic, focused ? "editing" : "viewing", focused ? f.name : null)}
-            onChange={(v) =>
+            onChange={(v) => {
+              // A message about the old value goes; one about the new shows as it is typed (FieldInput).
+              setErrors((current) => (current.some((x) => x.field === f.name) ? current.filter((x) => x.field !== f.name) : current));
               setEdits((current) => {
                 const next = { ...current };
                 if (sameValue(v, base[f.name], f.type)) delete next[f.name];
                 else next[f.name] = v;
                 return next;
-              })
-            }
+              });
+            }}
           >
             {remote[f.name] && (
               <p className="remote" role="status" data-testid={`remote-${f.name}`}>

@@ -7,9 +7,10 @@ import type { FieldMeta, RecordBody, ViewConfig } from "../api/types";
 import { ColumnChooser } from "../components/list/ColumnChooser";
 import { CountsChart } from "../components/list/CountsChart";
 import { FilterControl } from "../components/list/FilterControl";
+import { ListProblem } from "../components/list/ListProblem";
 import { PresenceStack } from "../components/list/PresenceStack";
 import { ViewsMenu } from "../components/list/ViewsMenu";
-import { formatCell } from "../format";
+import { ArrayChips, formatCell } from "../format";
 import { useListPresence } from "../hooks/useListPresence";
 import { useLiveList } from "../hooks/useLiveList";
 import { useRelationOptions } from "../hooks/useRelationOptions";
@@ -108,6 +109,7 @@ function ResourceListOf({ resource }: { resource: string }) {
             // Long text is cut short unless the user chose otherwise; the cell's title has it all.
             const shown = formatCell(label ?? value, field, pref.format ?? (field.type === "text" ? "truncate:80" : undefined));
             if (shown.badge !== undefined) return <span className={`pill pill-${shown.badge}`}>{shown.text}</span>;
+            if (shown.chips) return <ArrayChips chips={shown.chips} />;
             return <span title={shown.title}>{shown.text}</span>;
           },
         }),
@@ -274,7 +276,14 @@ function ResourceListOf({ resource }: { resource: string }) {
         </table>
       </div>
       {pages.isLoading && <p role="status">Loading…</p>}
-      {pages.error && <p className="error">{pages.error.message}</p>}
+      {pages.error && (
+        <ListProblem
+          error={pages.error}
+          filtered={filters.length > 0 || Boolean(config?.sort)}
+          // Saved at once as the user's list settings, so the next visit works too.
+          onClear={() => update((c) => ({ ...c, filters: [], sort: "" }), true)}
+        />
+      )}
       {pages.isSuccess && rows.length === 0 && (
         <p className="empty">{filters.length || query ? "Nothing matches these filters." : "There are no records yet."}</p>
       )}

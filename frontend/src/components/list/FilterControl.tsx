@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import type { FieldMeta, FilterPref } from "../../api/types";
+import type { FieldMeta, FilterOperator, FilterPref } from "../../api/types";
 import type { RelationOptions } from "../../hooks/useRelationOptions";
 import { filterValue, withFilter } from "../../hooks/useViewPref";
 
@@ -42,11 +42,17 @@ function DebouncedInput({
   );
 }
 
-/** The filter for one column, typed by the field: contains, a range, a choice or a related record. */
+/**
+ * The filter for one column, typed by the field: contains, a range, a choice,
+ * a related record or an array's elements. Only operators the field lists in
+ * `operators` are offered: the server refuses any other with a 400, and a
+ * refused filter saved in the list's settings would break the list.
+ */
 export function FilterControl({ field, filters, onChange, relation }: Props) {
   const set = (op: string) => (value: string) => onChange(withFilter(filters, field.name, op, value));
   const label = field.label;
-  if (field.choices || field.type === "boolean") {
+  const allows = (op: FilterOperator) => (field.operators ?? []).includes(op);
+  if ((field.choices || field.type === "boolean") && allows("eq")) {
     const choices = field.choices ?? ["true", "false"];
     return (
       <select aria-label={`Filter ${label}`} value={filterValue(filters, field.name, "eq")} onChange={(e) => set("eq")(e.target.value)}>
@@ -59,7 +65,7 @@ export function FilterControl({ field, filters, onChange, relation }: Props) {
       </select>
     );
   }
-  if (relation?.complete) {
+  if (relation?.complete && allows("eq")) {
     return (
       <select aria-label={`Filter ${label}`} value={filterValue(filters, field.name, "eq")} onChange={(e) => set("eq")(e.target.value)}>
         <option value="">All</option>
@@ -71,10 +77,10 @@ export function FilterControl({ field, filters, onChange, relation }: Props) {
       </select>
     );
   }
-  if (field.relation) {
+  if (field.relation && allows("eq")) {
     return (
       <DebouncedInput
-        type="number"
+        type="text"
         aria-label={`Filter ${label} (id)`}
         placeholder="id"
         value={filterValue(filters, field.name, "eq")}
@@ -82,14 +88,43 @@ export function FilterControl({ field, filters, onChange, relation }: Props) {
       />
     );
   }
+  if (field.type === "array") {
+    // has: the array holds this element; overlaps: it holds any of these (comma-separated).
+    return (
+      <div className="range">
+        {allows("has") && (
+          <DebouncedInput
+            type="text"
+            aria-label={`${label} has`}
+            placeholder="has…"
+            value={filterValue(filters, field.name, "has")}
+            onCommit={set("has")}
+          />
+        )}
+        {allows("overlaps") && (
+          <DebouncedInput
+            type="text"
+            aria-label={`${label} has any of`}
+            placeholder="any of a, b…"
+            value={filterValue(filters, field.name, "overlaps")}
+            onCommit={set("overlaps")}
+          />
+        )}
+      </div>
+    );
+  }
   const numeric = field.type === "integer" || field.type === "decimal" || field.type === "float";
-  if (numeric || field.type === "date" || field.type === "datetime") {
-    // A date-time field is filtered by whole days, in UTC.
+  if ((numeric || field.type === "date" || field.type === "datetime") && allows("gte") && allows("lte")) {
+    // A date-time with an offset is filtered by whole days in UTC; a naive one by its own wall-clock days.
     const stamp = (op: string, day: string) =>
-      field.type !== "datetime" || day === "" ? day : `${day}T${op === "gte" ? "00:00:00" : "23:59:59"}Z`;
+      field.type !== "datetime" || day === ""
+        ? day
+        : `${day}T${op === "gte" ? "00:00:00" : "23:59:59"}${field.timezone === false ? "" : "Z"}`;
     const bound = (op: "gte" | "lte", word: string) => (
       <DebouncedInput
-        type={numeric ? "number" : "date"}
+        // Decimals are typed as text: a number input would round what it reports.
+        type={field.type === "decimal" ? "text" : numeric ? "number" : "date"}
+        inputMode={numeric ? "decimal" : undefined}
         aria-label={`${label} ${word}`}
         placeholder={word}
         value={filterValue(filters, field.name, op).slice(0, numeric ? undefined : 10)}
@@ -103,16 +138,15 @@ export function FilterControl({ field, filters, onChange, relation }: Props) {
       </div>
     );
   }
-  if (field.type === "string" || field.type === "text") {
-    return (
-      <DebouncedInput
-        type="text"
-        aria-label={`Filter ${label}`}
-        placeholder="contains…"
-        value={filterValue(filters, field.name, "icontains")}
-        onCommit={set("icontains")}
-      />
-    );
-  }
-  return null;
+  const text = allows("icontains") ? "icontains" : allows("contains") ? "contains" : allows("eq") ? "eq" : null;
+  if (text === null) return null;
+  return (
+    <DebouncedInput
+      type="text"
+      aria-label={`Filter ${label}`}
+      placeholder={text === "eq" ? "equals…" : "contains…"}
+      value={filterValue(filters, field.name, text)}
+      onCommit={set(text)}
+    />
+  );
 }

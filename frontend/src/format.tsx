@@ -1,12 +1,36 @@
 import type { FieldMeta, FieldValue } from "./api/types";
+import { base64Size } from "./fieldValues";
+
+/** Longest JSON shown in a cell or diff before it is cut short (the title has it all). */
+const JSON_SHOWN = 60;
 
 /** A value as text for tables and diffs. */
 export function display(value: FieldValue | undefined, field?: FieldMeta): string {
   if (value === null || value === undefined || value === "") return "—";
   if (typeof value === "boolean") return value ? "Yes" : "No";
-  if (field?.type === "datetime" && typeof value === "string") return new Date(value).toLocaleString();
+  if (field?.type === "binary" && typeof value === "string") return `${base64Size(value)} bytes`;
+  // A naive timestamp is wall-clock time as stored: Date reads it as local time, which shows it unchanged.
+  if (field?.type === "datetime" && typeof value === "string") {
+    const date = new Date(value);
+    return Number.isNaN(date.getTime()) ? value : date.toLocaleString();
+  }
+  if (Array.isArray(value) && field?.type === "array") return value.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))).join(", ");
   if (typeof value === "object") return JSON.stringify(value);
+  // Decimals are exact strings and are shown as they are (no rounding through a JS number).
   return String(value);
+}
+
+/** An array's elements as chips in a list cell. */
+export function ArrayChips({ chips }: { chips: string[] }) {
+  return (
+    <span className="chips" title={chips.join(", ")}>
+      {chips.map((chip, index) => (
+        <span key={`${index}-${chip}`} className="chip">
+          {chip}
+        </span>
+      ))}
+    </span>
+  );
 }
 
 /** The display formats a field may take (the server keeps the same closed list). */
@@ -61,6 +85,8 @@ function asDate(value: string, field: FieldMeta): Date {
 
 export interface Formatted {
   text: string;
+  /** An array's elements, shown as chips. */
+  chips?: string[];
   title?: string;
   badge?: string;
 }
@@ -68,6 +94,13 @@ export interface Formatted {
 /** A cell's text under a column format such as "date:long", "truncate:40" or "badge". */
 export function formatCell(value: FieldValue | undefined, field: FieldMeta, format?: string): Formatted {
   if (value === null || value === undefined || value === "") return { text: "—" };
+  if (field.type === "array" && Array.isArray(value)) {
+    return { text: display(value, field), chips: value.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))) };
+  }
+  if (field.type === "json") {
+    const text = JSON.stringify(value);
+    return text.length > JSON_SHOWN ? { text: `${text.slice(0, JSON_SHOWN)}…`, title: text } : { text };
+  }
   if (!format) return { text: display(value, field) };
   if (format.startsWith("date:") && typeof value === "string") {
     const date = asDate(value, field);
