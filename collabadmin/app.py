@@ -48,6 +48,7 @@ from collabadmin.openapi import document_problems
 from collabadmin.ops.http import RequestContextMiddleware, RequestObserver, metrics_handler
 from collabadmin.ops.metrics import Metrics
 from collabadmin.prefs import prefs_router
+from collabadmin.resources.key_path import RecordKeyPath
 from collabadmin.resources.resource import Registry, Resource
 from collabadmin.resources.routes import MetaController, records_router
 from collabadmin.resources.service import RecordService
@@ -271,4 +272,5 @@ def create_app(
         logging_config=None,
     )
     document_problems(app.openapi_schema)
+    app.asgi_handler = RecordKeyPath(app.asgi_handler)
     return app

@@ -35,9 +35,10 @@ async def revert_change(
     even looked up: answering "only updates can be reverted" or "that change
     did not touch this field" would confirm the record and its history exist.
     """
-    resource = records.resource(actor, name, "change")
-    pk = str(records.parse_pk(resource, raw_pk))
-    await records.get_row(actor, name, raw_pk)  # 404 unless the actor may view the record
+    resource = records.resource(actor, name, "change", record=True)
+    records.parse_pk(resource, raw_pk)
+    _, row = await records.get_row(actor, name, raw_pk)  # 404 unless the actor may view it
+    pk = resource.key_of(row)  # the key's text as the change log holds it
     readable = records.policy.readable_fields(actor, resource)
     async with records.db.read() as tx:
         change = await tx.row(

@@ -124,7 +124,7 @@ class RolePolicy:
             if "view" in grant.actions:
                 readable |= every - set(grant.hide)
         # The primary key identifies the record; it is never hidden.
-        return frozenset(readable | {resource.pk}) if readable else frozenset()
+        return frozenset(readable | set(resource.pk)) if readable else frozenset()
 
     def writable_fields(
         self,

@@ -81,15 +81,11 @@ def _refine(resource: Resource, rc: ResourceConfig) -> Resource:
     known(rc.key or (), "key")
     known([rc.display] if rc.display else (), "display")
 
-    pk = resource.pk
-    if rc.key:
-        if len(rc.key) != 1:
-            raise ConfigError(f"{where}.key: name one column (composite keys are not served yet)")
-        pk = rc.key[0]
+    pk = tuple(rc.key) if rc.key else resource.pk
     fields = dict(resource.fields)
     for name in rc.exclude:
-        if name == pk:
-            raise ConfigError(f"{where}.exclude: {name} is the key; it cannot be excluded")
+        if name in pk:
+            raise ConfigError(f"{where}.exclude: {name} is in the key; it cannot be excluded")
         f = fields.pop(name, None)
         if f is not None and f.required and not (rc.read_only or resource.read_only):
             raise ConfigError(
@@ -110,8 +106,9 @@ def _refine(resource: Resource, rc: ResourceConfig) -> Resource:
     read_only = resource.read_only or rc.read_only
     if read_only:
         fields = {name: replace(f, read_only=True) for name, f in fields.items()}
-    if pk not in fields and pk in resource.table.c:
-        raise ConfigError(f"{where}.key: {pk} is not served")
+    for name in pk:
+        if name not in fields and name in resource.table.c:
+            raise ConfigError(f"{where}.key: {name} is not served")
     label, plural = rc.label, rc.label_plural
     if label and not plural:
         plural = pluralize(label)
@@ -130,9 +127,9 @@ def _refine(resource: Resource, rc: ResourceConfig) -> Resource:
     )
 
 
-def _sort_after_key(resource: Resource, pk: str) -> tuple[str, ...]:
-    if resource.default_sort == (resource.pk,):
-        return (pk,)
+def _sort_after_key(resource: Resource, pk: tuple[str, ...]) -> tuple[str, ...]:
+    if resource.default_sort == resource.pk:
+        return pk
     return resource.default_sort
 
 

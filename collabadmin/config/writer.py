@@ -24,7 +24,8 @@ def display_field(resource: Resource) -> str:
     for candidate in ("name", "title"):
         if candidate in resource.fields:
             return candidate
-    return next((n for n, f in resource.fields.items() if f.type == "string"), resource.pk)
+    fallback = resource.pk[0] if resource.pk else next(iter(resource.fields))
+    return next((n for n, f in resource.fields.items() if f.type == "string"), fallback)
 
 
 def _string(value: str) -> str:
@@ -73,19 +74,23 @@ def _resource_lines(resource: Resource) -> list[str]:
     header = f"resources.{_key(resource.name)}"
     display = display_field(resource)
     searched = [
-        n for n, f in resource.fields.items() if f.type in _SEARCHED_TYPES and n != resource.pk
+        n for n, f in resource.fields.items() if f.type in _SEARCHED_TYPES and n not in resource.pk
     ][:4]
+    sort = [display] if display not in resource.pk else list(resource.default_sort)
     lines = [
         f"[{header}]",
         f"label = {_string(resource.label)}",
         f"label_plural = {_string(resource.label_plural)}",
         f"display = {_string(display)}",
         f"search = {_strings(searched)}",
-        f"sort = {_strings([display] if display != resource.pk else list(resource.default_sort))}",
+        f"sort = {_strings(sort)}",
     ]
     if resource.read_only:
         lines.append("read_only = true")
-        lines.append(f"key = {_strings([resource.pk])}")
+        if resource.pk:
+            lines.append(f"key = {_strings(list(resource.pk))}")
+        else:
+            lines.append("# key = []  # no key: list-only; name unique columns to address rows")
     lines.append("# exclude = []  # columns never served")
     lines.append("")
     for name, f in resource.fields.items():

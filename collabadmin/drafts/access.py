@@ -83,7 +83,7 @@ async def _in_scope(
     """Whether the draft's record is in ``scope`` (None: every row)."""
     if scope is None:
         return True
-    key = resource.column(resource.pk) == resource.pk_value(draft["pk"])
+    key = resource.key_text_clause(draft["pk"])
     return bool(await tx.value(select(true()).where(key, scope).limit(1)))
 
 

@@ -85,9 +85,7 @@ class Publisher:
         self.policy = drafts.policy
 
     async def _lock_live(self, tx: Tx, actor: Actor, resource: Resource, pk: str) -> Row:
-        statement = select(resource.table).where(
-            resource.column(resource.pk) == resource.pk_value(pk)
-        )
+        statement = select(resource.table).where(resource.key_text_clause(pk))
         scope = self.policy.row_filter(actor, resource, "publish")
         row = await tx.row(
             (statement if scope is None else statement.where(scope)).with_for_update()
@@ -137,7 +135,9 @@ class Publisher:
                 writable=_publishable(resource, existing=True),
                 roles=roles,
             )
-            written = await self.records.update_row(tx, resource, live[resource.pk], changes)
+            written = await self.records.update_row(
+                tx, resource, resource.key_values(live), changes
+            )
             record = written if changes and written is not None else live
         await self.drafts.record_event(tx, actor, draft, "published", to_status="published",
                                        comment=comment)  # fmt: skip
@@ -145,7 +145,7 @@ class Publisher:
             tx,
             draft["id"],
             status="published",
-            pk=str(record[resource.pk]),
+            pk=resource.key_of(record),
             published_at=func.now(),
             published_version=record["version"],
             publish_at=None,

@@ -183,10 +183,9 @@ class DraftService:
         )
 
     async def live_row(self, tx: Tx, resource: Resource, pk: str | None) -> Row | None:
-        value = None if pk is None else resource.pk_value(pk)
-        if value is None:
+        if pk is None:
             return None
-        return await tx.row(select(resource.table).where(resource.column(resource.pk) == value))
+        return await tx.row(select(resource.table).where(resource.key_text_clause(pk)))
 
     # -- create and read ------------------------------------------------------
 
@@ -208,7 +207,7 @@ class DraftService:
             resource, live = await self.records.get_row(actor, name, raw_pk)
         values = self._validated(actor, resource, data, live)
         async with self.db.transaction(actor, request_id=request_id) as tx:
-            stub = {"pk": None if live is None else str(live[resource.pk])}
+            stub = {"pk": None if live is None else resource.key_of(live)}
             await require(tx, self.policy, actor, resource, stub, capability="edit")
             if live is not None and resource.soft_delete and live["deleted_at"] is not None:
                 raise Conflict("The record is deleted; restore it before drafting changes.")

@@ -82,12 +82,12 @@ async def _in_scope(
     tx: Tx, resource: Resource, scope: ColumnElement[bool], pks: set[str]
 ) -> set[str]:
     """Which of ``pks`` currently satisfy ``scope`` (purged rows never do)."""
-    values = [v for v in (resource.pk_value(pk) for pk in pks) if v is not None]
-    if not values:
+    among = resource.keys_among(pks)
+    if among is None:
         return set()
-    column = resource.column(resource.pk)
-    rows = await tx.rows(select(column).where(column.in_(values), scope))
-    return {str(r[resource.pk]) for r in rows}
+    # The key's text computed by the database, exactly as the log holds it.
+    rows = await tx.rows(select(resource.key_sql().label("key")).where(among, scope))
+    return {str(r["key"]) for r in rows}
 
 
 async def deliver(

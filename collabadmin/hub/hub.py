@@ -388,11 +388,19 @@ class Hub:
         assert topic.pk is not None
         resource = self.registry.get(topic.resource)
         try:
-            await self.records.get_row(actor, resource.name, topic.pk)
+            _, row = await self.records.get_row(actor, resource.name, topic.pk, stored=True)
         except (NotFound, Forbidden, ValidationFailed):
             raise SubscribeError(
                 "not_found", f"No {resource.label.lower()} {topic.pk!r}."
             ) from None
+        # Frames are routed by the key's text as the change log holds it, so
+        # a topic naming the record another way (``01``, ``%2c``) would never
+        # get one: say so instead of subscribing to silence.
+        key = resource.key_of(row)
+        if key != topic.pk:
+            raise SubscribeError(
+                "bad_topic", f"Name this record's topic with its key as r/{resource.name}/{key}."
+            )
 
     def _apply(self, request: _Request) -> None:
         """Go live at the hub's position; a resume replays what it missed on the side.

@@ -9,7 +9,9 @@ from typing import Literal
 __all__ = ["Topic", "TopicError", "parse_topic"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_PK = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# A record's key as the change log writes it (collabadmin.resources.keys): any
+# printable text, with its own "%" and "," escaped; it may hold "/".
+_PK = re.compile(r"^[^\x00-\x1f\x7f]{1,180}$")
 _ID = re.compile(r"^[1-9][0-9]{0,17}$")
 
 Kind = Literal["resource", "record", "audit", "drafts", "workflow-run"]
@@ -36,7 +38,7 @@ def parse_topic(name: object) -> Topic:
         return Topic(name, "audit")
     if name == "drafts":
         return Topic(name, "drafts")
-    parts = name.split("/")
+    parts = name.split("/", 2) if name.startswith("r/") else name.split("/")
     if parts[0] == "r" and len(parts) in (2, 3) and _NAME.match(parts[1]):
         if len(parts) == 2:
             return Topic(name, "resource", parts[1])

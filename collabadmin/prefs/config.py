@@ -25,7 +25,7 @@ from typing import Any
 
 from collabadmin.errors import BadRequest, FieldError, ValidationFailed
 from collabadmin.resources.fields import Field
-from collabadmin.resources.query import OPERATORS, parse_list_query
+from collabadmin.resources.query import OPERATORS, key_sort, parse_list_query
 from collabadmin.resources.resource import Resource
 
 __all__ = [
@@ -169,7 +169,7 @@ def _parse_filters(
             continue
         # The records API's own parser decides whether value and operator fit the field.
         try:
-            params = {"sort": [resource.pk], f"filter[{name}][{op}]": [value]}
+            params = {"sort": [key_sort(resource, readable)], f"filter[{name}][{op}]": [value]}
             parse_list_query(resource, params, readable, default_limit=1, max_limit=1)
         except BadRequest as exc:
             errors.append(FieldError(f"{where}.value", exc.detail))

@@ -71,7 +71,10 @@ def resource_meta(
         "name": resource.name,
         "label": resource.label,
         "label_plural": resource.label_plural,
-        "pk": resource.pk,
+        # One name, a list of names for a composite key, null when rows
+        # cannot be addressed (a view without a key).
+        "pk": (resource.pk[0] if len(resource.pk) == 1 else list(resource.pk) or None),
+        "read_only_reason": resource.read_only_reason,
         "actions": actions,
         "fields": fields,
         "default_sort": [s for s in resource.default_sort],

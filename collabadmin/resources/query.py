@@ -131,6 +131,10 @@ class ListQuery:
     q: str | None = None
     limit: int = 50
     after: list[Any] | None = None
+    # Rows at exactly ``after`` already listed: only for a resource without a
+    # key, whose pages start at (not after) the cursor's values and skip these.
+    skip: int = 0
+    after_values: list[Any] | None = None  # ``after`` as the cursor wrote it
     deleted: Literal["exclude", "include", "only"] = "exclude"
     search_in: tuple[str, ...] = ()
 
@@ -155,12 +159,29 @@ def _parse_sort(resource: Resource, raw: str | None, readable: frozenset[str]) -
         if any(k.field == name for k in keys):
             raise BadRequest(f"Field {name!r} appears twice in sort.", parameter="sort")
         keys.append(SortKey(name, descending))
-    if not any(k.field == resource.pk for k in keys):
-        # A unique tie-breaker makes keyset paging exact. It runs in the first
-        # key's direction, so that an index on (key, pk) serves a descending
-        # sort too (scanned backwards) instead of a sort of the whole table.
-        keys.append(SortKey(resource.pk, keys[0].descending if keys else False))
+    # A unique tie-breaker makes keyset paging exact: every key column (all of
+    # a composite key). It runs in the first key's direction, so that an
+    # index on (key, pk) serves a descending sort too (scanned backwards)
+    # instead of a sort of the whole table. A resource with no key (a view)
+    # breaks ties on every sortable field it shows this user: exact unless
+    # two rows are identical in all of them, and those look the same anyway.
+    tie_breakers = resource.pk or tuple(
+        n for n, f in resource.fields.items() if n in readable and f.type != "json"
+    )
+    descending = keys[0].descending if keys else False
+    for name in tie_breakers:
+        if not any(k.field == name for k in keys):
+            keys.append(SortKey(name, descending))
     return keys
+
+
+def key_sort(resource: Resource, readable: frozenset[str]) -> str:
+    """A ``sort`` that any reader of the resource may use: its key, else a field it reads."""
+    names = (
+        resource.pk
+        or tuple(n for n, f in resource.fields.items() if n in readable and f.type != "json")[:1]
+    )
+    return ",".join(names)
 
 
 def _filter_value(f: Field, op: Operator, raw: str) -> Any:
@@ -277,7 +298,8 @@ def parse_list_query(
         query.deleted = deleted  # type: ignore[assignment]
     cursor = one("cursor")
     if cursor:
-        query.after = decode_cursor(resource, query, cursor)
+        query.after, query.skip = decode_cursor(resource, query, cursor)
+        query.after_values = _cursor_of(cursor).values
     return query
 
 
@@ -287,25 +309,53 @@ def parse_list_query(
 class _Cursor(msgspec.Struct, array_like=True):
     sort: str
     values: list[Any]
+    skip: int = 0
 
 
-def encode_cursor(query: ListQuery, row: Mapping[str, Any], resource: Resource) -> str:
-    # Each value in its field's JSON form, which _scalar reads back exactly.
-    values = [resource.fields[k.field].json(row[k.field]) for k in query.sort]
-    raw = msgspec.json.encode(_Cursor(query.sort_signature(), values))
+def encode_cursor(query: ListQuery, rows: Sequence[Mapping[str, Any]], resource: Resource) -> str:
+    """The cursor after the last of ``rows`` (a non-empty page).
+
+    With a key the sort values are unique and the next page starts strictly
+    after them. Without one (a view), several rows may share every value,
+    so the cursor also counts how many of those this and earlier pages
+    already listed, and the next page starts at the values and skips them.
+    """
+
+    def values_of(row: Mapping[str, Any]) -> list[Any]:
+        # Each value in its field's JSON form, which _scalar reads back exactly.
+        return [resource.fields[k.field].json(row[k.field]) for k in query.sort]
+
+    values = values_of(rows[-1])
+    skip = 0
+    if not resource.pk:
+        same = 0
+        for row in reversed(rows):
+            if values_of(row) != values:
+                break
+            same += 1
+        earlier = query.skip if query.after_values == values and same == len(rows) else 0
+        skip = earlier + same
+    raw = msgspec.json.encode(_Cursor(query.sort_signature(), values, skip))
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def decode_cursor(resource: Resource, query: ListQuery, token: str) -> list[Any]:
+def _cursor_of(token: str) -> _Cursor:
     bad = BadRequest("The cursor is not valid for this list.", parameter="cursor")
     if len(token) > 4096:
         raise bad
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        cursor = msgspec.json.decode(raw, type=_Cursor)
+        return msgspec.json.decode(raw, type=_Cursor)
     except (binascii.Error, ValueError, msgspec.DecodeError):
         raise bad from None
+
+
+def decode_cursor(resource: Resource, query: ListQuery, token: str) -> tuple[list[Any], int]:
+    bad = BadRequest("The cursor is not valid for this list.", parameter="cursor")
+    cursor = _cursor_of(token)
     if cursor.sort != query.sort_signature() or len(cursor.values) != len(query.sort):
+        raise bad
+    if cursor.skip < 0 or (cursor.skip and resource.pk):
         raise bad
     values: list[Any] = []
     for key, value in zip(query.sort, cursor.values, strict=True):
@@ -317,7 +367,7 @@ def decode_cursor(resource: Resource, query: ListQuery, token: str) -> list[Any]
             values.append(_scalar(f, value if isinstance(value, str) else str(value).lower()))
         except ValueInvalid:
             raise bad from None
-    return values
+    return values, cursor.skip
 
 
 # -- SQL ---------------------------------------------------------------------
@@ -373,9 +423,12 @@ def _after_clause(resource: Resource, query: ListQuery) -> ColumnElement[bool]:
         (key, None if value is None else literal(value, resource.column(key.field).type))
         for key, value in zip(query.sort, query.after, strict=True)
     ]
+    # Without a key, rows may tie on every sort value: start at the cursor's
+    # values (the page skips those already listed, ListQuery.skip).
+    inclusive = not resource.pk
     nullable = any(resource.column(k.field).nullable for k, _ in keys)
     same_direction = len({k.descending for k, _ in keys}) == 1
-    if not nullable and same_direction:
+    if not nullable and same_direction and not inclusive:
         columns = tuple_(*(resource.column(k.field) for k, _ in keys))
         bound = tuple_(*(v for _, v in keys))
         return columns < bound if keys[0][0].descending else columns > bound
@@ -392,6 +445,8 @@ def _after_clause(resource: Resource, query: ListQuery) -> ColumnElement[bool]:
             equal = column == value
         alternatives.append(and_(*equal_so_far, beyond))
         equal_so_far.append(equal)
+    if inclusive:
+        alternatives.append(and_(*equal_so_far))
     return or_(*alternatives)
 
 
@@ -436,7 +491,11 @@ def build_page_select(
             ordered = ordered.nulls_last()
         order.append(ordered)
     return (
-        select(resource.table).where(and_(true(), *clauses)).order_by(*order).limit(query.limit + 1)
+        select(resource.table)
+        .where(and_(true(), *clauses))
+        .order_by(*order)
+        .offset(query.skip or None)
+        .limit(query.limit + 1)
     )
 
 
@@ -448,7 +507,8 @@ def build_count_select(
 ) -> Select[Any]:
     """Count matching rows, but stop at COUNT_CAP + 1 so big tables stay cheap."""
     inner = (
-        select(resource.column(resource.pk))
+        select(true())
+        .select_from(resource.table)
         .where(and_(true(), *build_where(resource, query, scope)))
         .limit(COUNT_CAP + 1)
         .subquery()

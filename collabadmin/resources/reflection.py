@@ -11,10 +11,11 @@ reason*, never a crash: start-up prints the list.
 * a partitioned table is served once, as its parent; partitions are skipped;
 * a table that is not tracked (``collabadmin db track``) is served
   read-only: writes answer 409 saying how to track it;
-* views are read-only; a view needs a usable key (an ``id`` column today,
-  see :func:`view_key`), or it is skipped with the reason;
+* views are read-only, keyed by the key of the one table they read when
+  they show its columns (:func:`view_keys`) or by the configured key; a
+  view without a key is list-only;
 * a table without a primary key uses its narrowest unique index on NOT NULL
-  columns, as ``db track`` does.
+  columns, as ``db track`` does; without one it is read-only, with the reason.
 
 Unsupported column types do not skip a table: they are left to the field
 mapping (``resources.fields``).
@@ -58,7 +59,7 @@ from collabadmin.resources.resource import (
     untracked_reason,
 )
 
-__all__ = ["Adoption", "adopt_database", "view_key"]
+__all__ = ["Adoption", "adopt_database", "view_keys"]
 
 log = logging.getLogger("collabadmin.adopt")
 
@@ -90,12 +91,45 @@ class Adoption:
         return lines
 
 
-def view_key(table: Table) -> tuple[str, ...] | None:
-    """The key a view is served by, or None (skipped until views' keys are configurable).
+# For each view (or materialized view) that reads exactly one table: that
+# table, and the key columns of that table (its primary key, or a unique
+# constraint over NOT NULL columns) that the view shows under their own name.
+_VIEW_KEYS = """
+WITH base AS (
+    SELECT DISTINCT v.oid AS view_oid, v.relname AS view_name, d.refobjid AS table_oid
+      FROM pg_class v
+      JOIN pg_rewrite r ON r.ev_class = v.oid
+      JOIN pg_depend d ON d.objid = r.oid AND d.classid = 'pg_rewrite'::regclass
+                      AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> v.oid
+     WHERE v.relkind IN ('v', 'm')
+       AND v.relnamespace = to_regnamespace(%(schema)s)
+), single AS (
+    SELECT view_oid, min(view_name) AS view_name, min(table_oid::text)::oid AS table_oid
+      FROM base GROUP BY view_oid HAVING count(*) = 1
+)
+SELECT s.view_name, array_agg(a.attname::text ORDER BY k.ord) AS key, c.contype
+  FROM single s
+  JOIN pg_constraint c ON c.conrelid = s.table_oid AND c.contype IN ('p', 'u')
+  CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)
+  JOIN pg_attribute a ON a.attrelid = s.table_oid AND a.attnum = k.attnum
+ WHERE EXISTS (SELECT 1 FROM pg_attribute va
+                WHERE va.attrelid = s.view_oid AND va.attname = a.attname AND NOT va.attisdropped)
+   AND (c.contype = 'p' OR a.attnotnull)
+ GROUP BY s.view_name, c.oid, c.contype, cardinality(c.conkey)
+HAVING count(*) = cardinality(c.conkey)
+ ORDER BY s.view_name, c.contype, cardinality(c.conkey)
+"""
 
-    Stub of the keys work: a column named ``id``.
-    """
-    return ("id",) if "id" in table.c else None
+
+def view_keys(url: str, schemas: Sequence[str]) -> dict[tuple[str, str], tuple[str, ...]]:
+    """Each view's inferred key, by (schema, view): see ``_VIEW_KEYS``."""
+    found: dict[tuple[str, str], tuple[str, ...]] = {}
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        for schema in schemas:
+            for view, key, _ in conn.execute(_VIEW_KEYS, {"schema": schema}):
+                # The primary key first, then the shortest unique key.
+                found.setdefault((schema, str(view)), tuple(key))
+    return found
 
 
 def _catalogue(url: str, schemas: Sequence[str]) -> tuple[list[dict[str, Any]], dict[Any, bool]]:
@@ -242,52 +276,47 @@ def _constraints(
         table.append_constraint(CheckConstraint(text(check["sqltext"]), name=check.get("name")))
 
 
-def _build(row: dict[str, Any], table: Table, *, filled: bool = False) -> Resource:
+def _build(
+    row: dict[str, Any],
+    table: Table,
+    *,
+    filled: bool = False,
+    inferred_key: tuple[str, ...] | None = None,
+) -> Resource:
     schema, name = row["schema"], row["name"]
     resource = tracking.resource_name(schema, name)
     if row["kind"] in ("v", "m"):
-        key = tuple(str(c.name) for c in table.primary_key.columns) or view_key(table)
-        if key is None:
-            raise _Skip("a view without a usable key (no id column): not served")
-        if not table.primary_key.columns:
-            table.append_constraint(PrimaryKeyConstraint(*key))
-        return resource_from_table(table, name=resource, read_only=True, filled_by_trigger=filled)
+        # A view without a key (declared, configured or inferred) is list-only.
+        if not table.primary_key.columns and inferred_key:
+            table.append_constraint(PrimaryKeyConstraint(*inferred_key))
+        view = resource_from_table(table, name=resource, read_only=True, filled_by_trigger=filled)
+        if view.pk:
+            view.read_only_reason = "A view: served read-only."
+        else:
+            view.read_only_reason = (
+                "A view without a key (no unique column of the one table it reads, and none"
+                " configured): it can be listed, not addressed."
+            )
+        return view
     if not table.primary_key.columns and row["unique_key"]:
         table.append_constraint(PrimaryKeyConstraint(*row["unique_key"]))
     if not table.primary_key.columns:
-        raise _Skip("no primary key and no unique index on NOT NULL columns")
+        # Served read-only with the reason (resource_from_table): no row can be named.
+        return resource_from_table(table, name=resource, read_only=True, filled_by_trigger=filled)
     key = tuple(str(c.name) for c in table.primary_key.columns)
-    try:
-        if not _is_tracked(row):
-            built = resource_from_table(
-                table, name=resource, read_only=True, filled_by_trigger=filled
-            )
-            built.untracked = untracked_reason(tracking.resource_name(schema, name))
-        else:
-            built = resource_from_table(table, name=resource, filled_by_trigger=filled)
-    except ValueError:
-        if len(key) > 1:
-            raise _Skip(_composite(key)) from None
-        raise
-    return _keyed_as(built, key)
-
-
-def _composite(key: tuple[str, ...]) -> str:
-    return f"composite key ({', '.join(key)}): not served by this version"
-
-
-def _keyed_as(built: Resource, key: tuple[str, ...]) -> Resource:
-    """``built`` if it is keyed by ``key``; a resource keyed otherwise would write wrong rows."""
-    pk: Any = built.pk
-    served = (pk,) if isinstance(pk, str) else tuple(pk)
-    if served != key:
-        raise _Skip(_composite(key))
+    if not _is_tracked(row):
+        built = resource_from_table(table, name=resource, read_only=True, filled_by_trigger=filled)
+        built.untracked = untracked_reason(tracking.resource_name(schema, name))
+    else:
+        built = resource_from_table(table, name=resource, filled_by_trigger=filled)
+    assert built.pk == key
     return built
 
 
-def _configured_key(table: Table, label: str, key: Sequence[str] | None) -> None:
+def _configured_key(table: Table, label: str, key: str | Sequence[str] | None) -> None:
     if not key:
         return
+    key = [key] if isinstance(key, str) else list(key)  # one column may be named alone
     missing = [name for name in key if name not in table.c]
     if missing:
         raise ValueError(f"resources.{label}.key: no columns {', '.join(missing)}")
@@ -334,6 +363,7 @@ def adopt_database(
     if progress:
         progress(f"reflecting {len(keep)} tables and views")
     tables, filled = _reflect(url, wanted)
+    inferred = view_keys(url, list(wanted))
     for row in keep:
         label = tracking.resource_name(row["schema"], row["name"])
         table = tables.get((row["schema"], row["name"]))
@@ -343,7 +373,9 @@ def adopt_database(
         _configured_key(table, label, (keys or {}).get(label))
         try:
             where = (row["schema"], row["name"])
-            adoption.resources.append(_build(row, table, filled=where in filled))
+            adoption.resources.append(
+                _build(row, table, filled=where in filled, inferred_key=inferred.get(where))
+            )
         except _Skip as skip:
             adoption.skipped.append((label, str(skip)))
         except ValueError as exc:  # a declaration the table cannot satisfy

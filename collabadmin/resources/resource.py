@@ -37,8 +37,15 @@ from sqlalchemy import (
     Text,
     Time,
     Uuid,
+    and_,
+    bindparam,
     cast,
+    false,
+    func,
+    literal,
     select,
+    tuple_,
+    type_coerce,
 )
 from sqlalchemy.dialects.postgresql import CIDR, DOMAIN, INET, INTERVAL, JSONB
 
@@ -46,6 +53,7 @@ from collabadmin.errors import NotFound
 from collabadmin.inputs import ascii_int
 from collabadmin.resources.fields import Field, Relation, ValueInvalid
 from collabadmin.resources.inflect import labels_for
+from collabadmin.resources.keys import decode_key, decode_url_key, encode_key, value_text
 
 __all__ = [
     "META_COLUMNS",
@@ -61,18 +69,25 @@ META_COLUMNS = frozenset({"version", "deleted_at"})
 
 @dataclass(slots=True)
 class Resource:
-    """A table (or view) served under ``/api/r/{name}``."""
+    """A table (or view) served under ``/api/r/{name}``.
+
+    ``pk`` names the key columns in key order: one for a single-column key,
+    several for a composite key, none for a view with no usable key (it can
+    be listed, not addressed). ``read_only_reason`` says why a resource that
+    cannot be written is read-only (shown in ``ResourceMeta``).
+    """
 
     name: str
     table: Table
     fields: dict[str, Field]
-    pk: str = "id"
+    pk: tuple[str, ...] = ("id",)
     label: str = ""
     label_plural: str = ""
     default_sort: tuple[str, ...] = ()
     search_fields: tuple[str, ...] = ()
     read_only: bool = False
     preview_url: str | None = None
+    read_only_reason: str | None = None
     # Why the table cannot be written (no change capture): writes answer a
     # 409 with this text. A table without a version column is untracked.
     untracked: str = ""
@@ -87,7 +102,9 @@ class Resource:
             self.label = self.label or singular
             self.label_plural = self.label_plural or plural
         if not self.default_sort:
-            self.default_sort = (self.pk,)
+            self.default_sort = self.pk
+        if not self.pk and not self.read_only:
+            raise ValueError(f"resource {self.name}: a resource without a key must be read-only")
 
     @property
     def soft_delete(self) -> bool:
@@ -98,41 +115,115 @@ class Resource:
         return "version" in self.table.c
 
     @property
+    def addressable(self) -> bool:
+        """Whether single records can be addressed (``/api/r/{name}/{pk}``)."""
+        return bool(self.pk)
+
+    @property
     def pk_field(self) -> Field:
-        return self.fields[self.pk]
+        """The key field of a single-column key (workflow subjects need one)."""
+        if len(self.pk) != 1:
+            raise ValueError(f"resource {self.name} has no single-column key")
+        return self.fields[self.pk[0]]
 
     def column(self, name: str) -> Column[Any]:
         return self.table.c[name]
 
-    def pk_value(self, raw: str) -> Any | None:
-        """A key written as text (URLs, the change log, drafts) as the column's type; or None.
+    def key_columns(self) -> list[Column[Any]]:
+        return [self.column(n) for n in self.pk]
 
-        Compare the typed value with the key column, never the column cast
+    def pk_values(self, raw: str, *, url: bool = False) -> tuple[Any, ...] | None:
+        """A key written as text (URLs, the change log, drafts) as the columns' types; or None.
+
+        Compare the typed values with the key columns, never the columns cast
         to text: ``CAST(id AS text) = '42'`` cannot use the primary key index.
-        Anything that cannot be a value of the key column (non-ASCII digits,
-        an integer beyond the column's range, text that is not a UUID for a
-        ``uuid`` key) is None, which callers answer with 404: no such record
-        can exist, and the database must never be asked (it would answer
-        with a type error, a 422 that says more than "not found").
+        Anything that cannot be a key (wrong number of parts, non-ASCII
+        digits, an integer beyond the column's range, text that is not a
+        UUID for a ``uuid`` column) is None, which callers answer with 404:
+        no such record can exist, and the database must never be asked (it
+        would answer with a type error, a 422 that says more than "not found").
         """
-        f = self.pk_field
-        sa_type = f.column.type if f.column is not None else None
-        try:
-            if f.type == "integer":
-                number = ascii_int(raw, max_digits=19, signed=True)
-                low, high = _integer_range(sa_type)
-                if number is None or not low <= number <= high:
-                    return None
-                return f.check(number)
-            if f.type == "uuid":
-                return uuid.UUID(raw) if _UUID.fullmatch(raw) else None
-            return f.check(raw)
-        except ValueInvalid:
+        n = len(self.pk)
+        parts = decode_url_key(raw, n) if url else decode_key(raw, n)
+        if parts is None:
             return None
+        values = []
+        for name, text in zip(self.pk, parts, strict=True):
+            value = _key_part(self.fields[name], text)
+            if value is None:
+                return None
+            values.append(value)
+        return tuple(values)
+
+    def key_clause(self, values: Sequence[Any]) -> ColumnElement[bool]:
+        """The rows whose key is ``values`` (typed, as :meth:`pk_values` gives them)."""
+        return and_(*(c == v for c, v in zip(self.key_columns(), values, strict=True)))
+
+    def key_text_clause(self, raw: str) -> ColumnElement[bool]:
+        """The row whose key's text is ``raw`` (no row when it cannot be a key)."""
+        values = self.pk_values(raw) if self.pk else None
+        return false() if values is None else self.key_clause(values)
+
+    def key_bound(self) -> ColumnElement[bool]:
+        """:meth:`key_clause` with bind parameters (``pk_0``...), for cached statements."""
+        return and_(*(c == bindparam(f"pk_{i}") for i, c in enumerate(self.key_columns())))
+
+    def key_params(self, values: Sequence[Any]) -> dict[str, Any]:
+        """The parameters of :meth:`key_bound` for a key."""
+        return {f"pk_{i}": v for i, v in enumerate(values)}
+
+    def key_values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(row[n] for n in self.pk)
+
+    def key_of(self, row: Mapping[str, Any]) -> str:
+        """A row's key as text (its URL segment, topic and change-log key)."""
+        return encode_key([value_text(row[n]) for n in self.pk])
+
+    def key_sql(self) -> ColumnElement[str]:
+        """SQL for a row's key as text, exactly as the capture trigger writes it."""
+        parts: list[ColumnElement[Any]] = []
+        for column in self.key_columns():
+            if isinstance(column.type, Integer):
+                parts.append(cast(column, Text))  # the same digits either way
+                continue
+            parts.append(type_coerce(func.to_jsonb(column).op("#>>")(literal("{}", Text)), Text))
+        if len(parts) == 1:
+            return type_coerce(parts[0], Text)
+        # collabadmin_key_part: the trigger's own encoding of one value.
+        encoded = [func.collabadmin_key_part(p) for p in parts]
+        return type_coerce(func.concat_ws(",", *encoded), Text)
 
     def keys_where(self, scope: ColumnElement[bool]) -> Select[Any]:
         """The keys (as text, as the change log and drafts hold them) of rows in ``scope``."""
-        return select(cast(self.column(self.pk), Text)).where(scope)
+        return select(self.key_sql()).where(scope)
+
+    def keys_among(self, texts: Iterable[str]) -> ColumnElement[bool] | None:
+        """The rows whose key is one of ``texts`` (None when none of them can be a key)."""
+        keys = {v for v in (self.pk_values(t) for t in texts) if v is not None}
+        if not keys:
+            return None
+        if len(self.pk) == 1:
+            return self.column(self.pk[0]).in_([k[0] for k in keys])
+        return tuple_(*self.key_columns()).in_(sorted(keys, key=repr))
+
+
+def _key_part(f: Field, raw: str) -> Any | None:
+    """One key value's text as its column's type; None if no value of the column has it."""
+    sa_type = f.column.type if f.column is not None else None
+    try:
+        if f.type == "integer":
+            number = ascii_int(raw, max_digits=19, signed=True)
+            low, high = _integer_range(sa_type)
+            if number is None or not low <= number <= high:
+                return None
+            return f.check(number)
+        if f.type == "uuid" or isinstance(sa_type, Uuid):
+            return uuid.UUID(raw) if _UUID.fullmatch(raw) else None
+        if f.type == "boolean":
+            return {"true": True, "false": False}.get(raw)
+        return f.check(raw)
+    except ValueInvalid:
+        return None
 
 
 def untracked_reason(table: str) -> str:
@@ -210,7 +301,12 @@ def _field_type(column: Column[Any]) -> dict[str, Any]:
     return _scalar_type(sa_type)
 
 
-def _column_field(column: Column[Any], is_pk: bool, *, filled_by_trigger: bool = False) -> Field:
+def _column_field(
+    column: Column[Any], in_key: bool, single_key: bool, *, filled_by_trigger: bool = False
+) -> Field:
+    """A column's field; a key column never changes once the row exists (its
+    key is its identity in URLs, topics, drafts and the change log)."""
+    is_pk = in_key and single_key
     settings = _field_type(column)
     generated = column.computed is not None
     has_default = (
@@ -234,6 +330,7 @@ def _column_field(column: Column[Any], is_pk: bool, *, filled_by_trigger: bool =
         required=required and not read_only,
         nullable=bool(column.nullable),
         read_only=read_only,
+        read_only_after_create=in_key and not read_only,
         relation=relation,
         has_default=has_default or filled_by_trigger or read_only,
         column=column,
@@ -266,9 +363,14 @@ def resource_from_table(
     search_fields: Sequence[str] = (),
     read_only: bool = False,
     preview_url: str | None = None,
+    pk: str | Sequence[str] | None = None,
     filled_by_trigger: bool = False,
 ) -> Resource:
     """Build a resource from ``table``'s columns, refined by ``fields`` overrides.
+
+    The key is ``pk`` (a column name, or names in order for a composite key)
+    when given, else the table's primary key (single or composite). A table
+    or view with neither is served read-only and list-only (``pk`` empty).
 
     ``fields`` maps a column name to keyword overrides of :class:`Field`
     (``label``, ``choices``, ``pattern``, ``read_only_after_create``,
@@ -276,13 +378,14 @@ def resource_from_table(
     the table has a BEFORE INSERT trigger of its own, so no NOT NULL column
     is required on create (the trigger may fill it).
     """
-    pk_columns = list(table.primary_key.columns)
-    if len(pk_columns) != 1:
-        pk_name = "id" if "id" in table.c else None
-        if pk_name is None:
-            raise ValueError(f"table {table.name} needs a single-column primary key or an id")
-    else:
-        pk_name = str(pk_columns[0].name)
+    key = _key_of_table(table, pk)
+    read_only_reason = None
+    if not key:
+        read_only = True
+        read_only_reason = (
+            f"{table.name} has no primary key or unique column to address its rows by; "
+            "it can be listed but not changed (declare one, or pass pk=)."
+        )
     skipped = set(exclude) | META_COLUMNS
     overrides = dict(fields or {})
     unknown = set(overrides) - set(table.c.keys())
@@ -291,9 +394,11 @@ def resource_from_table(
     built: dict[str, Field] = {}
     _domains_as_base_types(table)
     for column in table.columns:
-        if column.name in skipped and column.name != pk_name:
+        if column.name in skipped and column.name not in key:
             continue
-        base = _column_field(column, column.name == pk_name, filled_by_trigger=filled_by_trigger)
+        base = _column_field(
+            column, column.name in key, len(key) == 1, filled_by_trigger=filled_by_trigger
+        )
         extra = dict(overrides.get(column.name, {}))
         if "choices" in extra and extra["choices"] is not None:
             extra["choices"] = tuple(extra["choices"])
@@ -307,14 +412,27 @@ def resource_from_table(
         name=name or str(table.name),
         table=table,
         fields=built,
-        pk=pk_name,
+        pk=key,
         label=label,
         label_plural=label_plural,
         default_sort=tuple(default_sort),
         search_fields=tuple(search_fields),
         read_only=read_only,
         preview_url=preview_url,
+        read_only_reason=read_only_reason,
     )
+
+
+def _key_of_table(table: Table, pk: str | Sequence[str] | None) -> tuple[str, ...]:
+    if pk is not None:
+        key = (pk,) if isinstance(pk, str) else tuple(pk)
+        missing = [n for n in key if n not in table.c]
+        if not key or missing:
+            raise ValueError(f"{table.name}: the key names no such columns {missing or key}")
+        if len(set(key)) != len(key):
+            raise ValueError(f"{table.name}: the key names a column twice")
+        return key
+    return tuple(str(c.name) for c in table.primary_key.columns)
 
 
 class Registry:
@@ -351,7 +469,7 @@ class Registry:
                         (n for n in ("name", "title") if n in target.fields),
                         next(
                             (n for n, tf in target.fields.items() if tf.type == "string"),
-                            target.pk,
+                            target.pk[0] if target.pk else next(iter(target.fields)),
                         ),
                     )
                 f.relation = Relation(resource=target.name, display=display)
@@ -377,14 +495,16 @@ def reflect_resources(
     *,
     only: Sequence[str] | None = None,
     schema: str | None = None,
-    keys: Mapping[str, Sequence[str]] | None = None,
+    keys: Mapping[str, str | Sequence[str]] | None = None,
 ) -> list[Resource]:
     """Adopt existing tables and views of the database at ``url``; views are read-only.
 
-    ``keys`` names the identifying columns of tables or views (by name) that
-    have no primary key the database declares (the config file's ``key``);
-    a key naming a missing column is a ValueError. Anything else that cannot
-    be served is left out (see
+    A table is keyed by its primary key (single or composite); a view by the
+    key of the one table it reads, when it shows that key's columns under
+    their own names; ``keys`` (the config file's ``key``) names the key of
+    tables or views otherwise; a key naming a missing column is a
+    ValueError. A view without a key is list-only, a table without one
+    read-only. Anything else that cannot be served is left out (see
     :func:`collabadmin.resources.reflection.adopt_database` for the reasons).
 
     Synchronous: call it while building the app, or from a worker thread.

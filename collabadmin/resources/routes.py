@@ -16,6 +16,7 @@ from collabadmin.audit.revert import revert_change
 from collabadmin.context import services_of
 from collabadmin.errors import FieldError, ValidationFailed
 from collabadmin.inputs import parse_limit
+from collabadmin.resources.keys import key_url
 from collabadmin.resources.meta import allow_header, resource_meta
 from collabadmin.web import (
     JsonObject,
@@ -62,7 +63,10 @@ async def create_record(
     return json_response(
         body,
         201,
-        {"Location": f"/api/r/{res.name}/{body[res.pk]}", "ETag": etag(body["_version"])},
+        {
+            "Location": f"/api/r/{res.name}/{key_url(res.key_of(body), len(res.pk))}",
+            "ETag": etag(body["_version"]),
+        },
     )
 
 

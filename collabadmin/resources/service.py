@@ -65,6 +65,11 @@ from collabadmin.resources.validation import validate_create, validate_patch
 
 __all__ = ["Page", "Precondition", "RecordService"]
 
+_NO_KEY = (
+    "{plural} have no key (no primary key or unique column): they can be listed,"
+    " not addressed one by one."
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Precondition:
@@ -116,10 +121,15 @@ class RecordService:
 
     # -- helpers -------------------------------------------------------------
 
-    def resource(self, actor: Actor, name: str, action: Action) -> Resource:
+    def resource(
+        self, actor: Actor, name: str, action: Action, *, record: bool = False
+    ) -> Resource:
+        """The resource, if ``actor`` may do ``action`` on it (on one record: ``record``)."""
         resource = self.registry.get(name)
         if not self.policy.allows(actor, resource, "view"):
             raise Forbidden(f"You may not view {resource.label_plural.lower()}.")
+        if record and not resource.addressable:
+            raise NotFound(_NO_KEY.format(plural=resource.label_plural))
         if resource.untracked and action not in READ_ONLY_ACTIONS:
             # Not the caller's fault nor a permission: the table needs tracking.
             raise Conflict(
@@ -129,11 +139,18 @@ class RecordService:
             raise Forbidden(f"You may not {action} {resource.label_plural.lower()}.")
         return resource
 
-    def parse_pk(self, resource: Resource, raw: str) -> Any:
-        value = resource.pk_value(raw)
-        if value is None:
+    def parse_pk(self, resource: Resource, raw: str, *, stored: bool = False) -> tuple[Any, ...]:
+        """The typed key values of a key written as text; 404 when it cannot be a key.
+
+        A resource with no key (a view without a unique column) is list-only:
+        no URL addresses one of its rows.
+        """
+        if not resource.addressable:
+            raise NotFound(_NO_KEY.format(plural=resource.label_plural))
+        values = resource.pk_values(raw, url=not stored)
+        if values is None:
             raise NotFound(f"No {resource.label.lower()} {raw!r}.")
-        return value
+        return values
 
     def body(self, actor: Actor, resource: Resource, row: Mapping[str, Any]) -> dict[str, Any]:
         readable = self.policy.readable_fields(actor, resource)
@@ -151,21 +168,23 @@ class RecordService:
         scoped one carries actor-specific values and is compiled per call.
         """
         scope = self.policy.row_filter(actor, resource, action)
-        match_pk = resource.column(resource.pk) == bindparam("pk")
+        match_pk = resource.key_bound()
         if scope is None:
             return self.db.sql.get((resource.name, kind, action), lambda: build(match_pk))
         statement: ClauseElement = build(and_(match_pk, scope))
         return statement
 
-    async def _fetch(self, tx: Tx, actor: Actor, resource: Resource, pk: Any) -> Row | None:
+    async def _fetch(
+        self, tx: Tx, actor: Actor, resource: Resource, pk: tuple[Any, ...]
+    ) -> Row | None:
         table = resource.table
         statement = self._by_pk(
             actor, resource, "get", "view", lambda where: select(table).where(where)
         )
-        return await tx.row(statement, {"pk": pk})
+        return await tx.row(statement, resource.key_params(pk))
 
     async def _locked(
-        self, tx: Tx, actor: Actor, resource: Resource, pk: Any, action: Action
+        self, tx: Tx, actor: Actor, resource: Resource, pk: tuple[Any, ...], action: Action
     ) -> Row:
         """Lock the row for this write; the statement also applies the actor settings.
 
@@ -185,28 +204,28 @@ class RecordService:
             )
 
         statement = self._by_pk(actor, resource, "lock", action, build)
-        row = await tx.row(statement, {"pk": pk, **tx.context})
+        row = await tx.row(statement, {**resource.key_params(pk), **tx.context})
         if row is None:
             if await self._fetch(tx, actor, resource, pk) is not None:
                 raise Forbidden(f"You may not {action} this {resource.label.lower()}.")
-            raise NotFound(f"No {resource.label.lower()} {pk!r}.")
+            raise NotFound(f"No {resource.label.lower()} {_shown(pk)!r}.")
         return row
 
     async def update_row(
-        self, tx: Tx, resource: Resource, pk: Any, values: Mapping[str, Any]
+        self, tx: Tx, resource: Resource, pk: tuple[Any, ...], values: Mapping[str, Any]
     ) -> Row | None:
         columns = tuple(sorted(values))
 
         def build() -> ClauseElement:
             return (
                 update(resource.table)
-                .where(resource.column(resource.pk) == bindparam("pk"))
+                .where(resource.key_bound())
                 .values({name: bindparam(_bind(name)) for name in columns})
                 .returning(resource.table)
             )
 
         sql = self.db.sql.get((resource.name, "update", columns), build)
-        return await tx.row(sql, {"pk": pk, **_db_values(resource, values)})
+        return await tx.row(sql, {**resource.key_params(pk), **_db_values(resource, values)})
 
     # -- reads ---------------------------------------------------------------
 
@@ -234,13 +253,19 @@ class RecordService:
         next_cursor = None
         if len(rows) > query.limit:
             rows = rows[: query.limit]
-            next_cursor = encode_cursor(query, rows[-1], resource)
+            next_cursor = encode_cursor(query, rows, resource)
         return Page([self.body(actor, resource, r) for r in rows], next_cursor, total)
 
-    async def get_row(self, actor: Actor, name: str, raw_pk: str) -> tuple[Resource, Row]:
-        """The resource and the raw row of a record the actor may view, or 404."""
-        resource = self.resource(actor, name, "view")
-        pk = self.parse_pk(resource, raw_pk)
+    async def get_row(
+        self, actor: Actor, name: str, raw_pk: str, *, stored: bool = False
+    ) -> tuple[Resource, Row]:
+        """The resource and the raw row of a record the actor may view, or 404.
+
+        ``raw_pk`` is a URL's key segment, or with ``stored`` the key's text
+        as the change log, topics and bodies write it.
+        """
+        resource = self.resource(actor, name, "view", record=True)
+        pk = self.parse_pk(resource, raw_pk, stored=stored)
         async with self.db.read() as tx:
             row = await self._fetch(tx, actor, resource, pk)
         if row is None:
@@ -254,10 +279,10 @@ class RecordService:
     async def history(
         self, actor: Actor, name: str, raw_pk: str, *, cursor: str | None, limit: int
     ) -> tuple[list[dict[str, Any]], str | None]:
-        resource, _ = await self.get_row(actor, name, raw_pk)
+        resource, row = await self.get_row(actor, name, raw_pk)
         readable = self.policy.readable_fields(actor, resource)
         before = parse_id_cursor(cursor)
-        pk = str(self.parse_pk(resource, raw_pk))
+        pk = resource.key_of(row)
         async with self.db.read() as tx:
             rows, next_cursor = await record_history(
                 tx, resource.name, pk, before_id=before, limit=limit
@@ -288,7 +313,7 @@ class RecordService:
             scope = self.policy.row_filter(actor, resource, "add")
             if scope is not None:
                 visible = await tx.row(
-                    select(true()).where(resource.column(resource.pk) == row[resource.pk], scope)
+                    select(true()).where(resource.key_clause(resource.key_values(row)), scope)
                 )
                 if visible is None:
                     # Rolled back by the raise: a user may not create rows it could not see.
@@ -326,7 +351,7 @@ class RecordService:
         field is reported, with an unknown base.
         """
         current_version = row["version"]
-        entries = await changes_since(tx, resource.name, str(row[resource.pk]), base)
+        entries = await changes_since(tx, resource.name, resource.key_of(row), base)
         complete = len(entries) == current_version - base
         base_values: dict[str, Any] = {}
         for entry in entries:
@@ -360,7 +385,7 @@ class RecordService:
         request_id: str | None = None,
         source: Source = "api",
     ) -> dict[str, Any]:
-        resource = self.resource(actor, name, "change")
+        resource = self.resource(actor, name, "change", record=True)
         pk = self.parse_pk(resource, raw_pk)
         readable = self.policy.readable_fields(actor, resource)
         async with self.db.transaction(
@@ -440,7 +465,7 @@ class RecordService:
         request_id: str | None,
     ) -> dict[str, Any]:
         action: Action = "delete" if deleted else "restore"
-        resource = self.resource(actor, name, action)
+        resource = self.resource(actor, name, action, record=True)
         if not resource.soft_delete:
             raise BadRequest(f"{resource.label_plural} have no soft delete; purge instead.")
         pk = self.parse_pk(resource, raw_pk)
@@ -458,7 +483,7 @@ class RecordService:
                 return self.body(actor, resource, row)
             new_row = await tx.row(
                 update(resource.table)
-                .where(resource.column(resource.pk) == pk)
+                .where(resource.key_clause(pk))
                 .values(deleted_at=func.now() if deleted else None)
                 .returning(resource.table)
             )
@@ -483,7 +508,7 @@ class RecordService:
         self, actor: Actor, name: str, raw_pk: str, version: int, *, request_id: str | None = None
     ) -> None:
         """Hard delete. The change log keeps the row's final snapshot."""
-        resource = self.resource(actor, name, "purge")
+        resource = self.resource(actor, name, "purge", record=True)
         pk = self.parse_pk(resource, raw_pk)
         async with self.db.transaction(actor, request_id=request_id, deferred_context=True) as tx:
             row = await self._locked(tx, actor, resource, pk, "purge")
@@ -495,4 +520,9 @@ class RecordService:
                 precondition=Precondition(version, strict=True),
                 payload={},
             )
-            await tx.run(delete(resource.table).where(resource.column(resource.pk) == pk))
+            await tx.run(delete(resource.table).where(resource.key_clause(pk)))
+
+
+def _shown(pk: tuple[Any, ...]) -> Any:
+    """A key in a message: its value for a single-column key, else the tuple."""
+    return pk[0] if len(pk) == 1 else pk

@@ -22,7 +22,7 @@ from sqlalchemy import and_, func, select, true
 
 from collabadmin.context import services_of
 from collabadmin.errors import BadRequest
-from collabadmin.resources.query import build_where, parse_list_query, single_param
+from collabadmin.resources.query import build_where, key_sort, parse_list_query, single_param
 from collabadmin.web import JsonObject, actor_of, json_response, query_params
 
 __all__ = ["stats_router"]
@@ -60,7 +60,7 @@ async def count_records(
     # Sort by the primary key: the parser always reads a sort, and the resource's
     # default one might name a field this reader may not see.
     query = parse_list_query(
-        res, {**rest, "sort": [res.pk]}, readable, default_limit=1, max_limit=1
+        res, {**rest, "sort": [key_sort(res, readable)]}, readable, default_limit=1, max_limit=1
     )
     column = res.column(by)
     statement = (

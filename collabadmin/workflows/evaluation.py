@@ -87,7 +87,15 @@ class CompiledWorkflow:
 
 def compile_workflow(workflow: Workflow, registry: Registry) -> CompiledWorkflow:
     subject = registry.get(workflow.subject)
-    key = "r.subject_pk::bigint" if subject.pk_field.type == "integer" else "r.subject_pk"
+    if not subject.addressable:
+        raise ValueError(
+            f"workflow {workflow.name}: {subject.name} has no key to name a subject by"
+        )
+    # ``:subject`` is the subject's key: typed for a single integer key (so a
+    # step's lookup uses the index), else its text (a composite key's text
+    # as API.md writes it, e.g. '1,23').
+    single_integer = len(subject.pk) == 1 and subject.pk_field.type == "integer"
+    key = "r.subject_pk::bigint" if single_integer else "r.subject_pk"
     conditions = [
         f'coalesce({_bind(step.condition_sql, key)}, false) AS "auto:{step.key}"'
         for step in workflow.steps
@@ -162,6 +170,19 @@ async def evaluate_runs(
     return [m["id"] for m in moved]
 
 
+def _key_text_sql(resource: Resource, alias: str) -> str:
+    """A composite key's text in raw SQL (as ``Resource.key_sql`` and the trigger write it).
+
+    The same text as :meth:`Resource.key_sql` and the capture trigger write.
+    """
+    quote = postgresql.dialect().identifier_preparer  # type: ignore[no-untyped-call]
+    parts = [
+        f"collabadmin_key_part(to_jsonb({alias}.{quote.quote(name)}) #>> '{{}}')"
+        for name in resource.pk
+    ]
+    return "concat_ws(',', " + ", ".join(parts) + ")"
+
+
 def _subjects_sql(compiled: Sequence[CompiledWorkflow], registry: Registry) -> str:
     """One statement: the current snapshot, and per workflow the subjects touched since ``lower``.
 
@@ -178,15 +199,23 @@ def _subjects_sql(compiled: Sequence[CompiledWorkflow], registry: Registry) -> s
         )
         for resource_name, column in c.workflow.watches.items():
             resource = registry.get(resource_name)
+            if not resource.addressable:
+                continue  # no key: its changes cannot be told apart (and it is not tracked)
             table = quote.format_table(resource.table)
-            col, pk = quote.quote(column), quote.quote(resource.pk)
-            # The entry's key typed like the column, so the lookup uses its index.
-            key_sql = "b.pk::bigint" if resource.pk_field.type == "integer" else "b.pk"
+            col = quote.quote(column)
             key = column.replace("'", "''")
+            if len(resource.pk) == 1:
+                # The entry's key typed like the column, so the lookup uses its index.
+                pk = quote.quote(resource.pk[0])
+                typed = "b.pk::bigint" if resource.pk_field.type == "integer" else "b.pk"
+                match = f"t.{pk} = {typed}"
+            else:
+                # A composite key: the row whose key's text is the entry's.
+                match = f"({_key_text_sql(resource, 't')}) = b.pk"
             parts.append(
                 f"SELECT DISTINCT NULL, '{name}', s.v FROM batch b, LATERAL (VALUES"
                 f" (b.diff->'{key}'->>'old'), (b.diff->'{key}'->>'new'),"
-                f" ((SELECT t.{col}::text FROM {table} t WHERE t.{pk} = {key_sql}))) AS s(v)"
+                f" ((SELECT t.{col}::text FROM {table} t WHERE {match}))) AS s(v)"
                 f" WHERE b.resource = '{resource.name}' AND s.v IS NOT NULL"
             )
     return f"""

@@ -101,7 +101,7 @@ class RunService:
         scope = self.policy.row_filter(actor, subject, "change")
         if scope is None:
             return
-        key = subject.column(subject.pk) == subject.pk_value(pk)
+        key = subject.key_text_clause(pk)
         if not await tx.value(select(true()).where(key, scope).limit(1)):
             raise Forbidden(message)
 
@@ -267,12 +267,14 @@ class RunService:
         async with self.db.transaction(actor, source="workflow", request_id=request_id) as tx:
             raw_pk, assignee, due = await self._start_fields(tx, compiled, body)
             try:
-                _, record = await self.records.get_row(actor, subject.name, str(raw_pk))
+                _, record = await self.records.get_row(
+                    actor, subject.name, str(raw_pk), stored=True
+                )
             except NotFound:
                 raise ValidationFailed(
                     [FieldError("subject", f"No {subject.label.lower()} {raw_pk!r}.")]
                 ) from None
-            pk = str(record[subject.pk])
+            pk = subject.key_of(record)
             await self._may_change(tx, actor, compiled, pk)
             run_id = await tx.value(
                 "INSERT INTO collabadmin_workflow_run"

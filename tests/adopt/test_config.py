@@ -562,7 +562,7 @@ def test_a_views_key_comes_from_the_config(database_url: str, conninfo: str) -> 
         view = resources[0]
         assert (view.name, view.pk, view.read_only, view.label) == (
             "course_codes",
-            "short_name",
+            ("short_name",),
             True,
             "Course code",
         )

@@ -42,8 +42,8 @@ def test_odd_shapes_are_served_or_skipped_with_a_reason_never_a_crash(odd_db: st
     skipped = dict(adoption.skipped)
 
     assert not served["film"].read_only
-    assert served["tag"].pk == "code"  # its unique NOT NULL key
-    assert served["Sales.Orders"].pk == "OrderId"
+    assert served["tag"].pk == ("code",)  # its unique NOT NULL key
+    assert served["Sales.Orders"].pk == ("OrderId",)
     assert served["film_ids"].read_only  # a view with a key
     assert not served["event"].read_only  # a partitioned table, served once as its parent
     assert skipped["event_low"] == "a partition of event: served as event"
@@ -54,14 +54,14 @@ def test_odd_shapes_are_served_or_skipped_with_a_reason_never_a_crash(odd_db: st
     assert skipped["Sales.Later"].startswith("collabadmin's server role may not read it")
     assert skipped["payment_2026"] == "a partition of payment: served as payment"
     assert skipped["remote_thing"] == "a foreign table: not served"
-    assert skipped["loose"] == "no primary key and no unique index on NOT NULL columns"
-    assert skipped["film_titles"].startswith("a view without a usable key")
-    # Composite keys are served when the API takes them, never under a wrong key.
-    for name in ("film_actor", "payment"):
-        if name in served:
-            assert served[name].pk != "id"
-        else:
-            assert skipped[name].startswith("composite key")
+    # No key: a table is read-only with the reason. A view over one table
+    # is keyed by that table's key.
+    assert (served["loose"].pk, served["loose"].read_only) == ((), True)
+    assert "no primary key" in (served["loose"].read_only_reason or "")
+    assert served["film_titles"].pk == ("film_id",)
+    # Composite keys are served under their whole key.
+    assert len(served["film_actor"].pk) == 2
+    assert len(served["payment"].pk) > 1
     assert not any(n.startswith("collabadmin_") for n in [*served, *skipped])
     adopted_policy().check(adoption.resources)
 
@@ -93,7 +93,7 @@ def test_serve_without_app_serves_the_database_as_it_is(odd_db: str) -> None:
         assert "serving film\n" in startup + "\n"
         assert "serving tag (read-only, not tracked)" in startup
         assert "skipped payment_2026: a partition of payment" in startup
-        assert "skipped loose: no primary key" in startup
+        assert "serving loose (read-only)" in startup
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             _wait_healthy(client)
             login = client.post(

@@ -36,6 +36,8 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
+// A record's {pk} is its key text (recordKey.ts), sent encoded as a whole like
+// any parameter: the server reads a composite key sent so (no bare ",") too.
 const client = createClient<paths>({ baseUrl: "" });
 
 client.use({

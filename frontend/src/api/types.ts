@@ -73,7 +73,8 @@ export interface ResourceMeta {
   name: string;
   label: string;
   label_plural: string;
-  pk: string;
+  /** The key column, the key columns in order (composite key), or null: list-only. */
+  pk: string | string[] | null;
   actions: Action[];
   fields: FieldMeta[];
   default_sort: string[];

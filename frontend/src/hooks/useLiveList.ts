@@ -5,13 +5,14 @@
 // Changed rows are marked for a moment so the eye finds them.
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import { useQueryClient, type InfiniteData } from "@tanstack/react-query";
-import type { Change, Page, RecordBody } from "../api/types";
+import type { Change, Page, RecordBody, ResourceMeta } from "../api/types";
+import { recordKey } from "../recordKey";
 import { live } from "../live";
 
 const HIGHLIGHT_MS = 2500;
 const REFETCH_DELAY_MS = 150;
 
-export function useLiveList(resource: string, pk: string, watched: Set<string>) {
+export function useLiveList(resource: string, pk: ResourceMeta["pk"], watched: Set<string>) {
   const queryClient = useQueryClient();
   const [highlighted, setHighlighted] = useState<Set<string>>(new Set());
   const watchedRef = useRef(watched);
@@ -49,7 +50,7 @@ export function useLiveList(resource: string, pk: string, watched: Set<string>) 
             pages: data.pages.map((page) => ({
               ...page,
               items: page.items.map((item) => {
-                if (String(item[pk]) !== change.pk || item._version >= change.version) return item;
+                if (recordKey({ pk }, item) !== change.pk || item._version >= change.version) return item;
                 const next: RecordBody = { ...item, _version: change.version };
                 for (const [name, d] of Object.entries(change.diff)) if (name in item) next[name] = d.new;
                 return next;

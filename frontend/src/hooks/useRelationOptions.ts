@@ -5,6 +5,7 @@
 import { useQueries } from "@tanstack/react-query";
 import { api } from "../api/client";
 import type { FieldMeta } from "../api/types";
+import { recordKey } from "../recordKey";
 
 const MAX_OPTIONS = 200;
 
@@ -18,8 +19,8 @@ async function load(resource: string, display: string): Promise<RelationOptions>
   const meta = await api.describe(resource);
   const page = await api.list(resource, { limit: String(MAX_OPTIONS), sort: display });
   const options = page.items.map((item) => ({
-    id: String(item[meta.pk]),
-    label: String(item[display] ?? item[meta.pk]),
+    id: recordKey(meta, item) ?? "",
+    label: String(item[display] ?? recordKey(meta, item) ?? ""),
   }));
   return { options, complete: page.next_cursor === null, byId: new Map(options.map((o) => [o.id, o.label])) };
 }

@@ -43,7 +43,7 @@ function ChangeRow({ change }: { change: Change }) {
         {change.op === "purge" ? (
           `${change.resource} #${change.pk}`
         ) : (
-          <Link to={`/r/${change.resource}/${change.pk}`}>
+          <Link to={`/r/${change.resource}/${encodeURIComponent(change.pk)}`}>
             {change.resource} #{change.pk}
           </Link>
         )}

@@ -21,7 +21,7 @@ function ActivityItem({ change, labels }: { change: Change; labels: Map<string, 
       {change.op === "purge" ? (
         `${labels.get(change.resource) ?? change.resource} #${change.pk}`
       ) : (
-        <Link to={`/r/${change.resource}/${change.pk}`}>
+        <Link to={`/r/${change.resource}/${encodeURIComponent(change.pk)}`}>
           {labels.get(change.resource) ?? change.resource} #{change.pk}
         </Link>
       )}

@@ -19,6 +19,7 @@ import { sameValue } from "../datetime";
 import { display } from "../format";
 import { live } from "../live";
 import { useToast } from "../toasts";
+import { keyColumns } from "../recordKey";
 
 type Edits = Record<string, FieldValue>;
 
@@ -140,7 +141,7 @@ function DraftPageOf({ id }: { id: string }) {
       .catch((e: unknown) => toast(reasonOf(e), { tone: "error" }));
   }
 
-  const recordTitle = (record: RecordBody | undefined) => display(record?.[fields[1]?.name ?? meta.data.pk] ?? null);
+  const recordTitle = (record: RecordBody | undefined) => display(record?.[fields[1]?.name ?? keyColumns(meta.data)[0]] ?? null);
   const changed = new Set(Object.keys(d.data));
 
   return (
@@ -151,7 +152,7 @@ function DraftPageOf({ id }: { id: string }) {
           {pk === null ? (
             `new ${meta.data.label.toLowerCase()}`
           ) : (
-            <Link to={`/r/${resource}/${pk}`}>
+            <Link to={`/r/${resource}/${encodeURIComponent(pk)}`}>
               {meta.data.label} {recordTitle(current.data)}
             </Link>
           )}

@@ -15,6 +15,7 @@ import { RecordDrafts } from "../components/drafts/RecordDrafts";
 import { RecordWorkflows } from "../components/workflows/RecordWorkflows";
 import { sameValue } from "../datetime";
 import { display } from "../format";
+import { keyColumns } from "../recordKey";
 
 type Edits = Record<string, FieldValue>;
 
@@ -270,7 +271,7 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
     <section className="record">
       <div className="toolbar">
         <h1>
-          <Link to={`/r/${resource}`}>{meta.data.label_plural}</Link> / {display(base[meta.data.fields[1]?.name ?? meta.data.pk])}
+          <Link to={`/r/${resource}`}>{meta.data.label_plural}</Link> / {display(base[meta.data.fields[1]?.name ?? keyColumns(meta.data)[0]])}
         </h1>
         <span className="muted" data-testid="version">
           version {base._version}

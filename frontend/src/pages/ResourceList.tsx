@@ -15,6 +15,7 @@ import { useListPresence } from "../hooks/useListPresence";
 import { useLiveList } from "../hooks/useLiveList";
 import { useRelationOptions } from "../hooks/useRelationOptions";
 import { filterParams, filterValue, useViewPref, withFilter } from "../hooks/useViewPref";
+import { recordKey } from "../recordKey";
 
 const column = createColumnHelper<RecordBody>();
 const PAGE_SIZE = "50";
@@ -84,7 +85,7 @@ function ResourceListOf({ resource }: { resource: string }) {
     () => new Set([...filters.map((f) => f.field), ...sort.split(",").map((s) => s.replace(/^[-+]/, ""))]),
     [filters, sort],
   );
-  const pk = meta.data?.pk ?? "id";
+  const pk = meta.data ? meta.data.pk : "id";
   const highlighted = useLiveList(resource, pk, watched);
   const present = useListPresence(resource);
 
@@ -246,16 +247,21 @@ function ResourceListOf({ resource }: { resource: string }) {
           </thead>
           <tbody onKeyDown={moveFocus}>
             {table.getRowModel().rows.map((row) => {
-              const id = String(row.original[pk]);
+              const key = recordKey({ pk }, row.original);
+              const id = key ?? `row-${row.index}`;
               return (
                 <tr key={id} data-pk={id} className={highlighted.has(id) ? "flash" : undefined}>
                   {row.getVisibleCells().map((cell, index) => (
                     <td key={cell.id}>
                       {index === 0 ? (
                         <>
-                          <Link className="row-link" to={`/r/${resource}/${id}`}>
-                            {flexRender(cell.column.columnDef.cell, cell.getContext())}
-                          </Link>
+                          {key === null ? (
+                            flexRender(cell.column.columnDef.cell, cell.getContext())
+                          ) : (
+                            <Link className="row-link" to={`/r/${resource}/${encodeURIComponent(key)}`}>
+                              {flexRender(cell.column.columnDef.cell, cell.getContext())}
+                            </Link>
+                          )}
                           <PresenceStack users={present.get(id) ?? []} />
                         </>
                       ) : (

@@ -115,7 +115,7 @@ function WorkflowRunPageOf({ id }: { id: string }) {
       <div className="toolbar">
         <h1>
           <Link to="/workflow-runs">Checklists</Link> / {r.title}:{" "}
-          <Link to={`/r/${r.subject.resource}/${r.subject.pk}`}>
+          <Link to={`/r/${r.subject.resource}/${encodeURIComponent(r.subject.pk)}`}>
             {subjectMeta?.label ?? r.subject.resource}{" "}
             {titleField && record.data ? display(record.data[titleField] ?? null) : `#${r.subject.pk}`}
           </Link>

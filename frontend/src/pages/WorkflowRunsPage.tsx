@@ -70,7 +70,7 @@ export function WorkflowRunsPage() {
                   </Link>
                 </td>
                 <td>
-                  <Link to={`/r/${r.subject.resource}/${r.subject.pk}`}>
+                  <Link to={`/r/${r.subject.resource}/${encodeURIComponent(r.subject.pk)}`}>
                     {label(r.subject.resource)} #{r.subject.pk}
                   </Link>
                 </td>
