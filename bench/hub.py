@@ -4,7 +4,7 @@
 topic. A writer commits 200 changes per second spread over those 100
 courses; each change reaches 109 sockets. Measured in both wake-up modes,
 next to the raw LISTEN/NOTIFY latency and a bare websocket broadcast (same
-uvicorn, no database, no permissions) run in the same session.
+uvicorn, no database, no permissions) measured in the same run.
 
     python -m bench.hub [--sockets 1000] [--seconds 10] [--rate 200]
 """
