@@ -7,8 +7,8 @@ filtered per user in :mod:`collabadmin.resources.meta`.
 A *reverse* link is a foreign key of another resource to this one (a
 course's sessions: ``sessions.course_id``). A *through* link is a
 many-to-many link through a link table: a resource with exactly two
-foreign keys, both NOT NULL, to resources served here
-(``course_instructors(course_id, instructor_id)``); a course then lists its
+foreign keys, both NOT NULL, to resources served here, and no other column
+a new row must be given (``course_instructors(course_id, instructor_id)``); a course then lists its
 instructors through it, and an instructor its courses. The link table also
 stays a reverse link of both ends (its rows can carry data of their own).
 
@@ -82,8 +82,17 @@ def _references_key(f: Field, target: Resource) -> bool:
     )
 
 
-def _is_link_table(keys: Sequence[_ForeignKey]) -> bool:
-    return len(keys) == 2 and all(not k.field.nullable for k in keys)
+def _is_link_table(resource: Resource, keys: Sequence[_ForeignKey]) -> bool:
+    """Two NOT NULL foreign keys, and nothing else a row must be given.
+
+    A table whose rows need data of their own (a message's body between its
+    sender and recipient) is a record of its own, not a link: it stays a
+    reverse link of both ends only.
+    """
+    if len(keys) != 2 or any(k.field.nullable for k in keys):
+        return False
+    linking = {k.field.name for k in keys} | set(resource.pk)
+    return not any(f.required for n, f in resource.fields.items() if n not in linking)
 
 
 def links_by_target(resources: Iterable[Resource]) -> dict[str, tuple[Link, ...]]:
@@ -96,7 +105,7 @@ def links_by_target(resources: Iterable[Resource]) -> dict[str, tuple[Link, ...]
         keys = _foreign_keys(resource, by_name)
         for key in keys:
             reverse[key.target.name].append(key)
-        if _is_link_table(keys):
+        if _is_link_table(resource, keys):
             near, far = keys
             through[near.target.name].append((near, far))
             through[far.target.name].append((far, near))

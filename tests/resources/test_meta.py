@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Column, ForeignKeyConstraint, Integer, MetaData, Table, Text
+
 from collabadmin.auth.roles import Grant, RolePolicy
 from collabadmin.db.engine import Actor
 from collabadmin.demo.resources import demo_registry
 from collabadmin.resources.meta import related_meta
+from collabadmin.resources.resource import Registry, resource_from_table
 from tests.conftest import ClientFor
 from tests.helpers import ok, problem
 
@@ -134,3 +137,38 @@ def test_a_link_through_a_field_the_user_cannot_read_is_left_out() -> None:
     # The far end viewable but not the link table: neither link.
     no_link_table = {k: v for k, v in everything.items() if k != "course_instructors"}
     assert related(no_link_table) == ["Sessions"]
+
+
+def test_links_name_their_column_when_one_resource_points_twice() -> None:
+    metadata = MetaData()
+    users = Table("users", metadata, Column("id", Integer, primary_key=True), Column("name", Text))
+    Table("shelves", metadata, Column("a", Integer, primary_key=True), Column("b", Integer))
+    tickets = Table(
+        "tickets",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("assignee_id", Integer, nullable=False),
+        Column("reporter_id", Integer, nullable=False),
+        Column("shelf_a", Integer),
+        Column("shelf_b", Integer),
+        ForeignKeyConstraint(["assignee_id"], ["users.id"]),
+        ForeignKeyConstraint(["reporter_id"], ["users.id"]),
+        # A composite foreign key cannot be followed with one filter: no link.
+        ForeignKeyConstraint(["shelf_a", "shelf_b"], ["shelves.a", "shelves.b"]),
+    )
+    shelves = metadata.tables["shelves"]
+    registry = Registry([resource_from_table(t) for t in (users, shelves, tickets)])
+    assert registry.links("shelves") == ()
+    links = registry.links("users")
+    assert [(link.field, link.label, link.through) for link in links] == [
+        ("assignee_id", "Tickets (Assignee id)", None),
+        ("reporter_id", "Tickets (Reporter id)", None),
+        # Two NOT NULL keys to users and nothing else required: tickets link
+        # users to users too, both ways.
+        ("assignee_id", "Users (Reporter id)", "tickets"),
+        ("reporter_id", "Users (Assignee id)", "tickets"),
+    ]
+    # A ticket that needs a title of its own is a record, not a link.
+    tickets.append_column(Column("title", Text, nullable=False))
+    links = Registry([resource_from_table(t) for t in (users, shelves, tickets)]).links("users")
+    assert [link.label for link in links] == ["Tickets (Assignee id)", "Tickets (Reporter id)"]
