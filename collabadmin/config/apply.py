@@ -124,6 +124,7 @@ def _refine(resource: Resource, rc: ResourceConfig) -> Resource:
         default_sort=tuple(rc.sort) if rc.sort else _sort_after_key(resource, pk),
         read_only=read_only,
         preview_url=rc.preview_url if rc.preview_url is not None else resource.preview_url,
+        display=rc.display if rc.display is not None else resource.display,
     )
 
 

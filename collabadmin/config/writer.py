@@ -11,21 +11,12 @@ import json
 from collections.abc import Iterable, Sequence
 
 from collabadmin.auth.policy import ACTIONS
-from collabadmin.resources.resource import Resource
+from collabadmin.resources.resource import Resource, display_field
 
 __all__ = ["display_field", "write_config"]
 
 _SEARCHED_TYPES = ("string", "text")
 _EDITOR_ACTIONS = ("view", "add", "change", "delete", "restore", "comment", "share_view")
-
-
-def display_field(resource: Resource) -> str:
-    """The field that names a record: ``name``, ``title``, the first short text, or the key."""
-    for candidate in ("name", "title"):
-        if candidate in resource.fields:
-            return candidate
-    fallback = resource.pk[0] if resource.pk else next(iter(resource.fields))
-    return next((n for n, f in resource.fields.items() if f.type == "string"), fallback)
 
 
 def _string(value: str) -> str:

@@ -76,10 +76,15 @@ Validator = Callable[[Any, ValidationContext], str | None]
 
 @dataclass(frozen=True, slots=True)
 class Relation:
-    """A foreign key shown as a link to another resource."""
+    """A foreign key shown as a link to another resource.
+
+    ``display``: the target's field shown for the linked record; empty (or
+    not a field of the target): the target's own display field, resolved
+    by the registry.
+    """
 
     resource: str
-    display: str = "name"
+    display: str = ""
 
 
 @dataclass(slots=True)

@@ -12,9 +12,10 @@ from typing import Any
 from collabadmin.auth.policy import ACTIONS, Policy, WriteAction
 from collabadmin.db.engine import Actor
 from collabadmin.resources.query import field_operators, text_search_fields
-from collabadmin.resources.resource import Resource
+from collabadmin.resources.related import Link
+from collabadmin.resources.resource import Registry, Resource, display_field
 
-__all__ = ["allowed_actions", "resource_meta"]
+__all__ = ["allowed_actions", "related_meta", "resource_meta"]
 
 
 def allowed_actions(policy: Policy, actor: Actor, resource: Resource) -> list[str]:
@@ -25,7 +26,11 @@ def allowed_actions(policy: Policy, actor: Actor, resource: Resource) -> list[st
 
 
 def resource_meta(
-    policy: Policy, actor: Actor, resource: Resource, record: Mapping[Any, Any] | None = None
+    policy: Policy,
+    actor: Actor,
+    resource: Resource,
+    registry: Registry,
+    record: Mapping[Any, Any] | None = None,
 ) -> dict[str, Any]:
     readable = policy.readable_fields(actor, resource)
     actions = allowed_actions(policy, actor, resource)
@@ -64,7 +69,7 @@ def resource_meta(
             meta["pattern"] = f.pattern
         if f.choices is not None:
             meta["choices"] = list(f.choices)
-        if f.relation is not None:
+        if f.relation is not None and _visible(policy, actor, registry, f.relation.resource):
             meta["relation"] = {"resource": f.relation.resource, "display": f.relation.display}
         fields.append(meta)
     return {
@@ -74,14 +79,58 @@ def resource_meta(
         # One name, a list of names for a composite key, null when rows
         # cannot be addressed (a view without a key).
         "pk": (resource.pk[0] if len(resource.pk) == 1 else list(resource.pk) or None),
+        "display": display_field(resource),
+        "live": resource.live,
         "read_only_reason": resource.read_only_reason,
         "actions": actions,
         "fields": fields,
+        "related": related_meta(policy, actor, registry, resource),
         "default_sort": [s for s in resource.default_sort],
         "searchable": bool(resource.search_fields or text_search_fields(resource, readable)),
         "soft_delete": resource.soft_delete,
         "preview_url": resource.preview_url,
     }
+
+
+def _visible(policy: Policy, actor: Actor, registry: Registry, name: str) -> bool:
+    return name in registry and policy.allows(actor, registry.get(name), "view")
+
+
+def _readable(policy: Policy, actor: Actor, registry: Registry, name: str, field: str) -> bool:
+    return field in policy.readable_fields(actor, registry.get(name))
+
+
+def related_meta(
+    policy: Policy, actor: Actor, registry: Registry, resource: Resource
+) -> list[dict[str, Any]]:
+    """``RelatedMeta`` of ``resource`` for ``actor``.
+
+    A link is shown only when the user may view every resource it goes
+    through and read every field it follows: a hidden resource, or a hidden
+    column naming one, is never revealed by a link to it.
+    """
+    shown: list[dict[str, Any]] = []
+    for link in registry.links(resource.name):
+        if not _shown(policy, actor, registry, link):
+            continue
+        meta: dict[str, Any] = {"resource": link.resource, "field": link.field, "label": link.label}
+        if link.through is not None:
+            meta["through"] = {"resource": link.through, "field": link.through_field}
+        shown.append(meta)
+    return shown
+
+
+def _shown(policy: Policy, actor: Actor, registry: Registry, link: Link) -> bool:
+    if not _visible(policy, actor, registry, link.resource):
+        return False
+    if link.through is None:
+        return _readable(policy, actor, registry, link.resource, link.field)
+    return (
+        link.through_field is not None
+        and _visible(policy, actor, registry, link.through)
+        and _readable(policy, actor, registry, link.through, link.field)
+        and _readable(policy, actor, registry, link.through, link.through_field)
+    )
 
 
 def allow_header(actions: list[str], *, record: bool) -> str:

@@ -290,6 +290,7 @@ def _build(
         if not table.primary_key.columns and inferred_key:
             table.append_constraint(PrimaryKeyConstraint(*inferred_key))
         view = resource_from_table(table, name=resource, read_only=True, filled_by_trigger=filled)
+        view.view = True
         if view.pk:
             view.read_only_reason = "A view: served read-only."
         else:

@@ -54,11 +54,13 @@ from collabadmin.inputs import ascii_int
 from collabadmin.resources.fields import Field, Relation, ValueInvalid
 from collabadmin.resources.inflect import labels_for
 from collabadmin.resources.keys import decode_key, decode_url_key, encode_key, value_text
+from collabadmin.resources.related import Link, links_by_target
 
 __all__ = [
     "META_COLUMNS",
     "Registry",
     "Resource",
+    "display_field",
     "reflect_resources",
     "resource_from_table",
     "untracked_reason",
@@ -91,6 +93,11 @@ class Resource:
     # Why the table cannot be written (no change capture): writes answer a
     # 409 with this text. A table without a version column is untracked.
     untracked: str = ""
+    # The field that names a record (declared, or the config file's
+    # ``display``); empty: chosen by :func:`display_field`.
+    display: str = ""
+    # A view: read-only, and no change events are published under its name.
+    view: bool = False
 
     def __post_init__(self) -> None:
         if not self.read_only and not self.untracked and not self.versioned:
@@ -113,6 +120,11 @@ class Resource:
     @property
     def versioned(self) -> bool:
         return "version" in self.table.c
+
+    @property
+    def live(self) -> bool:
+        """Whether subscribers get change events for it: a tracked, versioned table."""
+        return not self.view and not self.untracked and self.versioned
 
     @property
     def addressable(self) -> bool:
@@ -205,6 +217,21 @@ class Resource:
         if len(self.pk) == 1:
             return self.column(self.pk[0]).in_([k[0] for k in keys])
         return tuple_(*self.key_columns()).in_(sorted(keys, key=repr))
+
+
+def display_field(resource: Resource) -> str:
+    """The field that names a record of ``resource`` in the UI and in links to it.
+
+    The declared (or configured) ``display`` when it is served; else ``name``,
+    ``title``, the first short text field, or the key.
+    """
+    if resource.display in resource.fields:
+        return resource.display
+    for candidate in ("name", "title"):
+        if candidate in resource.fields:
+            return candidate
+    fallback = resource.pk[0] if resource.pk else next(iter(resource.fields))
+    return next((n for n, f in resource.fields.items() if f.type == "string"), fallback)
 
 
 def _key_part(f: Field, raw: str) -> Any | None:
@@ -365,6 +392,7 @@ def resource_from_table(
     preview_url: str | None = None,
     pk: str | Sequence[str] | None = None,
     filled_by_trigger: bool = False,
+    display: str = "",
 ) -> Resource:
     """Build a resource from ``table``'s columns, refined by ``fields`` overrides.
 
@@ -376,7 +404,8 @@ def resource_from_table(
     (``label``, ``choices``, ``pattern``, ``read_only_after_create``,
     ``protected``, ``validators``, ``relation``...). ``filled_by_trigger``:
     the table has a BEFORE INSERT trigger of its own, so no NOT NULL column
-    is required on create (the trigger may fill it).
+    is required on create (the trigger may fill it). ``display``: the field
+    that names a record (default: :func:`display_field`'s choice).
     """
     key = _key_of_table(table, pk)
     read_only_reason = None
@@ -420,6 +449,7 @@ def resource_from_table(
         read_only=read_only,
         preview_url=preview_url,
         read_only_reason=read_only_reason,
+        display=display,
     )
 
 
@@ -440,6 +470,7 @@ class Registry:
 
     def __init__(self, resources: Iterable[Resource] = ()) -> None:
         self._by_name: dict[str, Resource] = {}
+        self._links: dict[str, tuple[Link, ...]] = {}
         for resource in resources:
             self._add(resource)
         # Once for all (per add, an adopted schema of 500 tables took seconds).
@@ -465,14 +496,13 @@ class Registry:
                     continue
                 display = f.relation.display
                 if display not in target.fields:
-                    display = next(
-                        (n for n in ("name", "title") if n in target.fields),
-                        next(
-                            (n for n, tf in target.fields.items() if tf.type == "string"),
-                            target.pk[0] if target.pk else next(iter(target.fields)),
-                        ),
-                    )
+                    display = display_field(target)
                 f.relation = Relation(resource=target.name, display=display)
+        self._links = links_by_target(self._by_name.values())
+
+    def links(self, name: str) -> tuple[Link, ...]:
+        """The reverse and many-to-many links to resource ``name`` (every user's; filter them)."""
+        return self._links.get(name, ())
 
     def get(self, name: str) -> Resource:
         try:

@@ -82,7 +82,7 @@ async def describe_resource(
     svc = services_of(request)
     actor = actor_of(request)
     res = svc.records.resource(actor, resource, "view")
-    meta = resource_meta(svc.policy, actor, res)
+    meta = resource_meta(svc.policy, actor, res, svc.registry)
     return json_response(meta, headers={"Allow": allow_header(meta["actions"], record=False)})
 
 
@@ -149,7 +149,7 @@ async def describe_record(
     svc = services_of(request)
     actor = actor_of(request)
     res, row = await svc.records.get_row(actor, resource, pk)
-    meta = resource_meta(svc.policy, actor, res, row)
+    meta = resource_meta(svc.policy, actor, res, svc.registry, row)
     return json_response(meta, headers={"Allow": allow_header(meta["actions"], record=True)})
 
 
@@ -238,7 +238,7 @@ class MetaController(Controller):
         svc = services_of(request)
         actor = actor_of(request)
         resources = [
-            resource_meta(svc.policy, actor, r)
+            resource_meta(svc.policy, actor, r, svc.registry)
             for r in svc.registry
             if svc.policy.allows(actor, r, "view")
         ]

@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Column, ForeignKeyConstraint, Integer, MetaData, Table, Text
+
+from collabadmin.auth.roles import Grant, RolePolicy
+from collabadmin.db.engine import Actor
+from collabadmin.demo.resources import demo_registry
+from collabadmin.resources.meta import related_meta
+from collabadmin.resources.resource import Registry, resource_from_table
 from tests.conftest import ClientFor
 from tests.helpers import ok, problem
+
+COURSE_RELATED = [
+    {"resource": "course_instructors", "field": "course_id", "label": "Course instructors"},
+    {"resource": "sessions", "field": "course_id", "label": "Sessions"},
+    {
+        "resource": "instructors",
+        "field": "course_id",
+        "label": "Instructors",
+        "through": {"resource": "course_instructors", "field": "instructor_id"},
+    },
+]
 
 
 async def test_meta_lists_resources_with_fields_and_actions(client_for: ClientFor) -> None:
@@ -47,3 +65,110 @@ async def test_options_describes_the_collection_and_one_record(client_for: Clien
     assert short_name["read_only"] is True  # read-only once created
     problem(await editor.options("/api/r/courses/999999"), 404)
     problem(await editor.options("/api/r/nothing"), 404)
+
+
+async def test_meta_names_display_live_and_related_records(client_for: ClientFor) -> None:
+    editor = await client_for("editor")
+    meta = {r["name"]: r for r in ok(await editor.get("/api/meta"))["resources"]}
+    courses = meta["courses"]
+    assert courses["display"] == "title"  # no name column: its title names a course
+    assert meta["instructors"]["display"] == "name"
+    assert meta["sessions"]["display"] == "id"  # no text column: its key
+    assert all(r["live"] is True for r in meta.values())  # every demo table is tracked
+    assert courses["related"] == COURSE_RELATED
+    assert meta["instructors"]["related"] == [
+        {"resource": "course_instructors", "field": "instructor_id", "label": "Course instructors"},
+        {
+            "resource": "courses",
+            "field": "instructor_id",
+            "label": "Courses",
+            "through": {"resource": "course_instructors", "field": "course_id"},
+        },
+    ]
+    assert meta["sessions"]["related"] == []
+    # OPTIONS on the collection and on a record say the same.
+    assert ok(await editor.options("/api/r/courses"))["related"] == COURSE_RELATED
+    assert ok(await editor.options("/api/r/courses/1"))["related"] == COURSE_RELATED
+
+
+async def test_related_never_names_a_resource_the_user_cannot_view(
+    client_for: ClientFor,
+) -> None:
+    # An instructor views courses and sessions only: not instructors, not
+    # course_instructors, not categories.
+    instructor = await client_for("instructor")
+    meta = {r["name"]: r for r in ok(await instructor.get("/api/meta"))["resources"]}
+    assert set(meta) == {"courses", "sessions"}
+    assert meta["courses"]["related"] == [
+        {"resource": "sessions", "field": "course_id", "label": "Sessions"}
+    ]
+    assert ok(await instructor.options("/api/r/courses"))["related"] == meta["courses"]["related"]
+    fields = {f["name"]: f for f in meta["courses"]["fields"]}
+    # A link to a resource it cannot view is not described either.
+    assert "relation" not in fields["category_id"]
+    assert "relation" not in fields["university_id"]
+    sessions = {f["name"]: f for f in meta["sessions"]["fields"]}
+    assert sessions["course_id"]["relation"] == {"resource": "courses", "display": "title"}
+
+
+def test_a_link_through_a_field_the_user_cannot_read_is_left_out() -> None:
+    registry = demo_registry()
+    courses = registry.get("courses")
+    actor = Actor(id=7, name="Pat", roles=frozenset({"clerk"}))
+
+    def related(grants: dict[str, Grant]) -> list[str]:
+        policy = RolePolicy({"clerk": {"courses": Grant(actions={"view"}), **grants}})
+        return [r["label"] for r in related_meta(policy, actor, registry, courses)]
+
+    everything = {
+        "sessions": Grant(actions={"view"}),
+        "course_instructors": Grant(actions={"view"}),
+        "instructors": Grant(actions={"view"}),
+    }
+    assert related(everything) == ["Course instructors", "Sessions", "Instructors"]
+    hidden_course = {**everything, "sessions": Grant(actions={"view"}, hide={"course_id"})}
+    assert related(hidden_course) == ["Course instructors", "Instructors"]
+    # The link table's column pointing at the far end is hidden: no through-link.
+    hidden_far = {
+        **everything,
+        "course_instructors": Grant(actions={"view"}, hide={"instructor_id"}),
+    }
+    assert related(hidden_far) == ["Course instructors", "Sessions"]
+    # The far end viewable but not the link table: neither link.
+    no_link_table = {k: v for k, v in everything.items() if k != "course_instructors"}
+    assert related(no_link_table) == ["Sessions"]
+
+
+def test_links_name_their_column_when_one_resource_points_twice() -> None:
+    metadata = MetaData()
+    users = Table("users", metadata, Column("id", Integer, primary_key=True), Column("name", Text))
+    Table("shelves", metadata, Column("a", Integer, primary_key=True), Column("b", Integer))
+    tickets = Table(
+        "tickets",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("assignee_id", Integer, nullable=False),
+        Column("reporter_id", Integer, nullable=False),
+        Column("shelf_a", Integer),
+        Column("shelf_b", Integer),
+        ForeignKeyConstraint(["assignee_id"], ["users.id"]),
+        ForeignKeyConstraint(["reporter_id"], ["users.id"]),
+        # A composite foreign key cannot be followed with one filter: no link.
+        ForeignKeyConstraint(["shelf_a", "shelf_b"], ["shelves.a", "shelves.b"]),
+    )
+    shelves = metadata.tables["shelves"]
+    registry = Registry([resource_from_table(t) for t in (users, shelves, tickets)])
+    assert registry.links("shelves") == ()
+    links = registry.links("users")
+    assert [(link.field, link.label, link.through) for link in links] == [
+        ("assignee_id", "Tickets (Assignee id)", None),
+        ("reporter_id", "Tickets (Reporter id)", None),
+        # Two NOT NULL keys to users and nothing else required: tickets link
+        # users to users too, both ways.
+        ("assignee_id", "Users (Reporter id)", "tickets"),
+        ("reporter_id", "Users (Assignee id)", "tickets"),
+    ]
+    # A ticket that needs a title of its own is a record, not a link.
+    tickets.append_column(Column("title", Text, nullable=False))
+    links = Registry([resource_from_table(t) for t in (users, shelves, tickets)]).links("users")
+    assert [link.label for link in links] == ["Tickets (Assignee id)", "Tickets (Reporter id)"]

@@ -69,14 +69,35 @@ export type Action =
   /** Create shared (named, seen by everyone) views of the resource's list. */
   | "share_view";
 
+/**
+ * Records of another resource that point at this one. Without `through`:
+ * rows of `resource` whose `field` holds this record's key (a course's
+ * sessions). With `through`: records of the far `resource` linked through
+ * the link table `through.resource`, whose `field` holds this record's key
+ * and whose `through.field` holds the far record's key (a course's
+ * instructors through course_instructors).
+ */
+export interface RelatedMeta {
+  resource: string;
+  field: string;
+  label: string;
+  through?: { resource: string; field: string };
+}
+
 export interface ResourceMeta {
   name: string;
   label: string;
   label_plural: string;
   /** The key column, the key columns in order (composite key), or null: list-only. */
   pk: string | string[] | null;
+  /** The field that names a record in the UI (and in links to it). */
+  display: string;
+  /** Whether subscribers get change events for it (a tracked table). */
+  live: boolean;
   actions: Action[];
   fields: FieldMeta[];
+  /** Only links through resources and fields this user may see. */
+  related: RelatedMeta[];
   default_sort: string[];
   searchable: boolean;
   soft_delete: boolean;
