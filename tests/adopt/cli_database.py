@@ -141,7 +141,7 @@ def adopt_fixture(url: str, *, admin_password: str | None = None) -> None:
     """
     _must(url, "db", "upgrade")
     with connect(url) as conn:
-        conn.execute(FIXTURE.read_text())  # type: ignore[arg-type]  # a literal file
+        conn.execute(FIXTURE.read_text())  # a literal file
     for schema in FIXTURE_SCHEMAS:
         _must(url, "db", "track", "--all", "--schema", schema)
     if admin_password is None:
