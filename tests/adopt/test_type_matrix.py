@@ -494,9 +494,17 @@ ALL_OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "iconta
 
 
 async def _every_filter_and_sort_is_a_200_or_a_400(
-    client: httpx.AsyncClient, resource: str, operands: dict[str, str]
+    client: httpx.AsyncClient,
+    resource: str,
+    operands: dict[str, str],
+    rows: dict[str, str] | None = None,
 ) -> None:
-    """Each operator a field offers answers 200 (a bad operand 400); the others 400; no 500."""
+    """Each operator a field offers answers 200 (a bad operand 400); the others 400; no 500.
+
+    Every sort is paged through its keyset cursor over ``rows`` (a filter:
+    the test's own rows, whatever other tests stored; see
+    test_a_cursor_over_a_long_text_is_accepted_back).
+    """
     path = f"/api/r/{resource}"
     for f in (await _meta(client, resource))["fields"]:
         name = f["name"]
@@ -515,11 +523,11 @@ async def _every_filter_and_sort_is_a_200_or_a_400(
                 refused = await client.get(path, params={key: bad})
                 assert refused.status_code == 400, (resource, key, bad, refused.text)
         for sort in (name, f"-{name}"):
-            page = ok(await client.get(path, params={"sort": sort, "limit": "1"}))
-            if page["next_cursor"]:
-                params = {"sort": sort, "limit": "1", "cursor": page["next_cursor"]}
-                following = await client.get(path, params=params)
-                assert following.status_code == 200, (resource, sort, following.text)
+            first = {**(rows or {}), "sort": sort, "limit": "1"}
+            page = ok(await client.get(path, params=first))
+            assert page["next_cursor"], (resource, sort)  # the test's rows span two pages
+            following = await client.get(path, params={**first, "cursor": page["next_cursor"]})
+            assert following.status_code == 200, (resource, sort, following.text)
 
 
 async def test_a_view_is_listed_filtered_and_sorted_read_only(admin: httpx.AsyncClient) -> None:
@@ -559,7 +567,7 @@ async def test_a_view_is_listed_filtered_and_sorted_read_only(admin: httpx.Async
     fetched = ok(await admin.get(f"/api/r/open_ticket/{second['ticket_id']}"))
     assert fetched["title"] == "View row B"
     problem(await admin.get(f"/api/r/open_ticket/{closed['ticket_id']}"), 404)
-    await _every_filter_and_sort_is_a_200_or_a_400(admin, "open_ticket", OPERAND)
+    await _every_filter_and_sort_is_a_200_or_a_400(admin, "open_ticket", OPERAND, mine)
 
     # Read-only: every write is refused with a problem, nothing reaches the table.
     pk = first["ticket_id"]
@@ -607,7 +615,7 @@ async def test_a_table_of_a_second_schema_round_trips(
     page = ok(await admin.get(path, params={"filter[title][icontains]": "REFILED"}))
     assert [i["id"] for i in page["items"]] == [101]
     assert [i["id"] for i in await list_all(admin, path, sort="-id")] == [103, 101]
-    await _every_filter_and_sort_is_a_200_or_a_400(admin, resource, {"id": "101", "title": "R"})
+    await _every_filter_and_sort_is_a_200_or_a_400(admin, resource, {"id": "101", "title": "R"}, {})
 
     [update, insert] = await history(admin, resource, 101)
     assert (update["op"], insert["op"]) == ("update", "insert")
@@ -644,3 +652,19 @@ def test_the_cli_adopts_every_relation_of_the_fixture(adopted_url: str) -> None:
     tables = ("ticket", "MixedCase", "reading", "archive.old_ticket")
     assert all(not served[t].read_only and served[t].untracked == "" for t in tables)
     assert served["open_ticket"].read_only
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug: a next_cursor over a sort value longer than ~3 KB exceeds the 4096"
+    " characters decode_cursor accepts (collabadmin/resources/query.py), so the server refuses"
+    " its own cursor with 400",
+)
+async def test_a_cursor_over_a_long_text_is_accepted_back(admin: httpx.AsyncClient) -> None:
+    marker = "long-title-cursor"
+    for _ in range(2):
+        await _create(admin, {"title": f"{marker} {'x' * 5000}"})
+    first = {"filter[title][contains]": marker, "sort": "-title", "limit": "1"}
+    page = ok(await admin.get("/api/r/ticket", params=first))
+    following = await admin.get("/api/r/ticket", params={**first, "cursor": page["next_cursor"]})
+    assert following.status_code == 200, following.text
