@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -52,11 +53,19 @@ class ServerProcess:
 DEMO_APP = "collabadmin.demo.app:create_demo_app"
 
 
-def start_server(database_url: str, app: str = DEMO_APP, **env: str) -> ServerProcess:
-    """Start an app (the demo's by default) with ``collabadmin serve``; wait for /health."""
+def start_server(
+    database_url: str, app: str | None = DEMO_APP, *, schemas: Sequence[str] = (), **env: str
+) -> ServerProcess:
+    """Start an app (the demo's by default) with ``collabadmin serve``; wait for /health.
+
+    ``app=None`` serves the database itself (no ``--app``), over ``schemas``
+    (``--schema``, repeated; none: the command's default).
+    """
     port = free_port()
+    serve = ["serve", "--port", str(port)]
+    serve += ["--app", app] if app else [arg for s in schemas for arg in ("--schema", s)]
     process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "collabadmin.cli", "serve", "--app", app, "--port", str(port)],
+        [sys.executable, "-m", "collabadmin.cli", *serve],
         env={**os.environ, "DATABASE_URL": database_url, **env},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

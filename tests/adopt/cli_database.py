@@ -1,9 +1,10 @@
 """A database of odd shapes nobody on the project wrote, adopted through the CLI alone.
 
-Helpers shared by ``test_cli_track.py`` and ``test_serve_adopted.py``: a
-fresh database on the test server (never the session's demo database), the
-``collabadmin`` command run as a user would, and plain psycopg connections
-standing in for psql and the application's other clients.
+Helpers shared by ``test_cli_track.py``, ``test_serve_adopted.py`` and the
+fixture schema's conftests (tests/adopt, tests/e2e): a fresh database on the
+test server (never the session's demo database), the ``collabadmin`` command
+run as a user would, and plain psycopg connections standing in for psql and
+the application's other clients.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -116,3 +118,37 @@ def odd_db() -> Iterator[str]:
         with connect(url) as conn:
             conn.execute(ODD_SCHEMA)
         yield url
+
+
+FIXTURE = Path(__file__).with_name("fixture.sql")
+# The schemas of fixture.sql, as ``collabadmin serve --schema public --schema archive`` serves them.
+FIXTURE_SCHEMAS = ("public", "archive")
+
+
+def _must(url: str, *args: str, stdin: str | None = None) -> str:
+    done = run_cli(url, *args, stdin=stdin)
+    assert done.returncode == 0, (args, done.stdout, done.stderr)
+    return done.stdout
+
+
+def adopt_fixture(url: str, *, admin_password: str | None = None) -> None:
+    """Prepare ``url`` (an empty database) as a user adopting fixture.sql would.
+
+    ``collabadmin db upgrade``, the schema loaded as psql would load it, then
+    ``collabadmin db track --all`` for each of its schemas and an ``admin``
+    user made with ``collabadmin user create``: nothing but the command line
+    (and no tracking statement run by the tests themselves).
+    """
+    _must(url, "db", "upgrade")
+    with connect(url) as conn:
+        conn.execute(FIXTURE.read_text())  # a literal file
+    for schema in FIXTURE_SCHEMAS:
+        _must(url, "db", "track", "--all", "--schema", schema)
+    if admin_password is None:
+        _must(url, "user", "create", "admin", "--role", "admin")
+    else:
+        _must(
+            url,
+            *("user", "create", "admin", "--role", "admin", "--password-stdin"),
+            stdin=f"{admin_password}\n",
+        )

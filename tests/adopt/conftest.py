@@ -1,61 +1,50 @@
 """An adopted schema of every column shape (fixture.sql), served with no resource code.
 
-The schema is loaded next to the demo's tables, its tables are tracked with
-the same statements ``collabadmin db track`` runs, reflected with
-:func:`reflect_resources` and served by :func:`create_app` with the default
-policy. Tests use the demo's ``admin`` user.
+The schema lives in a database of its own (the demo's tables would be
+adopted too otherwise), prepared through the command line alone, as a user
+would: ``collabadmin db upgrade``, fixture.sql loaded, ``collabadmin db track
+--all`` for the schemas public and archive, ``collabadmin user create admin``.
+The app is built by the code ``collabadmin serve --schema public --schema
+archive`` runs with no ``--app``: :func:`adopt` then :func:`create_adopted_app`,
+default roles, every relation the reflection finds (no hand-picked list).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
-import psycopg
 import pytest
 import uvicorn
 from litestar import Litestar
 
-from collabadmin.app import create_app
+from collabadmin.adopt.app import adopt, create_adopted_app
 from collabadmin.auth.credentials import create_token
 from collabadmin.db.engine import Database
-from collabadmin.db.tracking import tracking_sql
-from collabadmin.resources.resource import Resource, reflect_resources
 from collabadmin.settings import Settings
-from tests.conftest import Served, _free_port, anonymous_client
+from tests.adopt.cli_database import FIXTURE_SCHEMAS, adopt_fixture
+from tests.conftest import Served, _free_port, _server_database, anonymous_client
 from tests.helpers import running
 
-FIXTURE = Path(__file__).with_name("fixture.sql")
-# Tables served by the matrix, with the key column the change log records
-# (composite keys, views and the second schema are adopted by their own
-# tests).
-ADOPTED = {"ticket": "ticket_id", "MixedCase": "Id", "reading": "id"}
+
+@pytest.fixture(scope="session")
+def adopted_url(database_url: str) -> Iterator[str]:
+    """A database of its own on the test server, holding fixture.sql adopted by the CLI."""
+    for url in _server_database(database_url):
+        adopt_fixture(url)
+        yield url
+
+
+def adopted_app_of(url: str) -> Litestar:
+    """What ``collabadmin serve --schema public --schema archive`` (no ``--app``) serves."""
+    settings = Settings(database_url=url, pool_size=5)
+    return create_adopted_app(settings, adopt(settings, FIXTURE_SCHEMAS))
 
 
 @pytest.fixture(scope="session")
-def adopted_schema(conninfo: str) -> None:
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        exists = conn.execute("SELECT to_regclass('ticket') IS NOT NULL").fetchone()
-        if exists and exists[0]:
-            return
-        conn.execute(FIXTURE.read_text())  # type: ignore[arg-type]  # a literal file
-        for table, pk in ADOPTED.items():
-            for statement in tracking_sql(table, pk=pk):
-                conn.execute(statement)  # type: ignore[arg-type]
-
-
-@pytest.fixture(scope="session")
-def adopted_resources(database_url: str, adopted_schema: None) -> list[Resource]:
-    return reflect_resources(database_url, only=list(ADOPTED))
-
-
-@pytest.fixture(scope="session")
-async def adopted_app(
-    database_url: str, demo_users: None, adopted_resources: list[Resource]
-) -> AsyncIterator[Litestar]:
-    application = create_app(Settings(database_url=database_url, pool_size=5), adopted_resources)
+async def adopted_app(adopted_url: str) -> AsyncIterator[Litestar]:
+    application = adopted_app_of(adopted_url)
     async with running(application):
         yield application
 
@@ -74,19 +63,17 @@ async def _token(database_url: str, username: str) -> str:
 
 
 @pytest.fixture
-async def admin(adopted_app: Litestar, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    token = await _token(database_url, "admin")
+async def admin(adopted_app: Litestar, adopted_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    token = await _token(adopted_url, "admin")
     async with anonymous_client(adopted_app, {"Authorization": f"Bearer {token}"}) as client:
         yield client
 
 
 @pytest.fixture(scope="session")
-async def adopted_served(
-    database_url: str, demo_users: None, adopted_resources: list[Resource]
-) -> AsyncIterator[Served]:
+async def adopted_served(adopted_url: str) -> AsyncIterator[Served]:
     """The adopted app behind a real uvicorn server, for websocket frames."""
     port = _free_port()
-    app = create_app(Settings(database_url=database_url, pool_size=5), adopted_resources)
+    app = adopted_app_of(adopted_url)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )

@@ -4,7 +4,10 @@ The fixture schema (fixture.sql) has an enum, domains, arrays, json and
 jsonb, bytea, numeric with and without a scale, real/double, small and big
 integers, date, time, timestamp, timestamptz, interval, uuid, citext, inet,
 cidr, a tsvector filled by the application's own trigger, identity and
-generated columns, and quoted mixed-case names.
+generated columns, and quoted mixed-case names; a view over ``ticket``
+(listed, filtered and sorted, read-only) and a table of a second schema
+(``archive.old_ticket``), all adopted by ``collabadmin db track`` and served
+as ``collabadmin serve`` (no ``--app``) serves them (see conftest.py).
 """
 
 from __future__ import annotations
@@ -17,9 +20,13 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from collabadmin.adopt.app import adopt
+from collabadmin.settings import Settings
+from tests.adopt.cli_database import FIXTURE_SCHEMAS
+from tests.adopt.cli_database import connect as connect_db
 from tests.adopt.conftest import _token
 from tests.conftest import Served
-from tests.helpers import field_errors, history, ok, patch_record, problem
+from tests.helpers import field_errors, history, list_all, ok, patch_record, problem
 
 # One value of every writable field, in the JSON form the API reads back.
 TICKET = {
@@ -393,9 +400,9 @@ async def test_quoted_mixed_case_names(admin: httpx.AsyncClient) -> None:
 
 
 async def test_websocket_frames_carry_the_same_json_forms(
-    adopted_served: Served, database_url: str
+    adopted_served: Served, adopted_url: str
 ) -> None:
-    token = await _token(database_url, "admin")
+    token = await _token(adopted_url, "admin")
     headers = {"Authorization": f"Bearer {token}"}
     async with (
         httpx.AsyncClient(base_url=adopted_served.http, headers=headers) as client,
@@ -480,3 +487,184 @@ async def test_a_partitioned_table_is_served_like_a_table(admin: httpx.AsyncClie
     assert [(i["id"], i["value"]) for i in page["items"]] == [(7, 0.5)]
     outside = await admin.post("/api/r/reading", json={"id": 8, "taken_on": "2030-01-01"})
     assert outside.status_code == 422, outside.text  # no partition holds it
+
+
+ALL_OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "icontains", "isnull",
+                 "has", "overlaps")  # fmt: skip
+
+
+async def _every_filter_and_sort_is_a_200_or_a_400(
+    client: httpx.AsyncClient,
+    resource: str,
+    operands: dict[str, str],
+    rows: dict[str, str] | None = None,
+) -> None:
+    """Each operator a field offers answers 200 (a bad operand 400); the others 400; no 500.
+
+    Every sort is paged through its keyset cursor over ``rows`` (a filter:
+    the test's own rows, whatever other tests stored; see
+    test_a_cursor_over_a_long_text_is_accepted_back).
+    """
+    path = f"/api/r/{resource}"
+    for f in (await _meta(client, resource))["fields"]:
+        name = f["name"]
+        for op in ALL_OPERATORS:
+            key = f"filter[{name}][{op}]"
+            if op not in f["operators"]:
+                problem(await client.get(path, params={key: "x"}), 400)
+                continue
+            operand = "true" if op == "isnull" else operands.get(name, "x")
+            if op in ("in", "overlaps"):
+                operand = f"{operand},{operand}"
+            response = await client.get(path, params={key: operand})
+            assert response.status_code == 200, (resource, key, operand, response.text)
+            bad = "maybe" if op == "isnull" else BAD_OPERAND.get(name)
+            if bad is not None and op not in ("contains", "icontains"):
+                refused = await client.get(path, params={key: bad})
+                assert refused.status_code == 400, (resource, key, bad, refused.text)
+        for sort in (name, f"-{name}"):
+            first = {**(rows or {}), "sort": sort, "limit": "1"}
+            page = ok(await client.get(path, params=first))
+            assert page["next_cursor"], (resource, sort)  # the test's rows span two pages
+            following = await client.get(path, params={**first, "cursor": page["next_cursor"]})
+            assert following.status_code == 200, (resource, sort, following.text)
+
+
+async def test_a_view_is_listed_filtered_and_sorted_read_only(admin: httpx.AsyncClient) -> None:
+    meta = await _meta(admin, "open_ticket")
+    fields = {f["name"]: f for f in meta["fields"]}
+    assert list(fields) == ["ticket_id", "title", "status", "price"]
+    assert {n: f["type"] for n, f in fields.items()} == {
+        n: EXPECTED_TYPES[n] for n in fields
+    }  # the types of the table it reads
+    assert fields["status"]["choices"] == ["new", "in progress", "done"]
+    assert all(f["read_only"] for f in fields.values())
+    assert meta["read_only_reason"] == "A view: served read-only."
+    assert not {"add", "change", "delete", "restore", "purge"} & set(meta["actions"])
+    # A view over one table is keyed by that table's key (reflection infers it).
+    assert meta["pk"] == "ticket_id"
+
+    first = await _create(admin, {**TICKET, "title": "View row A", "price": "5.00"})
+    second = await _create(admin, {**TICKET, "title": "View row B", "status": "new"})
+    closed = await _create(admin, {**TICKET, "title": "View row C", "status": "done"})
+    mine = {"filter[title][contains]": "View row"}
+
+    async def titles(**params: str) -> list[str]:
+        items = await list_all(admin, "/api/r/open_ticket", **mine, **params)
+        return [i["title"] for i in items]
+
+    # The view's own WHERE: the done ticket is not in it.
+    assert sorted(await titles()) == ["View row A", "View row B"]
+    assert await titles(**{"filter[status]": "new"}) == ["View row B"]
+    assert await titles(**{"filter[price][lt]": "100"}) == ["View row A"]
+    assert await titles(sort="-price") == ["View row B", "View row A"]
+    assert await titles(sort="title") == ["View row A", "View row B"]
+    assert await titles(q="View row B") == ["View row B"]
+    [row] = await list_all(
+        admin, "/api/r/open_ticket", **{"filter[ticket_id]": str(first["ticket_id"])}
+    )
+    assert {n: row[n] for n in fields} == {n: first[n] for n in fields}
+    fetched = ok(await admin.get(f"/api/r/open_ticket/{second['ticket_id']}"))
+    assert fetched["title"] == "View row B"
+    problem(await admin.get(f"/api/r/open_ticket/{closed['ticket_id']}"), 404)
+    await _every_filter_and_sort_is_a_200_or_a_400(admin, "open_ticket", OPERAND, mine)
+
+    # Read-only: every write is refused with a problem, nothing reaches the table.
+    pk = first["ticket_id"]
+    problem(await admin.post("/api/r/open_ticket", json={"title": "via view"}), 403)
+    for response in (
+        await patch_record(admin, "open_ticket", pk, {"title": "via view"}, if_match=1),
+        await admin.delete(f"/api/r/open_ticket/{pk}", headers={"If-Match": '"1"'}),
+    ):
+        assert response.status_code in (403, 405), response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert ok(await admin.get(f"/api/r/ticket/{pk}"))["title"] == "View row A"
+
+
+async def test_a_table_of_a_second_schema_round_trips(
+    admin: httpx.AsyncClient, adopted_url: str
+) -> None:
+    resource = "archive.old_ticket"
+    path = f"/api/r/{resource}"
+    meta = await _meta(admin, resource)
+    assert meta["pk"] == "id"
+    assert meta["read_only_reason"] is None  # tracked by `db track --all --schema archive`
+    assert {f["name"]: (f["type"], f["required"]) for f in meta["fields"]} == {
+        "id": ("integer", True),
+        "title": ("text", True),
+    }
+    created = ok(await admin.post(path, json={"id": 101, "title": "Filed away"}), 201)
+    assert (created["id"], created["title"], created["_version"]) == (101, "Filed away", 1)
+    assert ok(await admin.get(f"{path}/101")) == created
+    problem(await admin.post(path, json={"id": 101, "title": "Twice"}), 409)
+    assert field_errors(await admin.post(path, json={"id": 102})) == {
+        "title": "This field is required."
+    }
+
+    echoed = ok(await patch_record(admin, resource, 101, created, if_match=1))
+    assert echoed["_version"] == 1
+    changed = ok(await patch_record(admin, resource, 101, {"title": "Refiled"}, if_match=1))
+    assert changed["_version"] == 2
+    conflict = problem(await patch_record(admin, resource, 101, {"title": "Mine"}, base=1), 409)
+    assert conflict["conflicts"] == [
+        {"field": "title", "base": "Filed away", "theirs": "Refiled", "yours": "Mine"}
+    ]
+    problem(await patch_record(admin, resource, 101, {"title": "Stale"}, if_match=1), 412)
+
+    ok(await admin.post(path, json={"id": 103, "title": "Another"}), 201)
+    page = ok(await admin.get(path, params={"filter[title][icontains]": "REFILED"}))
+    assert [i["id"] for i in page["items"]] == [101]
+    assert [i["id"] for i in await list_all(admin, path, sort="-id")] == [103, 101]
+    await _every_filter_and_sort_is_a_200_or_a_400(admin, resource, {"id": "101", "title": "R"}, {})
+
+    [update, insert] = await history(admin, resource, 101)
+    assert (update["op"], insert["op"]) == ("update", "insert")
+    assert update["diff"]["title"] == {"old": "Filed away", "new": "Refiled"}
+    reverted = ok(await admin.post(f"{path}/101/revert", json={"change_id": update["id"]}))
+    assert reverted["title"] == "Filed away"
+    deleted = ok(
+        await admin.delete(f"{path}/101", headers={"If-Match": f'"{reverted["_version"]}"'})
+    )
+    assert deleted["_deleted_at"] is not None
+    assert [i["id"] for i in await list_all(admin, path)] == [103]
+    restored = ok(
+        await admin.post(f"{path}/101/restore", headers={"If-Match": f'"{deleted["_version"]}"'})
+    )
+    assert (restored["_deleted_at"], restored["title"]) == (None, "Filed away")
+
+    # What psql sees: the row in its own schema, and the change log naming it.
+    with connect_db(adopted_url) as conn:
+        row = conn.execute("SELECT title FROM archive.old_ticket WHERE id = 101").fetchone()
+        ops = conn.execute(
+            "SELECT op FROM collabadmin_change WHERE resource = %s AND pk = '101' ORDER BY id",
+            (resource,),
+        ).fetchall()
+    assert row == ("Filed away",)
+    assert [o[0] for o in ops] == ["insert", "update", "update", "delete", "restore"]
+
+
+def test_the_cli_adopts_every_relation_of_the_fixture(adopted_url: str) -> None:
+    """What the matrix serves is what `db track --all` and `serve` found, not a chosen list."""
+    adoption = adopt(Settings(database_url=adopted_url), FIXTURE_SCHEMAS)
+    served = {r.name: r for r in adoption.resources}
+    assert set(served) == {"ticket", "MixedCase", "reading", "open_ticket", "archive.old_ticket"}
+    assert dict(adoption.skipped) == {"reading_low": "a partition of reading: served as reading"}
+    tables = ("ticket", "MixedCase", "reading", "archive.old_ticket")
+    assert all(not served[t].read_only and served[t].untracked == "" for t in tables)
+    assert served["open_ticket"].read_only
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug: a next_cursor over a sort value longer than ~3 KB exceeds the 4096"
+    " characters decode_cursor accepts (collabadmin/resources/query.py), so the server refuses"
+    " its own cursor with 400",
+)
+async def test_a_cursor_over_a_long_text_is_accepted_back(admin: httpx.AsyncClient) -> None:
+    marker = "long-title-cursor"
+    for _ in range(2):
+        await _create(admin, {"title": f"{marker} {'x' * 5000}"})
+    first = {"filter[title][contains]": marker, "sort": "-title", "limit": "1"}
+    page = ok(await admin.get("/api/r/ticket", params=first))
+    following = await admin.get("/api/r/ticket", params={**first, "cursor": page["next_cursor"]})
+    assert following.status_code == 200, following.text

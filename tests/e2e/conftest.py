@@ -15,8 +15,9 @@ import psycopg
 import pytest
 from playwright.sync_api import Page, expect
 
-from collabadmin.db.tracking import tracking_sql
-from tests.adopt.conftest import ADOPTED, FIXTURE
+from collabadmin.db.engine import libpq_url
+from tests.adopt.cli_database import FIXTURE_SCHEMAS, adopt_fixture
+from tests.conftest import PASSWORD, _server_database
 from tests.servers import start_server
 
 CHROMIUM = Path(os.environ.get("COLLABADMIN_CHROMIUM", "/usr/bin/chromium"))
@@ -78,19 +79,26 @@ def no_saved_views(conninfo: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def adopted_server(database_url: str, conninfo: str, demo_users: None) -> Iterator[str]:
-    """``collabadmin serve`` over the adopted fixture schema (loaded, tracked) in its own process.
+def adopted_database(database_url: str) -> Iterator[str]:
+    """A database of its own holding tests/adopt/fixture.sql, adopted through the CLI alone.
 
-    The schema is loaded and tracked as tests/adopt/conftest.py does (once per
-    test database), and the app reflects it with no resource code.
+    Prepared as tests/adopt/conftest.py prepares it (``db upgrade``, the
+    schema, ``db track --all`` per schema), with the ``admin`` user made by
+    ``collabadmin user create`` with :data:`PASSWORD`.
     """
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        loaded = conn.execute("SELECT to_regclass('ticket') IS NOT NULL").fetchone()
-        if not (loaded and loaded[0]):
-            conn.execute(FIXTURE.read_text())  # a literal file
-            for table, pk in ADOPTED.items():
-                for statement in tracking_sql(table, pk=pk):
-                    conn.execute(statement)
-    server = start_server(database_url, app="tests.e2e.adopted_app:create_adopted_app")
+    for url in _server_database(database_url):
+        adopt_fixture(url, admin_password=PASSWORD)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def adopted_conninfo(adopted_database: str) -> str:
+    return libpq_url(adopted_database)
+
+
+@pytest.fixture(scope="session")
+def adopted_server(adopted_database: str) -> Iterator[str]:
+    """``collabadmin serve --schema public --schema archive`` (no ``--app``) over that database."""
+    server = start_server(adopted_database, app=None, schemas=FIXTURE_SCHEMAS)
     yield server.http
     server.stop()

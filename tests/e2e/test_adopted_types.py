@@ -34,8 +34,8 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 
 @pytest.fixture
-def ticket(adopted_server: str, conninfo: str) -> int:
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+def ticket(adopted_server: str, adopted_conninfo: str) -> int:
+    with psycopg.connect(adopted_conninfo, autocommit=True) as conn:
         row = conn.execute(
             "INSERT INTO ticket (title, status, tags, price, happened_at, meta, attachment, spent)"
             " VALUES ('Edited in a browser', 'new', '{alpha,beta}', 12.50,"
@@ -132,7 +132,7 @@ def test_resources_are_listed_in_the_order_the_server_gives(
 
 
 def test_a_saved_filter_the_server_refuses_can_be_cleared(
-    page: Page, adopted_server: str, ticket: int, conninfo: str
+    page: Page, adopted_server: str, ticket: int, adopted_conninfo: str
 ) -> None:
     # A filter saved when it was accepted (or by an older version): no `contains` on an array.
     broken = json.dumps(
@@ -142,7 +142,7 @@ def test_a_saved_filter_the_server_refuses_can_be_cleared(
             "filters": [{"field": "tags", "op": "contains", "value": "x"}],
         }
     )
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with psycopg.connect(adopted_conninfo, autocommit=True) as conn:
         conn.execute(
             "INSERT INTO collabadmin_view_pref (user_id, resource, config)"
             " SELECT id, 'ticket', %s::jsonb FROM collabadmin_user WHERE username = 'admin'",
@@ -164,7 +164,7 @@ def test_a_saved_filter_the_server_refuses_can_be_cleared(
     expect(rows.first).to_be_visible()
 
     def saved_filters() -> Any:
-        with psycopg.connect(conninfo) as conn:
+        with psycopg.connect(adopted_conninfo) as conn:
             row = conn.execute(
                 "SELECT config->'filters' FROM collabadmin_view_pref p JOIN collabadmin_user u"
                 " ON u.id = p.user_id WHERE u.username = 'admin' AND p.resource = 'ticket'"
