@@ -135,6 +135,9 @@ class ListQuery:
     # key, whose pages start at (not after) the cursor's values and skip these.
     skip: int = 0
     after_values: list[Any] | None = None  # ``after`` as the cursor wrote it
+    # A cursor too long to carry its sort values names the row they are read
+    # from instead (its typed key); the service reads them before the page.
+    after_row: tuple[Any, ...] | None = None
     deleted: Literal["exclude", "include", "only"] = "exclude"
     search_in: tuple[str, ...] = ()
 
@@ -298,9 +301,25 @@ def parse_list_query(
         query.deleted = deleted  # type: ignore[assignment]
     cursor = one("cursor")
     if cursor:
-        query.after, query.skip = decode_cursor(resource, query, cursor)
-        query.after_values = _cursor_of(cursor).values
+        after, query.skip = decode_cursor(resource, query, cursor)
+        if query.after_row is None:
+            query.after = after
+            query.after_values = _cursor_of(cursor).values
     return query
+
+
+def build_after_row_select(
+    resource: Resource, query: ListQuery, scope: ColumnElement[bool] | None
+) -> Select[Any]:
+    """The sort values of the row a by-row cursor names (ListQuery.after_row).
+
+    Within the reader's row scope: a forged cursor naming a row the reader
+    may not see learns nothing of where that row sorts.
+    """
+    assert query.after_row is not None
+    return select(*(resource.column(k.field) for k in query.sort)).where(
+        resource.key_clause(query.after_row), true() if scope is None else scope
+    )
 
 
 # -- cursors -----------------------------------------------------------------
@@ -310,6 +329,14 @@ class _Cursor(msgspec.Struct, array_like=True):
     sort: str
     values: list[Any]
     skip: int = 0
+    key: str | None = None  # the last row's key text, instead of long ``values``
+
+
+# Sort values longer than this (a long text sorted on) would make a cursor
+# that no URL can carry: such a cursor names the page's last row by its key
+# instead, and the next page reads the sort values from that row.
+MAX_CURSOR_VALUES = 1024
+MAX_CURSOR = 4096
 
 
 def encode_cursor(query: ListQuery, rows: Sequence[Mapping[str, Any]], resource: Resource) -> str:
@@ -336,12 +363,15 @@ def encode_cursor(query: ListQuery, rows: Sequence[Mapping[str, Any]], resource:
         earlier = query.skip if query.after_values == values and same == len(rows) else 0
         skip = earlier + same
     raw = msgspec.json.encode(_Cursor(query.sort_signature(), values, skip))
+    if len(raw) > MAX_CURSOR_VALUES and resource.pk:
+        key = resource.key_of(rows[-1])
+        raw = msgspec.json.encode(_Cursor(query.sort_signature(), [], 0, key))
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def _cursor_of(token: str) -> _Cursor:
     bad = BadRequest("The cursor is not valid for this list.", parameter="cursor")
-    if len(token) > 4096:
+    if len(token) > MAX_CURSOR:
         raise bad
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
@@ -353,7 +383,16 @@ def _cursor_of(token: str) -> _Cursor:
 def decode_cursor(resource: Resource, query: ListQuery, token: str) -> tuple[list[Any], int]:
     bad = BadRequest("The cursor is not valid for this list.", parameter="cursor")
     cursor = _cursor_of(token)
-    if cursor.sort != query.sort_signature() or len(cursor.values) != len(query.sort):
+    if cursor.sort != query.sort_signature():
+        raise bad
+    if cursor.key is not None:
+        # A cursor by row: the values are read from that row (ListQuery.after_row).
+        row = resource.pk_values(cursor.key) if resource.pk else None
+        if row is None or cursor.values or cursor.skip:
+            raise bad
+        query.after_row = row
+        return [], 0
+    if len(cursor.values) != len(query.sort):
         raise bad
     if cursor.skip < 0 or (cursor.skip and resource.pk):
         raise bad

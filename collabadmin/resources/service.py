@@ -55,6 +55,7 @@ from collabadmin.errors import (
 )
 from collabadmin.resources.query import (
     COUNT_CAP,
+    build_after_row_select,
     build_count_select,
     build_page_select,
     encode_cursor,
@@ -245,6 +246,16 @@ class RecordService:
         )
         scope = self.policy.row_filter(actor, resource)
         async with self.db.read() as tx:
+            if query.after_row is not None:
+                after = await tx.rows(build_after_row_select(resource, query, scope))
+                if not after:
+                    # Purged since (or out of scope): its place in the order is gone.
+                    raise BadRequest(
+                        "The record this cursor continues from is no longer there;"
+                        " start the list again.",
+                        parameter="cursor",
+                    )
+                query.after = [after[0][k.field] for k in query.sort]
             rows = await tx.rows(build_page_select(resource, query, scope))
             total: int | None = None
             if query.after is None:
