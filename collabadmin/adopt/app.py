@@ -28,7 +28,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from collabadmin.app import create_app
-from collabadmin.auth.policy import Action
+from collabadmin.auth.policy import EDITING_ACTIONS
 from collabadmin.auth.roles import Grant, RolePolicy
 from collabadmin.config.app import CONFIG_ENV
 from collabadmin.config.apply import apply_config, validate_scopes
@@ -58,18 +58,9 @@ def schemas_from_env() -> tuple[str, ...]:
 
 
 def adopted_policy() -> RolePolicy:
-    editing: set[Action] = {
-        "view",
-        "add",
-        "change",
-        "delete",
-        "restore",
-        "comment",
-        "share_view",
-    }
     return RolePolicy(
         {
-            "editor": Grant(actions=editing),
+            "editor": Grant(actions=EDITING_ACTIONS),
             "auditor": Grant(actions={"view", "audit"}),
             "viewer": Grant(actions={"view"}),
         },

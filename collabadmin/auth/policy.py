@@ -21,7 +21,15 @@ from sqlalchemy import ColumnElement
 from collabadmin.db.engine import Actor
 from collabadmin.resources.resource import Resource
 
-__all__ = ["ACTIONS", "READ_ONLY_ACTIONS", "Action", "Policy", "StaffPolicy", "WriteAction"]
+__all__ = [
+    "ACTIONS",
+    "EDITING_ACTIONS",
+    "READ_ONLY_ACTIONS",
+    "Action",
+    "Policy",
+    "StaffPolicy",
+    "WriteAction",
+]
 
 Action = Literal[
     "view",
@@ -48,6 +56,11 @@ ACTIONS: tuple[Action, ...] = (
     "comment",
     "share_view",
 )
+EDITING_ACTIONS: frozenset[Action] = frozenset(
+    {"view", "add", "change", "delete", "restore", "comment", "share_view"}
+)
+"""What an editor does: everything on records but purging, publishing and the audit."""
+
 READ_ONLY_ACTIONS: frozenset[Action] = frozenset({"view", "audit", "share_view"})
 """Actions that make sense on a read-only resource (a database view): nothing is written to it.
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, select
 
-from collabadmin.auth.policy import Action
+from collabadmin.auth.policy import EDITING_ACTIONS
 from collabadmin.auth.roles import Grant, RolePolicy
 from collabadmin.db.engine import Actor
 from collabadmin.demo.tables import COURSE_INSTRUCTORS, INSTRUCTORS
@@ -51,18 +51,9 @@ def sessions_of_courses_taught(actor: Actor, resource: Resource) -> ColumnElemen
 
 
 def demo_policy() -> RolePolicy:
-    everything_but_purge: set[Action] = {
-        "view",
-        "add",
-        "change",
-        "delete",
-        "restore",
-        "comment",
-        "share_view",
-    }
     return RolePolicy(
         {
-            "editor": Grant(actions=everything_but_purge),
+            "editor": Grant(actions=EDITING_ACTIONS),
             "instructor": {
                 "courses": Grant(
                     actions={"view", "change", "comment"},
