@@ -107,12 +107,12 @@ def connect(url: str) -> psycopg.Connection[Any]:
 
 
 @pytest.fixture
-def odd_db() -> Iterator[str]:
-    """A fresh database with the odd schema, after ``collabadmin db upgrade`` (not tracked)."""
-    server = os.environ.get("DATABASE_URL")
-    if not server:
-        pytest.skip("needs DATABASE_URL (a server to create databases on)")
-    for url in _server_database(server):
+def odd_db(database_url: str) -> Iterator[str]:
+    """A fresh database with the odd schema, after ``collabadmin db upgrade`` (not tracked).
+
+    Created on the tests' server, the one ``DATABASE_URL`` names or the embedded one.
+    """
+    for url in _server_database(database_url):
         upgraded = run_cli(url, "db", "upgrade")
         assert upgraded.returncode == 0, upgraded.stderr
         with connect(url) as conn:

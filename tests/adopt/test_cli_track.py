@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import psycopg
@@ -243,11 +242,8 @@ def test_tables_tracked_under_the_old_trigger_name_are_brought_up_to_date(odd_db
     ]
 
 
-def test_track_before_db_upgrade_says_to_run_it() -> None:
-    server = os.environ.get("DATABASE_URL")
-    if not server:
-        pytest.skip("needs DATABASE_URL")
-    for url in _server_database(server):
+def test_track_before_db_upgrade_says_to_run_it(database_url: str) -> None:
+    for url in _server_database(database_url):
         result = run_cli(url, "db", "track", "--all")
         assert result.returncode == 1
         assert "run `collabadmin db upgrade` first" in result.stderr
