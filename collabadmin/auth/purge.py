@@ -33,6 +33,8 @@ class SessionPurge(BackgroundTask):
         self.idle_seconds = idle_seconds
         self.interval = interval
         self.purged = 0
+        # Set after every pass, deleting or not: lets a caller wait for one.
+        self.passed = asyncio.Event()
 
     async def run(self) -> None:
         while True:
@@ -43,4 +45,5 @@ class SessionPurge(BackgroundTask):
                 log.warning("could not purge ended sessions: %s", type(exc).__name__)
             except Exception:
                 log.exception("session purge failed")
+            self.passed.set()
             await asyncio.sleep(self.interval)

@@ -141,9 +141,12 @@ async def test_the_purge_runs_by_itself(
         expired = _insert_session(sql, expires="-1 second")
         live = _insert_session(sql)
         async with asyncio.timeout(10):
-            # The row goes when the DELETE commits; the count a moment later.
-            while _stored(sql, expired) or not purge.purged:  # noqa: ASYNC110 - bounded poll
-                await asyncio.sleep(0.02)
+            # Each pass sets the event; the row is gone once a pass after the
+            # insert has committed its DELETE.
+            while _stored(sql, expired):
+                purge.passed.clear()
+                await purge.passed.wait()
+        assert purge.purged >= 1
         assert _stored(sql, live) == {live}
     finally:
         await purge.stop()
