@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from sqlalchemy import Column
 
@@ -42,22 +42,7 @@ FieldType = Literal[
     "binary",
     "array",
 ]
-FIELD_TYPES: tuple[FieldType, ...] = (
-    "string",
-    "text",
-    "integer",
-    "decimal",
-    "float",
-    "boolean",
-    "date",
-    "time",
-    "datetime",
-    "duration",
-    "uuid",
-    "json",
-    "binary",
-    "array",
-)
+FIELD_TYPES: tuple[FieldType, ...] = get_args(FieldType)
 TEXT_TYPES = frozenset({"string", "text"})
 
 
