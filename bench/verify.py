@@ -23,19 +23,8 @@ import psycopg
 from psycopg import sql
 
 from bench._setup import fresh_database, machine
+from bench.audit import LOAD  # the same generated change entries
 from collabadmin.db.engine import libpq_url
-
-LOAD = """
-INSERT INTO collabadmin_change
-    (at, resource, pk, op, actor_id, actor_name, source, version_before, version, diff)
-SELECT now() - (n %% (30 * 24 * 3600)) * interval '1 second',
-       'courses', (1 + n %% 5000)::text, 'update',
-       1 + n %% 50, 'Actor ' || (1 + n %% 50), 'api', 1 + n / 5000, 2 + n / 5000,
-       jsonb_build_object(
-           (ARRAY['title', 'description', 'status', 'start_date'])[1 + (n / 50) %% 4],
-           jsonb_build_object('old', 'value ' || n, 'new', 'value ' || (n + 1)))
-  FROM generate_series(1, %(count)s) AS n
-"""
 
 
 def _verify(conn: psycopg.Connection[tuple[object, ...]], whole: bool) -> tuple[float, int]:
