@@ -22,7 +22,6 @@ A value's text is PostgreSQL's JSON text of it (``to_jsonb(v) #>> '{}'``):
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, unquote
@@ -83,11 +82,39 @@ def key_url(key: str, n: int) -> str:
 
 
 def value_text(value: Any) -> str:
-    """A key value read from the database as the text the change log holds for it."""
+    """A key value read from the database as the text the change log holds for it.
+
+    That text is PostgreSQL's JSON text of the value, so date and time
+    values follow its rules rather than Python's ``isoformat``: fractional
+    seconds without trailing zeros (``10:00:00.5``, not ``10:00:00.500000``)
+    and a ``timetz`` offset without zero minutes (``+02``). A ``timestamptz``
+    is written in the writing session's ``TimeZone`` (docs/adopting.md).
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, dt.datetime | dt.date | dt.time):
+    if isinstance(value, dt.datetime | dt.time):
+        return _time_text(value)
+    if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()
     return str(value)
+
+
+def _time_text(value: dt.datetime | dt.time) -> str:
+    text = value.replace(microsecond=0, tzinfo=None).isoformat()
+    if value.microsecond:
+        text += "." + f"{value.microsecond:06d}".rstrip("0")
+    offset = value.utcoffset()
+    if offset is None:
+        return text
+    seconds = int(offset.total_seconds())
+    sign = "-" if seconds < 0 else "+"
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    text += f"{sign}{hours:02d}"
+    if minutes or secs or isinstance(value, dt.datetime):
+        text += f":{minutes:02d}"
+    if secs:
+        text += f":{secs:02d}"
+    return text

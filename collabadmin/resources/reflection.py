@@ -85,7 +85,15 @@ class Adoption:
         """Lines for start-up output."""
         lines = []
         for r in self.resources:
-            how = "read-only, not tracked" if r.untracked else "read-only" if r.read_only else ""
+            how = (
+                "read-only, list-only: no key"
+                if not r.pk
+                else "read-only, not tracked"
+                if r.untracked
+                else "read-only"
+                if r.read_only
+                else ""
+            )
             lines.append(f"serving {r.name}" + (f" ({how})" if how else ""))
         lines.extend(f"skipped {name}: {reason}" for name, reason in self.skipped)
         return lines

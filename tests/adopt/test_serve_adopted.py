@@ -93,7 +93,7 @@ def test_serve_without_app_serves_the_database_as_it_is(odd_db: str) -> None:
         assert "serving film\n" in startup + "\n"
         assert "serving tag (read-only, not tracked)" in startup
         assert "skipped payment_2026: a partition of payment" in startup
-        assert "serving loose (read-only)" in startup
+        assert "serving loose (read-only, list-only: no key)" in startup
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             _wait_healthy(client)
             login = client.post(
