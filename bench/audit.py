@@ -26,7 +26,7 @@ from bench.patch import pgbench_tps
 from collabadmin.db.engine import libpq_url
 
 LOAD = """
-INSERT INTO collabadmin_change
+INSERT INTO collabadmin.collabadmin_change
     (at, resource, pk, op, actor_id, actor_name, source, version_before, version, diff)
 SELECT now() - (n %% (30 * 24 * 3600)) * interval '1 second',
        'courses', (1 + n %% 5000)::text, 'update',
@@ -80,7 +80,7 @@ async def time_queries(port: int, token: str, requests: int) -> dict[str, tuple[
 def seal_every_second(conninfo: str, stop: threading.Event) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         while not stop.wait(1.0):
-            conn.execute("SELECT collabadmin_seal()")
+            conn.execute("SELECT collabadmin.collabadmin_seal()")
 
 
 def main() -> None:
@@ -94,8 +94,8 @@ def main() -> None:
     started = time.perf_counter()
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(LOAD, {"count": args.entries})
-        conn.execute("ANALYZE collabadmin_change")
-        total = conn.execute("SELECT count(*) FROM collabadmin_change").fetchone()
+        conn.execute("ANALYZE collabadmin.collabadmin_change")
+        total = conn.execute("SELECT count(*) FROM collabadmin.collabadmin_change").fetchone()
     print(f"# {dt.date.today()} on {machine()}")
     print(f"# loaded {args.entries:,} entries ({total[0] if total else '?':,} in all) "
           f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
@@ -103,10 +103,10 @@ def main() -> None:
     # the queries while a million entries are being sealed would measure that.
     with psycopg.connect(conninfo, autocommit=True) as conn:
         started = time.perf_counter()
-        conn.execute("SELECT collabadmin_seal()")
+        conn.execute("SELECT collabadmin.collabadmin_seal()")
         sealing = time.perf_counter() - started
         # Steady state: the bulk load's vacuum done, not running under the timings.
-        conn.execute("VACUUM ANALYZE collabadmin_change, collabadmin_seal")
+        conn.execute("VACUUM ANALYZE collabadmin.collabadmin_change, collabadmin.collabadmin_seal")
     with running_server(url) as server:
         timings = asyncio.run(time_queries(server.port, server.token, args.requests))
     plain = pgbench_tps(url, 16, args.seconds)

@@ -149,7 +149,7 @@ def check_log(conninfo: str, first_id: int, tally: Tally) -> tuple[int, int]:
     """(lost updates, records whose versions have a gap), from the change log."""
     with psycopg.connect(conninfo) as conn:
         rows = conn.execute(
-            "SELECT pk, version_before, version, diff FROM collabadmin_change"
+            "SELECT pk, version_before, version, diff FROM collabadmin.collabadmin_change"
             " WHERE id > %s AND resource = 'courses' ORDER BY id",
             (first_id,),
         ).fetchall()
@@ -199,7 +199,9 @@ def main() -> None:
     url = fresh_database("collabadmin_bench_load")
     conninfo = libpq_url(url)
     with psycopg.connect(conninfo) as conn:
-        row = conn.execute("SELECT coalesce(max(id), 0) FROM collabadmin_change").fetchone()
+        row = conn.execute(
+            "SELECT coalesce(max(id), 0) FROM collabadmin.collabadmin_change"
+        ).fetchone()
     first_id = row[0] if row else 0
     tally = Tally()
     with running_server(url) as server:

@@ -29,7 +29,9 @@ from collabadmin.db.engine import libpq_url
 
 def _verify(conn: psycopg.Connection[tuple[object, ...]], whole: bool) -> tuple[float, int]:
     started = time.perf_counter()
-    row = conn.execute("SELECT checked, first_bad FROM collabadmin_verify(%s)", (whole,)).fetchone()
+    row = conn.execute(
+        "SELECT checked, first_bad FROM collabadmin.collabadmin_verify(%s)", (whole,)
+    ).fetchone()
     elapsed = time.perf_counter() - started
     assert row is not None
     assert row[1] is None, f"the chain is broken at {row[1]}"
@@ -47,10 +49,10 @@ def main() -> None:
     started = time.perf_counter()
     with psycopg.connect(conninfo, autocommit=True) as owner:
         owner.execute(LOAD, {"count": args.entries})
-        owner.execute("SELECT collabadmin_seal()")
-        owner.execute("VACUUM ANALYZE collabadmin_change, collabadmin_seal")
-        total = owner.execute("SELECT count(*) FROM collabadmin_change").fetchone()
-        role = owner.execute("SELECT collabadmin_app_role()::text").fetchone()
+        owner.execute("SELECT collabadmin.collabadmin_seal()")
+        owner.execute("VACUUM ANALYZE collabadmin.collabadmin_change, collabadmin.collabadmin_seal")
+        total = owner.execute("SELECT count(*) FROM collabadmin.collabadmin_change").fetchone()
+        role = owner.execute("SELECT collabadmin.collabadmin_app_role()::text").fetchone()
     assert total is not None
     assert role is not None
     print(f"# {dt.date.today()} on {machine()}")
@@ -69,7 +71,7 @@ def main() -> None:
         full_checked = checked
         for _ in range(args.rounds):
             owner.execute(LOAD, {"count": args.new})
-            server.execute("SELECT collabadmin_seal()")
+            server.execute("SELECT collabadmin.collabadmin_seal()")
             elapsed, checked = _verify(server, whole=False)
             assert checked == args.new, checked
             incremental_times.append(elapsed)

@@ -39,7 +39,7 @@ SELECT 'Bench course ' || n, 'bench-' || n, CASE WHEN n %% 2 = 0 THEN 'Some text
   FROM generate_series(1, %(count)s) AS n
 """
 RUNS = """
-INSERT INTO collabadmin_workflow_run
+INSERT INTO collabadmin.collabadmin_workflow_run
        (workflow, subject_resource, subject_pk, steps, started_by_name)
 SELECT 'launch-course', 'courses', id::text, '{}', 'bench'
   FROM courses ORDER BY id LIMIT %(count)s
@@ -95,8 +95,8 @@ async def measure(url: str, runs: int, repeat: int) -> None:
 
     def bulk() -> None:
         flip["value"] = "draft" if flip["value"] == "open" else "open"
-        sql("UPDATE courses SET status = %(s)s WHERE id IN "
-            "(SELECT subject_pk::int FROM collabadmin_workflow_run)", s=flip["value"])  # fmt: skip
+        sql("UPDATE courses SET status = %(s)s WHERE id IN (SELECT subject_pk::int"
+            " FROM collabadmin.collabadmin_workflow_run)", s=flip["value"])  # fmt: skip
 
     position = await snapshot()
     everything, _ = await _timed(repeat, bulk, step)
@@ -105,7 +105,8 @@ async def measure(url: str, runs: int, repeat: int) -> None:
     def hundred() -> None:
         flip["value"] = "draft" if flip["value"] == "open" else "open"
         sql("UPDATE courses SET status = %(s)s WHERE id IN (SELECT subject_pk::int FROM"
-            " collabadmin_workflow_run ORDER BY random() LIMIT 100)", s=flip["value"])  # fmt: skip
+            " collabadmin.collabadmin_workflow_run ORDER BY random() LIMIT 100)",
+            s=flip["value"])  # fmt: skip
 
     position = await snapshot()
     small, _ = await _timed(repeat * 4, hundred, step)

@@ -248,6 +248,7 @@ def _serve_adopted(args: argparse.Namespace) -> None:
 
     from collabadmin.adopt.app import SCHEMAS_VARIABLE, adopt, create_adopted_app
     from collabadmin.config import ConfigError
+    from collabadmin.db.own import OWN_SCHEMA
 
     settings = Settings.from_env()
     if not settings.database_url:
@@ -257,6 +258,8 @@ def _serve_adopted(args: argparse.Namespace) -> None:
     config = load_config(args.config)  # also names it to the workers (COLLABADMIN_CONFIG)
     config_path = os.environ.get("COLLABADMIN_CONFIG")
     shown = f"the database as {config_path} describes it" if config_path else "the database"
+    if OWN_SCHEMA in (args.schema or ()):
+        raise CliError(f"schema {OWN_SCHEMA} holds collabadmin's own tables: they are never served")
     if args.schema:
         os.environ[SCHEMAS_VARIABLE] = ",".join(args.schema)  # workers read it too
     _check_port(args.host, args.port)
@@ -381,17 +384,21 @@ def _track(args: argparse.Namespace, *, untrack: bool) -> None:
 
     from collabadmin.db import tracking
     from collabadmin.db.engine import libpq_url
+    from collabadmin.db.own import OWN_SCHEMA
 
     if bool(args.all) == bool(args.tables):
         raise CliError("name the tables to (un)track, or --all")
+    if args.schema == OWN_SCHEMA:
+        raise CliError(str(tracking.OwnSchemaError("they are never tracked nor untracked")))
     settings = Settings.from_env()
     with _database(settings) as ready:
         assert ready.database_url is not None
         try:
             with psycopg.connect(libpq_url(ready.database_url), autocommit=True) as conn:
-                # collabadmin_key_part arrived with the capture bodies db track relies on.
+                # collabadmin_key_part arrived with the capture bodies db track
+                # relies on, and the triggers name the functions in their schema.
                 if conn.execute(
-                    "SELECT to_regprocedure('collabadmin_key_part(text)') IS NULL"
+                    "SELECT to_regprocedure('collabadmin.collabadmin_key_part(text)') IS NULL"
                 ).fetchone() == (True,):
                     raise CliError(
                         "collabadmin is not set up (or not up to date) here:"

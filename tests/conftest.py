@@ -42,8 +42,9 @@ PASSWORD = "correct horse battery staple"
 TEST_SEED = SeedSize(universities=5, categories=5, instructors=20, courses=60, sessions=120)
 DOMAIN_TABLES = (
     "sessions, course_instructors, courses, instructors, categories, universities, "
-    "collabadmin_change, collabadmin_seal, collabadmin_login_attempt, "
-    "collabadmin_draft_event, collabadmin_draft, collabadmin_workflow_run"
+    "collabadmin.collabadmin_change, collabadmin.collabadmin_seal,"
+    " collabadmin.collabadmin_login_attempt, collabadmin.collabadmin_draft_event,"
+    " collabadmin.collabadmin_draft, collabadmin.collabadmin_workflow_run"
 )
 
 
@@ -147,11 +148,12 @@ def reset_data(conninfo: str) -> None:
         conn.execute("SET LOCAL session_replication_role = replica")
         conn.execute(f"TRUNCATE {DOMAIN_TABLES} RESTART IDENTITY CASCADE")
         conn.execute(
-            "UPDATE collabadmin_seal_state SET snapshot = '1:1:', last_seq = 0,"
+            "UPDATE collabadmin.collabadmin_seal_state SET snapshot = '1:1:', last_seq = 0,"
             " last_hash = repeat('0', 64), anchor_seq = 0, anchor_hash = repeat('0', 64)"
         )
         conn.execute(
-            "UPDATE collabadmin_verify_state SET verified_seq = 0, verified_hash = repeat('0', 64),"
+            "UPDATE collabadmin.collabadmin_verify_state"
+            " SET verified_seq = 0, verified_hash = repeat('0', 64),"
             " verified_change_id = 0, verified_at = NULL, first_bad = NULL"
         )
     seed_demo(conninfo, TEST_SEED)
@@ -189,7 +191,8 @@ async def client_for(
         assert username in DEMO_USERS
         async with db.connection() as tx:
             user_id = await tx.value(
-                "SELECT id FROM collabadmin_user WHERE username = %(u)s", {"u": username}
+                "SELECT id FROM collabadmin.collabadmin_user WHERE username = %(u)s",
+                {"u": username},
             )
             _, token = await create_token(tx, user_id, "tests", None)
         client = anonymous_client(app, headers={"Authorization": f"Bearer {token}"})

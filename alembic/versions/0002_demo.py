@@ -103,7 +103,9 @@ CREATE INDEX sessions_starts_on ON sessions (starts_on, id);
 def upgrade() -> None:
     op.execute(SCHEMA)
     for table in TABLES:
-        track_table(table)
+        # Unqualified function names, as when this revision was written: on
+        # a fresh database it may run before 0013_own_schema or after it.
+        track_table(table, functions_schema=None)
 
 
 def downgrade() -> None:

@@ -70,7 +70,7 @@ def upgrade() -> None:
         CREATE INDEX collabadmin_draft_event_draft ON collabadmin_draft_event (draft_id, id);
         """
     )
-    track_table("collabadmin_draft", resource="drafts")
+    track_table("collabadmin_draft", resource="drafts", functions_schema=None)
 
 
 def downgrade() -> None:

@@ -52,7 +52,7 @@ def upgrade() -> None:
             ON collabadmin_workflow_run (started_by, assignee_id);
         """
     )
-    track_table("collabadmin_workflow_run", resource="workflow_runs")
+    track_table("collabadmin_workflow_run", resource="workflow_runs", functions_schema=None)
 
 
 def downgrade() -> None:

@@ -366,7 +366,8 @@ def upgrade() -> None:
     op.execute(TABLES)
     for script in (CAPTURE, GUARD, PRUNE, VERIFY, SEAL):
         op.execute(script.replace("{path}", path))
-    provision(op.get_bind(), _requested_role())
+    # The objects are still in the user's default schema here (0013 moves them).
+    provision(op.get_bind(), _requested_role(), own_schema=None)
 
 
 def downgrade() -> None:

@@ -77,7 +77,7 @@ class Head:
 
 async def seal(tx: Tx) -> int:
     """Seal the entries committed since the last seal; returns how many."""
-    return int(await tx.value("SELECT collabadmin_seal()"))
+    return int(await tx.value("SELECT collabadmin.collabadmin_seal()"))
 
 
 async def verify(db: Database, *, whole: bool = False) -> Verification:
@@ -85,7 +85,8 @@ async def verify(db: Database, *, whole: bool = False) -> Verification:
     async with db.connection() as tx:
         await seal(tx)
         row = await tx.row(
-            "SELECT checked, first_bad FROM collabadmin_verify(%(whole)s)", {"whole": whole}
+            "SELECT checked, first_bad FROM collabadmin.collabadmin_verify(%(whole)s)",
+            {"whole": whole},
         )
     assert row is not None
     return Verification(row["first_bad"] is None, int(row["checked"]), row["first_bad"])
@@ -127,9 +128,9 @@ class FullCheck:
 
 _HEAD = """
 SELECT st.last_seq AS seq, st.last_hash AS hash, s.change_id AS id, c.at
-  FROM collabadmin_seal_state st
-  LEFT JOIN collabadmin_seal s ON s.seq = st.last_seq AND st.last_seq > st.anchor_seq
-  LEFT JOIN collabadmin_change c ON c.id = s.change_id
+  FROM collabadmin.collabadmin_seal_state st
+  LEFT JOIN collabadmin.collabadmin_seal s ON s.seq = st.last_seq AND st.last_seq > st.anchor_seq
+  LEFT JOIN collabadmin.collabadmin_change c ON c.id = s.change_id
  WHERE st.id = 1
 """
 
@@ -203,7 +204,8 @@ async def check_heads(db: Database, heads: list[KeptHead]) -> HeadCheck:
     failures: list[str] = []
     async with db.connection() as tx:
         state = await tx.row(
-            "SELECT anchor_seq, anchor_hash, last_seq FROM collabadmin_seal_state WHERE id = 1"
+            "SELECT anchor_seq, anchor_hash, last_seq FROM collabadmin.collabadmin_seal_state"
+            " WHERE id = 1"
         )
         assert state is not None
         for kept in heads:
@@ -211,12 +213,14 @@ async def check_heads(db: Database, heads: list[KeptHead]) -> HeadCheck:
             row: dict[str, Any] | None
             if kept.seq is not None:
                 row = await tx.row(
-                    "SELECT seq, change_id, hash FROM collabadmin_seal WHERE seq = %(s)s",
+                    "SELECT seq, change_id, hash FROM collabadmin.collabadmin_seal"
+                    " WHERE seq = %(s)s",
                     {"s": kept.seq},
                 )
             else:
                 row = await tx.row(
-                    "SELECT seq, change_id, hash FROM collabadmin_seal WHERE change_id = %(i)s",
+                    "SELECT seq, change_id, hash FROM collabadmin.collabadmin_seal"
+                    " WHERE change_id = %(i)s",
                     {"i": kept.id},
                 )
             seq = kept.seq if row is None else int(row["seq"])

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from collabadmin.db.engine import Row, Tx
+from collabadmin.db.own import OWN_SCHEMA
 from collabadmin.errors import BadRequest
 from collabadmin.inputs import ascii_int
 
@@ -51,6 +52,7 @@ CHANGE_LOG = Table(
     Column("version_before", Integer),
     Column("version", Integer),
     Column("diff", JSONB),
+    schema=OWN_SCHEMA,
 )
 
 

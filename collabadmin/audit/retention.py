@@ -52,17 +52,17 @@ def prune(
     with psycopg.connect(conninfo, row_factory=dict_row) as conn:
         if reporter is not None:
             reporter.stage("sealing the change log")
-        conn.execute("SELECT collabadmin_seal()")
+        conn.execute("SELECT collabadmin.collabadmin_seal()")
         conn.commit()
         with conn.transaction():
             # Locks out sealers and other prunes until the entries are gone.
             state = conn.execute(
-                "SELECT * FROM collabadmin_seal_state WHERE id = 1 FOR UPDATE"
+                "SELECT * FROM collabadmin.collabadmin_seal_state WHERE id = 1 FOR UPDATE"
             ).fetchone()
             assert state is not None
             newer = conn.execute(
-                "SELECT min(s.seq) AS seq FROM collabadmin_seal s"
-                " JOIN collabadmin_change c ON c.id = s.change_id"
+                "SELECT min(s.seq) AS seq FROM collabadmin.collabadmin_seal s"
+                " JOIN collabadmin.collabadmin_change c ON c.id = s.change_id"
                 " WHERE s.seq > %(anchor)s AND c.at >= %(before)s",
                 {"anchor": state["anchor_seq"], "before": before},
             ).fetchone()
@@ -76,8 +76,8 @@ def prune(
                     reporter.stage("archiving entries", cut - state["anchor_seq"])
                 with conn.cursor(name="collabadmin_prune") as rows:
                     rows.execute(
-                        "SELECT s.seq, s.hash, c.* FROM collabadmin_seal s"
-                        " JOIN collabadmin_change c ON c.id = s.change_id"
+                        "SELECT s.seq, s.hash, c.* FROM collabadmin.collabadmin_seal s"
+                        " JOIN collabadmin.collabadmin_change c ON c.id = s.change_id"
                         " WHERE s.seq > %(anchor)s AND s.seq <= %(cut)s ORDER BY s.seq",
                         span,
                     )
@@ -87,7 +87,9 @@ def prune(
                             reporter.advance()
             if reporter is not None:
                 reporter.stage("removing entries")
-            removed = conn.execute("SELECT collabadmin_prune(%(cut)s) AS removed", span).fetchone()
+            removed = conn.execute(
+                "SELECT collabadmin.collabadmin_prune(%(cut)s) AS removed", span
+            ).fetchone()
             assert removed is not None
     return PruneResult(int(removed["removed"]), cut)
 

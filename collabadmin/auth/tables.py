@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import ARRAY, BigInteger, Boolean, Column, DateTime, MetaData, Table, Text
 
+from collabadmin.db.own import OWN_SCHEMA
+
 __all__ = ["API_TOKENS", "SESSIONS", "USERS"]
 
 metadata = MetaData()
@@ -18,6 +20,7 @@ USERS = Table(
     Column("roles", ARRAY(Text), nullable=False),
     Column("is_active", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True)),
+    schema=OWN_SCHEMA,
 )
 
 SESSIONS = Table(
@@ -30,6 +33,7 @@ SESSIONS = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
     Column("last_seen_at", DateTime(timezone=True), nullable=False),  # migration 0009
+    schema=OWN_SCHEMA,
 )
 
 API_TOKENS = Table(
@@ -43,4 +47,5 @@ API_TOKENS = Table(
     Column("expires_at", DateTime(timezone=True)),
     Column("last_used_at", DateTime(timezone=True)),
     Column("revoked_at", DateTime(timezone=True)),
+    schema=OWN_SCHEMA,
 )

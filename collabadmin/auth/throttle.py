@@ -54,7 +54,8 @@ from collabadmin.db.engine import Tx
 __all__ = ["Throttle"]
 
 _COUNT = """
-INSERT INTO collabadmin_login_attempt AS a (kind, key, attempts, window_ends, admitted_at)
+INSERT INTO collabadmin.collabadmin_login_attempt AS a
+       (kind, key, attempts, window_ends, admitted_at)
 VALUES ('account', %(account)s, 1, now() + %(account_window)s, now()),
        ('address', %(address)s, 1, now() + %(address_window)s, now()),
        ('pair', %(pair)s, 1, now() + %(pair_window)s, now())
@@ -77,7 +78,7 @@ RETURNING kind, attempts, window_ends, admitted_at, known_until,
 # (kind, key) IN (...), whose scan could lock the rows in another order and
 # deadlock with a parallel attempt. (A missing row is created harmlessly.)
 _GIVE_BACK = """
-INSERT INTO collabadmin_login_attempt AS a
+INSERT INTO collabadmin.collabadmin_login_attempt AS a
        (kind, key, attempts, window_ends, admitted_at, known_until)
 VALUES ('account', %(account)s, 0, now(), now(), NULL),
        ('address', %(address)s, 0, now(), now(), NULL),
@@ -89,7 +90,7 @@ ON CONFLICT (kind, key) DO UPDATE SET
 """
 
 _FORGET = """
-DELETE FROM collabadmin_login_attempt
+DELETE FROM collabadmin.collabadmin_login_attempt
  WHERE window_ends < now() - interval '1 day' AND (known_until IS NULL OR known_until < now())
 """
 

@@ -14,9 +14,10 @@ from sqlalchemy import create_engine, pool
 
 from alembic import command
 from collabadmin.db.engine import normalise_url
+from collabadmin.db.own import OWN_SCHEMA
 from collabadmin.db.roles import provision
 
-__all__ = ["CORE", "EVERYTHING", "script_location", "upgrade"]
+__all__ = ["CORE", "EVERYTHING", "downgrade", "script_location", "upgrade"]
 
 CORE = "core@head"
 EVERYTHING = "heads"
@@ -56,6 +57,30 @@ def upgrade(url: str, target: str = EVERYTHING, *, app_role: str | None = None) 
             config.attributes["connection"] = conn
             config.attributes["app_role"] = app_role
             command.upgrade(config, target)
-            provision(conn, app_role or os.environ.get("COLLABADMIN_APP_ROLE") or None)
+            # A target before 0013_own_schema (tests of migrations) leaves the
+            # objects in the user's schema: provision them where they are.
+            moved = conn.exec_driver_sql(
+                f"SELECT to_regnamespace('{OWN_SCHEMA}') IS NOT NULL"
+            ).scalar()
+            requested = app_role or os.environ.get("COLLABADMIN_APP_ROLE") or None
+            provision(conn, requested, own_schema=OWN_SCHEMA if moved else None)
+    finally:
+        engine.dispose()
+
+
+def downgrade(url: str, target: str) -> None:
+    """Undo migrations down to ``target`` (a revision id, or ``base``).
+
+    Only for migrations that can be undone: the role split
+    (``0009_audit_roles``) and the capture bodies of
+    ``0012_capture_keeps_row_counts`` cannot; ``0013_own_schema`` can.
+    """
+    engine = create_engine(normalise_url(url), poolclass=pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74221001)")
+            config = _config(url)
+            config.attributes["connection"] = conn
+            command.downgrade(config, target)
     finally:
         engine.dispose()

@@ -1,17 +1,18 @@
 """The two database roles: the owner, and the restricted role the server works as.
 
-The *owner* is whoever runs ``collabadmin db upgrade``: it owns the schema,
-the change log and the functions that write it. The *server role* owns
-nothing. It may read and write the domain tables and collabadmin's own
-working tables, but only read the change log and its seals; entries reach
-the log only through the capture trigger, which runs as the owner
-(``SECURITY DEFINER``) and believes the ``collabadmin.actor_*`` settings only
-when the writing role is the server role.
+The *owner* is whoever runs ``collabadmin db upgrade``: it owns the schema
+``collabadmin``, the change log and the functions that write it. The
+*server role* owns nothing. It may read and write the domain tables and
+collabadmin's own working tables, but only read the change log and its
+seals, and never read the owner's bookkeeping; entries reach the log only
+through the capture trigger, which runs as the owner (``SECURITY DEFINER``)
+and believes the ``collabadmin.actor_*`` settings only when the writing role
+is the server role.
 
 ``provision`` (run by every ``db upgrade``, and by the migration that
 introduced the split) creates the server role if it is missing, records its
-name in the database (``collabadmin_app_role()``) and (re)grants what it
-needs. Roles are cluster-wide while grants are per database, so the default
+name in the database (``collabadmin.collabadmin_app_role()``) and (re)grants
+what it needs. Roles are cluster-wide while grants are per database, so the default
 name is derived from the database's name (``collabadmin_app_<database>``):
 many databases on one cluster, e.g. concurrent test runs, never share one.
 
@@ -24,10 +25,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from typing import Protocol
 
 import psycopg
 from psycopg import sql
+
+from collabadmin.db.own import OWN_SCHEMA, OWN_SEARCH_PATH
 
 __all__ = [
     "LOG_TABLES",
@@ -43,6 +47,7 @@ log = logging.getLogger("collabadmin.db.roles")
 PREFIX = "collabadmin_app_"
 MAX_NAME_BYTES = 63  # NAMEDATALEN - 1
 
+# Names within collabadmin's schema (see collabadmin.db.own).
 # Readable by the server role, never writable by it.
 LOG_TABLES = (
     "collabadmin_change",
@@ -93,17 +98,28 @@ def _scalar(conn: _Executes, statement: str) -> object:
     return _run(conn, statement).scalar()  # type: ignore[attr-defined]
 
 
-def provision(conn: _Executes, requested: str | None = None) -> str:
+def provision(
+    conn: _Executes, requested: str | None = None, *, own_schema: str | None = OWN_SCHEMA
+) -> str:
     """Create (if missing) and grant the server role; returns its name.
 
     ``conn`` is a SQLAlchemy connection of the owner, inside the migration
     transaction. The name is, in order: ``requested`` (the operator's
     ``COLLABADMIN_APP_ROLE``), the one this database already records, or
     the default derived from the database's name. Idempotent.
+
+    The server role gets the user's default schema (its tables, sequences,
+    and those created later) and collabadmin's schema ``own_schema`` (every
+    table and sequence but the log, read-only, and the private ones). The
+    migration that introduced the roles (``0009_audit_roles``) passes
+    ``own_schema=None``: its objects were still in the user's default
+    schema, named unqualified, and that is what it does on a fresh database.
     """
+    own = f"{own_schema}." if own_schema else ""
+    function = f"{own}collabadmin_app_role"
     recorded = None
-    if _scalar(conn, "SELECT to_regprocedure('collabadmin_app_role()') IS NOT NULL"):
-        recorded = _scalar(conn, "SELECT collabadmin_app_role()::text")
+    if _scalar(conn, f"SELECT to_regprocedure('{function}()') IS NOT NULL"):
+        recorded = _scalar(conn, f"SELECT {function}()::text")
     database = str(_scalar(conn, "SELECT current_database()"))
     role = requested or (str(recorded) if recorded else None) or app_role_name(database)
     schema = _ident(str(_scalar(conn, "SELECT current_schema()")))
@@ -150,9 +166,12 @@ def provision(conn: _Executes, requested: str | None = None) -> str:
         f"   {lit};"
         " END $$",
     )
-    for statement in (
-        f"CREATE OR REPLACE FUNCTION collabadmin_app_role() RETURNS name"
-        f" LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT {lit}::name $$",
+    # Like every function of collabadmin's, a fixed search_path (0013):
+    # CREATE OR REPLACE would otherwise drop it.
+    fixed = f" SET search_path = {OWN_SEARCH_PATH}" if own_schema else ""
+    statements = [
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS name"
+        f" LANGUAGE sql IMMUTABLE PARALLEL SAFE{fixed} AS $$ SELECT {lit}::name $$",
         f"GRANT USAGE ON SCHEMA {schema} TO {r}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {r}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {r}",
@@ -160,14 +179,47 @@ def provision(conn: _Executes, requested: str | None = None) -> str:
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema}"
         f" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}",
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {r}",
-        f"REVOKE ALL ON {', '.join(LOG_TABLES)} FROM {r}",
-        f"GRANT SELECT ON {', '.join(LOG_TABLES)} TO {r}",
-        f"REVOKE ALL ON {', '.join(PRIVATE_TABLES)} FROM {r}",
-        f"REVOKE ALL ON SEQUENCE collabadmin_change_id_seq FROM {r}",
-        *(f"GRANT EXECUTE ON FUNCTION {fn} TO {r}" for fn in SERVER_FUNCTIONS),
-    ):
+    ]
+    if own_schema:
+        # collabadmin's working tables; no default privileges here: a table a
+        # later release adds is granted by the next db upgrade, after the
+        # revokes below have had their say.
+        statements += [
+            f"GRANT USAGE ON SCHEMA {own_schema} TO {r}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {own_schema} TO {r}",
+            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {own_schema} TO {r}",
+        ]
+    log_tables = ", ".join(own + t for t in LOG_TABLES)
+    private = ", ".join(own + t for t in PRIVATE_TABLES)
+    statements += [
+        f"REVOKE ALL ON {log_tables} FROM {r}",
+        f"GRANT SELECT ON {log_tables} TO {r}",
+        f"REVOKE ALL ON {private} FROM {r}",
+        f"REVOKE ALL ON SEQUENCE {own}collabadmin_change_id_seq FROM {r}",
+        *(f"GRANT EXECUTE ON FUNCTION {own}{fn} TO {r}" for fn in SERVER_FUNCTIONS),
+    ]
+    for statement in statements:
         _run(conn, statement)
     return role
+
+
+# collabadmin's schema, and the function recording the server role's name.
+# Read from the catalogue, which every role may read: a role that cannot use
+# the schema (one that must SET ROLE first, or one that may not act as the
+# server at all) still learns which role it would have to be.
+_RECORDED = f"""
+SELECT has_schema_privilege(n.oid, 'USAGE') AS usable, p.prosrc AS source
+  FROM pg_namespace n
+  LEFT JOIN pg_proc p ON p.pronamespace = n.oid AND p.proname = 'collabadmin_app_role'
+ WHERE n.nspname = '{OWN_SCHEMA}'
+"""
+# The body provision() writes: SELECT '<name, quotes doubled>'::name
+_BODY = re.compile(r"SELECT\s+'((?:[^']|'')*)'::name")
+
+
+def _recorded_name(source: str) -> str | None:
+    found = _BODY.search(source)
+    return found.group(1).replace("''", "'") if found else None
 
 
 async def server_role(conninfo: str) -> str | None:
@@ -177,24 +229,40 @@ async def server_role(conninfo: str) -> str | None:
     be the server role nor switch to it: the server would otherwise write
     with rights it must not have, and its users' changes would be recorded
     as anonymous database changes.
+
+    Only the server role (and the owner) may use the schema ``collabadmin``;
+    a role that may become the server role only by ``SET ROLE`` cannot call
+    ``collabadmin.collabadmin_app_role()`` before it has, so the name is read
+    from the function's body in the catalogue then.
     """
     async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
-        found = await (
-            await conn.execute("SELECT to_regprocedure('collabadmin_app_role()') IS NOT NULL")
-        ).fetchone()
-        if not found or not found[0]:
+        recorded = await (await conn.execute(_RECORDED)).fetchone()
+        if recorded is None or recorded[1] is None:
             raise DatabaseRoleError(
                 "the database has no collabadmin server role: run `collabadmin db upgrade`"
             )
+        usable, source = recorded
+        if usable:
+            named = await (
+                await conn.execute(f"SELECT {OWN_SCHEMA}.collabadmin_app_role()::text")
+            ).fetchone()
+            role = str(named[0]) if named else None
+        else:
+            role = _recorded_name(str(source))
+        if role is None:
+            raise DatabaseRoleError(
+                f"{OWN_SCHEMA}.collabadmin_app_role() names no role: run `collabadmin db upgrade`"
+            )
         row = await (
             await conn.execute(
-                "SELECT collabadmin_app_role()::text, session_user::text,"
+                "SELECT session_user::text,"
                 " (SELECT pg_has_role(session_user, r.oid, 'MEMBER')"
-                "    FROM pg_roles r WHERE r.rolname = collabadmin_app_role())"
+                "    FROM pg_roles r WHERE r.rolname = %s)",
+                (role,),
             )
         ).fetchone()
     assert row is not None
-    role, session, member = row
+    session, member = row
     if member is None:
         raise DatabaseRoleError(
             f"the server role {role} does not exist on this cluster:"
@@ -203,7 +271,7 @@ async def server_role(conninfo: str) -> str | None:
     if session == role:
         return None
     if member:
-        return str(role)
+        return role
     raise DatabaseRoleError(
         f"the database role {session} cannot act as collabadmin's server role {role}:"
         f" connect as {role}, or GRANT {role} TO {session}"

@@ -18,6 +18,10 @@ two row triggers calling the functions of collabadmin's core migrations
   column(s); the entry's ``pk`` is the key in the API's URL form (see
   :func:`key_text`).
 
+The triggers name the functions qualified (``collabadmin.collabadmin_capture``,
+see :mod:`collabadmin.db.own`); PostgreSQL resolves them to OIDs once, when
+the trigger is created. The schema ``collabadmin`` itself is never tracked.
+
 Doing this in triggers, not in the ORM, is what makes psql sessions, bulk
 SQL and other services impossible to miss.
 
@@ -36,10 +40,14 @@ from urllib.parse import quote
 
 import psycopg
 
+from collabadmin.db.own import OWN_SCHEMA
+
 __all__ = [
     "VERSION_TRIGGER",
+    "OwnSchemaError",
     "TablePlan",
     "apply",
+    "is_own",
     "key_text",
     "plan",
     "resource_name",
@@ -53,10 +61,21 @@ VERSION_TRIGGER = "zz_collabadmin_version"
 CAPTURE_TRIGGER = "collabadmin_capture"
 _OLD_VERSION_TRIGGER = "collabadmin_version"
 DEFAULT_SCHEMA = "public"
-# collabadmin's own tables and Alembic's are never tracked nor served.
+# collabadmin's own tables and Alembic's are never tracked nor served: the
+# schema collabadmin, and for safety the names collabadmin's tables had
+# before they moved there (a database not yet upgraded, a copy someone made).
 OWN_PREFIX = "collabadmin_"
 OWN_TABLES = frozenset({"alembic_version"})
 LOCK_TIMEOUT = "5s"
+
+
+class OwnSchemaError(ValueError):
+    """The schema named is collabadmin's own: it is never tracked, untracked nor served."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"schema {OWN_SCHEMA} holds collabadmin's own tables and functions: {what}"
+        )
 
 
 class _Executes(Protocol):
@@ -96,26 +115,39 @@ def is_own_table(name: str) -> bool:
     return name.startswith(OWN_PREFIX) or name in OWN_TABLES
 
 
+def is_own(schema: str, name: str) -> bool:
+    """One of collabadmin's own relations (or named like one): never tracked nor served."""
+    return schema == OWN_SCHEMA or is_own_table(name)
+
+
 def tracking_sql(
     table: str,
     *,
     resource: str | None = None,
     pk: str | Sequence[str] = "id",
     schema: str | None = None,
+    functions_schema: str | None = OWN_SCHEMA,
 ) -> list[str]:
-    """The statements that make ``table`` tracked (idempotent)."""
+    """The statements that make ``table`` tracked (idempotent).
+
+    ``functions_schema`` qualifies the trigger functions' names. Migrations
+    written before ``0013_own_schema`` pass None: unqualified names, resolved
+    by the migration connection's search_path, exactly as they always were
+    (on a fresh database they may run before the functions move).
+    """
     t = _qualified(table, schema)
     res = _literal(resource or (resource_name(schema, table) if schema else table))
     keys = [pk] if isinstance(pk, str) else list(pk)
     args = ", ".join([res, *(_literal(k) for k in keys)])
+    where = f"{functions_schema}." if functions_schema else ""
     return [
         f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 1",
         f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS deleted_at timestamptz",
         *_drop_triggers(t),
         f"CREATE TRIGGER {VERSION_TRIGGER} BEFORE INSERT OR UPDATE ON {t}"
-        " FOR EACH ROW EXECUTE FUNCTION collabadmin_bump_version()",
+        f" FOR EACH ROW EXECUTE FUNCTION {where}collabadmin_bump_version()",
         f"CREATE TRIGGER {CAPTURE_TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON {t}"
-        f" FOR EACH ROW EXECUTE FUNCTION collabadmin_capture({args})",
+        f" FOR EACH ROW EXECUTE FUNCTION {where}collabadmin_capture({args})",
     ]
 
 
@@ -144,10 +176,18 @@ def track_table(
     resource: str | None = None,
     pk: str | Sequence[str] = "id",
     schema: str | None = None,
+    functions_schema: str | None = OWN_SCHEMA,
 ) -> None:
-    """Alembic helper: call inside ``upgrade()`` of a migration."""
+    """Alembic helper: call inside ``upgrade()`` of a migration.
+
+    ``functions_schema``: see :func:`tracking_sql` (None only in the
+    migrations written before ``0013_own_schema``).
+    """
     op = _op()
-    for statement in tracking_sql(table, resource=resource, pk=pk, schema=schema):
+    statements = tracking_sql(
+        table, resource=resource, pk=pk, schema=schema, functions_schema=functions_schema
+    )
+    for statement in statements:
         op.execute(statement)
 
 
@@ -291,7 +331,7 @@ def _refusal(row: dict[str, Any]) -> str | None:
         return "a foreign table: its rows live in another server, where triggers cannot see"
     if row["partition"]:
         return f"a partition of {row['parent']}: track {row['parent']} instead"
-    if is_own_table(row["name"]):
+    if is_own(row["schema"], row["name"]):
         return "one of collabadmin's own tables"
     if not (row["primary_key"] or row["unique_key"]):
         return (
@@ -322,6 +362,8 @@ def _refusal(row: dict[str, Any]) -> str | None:
 
 def _untrack_plan(row: dict[str, Any]) -> TablePlan:
     schema, table = row["schema"], row["name"]
+    if is_own(schema, table):
+        return TablePlan(schema, table, "refused", reason="one of collabadmin's own tables")
     if not row["our_triggers"]:
         return TablePlan(schema, table, "untracked", reason="not tracked, nothing to do")
     return TablePlan(
@@ -388,7 +430,7 @@ def _track_plan(row: dict[str, Any]) -> TablePlan:
 
 def _grants(schema: str, table: str) -> list[str]:
     """The server role's rights on a table outside the schema ``db upgrade`` grants."""
-    role = "collabadmin_app_role()"
+    role = f"{OWN_SCHEMA}.collabadmin_app_role()"
     s, t = _literal(_ident(schema)), _literal(_qualified(table, schema))
     return [
         "DO $$ BEGIN"
@@ -418,7 +460,11 @@ def plan(
 
     A name may be schema-qualified (``sales.Orders``); names are matched as
     written (case-sensitive, as quoted SQL identifiers), then case-insensitively.
+    The schema ``collabadmin`` is refused (:class:`OwnSchemaError`); a table
+    named in it is refused as one of collabadmin's own.
     """
+    if schema == OWN_SCHEMA:
+        raise OwnSchemaError("they are never tracked nor untracked")
     wanted = [_split(name, schema) for name in tables]
     schemas = {schema, *(s for s, _ in wanted)}
     rows = catalogue(conn, sorted(schemas))
@@ -430,7 +476,7 @@ def plan(
             if row["schema"] == schema
             and row["kind"] in ("r", "p")
             and not row["partition"]
-            and not is_own_table(row["name"])
+            and not is_own(row["schema"], row["name"])
         ]
     by_name = {(r["schema"], r["name"]): r for r in rows}
     folded = {(r["schema"], r["name"].lower()): r for r in rows}

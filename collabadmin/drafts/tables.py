@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB
 
+from collabadmin.db.own import OWN_SCHEMA
+
 __all__ = ["DRAFTS", "DRAFT_EVENTS", "STATUSES"]
 
 STATUSES = ("draft", "submitted", "approved", "rejected", "published", "discarded")
@@ -32,6 +34,7 @@ DRAFTS = Table(
     Column("published_version", Integer),
     Column("version", Integer),
     Column("deleted_at", DateTime(timezone=True)),
+    schema=OWN_SCHEMA,
 )
 
 DRAFT_EVENTS = Table(
@@ -46,4 +49,5 @@ DRAFT_EVENTS = Table(
     Column("from_status", Text),
     Column("to_status", Text),
     Column("comment", Text),
+    schema=OWN_SCHEMA,
 )

@@ -29,7 +29,7 @@ SELECT now.upper::text AS upper, entries.*
   FROM now
   LEFT JOIN LATERAL (
       SELECT {BATCH_COLUMNS}
-        FROM collabadmin_change
+        FROM collabadmin.collabadmin_change
        WHERE txid >= pg_snapshot_xmin(%(lower)s::pg_snapshot)
          AND txid < pg_snapshot_xmax(now.upper)
          AND pg_visible_in_snapshot(txid, now.upper)
@@ -70,7 +70,7 @@ async def current_snapshot(tx: Tx) -> str:
 # below after_id). The limit bounds the work whatever the cursor says.
 _MISSED = f"""
 SELECT {BATCH_COLUMNS}, txid::text::bigint AS txid
-  FROM collabadmin_change
+  FROM collabadmin.collabadmin_change
  WHERE txid >= pg_snapshot_xmin(%(lower)s::pg_snapshot)
    AND txid < pg_snapshot_xmax(%(upto)s::pg_snapshot)
    AND pg_visible_in_snapshot(txid, %(upto)s::pg_snapshot)

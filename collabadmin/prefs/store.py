@@ -39,7 +39,7 @@ _SHARED_COLUMNS = """
 async def load_pref(db: Database, actor: Actor, resource: str) -> Row | None:
     async with db.read() as tx:
         return await tx.row(
-            "SELECT config, updated_at FROM collabadmin_view_pref"
+            "SELECT config, updated_at FROM collabadmin.collabadmin_view_pref"
             " WHERE user_id = %(user)s AND resource = %(resource)s",
             {"user": actor.id, "resource": resource},
         )
@@ -48,7 +48,7 @@ async def load_pref(db: Database, actor: Actor, resource: str) -> Row | None:
 async def save_pref(db: Database, actor: Actor, resource: str, config: dict[str, Any]) -> Row:
     async with db.connection() as tx:
         row = await tx.row(
-            "INSERT INTO collabadmin_view_pref AS p (user_id, resource, config)"
+            "INSERT INTO collabadmin.collabadmin_view_pref AS p (user_id, resource, config)"
             " VALUES (%(user)s, %(resource)s, %(config)s)"
             " ON CONFLICT (user_id, resource)"
             " DO UPDATE SET config = EXCLUDED.config, updated_at = now()"
@@ -62,8 +62,8 @@ async def save_pref(db: Database, actor: Actor, resource: str, config: dict[str,
 async def list_shared_views(db: Database, resource: str) -> list[Row]:
     async with db.read() as tx:
         return await tx.rows(
-            f"SELECT {_SHARED_COLUMNS} FROM collabadmin_shared_view v"
-            " LEFT JOIN collabadmin_user u ON u.id = v.created_by"
+            f"SELECT {_SHARED_COLUMNS} FROM collabadmin.collabadmin_shared_view v"
+            " LEFT JOIN collabadmin.collabadmin_user u ON u.id = v.created_by"
             " WHERE v.resource = %(resource)s ORDER BY lower(v.name), v.id",
             {"resource": resource},
         )
@@ -76,10 +76,11 @@ async def insert_shared_view(
         try:
             row = await tx.row(
                 "WITH v AS ("
-                "  INSERT INTO collabadmin_shared_view (resource, name, config, created_by)"
+                "  INSERT INTO collabadmin.collabadmin_shared_view"
+                "   (resource, name, config, created_by)"
                 "  VALUES (%(resource)s, %(name)s, %(config)s, %(user)s) RETURNING *)"
                 f" SELECT {_SHARED_COLUMNS} FROM v"
-                " LEFT JOIN collabadmin_user u ON u.id = v.created_by",
+                " LEFT JOIN collabadmin.collabadmin_user u ON u.id = v.created_by",
                 {"resource": resource, "name": name, "config": Jsonb(config), "user": actor.id},
             )
         except psycopg.errors.UniqueViolation:
@@ -97,7 +98,7 @@ async def delete_shared_view(db: Database, actor: Actor, resource: str, view_id:
     """
     async with db.transaction(actor) as tx:
         row = await tx.row(
-            "SELECT created_by FROM collabadmin_shared_view"
+            "SELECT created_by FROM collabadmin.collabadmin_shared_view"
             " WHERE id = %(id)s AND resource = %(resource)s FOR UPDATE",
             {"id": view_id, "resource": resource},
         )
@@ -105,4 +106,6 @@ async def delete_shared_view(db: Database, actor: Actor, resource: str, view_id:
             raise NotFound(f"No shared view {view_id}.")
         if row["created_by"] != actor.id and not actor.is_superuser:
             raise Forbidden("Only the person who shared a view may delete it.")
-        await tx.run("DELETE FROM collabadmin_shared_view WHERE id = %(id)s", {"id": view_id})
+        await tx.run(
+            "DELETE FROM collabadmin.collabadmin_shared_view WHERE id = %(id)s", {"id": view_id}
+        )

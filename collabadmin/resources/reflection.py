@@ -6,8 +6,9 @@ what it keeps with SQLAlchemy's batched PostgreSQL reflection, and builds
 one resource per relation. Anything it cannot serve is *skipped with its
 reason*, never a crash: start-up prints the list.
 
-* collabadmin's own tables and Alembic's are never resources (not even
-  listed as skipped);
+* collabadmin's own tables (the schema ``collabadmin``, and tables named
+  like them elsewhere) and Alembic's are never resources (not even listed as
+  skipped);
 * a partitioned table is served once, as its parent; partitions are skipped;
 * a table that is not tracked (``collabadmin db track``) is served
   read-only: writes answer 409 saying how to track it;
@@ -51,6 +52,7 @@ from sqlalchemy.pool import NullPool
 
 from collabadmin.db import tracking
 from collabadmin.db.engine import libpq_url, normalise_url
+from collabadmin.db.own import OWN_SCHEMA
 from collabadmin.resources.resource import (
     Resource,
     _apply_domain_lengths,
@@ -69,7 +71,7 @@ SELECT n.nspname AS schema, c.relname AS name,
          AND has_table_privilege(r.rolname, c.oid, 'SELECT') AS readable
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
-  JOIN pg_roles r ON r.rolname = collabadmin_app_role()
+  JOIN pg_roles r ON r.rolname = collabadmin.collabadmin_app_role()
  WHERE n.nspname = ANY(%(schemas)s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
 """
 
@@ -145,7 +147,7 @@ def _catalogue(url: str, schemas: Sequence[str]) -> tuple[list[dict[str, Any]], 
         rows = tracking.catalogue(conn, schemas)
         readable: dict[Any, bool] = {}
         has_role = conn.execute(
-            "SELECT to_regprocedure('collabadmin_app_role()') IS NOT NULL"
+            "SELECT to_regprocedure('collabadmin.collabadmin_app_role()') IS NOT NULL"
         ).fetchone()
         if has_role and has_role[0]:
             for schema, name, ok in conn.execute(PRIVILEGES, {"schemas": list(schemas)}):
@@ -161,7 +163,8 @@ def _skip_reason(row: dict[str, Any], readable: dict[Any, bool]) -> str | None:
     if readable.get((row["schema"], row["name"])) is False:
         return (
             "collabadmin's server role may not read it: GRANT USAGE on its schema and SELECT"
-            " on it to the role named by collabadmin_app_role() (db track grants tracked tables)"
+            " on it to the role named by collabadmin.collabadmin_app_role()"
+            " (db track grants tracked tables)"
         )
     return None
 
@@ -352,11 +355,12 @@ def adopt_database(
 
     Synchronous: call it while building the app, or from a worker thread.
     """
-    rows, readable = _catalogue(url, schemas)
+    served = [s for s in schemas if s != OWN_SCHEMA]  # collabadmin's own, never served
+    rows, readable = _catalogue(url, served)
     adoption = Adoption()
     keep: list[dict[str, Any]] = []
     for row in rows:
-        if tracking.is_own_table(row["name"]):
+        if tracking.is_own(row["schema"], row["name"]):
             continue
         if only is not None and row["name"] not in only:
             continue

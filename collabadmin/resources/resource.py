@@ -201,8 +201,8 @@ class Resource:
             parts.append(type_coerce(func.to_jsonb(column).op("#>>")(literal("{}", Text)), Text))
         if len(parts) == 1:
             return type_coerce(parts[0], Text)
-        # collabadmin_key_part: the trigger's own encoding of one value.
-        encoded = [func.collabadmin_key_part(p) for p in parts]
+        # collabadmin.collabadmin_key_part: the trigger's own encoding of one value.
+        encoded = [func.collabadmin.collabadmin_key_part(p) for p in parts]
         return type_coerce(func.concat_ws(",", *encoded), Text)
 
     def keys_where(self, scope: ColumnElement[bool]) -> Select[Any]:

@@ -48,7 +48,7 @@ log = logging.getLogger("collabadmin.workflows")
 EVALUATION_LOCK = 0x636F6C6C6162  # "collab"
 
 _UPDATE = """
-UPDATE collabadmin_workflow_run r
+UPDATE collabadmin.collabadmin_workflow_run r
    SET steps = v.steps,
        status = v.status,
        updated_at = now(),
@@ -113,12 +113,12 @@ def compile_workflow(workflow: Workflow, registry: Registry) -> CompiledWorkflow
     )
     sql = (
         f"SELECT {', '.join(['r.*', 'u.display_name AS assignee_name', *conditions, *links])}"
-        " FROM collabadmin_workflow_run r"
-        " LEFT JOIN collabadmin_user u ON u.id = r.assignee_id" + where
+        " FROM collabadmin.collabadmin_workflow_run r"
+        " LEFT JOIN collabadmin.collabadmin_user u ON u.id = r.assignee_id" + where
     )
     evaluation_sql = (
         f"SELECT {', '.join(['r.id', 'r.steps', 'r.status', *conditions])}"
-        " FROM collabadmin_workflow_run r" + where
+        " FROM collabadmin.collabadmin_workflow_run r" + where
     )
     return CompiledWorkflow(workflow, subject, sql, evaluation_sql)
 
@@ -177,7 +177,7 @@ def _key_text_sql(resource: Resource, alias: str) -> str:
     """
     quote = postgresql.dialect().identifier_preparer  # type: ignore[no-untyped-call]
     parts = [
-        f"collabadmin_key_part(to_jsonb({alias}.{quote.quote(name)}) #>> '{{}}')"
+        f"collabadmin.collabadmin_key_part(to_jsonb({alias}.{quote.quote(name)}) #>> '{{}}')"
         for name in resource.pk
     ]
     return "concat_ws(',', " + ", ".join(parts) + ")"
@@ -222,7 +222,7 @@ def _subjects_sql(compiled: Sequence[CompiledWorkflow], registry: Registry) -> s
 WITH now AS MATERIALIZED (SELECT pg_current_snapshot() AS upper),
 batch AS MATERIALIZED (
     SELECT c.resource, c.pk, c.diff
-      FROM collabadmin_change c, now
+      FROM collabadmin.collabadmin_change c, now
      WHERE c.txid >= pg_snapshot_xmin(%(lower)s::pg_snapshot)
        AND c.txid < pg_snapshot_xmax(now.upper)
        AND pg_visible_in_snapshot(c.txid, now.upper)

@@ -277,7 +277,7 @@ class RunService:
             pk = subject.key_of(record)
             await self._may_change(tx, actor, compiled, pk)
             run_id = await tx.value(
-                "INSERT INTO collabadmin_workflow_run"
+                "INSERT INTO collabadmin.collabadmin_workflow_run"
                 " (workflow, subject_resource, subject_pk, steps, started_by, started_by_name,"
                 "  assignee_id, due_date)"
                 " VALUES (%(w)s, %(r)s, %(pk)s, '{}', %(by)s, %(by_name)s, %(assignee)s, %(due)s)"
@@ -340,8 +340,8 @@ class RunService:
                 by = {"id": actor.id, "name": actor.name}
                 steps[key] = {"done": done, "at": now if done else None, "by": by if done else None}
                 await tx.run(
-                    "UPDATE collabadmin_workflow_run SET steps = %(s)s, updated_at = now()"
-                    " WHERE id = %(id)s",
+                    "UPDATE collabadmin.collabadmin_workflow_run"
+                    " SET steps = %(s)s, updated_at = now() WHERE id = %(id)s",
                     {"s": Jsonb(steps), "id": row["id"]},
                 )
                 await evaluate_runs(tx, compiled, ids=[row["id"]])
@@ -385,8 +385,8 @@ class RunService:
             await self._may_change(tx, actor, compiled, row["subject_pk"])
             if row["status"] != "cancelled":
                 await tx.run(
-                    "UPDATE collabadmin_workflow_run SET status = 'cancelled', updated_at = now()"
-                    " WHERE id = %(id)s",
+                    "UPDATE collabadmin.collabadmin_workflow_run"
+                    " SET status = 'cancelled', updated_at = now() WHERE id = %(id)s",
                     {"id": row["id"]},
                 )
             return await self._body_of(tx, actor, await self._load(tx, actor, raw_id))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Date, DateTime, Integer, MetaData, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB
 
+from collabadmin.db.own import OWN_SCHEMA
+
 __all__ = ["RUNS", "RUN_STATUSES"]
 
 RUN_STATUSES = ("open", "done", "cancelled")
@@ -29,4 +31,5 @@ RUNS = Table(
     Column("completed_at", DateTime(timezone=True)),
     Column("version", Integer),
     Column("deleted_at", DateTime(timezone=True)),
+    schema=OWN_SCHEMA,
 )

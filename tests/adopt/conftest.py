@@ -54,7 +54,8 @@ async def _token(database_url: str, username: str) -> str:
     try:
         async with db.connection() as tx:
             user_id = await tx.value(
-                "SELECT id FROM collabadmin_user WHERE username = %(u)s", {"u": username}
+                "SELECT id FROM collabadmin.collabadmin_user WHERE username = %(u)s",
+                {"u": username},
             )
             _, token = await create_token(tx, user_id, "adopt-tests", None)
     finally:

@@ -119,7 +119,8 @@ async def keyed(conninfo: str, database_url: str, demo_users: None) -> AsyncIter
     async with db.connection() as tx:
         for username in ("editor", "reviewer", "admin"):
             user_id = await tx.value(
-                "SELECT id FROM collabadmin_user WHERE username = %(u)s", {"u": username}
+                "SELECT id FROM collabadmin.collabadmin_user WHERE username = %(u)s",
+                {"u": username},
             )
             _, tokens[username] = await create_token(tx, user_id, "keys", None)
     await db.dispose()

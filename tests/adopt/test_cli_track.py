@@ -47,7 +47,7 @@ def _columns(url: str, table: str) -> set[str]:
 def _entries(url: str, resource: str) -> list[tuple[Any, ...]]:
     with connect(url) as conn:
         return conn.execute(
-            "SELECT pk, op, version_before, version FROM collabadmin_change"
+            "SELECT pk, op, version_before, version FROM collabadmin.collabadmin_change"
             " WHERE resource = %s ORDER BY id",
             (resource,),
         ).fetchall()
@@ -76,7 +76,7 @@ def test_dry_run_prints_the_sql_and_the_locks_and_changes_nothing(odd_db: str) -
     assert (
         "CREATE TRIGGER collabadmin_capture AFTER INSERT OR UPDATE OR DELETE ON"
         ' "public"."film_actor" FOR EACH ROW EXECUTE FUNCTION'
-        " collabadmin_capture('film_actor', 'film_id', 'actor_id');"
+        " collabadmin.collabadmin_capture('film_actor', 'film_id', 'actor_id');"
     ) in result.stdout
     assert 'ALTER TABLE "public"."film" ADD COLUMN IF NOT EXISTS version' in result.stdout
     assert _triggers(odd_db, "film") == ["film_touch"]
@@ -228,9 +228,9 @@ def test_tables_tracked_under_the_old_trigger_name_are_brought_up_to_date(odd_db
             "ALTER TABLE film ADD COLUMN version integer NOT NULL DEFAULT 1,"
             " ADD COLUMN deleted_at timestamptz;"
             "CREATE TRIGGER collabadmin_version BEFORE INSERT OR UPDATE ON film"
-            " FOR EACH ROW EXECUTE FUNCTION collabadmin_bump_version();"
+            " FOR EACH ROW EXECUTE FUNCTION collabadmin.collabadmin_bump_version();"
             "CREATE TRIGGER collabadmin_capture AFTER INSERT OR UPDATE OR DELETE ON film"
-            " FOR EACH ROW EXECUTE FUNCTION collabadmin_capture('film', 'film_id')"
+            " FOR EACH ROW EXECUTE FUNCTION collabadmin.collabadmin_capture('film', 'film_id')"
         )
     result = run_cli(odd_db, "db", "track", "film")
     assert result.returncode == 0, result.stderr

@@ -152,7 +152,7 @@ async def test_text_and_date_key_with_separator_percent_slash_and_unicode(
     with psycopg.connect(keyed.conninfo, autocommit=True) as conn:
         conn.execute("UPDATE ck_label SET title = 'from psql' WHERE code = %s", (ODD,))
         logged = conn.execute(
-            "SELECT pk, source FROM collabadmin_change WHERE resource = 'ck_label'"
+            "SELECT pk, source FROM collabadmin.collabadmin_change WHERE resource = 'ck_label'"
             " ORDER BY id DESC LIMIT 1"
         ).fetchone()
     assert logged == (encode_key([ODD, DAY]), "db")

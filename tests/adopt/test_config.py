@@ -231,7 +231,7 @@ def test_config_naming_missing_things_is_refused(database_url: str) -> None:
 def _actor(conninfo: str, username: str) -> Actor:
     with psycopg.connect(conninfo) as conn:
         row = conn.execute(
-            "SELECT id FROM collabadmin_user WHERE username = %s", (username,)
+            "SELECT id FROM collabadmin.collabadmin_user WHERE username = %s", (username,)
         ).fetchone()
     assert row is not None
     return Actor(
@@ -331,7 +331,8 @@ async def client_of(database_url: str) -> AsyncIterator[ClientFor]:
     async def make(application: Litestar, username: str) -> httpx.AsyncClient:
         async with db.connection() as tx:
             user_id = await tx.value(
-                "SELECT id FROM collabadmin_user WHERE username = %(u)s", {"u": username}
+                "SELECT id FROM collabadmin.collabadmin_user WHERE username = %(u)s",
+                {"u": username},
             )
             _, token = await create_token(tx, user_id, "tests", None)
         client = anonymous_client(application, headers={"Authorization": f"Bearer {token}"})

@@ -637,7 +637,8 @@ async def test_a_table_of_a_second_schema_round_trips(
     with connect_db(adopted_url) as conn:
         row = conn.execute("SELECT title FROM archive.old_ticket WHERE id = 101").fetchone()
         ops = conn.execute(
-            "SELECT op FROM collabadmin_change WHERE resource = %s AND pk = '101' ORDER BY id",
+            "SELECT op FROM collabadmin.collabadmin_change WHERE resource = %s AND pk = '101'"
+            " ORDER BY id",
             (resource,),
         ).fetchall()
     assert row == ("Filed away",)

@@ -26,12 +26,12 @@ def _sql(conninfo: str, *statements: str) -> None:
 
 
 async def test_the_log_refuses_updates_and_deletes(client_for: ClientFor, conninfo: str) -> None:
-    _sql(conninfo, "SELECT collabadmin_seal()")
+    _sql(conninfo, "SELECT collabadmin.collabadmin_seal()")
     for statement in (
-        "UPDATE collabadmin_change SET pk = 'x' WHERE id = 1",
-        "DELETE FROM collabadmin_change WHERE id = 1",
-        "TRUNCATE collabadmin_change",
-        "DELETE FROM collabadmin_seal",
+        "UPDATE collabadmin.collabadmin_change SET pk = 'x' WHERE id = 1",
+        "DELETE FROM collabadmin.collabadmin_change WHERE id = 1",
+        "TRUNCATE collabadmin.collabadmin_change",
+        "DELETE FROM collabadmin.collabadmin_seal",
     ):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             _sql(conninfo, statement)
@@ -55,9 +55,9 @@ async def test_verify_is_green_after_ordinary_work(client_for: ClientFor) -> Non
 @pytest.mark.parametrize(
     "tamper",
     [
-        "UPDATE collabadmin_change SET diff = '{}' WHERE id = {id}",
-        "DELETE FROM collabadmin_change WHERE id = {id}",
-        "UPDATE collabadmin_change SET actor_name = 'someone else' WHERE id = {id}",
+        "UPDATE collabadmin.collabadmin_change SET diff = '{}' WHERE id = {id}",
+        "DELETE FROM collabadmin.collabadmin_change WHERE id = {id}",
+        "UPDATE collabadmin.collabadmin_change SET actor_name = 'someone else' WHERE id = {id}",
     ],
 )
 async def test_an_entry_edited_or_deleted_behind_the_servers_back_is_named(
@@ -68,16 +68,16 @@ async def test_an_entry_edited_or_deleted_behind_the_servers_back_is_named(
     assert ok(await auditor.get("/api/audit/verify"))["ok"] is True
     with psycopg.connect(conninfo, autocommit=True) as conn:
         target = conn.execute(
-            "SELECT id FROM collabadmin_change WHERE resource = 'courses' AND pk = '2'"
+            "SELECT id FROM collabadmin.collabadmin_change WHERE resource = 'courses' AND pk = '2'"
             " ORDER BY id DESC LIMIT 1"
         ).fetchone()
     assert target is not None
     # An owner can switch the guard off; the chain still notices.
     _sql(
         conninfo,
-        "ALTER TABLE collabadmin_change DISABLE TRIGGER collabadmin_append_only",
+        "ALTER TABLE collabadmin.collabadmin_change DISABLE TRIGGER collabadmin_append_only",
         tamper.replace("{id}", str(target[0])),
-        "ALTER TABLE collabadmin_change ENABLE TRIGGER collabadmin_append_only",
+        "ALTER TABLE collabadmin.collabadmin_change ENABLE TRIGGER collabadmin_append_only",
     )
     # The page's check starts where the last one ended, after this entry: it
     # costs what was written since, and only a full check reaches back.
@@ -119,9 +119,9 @@ async def test_pruning_keeps_the_chain_verifiable(
 ) -> None:
     editor, auditor = await client_for("editor"), await client_for("auditor")
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute("SELECT collabadmin_seal()")
+        conn.execute("SELECT collabadmin.collabadmin_seal()")
         cut_row = conn.execute(
-            "SELECT now() AS cut, count(*) AS old FROM collabadmin_change"
+            "SELECT now() AS cut, count(*) AS old FROM collabadmin.collabadmin_change"
         ).fetchone()
     assert cut_row is not None
     cut, old = cut_row
@@ -189,12 +189,18 @@ async def test_an_entry_tampered_with_after_the_last_check_is_found_incrementall
     assert ok(await auditor.get("/api/audit/verify"))["ok"] is True
     ok(await patch_record(editor, "courses", 9, {"title": "New"}, if_match=1))
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute("SELECT collabadmin_seal()")
-        target = conn.execute("SELECT max(id) FROM collabadmin_change").fetchone()
+        conn.execute("SELECT collabadmin.collabadmin_seal()")
+        target = conn.execute("SELECT max(id) FROM collabadmin.collabadmin_change").fetchone()
         assert target is not None
-        conn.execute("ALTER TABLE collabadmin_change DISABLE TRIGGER collabadmin_append_only")
-        conn.execute("UPDATE collabadmin_change SET actor_name = 'x' WHERE id = %s", target)
-        conn.execute("ALTER TABLE collabadmin_change ENABLE TRIGGER collabadmin_append_only")
+        conn.execute(
+            "ALTER TABLE collabadmin.collabadmin_change DISABLE TRIGGER collabadmin_append_only"
+        )
+        conn.execute(
+            "UPDATE collabadmin.collabadmin_change SET actor_name = 'x' WHERE id = %s", target
+        )
+        conn.execute(
+            "ALTER TABLE collabadmin.collabadmin_change ENABLE TRIGGER collabadmin_append_only"
+        )
     assert ok(await auditor.get("/api/audit/verify")) == {
         "ok": False, "checked": 1, "first_bad": target[0]
     }  # fmt: skip
@@ -206,8 +212,9 @@ async def test_the_head_is_the_last_seal(client_for: ClientFor, conninfo: str) -
     head = ok(await auditor.get("/api/audit/head"))
     with psycopg.connect(conninfo) as conn:
         row = conn.execute(
-            "SELECT s.seq, s.change_id, s.hash, c.at FROM collabadmin_seal s"
-            " JOIN collabadmin_change c ON c.id = s.change_id ORDER BY s.seq DESC LIMIT 1"
+            "SELECT s.seq, s.change_id, s.hash, c.at FROM collabadmin.collabadmin_seal s"
+            " JOIN collabadmin.collabadmin_change c ON c.id = s.change_id ORDER BY s.seq DESC"
+            " LIMIT 1"
         ).fetchone()
     assert row is not None
     assert (head["seq"], head["id"], head["hash"]) == (row[0], row[1], row[2])
@@ -242,18 +249,19 @@ async def test_kept_heads_catch_a_rewrite_that_was_resealed(
     # consistent again, so a plain check passes; the kept heads do not.
     _sql(
         conninfo,
-        "ALTER TABLE collabadmin_change DISABLE TRIGGER USER",
-        "ALTER TABLE collabadmin_seal DISABLE TRIGGER USER",
-        'UPDATE collabadmin_change SET diff = \'{"title": {"old": "x", "new": "Lie"}}\''
+        "ALTER TABLE collabadmin.collabadmin_change DISABLE TRIGGER USER",
+        "ALTER TABLE collabadmin.collabadmin_seal DISABLE TRIGGER USER",
+        'UPDATE collabadmin.collabadmin_change SET diff = \'{"title": {"old": "x", "new": "Lie"}}\''
         " WHERE resource = 'courses' AND pk = '11' AND op = 'update'",
-        "DELETE FROM collabadmin_seal",
-        "UPDATE collabadmin_seal_state SET snapshot = '1:1:', last_seq = 0,"
+        "DELETE FROM collabadmin.collabadmin_seal",
+        "UPDATE collabadmin.collabadmin_seal_state SET snapshot = '1:1:', last_seq = 0,"
         " last_hash = repeat('0', 64), anchor_seq = 0, anchor_hash = repeat('0', 64)",
-        "UPDATE collabadmin_verify_state SET verified_seq = 0, verified_hash = repeat('0', 64),"
+        "UPDATE collabadmin.collabadmin_verify_state SET verified_seq = 0, verified_hash ="
+        " repeat('0', 64),"
         " verified_change_id = 0, first_bad = NULL",
-        "SELECT collabadmin_seal()",
-        "ALTER TABLE collabadmin_change ENABLE TRIGGER USER",
-        "ALTER TABLE collabadmin_seal ENABLE TRIGGER USER",
+        "SELECT collabadmin.collabadmin_seal()",
+        "ALTER TABLE collabadmin.collabadmin_change ENABLE TRIGGER USER",
+        "ALTER TABLE collabadmin.collabadmin_seal ENABLE TRIGGER USER",
     )
     assert _cli(conninfo, "audit", "verify").returncode == 0
     caught = _cli(conninfo, "audit", "verify", "--anchors", str(anchors))
@@ -275,16 +283,17 @@ async def test_kept_heads_catch_a_truncated_log(
     # The owner cuts off the newest entry and winds the chain back one seal.
     _sql(
         conninfo,
-        "ALTER TABLE collabadmin_change DISABLE TRIGGER USER",
-        "ALTER TABLE collabadmin_seal DISABLE TRIGGER USER",
-        f"DELETE FROM collabadmin_change WHERE id = {kept['id']}",
-        f"DELETE FROM collabadmin_seal WHERE seq = {kept['seq']}",
-        "UPDATE collabadmin_seal_state SET last_seq = s.seq, last_hash = s.hash"
-        f" FROM collabadmin_seal s WHERE s.seq = {kept['seq'] - 1}",
-        "UPDATE collabadmin_verify_state SET verified_seq = 0, verified_hash = repeat('0', 64),"
+        "ALTER TABLE collabadmin.collabadmin_change DISABLE TRIGGER USER",
+        "ALTER TABLE collabadmin.collabadmin_seal DISABLE TRIGGER USER",
+        f"DELETE FROM collabadmin.collabadmin_change WHERE id = {kept['id']}",
+        f"DELETE FROM collabadmin.collabadmin_seal WHERE seq = {kept['seq']}",
+        "UPDATE collabadmin.collabadmin_seal_state SET last_seq = s.seq, last_hash = s.hash"
+        f" FROM collabadmin.collabadmin_seal s WHERE s.seq = {kept['seq'] - 1}",
+        "UPDATE collabadmin.collabadmin_verify_state SET verified_seq = 0, verified_hash ="
+        " repeat('0', 64),"
         " verified_change_id = 0, first_bad = NULL",
-        "ALTER TABLE collabadmin_change ENABLE TRIGGER USER",
-        "ALTER TABLE collabadmin_seal ENABLE TRIGGER USER",
+        "ALTER TABLE collabadmin.collabadmin_change ENABLE TRIGGER USER",
+        "ALTER TABLE collabadmin.collabadmin_seal ENABLE TRIGGER USER",
     )
     assert _cli(conninfo, "audit", "verify").returncode == 0
     caught = _cli(conninfo, "audit", "verify", "--anchors", str(anchors))
@@ -300,11 +309,12 @@ async def test_a_truncated_tail_is_reported_once_a_point_past_it_was_verified(
     assert ok(await auditor.get("/api/audit/verify"))["ok"] is True
     _sql(
         conninfo,
-        "ALTER TABLE collabadmin_seal DISABLE TRIGGER USER",
-        "DELETE FROM collabadmin_seal WHERE seq = (SELECT last_seq FROM collabadmin_seal_state)",
-        "UPDATE collabadmin_seal_state SET last_seq = last_seq - 1,"
-        " last_hash = (SELECT hash FROM collabadmin_seal ORDER BY seq DESC LIMIT 1)",
-        "ALTER TABLE collabadmin_seal ENABLE TRIGGER USER",
+        "ALTER TABLE collabadmin.collabadmin_seal DISABLE TRIGGER USER",
+        "DELETE FROM collabadmin.collabadmin_seal WHERE seq = (SELECT last_seq FROM"
+        " collabadmin.collabadmin_seal_state)",
+        "UPDATE collabadmin.collabadmin_seal_state SET last_seq = last_seq - 1,"
+        " last_hash = (SELECT hash FROM collabadmin.collabadmin_seal ORDER BY seq DESC LIMIT 1)",
+        "ALTER TABLE collabadmin.collabadmin_seal ENABLE TRIGGER USER",
     )
     for params in ({}, {"full": "true"}):
         assert ok(await auditor.get("/api/audit/verify", params=params)) == {
@@ -326,7 +336,7 @@ def test_anchors_file_errors_are_one_line(conninfo: str, tmp_path: Path) -> None
 @pytest.mark.usefixtures("fresh_data")
 def test_pruning_needs_the_owner(conninfo: str) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        role = conn.execute("SELECT collabadmin_app_role()").fetchone()
+        role = conn.execute("SELECT collabadmin.collabadmin_app_role()").fetchone()
         database = conn.execute("SELECT current_database()").fetchone()
     assert role is not None
     assert database is not None
@@ -349,18 +359,18 @@ def test_a_check_in_progress_keeps_pruning_out_but_not_sealing(conninfo: str) ->
         psycopg.connect(conninfo) as checking,
         psycopg.connect(conninfo, autocommit=True) as other,
     ):
-        other.execute("SELECT collabadmin_seal()")
+        other.execute("SELECT collabadmin.collabadmin_seal()")
         # A verification still in its transaction holds what it read.
-        checking.execute("SELECT * FROM collabadmin_verify(true)")
+        checking.execute("SELECT * FROM collabadmin.collabadmin_verify(true)")
         other.execute("SET lock_timeout = '200ms'")
         other.execute("UPDATE courses SET title = 'sealed meanwhile' WHERE id = 15")
-        sealed = other.execute("SELECT collabadmin_seal()").fetchone()
+        sealed = other.execute("SELECT collabadmin.collabadmin_seal()").fetchone()
         assert sealed == (1,)
         with pytest.raises(psycopg.errors.LockNotAvailable), other.transaction():
-            other.execute("SELECT collabadmin_prune(1)")
+            other.execute("SELECT collabadmin.collabadmin_prune(1)")
         checking.rollback()
         with other.transaction():
-            assert other.execute("SELECT collabadmin_prune(1)").fetchone() == (1,)
+            assert other.execute("SELECT collabadmin.collabadmin_prune(1)").fetchone() == (1,)
 
 
 async def test_full_checks_asked_for_at_once_share_one_run(
@@ -372,7 +382,7 @@ async def test_full_checks_asked_for_at_once_share_one_run(
     # Hold the chain's state as a prune would, so the first check waits in
     # the database while the others ask.
     with psycopg.connect(conninfo) as pruning:
-        pruning.execute("SELECT 1 FROM collabadmin_seal_state WHERE id = 1 FOR UPDATE")
+        pruning.execute("SELECT 1 FROM collabadmin.collabadmin_seal_state WHERE id = 1 FOR UPDATE")
         asked = [
             asyncio.create_task(auditor.get("/api/audit/verify", params={"full": "true"}))
             for _ in range(3)

@@ -20,7 +20,7 @@ async def test_csv_of_100k_entries_streams_in_constant_memory(
 ) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(
-            "INSERT INTO collabadmin_change (resource, pk, op, source, version, diff)"
+            "INSERT INTO collabadmin.collabadmin_change (resource, pk, op, source, version, diff)"
             " SELECT 'courses', (1 + n %% 60)::text, 'update', 'db', 2,"
             " jsonb_build_object('description', jsonb_build_object("
             "   'old', repeat('o', 40) || n, 'new', repeat('n', 40) || n))"
@@ -29,7 +29,9 @@ async def test_csv_of_100k_entries_streams_in_constant_memory(
         )
     db = Database(database_url, pool_size=1)
     async with db.connection() as tx:
-        user_id = await tx.value("SELECT id FROM collabadmin_user WHERE username = 'auditor'")
+        user_id = await tx.value(
+            "SELECT id FROM collabadmin.collabadmin_user WHERE username = 'auditor'"
+        )
         _, token = await create_token(tx, user_id, "csv", None)
     await db.dispose()
 

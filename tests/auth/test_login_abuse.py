@@ -66,7 +66,8 @@ async def attempt(client: httpx.AsyncClient, username: str, password: str) -> ht
 def attempts_counted(conninfo: str, kind: str, key: str) -> int | None:
     with psycopg.connect(conninfo) as conn:
         row = conn.execute(
-            "SELECT attempts FROM collabadmin_login_attempt WHERE kind = %s AND key = %s",
+            "SELECT attempts FROM collabadmin.collabadmin_login_attempt"
+            " WHERE kind = %s AND key = %s",
             (kind, key),
         ).fetchone()
     return None if row is None else int(row[0])
@@ -157,7 +158,8 @@ async def test_the_account_backstop_slows_many_addresses_but_not_a_known_one(
     # Slowed, not locked: once the interval has passed, one attempt goes through.
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(
-            "UPDATE collabadmin_login_attempt SET admitted_at = admitted_at - interval '61 s'"
+            "UPDATE collabadmin.collabadmin_login_attempt"
+            " SET admitted_at = admitted_at - interval '61 s'"
             " WHERE kind = 'account' AND key = 'auditor'"
         )
     problem(await attempt(from_address("203.0.113.51"), "auditor", "wrong"), 401)

@@ -22,8 +22,9 @@ def _age_attempts(conninfo: str, seconds: int) -> None:
     """Move counted attempts into the past, as waiting that long would."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(
-            "UPDATE collabadmin_login_attempt SET window_ends = window_ends - make_interval(secs"
-            " => %(s)s), admitted_at = admitted_at - make_interval(secs => %(s)s)",
+            "UPDATE collabadmin.collabadmin_login_attempt"
+            " SET window_ends = window_ends - make_interval(secs => %(s)s),"
+            " admitted_at = admitted_at - make_interval(secs => %(s)s)",
             {"s": seconds},
         )
 

@@ -209,7 +209,7 @@ async def test_a_second_role_never_widens_where_an_action_applies(
     """A viewer who also instructs views every course but changes only its own."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(
-            "UPDATE collabadmin_user SET roles = '{instructor,viewer}'"
+            "UPDATE collabadmin.collabadmin_user SET roles = '{instructor,viewer}'"
             " WHERE username = 'instructor'"
         )
     try:
@@ -225,7 +225,8 @@ async def test_a_second_role_never_widens_where_an_action_applies(
     finally:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(
-                "UPDATE collabadmin_user SET roles = '{instructor}' WHERE username = 'instructor'"
+                "UPDATE collabadmin.collabadmin_user SET roles = '{instructor}'"
+                " WHERE username = 'instructor'"
             )
 
 
@@ -290,7 +291,9 @@ async def state_rule_client(
     )
     db = Database(database_url, pool_size=1)
     async with db.connection() as tx:
-        user_id = await tx.value("SELECT id FROM collabadmin_user WHERE username = 'editor'")
+        user_id = await tx.value(
+            "SELECT id FROM collabadmin.collabadmin_user WHERE username = 'editor'"
+        )
         _, token = await create_token(tx, user_id, "state-rule", None)
     await db.dispose()
     async with anonymous_client(app, headers={"Authorization": f"Bearer {token}"}) as client:

@@ -43,7 +43,8 @@ def sql(conninfo: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
 
 def _seen_ago(sql: psycopg.Connection[tuple[object, ...]], key: str) -> float:
     row = sql.execute(
-        "SELECT extract(epoch FROM now() - last_seen_at) FROM collabadmin_session WHERE id = %s",
+        "SELECT extract(epoch FROM now() - last_seen_at) FROM collabadmin.collabadmin_session"
+        " WHERE id = %s",
         (key,),
     ).fetchone()
     assert row is not None
@@ -56,14 +57,16 @@ async def test_use_refreshes_the_idle_clock_at_most_once_a_minute(
     key = await _login(anon)
     cache = _services(app).credentials
     sql.execute(
-        "UPDATE collabadmin_session SET last_seen_at = now() - interval '30 seconds' WHERE id = %s",
+        "UPDATE collabadmin.collabadmin_session"
+        " SET last_seen_at = now() - interval '30 seconds' WHERE id = %s",
         (key,),
     )
     cache.clear()
     ok(await anon.get("/api/auth/me"))
     assert 29 < _seen_ago(sql, key) < 60  # recent enough: not written again
     sql.execute(
-        "UPDATE collabadmin_session SET last_seen_at = now() - interval '5 minutes' WHERE id = %s",
+        "UPDATE collabadmin.collabadmin_session"
+        " SET last_seen_at = now() - interval '5 minutes' WHERE id = %s",
         (key,),
     )
     cache.clear()
@@ -76,15 +79,16 @@ async def test_a_session_idle_for_longer_than_the_idle_timeout_has_ended(
 ) -> None:
     key = await _login(anon)
     sql.execute(
-        "UPDATE collabadmin_session SET last_seen_at = now() - make_interval(secs => %s)"
-        " WHERE id = %s",
+        "UPDATE collabadmin.collabadmin_session"
+        " SET last_seen_at = now() - make_interval(secs => %s) WHERE id = %s",
         (IDLE + 60, key),
     )
     _services(app).credentials.clear()
     problem(await anon.get("/api/auth/me"), 401)
     # ... although its absolute expiry is days away.
     row = sql.execute(
-        "SELECT expires_at > now() + interval '1 day' FROM collabadmin_session WHERE id = %s",
+        "SELECT expires_at > now() + interval '1 day' FROM collabadmin.collabadmin_session"
+        " WHERE id = %s",
         (key,),
     ).fetchone()
     assert row == (True,)
@@ -93,10 +97,10 @@ async def test_a_session_idle_for_longer_than_the_idle_timeout_has_ended(
 def _insert_session(sql: psycopg.Connection[tuple[object, ...]], **times: str) -> str:
     key = digest(secrets.token_urlsafe(32))
     sql.execute(
-        "INSERT INTO collabadmin_session (id, user_id, csrf_token, expires_at, revoked_at,"
-        " last_seen_at)"
+        "INSERT INTO collabadmin.collabadmin_session"
+        " (id, user_id, csrf_token, expires_at, revoked_at, last_seen_at)"
         " SELECT %s, id, 'x', now() + %s::interval, now() + %s::interval, now() + %s::interval"
-        " FROM collabadmin_user WHERE username = 'viewer'",
+        " FROM collabadmin.collabadmin_user WHERE username = 'viewer'",
         (
             key,
             times.get("expires", "1 day"),
@@ -109,7 +113,7 @@ def _insert_session(sql: psycopg.Connection[tuple[object, ...]], **times: str) -
 
 def _stored(sql: psycopg.Connection[tuple[object, ...]], *keys: str) -> set[str]:
     rows = sql.execute(
-        "SELECT id FROM collabadmin_session WHERE id = ANY(%s)", (list(keys),)
+        "SELECT id FROM collabadmin.collabadmin_session WHERE id = ANY(%s)", (list(keys),)
     ).fetchall()
     return {str(r[0]) for r in rows}
 

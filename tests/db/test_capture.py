@@ -28,7 +28,7 @@ def changes(
     sql: psycopg.Connection[dict[str, Any]], resource: str, pk: int
 ) -> list[dict[str, Any]]:
     return sql.execute(
-        "SELECT * FROM collabadmin_change WHERE resource = %s AND pk = %s ORDER BY id",
+        "SELECT * FROM collabadmin.collabadmin_change WHERE resource = %s AND pk = %s ORDER BY id",
         (resource, str(pk)),
     ).fetchall()
 
@@ -150,7 +150,7 @@ def test_actor_and_source_come_from_transaction_settings(
     # Only the server's role is believed (tests/db/test_roles.py shows the
     # rest); a superuser may act as it, as the server does.
     with sql.transaction():
-        sql.execute("SELECT set_config('role', collabadmin_app_role(), true)")
+        sql.execute("SELECT set_config('role', collabadmin.collabadmin_app_role(), true)")
         sql.execute(
             "SELECT set_config('collabadmin.actor_id', '42', true),"
             " set_config('collabadmin.actor_name', 'Alice', true),"
@@ -165,7 +165,7 @@ def test_actor_and_source_come_from_transaction_settings(
         "workflow",
         "req-123456",
     )
-    app_role = sql.execute("SELECT collabadmin_app_role()::text AS r").fetchone()
+    app_role = sql.execute("SELECT collabadmin.collabadmin_app_role()::text AS r").fetchone()
     assert app_role is not None
     assert last["db_role"] == app_role["r"]
     # SET LOCAL semantics: the next transaction is anonymous again.
@@ -176,12 +176,12 @@ def test_actor_and_source_come_from_transaction_settings(
 def test_multi_row_statement_writes_one_entry_per_row_in_one_transaction(
     sql: psycopg.Connection[dict[str, Any]],
 ) -> None:
-    before = sql.execute("SELECT max(id) AS m FROM collabadmin_change").fetchone()
+    before = sql.execute("SELECT max(id) AS m FROM collabadmin.collabadmin_change").fetchone()
     assert before is not None
     sql.execute("UPDATE courses SET status = 'closed' WHERE id IN (6, 7, 8) AND status <> 'closed'")
     sql.execute("UPDATE courses SET internal_notes = 'bulk' WHERE id IN (6, 7, 8)")
     rows = sql.execute(
-        "SELECT pk, txid::text AS txid FROM collabadmin_change"
+        "SELECT pk, txid::text AS txid FROM collabadmin.collabadmin_change"
         " WHERE id > %s AND diff ? 'internal_notes'",
         (before["m"],),
     ).fetchall()
@@ -235,7 +235,7 @@ def test_a_change_only_the_bytes_show_is_versioned_and_logged(
         row = sql.execute("SELECT version, price::text AS p FROM priced").fetchone()
         assert row == {"version": 2, "p": "1.00"}
         ops = sql.execute(
-            "SELECT op, version_before, version FROM collabadmin_change"
+            "SELECT op, version_before, version FROM collabadmin.collabadmin_change"
             " WHERE resource = 'priced' ORDER BY id"
         ).fetchall()
         assert [(o["op"], o["version_before"], o["version"]) for o in ops] == [

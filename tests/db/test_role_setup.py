@@ -83,10 +83,13 @@ async def _server_writes(conninfo: str) -> tuple[str, str]:
     db = Database(conninfo, pool_size=1)
     try:
         async with db.transaction(SYSTEM, source="workflow") as tx:
-            await tx.run("INSERT INTO collabadmin_user (username, display_name) VALUES ('u', 'U')")
+            await tx.run(
+                "INSERT INTO collabadmin.collabadmin_user (username, display_name) VALUES"
+                " ('u', 'U')"
+            )
             role = await tx.value("SELECT current_user::text")
             can_write_log = await tx.value(
-                "SELECT has_table_privilege('collabadmin_change', 'INSERT')"
+                "SELECT has_table_privilege('collabadmin.collabadmin_change', 'INSERT')"
             )
     finally:
         await db.dispose()
@@ -124,7 +127,7 @@ def test_an_operator_created_role_named_in_the_setting_is_used(cluster: Cluster)
     # Recorded in the database: later upgrades and servers need no setting.
     assert _upgrade(cluster.owner_conninfo()).returncode == 0
     with psycopg.connect(cluster.owner_conninfo()) as conn:
-        recorded = conn.execute("SELECT collabadmin_app_role()::text").fetchone()
+        recorded = conn.execute("SELECT collabadmin.collabadmin_app_role()::text").fetchone()
     assert recorded == (chosen,)
     role, can_write_log = asyncio.run(_server_writes(cluster.owner_conninfo()))
     assert (role, can_write_log) == (chosen, "False")

@@ -26,16 +26,16 @@ pytestmark = pytest.mark.usefixtures("fresh_data")
 Conn = psycopg.Connection[dict[str, Any]]
 
 LOG_WRITES = (
-    "INSERT INTO collabadmin_change (resource, pk, op, source, version, diff)"
+    "INSERT INTO collabadmin.collabadmin_change (resource, pk, op, source, version, diff)"
     " VALUES ('courses', '1', 'update', 'api', 9, '{}')",
-    "UPDATE collabadmin_change SET actor_name = 'someone' WHERE id = 1",
-    "DELETE FROM collabadmin_change WHERE id = 1",
-    "TRUNCATE collabadmin_change",
-    "INSERT INTO collabadmin_seal (seq, change_id, hash) VALUES (999, 1, 'x')",
-    "UPDATE collabadmin_seal_state SET last_hash = 'x'",
-    "UPDATE collabadmin_verify_state SET first_bad = NULL",
-    "INSERT INTO collabadmin_retention_pass VALUES (pg_current_xact_id())",
-    "SELECT collabadmin_prune(1)",
+    "UPDATE collabadmin.collabadmin_change SET actor_name = 'someone' WHERE id = 1",
+    "DELETE FROM collabadmin.collabadmin_change WHERE id = 1",
+    "TRUNCATE collabadmin.collabadmin_change",
+    "INSERT INTO collabadmin.collabadmin_seal (seq, change_id, hash) VALUES (999, 1, 'x')",
+    "UPDATE collabadmin.collabadmin_seal_state SET last_hash = 'x'",
+    "UPDATE collabadmin.collabadmin_verify_state SET first_bad = NULL",
+    "INSERT INTO collabadmin.collabadmin_retention_pass VALUES (pg_current_xact_id())",
+    "SELECT collabadmin.collabadmin_prune(1)",
 )
 
 
@@ -53,7 +53,7 @@ def owner(conninfo: str) -> Iterator[Conn]:
 
 @pytest.fixture
 def app_role(owner: Conn) -> str:
-    row = owner.execute("SELECT collabadmin_app_role()::text AS r").fetchone()
+    row = owner.execute("SELECT collabadmin.collabadmin_app_role()::text AS r").fetchone()
     assert row is not None
     return str(row["r"])
 
@@ -77,7 +77,7 @@ def outsider(owner: Conn, conninfo: str) -> Iterator[tuple[str, Conn]]:
 
 def _last_entries(owner: Conn, count: int) -> list[dict[str, Any]]:
     return owner.execute(
-        "SELECT * FROM collabadmin_change ORDER BY id DESC LIMIT %s", (count,)
+        "SELECT * FROM collabadmin.collabadmin_change ORDER BY id DESC LIMIT %s", (count,)
     ).fetchall()
 
 
@@ -108,12 +108,13 @@ def test_the_server_role_owns_nothing_and_is_no_superuser(owner: Conn, app_role:
     # The capture function belongs to the owner and runs as it.
     capture = owner.execute(
         "SELECT prosecdef, proowner::regrole::text AS owner, proconfig FROM pg_proc"
-        " WHERE proname = 'collabadmin_capture'"
+        " WHERE oid = 'collabadmin.collabadmin_capture()'::regprocedure"
     ).fetchone()
     assert capture is not None
     assert capture["prosecdef"] is True
     assert capture["owner"] != app_role
-    assert any(c.startswith("search_path=") for c in capture["proconfig"])
+    # Its unqualified names resolve in collabadmin's schema; pg_temp last.
+    assert capture["proconfig"] == ["search_path=pg_catalog, collabadmin, pg_temp"]
 
 
 def test_an_outsider_with_only_update_writes_and_is_recorded_as_itself(
@@ -178,29 +179,31 @@ def test_the_server_role_cannot_write_the_log(conninfo: str, app_role: str, stat
 def test_the_server_role_may_seal_and_verify_but_not_prune(owner: Conn, app_role: str) -> None:
     owner.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(app_role)))
     try:
-        sealed = owner.execute("SELECT collabadmin_seal() AS n").fetchone()
+        sealed = owner.execute("SELECT collabadmin.collabadmin_seal() AS n").fetchone()
         assert sealed is not None
         assert sealed["n"] > 0
-        result = owner.execute("SELECT * FROM collabadmin_verify(true)").fetchone()
+        result = owner.execute("SELECT * FROM collabadmin.collabadmin_verify(true)").fetchone()
         assert result == {"checked": sealed["n"], "first_bad": None}
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            owner.execute("SELECT collabadmin_prune(1)")
+            owner.execute("SELECT collabadmin.collabadmin_prune(1)")
     finally:
         owner.execute("RESET ROLE")
 
 
 def test_no_setting_unlocks_the_log_even_for_its_owner(owner: Conn) -> None:
-    owner.execute("SELECT collabadmin_seal()")
+    owner.execute("SELECT collabadmin.collabadmin_seal()")
     owner.execute("SET collabadmin.retention = 'on'")  # what unlocked it before
     for statement in (
-        "DELETE FROM collabadmin_change WHERE id = 1",
-        "UPDATE collabadmin_change SET pk = 'x' WHERE id = 1",
-        "TRUNCATE collabadmin_change",
-        "DELETE FROM collabadmin_seal",
+        "DELETE FROM collabadmin.collabadmin_change WHERE id = 1",
+        "UPDATE collabadmin.collabadmin_change SET pk = 'x' WHERE id = 1",
+        "TRUNCATE collabadmin.collabadmin_change",
+        "DELETE FROM collabadmin.collabadmin_seal",
     ):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             owner.execute(statement)
-    row = owner.execute("SELECT count(*) AS n FROM collabadmin_change WHERE id = 1").fetchone()
+    row = owner.execute(
+        "SELECT count(*) AS n FROM collabadmin.collabadmin_change WHERE id = 1"
+    ).fetchone()
     assert row == {"n": 1}
 
 
@@ -208,17 +211,19 @@ def test_nobody_may_build_a_trigger_on_the_capture_function(
     owner: Conn, outsider: tuple[str, Conn]
 ) -> None:
     name, conn = outsider
-    # Give the outsider a schema and a table of its own: it still cannot
-    # attach the capture function and name any resource it likes.
+    # Give the outsider a schema and a table of its own, and let it see into
+    # collabadmin's schema: it still cannot attach the capture function and
+    # name any resource it likes.
     schema = sql.Identifier(f"{name}_own")
     owner.execute(sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(schema, sql.Identifier(name)))
+    owner.execute(sql.SQL("GRANT USAGE ON SCHEMA collabadmin TO {}").format(sql.Identifier(name)))
     try:
         conn.execute(sql.SQL("CREATE TABLE {}.t (id int, version int)").format(schema))
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="function"):
             conn.execute(
                 sql.SQL(
                     "CREATE TRIGGER fake AFTER INSERT ON {}.t FOR EACH ROW"
-                    " EXECUTE FUNCTION public.collabadmin_capture('courses', 'id')"
+                    " EXECUTE FUNCTION collabadmin.collabadmin_capture('courses', 'id')"
                 ).format(schema)
             )
     finally:
@@ -237,7 +242,8 @@ async def test_the_servers_pool_works_as_the_server_role(database_url: str, app_
             await tx.run("UPDATE courses SET description = 'by the server' WHERE id = 7")
         async with db.read() as tx:
             entry = await tx.row(
-                "SELECT source, db_role FROM collabadmin_change ORDER BY id DESC LIMIT 1"
+                "SELECT source, db_role FROM collabadmin.collabadmin_change ORDER BY id DESC"
+                " LIMIT 1"
             )
         assert entry == {"source": "workflow", "db_role": app_role}
     finally:

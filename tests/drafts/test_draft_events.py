@@ -81,7 +81,7 @@ async def test_draft_frames_respect_scope_and_hidden_fields(
     await instructor_ws.quiet()
     with psycopg.connect(conninfo) as conn:
         count = conn.execute(
-            "SELECT count(*) FROM collabadmin_change WHERE resource = 'drafts'"
+            "SELECT count(*) FROM collabadmin.collabadmin_change WHERE resource = 'drafts'"
         ).fetchone()
     assert count == (2,)
 

@@ -283,7 +283,7 @@ async def test_draft_edits_are_in_the_change_log(client_for: ClientFor, conninfo
     ok(await step(editor, draft, "submit"))
     with psycopg.connect(conninfo) as conn:
         rows = conn.execute(
-            "SELECT op, actor_name, source, diff FROM collabadmin_change"
+            "SELECT op, actor_name, source, diff FROM collabadmin.collabadmin_change"
             " WHERE resource = 'drafts' AND pk = %s ORDER BY id",
             (str(draft["id"]),),
         ).fetchall()

@@ -78,13 +78,13 @@ async def test_scheduled_drafts_publish_once_with_two_instances(
     with psycopg.connect(conninfo) as conn:
         per_course = dict(
             conn.execute(
-                "SELECT pk::int, count(*) FROM collabadmin_change"
+                "SELECT pk::int, count(*) FROM collabadmin.collabadmin_change"
                 " WHERE resource = 'courses' AND source = 'draft' GROUP BY pk"
             ).fetchall()
         )
         events = dict(
             conn.execute(
-                "SELECT draft_id, count(*) FROM collabadmin_draft_event"
+                "SELECT draft_id, count(*) FROM collabadmin.collabadmin_draft_event"
                 " WHERE action = 'published' GROUP BY draft_id"
             ).fetchall()
         )

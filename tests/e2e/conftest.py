@@ -74,8 +74,8 @@ def no_saved_views(conninfo: str) -> None:
     """Each browser test starts from default list settings and no shared views."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
         # DELETE, not TRUNCATE: no table lock for a background task to wait behind.
-        conn.execute("DELETE FROM collabadmin_view_pref")
-        conn.execute("DELETE FROM collabadmin_shared_view")
+        conn.execute("DELETE FROM collabadmin.collabadmin_view_pref")
+        conn.execute("DELETE FROM collabadmin.collabadmin_shared_view")
 
 
 @pytest.fixture(scope="session")

@@ -144,8 +144,9 @@ def test_a_saved_filter_the_server_refuses_can_be_cleared(
     )
     with psycopg.connect(adopted_conninfo, autocommit=True) as conn:
         conn.execute(
-            "INSERT INTO collabadmin_view_pref (user_id, resource, config)"
-            " SELECT id, 'ticket', %s::jsonb FROM collabadmin_user WHERE username = 'admin'",
+            "INSERT INTO collabadmin.collabadmin_view_pref (user_id, resource, config)"
+            " SELECT id, 'ticket', %s::jsonb FROM collabadmin.collabadmin_user"
+            " WHERE username = 'admin'",
             (broken,),
         )
     sign_in(page, adopted_server, "admin", PASSWORD)
@@ -166,7 +167,8 @@ def test_a_saved_filter_the_server_refuses_can_be_cleared(
     def saved_filters() -> Any:
         with psycopg.connect(adopted_conninfo) as conn:
             row = conn.execute(
-                "SELECT config->'filters' FROM collabadmin_view_pref p JOIN collabadmin_user u"
+                "SELECT config->'filters' FROM collabadmin.collabadmin_view_pref p"
+                " JOIN collabadmin.collabadmin_user u"
                 " ON u.id = p.user_id WHERE u.username = 'admin' AND p.resource = 'ticket'"
             ).fetchone()
         return row[0] if row else None

@@ -71,7 +71,9 @@ async def test_clients_of_a_killed_instance_resume_on_another_and_miss_nothing(
         client.headers["X-CSRF-Token"] = login["csrf_token"]
         cookie = f"collabadmin_session={client.cookies['collabadmin_session']}"
         with psycopg.connect(conninfo) as db:
-            row = db.execute("SELECT coalesce(max(id), 0) FROM collabadmin_change").fetchone()
+            row = db.execute(
+                "SELECT coalesce(max(id), 0) FROM collabadmin.collabadmin_change"
+            ).fetchone()
         first_id = row[0] if row else 0
 
         followers = [Follower(cookie, progress) for _ in range(SUBSCRIBERS)]

@@ -34,7 +34,8 @@ def committed_changes(conninfo: str, after_id: int) -> list[int]:
     """Ids of the course changes the database committed after ``after_id``, in order."""
     with psycopg.connect(conninfo, autocommit=True) as db:
         rows = db.execute(
-            "SELECT id FROM collabadmin_change WHERE id > %s AND resource = 'courses' ORDER BY id",
+            "SELECT id FROM collabadmin.collabadmin_change"
+            " WHERE id > %s AND resource = 'courses' ORDER BY id",
             (after_id,),
         ).fetchall()
     return [r[0] for r in rows]
@@ -86,7 +87,9 @@ async def test_restart_with_writers_and_subscribers_loses_and_repeats_nothing(
         client.headers["X-CSRF-Token"] = login["csrf_token"]
         cookie = f"collabadmin_session={client.cookies['collabadmin_session']}"
         with psycopg.connect(libpq_url(url), autocommit=True) as db:
-            row = db.execute("SELECT coalesce(max(id), 0) FROM collabadmin_change").fetchone()
+            row = db.execute(
+                "SELECT coalesce(max(id), 0) FROM collabadmin.collabadmin_change"
+            ).fetchone()
         first_id = row[0] if row else 0
 
         conns = [

@@ -243,19 +243,16 @@ def snapshot(conninfo: str) -> dict[str, Any]:
         "course_instructors",
         "categories",
         "universities",
-        "collabadmin_change",
-        "collabadmin_draft",
-        "collabadmin_draft_event",
-        "collabadmin_shared_view",
-        "collabadmin_view_pref",
-        "collabadmin_workflow_run",
+        "collabadmin.collabadmin_change",
+        "collabadmin.collabadmin_draft",
+        "collabadmin.collabadmin_draft_event",
+        "collabadmin.collabadmin_shared_view",
+        "collabadmin.collabadmin_view_pref",
+        "collabadmin.collabadmin_workflow_run",
     )
     with psycopg.connect(conninfo) as conn:
         present = {
-            r[0]
-            for r in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-            )
+            t for t in tables if conn.execute("SELECT to_regclass(%s)", (t,)).fetchone() != (None,)
         }
         return {
             t: conn.execute(

@@ -83,7 +83,8 @@ async def socket_for(
         if username not in tokens:
             async with db.connection() as tx:
                 user_id = await tx.value(
-                    "SELECT id FROM collabadmin_user WHERE username = %(u)s", {"u": username}
+                    "SELECT id FROM collabadmin.collabadmin_user WHERE username = %(u)s",
+                    {"u": username},
                 )
                 _, tokens[username] = await create_token(tx, user_id, "ws-tests", None)
         conn = await connect(

@@ -146,7 +146,8 @@ async def test_a_token_revoked_in_sql_closes_its_socket_on_every_instance(
     await _live(ws)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(
-            "UPDATE collabadmin_api_token SET revoked_at = now() WHERE id = %s", (created["id"],)
+            "UPDATE collabadmin.collabadmin_api_token SET revoked_at = now() WHERE id = %s",
+            (created["id"],),
         )
     code, _ = await closed_with(ws)
     assert code == 4401
@@ -182,9 +183,9 @@ async def test_an_expired_session_closes_its_socket(
     secret = secrets.token_urlsafe(32)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(
-            "INSERT INTO collabadmin_session (id, user_id, csrf_token, expires_at)"
+            "INSERT INTO collabadmin.collabadmin_session (id, user_id, csrf_token, expires_at)"
             " SELECT %s, id, 'x', now() + interval '3 seconds'"
-            " FROM collabadmin_user WHERE username = %s",
+            " FROM collabadmin.collabadmin_user WHERE username = %s",
             (digest(secret), user.username),
         )
     short = Signed(user.username, user.http, secret, user.opened)
@@ -203,7 +204,7 @@ async def test_an_idle_session_closes_its_socket_and_refuses_requests(
     with psycopg.connect(conninfo, autocommit=True) as conn:
         # Unused for longer than the idle timeout (8 h by default); no trigger fires.
         conn.execute(
-            "UPDATE collabadmin_session SET last_seen_at = now() - interval '9 hours'"
+            "UPDATE collabadmin.collabadmin_session SET last_seen_at = now() - interval '9 hours'"
             " WHERE id = %s",
             (digest(user.session),),
         )
@@ -220,7 +221,8 @@ async def test_a_deactivated_user_loses_its_sockets(
     await _live(ws)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(
-            "UPDATE collabadmin_user SET is_active = false WHERE username = %s", (user.username,)
+            "UPDATE collabadmin.collabadmin_user SET is_active = false WHERE username = %s",
+            (user.username,),
         )
     code, _ = await closed_with(ws)
     assert code == 4401
@@ -242,7 +244,8 @@ async def test_a_role_change_applies_to_the_very_next_frame(
 
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(
-            "UPDATE collabadmin_user SET roles = '{viewer}' WHERE username = %s", (user.username,)
+            "UPDATE collabadmin.collabadmin_user SET roles = '{viewer}' WHERE username = %s",
+            (user.username,),
         )
     # The audit log is no longer theirs: an error frame, and that subscription ends.
     lost = await ws.expect("error", topic="audit", code="forbidden")
@@ -292,7 +295,8 @@ async def test_one_query_rechecks_every_open_socket(database_url: str, demo_user
         async with db.connection() as tx:
             for username in ("viewer", "editor", "auditor") * 10:
                 row = await tx.row(
-                    "SELECT * FROM collabadmin_user WHERE username = %(u)s", {"u": username}
+                    "SELECT * FROM collabadmin.collabadmin_user WHERE username = %(u)s",
+                    {"u": username},
                 )
                 assert row is not None
                 token_id, secret = await create_token(tx, row["id"], "recheck", None)
@@ -300,7 +304,8 @@ async def test_one_query_rechecks_every_open_socket(database_url: str, demo_user
                 clients.append((token_id, hub.connect(credential.actor, credential)))
             revoked = [token_id for token_id, _ in clients[::3]]
             await tx.run(
-                "UPDATE collabadmin_api_token SET revoked_at = now() WHERE id = ANY(%(ids)s)",
+                "UPDATE collabadmin.collabadmin_api_token SET revoked_at = now()"
+                " WHERE id = ANY(%(ids)s)",
                 {"ids": revoked},
             )
         counting = _CountingDatabase(db)

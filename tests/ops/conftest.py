@@ -61,7 +61,8 @@ async def metered(database_url: str, demo_users: None) -> AsyncIterator[Metered]
         async with db.connection() as tx:
             for username in ("editor", "viewer"):
                 user_id = await tx.value(
-                    "SELECT id FROM collabadmin_user WHERE username = %(u)s", {"u": username}
+                    "SELECT id FROM collabadmin.collabadmin_user WHERE username = %(u)s",
+                    {"u": username},
                 )
                 _, tokens[username] = await create_token(tx, user_id, "ops-tests", None)
     finally:

@@ -71,7 +71,7 @@ async def test_logs_carry_the_request_id_of_the_header_and_the_change_log(
 
     with psycopg.connect(conninfo) as conn:
         row = conn.execute(
-            "SELECT request_id FROM collabadmin_change"
+            "SELECT request_id FROM collabadmin.collabadmin_change"
             " WHERE resource = 'courses' AND pk = '1' ORDER BY id DESC LIMIT 1"
         ).fetchone()
     assert row == (request_id,)
@@ -116,7 +116,7 @@ async def test_a_client_request_id_never_reaches_the_change_log(
     ok(response)
     with psycopg.connect(conninfo) as conn:
         row = conn.execute(
-            "SELECT request_id FROM collabadmin_change"
+            "SELECT request_id FROM collabadmin.collabadmin_change"
             " WHERE resource = 'courses' AND pk = '2' ORDER BY id DESC LIMIT 1"
         ).fetchone()
     assert row == (response.headers["x-request-id"],)

@@ -10,5 +10,5 @@ import pytest
 def no_saved_views(conninfo: str) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         # DELETE, not TRUNCATE: no table lock for a background task to wait behind.
-        conn.execute("DELETE FROM collabadmin_view_pref")
-        conn.execute("DELETE FROM collabadmin_shared_view")
+        conn.execute("DELETE FROM collabadmin.collabadmin_view_pref")
+        conn.execute("DELETE FROM collabadmin.collabadmin_shared_view")

@@ -183,8 +183,9 @@ async def test_a_field_hidden_after_saving_is_dropped_from_the_body(
     }
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(
-            "INSERT INTO collabadmin_view_pref (user_id, resource, config)"
-            " SELECT id, 'courses', %s::jsonb FROM collabadmin_user WHERE username = 'viewer'",
+            "INSERT INTO collabadmin.collabadmin_view_pref (user_id, resource, config)"
+            " SELECT id, 'courses', %s::jsonb FROM collabadmin.collabadmin_user"
+            " WHERE username = 'viewer'",
             (psycopg.types.json.Jsonb(stored),),
         )
     body = ok(await viewer.get("/api/prefs/views/courses"))

@@ -45,7 +45,9 @@ async def legacy_app(
     app = create_app(Settings(database_url=database_url, pool_size=2), Registry(resources))
     db = Database(database_url, pool_size=1)
     async with db.connection() as tx:
-        user_id = await tx.value("SELECT id FROM collabadmin_user WHERE username = 'editor'")
+        user_id = await tx.value(
+            "SELECT id FROM collabadmin.collabadmin_user WHERE username = 'editor'"
+        )
         _, token = await create_token(tx, user_id, "legacy", None)
     await db.dispose()
     services = app.state["collabadmin"]

@@ -101,7 +101,7 @@ async def test_purge_snapshot_in_the_log(client_for: ClientFor, conninfo: str) -
     ok(await admin.delete(f"/api/r/courses/{pk}?purge=true", headers={"If-Match": '"1"'}), 204)
     with psycopg.connect(conninfo) as conn:
         row = conn.execute(
-            "SELECT op, diff, source FROM collabadmin_change"
+            "SELECT op, diff, source FROM collabadmin.collabadmin_change"
             " WHERE resource = 'courses' AND pk = %s ORDER BY id DESC LIMIT 1",
             (str(pk),),
         ).fetchone()

@@ -159,6 +159,7 @@ async def test_unknown_resource_is_404(client_for: ClientFor) -> None:
     viewer = await client_for("viewer")
     problem(await viewer.get("/api/r/nothing"), 404)
     problem(await viewer.get("/api/r/collabadmin_user"), 404)
+    problem(await viewer.get("/api/r/collabadmin.collabadmin_user"), 404)
 
 
 async def test_get_one_record_has_an_etag(client_for: ClientFor) -> None:

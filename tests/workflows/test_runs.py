@@ -281,7 +281,9 @@ async def test_assignee_and_due_date_can_change(client_for: ClientFor, conninfo:
     course = await new_course(editor, "launch-7")
     run = ok(await start_run(editor, course["id"]), 201)
     with psycopg.connect(conninfo) as conn:
-        row = conn.execute("SELECT id FROM collabadmin_user WHERE username = 'reviewer'").fetchone()
+        row = conn.execute(
+            "SELECT id FROM collabadmin.collabadmin_user WHERE username = 'reviewer'"
+        ).fetchone()
     assert row is not None
     url = f"/api/workflow-runs/{run['id']}"
     assigned = ok(await editor.patch(url, json={"assignee": row[0], "due_date": "2031-02-01"}))
