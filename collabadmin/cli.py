@@ -416,7 +416,8 @@ def _track(args: argparse.Namespace, *, untrack: bool) -> None:
     if any(p.error for p in plans):
         raise CliError("some tables could not be changed (see above)")
     if args.tables and any(p.outcome == "refused" for p in plans):
-        raise CliError("some tables named could not be tracked (see above)")
+        verb = "untracked" if untrack else "tracked"
+        raise CliError(f"some tables named could not be {verb} (see above)")
 
 
 def _print_plans(plans: Sequence[Any], *, dry_run: bool) -> None:

@@ -250,6 +250,38 @@ async def test_the_servers_pool_works_as_the_server_role(database_url: str, app_
         await db.dispose()
 
 
+async def test_a_role_that_must_set_role_first_learns_the_server_role_from_the_catalogue(
+    owner: Conn, app_role: str, conninfo: str
+) -> None:
+    # A login role that may become the server role, but inherits none of its
+    # rights: it cannot use collabadmin's schema until it has switched.
+    database = owner.execute("SELECT current_database() AS d").fetchone()
+    assert database is not None
+    name = f"{database['d']}_switcher"
+    role = sql.Identifier(name)
+    owner.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(role))
+    owner.execute(sql.SQL("CREATE ROLE {} LOGIN NOINHERIT").format(role))
+    owner.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(app_role), role))
+    try:
+        with _connect(conninfo, user=name) as conn:
+            usable = conn.execute(
+                "SELECT has_schema_privilege('collabadmin', 'USAGE') AS u"
+            ).fetchone()
+            assert usable == {"u": False}
+        assert await server_role(make_conninfo(conninfo, user=name)) == app_role
+        db = Database(conninfo.replace("postgres@", f"{name}@", 1), pool_size=1)
+        try:
+            async with db.read() as tx:
+                assert await tx.value("SELECT current_user::text") == app_role
+                seen = await tx.value("SELECT count(*) FROM collabadmin.collabadmin_user")
+        finally:
+            await db.dispose()
+        users = owner.execute("SELECT count(*) AS n FROM collabadmin.collabadmin_user").fetchone()
+        assert users == {"n": seen}
+    finally:
+        owner.execute(sql.SQL("DROP ROLE {}").format(role))
+
+
 async def test_a_server_that_cannot_become_its_role_refuses_to_start(
     conninfo: str, outsider: tuple[str, Conn]
 ) -> None:
