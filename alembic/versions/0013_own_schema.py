@@ -2,7 +2,7 @@
 
 Revision ID: 0013_own_schema
 Revises: 0012_capture_keeps_row_counts
-Create Date: 2026-12-07
+Create Date: 2026-11-30
 
 Until now every table, sequence and function of collabadmin lived in the
 user's default schema, beside the user's own tables. They move, under the

@@ -396,3 +396,25 @@ async def test_full_checks_asked_for_at_once_share_one_run(
     assert check.started == started + 1
     assert answers[0]["ok"] is True
     assert answers == [answers[0]] * 3
+
+
+@pytest.mark.parametrize(
+    ("sealing_zone", "verifying_zone"), [("UTC", "Asia/Tokyo"), ("America/Sao_Paulo", "UTC")]
+)
+async def test_the_chain_verifies_whatever_time_zone_seals_or_checks_it(
+    client_for: ClientFor, conninfo: str, sealing_zone: str, verifying_zone: str
+) -> None:
+    editor = await client_for("editor")
+    ok(await patch_record(editor, "courses", 5, {"description": "sealed"}, if_match=1))
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SELECT set_config('TimeZone', %s, false)", [sealing_zone])
+        conn.execute("SELECT collabadmin.collabadmin_seal()")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SELECT set_config('TimeZone', %s, false)", [verifying_zone])
+        row = conn.execute(
+            "SELECT checked, first_bad FROM collabadmin.collabadmin_verify(true)"
+        ).fetchone()
+    assert row is not None
+    checked, first_bad = row
+    assert checked >= 61
+    assert first_bad is None

@@ -345,22 +345,32 @@ def test_a_deployment_made_before_the_move_keeps_everything_and_its_triggers(
         versions = {r["version_num"] for r in conn.execute(
             "SELECT version_num FROM collabadmin.collabadmin_alembic_version"
         )}  # fmt: skip
-        assert versions == {"0013_own_schema", DEMO_HEAD}
+        assert versions == {"0014_chain_time_zone", DEMO_HEAD}
         # Every moved function resolves its names in the new schema.
         settings = {
             r["proconfig"]
             for r in conn.execute(
                 "SELECT array_to_string(proconfig, ';') AS proconfig FROM pg_proc"
                 " WHERE pronamespace = 'collabadmin'::regnamespace"
+                " AND proname <> 'collabadmin_change_content'"
             )
         }
         assert settings == {"search_path=pg_catalog, collabadmin, pg_temp"}
+        # The chain's content also carries its own time zone (0014).
+        content = conn.execute(
+            "SELECT proconfig FROM pg_proc WHERE proname = 'collabadmin_change_content'"
+        ).fetchone()
+        assert content is not None
+        assert content["proconfig"][0] == "search_path=pg_catalog, collabadmin, pg_temp"
+        assert content["proconfig"][1].startswith("TimeZone=")
 
 
 def _last_entry(conn: Conn) -> dict[str, Any]:
+    """The last change to a course (the checklist evaluator may log its runs' changes after it)."""
     row = conn.execute(
         "SELECT resource, pk, op, actor_id, actor_name, source, db_role, diff"
-        " FROM collabadmin.collabadmin_change ORDER BY id DESC LIMIT 1"
+        " FROM collabadmin.collabadmin_change WHERE resource = 'courses'"
+        " ORDER BY id DESC LIMIT 1"
     ).fetchone()
     assert row is not None
     return row
