@@ -29,10 +29,12 @@ from collabadmin.auth.middleware import AuthMiddleware, RequestIdMiddleware
 from collabadmin.auth.policy import Policy, StaffPolicy
 from collabadmin.auth.purge import SessionPurge
 from collabadmin.auth.routes import AuthController
+from collabadmin.changelog.renderers import Renderers
 from collabadmin.context import STATE_KEY, Services, services_of
 from collabadmin.db.engine import Database
 from collabadmin.drafts.feed import DraftFeed
 from collabadmin.drafts.publish import Publisher, Scheduler
+from collabadmin.drafts.renderer import DraftRenderer
 from collabadmin.drafts.routes import drafts_router
 from collabadmin.drafts.service import DraftService
 from collabadmin.errors import problem_response
@@ -59,6 +61,7 @@ from collabadmin.web import JsonObject, json_response
 from collabadmin.workflows.definitions import Workflow
 from collabadmin.workflows.evaluation import Evaluator
 from collabadmin.workflows.feed import RunFeed
+from collabadmin.workflows.renderer import RunRenderer
 from collabadmin.workflows.routes import workflows_router
 from collabadmin.workflows.runs import RunService
 
@@ -204,6 +207,8 @@ def create_app(
         publisher=publisher,
         runs=runs,
         login=LoginGuard.from_settings(settings),
+        # Drafts and runs say how the audit shows their entries.
+        renderers=Renderers([DraftRenderer(), RunRenderer()]),
         workflows=list(workflows),
     )
     listener.subscribe(hub.wake)

@@ -11,6 +11,7 @@ from litestar.types import Scope
 from collabadmin.auth.credentials import CredentialCache
 from collabadmin.auth.login_guard import LoginGuard
 from collabadmin.auth.policy import Policy
+from collabadmin.changelog.renderers import Renderers
 from collabadmin.db.engine import Actor, Database
 from collabadmin.drafts.publish import Publisher
 from collabadmin.drafts.service import DraftService
@@ -45,6 +46,7 @@ class Services:
     publisher: Publisher
     runs: RunService
     login: LoginGuard
+    renderers: Renderers
     workflows: list[Workflow] = field(default_factory=list)
 
     def workflow_summaries(self, actor: Actor) -> list[dict[str, Any]]:

@@ -13,17 +13,16 @@ from litestar import Request, Response, Router, get
 from litestar.response import Stream
 
 from collabadmin.audit.chain import FullCheck, head, verify
-from collabadmin.audit.changes import change_body
 from collabadmin.audit.search import (
-    DRAFTS_LOG,
     AuditQuery,
     audit_select,
     auditable,
     parse_audit_query,
 )
+from collabadmin.changelog.changes import change_body
+from collabadmin.changelog.types import Change
 from collabadmin.context import Services, services_of
 from collabadmin.db.engine import Actor
-from collabadmin.drafts.feed import draft_change_body, draft_targets
 from collabadmin.errors import BadRequest, Forbidden
 from collabadmin.resources.query import single_param
 from collabadmin.web import JsonObject, actor_of, json_response, query_params
@@ -40,18 +39,27 @@ _json = msgspec.json.Encoder()
 
 async def _page(
     services: Services, actor: Actor, query: AuditQuery
-) -> tuple[list[dict[str, Any]], str | None]:
-    statement, readable = audit_select(services.policy, services.registry, actor, query)
+) -> tuple[list[Change], str | None]:
+    statement, readable = audit_select(
+        services.policy, services.registry, services.renderers, actor, query
+    )
     async with services.db.read() as tx:
         rows = await tx.rows(statement)
-        targets = await draft_targets(tx, [r["pk"] for r in rows if r["resource"] == DRAFTS_LOG])
+        targets: dict[str, dict[str, str]] = {}
+        for owner in services.renderers:
+            keys = [r["pk"] for r in rows if r["resource"] == owner.log_resource]
+            if keys:
+                targets[owner.log_resource] = await owner.targets(tx, keys)
     next_cursor = str(rows[query.limit - 1]["id"]) if len(rows) > query.limit else None
     items = []
     for row in rows[: query.limit]:
-        if row["resource"] == DRAFTS_LOG:
-            items.append(draft_change_body(row, readable[targets[row["pk"]]]))
+        resource = row["resource"]
+        renderer = services.renderers.get(resource)
+        if renderer is not None:
+            # A row gone since the page was read shows none of its resource's fields.
+            target = targets[resource].get(row["pk"])
+            items.append(renderer.body(row, readable.get(target or "", frozenset())))
         else:
-            resource = row["resource"]
             fields = (
                 services.registry.get(resource).fields if resource in services.registry else None
             )
@@ -88,7 +96,7 @@ async def export_audit(request: Request[Any, Any, Any]) -> Stream:
     actor = actor_of(request)
     first = parse_audit_query(query_params(request), max_limit=CSV_PAGE)
     # Check permissions and parameters before the response starts.
-    audit_select(services.policy, services.registry, actor, first)
+    audit_select(services.policy, services.registry, services.renderers, actor, first)
 
     async def rows() -> AsyncIterator[str]:
         # One page of entries at a time: memory stays flat whatever the size.
@@ -98,7 +106,7 @@ async def export_audit(request: Request[Any, Any, Any]) -> Stream:
             items, next_cursor = await _page(services, actor, query)
             lines: list[list[Any]] = []
             for change in items:
-                actor_part = change["actor"] or {}
+                who = change["actor"]
                 fields = sorted(change["diff"].items())
                 if not fields and change["hidden_fields"]:
                     # Only fields this reader may not see changed: one row without a
@@ -107,7 +115,7 @@ async def export_audit(request: Request[Any, Any, Any]) -> Stream:
                 for field, values in fields:
                     lines.append([
                         change["id"], change["at"].isoformat(), change["resource"], change["pk"],
-                        change["op"], actor_part.get("id", ""), actor_part.get("name", ""),
+                        change["op"], who["id"] if who else "", who["name"] if who else "",
                         change["source"], change["db_role"], change["request_id"] or "",
                         change["version"], field, _value(values["old"]), _value(values["new"]),
                     ])  # fmt: skip

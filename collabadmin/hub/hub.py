@@ -38,13 +38,13 @@ import psycopg
 
 from collabadmin.auth.credentials import Credential
 from collabadmin.auth.policy import Policy
+from collabadmin.changelog.batches import current_snapshot, read_missed, read_since, visible_in
+from collabadmin.changelog.position import BadPosition, Position, snapshot_order
 from collabadmin.db.engine import Actor, Database, Row
 from collabadmin.errors import Forbidden, NotFound, ValidationFailed
 from collabadmin.hub.clients import MAX_TOPICS, Client, Held
 from collabadmin.hub.fanout import Delivery, deliver
 from collabadmin.hub.feeds import Feed
-from collabadmin.hub.log import current_snapshot, read_missed, read_since, visible_in
-from collabadmin.hub.position import BadPosition, Position
 from collabadmin.hub.topics import Topic, TopicError, parse_topic
 from collabadmin.resources.resource import Registry
 from collabadmin.resources.service import RecordService
@@ -73,16 +73,6 @@ class HubSettings:
     replay_concurrency: int = 4  # replays running at once (each holds a connection)
     replay_chunk: int = 200  # frames built between two yields to the event loop
     tick_history: int = 100_000  # batch boundaries kept for replay in commit order
-
-
-def snapshot_order(snapshot: str) -> tuple[int, int]:
-    """A sort key for snapshots: later snapshots have a higher xmax, or fewer running.
-
-    Snapshots are points in PostgreSQL's commit sequence, so any two are
-    comparable; this key orders them without a database round trip.
-    """
-    _xmin, xmax, running = snapshot.split(":")
-    return int(xmax), -len([x for x in running.split(",") if x])
 
 
 # A recorded batch boundary: (sort key, upper snapshot, when it was read).

@@ -11,8 +11,8 @@ from litestar import Controller, Request, Response, Router, delete, get, patch, 
 from litestar.enums import HttpMethod
 from litestar.params import FromPath, FromQuery
 
-from collabadmin.audit.changes import parse_id_cursor
 from collabadmin.audit.revert import revert_change
+from collabadmin.changelog.changes import parse_id_cursor
 from collabadmin.context import services_of
 from collabadmin.errors import FieldError, ValidationFailed
 from collabadmin.inputs import parse_limit

@@ -30,13 +30,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from collabadmin.audit.changes import (
+from collabadmin.auth.policy import READ_ONLY_ACTIONS, Action, Policy
+from collabadmin.changelog.changes import (
     change_body,
     changes_since,
     parse_id_cursor,
     record_history,
 )
-from collabadmin.auth.policy import READ_ONLY_ACTIONS, Action, Policy
+from collabadmin.changelog.types import Change
 from collabadmin.db.engine import (
     Actor,
     CompiledSql,
@@ -289,7 +290,7 @@ class RecordService:
 
     async def history(
         self, actor: Actor, name: str, raw_pk: str, *, cursor: str | None, limit: int
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    ) -> tuple[list[Change], str | None]:
         resource, row = await self.get_row(actor, name, raw_pk)
         readable = self.policy.readable_fields(actor, resource)
         before = parse_id_cursor(cursor)

@@ -19,13 +19,13 @@ import psycopg
 import pytest
 
 from collabadmin.auth.policy import StaffPolicy
+from collabadmin.changelog.position import BadPosition, Position, snapshot_order
 from collabadmin.db.engine import SYSTEM, Actor, Database, Row, Tx
 from collabadmin.demo.resources import demo_registry
 from collabadmin.hub.clients import Client, encode_frame
 from collabadmin.hub.feeds import Routed, Subscriptions
-from collabadmin.hub.hub import Hub, HubSettings, SubscribeError, snapshot_order
+from collabadmin.hub.hub import Hub, HubSettings, SubscribeError
 from collabadmin.hub.listener import ChangeListener
-from collabadmin.hub.position import BadPosition, Position
 from collabadmin.hub.topics import Topic
 
 pytestmark = pytest.mark.usefixtures("fresh_data")
