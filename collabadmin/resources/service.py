@@ -54,14 +54,13 @@ from collabadmin.errors import (
     NotFound,
     PreconditionFailed,
 )
-from collabadmin.resources.query import (
+from collabadmin.resources.listing import (
     COUNT_CAP,
     build_after_row_select,
     build_count_select,
     build_page_select,
-    encode_cursor,
-    parse_list_query,
 )
+from collabadmin.resources.query import encode_cursor, parse_list_query
 from collabadmin.resources.resource import Registry, Resource
 from collabadmin.resources.validation import validate_create, validate_patch
 

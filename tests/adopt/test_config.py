@@ -24,9 +24,10 @@ from collabadmin.db.engine import Actor, Database, compile_sql, normalise_url
 from collabadmin.demo.policy import demo_policy
 from collabadmin.demo.resources import demo_resources
 from collabadmin.demo.seed import DEMO_USERS
+from collabadmin.resources.declare import reflect_resources
 from collabadmin.resources.fields import ValidationContext
 from collabadmin.resources.inflect import labels_for
-from collabadmin.resources.resource import Resource, reflect_resources
+from collabadmin.resources.resource import Resource
 from collabadmin.settings import Settings
 from tests.conftest import PASSWORD, anonymous_client, reset_data, taught_courses
 from tests.helpers import ok, patch_record, running

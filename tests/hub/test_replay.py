@@ -90,7 +90,7 @@ async def test_a_hostile_cursor_does_not_delay_anyone_elses_frames(
         # 8.5k of them), and a cursor crafted to replay from the beginning.
         assert hub.position is not None
         now = hub.position.upper
-        hub._ticks.extend([(snapshot_order(now), now, time.time())] * 50_000)
+        hub.replays.ticks.extend([(snapshot_order(now), now, time.time())] * 50_000)
         crafted = Position("1:1:", "1:1:", 0, time.time())
         hostile = hub.connect(SYSTEM)
         replay = asyncio.create_task(hub.subscribe(hostile, "r/courses", crafted.encode()))

@@ -13,7 +13,8 @@ from collabadmin.app import create_app
 from collabadmin.auth.credentials import create_token
 from collabadmin.db.engine import Database
 from collabadmin.db.tracking import tracking_sql
-from collabadmin.resources.resource import Registry, reflect_resources
+from collabadmin.resources.declare import reflect_resources
+from collabadmin.resources.resource import Registry
 from collabadmin.settings import Settings
 from tests.conftest import ClientFor, anonymous_client, taught_courses
 from tests.helpers import field_errors, get_record, history, ok, patch_record, problem

@@ -7,8 +7,9 @@ from sqlalchemy import Column, ForeignKeyConstraint, Integer, MetaData, Table, T
 from collabadmin.auth.roles import Grant, RolePolicy
 from collabadmin.db.engine import Actor
 from collabadmin.demo.resources import demo_registry
+from collabadmin.resources.declare import resource_from_table
 from collabadmin.resources.meta import related_meta
-from collabadmin.resources.resource import Registry, resource_from_table
+from collabadmin.resources.resource import Registry
 from tests.conftest import ClientFor
 from tests.helpers import ok, problem
 
