@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, cast, false, or_, select, true
 from sqlalchemy import Text as SqlText
 
-from collabadmin.auth.policy import Policy
 from collabadmin.auth.tables import USERS
 from collabadmin.changelog.changes import CHANGE_LOG, parse_id_cursor
 from collabadmin.changelog.renderers import Renderers
 from collabadmin.db.engine import Actor
 from collabadmin.errors import BadRequest, Forbidden
 from collabadmin.inputs import ascii_int, parse_limit
+from collabadmin.resources.policy import Policy
 from collabadmin.resources.query import single_param
 from collabadmin.resources.resource import Registry, Resource
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from collabadmin.auth.policy import Policy
 from collabadmin.changelog.changes import change_body
 from collabadmin.changelog.types import Change
 from collabadmin.db.engine import Actor, Row, Tx, compile_sql
@@ -24,6 +23,7 @@ from collabadmin.drafts.tables import DRAFTS
 from collabadmin.hub.clients import Client
 from collabadmin.hub.feeds import Routed, Subscriptions, clients_on
 from collabadmin.hub.topics import Topic
+from collabadmin.resources.policy import Policy
 from collabadmin.resources.resource import Registry
 
 __all__ = ["DraftFeed", "draft_change_body", "draft_event"]

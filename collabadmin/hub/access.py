@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from collabadmin.auth.policy import Policy
 from collabadmin.db.engine import Actor
 from collabadmin.errors import Forbidden, NotFound, ValidationFailed
 from collabadmin.hub.feeds import Feed
 from collabadmin.hub.topics import Topic, TopicError, parse_topic
+from collabadmin.resources.policy import Policy
 from collabadmin.resources.resource import Registry
 from collabadmin.resources.service import RecordService
 

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 import psycopg
 
 from collabadmin.auth.credentials import Credential
-from collabadmin.auth.policy import Policy
 from collabadmin.changelog.batches import current_snapshot, read_since
 from collabadmin.changelog.position import BadPosition, Position
 from collabadmin.db.engine import Actor, Database, Row, Tx
@@ -43,6 +42,7 @@ from collabadmin.hub.feeds import Feed
 from collabadmin.hub.replay import Replays
 from collabadmin.hub.settings import HubSettings
 from collabadmin.hub.topics import Topic
+from collabadmin.resources.policy import Policy
 from collabadmin.resources.resource import Registry
 from collabadmin.resources.service import RecordService
 

@@ -30,7 +30,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from collabadmin.auth.policy import READ_ONLY_ACTIONS, Action, Policy
 from collabadmin.changelog.changes import (
     change_body,
     changes_since,
@@ -60,6 +59,7 @@ from collabadmin.resources.listing import (
     build_count_select,
     build_page_select,
 )
+from collabadmin.resources.policy import READ_ONLY_ACTIONS, Action, Policy
 from collabadmin.resources.query import encode_cursor, parse_list_query
 from collabadmin.resources.resource import Registry, Resource
 from collabadmin.resources.validation import validate_create, validate_patch

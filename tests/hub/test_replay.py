@@ -18,7 +18,6 @@ import msgspec
 import psycopg
 import pytest
 
-from collabadmin.auth.policy import StaffPolicy
 from collabadmin.changelog.position import BadPosition, Position, snapshot_order
 from collabadmin.db.engine import SYSTEM, Actor, Database, Row, Tx
 from collabadmin.demo.resources import demo_registry
@@ -27,6 +26,7 @@ from collabadmin.hub.feeds import Routed, Subscriptions
 from collabadmin.hub.hub import Hub, HubSettings, SubscribeError
 from collabadmin.hub.listener import ChangeListener
 from collabadmin.hub.topics import Topic
+from collabadmin.resources.policy import StaffPolicy
 
 pytestmark = pytest.mark.usefixtures("fresh_data")
 
