@@ -38,7 +38,7 @@ from alembic import context
 
 config = context.config
 VERSION_TABLE = "collabadmin_alembic_version"
-OWN_SCHEMA = "collabadmin"  # collabadmin.db.own.OWN_SCHEMA
+OWN_SCHEMA = "collabadmin"  # collabadmin.own.OWN_SCHEMA
 
 
 def _scalar(connection: Connection, statement: str) -> object:

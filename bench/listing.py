@@ -23,11 +23,8 @@ from bench._http import Connection
 from bench._setup import fresh_database, machine, percentile, running_server
 from collabadmin.db.engine import Database, libpq_url
 from collabadmin.demo.resources import demo_resources
-from collabadmin.resources.query import (
-    build_count_select,
-    build_page_select,
-    parse_list_query,
-)
+from collabadmin.resources.listing import build_count_select, build_page_select
+from collabadmin.resources.query import parse_list_query
 from collabadmin.resources.resource import Registry
 
 LOAD = """

@@ -1,8 +1,12 @@
-"""Small HTTP helpers shared by the route modules: JSON in, JSON out, preconditions."""
+"""Small HTTP helpers shared by the route modules: JSON in, JSON out, the actor.
+
+Below every surface in the layering (it knows only the database's ``Actor``):
+reading a write's precondition, which is the record service's, is
+:mod:`collabadmin.resources.preconditions`.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,23 +14,20 @@ import msgspec
 from litestar import Request, Response
 
 from collabadmin.db.engine import Actor
-from collabadmin.errors import BadRequest, PreconditionRequired, Unauthorized, UnsupportedMediaType
-from collabadmin.inputs import MAX_JSON_DEPTH, ascii_int, check_json
-from collabadmin.resources.service import Precondition
+from collabadmin.errors import BadRequest, Unauthorized, UnsupportedMediaType
+from collabadmin.inputs import MAX_JSON_DEPTH, check_json
 
 __all__ = [
     "JsonObject",
     "actor_of",
     "etag",
     "json_response",
-    "parse_precondition",
     "query_params",
     "read_json_object",
     "request_id_of",
 ]
 
 JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
-_ETAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,9})"?\s*$', re.ASCII)
 _encoder = msgspec.json.Encoder(decimal_format="number")
 
 
@@ -78,26 +79,6 @@ async def read_json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
         raise BadRequest("The body must be a JSON object.")
     check_json(body)
     return body
-
-
-def parse_precondition(request: Request[Any, Any, Any], *, allow_merge: bool) -> Precondition:
-    """``If-Match`` (strict) or, where allowed, ``X-Base-Version`` (field merge); else 428."""
-    if_match = request.headers.get("if-match")
-    if if_match is not None:
-        match = _ETAG.match(if_match)
-        if match is None:
-            raise PreconditionRequired(
-                'If-Match must name one version, like If-Match: "3" (a * is not accepted).'
-            )
-        return Precondition(int(match.group(1)), strict=True)
-    base = request.headers.get("x-base-version") if allow_merge else None
-    if base is not None:
-        version = ascii_int(base.strip(), max_digits=9)
-        if version is None:
-            raise BadRequest("X-Base-Version must be a version number.")
-        return Precondition(version, strict=False)
-    wanted = "If-Match or X-Base-Version" if allow_merge else "If-Match"
-    raise PreconditionRequired(f"This request needs an {wanted} header.")
 
 
 def query_params(request: Request[Any, Any, Any]) -> dict[str, list[str]]:

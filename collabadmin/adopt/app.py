@@ -28,14 +28,14 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from collabadmin.app import create_app
-from collabadmin.auth.policy import EDITING_ACTIONS
-from collabadmin.auth.roles import Grant, RolePolicy
 from collabadmin.config.app import CONFIG_ENV
 from collabadmin.config.apply import apply_config, validate_scopes
 from collabadmin.config.schema import Config, load_config
 from collabadmin.db.engine import normalise_url
+from collabadmin.resources.policy import EDITING_ACTIONS
 from collabadmin.resources.reflection import Adoption, adopt_database
 from collabadmin.resources.resource import Resource
+from collabadmin.resources.roles import Grant, RolePolicy
 from collabadmin.settings import Settings
 
 __all__ = [

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from collabadmin.audit.changes import CHANGE_LOG
+from collabadmin.changelog.changes import CHANGE_LOG
 from collabadmin.db.engine import Actor
 from collabadmin.errors import Conflict, FieldError, NotFound, ValidationFailed
 from collabadmin.resources.service import Precondition, RecordService

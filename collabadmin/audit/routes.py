@@ -1,4 +1,8 @@
-"""``/api/audit``: browse and export the change log (needs the ``audit`` action)."""
+"""``/api/audit``: browse and export the change log (needs the ``audit`` action).
+
+Also ``POST /api/r/{resource}/{pk}/revert``, which writes a change of the log
+back as a new change (the record service checks ``change`` on the record).
+"""
 
 from __future__ import annotations
 
@@ -9,26 +13,29 @@ from dataclasses import replace
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, Router, get
+from litestar import Request, Response, Router, get, post
+from litestar.params import FromPath
 from litestar.response import Stream
 
+from collabadmin.audit.browse import AuditLog
 from collabadmin.audit.chain import FullCheck, head, verify
-from collabadmin.audit.changes import change_body
-from collabadmin.audit.search import (
-    DRAFTS_LOG,
-    AuditQuery,
-    audit_select,
-    auditable,
-    parse_audit_query,
-)
-from collabadmin.context import Services, services_of
-from collabadmin.db.engine import Actor
-from collabadmin.drafts.feed import draft_change_body, draft_targets
-from collabadmin.errors import BadRequest, Forbidden
+from collabadmin.audit.revert import revert_change
+from collabadmin.audit.search import parse_audit_query
+from collabadmin.context import Injected
+from collabadmin.errors import BadRequest, FieldError, ValidationFailed
 from collabadmin.resources.query import single_param
-from collabadmin.web import JsonObject, actor_of, json_response, query_params
+from collabadmin.resources.service import RecordService
+from collabadmin.web import (
+    JsonObject,
+    actor_of,
+    etag,
+    json_response,
+    query_params,
+    read_json_object,
+    request_id_of,
+)
 
-__all__ = ["audit_router"]
+__all__ = ["audit_router", "revert_record"]
 
 CSV_COLUMNS = [
     "change_id", "at", "resource", "pk", "op", "actor_id", "actor_name", "source",
@@ -38,32 +45,12 @@ CSV_PAGE = 1000
 _json = msgspec.json.Encoder()
 
 
-async def _page(
-    services: Services, actor: Actor, query: AuditQuery
-) -> tuple[list[dict[str, Any]], str | None]:
-    statement, readable = audit_select(services.policy, services.registry, actor, query)
-    async with services.db.read() as tx:
-        rows = await tx.rows(statement)
-        targets = await draft_targets(tx, [r["pk"] for r in rows if r["resource"] == DRAFTS_LOG])
-    next_cursor = str(rows[query.limit - 1]["id"]) if len(rows) > query.limit else None
-    items = []
-    for row in rows[: query.limit]:
-        if row["resource"] == DRAFTS_LOG:
-            items.append(draft_change_body(row, readable[targets[row["pk"]]]))
-        else:
-            resource = row["resource"]
-            fields = (
-                services.registry.get(resource).fields if resource in services.registry else None
-            )
-            items.append(change_body(row, readable[resource], fields))
-    return items, next_cursor
-
-
 @get("/api/audit", operation_id="listAudit", summary="Search the change log, newest first")
-async def list_audit(request: Request[Any, Any, Any]) -> Response[JsonObject]:
-    services = services_of(request)
+async def list_audit(
+    request: Request[Any, Any, Any], *, audit: Injected[AuditLog]
+) -> Response[JsonObject]:
     query = parse_audit_query(query_params(request))
-    items, next_cursor = await _page(services, actor_of(request), query)
+    items, next_cursor = await audit.page(actor_of(request), query)
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
@@ -83,22 +70,21 @@ def _value(value: Any) -> str:
     summary="The same search as CSV, one row per field change, streamed",
     media_type="text/csv",
 )
-async def export_audit(request: Request[Any, Any, Any]) -> Stream:
-    services = services_of(request)
+async def export_audit(request: Request[Any, Any, Any], *, audit: Injected[AuditLog]) -> Stream:
     actor = actor_of(request)
     first = parse_audit_query(query_params(request), max_limit=CSV_PAGE)
     # Check permissions and parameters before the response starts.
-    audit_select(services.policy, services.registry, actor, first)
+    audit.select(actor, first)
 
     async def rows() -> AsyncIterator[str]:
         # One page of entries at a time: memory stays flat whatever the size.
         yield _csv_lines([CSV_COLUMNS])
         query = replace(first, limit=CSV_PAGE)
         while True:
-            items, next_cursor = await _page(services, actor, query)
+            items, next_cursor = await audit.page(actor, query)
             lines: list[list[Any]] = []
             for change in items:
-                actor_part = change["actor"] or {}
+                who = change["actor"]
                 fields = sorted(change["diff"].items())
                 if not fields and change["hidden_fields"]:
                     # Only fields this reader may not see changed: one row without a
@@ -107,7 +93,7 @@ async def export_audit(request: Request[Any, Any, Any]) -> Stream:
                 for field, values in fields:
                     lines.append([
                         change["id"], change["at"].isoformat(), change["resource"], change["pk"],
-                        change["op"], actor_part.get("id", ""), actor_part.get("name", ""),
+                        change["op"], who["id"] if who else "", who["name"] if who else "",
                         change["source"], change["db_role"], change["request_id"] or "",
                         change["version"], field, _value(values["old"]), _value(values["new"]),
                     ])  # fmt: skip
@@ -123,20 +109,15 @@ async def export_audit(request: Request[Any, Any, Any]) -> Stream:
     )
 
 
-def _require_audit(request: Request[Any, Any, Any]) -> Services:
-    services = services_of(request)
-    if not auditable(services.policy, services.registry, actor_of(request)):
-        raise Forbidden("You may not read the audit log.")
-    return services
-
-
 @get(
     "/api/audit/verify",
     operation_id="verifyAudit",
     summary="Recompute the hash chain since the last verified point (full=true: all of it)",
 )
-async def verify_audit(request: Request[Any, Any, Any]) -> Response[JsonObject]:
-    services = _require_audit(request)
+async def verify_audit(
+    request: Request[Any, Any, Any], *, audit: Injected[AuditLog]
+) -> Response[JsonObject]:
+    audit.require(actor_of(request))
     params = query_params(request)
     unknown = sorted(set(params) - {"full"})
     if unknown:
@@ -145,9 +126,9 @@ async def verify_audit(request: Request[Any, Any, Any]) -> Response[JsonObject]:
     if full not in ("true", "false"):
         raise BadRequest("full must be true or false.", parameter="full")
     if full == "true":
-        result = await FullCheck.of(services.db).run()
+        result = await FullCheck.of(audit.db).run()
     else:
-        result = await verify(services.db)
+        result = await verify(audit.db)
     return json_response(result.body(), headers={"Cache-Control": "no-store"})
 
 
@@ -156,12 +137,58 @@ async def verify_audit(request: Request[Any, Any, Any]) -> Response[JsonObject]:
     operation_id="auditHead",
     summary="The sealed chain's head, to keep outside the database",
 )
-async def audit_head(request: Request[Any, Any, Any]) -> Response[JsonObject]:
-    services = _require_audit(request)
+async def audit_head(
+    request: Request[Any, Any, Any], *, audit: Injected[AuditLog]
+) -> Response[JsonObject]:
+    audit.require(actor_of(request))
     if request.query_params:
         raise BadRequest("This endpoint takes no query parameters.")
-    result = await head(services.db)
+    result = await head(audit.db)
     return json_response(result.body(), headers={"Cache-Control": "no-store"})
+
+
+# A record's route (tagged with them, outside audit_router), but the audit's
+# action: it writes a change of the log back.
+@post(
+    "/api/r/{resource:str}/{pk:str}/revert",
+    operation_id="revertRecord",
+    tags=["records"],
+    summary="Restore fields to their values before a change, as a new change",
+    status_code=200,
+)
+async def revert_record(
+    request: Request[Any, Any, Any],
+    resource: FromPath[str],
+    pk: FromPath[str],
+    *,
+    records: Injected[RecordService],
+) -> Response[JsonObject]:
+    body = await read_json_object(request)
+    change_id = body.get("change_id")
+    fields = body.get("fields")
+    errors = []
+    if isinstance(change_id, bool) or not isinstance(change_id, int) or change_id < 1:
+        errors.append(FieldError("change_id", "The id of a change of this record."))
+    if fields is not None and (
+        not isinstance(fields, list) or not all(isinstance(f, str) for f in fields)
+    ):
+        errors.append(FieldError("fields", "A list of field names."))
+    errors.extend(
+        FieldError(k, "Unknown field.") for k in sorted(set(body) - {"change_id", "fields"})
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    assert isinstance(change_id, int)
+    result = await revert_change(
+        records,
+        actor_of(request),
+        resource,
+        pk,
+        change_id=change_id,
+        fields=fields,
+        request_id=request_id_of(request),
+    )
+    return json_response(result, headers={"ETag": etag(result["_version"])})
 
 
 audit_router = Router(

@@ -18,19 +18,18 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, cast, false, or_, select, true
 from sqlalchemy import Text as SqlText
 
-from collabadmin.audit.changes import CHANGE_LOG, parse_id_cursor
-from collabadmin.auth.policy import Policy
 from collabadmin.auth.tables import USERS
+from collabadmin.changelog.changes import CHANGE_LOG, parse_id_cursor
+from collabadmin.changelog.renderers import Renderers
 from collabadmin.db.engine import Actor
-from collabadmin.drafts.tables import DRAFTS
 from collabadmin.errors import BadRequest, Forbidden
 from collabadmin.inputs import ascii_int, parse_limit
+from collabadmin.resources.policy import Policy
 from collabadmin.resources.query import single_param
 from collabadmin.resources.resource import Registry, Resource
 
 __all__ = ["AuditQuery", "audit_select", "parse_audit_query"]
 
-DRAFTS_LOG = "drafts"  # the change log's name for draft entries
 OPS = ("insert", "update", "delete", "restore", "purge")
 SOURCES = ("api", "draft", "revert", "workflow", "db")
 _KNOWN = {
@@ -122,49 +121,61 @@ def _scope_clause(policy: Policy, actor: Actor, resource: Resource) -> ColumnEle
     return and_(about, CHANGE_LOG.c.pk.in_(resource.keys_where(scope)))
 
 
-def _drafts_clause(
-    policy: Policy, actor: Actor, resources: list[Resource], query: AuditQuery
+def _owned_clause(
+    policy: Policy,
+    actor: Actor,
+    resources: list[Resource],
+    renderers: Renderers,
+    query: AuditQuery,
 ) -> ColumnElement[bool] | None:
-    """Entries about drafts of the resources this auditor sees whole (None: no drafts).
+    """Entries about drafts, runs... of the resources this auditor sees whole (None: none).
 
-    A draft's entries carry its ``data`` (fields of the target record), so
-    they are shown to those who may audit that resource without a row scope;
-    field and text searches are about record fields, so they leave drafts out.
+    Such entries are about a record resource (a draft's target, a run's
+    subject) and are shown to those who may audit it without a row scope
+    (each :class:`~collabadmin.changelog.renderers.Renderer` says which
+    entries are about which resource); field and text searches are about
+    record fields, so they leave them out.
     """
     if query.field is not None or query.q is not None:
         return None
-    if query.resource not in (None, DRAFTS_LOG):
-        return None
+    chosen = [r for r in renderers if query.resource in (None, r.log_resource)]
     targets = [r.name for r in resources if policy.row_filter(actor, r, "audit") is None]
-    if not targets:
+    if not chosen or not targets:
         return None
-    ids = select(cast(DRAFTS.c.id, SqlText)).where(DRAFTS.c.resource.in_(targets))
-    return and_(CHANGE_LOG.c.resource == DRAFTS_LOG, CHANGE_LOG.c.pk.in_(ids))
+    return or_(
+        *(
+            and_(
+                CHANGE_LOG.c.resource == renderer.log_resource,
+                CHANGE_LOG.c.pk.in_(renderer.keys_about(targets)),
+            )
+            for renderer in chosen
+        )
+    )
 
 
 def audit_select(
-    policy: Policy, registry: Registry, actor: Actor, query: AuditQuery
+    policy: Policy, registry: Registry, renderers: Renderers, actor: Actor, query: AuditQuery
 ) -> tuple[Select[Any], dict[str, frozenset[str]]]:
     """The statement for one page (limit + 1 rows), and each resource's readable fields."""
     resources = auditable(policy, registry, actor)
-    drafts = _drafts_clause(policy, actor, resources, query)
-    if query.resource == DRAFTS_LOG:
+    owned = _owned_clause(policy, actor, resources, renderers, query)
+    if query.resource in renderers:
         resources = []
-        if drafts is None:
-            raise Forbidden("You may not audit drafts.")
+        if owned is None:
+            raise Forbidden(f"You may not audit {query.resource}.")
     elif query.resource is not None:
         if query.resource not in registry:
             raise BadRequest(f"No resource named {query.resource!r}.", parameter="resource")
         resources = [r for r in resources if r.name == query.resource]
         if not resources:
             raise Forbidden(f"You may not audit {query.resource}.")
-    if not resources and drafts is None:
+    if not resources and owned is None:
         raise Forbidden("You may not read the audit log.")
     readable = {
         r.name: policy.readable_fields(actor, r) for r in auditable(policy, registry, actor)
     }
     about = [_scope_clause(policy, actor, r) for r in resources]
-    clauses: list[ColumnElement[bool]] = [or_(*about, *([drafts] if drafts is not None else []))]
+    clauses: list[ColumnElement[bool]] = [or_(*about, *([owned] if owned is not None else []))]
     c = CHANGE_LOG.c
     if query.pk is not None:
         clauses.append(c.pk == query.pk)

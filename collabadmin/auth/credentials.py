@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import secrets
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Literal
 
@@ -74,6 +74,7 @@ class CredentialCache:
         self.ttl = ttl
         self.capacity = capacity
         self._entries: dict[str, tuple[float, Credential]] = {}
+        self._on_end: list[Callable[[str], object]] = []
 
     def get(self, key: str) -> Credential | None:
         entry = self._entries.get(key)
@@ -92,6 +93,19 @@ class CredentialCache:
 
     def forget(self, key: str) -> None:
         self._entries.pop(key, None)
+
+    def on_end(self, callback: Callable[[str], object]) -> None:
+        """``callback(key)`` when a credential is ended here (its sockets close: the hub)."""
+        self._on_end.append(callback)
+
+    def end(self, key: str) -> None:
+        """The credential ``key`` was revoked by this server: forget it, tell who holds it.
+
+        Other instances hear of it from the database (the credentials NOTIFY).
+        """
+        self.forget(key)
+        for callback in self._on_end:
+            callback(key)
 
     def clear(self) -> None:
         """Forget everything (credentials changed somewhere: look them up again)."""

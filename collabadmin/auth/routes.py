@@ -12,17 +12,20 @@ from sqlalchemy import select
 
 from collabadmin.auth.credentials import (
     Credential,
+    CredentialCache,
     create_session,
     create_token,
     digest,
     revoke_session,
     revoke_token,
 )
+from collabadmin.auth.login_guard import LoginGuard
 from collabadmin.auth.middleware import SESSION_COOKIE
 from collabadmin.auth.passwords import verify_password
 from collabadmin.auth.tables import API_TOKENS
 from collabadmin.auth.users import actor_from_row, find_user, user_body
-from collabadmin.context import services_of
+from collabadmin.context import Injected
+from collabadmin.db.engine import Database
 from collabadmin.errors import (
     BadRequest,
     FieldError,
@@ -31,6 +34,7 @@ from collabadmin.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from collabadmin.settings import Settings
 from collabadmin.web import JsonObject, actor_of, json_response, read_json_object
 
 __all__ = ["AuthController"]
@@ -60,7 +64,15 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", operation_id="login", summary="Sign in with a password", status_code=200)
-    async def login(self, request: Request[Any, Any, Any]) -> Response[JsonObject]:
+    async def login(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        settings: Injected[Settings],
+        db: Injected[Database],
+        credentials: Injected[CredentialCache],
+        login_guard: Injected[LoginGuard],
+    ) -> Response[JsonObject]:
         """Sign in. The order is the defence, see collabadmin.auth.throttle.
 
         Count the attempt (committed before anything else), then take a
@@ -68,8 +80,7 @@ class AuthController(Controller):
         held. An unknown username goes through exactly the same steps (a
         dummy hash is checked) and gets the same 401 body.
         """
-        svc = services_of(request)
-        guard = svc.login
+        guard = login_guard
         body = await read_json_object(request)
         errors: list[FieldError] = []
         username = _string(body, "username", errors, 64)
@@ -80,7 +91,7 @@ class AuthController(Controller):
             # No account has such a name; PostgreSQL text cannot even hold a NUL.
             raise BadRequest("The username contains a control character.")
         address = request.client.host if request.client else None
-        async with svc.db.connection() as tx:
+        async with db.connection() as tx:
             wait = await guard.throttle.admit(tx, username, address)
             row = None if wait else await find_user(tx, username)
         if wait:
@@ -88,7 +99,7 @@ class AuthController(Controller):
                 "Too many failed sign-ins; try again later.", headers={"Retry-After": str(wait)}
             )
         if not guard.slots.try_take():
-            async with svc.db.connection() as tx:
+            async with db.connection() as tx:
                 await guard.throttle.refund(tx, username, address)
             # 429 rather than 503: shedding this load is deliberate, not a
             # server failure to log with a traceback at every refusal of a burst.
@@ -102,14 +113,14 @@ class AuthController(Controller):
             guard.slots.give_back()
         if row is None or not ok:
             raise Unauthorized("Unknown username or wrong password.")
-        async with svc.db.connection() as tx:
+        async with db.connection() as tx:
             await guard.throttle.succeeded(tx, username, address)
             # Rotation: a session from before this sign-in is ended, never reused.
             old = _session_cookie(request)
             if old:
                 await revoke_session(tx, digest(old))
-                svc.credentials.forget(digest(old))
-            secret, csrf = await create_session(tx, row["id"], svc.settings.session_ttl_seconds)
+                credentials.forget(digest(old))
+            secret, csrf = await create_session(tx, row["id"], settings.session_ttl_seconds)
         response = json_response({"user": user_body(actor_from_row(row)), "csrf_token": csrf})
         response.set_cookie(
             Cookie(
@@ -117,24 +128,28 @@ class AuthController(Controller):
                 value=secret,
                 httponly=True,
                 samesite="lax",
-                secure=svc.settings.secure_cookies or request.url.scheme == "https",
+                secure=settings.secure_cookies or request.url.scheme == "https",
                 path="/",
-                max_age=svc.settings.session_ttl_seconds,
+                max_age=settings.session_ttl_seconds,
             )
         )
         return response
 
     @post("/logout", operation_id="logout", summary="Sign out (ends the session)", status_code=200)
-    async def logout(self, request: Request[Any, Any, Any]) -> Response[JsonObject]:
-        svc = services_of(request)
+    async def logout(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        db: Injected[Database],
+        credentials: Injected[CredentialCache],
+    ) -> Response[JsonObject]:
         actor_of(request)
         credential = request.scope.get("auth")
         if isinstance(credential, Credential) and credential.kind == "session":
-            async with svc.db.connection() as tx:
+            async with db.connection() as tx:
                 await revoke_session(tx, credential.key)
-            svc.credentials.forget(credential.key)
             # Its sockets close now (other instances hear it from the trigger).
-            svc.hub.end_credential(credential.key)
+            credentials.end(credential.key)
         response = json_response({"ok": True})
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -148,8 +163,9 @@ class AuthController(Controller):
         return json_response(body)
 
     @get("/tokens", operation_id="listTokens", summary="My API tokens (never their secrets)")
-    async def list_tokens(self, request: Request[Any, Any, Any]) -> Response[JsonObject]:
-        svc = services_of(request)
+    async def list_tokens(
+        self, request: Request[Any, Any, Any], *, db: Injected[Database]
+    ) -> Response[JsonObject]:
         actor = actor_of(request)
         query = (
             select(
@@ -162,13 +178,14 @@ class AuthController(Controller):
             .where(API_TOKENS.c.user_id == actor.id, API_TOKENS.c.revoked_at.is_(None))
             .order_by(API_TOKENS.c.id)
         )
-        async with svc.db.read() as tx:
+        async with db.read() as tx:
             rows = await tx.rows(query)
         return json_response({"items": rows})
 
     @post("/tokens", operation_id="createToken", summary="Create a personal API token")
-    async def create_token(self, request: Request[Any, Any, Any]) -> Response[JsonObject]:
-        svc = services_of(request)
+    async def create_token(
+        self, request: Request[Any, Any, Any], *, db: Injected[Database]
+    ) -> Response[JsonObject]:
         actor = actor_of(request)
         body = await read_json_object(request)
         errors: list[FieldError] = []
@@ -185,7 +202,7 @@ class AuthController(Controller):
         if errors:
             raise ValidationFailed(errors)
         assert actor.id is not None
-        async with svc.db.connection() as tx:
+        async with db.connection() as tx:
             token_id, secret = await create_token(tx, actor.id, name, expires_in)
         return json_response({"id": token_id, "name": name, "token": secret}, 201)
 
@@ -195,15 +212,21 @@ class AuthController(Controller):
         summary="Revoke one of my API tokens",
         status_code=204,
     )
-    async def revoke_token(self, request: Request[Any, Any, Any], token_id: FromPath[int]) -> None:
-        svc = services_of(request)
+    async def revoke_token(
+        self,
+        request: Request[Any, Any, Any],
+        token_id: FromPath[int],
+        *,
+        db: Injected[Database],
+        credentials: Injected[CredentialCache],
+    ) -> None:
         actor = actor_of(request)
         assert actor.id is not None
         key = None
         if 0 < token_id < 2**63:  # beyond bigint no token exists; do not ask the database
-            async with svc.db.connection() as tx:
+            async with db.connection() as tx:
                 key = await revoke_token(tx, actor.id, token_id)
         if key is None:
             raise NotFound(f"No token {token_id}.")
-        svc.credentials.forget(key)
-        svc.hub.end_credential(key)
+        # Its sockets close now (other instances hear it from the trigger).
+        credentials.end(key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import ARRAY, BigInteger, Boolean, Column, DateTime, MetaData, Table, Text
 
-from collabadmin.db.own import OWN_SCHEMA
+from collabadmin.own import OWN_SCHEMA
 
 __all__ = ["API_TOKENS", "SESSIONS", "USERS"]
 

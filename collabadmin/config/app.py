@@ -10,11 +10,12 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from collabadmin.app import create_app
-from collabadmin.auth.roles import RolePolicy
 from collabadmin.config.apply import apply_config, validate_scopes
 from collabadmin.config.schema import Config, ConfigError, load_config
 from collabadmin.db.engine import normalise_url
-from collabadmin.resources.resource import Resource, reflect_resources
+from collabadmin.resources.declare import reflect_resources
+from collabadmin.resources.resource import Resource
+from collabadmin.resources.roles import RolePolicy
 from collabadmin.settings import Settings
 
 __all__ = ["CONFIG_ENV", "app_from_config_env", "configured_resources", "create_configured_app"]

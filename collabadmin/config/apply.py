@@ -3,7 +3,7 @@
 :func:`apply_config` refines each configured resource (labels, fields, keys,
 search, sort, display) and orders them: resources named in the file come
 first, in the file's order, then the others alphabetically by label. Roles
-become a :class:`~collabadmin.auth.roles.RolePolicy`. Anything that names a
+become a :class:`~collabadmin.resources.roles.RolePolicy`. Anything that names a
 table, column, role or action that does not exist is a ConfigError naming
 the key, before the server starts.
 """
@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from collabadmin.auth.roles import EVERY_RESOURCE, Grant, RoleGrants, RolePolicy, RowScope
 from collabadmin.config.bounds import bounds_validator
 from collabadmin.config.schema import (
     Config,
@@ -31,6 +30,7 @@ from collabadmin.config.scopes import check_scope_text, explain_scope, row_scope
 from collabadmin.resources.fields import Field, Relation
 from collabadmin.resources.inflect import pluralize, singularize
 from collabadmin.resources.resource import Resource
+from collabadmin.resources.roles import EVERY_RESOURCE, Grant, RoleGrants, RolePolicy, RowScope
 
 __all__ = ["apply_config", "validate_scopes"]
 

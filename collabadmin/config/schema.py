@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from collabadmin.auth.policy import Action
+from collabadmin.resources.policy import Action
 
 __all__ = [
     "Config",

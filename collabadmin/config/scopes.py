@@ -40,10 +40,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.types import TypeEngine
 
-from collabadmin.auth.roles import RowScope
 from collabadmin.config.schema import ConfigError, Scope, UserMatch
 from collabadmin.db.engine import Actor
 from collabadmin.resources.resource import Resource
+from collabadmin.resources.roles import RowScope
 
 __all__ = ["PARAMETERS", "check_scope_text", "explain_scope", "row_scope"]
 

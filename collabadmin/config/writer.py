@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from collabadmin.auth.policy import ACTIONS
+from collabadmin.resources.policy import ACTIONS
 from collabadmin.resources.resource import Resource, display_field
 
 __all__ = ["display_field", "write_config"]

@@ -41,8 +41,8 @@ from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.expression import ClauseElement, Subquery
 
+from collabadmin.db.json import exact_json_loads
 from collabadmin.db.roles import server_role, set_role_statement
-from collabadmin.resources.values import exact_json_loads
 
 __all__ = [
     "SYSTEM",

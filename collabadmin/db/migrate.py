@@ -14,8 +14,8 @@ from sqlalchemy import create_engine, pool
 
 from alembic import command
 from collabadmin.db.engine import normalise_url
-from collabadmin.db.own import OWN_SCHEMA
 from collabadmin.db.roles import provision
+from collabadmin.own import OWN_SCHEMA
 
 __all__ = ["CORE", "EVERYTHING", "downgrade", "script_location", "upgrade"]
 

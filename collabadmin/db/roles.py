@@ -31,7 +31,7 @@ from typing import Protocol
 import psycopg
 from psycopg import sql
 
-from collabadmin.db.own import OWN_SCHEMA, OWN_SEARCH_PATH
+from collabadmin.own import OWN_SCHEMA, OWN_SEARCH_PATH
 
 __all__ = [
     "LOG_TABLES",
@@ -47,7 +47,7 @@ log = logging.getLogger("collabadmin.db.roles")
 PREFIX = "collabadmin_app_"
 MAX_NAME_BYTES = 63  # NAMEDATALEN - 1
 
-# Names within collabadmin's schema (see collabadmin.db.own).
+# Names within collabadmin's schema (see collabadmin.own).
 # Readable by the server role, never writable by it.
 LOG_TABLES = (
     "collabadmin_change",

@@ -19,7 +19,7 @@ two row triggers calling the functions of collabadmin's core migrations
   :func:`key_text`).
 
 The triggers name the functions qualified (``collabadmin.collabadmin_capture``,
-see :mod:`collabadmin.db.own`); PostgreSQL resolves them to OIDs once, when
+see :mod:`collabadmin.own`); PostgreSQL resolves them to OIDs once, when
 the trigger is created. The schema ``collabadmin`` itself is never tracked.
 
 Doing this in triggers, not in the ORM, is what makes psql sessions, bulk
@@ -40,7 +40,7 @@ from urllib.parse import quote
 
 import psycopg
 
-from collabadmin.db.own import OWN_SCHEMA
+from collabadmin.own import OWN_SCHEMA
 
 __all__ = [
     "VERSION_TRIGGER",

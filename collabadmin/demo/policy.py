@@ -1,4 +1,4 @@
-"""The demo roles of API.md, as a :class:`~collabadmin.auth.roles.RolePolicy`.
+"""The demo roles of API.md, as a :class:`~collabadmin.resources.roles.RolePolicy`.
 
 | user       | may                                                                    |
 |------------|------------------------------------------------------------------------|
@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, select
 
-from collabadmin.auth.policy import EDITING_ACTIONS
-from collabadmin.auth.roles import Grant, RolePolicy
 from collabadmin.db.engine import Actor
 from collabadmin.demo.tables import COURSE_INSTRUCTORS, INSTRUCTORS
+from collabadmin.resources.policy import EDITING_ACTIONS
 from collabadmin.resources.resource import Resource
+from collabadmin.resources.roles import Grant, RolePolicy
 
 __all__ = ["demo_policy"]
 

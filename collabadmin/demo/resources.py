@@ -12,8 +12,9 @@ from collabadmin.demo.tables import (
     SESSIONS,
     UNIVERSITIES,
 )
+from collabadmin.resources.declare import resource_from_table
 from collabadmin.resources.fields import ValidationContext
-from collabadmin.resources.resource import Registry, Resource, resource_from_table
+from collabadmin.resources.resource import Registry, Resource
 
 __all__ = ["SHORT_NAME", "demo_registry", "demo_resources"]
 

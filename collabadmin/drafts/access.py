@@ -14,10 +14,10 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
-from collabadmin.auth.policy import Policy
 from collabadmin.db.engine import Actor, Row, Tx
 from collabadmin.drafts.tables import DRAFTS
 from collabadmin.errors import Forbidden
+from collabadmin.resources.policy import Policy
 from collabadmin.resources.resource import Registry, Resource
 
 __all__ = ["Capability", "denial", "draft_body", "readable_subset", "require", "visible_clause"]

@@ -15,17 +15,18 @@ from typing import Any
 
 from sqlalchemy import select
 
-from collabadmin.audit.changes import change_body
-from collabadmin.auth.policy import Policy
+from collabadmin.changelog.changes import change_body
+from collabadmin.changelog.types import Change
 from collabadmin.db.engine import Actor, Row, Tx, compile_sql
 from collabadmin.drafts.access import readable_subset, visible_clause
 from collabadmin.drafts.tables import DRAFTS
 from collabadmin.hub.clients import Client
 from collabadmin.hub.feeds import Routed, Subscriptions, clients_on
 from collabadmin.hub.topics import Topic
+from collabadmin.resources.policy import Policy
 from collabadmin.resources.resource import Registry
 
-__all__ = ["DraftFeed", "draft_change_body", "draft_event", "draft_targets"]
+__all__ = ["DraftFeed", "draft_change_body", "draft_event"]
 
 
 def draft_event(entry: Row) -> str:
@@ -59,7 +60,7 @@ def _filtered_diff(diff: dict[str, Any], readable: frozenset[str]) -> dict[str, 
     return shown
 
 
-def draft_change_body(entry: Row, readable: frozenset[str]) -> dict[str, Any]:
+def draft_change_body(entry: Row, readable: frozenset[str]) -> Change:
     """A draft's change-log entry as a ``Change``, its ``data`` cut to ``readable`` fields."""
     change = change_body(entry)
     change["diff"] = _filtered_diff(entry["diff"], readable)
@@ -68,15 +69,6 @@ def draft_change_body(entry: Row, readable: frozenset[str]) -> dict[str, Any]:
         not set(values or {}) <= readable for values in (data.get("old"), data.get("new"))
     )
     return change
-
-
-async def draft_targets(tx: Tx, draft_ids: Sequence[str]) -> dict[str, str]:
-    """The resource each draft is about, by draft id (as the change log writes it)."""
-    if not draft_ids:
-        return {}
-    ids = [int(i) for i in draft_ids]
-    rows = await tx.rows(select(DRAFTS.c.id, DRAFTS.c.resource).where(DRAFTS.c.id.in_(ids)))
-    return {str(r["id"]): r["resource"] for r in rows}
 
 
 class DraftFeed:

@@ -12,14 +12,15 @@ from litestar import Request, Response, Router, get, patch, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
-from collabadmin.context import services_of
-from collabadmin.drafts.service import TransitionName
+from collabadmin.context import Injected
+from collabadmin.drafts.publish import Publisher
+from collabadmin.drafts.service import DraftService, TransitionName
+from collabadmin.resources.preconditions import parse_precondition
 from collabadmin.web import (
     JsonObject,
     actor_of,
     etag,
     json_response,
-    parse_precondition,
     query_params,
     read_json_object,
     request_id_of,
@@ -51,10 +52,14 @@ async def _optional_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
     summary="Start a draft of changes to a record (base = its current version)",
 )
 async def create_record_draft(
-    request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
+    request: Request[Any, Any, Any],
+    resource: FromPath[str],
+    pk: FromPath[str],
+    *,
+    drafts: Injected[DraftService],
 ) -> Response[JsonObject]:
     body = await read_json_object(request)
-    draft = await services_of(request).drafts.create(
+    draft = await drafts.create(
         actor_of(request), resource, pk, body, request_id=request_id_of(request)
     )
     return _created(draft)
@@ -66,28 +71,34 @@ async def create_record_draft(
     summary="Start a draft of a new record (validated in full when published)",
 )
 async def create_new_record_draft(
-    request: Request[Any, Any, Any], resource: FromPath[str]
+    request: Request[Any, Any, Any],
+    resource: FromPath[str],
+    *,
+    drafts: Injected[DraftService],
 ) -> Response[JsonObject]:
     body = await read_json_object(request)
-    draft = await services_of(request).drafts.create(
+    draft = await drafts.create(
         actor_of(request), resource, None, body, request_id=request_id_of(request)
     )
     return _created(draft)
 
 
 @get("/drafts", operation_id="listDrafts", summary="Drafts you may see, newest first")
-async def list_drafts(request: Request[Any, Any, Any]) -> Response[JsonObject]:
-    items, next_cursor = await services_of(request).drafts.search(
-        actor_of(request), query_params(request)
-    )
+async def list_drafts(
+    request: Request[Any, Any, Any], *, drafts: Injected[DraftService]
+) -> Response[JsonObject]:
+    items, next_cursor = await drafts.search(actor_of(request), query_params(request))
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
 @get("/drafts/{draft_id:str}", operation_id="getDraft", summary="A draft, with its diff")
 async def get_draft(
-    request: Request[Any, Any, Any], draft_id: FromPath[str]
+    request: Request[Any, Any, Any],
+    draft_id: FromPath[str],
+    *,
+    drafts: Injected[DraftService],
 ) -> Response[JsonObject]:
-    return _draft(await services_of(request).drafts.get(actor_of(request), draft_id))
+    return _draft(await drafts.get(actor_of(request), draft_id))
 
 
 @patch(
@@ -96,11 +107,14 @@ async def get_draft(
     summary="Change a draft's fields (If-Match or X-Base-Version, like records)",
 )
 async def patch_draft(
-    request: Request[Any, Any, Any], draft_id: FromPath[str]
+    request: Request[Any, Any, Any],
+    draft_id: FromPath[str],
+    *,
+    drafts: Injected[DraftService],
 ) -> Response[JsonObject]:
     body = await read_json_object(request)
     precondition = parse_precondition(request, allow_merge=True)
-    draft = await services_of(request).drafts.patch(
+    draft = await drafts.patch(
         actor_of(request), draft_id, body, precondition, request_id=request_id_of(request)
     )
     return _draft(draft)
@@ -112,9 +126,12 @@ async def patch_draft(
     summary="The record as it would be once this draft is published",
 )
 async def preview_draft(
-    request: Request[Any, Any, Any], draft_id: FromPath[str]
+    request: Request[Any, Any, Any],
+    draft_id: FromPath[str],
+    *,
+    drafts: Injected[DraftService],
 ) -> Response[JsonObject]:
-    return json_response(await services_of(request).drafts.preview(actor_of(request), draft_id))
+    return json_response(await drafts.preview(actor_of(request), draft_id))
 
 
 @get(
@@ -123,9 +140,12 @@ async def preview_draft(
     summary="The review trail: transitions and comments, oldest first",
 )
 async def list_draft_comments(
-    request: Request[Any, Any, Any], draft_id: FromPath[str]
+    request: Request[Any, Any, Any],
+    draft_id: FromPath[str],
+    *,
+    drafts: Injected[DraftService],
 ) -> Response[JsonObject]:
-    items = await services_of(request).drafts.comments(actor_of(request), draft_id)
+    items = await drafts.comments(actor_of(request), draft_id)
     return json_response({"items": items})
 
 
@@ -135,19 +155,25 @@ async def list_draft_comments(
     summary="Add a review comment",
 )
 async def comment_draft(
-    request: Request[Any, Any, Any], draft_id: FromPath[str]
+    request: Request[Any, Any, Any],
+    draft_id: FromPath[str],
+    *,
+    drafts: Injected[DraftService],
 ) -> Response[JsonObject]:
     body = await read_json_object(request)
-    items = await services_of(request).drafts.comment(actor_of(request), draft_id, body)
+    items = await drafts.comment(actor_of(request), draft_id, body)
     return json_response({"items": items}, 201)
 
 
 def _transition(name: TransitionName, summary: str) -> HTTPRouteHandler:
     async def handler(
-        request: Request[Any, Any, Any], draft_id: FromPath[str]
+        request: Request[Any, Any, Any],
+        draft_id: FromPath[str],
+        *,
+        drafts: Injected[DraftService],
     ) -> Response[JsonObject]:
         body = await _optional_body(request)
-        draft = await services_of(request).drafts.transition(
+        draft = await drafts.transition(
             actor_of(request), draft_id, name, body, request_id=request_id_of(request)
         )
         return _draft(draft)
@@ -165,10 +191,13 @@ def _publisher_action(name: Literal["publish", "rebase"], summary: str) -> HTTPR
     """``publish`` and ``rebase``: the publisher's two actions, with an optional body."""
 
     async def handler(
-        request: Request[Any, Any, Any], draft_id: FromPath[str]
+        request: Request[Any, Any, Any],
+        draft_id: FromPath[str],
+        *,
+        publisher: Injected[Publisher],
     ) -> Response[JsonObject]:
         body = await _optional_body(request)
-        act = getattr(services_of(request).publisher, name)
+        act = getattr(publisher, name)
         draft = await act(actor_of(request), draft_id, body, request_id=request_id_of(request))
         return _draft(draft)
 

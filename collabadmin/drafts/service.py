@@ -26,7 +26,7 @@ import msgspec
 from psycopg.types.json import Jsonb
 from sqlalchemy import and_, func, select, true, update
 
-from collabadmin.audit.changes import CHANGE_LOG, parse_id_cursor
+from collabadmin.changelog.changes import CHANGE_LOG, parse_id_cursor
 from collabadmin.db.engine import Actor, Row, Tx
 from collabadmin.drafts.access import Capability, denial, draft_body, require, visible_clause
 from collabadmin.drafts.tables import DRAFT_EVENTS, DRAFTS, STATUSES

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB
 
-from collabadmin.db.own import OWN_SCHEMA
+from collabadmin.own import OWN_SCHEMA
 
 __all__ = ["DRAFTS", "DRAFT_EVENTS", "STATUSES"]
 

@@ -16,13 +16,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, select
 
-from collabadmin.audit.changes import change_body
-from collabadmin.auth.policy import Action, Policy
+from collabadmin.changelog.changes import change_body
+from collabadmin.changelog.position import Position
 from collabadmin.db.engine import Row, Tx, compile_sql
 from collabadmin.hub.clients import Client, encode_frame
 from collabadmin.hub.feeds import Feed, Routed
-from collabadmin.hub.position import Position
 from collabadmin.hub.topics import Topic
+from collabadmin.resources.policy import Action, Policy
 from collabadmin.resources.resource import Registry, Resource
 
 __all__ = ["Delivery", "deliver"]

@@ -11,11 +11,9 @@ its own while the live frames of that topic are held behind it (see
 frames can neither overlap nor leave a gap, and a replay, however far back,
 never delays the frames of other sockets.
 
-Replay work is bounded whatever the cursor says: cursors are validated
-strictly, a replay is one query of at most ``replay_limit`` entries (beyond
-that the client is told to ``resync``), at most ``replay_concurrency``
-replays run at a time (each holds a database connection), and a replay
-yields to the event loop between chunks of frames.
+Cursors are validated strictly; replays are bounded whatever the cursor
+says (:mod:`collabadmin.hub.replay`). Which topics exist and who may follow
+them is :mod:`collabadmin.hub.access`.
 
 A client lives no longer than its credential (:meth:`Hub.end_credential`,
 :class:`~collabadmin.hub.credential_watch.CredentialWatch`), and its roles
@@ -25,68 +23,32 @@ are re-applied when they change (:meth:`Hub.reapply`).
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import psycopg
 
 from collabadmin.auth.credentials import Credential
-from collabadmin.auth.policy import Policy
-from collabadmin.db.engine import Actor, Database, Row
-from collabadmin.errors import Forbidden, NotFound, ValidationFailed
+from collabadmin.changelog.batches import current_snapshot, read_since
+from collabadmin.changelog.position import BadPosition, Position
+from collabadmin.db.engine import Actor, Database, Row, Tx
+from collabadmin.hub.access import SubscribeError, TopicAccess
 from collabadmin.hub.clients import MAX_TOPICS, Client, Held
 from collabadmin.hub.fanout import Delivery, deliver
 from collabadmin.hub.feeds import Feed
-from collabadmin.hub.log import current_snapshot, read_missed, read_since, visible_in
-from collabadmin.hub.position import BadPosition, Position
-from collabadmin.hub.topics import Topic, TopicError, parse_topic
+from collabadmin.hub.replay import Replays
+from collabadmin.hub.settings import HubSettings
+from collabadmin.hub.topics import Topic
+from collabadmin.resources.policy import Policy
 from collabadmin.resources.resource import Registry
 from collabadmin.resources.service import RecordService
 
 __all__ = ["Hub", "HubSettings", "SubscribeError"]
 
 log = logging.getLogger("collabadmin.hub")
-
-
-class SubscribeError(ValueError):
-    """A subscription was refused; ``code`` goes into the error frame."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass(frozen=True, slots=True)
-class HubSettings:
-    wake: Literal["notify", "poll"] = "notify"
-    poll_interval: float = 0.005  # poll mode
-    safety_interval: float = 1.0  # notify mode: a lost or disabled NOTIFY costs at most this
-    queue_capacity: int = 1000
-    replay_window: float = 24 * 3600.0
-    replay_limit: int = 10_000  # entries per replay; beyond it, resync
-    replay_concurrency: int = 4  # replays running at once (each holds a connection)
-    replay_chunk: int = 200  # frames built between two yields to the event loop
-    tick_history: int = 100_000  # batch boundaries kept for replay in commit order
-
-
-def snapshot_order(snapshot: str) -> tuple[int, int]:
-    """A sort key for snapshots: later snapshots have a higher xmax, or fewer running.
-
-    Snapshots are points in PostgreSQL's commit sequence, so any two are
-    comparable; this key orders them without a database round trip.
-    """
-    _xmin, xmax, running = snapshot.split(":")
-    return int(xmax), -len([x for x in running.split(",") if x])
-
-
-# A recorded batch boundary: (sort key, upper snapshot, when it was read).
-_Tick = tuple[tuple[int, int], str, float]
 
 
 @dataclass
@@ -109,11 +71,11 @@ class Hub:
         feeds: Sequence[Feed] = (),
     ) -> None:
         self.db = db
-        self.feeds = {feed.log_resource: feed for feed in feeds}
         self.registry = registry
         self.policy = policy
         self.settings = settings
-        self.records = RecordService(db, registry, policy)
+        self.access = TopicAccess(registry, policy, RecordService(db, registry, policy), feeds)
+        self.feeds = self.access.feeds
         self.position: Position | None = None
         self.subscriptions: dict[str, dict[Client, Topic]] = {}
         self.clients: set[Client] = set()
@@ -127,7 +89,6 @@ class Hub:
         self._wake = asyncio.Event()
         self._requests: list[_Request] = []
         self._replays: set[asyncio.Task[None]] = set()
-        self._replay_slots = asyncio.Semaphore(settings.replay_concurrency)
         # Deliveries under way (the hub's batch, replay chunks): a delivery
         # plans with each client's permissions, awaits, then sends, so a
         # client's permissions are only swapped while none is under way.
@@ -137,10 +98,8 @@ class Hub:
         self._task: asyncio.Task[None] | None = None
         self._observers: list[Callable[[Delivery], None]] = []
         self._batch_observers: list[Callable[[Sequence[Row], Delivery], None]] = []
-        # Upper snapshots of the batches read, oldest first. A replay walks
-        # the same boundaries, so a resumed client sees changes in the order a
-        # live one did (not merely in id order).
-        self._ticks: deque[_Tick] = deque(maxlen=settings.tick_history)
+        # The batch boundaries, and the resumes that walk them.
+        self.replays = Replays(db, settings, self._deliver_replay, self._delivering)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -209,7 +168,7 @@ class Hub:
                 upper, entries = await read_since(tx, lower, wanted)
             if upper != lower:
                 batch = Position(lower, upper, 0, time.time())
-                self._ticks.append((snapshot_order(upper), upper, time.time()))
+                self.replays.record(upper)
                 if entries:
                     async with self._delivering():
                         delivery = await deliver(
@@ -285,12 +244,8 @@ class Hub:
         lost = []
         for name, topic in list(client.topics.items()):
             try:
-                self.check_topic(actor, name)
-                if topic.kind == "record":
-                    await self._check_record(actor, topic)
-                feed = self._feed_for(topic)
-                if feed is not None:
-                    await feed.check(actor, topic)
+                self.access.check(actor, name)
+                await self.access.check_subscription(actor, topic)
             except SubscribeError as exc:
                 if client.topics.get(name) is topic:
                     self._drop(client, name)
@@ -337,31 +292,17 @@ class Hub:
         self._drop(client, name)
         return known
 
+    def add_feed(self, feed: Feed) -> None:
+        """Entries of ``feed.log_resource`` go to the topics the feed routes them to."""
+        self.access.add_feed(feed)
+
     def check_topic(self, actor: Actor, raw: object) -> Topic:
         """Parse a topic and check the actor may follow it (SubscribeError if not)."""
-        try:
-            topic = parse_topic(raw)
-        except TopicError as exc:
-            raise SubscribeError("bad_topic", str(exc)) from None
-        if topic.kind == "audit":
-            if not any(self.policy.allows(actor, r, "audit") for r in self.registry):
-                raise SubscribeError("forbidden", "You may not follow the audit log.")
-            return topic
-        if topic.kind in ("drafts", "workflow-run"):
-            if self._feed_for(topic) is None:
-                raise SubscribeError("bad_topic", f"This server has no {topic.kind} topic.")
-            return topic
-        assert topic.resource is not None
-        if topic.resource not in self.registry:
-            raise SubscribeError("not_found", f"No resource named {topic.resource!r}.")
-        resource = self.registry.get(topic.resource)
-        if not self.policy.allows(actor, resource, "view"):
-            raise SubscribeError("forbidden", f"You may not view {resource.label_plural.lower()}.")
-        return topic
+        return self.access.check(actor, raw)
 
     async def subscribe(self, client: Client, raw_topic: object, since: object) -> None:
         """Subscribe from ``since`` (a cursor) or from now; frames go to the client's queue."""
-        topic = self.check_topic(client.actor, raw_topic)
+        topic = self.access.check(client.actor, raw_topic)
         position = None
         if since is not None:
             try:
@@ -370,37 +311,15 @@ class Hub:
                 raise SubscribeError("bad_cursor", str(exc)) from None
         if topic.name not in client.topics and len(client.topics) >= MAX_TOPICS:
             raise SubscribeError("too_many_topics", f"At most {MAX_TOPICS} topics per socket.")
-        if topic.kind == "record":
-            await self._check_record(client.actor, topic)
-        feed = self._feed_for(topic)
-        if feed is not None and topic.kind != "record":
-            await feed.check(client.actor, topic)
+        await self.access.check_subscription(client.actor, topic)
         if position is not None:
-            await self._check_cursor(position)
+            assert self.position is not None
+            if not await self.replays.cursor_in_order(position, self.position):
+                raise SubscribeError("bad_cursor", "cursor is not valid")
         request = _Request(client, topic, position)
         self._requests.append(request)
         self.wake()
         await request.done
-
-    async def _check_record(self, actor: Actor, topic: Topic) -> None:
-        """A record topic needs the record to be visible to the actor (else not_found)."""
-        assert topic.resource is not None
-        assert topic.pk is not None
-        resource = self.registry.get(topic.resource)
-        try:
-            _, row = await self.records.get_row(actor, resource.name, topic.pk, stored=True)
-        except (NotFound, Forbidden, ValidationFailed):
-            raise SubscribeError(
-                "not_found", f"No {resource.label.lower()} {topic.pk!r}."
-            ) from None
-        # Frames are routed by the key's text as the change log holds it, so
-        # a topic naming the record another way (``01``, ``%2c``) would never
-        # get one: say so instead of subscribing to silence.
-        key = resource.key_of(row)
-        if key != topic.pk:
-            raise SubscribeError(
-                "bad_topic", f"Name this record's topic with its key as r/{resource.name}/{key}."
-            )
 
     def _apply(self, request: _Request) -> None:
         """Go live at the hub's position; a resume replays what it missed on the side.
@@ -438,9 +357,9 @@ class Hub:
         assert since is not None
         overflows = client.overflows
         replayed = False
+        resources = None if topic.kind == "audit" else sorted(self.access.resources_of(topic))
         try:
-            async with self._replay_slots:
-                replayed = await self._replay(client, topic, since, upto)
+            replayed = await self.replays.replay(client, topic, since, upto, resources)
         except Exception:
             log.exception("replay failed")
             self.replay_failures += 1
@@ -454,18 +373,23 @@ class Hub:
             if not request.done.done():
                 request.done.set_result(None)
 
-    def _feed_for(self, topic: Topic) -> Feed | None:
-        for feed in self.feeds.values():
-            if feed.follows(topic) and topic.kind != "record":
-                return feed
-        return None
-
-    def _resources_of(self, topic: Topic) -> set[str]:
-        """The log resources whose entries may go to ``topic``."""
-        names = {feed.log_resource for feed in self.feeds.values() if feed.follows(topic)}
-        if topic.resource is not None:
-            names.add(topic.resource)
-        return names
+    async def _deliver_replay(
+        self,
+        tx: Tx,
+        entries: Sequence[Row],
+        span: Position,
+        subscriptions: dict[str, dict[Client, Topic]],
+    ) -> Delivery:
+        return await deliver(
+            tx,
+            entries,
+            span,
+            registry=self.registry,
+            policy=self.policy,
+            subscriptions=subscriptions,
+            feeds=self.feeds,
+            replay=True,
+        )
 
     def _wanted_resources(self) -> list[str] | None:
         """Resources some subscription follows (None: all of them, for the audit feed)."""
@@ -474,133 +398,6 @@ class Hub:
         names: set[str] = set()
         for subscribers in self.subscriptions.values():
             for topic in subscribers.values():
-                names |= self._resources_of(topic)
+                names |= self.access.resources_of(topic)
                 break  # every subscriber of a topic follows the same resources
         return sorted(names)
-
-    def _ticks_between(self, after: str, upto: Position) -> list[_Tick]:
-        """Recorded batch boundaries later than ``after`` up to ``upto``, oldest first.
-
-        Two binary searches and a slice (no per-tick Python work): the
-        history holds up to ``tick_history`` boundaries.
-        """
-        ticks = list(self._ticks)
-        start = bisect.bisect_right(ticks, snapshot_order(after), key=_tick_order)
-        end = bisect.bisect_right(ticks, snapshot_order(upto.upper), key=_tick_order)
-        between = ticks[start:end]
-        if not between or between[-1][1] != upto.upper:
-            between.append((snapshot_order(upto.upper), upto.upper, upto.at))
-        return between
-
-    async def _check_cursor(self, since: Position) -> None:
-        """The cursor's snapshots are in order and not ahead of the hub's position.
-
-        Their syntax was checked when the cursor was decoded; this compares
-        them with the hub's position, which only moves forward.
-        """
-        assert self.position is not None
-        try:
-            async with self.db.connection() as tx:
-                ordered = await tx.value(
-                    "SELECT pg_snapshot_xmin(%(l)s::pg_snapshot)"
-                    " <= pg_snapshot_xmin(%(u)s::pg_snapshot)"
-                    " AND pg_snapshot_xmax(%(u)s::pg_snapshot)"
-                    " <= pg_snapshot_xmax(%(now)s::pg_snapshot)",
-                    {"l": since.lower, "u": since.upper, "now": self.position.upper},
-                )
-        except psycopg.DataError:
-            ordered = False
-        if not ordered:
-            raise SubscribeError("bad_cursor", "cursor is not valid")
-
-    async def _replay(
-        self,
-        client: Client,
-        topic: Topic,
-        since: Position,
-        upto: Position,
-    ) -> bool:
-        """Send what ``client`` missed on ``topic`` up to ``upto``; False if too far back.
-
-        One read of at most ``replay_limit`` entries, split into the batches
-        the live stream delivered (the recorded batch boundaries after the
-        cursor), so a resumed client sees changes in the order a
-        live one did. The cursor's time is the client's word; it only decides
-        between replaying (bounded) and resync, so trusting it costs nothing.
-        """
-        if time.time() - since.at > self.settings.replay_window:
-            return False
-        limit = self.settings.replay_limit
-        async with self.db.connection() as tx:
-            entries = await read_missed(
-                tx,
-                since.lower,
-                since.upper,
-                since.after_id,
-                upto.upper,
-                limit=limit + 1,
-                resources=None if topic.kind == "audit" else sorted(self._resources_of(topic)),
-            )
-            if len(entries) > limit:
-                return False
-            only = {topic.name: {client: topic}}
-            ticks = self._ticks_between(since.upper, upto)
-            for span, rows in await _into_batches(entries, since, ticks):
-                for start in range(0, len(rows), self.settings.replay_chunk):
-                    if client.closed or client.topics.get(topic.name) is not topic:
-                        return False
-                    overflows = client.overflows
-                    async with self._delivering():
-                        await deliver(
-                            tx,
-                            rows[start : start + self.settings.replay_chunk],
-                            span,
-                            registry=self.registry,
-                            policy=self.policy,
-                            subscriptions=only,
-                            feeds=self.feeds,
-                            replay=True,
-                        )
-                    if client.overflows != overflows:
-                        return False
-                    # Let the hub and every other socket run between chunks.
-                    await asyncio.sleep(0)
-        return not client.closed and client.topics.get(topic.name) is topic
-
-
-def _tick_order(tick: _Tick) -> tuple[int, int]:
-    return tick[0]
-
-
-async def _into_batches(
-    entries: list[Row], since: Position, ticks: list[_Tick]
-) -> list[tuple[Position, list[Row]]]:
-    """Split entries (by id) into the batches between ``since`` and each tick in turn.
-
-    An entry belongs to the first batch whose upper snapshot sees its
-    transaction (visibility only grows from one boundary to the next), found
-    by binary search; the rest of the cursor's own batch comes first. Yields
-    to the event loop now and then: this is CPU work of up to
-    ``replay_limit`` entries.
-    """
-    groups: dict[int, list[Row]] = {}
-    positions = range(len(ticks))
-    for count, entry in enumerate(entries, 1):
-        txid = int(entry.pop("txid"))
-        if not since.at_boundary and visible_in(txid, since.upper):
-            index = -1
-        else:
-            index = bisect.bisect_left(positions, True, key=lambda i: visible_in(txid, ticks[i][1]))
-            index = min(index, len(ticks) - 1)  # every entry read is visible in the last
-        groups.setdefault(index, []).append(entry)
-        if count % 500 == 0:
-            await asyncio.sleep(0)
-    batches = []
-    for index in sorted(groups):
-        if index == -1:
-            span = Position(since.lower, since.upper, 0, since.at)
-        else:
-            lower = since.upper if index == 0 else ticks[index - 1][1]
-            span = Position(lower, ticks[index][1], 0, ticks[index][2])
-        batches.append((span, groups[index]))
-    return batches

@@ -24,12 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from collabadmin.auth.policy import Policy
 from collabadmin.db.engine import Database
 from collabadmin.hub.clients import Client, encode_frame
 from collabadmin.hub.fanout import _audiences, _in_scope
 from collabadmin.hub.presence import Presence
 from collabadmin.hub.topics import TopicError, parse_topic
+from collabadmin.resources.policy import Policy
 from collabadmin.resources.resource import Registry
 
 __all__ = ["ListPresence"]

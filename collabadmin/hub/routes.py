@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,11 +31,13 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from collabadmin.auth.credentials import Credential
-from collabadmin.context import services_from_scope
+from collabadmin.context import Injected
 from collabadmin.db.engine import Actor
 from collabadmin.hub.clients import CLOSE_NOTICE, Client
-from collabadmin.hub.hub import SubscribeError
-from collabadmin.hub.presence import STATES
+from collabadmin.hub.hub import Hub, SubscribeError
+from collabadmin.hub.list_presence import ListPresence
+from collabadmin.hub.presence import STATES, Presence
+from collabadmin.settings import Settings
 
 __all__ = ["ws_endpoint"]
 
@@ -72,8 +75,24 @@ async def _pump(client: Client, socket: WebSocket[Any, Any, Any]) -> None:
         await socket.send_text(frame)
 
 
+@dataclass(frozen=True, slots=True)
+class _Live:
+    """What a socket's frames are handled with."""
+
+    hub: Hub
+    presence: Presence
+    list_presence: ListPresence
+
+
 @websocket("/api/ws")
-async def ws_endpoint(socket: WebSocket[Any, Any, Any]) -> None:
+async def ws_endpoint(
+    socket: WebSocket[Any, Any, Any],
+    *,
+    settings: Injected[Settings],
+    hub: Injected[Hub],
+    presence: Injected[Presence],
+    list_presence: Injected[ListPresence],
+) -> None:
     await socket.accept()
     actor = socket.scope.get("user")
     credential = socket.scope.get("auth")
@@ -83,12 +102,11 @@ async def ws_endpoint(socket: WebSocket[Any, Any, Any]) -> None:
     if (
         isinstance(credential, Credential)
         and credential.kind == "session"
-        and not _same_origin(socket, services_from_scope(socket.scope).settings.secure_cookies)
+        and not _same_origin(socket, settings.secure_cookies)
     ):
         await socket.close(code=CLOSE_FORBIDDEN_ORIGIN, reason="cross-origin socket refused")
         return
-    services = services_from_scope(socket.scope)
-    hub, presence = services.hub, services.presence
+    live = _Live(hub, presence, list_presence)
     client = hub.connect(actor, credential if isinstance(credential, Credential) else None)
     sender = asyncio.create_task(_pump(client, socket))
     try:
@@ -101,7 +119,7 @@ async def ws_endpoint(socket: WebSocket[Any, Any, Any]) -> None:
                 if not isinstance(text, str):
                     _error(client, "bad_frame", "Send JSON text frames.")
                     continue
-                await _handle(client, text, services)
+                await _handle(client, text, live)
     finally:
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -114,7 +132,7 @@ def _error(client: Client, code: str, message: str) -> None:
     client.send({"type": "error", "code": code, "message": message})
 
 
-async def _handle(client: Client, text: str, services: Any) -> None:
+async def _handle(client: Client, text: str, live: _Live) -> None:
     try:
         frame = msgspec.json.decode(text)
     except msgspec.DecodeError:
@@ -124,7 +142,7 @@ async def _handle(client: Client, text: str, services: Any) -> None:
         _error(client, "bad_frame", "A frame is a JSON object with a type.")
         return
     kind = frame.get("type")
-    hub = services.hub
+    hub = live.hub
     if kind == "ping":
         client.send({"type": "pong"})
     elif kind == "subscribe":
@@ -140,21 +158,21 @@ async def _handle(client: Client, text: str, services: Any) -> None:
             return
         topic = client.topics.get(frame["topic"])
         if topic is not None and topic.kind == "resource" and topic.resource is not None:
-            services.list_presence.snapshot(client, topic.resource)
+            live.list_presence.snapshot(client, topic.resource)
     elif kind == "unsubscribe":
         topic = frame.get("topic")
         if not isinstance(topic, str) or not hub.unsubscribe(client, topic):
             _error(client, "not_subscribed", "Not subscribed to that topic.")
             return
-        await services.presence.announce(client, topic, "left", None)
+        await live.presence.announce(client, topic, "left", None)
         client.send({"type": "unsubscribed", "topic": topic})
     elif kind == "presence":
-        await _presence(client, frame, services)
+        await _presence(client, frame, live)
     else:
         _error(client, "unknown_type", "type must be subscribe, unsubscribe, presence or ping.")
 
 
-async def _presence(client: Client, frame: dict[str, Any], services: Any) -> None:
+async def _presence(client: Client, frame: dict[str, Any], live: _Live) -> None:
     topic, state, field = frame.get("topic"), frame.get("state"), frame.get("field")
     subscribed = client.topics.get(topic) if isinstance(topic, str) else None
     if subscribed is None or subscribed.kind != "record":
@@ -164,9 +182,10 @@ async def _presence(client: Client, frame: dict[str, Any], services: Any) -> Non
         _error(client, "bad_frame", "state must be viewing, editing or left.")
         return
     if field is not None:
-        resource = services.registry.get(subscribed.resource)
-        readable = services.policy.readable_fields(client.actor, resource)
+        assert subscribed.resource is not None  # a record topic names its resource
+        resource = live.hub.registry.get(subscribed.resource)
+        readable = live.hub.policy.readable_fields(client.actor, resource)
         if not isinstance(field, str) or field not in readable:
             _error(client, "bad_frame", "field must be one of the record's fields.")
             return
-    await services.presence.announce(client, subscribed.name, state, field)
+    await live.presence.announce(client, subscribed.name, state, field)

@@ -13,8 +13,8 @@ from typing import Any
 from litestar import Request, Response, Router, delete, get, post, put
 from litestar.params import FromPath
 
-from collabadmin.context import services_of
-from collabadmin.db.engine import Actor, Row
+from collabadmin.context import Injected
+from collabadmin.db.engine import Actor, Database, Row
 from collabadmin.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from collabadmin.inputs import ascii_int
 from collabadmin.prefs.config import default_config, parse_view_config, shape_config
@@ -26,6 +26,7 @@ from collabadmin.prefs.store import (
     save_pref,
 )
 from collabadmin.resources.resource import Resource
+from collabadmin.resources.service import RecordService
 from collabadmin.web import JsonObject, actor_of, json_response, read_json_object
 
 __all__ = ["prefs_router"]
@@ -34,11 +35,12 @@ NAME_MAX = 80
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _resource(request: Request[Any, Any, Any], name: str) -> tuple[Actor, Resource, frozenset[str]]:
-    svc = services_of(request)
+def _resource(
+    records: RecordService, request: Request[Any, Any, Any], name: str
+) -> tuple[Actor, Resource, frozenset[str]]:
     actor = actor_of(request)
-    resource = svc.records.resource(actor, name, "view")
-    return actor, resource, svc.policy.readable_fields(actor, resource)
+    resource = records.resource(actor, name, "view")
+    return actor, resource, records.policy.readable_fields(actor, resource)
 
 
 def _view_body(resource: Resource, readable: frozenset[str], row: Row) -> dict[str, Any]:
@@ -60,10 +62,14 @@ def _view_body(resource: Resource, readable: frozenset[str], row: Row) -> dict[s
     summary="This user's column, sort and filter settings for a resource's list",
 )
 async def get_view_pref(
-    request: Request[Any, Any, Any], resource: FromPath[str]
+    request: Request[Any, Any, Any],
+    resource: FromPath[str],
+    *,
+    records: Injected[RecordService],
+    db: Injected[Database],
 ) -> Response[JsonObject]:
-    actor, res, readable = _resource(request, resource)
-    row = await load_pref(services_of(request).db, actor, res.name)
+    actor, res, readable = _resource(records, request, resource)
+    row = await load_pref(db, actor, res.name)
     if row is None:
         return json_response(
             {**default_config(res, readable), "updated_at": None}, headers=_NO_STORE
@@ -78,11 +84,15 @@ async def get_view_pref(
     summary="Save this user's list settings for a resource",
 )
 async def put_view_pref(
-    request: Request[Any, Any, Any], resource: FromPath[str]
+    request: Request[Any, Any, Any],
+    resource: FromPath[str],
+    *,
+    records: Injected[RecordService],
+    db: Injected[Database],
 ) -> Response[JsonObject]:
-    actor, res, readable = _resource(request, resource)
+    actor, res, readable = _resource(records, request, resource)
     config = parse_view_config(res, readable, await read_json_object(request), extra=frozenset())
-    row = await save_pref(services_of(request).db, actor, res.name, config)
+    row = await save_pref(db, actor, res.name, config)
     return json_response({**row["config"], "updated_at": row["updated_at"]}, headers=_NO_STORE)
 
 
@@ -92,10 +102,14 @@ async def put_view_pref(
     summary="Named list views shared with everyone, by name",
 )
 async def list_views(
-    request: Request[Any, Any, Any], resource: FromPath[str]
+    request: Request[Any, Any, Any],
+    resource: FromPath[str],
+    *,
+    records: Injected[RecordService],
+    db: Injected[Database],
 ) -> Response[JsonObject]:
-    _, res, readable = _resource(request, resource)
-    rows = await list_shared_views(services_of(request).db, res.name)
+    _, res, readable = _resource(records, request, resource)
+    rows = await list_shared_views(db, res.name)
     return json_response({"items": [_view_body(res, readable, r) for r in rows]}, headers=_NO_STORE)
 
 
@@ -105,10 +119,14 @@ async def list_views(
     summary="Share a named list view with everyone who may view the resource",
 )
 async def create_view(
-    request: Request[Any, Any, Any], resource: FromPath[str]
+    request: Request[Any, Any, Any],
+    resource: FromPath[str],
+    *,
+    records: Injected[RecordService],
+    db: Injected[Database],
 ) -> Response[JsonObject]:
-    actor, res, readable = _resource(request, resource)
-    if not services_of(request).policy.allows(actor, res, "share_view"):
+    actor, res, readable = _resource(records, request, resource)
+    if not records.policy.allows(actor, res, "share_view"):
         raise Forbidden(f"You may not share views of {res.label_plural.lower()}.")
     body = await read_json_object(request)
     name = body.get("name")
@@ -124,7 +142,7 @@ async def create_view(
     if name_error is not None:
         raise ValidationFailed([name_error])
     assert isinstance(name, str)
-    row = await insert_shared_view(services_of(request).db, actor, res.name, name.strip(), config)
+    row = await insert_shared_view(db, actor, res.name, name.strip(), config)
     return json_response(
         _view_body(res, readable, row), 201, {"Location": f"/api/views/{res.name}/{row['id']}"}
     )
@@ -137,13 +155,18 @@ async def create_view(
     status_code=204,
 )
 async def delete_view(
-    request: Request[Any, Any, Any], resource: FromPath[str], view_id: FromPath[str]
+    request: Request[Any, Any, Any],
+    resource: FromPath[str],
+    view_id: FromPath[str],
+    *,
+    records: Injected[RecordService],
+    db: Injected[Database],
 ) -> None:
-    actor, res, _ = _resource(request, resource)
+    actor, res, _ = _resource(records, request, resource)
     shared_view_id = ascii_int(view_id)
     if shared_view_id is None:
         raise NotFound(f"No shared view {view_id!r}.")
-    await delete_shared_view(services_of(request).db, actor, res.name, shared_view_id)
+    await delete_shared_view(db, actor, res.name, shared_view_id)
 
 
 prefs_router = Router(

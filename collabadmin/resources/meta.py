@@ -6,16 +6,16 @@ the same policy that filters bodies; nothing is mirrored on the client.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from collabadmin.auth.policy import ACTIONS, Policy, WriteAction
 from collabadmin.db.engine import Actor
+from collabadmin.resources.policy import ACTIONS, Policy, WriteAction
 from collabadmin.resources.query import field_operators, text_search_fields
 from collabadmin.resources.related import Link
 from collabadmin.resources.resource import Registry, Resource, display_field
 
-__all__ = ["allowed_actions", "related_meta", "resource_meta"]
+__all__ = ["MetaSections", "allowed_actions", "related_meta", "resource_meta"]
 
 
 def allowed_actions(policy: Policy, actor: Actor, resource: Resource) -> list[str]:
@@ -145,3 +145,25 @@ def allow_header(actions: list[str], *, record: bool) -> str:
     elif "add" in actions:
         methods.append("POST")
     return ", ".join(methods)
+
+
+MetaSection = Callable[[Actor], list[dict[str, Any]]]
+
+
+class MetaSections:
+    """What other parts add to ``GET /api/meta`` beside ``resources``.
+
+    The workflows part adds ``workflows`` (the summaries a user may start
+    runs of); the records part knows no other part.
+    """
+
+    def __init__(self) -> None:
+        self._sections: dict[str, MetaSection] = {}
+
+    def add(self, key: str, section: MetaSection) -> None:
+        if key in self._sections or key == "resources":
+            raise ValueError(f"/api/meta already has a {key!r} section")
+        self._sections[key] = section
+
+    def for_actor(self, actor: Actor) -> dict[str, list[dict[str, Any]]]:
+        return {key: section(actor) for key, section in self._sections.items()}

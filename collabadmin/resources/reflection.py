@@ -52,14 +52,10 @@ from sqlalchemy.pool import NullPool
 
 from collabadmin.db import tracking
 from collabadmin.db.engine import libpq_url, normalise_url
-from collabadmin.db.own import OWN_SCHEMA
-from collabadmin.resources.resource import (
-    Resource,
-    _apply_domain_lengths,
-    _catalog_hints,
-    resource_from_table,
-    untracked_reason,
-)
+from collabadmin.own import OWN_SCHEMA
+from collabadmin.resources.columns import apply_domain_lengths, catalog_hints
+from collabadmin.resources.declare import resource_from_table
+from collabadmin.resources.resource import Resource, untracked_reason
 
 __all__ = ["Adoption", "adopt_database", "view_keys"]
 
@@ -202,7 +198,7 @@ def _reflect(
             for schema, names in wanted.items():
                 target = None if schema == tracking.DEFAULT_SCHEMA else schema
                 # Tables the application's BEFORE INSERT triggers fill, varchar domains.
-                filled_here, lengths = _catalog_hints(conn, schema)
+                filled_here, lengths = catalog_hints(conn, schema)
                 filled |= {(schema, name) for name in filled_here}
                 kinds = ObjectKind.ANY
                 described[schema] = (
@@ -224,7 +220,7 @@ def _reflect(
     for schema, (target, columns, pks, _, _, _) in described.items():
         for (_, name), cols in columns.items():
             table = _table(metadata, target, name, cols, pks.get((target, name)))
-            _apply_domain_lengths(table, lengths)
+            apply_domain_lengths(table, lengths)
             found[(schema, name)] = table
     # Constraints once every table exists: a foreign key names its target table.
     for schema, (target, _, _, fks, uniques, checks) in described.items():

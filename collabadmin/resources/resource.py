@@ -1,41 +1,25 @@
-"""Resource declarations over SQLAlchemy tables, and adoption by reflection.
+"""Resources: what an application serves, and the registry of them.
 
 A :class:`Resource` names a table, its primary key and the fields it
-exposes. :func:`resource_from_table` derives fields from the columns (type,
-nullability, length, foreign keys) and applies the declaration's
-refinements; :func:`reflect_resources` adopts existing tables and views of a
-live database (views become read-only resources).
+exposes; the :class:`Registry` holds an application's resources by name and
+resolves the relations between them. Resources are built from tables by
+:mod:`~collabadmin.resources.declare` (by declaration or reflection).
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
-    JSON,
-    BigInteger,
-    Boolean,
     Column,
     ColumnElement,
-    Date,
-    DateTime,
-    Enum,
-    Float,
     Integer,
-    Interval,
-    LargeBinary,
-    Numeric,
     Select,
-    SmallInteger,
-    String,
     Table,
     Text,
-    Time,
     Uuid,
     and_,
     bindparam,
@@ -47,10 +31,10 @@ from sqlalchemy import (
     tuple_,
     type_coerce,
 )
-from sqlalchemy.dialects.postgresql import CIDR, DOMAIN, INET, INTERVAL, JSONB
 
 from collabadmin.errors import NotFound
 from collabadmin.inputs import ascii_int
+from collabadmin.resources.columns import UUID_TEXT, integer_range
 from collabadmin.resources.fields import Field, Relation, ValueInvalid
 from collabadmin.resources.inflect import labels_for
 from collabadmin.resources.keys import decode_key, decode_url_key, encode_key, value_text
@@ -61,8 +45,6 @@ __all__ = [
     "Registry",
     "Resource",
     "display_field",
-    "reflect_resources",
-    "resource_from_table",
     "untracked_reason",
 ]
 
@@ -240,12 +222,12 @@ def _key_part(f: Field, raw: str) -> Any | None:
     try:
         if f.type == "integer":
             number = ascii_int(raw, max_digits=19, signed=True)
-            low, high = _integer_range(sa_type)
+            low, high = integer_range(sa_type)
             if number is None or not low <= number <= high:
                 return None
             return f.check(number)
         if f.type == "uuid" or isinstance(sa_type, Uuid):
-            return uuid.UUID(raw) if _UUID.fullmatch(raw) else None
+            return uuid.UUID(raw) if UUID_TEXT.fullmatch(raw) else None
         if f.type == "boolean":
             return {"true": True, "false": False}.get(raw)
         return f.check(raw)
@@ -260,209 +242,6 @@ def untracked_reason(table: str) -> str:
         f" versioned or recorded. Run `collabadmin db track {table}` as the database's"
         " owner, then restart the server."
     )
-
-
-_UUID = re.compile(r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}", re.ASCII)
-
-
-def _integer_range(sa_type: Any) -> tuple[int, int]:
-    """The values a key column of this integer type can hold."""
-    if isinstance(sa_type, SmallInteger):
-        return -(2**15), 2**15 - 1
-    if isinstance(sa_type, BigInteger) or not isinstance(sa_type, Integer):
-        return -(2**63), 2**63 - 1
-    return -(2**31), 2**31 - 1
-
-
-def _scalar_type(sa_type: Any) -> dict[str, Any]:
-    """Field settings for a column (or array element) of SQLAlchemy type ``sa_type``."""
-    if isinstance(sa_type, DOMAIN):
-        # A domain is its base type; its CHECK stays the database's to enforce
-        # (a violation is a 422 naming the field), NOT NULL shows as required.
-        return _scalar_type(sa_type.data_type)
-    if isinstance(sa_type, Boolean):
-        return {"type": "boolean"}
-    if isinstance(sa_type, Integer):
-        return {"type": "integer", "bounds": _integer_range(sa_type)}
-    if isinstance(sa_type, Float):
-        return {"type": "float"}
-    if isinstance(sa_type, Numeric):
-        return {"type": "decimal", "digits": (sa_type.precision, sa_type.scale)}
-    if isinstance(sa_type, DateTime):
-        return {"type": "datetime", "timezone": bool(sa_type.timezone)}
-    if isinstance(sa_type, Date):
-        return {"type": "date"}
-    if isinstance(sa_type, Time):
-        return {"type": "time"}
-    if isinstance(sa_type, Interval | INTERVAL):
-        return {"type": "duration"}
-    if isinstance(sa_type, Uuid):
-        return {"type": "uuid"}
-    if isinstance(sa_type, JSON | JSONB):
-        return {"type": "json"}
-    if isinstance(sa_type, LargeBinary):
-        return {"type": "binary"}
-    if isinstance(sa_type, Enum) and sa_type.enums:
-        return {"type": "string", "choices": tuple(sa_type.enums), "db_enum": True}
-    if isinstance(sa_type, INET | CIDR):
-        kind = "inet" if isinstance(sa_type, INET) else "cidr"
-        return {"type": "string", "format": kind}
-    if isinstance(sa_type, Text):
-        return {"type": "text"}
-    if isinstance(sa_type, String):
-        length = sa_type.length
-        return {"type": "string", "max_length": length} if length else {"type": "text"}
-    # tsvector, ranges, geometric and other types: shown as their text, never written.
-    return {"type": "string", "format": "unsupported", "read_only": True}
-
-
-def _field_type(column: Column[Any]) -> dict[str, Any]:
-    sa_type = column.type
-    if isinstance(sa_type, ARRAY):
-        element = _scalar_type(sa_type.item_type)
-        if element.get("read_only") or element["type"] == "json" or element.get("db_enum"):
-            # Arrays of enums, of json or of unsupported types travel as read-only text.
-            return {"type": "string", "format": "unsupported", "read_only": True}
-        settings = {k: v for k, v in element.items() if k not in ("type", "max_length")}
-        return {**settings, "type": "array", "items": element["type"]}
-    return _scalar_type(sa_type)
-
-
-def _column_field(
-    column: Column[Any], in_key: bool, single_key: bool, *, filled_by_trigger: bool = False
-) -> Field:
-    """A column's field; a key column never changes once the row exists (its
-    key is its identity in URLs, topics, drafts and the change log)."""
-    is_pk = in_key and single_key
-    settings = _field_type(column)
-    generated = column.computed is not None
-    has_default = (
-        column.server_default is not None
-        or column.default is not None
-        or column.identity is not None
-        or generated
-        or (is_pk and column.autoincrement in (True, "auto") and settings["type"] == "integer")
-    )
-    # A NOT NULL column with no default may still be filled by a BEFORE
-    # INSERT trigger; that cannot be told from the catalog, so on a table
-    # with such a trigger no column is required (the database still says
-    # NOT NULL, as a 422 naming the field, when the trigger did not fill it).
-    required = not column.nullable and not has_default and not filled_by_trigger
-    relation = None
-    for fk in column.foreign_keys:
-        relation = Relation(resource=str(fk.column.table.name))
-    read_only = bool(settings.pop("read_only", False)) or generated or (is_pk and has_default)
-    return Field(
-        name=str(column.name),
-        required=required and not read_only,
-        nullable=bool(column.nullable),
-        read_only=read_only,
-        read_only_after_create=in_key and not read_only,
-        relation=relation,
-        has_default=has_default or filled_by_trigger or read_only,
-        column=column,
-        **settings,
-    )
-
-
-def _domains_as_base_types(table: Table) -> None:
-    """Give domain columns their base type: what SQL compares and casts them as.
-
-    (SQLAlchemy's DOMAIN type has no comparison operators of its own.) The
-    domain's CHECK and NOT NULL stay in the database, which enforces them.
-    """
-    for column in table.columns:
-        if isinstance(column.type, DOMAIN):
-            column.type = column.type.data_type
-        elif isinstance(column.type, ARRAY) and isinstance(column.type.item_type, DOMAIN):
-            column.type = ARRAY(column.type.item_type.data_type)
-
-
-def resource_from_table(
-    table: Table,
-    *,
-    name: str | None = None,
-    label: str = "",
-    label_plural: str = "",
-    exclude: Iterable[str] = (),
-    fields: Mapping[str, Mapping[str, Any]] | None = None,
-    default_sort: Sequence[str] = (),
-    search_fields: Sequence[str] = (),
-    read_only: bool = False,
-    preview_url: str | None = None,
-    pk: str | Sequence[str] | None = None,
-    filled_by_trigger: bool = False,
-    display: str = "",
-) -> Resource:
-    """Build a resource from ``table``'s columns, refined by ``fields`` overrides.
-
-    The key is ``pk`` (a column name, or names in order for a composite key)
-    when given, else the table's primary key (single or composite). A table
-    or view with neither is served read-only and list-only (``pk`` empty).
-
-    ``fields`` maps a column name to keyword overrides of :class:`Field`
-    (``label``, ``choices``, ``pattern``, ``read_only_after_create``,
-    ``protected``, ``validators``, ``relation``...). ``filled_by_trigger``:
-    the table has a BEFORE INSERT trigger of its own, so no NOT NULL column
-    is required on create (the trigger may fill it). ``display``: the field
-    that names a record (default: :func:`display_field`'s choice).
-    """
-    key = _key_of_table(table, pk)
-    read_only_reason = None
-    if not key:
-        read_only = True
-        read_only_reason = (
-            f"{table.name} has no primary key or unique column to address its rows by; "
-            "it can be listed but not changed (declare one, or pass pk=)."
-        )
-    skipped = set(exclude) | META_COLUMNS
-    overrides = dict(fields or {})
-    unknown = set(overrides) - set(table.c.keys())
-    if unknown:
-        raise ValueError(f"{table.name}: no such columns {sorted(unknown)}")
-    built: dict[str, Field] = {}
-    _domains_as_base_types(table)
-    for column in table.columns:
-        if column.name in skipped and column.name not in key:
-            continue
-        base = _column_field(
-            column, column.name in key, len(key) == 1, filled_by_trigger=filled_by_trigger
-        )
-        extra = dict(overrides.get(column.name, {}))
-        if "choices" in extra and extra["choices"] is not None:
-            extra["choices"] = tuple(extra["choices"])
-        if "validators" in extra:
-            extra["validators"] = tuple(extra["validators"])
-        built[str(column.name)] = replace(base, **extra) if extra else base
-    if read_only:
-        for f in built.values():
-            f.read_only = True
-    return Resource(
-        name=name or str(table.name),
-        table=table,
-        fields=built,
-        pk=key,
-        label=label,
-        label_plural=label_plural,
-        default_sort=tuple(default_sort),
-        search_fields=tuple(search_fields),
-        read_only=read_only,
-        preview_url=preview_url,
-        read_only_reason=read_only_reason,
-        display=display,
-    )
-
-
-def _key_of_table(table: Table, pk: str | Sequence[str] | None) -> tuple[str, ...]:
-    if pk is not None:
-        key = (pk,) if isinstance(pk, str) else tuple(pk)
-        missing = [n for n in key if n not in table.c]
-        if not key or missing:
-            raise ValueError(f"{table.name}: the key names no such columns {missing or key}")
-        if len(set(key)) != len(key):
-            raise ValueError(f"{table.name}: the key names a column twice")
-        return key
-    return tuple(str(c.name) for c in table.primary_key.columns)
 
 
 class Registry:
@@ -518,67 +297,3 @@ class Registry:
 
     def names(self) -> list[str]:
         return list(self._by_name)
-
-
-def reflect_resources(
-    url: str,
-    *,
-    only: Sequence[str] | None = None,
-    schema: str | None = None,
-    keys: Mapping[str, str | Sequence[str]] | None = None,
-) -> list[Resource]:
-    """Adopt existing tables and views of the database at ``url``; views are read-only.
-
-    A table is keyed by its primary key (single or composite); a view by the
-    key of the one table it reads, when it shows that key's columns under
-    their own names; ``keys`` (the config file's ``key``) names the key of
-    tables or views otherwise; a key naming a missing column is a
-    ValueError. A view without a key is list-only, a table without one
-    read-only. Anything else that cannot be served is left out (see
-    :func:`collabadmin.resources.reflection.adopt_database` for the reasons).
-
-    Synchronous: call it while building the app, or from a worker thread.
-    """
-    from collabadmin.resources.reflection import adopt_database  # noqa: PLC0415 - cycle
-
-    return adopt_database(url, (schema or "public",), only=only, keys=keys).resources
-
-
-# BEFORE INSERT row triggers of the application (tgtype bits: 1 ROW, 2 BEFORE, 4 INSERT).
-_FILLING_TRIGGERS = """
-SELECT DISTINCT c.relname
-  FROM pg_trigger t
-  JOIN pg_class c ON c.oid = t.tgrelid
-  JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE NOT t.tgisinternal AND t.tgtype & 7 = 7 AND t.tgname NOT LIKE 'collabadmin%%'
-    AND t.tgname <> 'zz_collabadmin_version'
-   AND n.nspname = coalesce(%(schema)s, current_schema())
-"""
-# Domains over varchar(n)/char(n): the reflected base type loses n.
-_DOMAIN_LENGTHS = """
-SELECT t.typname, t.typtypmod - 4 AS length
-  FROM pg_type t
- WHERE t.typtype = 'd' AND t.typtypmod > 4
-   AND t.typbasetype IN ('varchar'::regtype, 'bpchar'::regtype)
-"""
-
-
-def _catalog_hints(conn: Any, schema: str | None) -> tuple[set[str], dict[str, int]]:
-    """Tables with a user BEFORE INSERT trigger, and the lengths of varchar domains."""
-    raw = conn.connection.dbapi_connection
-    with raw.cursor() as cursor:
-        cursor.execute(_FILLING_TRIGGERS, {"schema": schema})
-        filled = {str(row[0]) for row in cursor.fetchall()}
-        cursor.execute(_DOMAIN_LENGTHS)
-        lengths = {str(row[0]): int(row[1]) for row in cursor.fetchall()}
-    return filled, lengths
-
-
-def _apply_domain_lengths(table: Table, lengths: Mapping[str, int]) -> None:
-    for column in table.columns:
-        sa_type = column.type
-        if not isinstance(sa_type, DOMAIN) or sa_type.name is None:
-            continue
-        length = lengths.get(sa_type.name)
-        if length and isinstance(sa_type.data_type, String) and not sa_type.data_type.length:
-            sa_type.data_type = String(length)

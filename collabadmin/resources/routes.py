@@ -11,19 +11,21 @@ from litestar import Controller, Request, Response, Router, delete, get, patch, 
 from litestar.enums import HttpMethod
 from litestar.params import FromPath, FromQuery
 
-from collabadmin.audit.changes import parse_id_cursor
-from collabadmin.audit.revert import revert_change
-from collabadmin.context import services_of
-from collabadmin.errors import FieldError, ValidationFailed
+from collabadmin.changelog.changes import parse_id_cursor
+from collabadmin.context import Injected
 from collabadmin.inputs import parse_limit
 from collabadmin.resources.keys import key_url
-from collabadmin.resources.meta import allow_header, resource_meta
+from collabadmin.resources.meta import MetaSections, allow_header, resource_meta
+from collabadmin.resources.policy import Policy
+from collabadmin.resources.preconditions import parse_precondition
+from collabadmin.resources.resource import Registry
+from collabadmin.resources.service import RecordService
+from collabadmin.settings import Settings
 from collabadmin.web import (
     JsonObject,
     actor_of,
     etag,
     json_response,
-    parse_precondition,
     query_params,
     read_json_object,
     request_id_of,
@@ -36,15 +38,18 @@ HISTORY_MAX = 200
 
 @get("/{resource:str}", operation_id="listRecords", summary="List records")
 async def list_records(
-    request: Request[Any, Any, Any], resource: FromPath[str]
+    request: Request[Any, Any, Any],
+    resource: FromPath[str],
+    *,
+    settings: Injected[Settings],
+    records: Injected[RecordService],
 ) -> Response[JsonObject]:
-    svc = services_of(request)
-    page = await svc.records.list_page(
+    page = await records.list_page(
         actor_of(request),
         resource,
         query_params(request),
-        default_limit=svc.settings.default_page_size,
-        max_limit=svc.settings.max_page_size,
+        default_limit=settings.default_page_size,
+        max_limit=settings.max_page_size,
     )
     return json_response(
         {"items": page.items, "next_cursor": page.next_cursor, "total": page.total}
@@ -53,11 +58,13 @@ async def list_records(
 
 @post("/{resource:str}", operation_id="createRecord", summary="Create a record")
 async def create_record(
-    request: Request[Any, Any, Any], resource: FromPath[str]
+    request: Request[Any, Any, Any],
+    resource: FromPath[str],
+    *,
+    records: Injected[RecordService],
 ) -> Response[JsonObject]:
-    svc = services_of(request)
     payload = await read_json_object(request)
-    res, body = await svc.records.create(
+    res, body = await records.create(
         actor_of(request), resource, payload, request_id=request_id_of(request)
     )
     return json_response(
@@ -77,20 +84,28 @@ async def create_record(
     summary="Describe a resource for this user",
 )
 async def describe_resource(
-    request: Request[Any, Any, Any], resource: FromPath[str]
+    request: Request[Any, Any, Any],
+    resource: FromPath[str],
+    *,
+    records: Injected[RecordService],
+    policy: Injected[Policy],
+    registry: Injected[Registry],
 ) -> Response[JsonObject]:
-    svc = services_of(request)
     actor = actor_of(request)
-    res = svc.records.resource(actor, resource, "view")
-    meta = resource_meta(svc.policy, actor, res, svc.registry)
+    res = records.resource(actor, resource, "view")
+    meta = resource_meta(policy, actor, res, registry)
     return json_response(meta, headers={"Allow": allow_header(meta["actions"], record=False)})
 
 
 @get("/{resource:str}/{pk:str}", operation_id="getRecord", summary="Get one record")
 async def get_record(
-    request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
+    request: Request[Any, Any, Any],
+    resource: FromPath[str],
+    pk: FromPath[str],
+    *,
+    records: Injected[RecordService],
 ) -> Response[JsonObject]:
-    body = await services_of(request).records.get(actor_of(request), resource, pk)
+    body = await records.get(actor_of(request), resource, pk)
     return json_response(body, headers={"ETag": etag(body["_version"])})
 
 
@@ -100,11 +115,15 @@ async def get_record(
     summary="Change fields of a record (JSON merge patch)",
 )
 async def patch_record(
-    request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
+    request: Request[Any, Any, Any],
+    resource: FromPath[str],
+    pk: FromPath[str],
+    *,
+    records: Injected[RecordService],
 ) -> Response[JsonObject]:
     payload = await read_json_object(request)
     precondition = parse_precondition(request, allow_merge=True)
-    body = await services_of(request).records.patch(
+    body = await records.patch(
         actor_of(request), resource, pk, payload, precondition, request_id=request_id_of(request)
     )
     return json_response(body, headers={"ETag": etag(body["_version"])})
@@ -120,18 +139,19 @@ async def delete_record(
     request: Request[Any, Any, Any],
     resource: FromPath[str],
     pk: FromPath[str],
+    *,
+    records: Injected[RecordService],
     purge: FromQuery[bool] = False,
 ) -> Response[JsonObject]:
-    svc = services_of(request)
     precondition = parse_precondition(request, allow_merge=False)
     actor = actor_of(request)
     if purge:
-        await svc.records.purge(
+        await records.purge(
             actor, resource, pk, precondition.version, request_id=request_id_of(request)
         )
         empty: Response[Any] = Response(content=b"", status_code=204)
         return empty
-    body = await svc.records.soft_delete(
+    body = await records.soft_delete(
         actor, resource, pk, precondition.version, request_id=request_id_of(request)
     )
     return json_response(body, headers={"ETag": etag(body["_version"])})
@@ -144,12 +164,17 @@ async def delete_record(
     summary="Describe what this user may do with one record",
 )
 async def describe_record(
-    request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
+    request: Request[Any, Any, Any],
+    resource: FromPath[str],
+    pk: FromPath[str],
+    *,
+    records: Injected[RecordService],
+    policy: Injected[Policy],
+    registry: Injected[Registry],
 ) -> Response[JsonObject]:
-    svc = services_of(request)
     actor = actor_of(request)
-    res, row = await svc.records.get_row(actor, resource, pk)
-    meta = resource_meta(svc.policy, actor, res, svc.registry, row)
+    res, row = await records.get_row(actor, resource, pk)
+    meta = resource_meta(policy, actor, res, registry, row)
     return json_response(meta, headers={"Allow": allow_header(meta["actions"], record=True)})
 
 
@@ -160,50 +185,17 @@ async def describe_record(
     status_code=200,
 )
 async def restore_record(
-    request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
+    request: Request[Any, Any, Any],
+    resource: FromPath[str],
+    pk: FromPath[str],
+    *,
+    records: Injected[RecordService],
 ) -> Response[JsonObject]:
     precondition = parse_precondition(request, allow_merge=False)
-    body = await services_of(request).records.restore(
+    body = await records.restore(
         actor_of(request), resource, pk, precondition.version, request_id=request_id_of(request)
     )
     return json_response(body, headers={"ETag": etag(body["_version"])})
-
-
-@post(
-    "/{resource:str}/{pk:str}/revert",
-    operation_id="revertRecord",
-    summary="Restore fields to their values before a change, as a new change",
-    status_code=200,
-)
-async def revert_record(
-    request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
-) -> Response[JsonObject]:
-    body = await read_json_object(request)
-    change_id = body.get("change_id")
-    fields = body.get("fields")
-    errors = []
-    if isinstance(change_id, bool) or not isinstance(change_id, int) or change_id < 1:
-        errors.append(FieldError("change_id", "The id of a change of this record."))
-    if fields is not None and (
-        not isinstance(fields, list) or not all(isinstance(f, str) for f in fields)
-    ):
-        errors.append(FieldError("fields", "A list of field names."))
-    errors.extend(
-        FieldError(k, "Unknown field.") for k in sorted(set(body) - {"change_id", "fields"})
-    )
-    if errors:
-        raise ValidationFailed(errors)
-    assert isinstance(change_id, int)
-    result = await revert_change(
-        services_of(request).records,
-        actor_of(request),
-        resource,
-        pk,
-        change_id=change_id,
-        fields=fields,
-        request_id=request_id_of(request),
-    )
-    return json_response(result, headers={"ETag": etag(result["_version"])})
 
 
 @get(
@@ -215,11 +207,13 @@ async def record_history(
     request: Request[Any, Any, Any],
     resource: FromPath[str],
     pk: FromPath[str],
+    *,
+    records: Injected[RecordService],
     cursor: FromQuery[str | None] = None,
     limit: FromQuery[str | None] = None,
 ) -> Response[JsonObject]:
     parse_id_cursor(cursor)
-    items, next_cursor = await services_of(request).records.history(
+    items, next_cursor = await records.history(
         actor_of(request),
         resource,
         pk,
@@ -234,15 +228,21 @@ class MetaController(Controller):
     tags = ["meta"]
 
     @get("/", operation_id="getMeta", summary="Resources and workflows this user may see")
-    async def get_meta(self, request: Request[Any, Any, Any]) -> Response[JsonObject]:
-        svc = services_of(request)
+    async def get_meta(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        policy: Injected[Policy],
+        registry: Injected[Registry],
+        meta_sections: Injected[MetaSections],
+    ) -> Response[JsonObject]:
         actor = actor_of(request)
         resources = [
-            resource_meta(svc.policy, actor, r, svc.registry)
-            for r in svc.registry
-            if svc.policy.allows(actor, r, "view")
+            resource_meta(policy, actor, r, registry)
+            for r in registry
+            if policy.allows(actor, r, "view")
         ]
-        return json_response({"resources": resources, "workflows": svc.workflow_summaries(actor)})
+        return json_response({"resources": resources, **meta_sections.for_actor(actor)})
 
 
 # The OPTIONS handlers come first: Litestar adds its own bare OPTIONS handler to
@@ -259,7 +259,6 @@ records_router = Router(
         patch_record,
         delete_record,
         restore_record,
-        revert_record,
         record_history,
     ],
 )

@@ -30,13 +30,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from collabadmin.audit.changes import (
+from collabadmin.changelog.changes import (
     change_body,
     changes_since,
     parse_id_cursor,
     record_history,
 )
-from collabadmin.auth.policy import READ_ONLY_ACTIONS, Action, Policy
+from collabadmin.changelog.types import Change
 from collabadmin.db.engine import (
     Actor,
     CompiledSql,
@@ -53,14 +53,14 @@ from collabadmin.errors import (
     NotFound,
     PreconditionFailed,
 )
-from collabadmin.resources.query import (
+from collabadmin.resources.listing import (
     COUNT_CAP,
     build_after_row_select,
     build_count_select,
     build_page_select,
-    encode_cursor,
-    parse_list_query,
 )
+from collabadmin.resources.policy import READ_ONLY_ACTIONS, Action, Policy
+from collabadmin.resources.query import encode_cursor, parse_list_query
 from collabadmin.resources.resource import Registry, Resource
 from collabadmin.resources.validation import validate_create, validate_patch
 
@@ -289,7 +289,7 @@ class RecordService:
 
     async def history(
         self, actor: Actor, name: str, raw_pk: str, *, cursor: str | None, limit: int
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    ) -> tuple[list[Change], str | None]:
         resource, row = await self.get_row(actor, name, raw_pk)
         readable = self.policy.readable_fields(actor, resource)
         before = parse_id_cursor(cursor)

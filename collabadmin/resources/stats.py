@@ -20,9 +20,13 @@ from litestar import Request, Response, Router, get
 from litestar.params import FromPath
 from sqlalchemy import and_, func, select, true
 
-from collabadmin.context import services_of
+from collabadmin.context import Injected
+from collabadmin.db.engine import Database
 from collabadmin.errors import BadRequest
-from collabadmin.resources.query import build_where, key_sort, parse_list_query, single_param
+from collabadmin.resources.listing import build_where
+from collabadmin.resources.policy import Policy
+from collabadmin.resources.query import key_sort, parse_list_query, single_param
+from collabadmin.resources.service import RecordService
 from collabadmin.web import JsonObject, actor_of, json_response, query_params
 
 __all__ = ["stats_router"]
@@ -36,12 +40,16 @@ _LIST_ONLY = ("sort", "limit", "cursor")
     summary="Count matching records per value of a choice field",
 )
 async def count_records(
-    request: Request[Any, Any, Any], resource: FromPath[str]
+    request: Request[Any, Any, Any],
+    resource: FromPath[str],
+    *,
+    db: Injected[Database],
+    policy: Injected[Policy],
+    records: Injected[RecordService],
 ) -> Response[JsonObject]:
-    svc = services_of(request)
     actor = actor_of(request)
-    res = svc.records.resource(actor, resource, "view")
-    readable = svc.policy.readable_fields(actor, res)
+    res = records.resource(actor, resource, "view")
+    readable = policy.readable_fields(actor, res)
     params = query_params(request)
     by = single_param(params, "by")
     if by is None:
@@ -65,10 +73,10 @@ async def count_records(
     column = res.column(by)
     statement = (
         select(column.label("value"), func.count().label("count"))
-        .where(and_(true(), *build_where(res, query, svc.policy.row_filter(actor, res))))
+        .where(and_(true(), *build_where(res, query, policy.row_filter(actor, res))))
         .group_by(column)
     )
-    async with svc.db.read() as tx:
+    async with db.read() as tx:
         rows = await tx.rows(statement)
     found = {r["value"]: int(r["count"]) for r in rows}
     values: list[Any] = list(field.choices) if field.choices is not None else [True, False]

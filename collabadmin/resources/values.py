@@ -39,6 +39,8 @@ from typing import Any
 
 import msgspec
 
+from collabadmin.db.json import exact_json_loads
+
 __all__ = [
     "ValueInvalid",
     "coerce_value",
@@ -51,24 +53,6 @@ __all__ = [
 
 class ValueInvalid(ValueError):
     """A value does not fit its field; the message is shown to the user."""
-
-
-# -- JSON from the database ----------------------------------------------------
-
-
-def _float_or_decimal(text: str) -> float | decimal.Decimal:
-    # A float only when it prints back as the same text: "12.50" (a numeric
-    # with its scale) or 21 significant digits stay exact as Decimal.
-    number = float(text)
-    return number if repr(number) == text else decimal.Decimal(text)
-
-
-_exact_decoder = msgspec.json.Decoder(float_hook=_float_or_decimal)
-
-
-def exact_json_loads(data: str | bytes) -> Any:
-    """Decode json/jsonb from PostgreSQL keeping numbers exact (numeric in diffs)."""
-    return _exact_decoder.decode(data)
 
 
 # -- durations -----------------------------------------------------------------

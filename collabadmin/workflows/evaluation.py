@@ -6,10 +6,11 @@ link's record a second one. Evaluating 10,000 runs is then one statement and
 one UPDATE of the runs whose state moved, not 10,000 round trips.
 
 The :class:`Evaluator` follows the change log in snapshot batches, like
-the hub. It works out in SQL which subjects a batch touched (the subject's
-own rows, and related rows through the workflow's ``watches``),
-re-evaluates only their runs, and writes the new step states with
-``source: "workflow"``; those writes are
+the hub and with the same predicate
+(:func:`~collabadmin.changelog.batches.committed_between`). It works out in
+SQL which subjects a batch touched (the subject's own rows, and related rows
+through the workflow's ``watches``), re-evaluates only their runs, and writes
+the new step states with ``source: "workflow"``; those writes are
 change-log entries in turn, which is how progress reaches
 ``workflow-runs/{id}`` subscribers. At start it evaluates every live run,
 catching up on whatever changed while no server was running.
@@ -35,6 +36,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy.dialects import postgresql
 
+from collabadmin.changelog.batches import CURRENT_SNAPSHOT, committed_between, current_snapshot
 from collabadmin.db.background import BackgroundTask
 from collabadmin.db.engine import SYSTEM, Database, Row, Tx
 from collabadmin.resources.resource import Registry, Resource
@@ -219,14 +221,11 @@ def _subjects_sql(compiled: Sequence[CompiledWorkflow], registry: Registry) -> s
                 f" WHERE b.resource = '{resource.name}' AND s.v IS NOT NULL"
             )
     return f"""
-WITH now AS MATERIALIZED (SELECT pg_current_snapshot() AS upper),
+WITH {CURRENT_SNAPSHOT},
 batch AS MATERIALIZED (
     SELECT c.resource, c.pk, c.diff
       FROM collabadmin.collabadmin_change c, now
-     WHERE c.txid >= pg_snapshot_xmin(%(lower)s::pg_snapshot)
-       AND c.txid < pg_snapshot_xmax(now.upper)
-       AND pg_visible_in_snapshot(c.txid, now.upper)
-       AND NOT pg_visible_in_snapshot(c.txid, %(lower)s::pg_snapshot)
+     WHERE {committed_between("%(lower)s::pg_snapshot", "now.upper", txid="c.txid")}
        AND c.resource = ANY(%(resources)s::text[])
 )
 {" UNION ALL ".join(parts)}
@@ -280,7 +279,7 @@ class Evaluator(BackgroundTask):
                     # At start (and after an error): everything, from a fresh position,
                     # catching up on whatever changed while no server was evaluating.
                     async with self.db.connection() as tx:
-                        position = str(await tx.value("SELECT pg_current_snapshot()::text"))
+                        position = await current_snapshot(tx)
                     await self.evaluate(None)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.interval)

@@ -8,7 +8,7 @@ from litestar import Request, Response, Router, get, patch, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
-from collabadmin.context import services_of
+from collabadmin.context import Injected
 from collabadmin.web import (
     JsonObject,
     actor_of,
@@ -17,14 +17,16 @@ from collabadmin.web import (
     read_json_object,
     request_id_of,
 )
+from collabadmin.workflows.runs import RunService
 
 __all__ = ["workflows_router"]
 
 
 @get("/workflows", operation_id="listWorkflows", summary="Workflow definitions you may use")
-async def list_workflows(request: Request[Any, Any, Any]) -> Response[JsonObject]:
-    services = services_of(request)
-    return json_response({"items": services.workflow_summaries(actor_of(request))})
+async def list_workflows(
+    request: Request[Any, Any, Any], *, runs: Injected[RunService]
+) -> Response[JsonObject]:
+    return json_response({"items": runs.summaries(actor_of(request))})
 
 
 @post(
@@ -32,32 +34,38 @@ async def list_workflows(request: Request[Any, Any, Any]) -> Response[JsonObject
     operation_id="startWorkflowRun",
     summary="Start a run of a workflow for a subject record",
 )
-async def start_run(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[JsonObject]:
+async def start_run(
+    request: Request[Any, Any, Any], name: FromPath[str], *, runs: Injected[RunService]
+) -> Response[JsonObject]:
     body = await read_json_object(request)
-    run = await services_of(request).runs.start(
-        actor_of(request), name, body, request_id=request_id_of(request)
-    )
+    run = await runs.start(actor_of(request), name, body, request_id=request_id_of(request))
     return json_response(run, 201, {"Location": f"/api/workflow-runs/{run['id']}"})
 
 
 @get("/workflow-runs", operation_id="listWorkflowRuns", summary="Runs you may see, newest first")
-async def list_runs(request: Request[Any, Any, Any]) -> Response[JsonObject]:
-    items, next_cursor = await services_of(request).runs.search(
-        actor_of(request), query_params(request)
-    )
+async def list_runs(
+    request: Request[Any, Any, Any], *, runs: Injected[RunService]
+) -> Response[JsonObject]:
+    items, next_cursor = await runs.search(actor_of(request), query_params(request))
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
 @get("/workflow-runs/{run_id:str}", operation_id="getWorkflowRun", summary="A run and its steps")
-async def get_run(request: Request[Any, Any, Any], run_id: FromPath[str]) -> Response[JsonObject]:
-    return json_response(await services_of(request).runs.get(actor_of(request), run_id))
+async def get_run(
+    request: Request[Any, Any, Any], run_id: FromPath[str], *, runs: Injected[RunService]
+) -> Response[JsonObject]:
+    return json_response(await runs.get(actor_of(request), run_id))
 
 
 def _step_handler(verb: Literal["complete", "reopen"], summary: str) -> HTTPRouteHandler:
     async def handler(
-        request: Request[Any, Any, Any], run_id: FromPath[str], key: FromPath[str]
+        request: Request[Any, Any, Any],
+        run_id: FromPath[str],
+        key: FromPath[str],
+        *,
+        runs: Injected[RunService],
     ) -> Response[JsonObject]:
-        run = await services_of(request).runs.set_step(
+        run = await runs.set_step(
             actor_of(request),
             run_id,
             key,
@@ -81,12 +89,10 @@ def _step_handler(verb: Literal["complete", "reopen"], summary: str) -> HTTPRout
     summary="Change a run's assignee or due date",
 )
 async def assign_run(
-    request: Request[Any, Any, Any], run_id: FromPath[str]
+    request: Request[Any, Any, Any], run_id: FromPath[str], *, runs: Injected[RunService]
 ) -> Response[JsonObject]:
     body = await read_json_object(request)
-    run = await services_of(request).runs.assign(
-        actor_of(request), run_id, body, request_id=request_id_of(request)
-    )
+    run = await runs.assign(actor_of(request), run_id, body, request_id=request_id_of(request))
     return json_response(run)
 
 
@@ -97,11 +103,9 @@ async def assign_run(
     status_code=200,
 )
 async def cancel_run(
-    request: Request[Any, Any, Any], run_id: FromPath[str]
+    request: Request[Any, Any, Any], run_id: FromPath[str], *, runs: Injected[RunService]
 ) -> Response[JsonObject]:
-    run = await services_of(request).runs.cancel(
-        actor_of(request), run_id, request_id=request_id_of(request)
-    )
+    run = await runs.cancel(actor_of(request), run_id, request_id=request_id_of(request))
     return json_response(run)
 
 

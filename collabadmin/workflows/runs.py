@@ -73,6 +73,14 @@ class RunService:
 
     # -- visibility ------------------------------------------------------------
 
+    def summaries(self, actor: Actor) -> list[dict[str, Any]]:
+        """The workflows ``actor`` may see (those whose subject it may view), as listed."""
+        return [
+            c.workflow.summary()
+            for c in self.compiled.values()
+            if self.policy.allows(actor, c.subject, "view")
+        ]
+
     def workflow(self, name: str) -> CompiledWorkflow:
         compiled = self.compiled.get(name)
         if compiled is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Date, DateTime, Integer, MetaData, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB
 
-from collabadmin.db.own import OWN_SCHEMA
+from collabadmin.own import OWN_SCHEMA
 
 __all__ = ["RUNS", "RUN_STATUSES"]
 

@@ -17,7 +17,8 @@ from collabadmin.app import create_app
 from collabadmin.auth.credentials import create_token
 from collabadmin.db.engine import Database
 from collabadmin.db.tracking import tracking_sql
-from collabadmin.resources.resource import Registry, reflect_resources
+from collabadmin.resources.declare import reflect_resources
+from collabadmin.resources.resource import Registry
 from collabadmin.settings import Settings
 from collabadmin.workflows.definitions import Step, Workflow
 from tests.conftest import _free_port

@@ -16,7 +16,6 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.pool import NullPool
 
 from collabadmin.auth.credentials import create_token
-from collabadmin.auth.policy import ACTIONS
 from collabadmin.cli import main
 from collabadmin.config import ConfigError, apply_config, load_config, parse_config, write_config
 from collabadmin.config.app import configured_resources, create_configured_app
@@ -24,9 +23,11 @@ from collabadmin.db.engine import Actor, Database, compile_sql, normalise_url
 from collabadmin.demo.policy import demo_policy
 from collabadmin.demo.resources import demo_resources
 from collabadmin.demo.seed import DEMO_USERS
+from collabadmin.resources.declare import reflect_resources
 from collabadmin.resources.fields import ValidationContext
 from collabadmin.resources.inflect import labels_for
-from collabadmin.resources.resource import Resource, reflect_resources
+from collabadmin.resources.policy import ACTIONS
+from collabadmin.resources.resource import Resource
 from collabadmin.settings import Settings
 from tests.conftest import PASSWORD, anonymous_client, reset_data, taught_courses
 from tests.helpers import ok, patch_record, running

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Column, Date, Integer, MetaData, SmallInteger, Table, Text, Uuid
 
 from collabadmin.db.tracking import key_text
+from collabadmin.resources.declare import resource_from_table
 from collabadmin.resources.keys import decode_key, decode_url_key, encode_key, key_url
-from collabadmin.resources.resource import resource_from_table
 
 
 @pytest.mark.parametrize(

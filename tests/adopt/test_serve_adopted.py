@@ -9,8 +9,8 @@ from sqlalchemy import Column, Integer, MetaData, Table, Text
 
 from collabadmin.adopt.app import DEFAULT_ROLES, adopted_policy
 from collabadmin.db.engine import Actor
+from collabadmin.resources.declare import resource_from_table
 from collabadmin.resources.reflection import adopt_database
-from collabadmin.resources.resource import resource_from_table
 from tests.adopt.cli_database import CLI, cli_env, connect, odd_db, run_cli
 from tests.test_cli import Running, _wait_healthy, free_port
 

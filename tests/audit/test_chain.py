@@ -15,6 +15,8 @@ import pytest
 from litestar import Litestar
 
 from collabadmin.audit.chain import FullCheck
+from collabadmin.context import services_of
+from collabadmin.db.engine import Database
 from tests.conftest import Client, ClientFor
 from tests.helpers import ok, patch_record, problem
 
@@ -377,7 +379,7 @@ async def test_full_checks_asked_for_at_once_share_one_run(
     client_for: ClientFor, app: Litestar, conninfo: str
 ) -> None:
     auditor = await client_for("auditor")
-    check = FullCheck.of(app.state["collabadmin"].db)
+    check = FullCheck.of(services_of(app).get(Database))
     started = check.started
     # Hold the chain's state as a prune would, so the first check waits in
     # the database while the others ask.

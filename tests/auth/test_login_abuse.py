@@ -21,7 +21,7 @@ from litestar import Litestar
 from collabadmin.auth.login_guard import LoginGuard
 from collabadmin.auth.passwords import PasswordSlots, password_checks
 from collabadmin.auth.throttle import Throttle
-from collabadmin.context import STATE_KEY, Services
+from collabadmin.context import services_of
 from tests.conftest import PASSWORD
 from tests.helpers import ok, problem
 
@@ -52,10 +52,8 @@ def use_guard(
     app: Litestar, monkeypatch: pytest.MonkeyPatch, slots: int = 64, **limits: Any
 ) -> LoginGuard:
     """Give the app a guard with these limits (and enough slots not to interfere)."""
-    services = app.state[STATE_KEY]
-    assert isinstance(services, Services)
     guard = LoginGuard(Throttle(**limits), PasswordSlots(slots))
-    monkeypatch.setattr(services, "login", guard)
+    monkeypatch.setitem(services_of(app), LoginGuard, guard)
     return guard
 
 

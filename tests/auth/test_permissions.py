@@ -15,9 +15,10 @@ import pytest
 
 from collabadmin.app import create_app
 from collabadmin.auth.credentials import create_token
-from collabadmin.auth.roles import Grant, RolePolicy
+from collabadmin.context import services_of
 from collabadmin.db.engine import Database
 from collabadmin.demo.resources import demo_registry
+from collabadmin.resources.roles import Grant, RolePolicy
 from collabadmin.settings import Settings
 from tests.conftest import ClientFor, anonymous_client, taught_courses
 from tests.helpers import field_errors, get_record, list_all, ok, patch_record, problem
@@ -298,7 +299,7 @@ async def state_rule_client(
     await db.dispose()
     async with anonymous_client(app, headers={"Authorization": f"Bearer {token}"}) as client:
         yield client
-    await app.state["collabadmin"].db.dispose()
+    await services_of(app).get(Database).dispose()
 
 
 async def test_fields_writable_only_in_some_record_states(

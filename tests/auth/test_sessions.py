@@ -11,10 +11,10 @@ import psycopg
 import pytest
 from litestar import Litestar
 
-from collabadmin.auth.credentials import digest, purge_sessions
+from collabadmin.auth.credentials import CredentialCache, digest, purge_sessions
 from collabadmin.auth.middleware import SESSION_COOKIE
 from collabadmin.auth.purge import SessionPurge
-from collabadmin.context import STATE_KEY, Services
+from collabadmin.context import services_of
 from collabadmin.db.engine import Database
 from collabadmin.settings import Settings
 from tests.conftest import PASSWORD
@@ -23,10 +23,8 @@ from tests.helpers import ok, problem
 IDLE = Settings().session_idle_seconds
 
 
-def _services(app: Litestar) -> Services:
-    services = app.state[STATE_KEY]
-    assert isinstance(services, Services)
-    return services
+def _cache(app: Litestar) -> CredentialCache:
+    return services_of(app).get(CredentialCache)
 
 
 async def _login(anon: httpx.AsyncClient, username: str = "viewer") -> str:
@@ -55,7 +53,7 @@ async def test_use_refreshes_the_idle_clock_at_most_once_a_minute(
     app: Litestar, anon: httpx.AsyncClient, sql: psycopg.Connection[tuple[object, ...]]
 ) -> None:
     key = await _login(anon)
-    cache = _services(app).credentials
+    cache = _cache(app)
     sql.execute(
         "UPDATE collabadmin.collabadmin_session"
         " SET last_seen_at = now() - interval '30 seconds' WHERE id = %s",
@@ -83,7 +81,7 @@ async def test_a_session_idle_for_longer_than_the_idle_timeout_has_ended(
         " SET last_seen_at = now() - make_interval(secs => %s) WHERE id = %s",
         (IDLE + 60, key),
     )
-    _services(app).credentials.clear()
+    _cache(app).clear()
     problem(await anon.get("/api/auth/me"), 401)
     # ... although its absolute expiry is days away.
     row = sql.execute(

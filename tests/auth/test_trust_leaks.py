@@ -24,9 +24,9 @@ from litestar import Litestar
 from sqlalchemy import BigInteger, Column, Integer, MetaData, SmallInteger, Table, Text, Uuid
 
 from collabadmin.app import create_app
-from collabadmin.auth.roles import Grant, RolePolicy
 from collabadmin.demo.resources import demo_registry
-from collabadmin.resources.resource import resource_from_table
+from collabadmin.resources.declare import resource_from_table
+from collabadmin.resources.roles import Grant, RolePolicy
 from collabadmin.settings import Settings
 from tests.conftest import ClientFor, anonymous_client, taught_courses
 from tests.helpers import field_errors, get_record, history, ok, patch_record, problem, running

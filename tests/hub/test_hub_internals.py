@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 import psycopg
 import pytest
 
-from collabadmin.auth.policy import StaffPolicy
 from collabadmin.db.engine import SYSTEM, Database
 from collabadmin.demo.resources import demo_registry
 from collabadmin.hub.clients import Client
 from collabadmin.hub.hub import Hub, HubSettings
 from collabadmin.hub.listener import ChangeListener
+from collabadmin.resources.policy import StaffPolicy
 
 pytestmark = pytest.mark.usefixtures("fresh_data")
 

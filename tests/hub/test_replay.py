@@ -18,15 +18,15 @@ import msgspec
 import psycopg
 import pytest
 
-from collabadmin.auth.policy import StaffPolicy
+from collabadmin.changelog.position import BadPosition, Position, snapshot_order
 from collabadmin.db.engine import SYSTEM, Actor, Database, Row, Tx
 from collabadmin.demo.resources import demo_registry
 from collabadmin.hub.clients import Client, encode_frame
 from collabadmin.hub.feeds import Routed, Subscriptions
-from collabadmin.hub.hub import Hub, HubSettings, SubscribeError, snapshot_order
+from collabadmin.hub.hub import Hub, HubSettings, SubscribeError
 from collabadmin.hub.listener import ChangeListener
-from collabadmin.hub.position import BadPosition, Position
 from collabadmin.hub.topics import Topic
+from collabadmin.resources.policy import StaffPolicy
 
 pytestmark = pytest.mark.usefixtures("fresh_data")
 
@@ -90,7 +90,7 @@ async def test_a_hostile_cursor_does_not_delay_anyone_elses_frames(
         # 8.5k of them), and a cursor crafted to replay from the beginning.
         assert hub.position is not None
         now = hub.position.upper
-        hub._ticks.extend([(snapshot_order(now), now, time.time())] * 50_000)
+        hub.replays.ticks.extend([(snapshot_order(now), now, time.time())] * 50_000)
         crafted = Position("1:1:", "1:1:", 0, time.time())
         hostile = hub.connect(SYSTEM)
         replay = asyncio.create_task(hub.subscribe(hostile, "r/courses", crafted.encode()))

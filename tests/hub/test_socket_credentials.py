@@ -24,13 +24,13 @@ from websockets.exceptions import ConnectionClosed
 
 from collabadmin.auth.credentials import Credential, create_token, digest
 from collabadmin.auth.middleware import SESSION_COOKIE
-from collabadmin.auth.policy import StaffPolicy
 from collabadmin.auth.users import actor_from_row, create_user
 from collabadmin.db.engine import Database
 from collabadmin.demo.resources import demo_registry
 from collabadmin.hub.clients import CLOSE_NOTICE
 from collabadmin.hub.credential_watch import CredentialWatch
 from collabadmin.hub.hub import Hub, HubSettings
+from collabadmin.resources.policy import StaffPolicy
 from tests.conftest import PASSWORD, ClientFor, Served
 from tests.helpers import ok, patch_record
 from tests.hub.conftest import Socket

@@ -11,7 +11,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from collabadmin.hub.position import Position
+from collabadmin.changelog.position import Position
 from tests.conftest import ClientFor, taught_courses
 from tests.helpers import ok, patch_record
 from tests.hub.conftest import Served, SocketFor

@@ -6,8 +6,9 @@ import pytest
 from litestar import Litestar
 from websockets.asyncio.client import connect
 
-from collabadmin.context import STATE_KEY, Services
+from collabadmin.context import services_of
 from collabadmin.db.engine import SYSTEM
+from collabadmin.hub.hub import Hub
 from collabadmin.ops.metrics import Metrics
 from tests.conftest import anonymous_client
 from tests.helpers import ok, patch_record, problem
@@ -15,12 +16,6 @@ from tests.hub.conftest import Socket
 from tests.ops.conftest import METRICS_TOKEN, Metered, Scrape, parse, value
 
 RECORD_ROUTE = "/api/r/{resource}/{pk}"
-
-
-def _services(app: Litestar) -> Services:
-    services = app.state[STATE_KEY]
-    assert isinstance(services, Services)
-    return services
 
 
 async def test_metrics_do_not_exist_without_a_token(app: Litestar) -> None:
@@ -106,7 +101,7 @@ async def test_a_socket_and_a_delivered_change_move_the_hub_metrics(
 
 
 async def test_an_overflow_counts_as_a_resync(metered: Metered, scrape: Scrape) -> None:
-    hub = _services(metered.app).hub
+    hub = services_of(metered.app).get(Hub)
     before = await scrape()
     client = hub.connect(SYSTEM)
     try:

@@ -11,9 +11,11 @@ from litestar import Litestar
 
 from collabadmin.app import create_app
 from collabadmin.auth.credentials import create_token
+from collabadmin.context import services_of
 from collabadmin.db.engine import Database
 from collabadmin.db.tracking import tracking_sql
-from collabadmin.resources.resource import Registry, reflect_resources
+from collabadmin.resources.declare import reflect_resources
+from collabadmin.resources.resource import Registry
 from collabadmin.settings import Settings
 from tests.conftest import ClientFor, anonymous_client, taught_courses
 from tests.helpers import field_errors, get_record, history, ok, patch_record, problem
@@ -50,10 +52,9 @@ async def legacy_app(
         )
         _, token = await create_token(tx, user_id, "legacy", None)
     await db.dispose()
-    services = app.state["collabadmin"]
     async with anonymous_client(app, headers={"Authorization": f"Bearer {token}"}) as client:
         yield app, client
-    await services.db.dispose()
+    await services_of(app).get(Database).dispose()
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("DROP VIEW open_tickets; DROP TABLE tickets")
 
@@ -110,7 +111,6 @@ async def test_validators_may_depend_on_the_role(client_for: ClientFor, conninfo
 
 async def test_health_names_the_failing_part(database_url: str) -> None:
     app = create_app(Settings(database_url="postgresql://nobody@127.0.0.1:1/none", pool_size=1))
-    services = app.state["collabadmin"]
     async with anonymous_client(app) as client:
         response = await client.get("/health")
     assert response.status_code == 503
@@ -119,4 +119,4 @@ async def test_health_names_the_failing_part(database_url: str) -> None:
         "database": "unavailable",
         "hub": "starting",
     }
-    await services.db.dispose()
+    await services_of(app).get(Database).dispose()

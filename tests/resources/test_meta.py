@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import Column, ForeignKeyConstraint, Integer, MetaData, Table, Text
 
-from collabadmin.auth.roles import Grant, RolePolicy
 from collabadmin.db.engine import Actor
 from collabadmin.demo.resources import demo_registry
+from collabadmin.resources.declare import resource_from_table
 from collabadmin.resources.meta import related_meta
-from collabadmin.resources.resource import Registry, resource_from_table
+from collabadmin.resources.resource import Registry
+from collabadmin.resources.roles import Grant, RolePolicy
 from tests.conftest import ClientFor
 from tests.helpers import ok, problem
 

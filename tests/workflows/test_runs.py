@@ -296,3 +296,26 @@ async def test_assignee_and_due_date_can_change(client_for: ClientFor, conninfo:
     problem(await viewer.patch(url, json={"due_date": "2031-03-01"}), 403)
     bad = await editor.patch(url, json={"assignee": "someone", "due_date": "soon", "x": 1})
     assert set(field_errors(bad)) == {"assignee", "due_date", "x"}
+
+
+async def test_auditors_find_run_progress_in_the_audit_log(client_for: ClientFor) -> None:
+    editor, auditor = await client_for("editor"), await client_for("auditor")
+    course = await new_course(editor, "launch-audit")
+    run = ok(await start_run(editor, course["id"]), 201)
+    ok(await editor.post(f"/api/workflow-runs/{run['id']}/steps/announcement/complete"))
+    items = ok(await auditor.get("/api/audit", params={"resource": "workflow_runs"}))["items"]
+    ours = [i for i in items if i["pk"] == str(run["id"])]
+    assert [i["op"] for i in ours][-1] == "insert"
+    assert {i["source"] for i in ours} == {"workflow"}
+    ticked = [
+        i
+        for i in ours
+        if i["diff"].get("steps", {}).get("new", {}).get("announcement", {}).get("done")
+    ]
+    assert [(i["op"], i["actor"]["name"]) for i in ticked] == [("update", "Editor")]
+    assert ticked[0]["hidden_fields"] is False
+    # The same rule as drafts: those who may not audit the subject see none.
+    problem(
+        await (await client_for("viewer")).get("/api/audit", params={"resource": "workflow_runs"}),
+        403,
+    )

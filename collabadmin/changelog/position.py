@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-__all__ = ["BadPosition", "Position"]
+__all__ = ["BadPosition", "Position", "snapshot_order"]
 
 _SNAPSHOT = re.compile(r"^[0-9]{1,19}:[0-9]{1,19}:([0-9]{1,19}(,[0-9]{1,19}){0,999})?$")
 MAX_XID = (1 << 63) - 1
@@ -51,6 +51,16 @@ def _valid_snapshot(text: str) -> bool:
 def _order(text: str) -> tuple[int, int]:
     xmin, xmax, _ = text.split(":")
     return int(xmin), int(xmax)
+
+
+def snapshot_order(snapshot: str) -> tuple[int, int]:
+    """A sort key for snapshots: later snapshots have a higher xmax, or fewer running.
+
+    Snapshots are points in PostgreSQL's commit sequence, so any two are
+    comparable; this key orders them without a database round trip.
+    """
+    _xmin, xmax, running = snapshot.split(":")
+    return int(xmax), -len([x for x in running.split(",") if x])
 
 
 class BadPosition(ValueError):

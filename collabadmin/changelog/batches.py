@@ -1,39 +1,66 @@
-"""Reading the change log in snapshot batches (see :mod:`collabadmin.hub.position`)."""
+"""Reading the change log in snapshot batches (see :mod:`collabadmin.changelog.position`).
+
+A batch is "the entries whose transaction committed between two snapshots".
+That predicate is written once, by :func:`committed_between`, and every
+reader of batches builds its SQL from it: the hub's live reads and replays
+here, and the workflow evaluator's batch of touched subjects. The chain
+sealer (``collabadmin_seal()``) has its own copy in plpgsql, in a migration
+that deployed databases already ran; ``tests/changelog/test_batches.py`` checks
+that it cuts the same batches as this one.
+"""
 
 from __future__ import annotations
 
 import functools
 
-from collabadmin.db.engine import Row, Tx
+from collabadmin.changelog.types import Entry, Reader
 
 __all__ = [
     "BATCH_COLUMNS",
+    "CURRENT_SNAPSHOT",
+    "committed_between",
     "current_snapshot",
     "read_missed",
     "read_since",
     "visible_in",
 ]
 
+
+def committed_between(lower: str, upper: str, *, txid: str = "txid") -> str:
+    """SQL: the entry's transaction committed after snapshot ``lower``, by snapshot ``upper``.
+
+    ``lower`` and ``upper`` are SQL expressions of type ``pg_snapshot``, and
+    ``txid`` the entry's ``xid8`` column. Visible in ``upper`` and not in
+    ``lower`` is the definition; the two range conditions say the same for
+    the index: everything below lower's xmin is visible in lower, and
+    nothing at or above upper's xmax is visible in upper.
+    """
+    return (
+        f"{txid} >= pg_snapshot_xmin({lower})"
+        f" AND {txid} < pg_snapshot_xmax({upper})"
+        f" AND pg_visible_in_snapshot({txid}, {upper})"
+        f" AND NOT pg_visible_in_snapshot({txid}, {lower})"
+    )
+
+
+# The snapshot a batch read ends at, taken once per statement: the
+# statement's own snapshot is pg_current_snapshot(), so every entry visible
+# to it is visible in upper.
+CURRENT_SNAPSHOT = "now AS MATERIALIZED (SELECT pg_current_snapshot() AS upper)"
+
 BATCH_COLUMNS = (
     "id, at, resource, pk, op, actor_id, actor_name, db_role, source, request_id, version, diff"
 )
 
-# Entries visible in the current snapshot but not in :lower, i.e. committed
-# since, in one round trip: the statement's own snapshot is
-# pg_current_snapshot(), so every entry visible to it is visible in upper.
-# Everything below lower's xmin is visible in lower, and nothing at or above
-# upper's xmax is visible in upper, which bounds the index range.
+# Entries committed since :lower up to the current snapshot, in one round trip.
 _SINCE = f"""
-WITH now AS MATERIALIZED (SELECT pg_current_snapshot() AS upper)
+WITH {CURRENT_SNAPSHOT}
 SELECT now.upper::text AS upper, entries.*
   FROM now
   LEFT JOIN LATERAL (
       SELECT {BATCH_COLUMNS}
         FROM collabadmin.collabadmin_change
-       WHERE txid >= pg_snapshot_xmin(%(lower)s::pg_snapshot)
-         AND txid < pg_snapshot_xmax(now.upper)
-         AND pg_visible_in_snapshot(txid, now.upper)
-         AND NOT pg_visible_in_snapshot(txid, %(lower)s::pg_snapshot)
+       WHERE {committed_between("%(lower)s::pg_snapshot", "now.upper")}
          AND (%(resources)s::text[] IS NULL OR resource = ANY(%(resources)s::text[]))
        ORDER BY id
        LIMIT %(limit)s
@@ -43,8 +70,8 @@ SELECT now.upper::text AS upper, entries.*
 
 
 async def read_since(
-    tx: Tx, lower: str, resources: list[str] | None = None
-) -> tuple[str, list[Row]]:
+    tx: Reader, lower: str, resources: list[str] | None = None
+) -> tuple[str, list[Entry]]:
     """The current snapshot and every entry committed after ``lower`` up to it.
 
     Only entries of ``resources`` when given (None: all). Unbounded on
@@ -59,7 +86,7 @@ async def read_since(
     return upper, entries
 
 
-async def current_snapshot(tx: Tx) -> str:
+async def current_snapshot(tx: Reader) -> str:
     value = await tx.value("SELECT pg_current_snapshot()::text")
     return str(value)
 
@@ -71,10 +98,7 @@ async def current_snapshot(tx: Tx) -> str:
 _MISSED = f"""
 SELECT {BATCH_COLUMNS}, txid::text::bigint AS txid
   FROM collabadmin.collabadmin_change
- WHERE txid >= pg_snapshot_xmin(%(lower)s::pg_snapshot)
-   AND txid < pg_snapshot_xmax(%(upto)s::pg_snapshot)
-   AND pg_visible_in_snapshot(txid, %(upto)s::pg_snapshot)
-   AND NOT pg_visible_in_snapshot(txid, %(lower)s::pg_snapshot)
+ WHERE {committed_between("%(lower)s::pg_snapshot", "%(upto)s::pg_snapshot")}
    AND (id > %(after_id)s OR NOT pg_visible_in_snapshot(txid, %(upper)s::pg_snapshot))
    AND (%(resources)s::text[] IS NULL OR resource = ANY(%(resources)s::text[]))
  ORDER BY id
@@ -83,7 +107,7 @@ SELECT {BATCH_COLUMNS}, txid::text::bigint AS txid
 
 
 async def read_missed(
-    tx: Tx,
+    tx: Reader,
     lower: str,
     upper: str,
     after_id: int,
@@ -91,7 +115,7 @@ async def read_missed(
     *,
     limit: int,
     resources: list[str] | None = None,
-) -> list[Row]:
+) -> list[Entry]:
     """Entries after position ``(lower, upper, after_id)`` and visible in ``upto``, by id.
 
     Each row carries its ``txid`` so that the caller can split them into the

@@ -10,7 +10,7 @@ the hub reads by transaction snapshots for that.)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -24,15 +24,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from collabadmin.db.engine import Row, Tx
-from collabadmin.db.own import OWN_SCHEMA
+from collabadmin.changelog.types import Change, ChangeActor, Entry, JsonForm, Reader
 from collabadmin.errors import BadRequest
 from collabadmin.inputs import ascii_int
+from collabadmin.own import OWN_SCHEMA
 
-if TYPE_CHECKING:
-    from collabadmin.resources.fields import Field
-
-__all__ = ["CHANGE_LOG", "ChangePage", "change_body", "record_history"]
+__all__ = [
+    "CHANGE_LOG",
+    "ChangePage",
+    "change_body",
+    "changes_since",
+    "parse_id_cursor",
+    "record_history",
+]
 
 _metadata = MetaData()
 
@@ -57,10 +61,10 @@ CHANGE_LOG = Table(
 
 
 def change_body(
-    row: Row,
+    row: Entry,
     readable: frozenset[str] | None = None,
-    fields: Mapping[str, Field] | None = None,
-) -> dict[str, Any]:
+    fields: Mapping[str, JsonForm] | None = None,
+) -> Change:
     """The API's ``Change`` shape; fields outside ``readable`` are dropped from the diff.
 
     History, the audit log and websocket change frames all come through here,
@@ -80,7 +84,7 @@ def change_body(
         shown = {k: v for k, v in diff.items() if k in readable or k == "deleted_at"}
         hidden = len(shown) < len(diff)
         diff = shown
-    actor = None
+    actor: ChangeActor | None = None
     if row["actor_id"] is not None:
         actor = {"id": row["actor_id"], "name": row["actor_name"]}
     return {
@@ -99,13 +103,13 @@ def change_body(
     }
 
 
-def _json_change(f: Field | None, change: Any) -> Any:
+def _json_change(f: JsonForm | None, change: Any) -> Any:
     if f is None or not isinstance(change, dict):
         return change
     return {"old": f.json(change.get("old")), "new": f.json(change.get("new"))}
 
 
-ChangePage = tuple[list[Row], str | None]
+ChangePage = tuple[list[Entry], str | None]
 
 
 def parse_id_cursor(cursor: str | None) -> int | None:
@@ -118,7 +122,7 @@ def parse_id_cursor(cursor: str | None) -> int | None:
 
 
 async def record_history(
-    tx: Tx, resource: str, pk: str, *, before_id: int | None, limit: int
+    tx: Reader, resource: str, pk: str, *, before_id: int | None, limit: int
 ) -> ChangePage:
     """One page of a record's changes, newest first, and the next cursor."""
     query = (
@@ -134,7 +138,7 @@ async def record_history(
     return rows[:limit], next_cursor
 
 
-async def changes_since(tx: Tx, resource: str, pk: str, version: int) -> list[Row]:
+async def changes_since(tx: Reader, resource: str, pk: str, version: int) -> list[Entry]:
     """A record's changes after ``version``, oldest first (for conflict detection)."""
     query = (
         select(CHANGE_LOG.c.version, CHANGE_LOG.c.diff)

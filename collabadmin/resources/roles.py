@@ -34,8 +34,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_
 
-from collabadmin.auth.policy import ACTIONS, READ_ONLY_ACTIONS, Action, WriteAction
 from collabadmin.db.engine import Actor
+from collabadmin.resources.policy import ACTIONS, READ_ONLY_ACTIONS, Action, WriteAction
 from collabadmin.resources.resource import Resource
 
 __all__ = ["ALL_ACTIONS", "EVERY_RESOURCE", "Grant", "RolePolicy", "RowScope"]
@@ -70,7 +70,7 @@ RoleGrants = Grant | Mapping[str, Grant]
 
 
 class RolePolicy:
-    """A :class:`~collabadmin.auth.policy.Policy` built from per-role grants."""
+    """A :class:`~collabadmin.resources.policy.Policy` built from per-role grants."""
 
     def __init__(self, roles: Mapping[str, RoleGrants], *, superuser_role: str = "admin") -> None:
         self.roles = dict(roles)

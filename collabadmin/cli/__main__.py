@@ -1,0 +1,7 @@
+"""``python -m collabadmin.cli``."""
+
+import sys
+
+from collabadmin.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,96 @@
+"""The live part: the LISTEN connection, the hub, presence and ``/api/ws``."""
+
+from __future__ import annotations
+
+from litestar.config.app import AppConfig
+from litestar.plugins import InitPluginProtocol
+
+from collabadmin.auth.credentials import CredentialCache
+from collabadmin.context import provide, run_with_app, services_in
+from collabadmin.db.engine import Database
+from collabadmin.hub.clients import Client
+from collabadmin.hub.credential_watch import CredentialWatch
+from collabadmin.hub.hub import Hub, HubSettings
+from collabadmin.hub.list_presence import ListPresence
+from collabadmin.hub.listener import ChangeListener
+from collabadmin.hub.presence import Presence
+from collabadmin.hub.routes import ws_endpoint
+from collabadmin.resources.service import RecordService
+from collabadmin.settings import Settings
+
+__all__ = ["HubPlugin"]
+
+
+class HubPlugin(InitPluginProtocol):
+    """Provides ``listener``, ``hub``, ``presence`` and ``list_presence``.
+
+    Parts above add their feeds to the hub (``Hub.add_feed``) and follow
+    the listener's wake-ups (``ChangeListener.subscribe``).
+    """
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        services = services_in(app_config)
+        settings, db = services.get(Settings), services.get(Database)
+        records, cache = services.get(RecordService), services.get(CredentialCache)
+        registry, policy = records.registry, records.policy
+        listener = provide(app_config, "listener", ChangeListener(db.url))
+        hub = provide(
+            app_config,
+            "hub",
+            Hub(
+                db,
+                registry,
+                policy,
+                HubSettings(
+                    wake="poll" if settings.hub_wake == "poll" else "notify",
+                    poll_interval=settings.hub_poll_ms / 1000,
+                    queue_capacity=settings.ws_queue,
+                ),
+            ),
+        )
+
+        def subscribers(topic: str) -> list[Client]:
+            return list(hub.subscriptions.get(topic, {}))
+
+        def readable(client: Client, topic: str) -> frozenset[str]:
+            resource = registry.get(topic.split("/")[1])  # presence is on r/{resource}/{pk}
+            return policy.readable_fields(client.actor, resource)
+
+        # Presence on record topics, and its echo on the lists (r/{resource}).
+        presence = provide(
+            app_config,
+            "presence",
+            Presence(
+                db,
+                subscribers,
+                heartbeat=settings.presence_heartbeat,
+                expiry=settings.presence_expiry,
+                readable=readable,
+            ),
+        )
+        list_presence = provide(
+            app_config, "list_presence", ListPresence(db, registry, policy, presence, subscribers)
+        )
+
+        async def topic_lost(client: Client, topic: str) -> None:
+            await presence.announce(client, topic, "left", None)
+
+        # Sockets end with their credentials: at once for those ended here,
+        # on the next check for those ended anywhere else.
+        credential_watch = CredentialWatch(
+            db,
+            hub,
+            idle_seconds=settings.session_idle_seconds,
+            interval=settings.socket_recheck_interval,
+            on_topic_lost=topic_lost,
+            cache=cache,
+        )
+        cache.on_end(hub.end_credential)
+        listener.subscribe(hub.wake)
+        listener.on_presence(presence.received)
+        # A credential changed somewhere: requests look it up again, sockets are re-checked.
+        listener.on_credentials(cache.clear)
+        listener.on_credentials(credential_watch.wake)
+        app_config.route_handlers.append(ws_endpoint)
+        run_with_app(app_config, listener, hub, presence, list_presence, credential_watch)
+        return app_config

@@ -1,0 +1,1 @@
+"""Records: resource declarations, the policy, values, list queries, the record service."""
