@@ -32,8 +32,8 @@ from collabadmin.auth.routes import AuthController
 from collabadmin.context import STATE_KEY, Services, services_of
 from collabadmin.db.engine import Database
 from collabadmin.drafts.feed import DraftFeed
-from collabadmin.drafts.publish import Publisher, Scheduler
 from collabadmin.drafts.routes import drafts_router
+from collabadmin.drafts.scheduler import Scheduler
 from collabadmin.drafts.service import DraftService
 from collabadmin.errors import problem_response
 from collabadmin.hub.clients import Client
@@ -167,8 +167,7 @@ def create_app(
     listener = ChangeListener(db.url)
     records = RecordService(db, registry, chosen_policy)
     drafts = DraftService(records)
-    publisher = Publisher(drafts)
-    scheduler = Scheduler(publisher, interval=settings.draft_schedule_interval)
+    scheduler = Scheduler(drafts, interval=settings.draft_schedule_interval)
     runs = RunService(records, workflows)
     evaluator = Evaluator(
         db,
@@ -201,7 +200,6 @@ def create_app(
         presence=presence,
         list_presence=list_presence,
         drafts=drafts,
-        publisher=publisher,
         runs=runs,
         login=LoginGuard.from_settings(settings),
         workflows=list(workflows),

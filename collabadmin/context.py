@@ -12,7 +12,6 @@ from collabadmin.auth.credentials import CredentialCache
 from collabadmin.auth.login_guard import LoginGuard
 from collabadmin.auth.policy import Policy
 from collabadmin.db.engine import Actor, Database
-from collabadmin.drafts.publish import Publisher
 from collabadmin.drafts.service import DraftService
 from collabadmin.hub.hub import Hub
 from collabadmin.hub.list_presence import ListPresence
@@ -42,7 +41,6 @@ class Services:
     presence: Presence
     list_presence: ListPresence
     drafts: DraftService
-    publisher: Publisher
     runs: RunService
     login: LoginGuard
     workflows: list[Workflow] = field(default_factory=list)

@@ -9,10 +9,10 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 
+from collabadmin.changelog.conflicts import Precondition
 from collabadmin.db.engine import Actor
 from collabadmin.errors import BadRequest, PreconditionRequired, Unauthorized, UnsupportedMediaType
 from collabadmin.inputs import MAX_JSON_DEPTH, ascii_int, check_json
-from collabadmin.resources.service import Precondition
 
 __all__ = [
     "JsonObject",

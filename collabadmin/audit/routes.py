@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, Router, get
 from litestar.response import Stream
+from msgspec.structs import replace
 
 from collabadmin.audit.chain import FullCheck, head, verify
 from collabadmin.audit.changes import change_body
@@ -25,7 +25,7 @@ from collabadmin.context import Services, services_of
 from collabadmin.db.engine import Actor
 from collabadmin.drafts.feed import draft_change_body, draft_targets
 from collabadmin.errors import BadRequest, Forbidden
-from collabadmin.resources.query import single_param
+from collabadmin.inputs import refuse_unknown_params, single_param
 from collabadmin.web import JsonObject, actor_of, json_response, query_params
 
 __all__ = ["audit_router"]
@@ -138,9 +138,7 @@ def _require_audit(request: Request[Any, Any, Any]) -> Services:
 async def verify_audit(request: Request[Any, Any, Any]) -> Response[JsonObject]:
     services = _require_audit(request)
     params = query_params(request)
-    unknown = sorted(set(params) - {"full"})
-    if unknown:
-        raise BadRequest(f"Unknown query parameter {unknown[0]!r}.", parameter=unknown[0])
+    refuse_unknown_params(params, frozenset({"full"}))
     full = single_param(params, "full") or "false"
     if full not in ("true", "false"):
         raise BadRequest("full must be true or false.", parameter="full")

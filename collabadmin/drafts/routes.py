@@ -1,19 +1,31 @@
 """HTTP routes of drafts: ``/api/r/{resource}[/{pk}]/drafts`` and ``/api/drafts``.
 
-Thin: parse the request, call :class:`DraftService` / :class:`Publisher`,
-shape the response.
+Thin: parse the request into typed inputs (:mod:`collabadmin.drafts.bodies`,
+:mod:`collabadmin.drafts.listing`), call the service (reads) or a draft
+action (writes), shape the response.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from litestar import Request, Response, Router, get, patch, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
 from collabadmin.context import services_of
+from collabadmin.drafts.actions import CommentOnDraft, CreateDraft, EditDraft, TransitionDraft
+from collabadmin.drafts.bodies import (
+    parse_comment,
+    parse_data,
+    parse_edit,
+    parse_publish,
+    parse_resolutions,
+)
+from collabadmin.drafts.listing import parse_draft_list_query
+from collabadmin.drafts.publish import PublishDraft, RebaseDraft
 from collabadmin.drafts.service import TransitionName
+from collabadmin.errors import FieldError, ValidationFailed
 from collabadmin.web import (
     JsonObject,
     actor_of,
@@ -53,10 +65,14 @@ async def _optional_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
 async def create_record_draft(
     request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
 ) -> Response[JsonObject]:
-    body = await read_json_object(request)
-    draft = await services_of(request).drafts.create(
-        actor_of(request), resource, pk, body, request_id=request_id_of(request)
-    )
+    draft = await CreateDraft(
+        drafts=services_of(request).drafts,
+        actor=actor_of(request),
+        resource=resource,
+        pk=pk,
+        data=parse_data(await read_json_object(request)),
+        request_id=request_id_of(request),
+    ).execute()
     return _created(draft)
 
 
@@ -68,18 +84,21 @@ async def create_record_draft(
 async def create_new_record_draft(
     request: Request[Any, Any, Any], resource: FromPath[str]
 ) -> Response[JsonObject]:
-    body = await read_json_object(request)
-    draft = await services_of(request).drafts.create(
-        actor_of(request), resource, None, body, request_id=request_id_of(request)
-    )
+    draft = await CreateDraft(
+        drafts=services_of(request).drafts,
+        actor=actor_of(request),
+        resource=resource,
+        pk=None,
+        data=parse_data(await read_json_object(request)),
+        request_id=request_id_of(request),
+    ).execute()
     return _created(draft)
 
 
 @get("/drafts", operation_id="listDrafts", summary="Drafts you may see, newest first")
 async def list_drafts(request: Request[Any, Any, Any]) -> Response[JsonObject]:
-    items, next_cursor = await services_of(request).drafts.search(
-        actor_of(request), query_params(request)
-    )
+    query = parse_draft_list_query(query_params(request))
+    items, next_cursor = await services_of(request).drafts.search(actor_of(request), query)
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
@@ -98,11 +117,16 @@ async def get_draft(
 async def patch_draft(
     request: Request[Any, Any, Any], draft_id: FromPath[str]
 ) -> Response[JsonObject]:
-    body = await read_json_object(request)
-    precondition = parse_precondition(request, allow_merge=True)
-    draft = await services_of(request).drafts.patch(
-        actor_of(request), draft_id, body, precondition, request_id=request_id_of(request)
-    )
+    edit = parse_edit(await read_json_object(request))
+    draft = await EditDraft(
+        drafts=services_of(request).drafts,
+        actor=actor_of(request),
+        draft=draft_id,
+        data=edit.data,
+        unset=edit.unset,
+        precondition=parse_precondition(request, allow_merge=True),
+        request_id=request_id_of(request),
+    ).execute()
     return _draft(draft)
 
 
@@ -137,8 +161,16 @@ async def list_draft_comments(
 async def comment_draft(
     request: Request[Any, Any, Any], draft_id: FromPath[str]
 ) -> Response[JsonObject]:
-    body = await read_json_object(request)
-    items = await services_of(request).drafts.comment(actor_of(request), draft_id, body)
+    comment = parse_comment(await read_json_object(request))
+    if comment is None:
+        raise ValidationFailed([FieldError("comment", "Write a comment.")])
+    items = await CommentOnDraft(
+        drafts=services_of(request).drafts,
+        actor=actor_of(request),
+        draft=draft_id,
+        comment=comment,
+        request_id=request_id_of(request),
+    ).execute()
     return json_response({"items": items}, 201)
 
 
@@ -146,10 +178,14 @@ def _transition(name: TransitionName, summary: str) -> HTTPRouteHandler:
     async def handler(
         request: Request[Any, Any, Any], draft_id: FromPath[str]
     ) -> Response[JsonObject]:
-        body = await _optional_body(request)
-        draft = await services_of(request).drafts.transition(
-            actor_of(request), draft_id, name, body, request_id=request_id_of(request)
-        )
+        draft = await TransitionDraft(
+            drafts=services_of(request).drafts,
+            actor=actor_of(request),
+            draft=draft_id,
+            transition=name,
+            comment=parse_comment(await _optional_body(request)),
+            request_id=request_id_of(request),
+        ).execute()
         return _draft(draft)
 
     handler.__name__ = f"{name}_draft"
@@ -161,24 +197,44 @@ def _transition(name: TransitionName, summary: str) -> HTTPRouteHandler:
     )(handler)
 
 
-def _publisher_action(name: Literal["publish", "rebase"], summary: str) -> HTTPRouteHandler:
-    """``publish`` and ``rebase``: the publisher's two actions, with an optional body."""
+@post(
+    "/drafts/{draft_id:str}/publish",
+    operation_id="publishDraft",
+    summary="Publish an approved draft now, or at publish_at (needs publish)",
+    status_code=200,
+)
+async def publish_draft(
+    request: Request[Any, Any, Any], draft_id: FromPath[str]
+) -> Response[JsonObject]:
+    body = parse_publish(await _optional_body(request))
+    draft = await PublishDraft(
+        drafts=services_of(request).drafts,
+        actor=actor_of(request),
+        draft=draft_id,
+        comment=body.comment,
+        publish_at=body.publish_at,
+        request_id=request_id_of(request),
+    ).execute()
+    return _draft(draft)
 
-    async def handler(
-        request: Request[Any, Any, Any], draft_id: FromPath[str]
-    ) -> Response[JsonObject]:
-        body = await _optional_body(request)
-        act = getattr(services_of(request).publisher, name)
-        draft = await act(actor_of(request), draft_id, body, request_id=request_id_of(request))
-        return _draft(draft)
 
-    handler.__name__ = f"{name}_draft"
-    return post(
-        f"/drafts/{{draft_id:str}}/{name}",
-        operation_id=f"{name}Draft",
-        summary=summary,
-        status_code=200,
-    )(handler)
+@post(
+    "/drafts/{draft_id:str}/rebase",
+    operation_id="rebaseDraft",
+    summary="Move a draft onto the live version, taking theirs or keeping yours per field",
+    status_code=200,
+)
+async def rebase_draft(
+    request: Request[Any, Any, Any], draft_id: FromPath[str]
+) -> Response[JsonObject]:
+    draft = await RebaseDraft(
+        drafts=services_of(request).drafts,
+        actor=actor_of(request),
+        draft=draft_id,
+        resolutions=parse_resolutions(await _optional_body(request)),
+        request_id=request_id_of(request),
+    ).execute()
+    return _draft(draft)
 
 
 drafts_router = Router(
@@ -197,11 +253,7 @@ drafts_router = Router(
         _transition("approve", "Approve a submitted draft (needs publish)"),
         _transition("reject", "Send a draft back to its author (needs publish)"),
         _transition("discard", "Discard a draft that was not published"),
-        _publisher_action(
-            "publish", "Publish an approved draft now, or at publish_at (needs publish)"
-        ),
-        _publisher_action(
-            "rebase", "Move a draft onto the live version, taking theirs or keeping yours per field"
-        ),
+        publish_draft,
+        rebase_draft,
     ],
 )

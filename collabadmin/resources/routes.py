@@ -1,6 +1,7 @@
 """HTTP routes of the records API (``/api/r/{resource}``) and ``/api/meta``.
 
-Thin: parse the request, call :class:`RecordService`, shape the response.
+Thin: parse the request into typed inputs, call the service (reads) or a
+record action (writes, :mod:`collabadmin.resources.actions`), shape the response.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from litestar.enums import HttpMethod
 from litestar.params import FromPath, FromQuery
 
 from collabadmin.audit.changes import parse_id_cursor
-from collabadmin.audit.revert import revert_change
+from collabadmin.audit.revert import Revert
 from collabadmin.context import services_of
 from collabadmin.errors import FieldError, ValidationFailed
 from collabadmin.inputs import parse_limit
+from collabadmin.resources.actions import CreateRecord, PatchRecord, Purge, Restore, SoftDelete
 from collabadmin.resources.keys import key_url
+from collabadmin.resources.list_params import parse_list_params
 from collabadmin.resources.meta import allow_header, resource_meta
 from collabadmin.web import (
     JsonObject,
@@ -39,13 +42,12 @@ async def list_records(
     request: Request[Any, Any, Any], resource: FromPath[str]
 ) -> Response[JsonObject]:
     svc = services_of(request)
-    page = await svc.records.list_page(
-        actor_of(request),
-        resource,
+    query = parse_list_params(
         query_params(request),
         default_limit=svc.settings.default_page_size,
         max_limit=svc.settings.max_page_size,
     )
+    page = await svc.records.list_page(actor_of(request), resource, query)
     return json_response(
         {"items": page.items, "next_cursor": page.next_cursor, "total": page.total}
     )
@@ -55,11 +57,15 @@ async def list_records(
 async def create_record(
     request: Request[Any, Any, Any], resource: FromPath[str]
 ) -> Response[JsonObject]:
-    svc = services_of(request)
     payload = await read_json_object(request)
-    res, body = await svc.records.create(
-        actor_of(request), resource, payload, request_id=request_id_of(request)
-    )
+    created = await CreateRecord(
+        records=services_of(request).records,
+        actor=actor_of(request),
+        resource=resource,
+        values=payload,
+        request_id=request_id_of(request),
+    ).execute()
+    res, body = created.resource, created.body
     return json_response(
         body,
         201,
@@ -103,11 +109,16 @@ async def patch_record(
     request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
 ) -> Response[JsonObject]:
     payload = await read_json_object(request)
-    precondition = parse_precondition(request, allow_merge=True)
-    body = await services_of(request).records.patch(
-        actor_of(request), resource, pk, payload, precondition, request_id=request_id_of(request)
-    )
-    return json_response(body, headers={"ETag": etag(body["_version"])})
+    written = await PatchRecord(
+        records=services_of(request).records,
+        actor=actor_of(request),
+        resource=resource,
+        pk=pk,
+        changes=payload,
+        precondition=parse_precondition(request, allow_merge=True),
+        request_id=request_id_of(request),
+    ).execute()
+    return json_response(written.body, headers={"ETag": etag(written.body["_version"])})
 
 
 @delete(
@@ -122,19 +133,25 @@ async def delete_record(
     pk: FromPath[str],
     purge: FromQuery[bool] = False,
 ) -> Response[JsonObject]:
-    svc = services_of(request)
-    precondition = parse_precondition(request, allow_merge=False)
-    actor = actor_of(request)
+    records, actor = services_of(request).records, actor_of(request)
+    version = parse_precondition(request, allow_merge=False).version
+    request_id = request_id_of(request)
     if purge:
-        await svc.records.purge(
-            actor, resource, pk, precondition.version, request_id=request_id_of(request)
-        )
+        await Purge(
+            records=records,
+            actor=actor,
+            resource=resource,
+            pk=pk,
+            version=version,
+            request_id=request_id,
+        ).execute()
         empty: Response[Any] = Response(content=b"", status_code=204)
         return empty
-    body = await svc.records.soft_delete(
-        actor, resource, pk, precondition.version, request_id=request_id_of(request)
-    )
-    return json_response(body, headers={"ETag": etag(body["_version"])})
+    written = await SoftDelete(
+        records=records, actor=actor, resource=resource, pk=pk, version=version,
+        request_id=request_id,
+    ).execute()  # fmt: skip
+    return json_response(written.body, headers={"ETag": etag(written.body["_version"])})
 
 
 @route(
@@ -162,11 +179,15 @@ async def describe_record(
 async def restore_record(
     request: Request[Any, Any, Any], resource: FromPath[str], pk: FromPath[str]
 ) -> Response[JsonObject]:
-    precondition = parse_precondition(request, allow_merge=False)
-    body = await services_of(request).records.restore(
-        actor_of(request), resource, pk, precondition.version, request_id=request_id_of(request)
-    )
-    return json_response(body, headers={"ETag": etag(body["_version"])})
+    written = await Restore(
+        records=services_of(request).records,
+        actor=actor_of(request),
+        resource=resource,
+        pk=pk,
+        version=parse_precondition(request, allow_merge=False).version,
+        request_id=request_id_of(request),
+    ).execute()
+    return json_response(written.body, headers={"ETag": etag(written.body["_version"])})
 
 
 @post(
@@ -194,16 +215,16 @@ async def revert_record(
     if errors:
         raise ValidationFailed(errors)
     assert isinstance(change_id, int)
-    result = await revert_change(
-        services_of(request).records,
-        actor_of(request),
-        resource,
-        pk,
+    written = await Revert(
+        records=services_of(request).records,
+        actor=actor_of(request),
+        resource=resource,
+        pk=pk,
         change_id=change_id,
         fields=fields,
         request_id=request_id_of(request),
-    )
-    return json_response(result, headers={"ETag": etag(result["_version"])})
+    ).execute()
+    return json_response(written.body, headers={"ETag": etag(written.body["_version"])})
 
 
 @get(
@@ -218,12 +239,11 @@ async def record_history(
     cursor: FromQuery[str | None] = None,
     limit: FromQuery[str | None] = None,
 ) -> Response[JsonObject]:
-    parse_id_cursor(cursor)
     items, next_cursor = await services_of(request).records.history(
         actor_of(request),
         resource,
         pk,
-        cursor=cursor,
+        before_id=parse_id_cursor(cursor),
         limit=parse_limit(limit, 50, HISTORY_MAX),
     )
     return json_response({"items": items, "next_cursor": next_cursor})

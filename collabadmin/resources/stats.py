@@ -22,7 +22,8 @@ from sqlalchemy import and_, func, select, true
 
 from collabadmin.context import services_of
 from collabadmin.errors import BadRequest
-from collabadmin.resources.query import build_where, key_sort, parse_list_query, single_param
+from collabadmin.inputs import single_param
+from collabadmin.resources.query import build_where, key_sort, parse_list_query
 from collabadmin.web import JsonObject, actor_of, json_response, query_params
 
 __all__ = ["stats_router"]
