@@ -106,12 +106,11 @@ class CreateDraft:
             live = await records.fetch(tx, actor, resource, key)
             if live is None:
                 raise NotFound(f"No {resource.label.lower()} {self.pk!r}.")
-        values = self.drafts.validated(actor, resource, self.data, live)
         stub = {"pk": None if live is None else resource.key_of(live)}
         await require(tx, self.drafts.policy, actor, resource, stub, capability="edit")
         if live is not None and resource.soft_delete and live["deleted_at"] is not None:
             raise Conflict("The record is deleted; restore it before drafting changes.")
-        return resource, live, values
+        return resource, live, self.drafts.validated(actor, resource, self.data, live)
 
     async def check(self) -> None:
         async with self.drafts.db.read() as tx:
