@@ -1,4 +1,8 @@
-"""Strict parsing of what clients send: numbers, NUL bytes, JSON nesting.
+"""Strict parsing of what clients send: numbers, NUL bytes, JSON nesting, query parameters.
+
+Query strings are parsed at the edge (the routes) into typed structs with
+:func:`single_param`, :func:`refuse_unknown_params` and :func:`parse_limit`,
+so that every list answers the same 400s and no service sees raw parameters.
 
 Everything a request carries is untrusted text. Three traps used to reach
 the database or Python's number parser and come back as 500s:
