@@ -4,9 +4,12 @@ For 16 and 64 concurrent clients, each client edits its own course with
 ``X-Base-Version`` (read-modify-write as an editor would) for a fixed time.
 The baseline is pgbench running the bare ``UPDATE courses SET description``
 on the same rows, with the same capture triggers (version bump, change-log
-row, NOTIFY), against the same database in the same run.
+row, NOTIFY), against the same database in the same run. The server's CPU
+time per PATCH (its processes' user + system time over the API run, hub and
+background tasks included) is what a change to the write path moves; unlike
+the rates it barely depends on the disk.
 
-    python -m bench.patch [--seconds 10]
+    python -m bench.patch [--seconds 10] [--database NAME]
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import tempfile
 import time
 
 from bench._http import Connection
-from bench._setup import fresh_database, machine, percentile, running_server
+from bench._setup import fresh_database, machine, percentile, process_tree_cpu, running_server
 from collabadmin.db.engine import libpq_url
 
 PGBENCH_SCRIPT = """\\set row :client_id + 1
@@ -96,8 +99,11 @@ def main() -> None:
     parser.add_argument("--clients", default="16,64")
     parser.add_argument("--workers", default="1,2", help="server processes to measure")
     parser.add_argument("--repeat", type=int, default=3, help="pairs per figure (median shown)")
+    parser.add_argument(
+        "--database", default="collabadmin_bench", help="database to (re)create on the server"
+    )
     args = parser.parse_args()
-    url = fresh_database("collabadmin_bench")
+    url = fresh_database(args.database)
     print(
         f"# {dt.date.today()} on {machine()}; {args.seconds}s per run, "
         f"median of {args.repeat} pgbench/API pairs"
@@ -115,22 +121,26 @@ def main() -> None:
                 pairs = []
                 for _ in range(args.repeat):
                     db_tps = pgbench_tps(url, clients, args.seconds)
+                    cpu_before = process_tree_cpu(server.process.pid)
                     count, latencies, errors = asyncio.run(
                         api_run(server.port, server.token, clients, args.seconds)
                     )
+                    cpu_ms = (process_tree_cpu(server.process.pid) - cpu_before) * 1000 / count
                     pairs.append((count / args.seconds / db_tps, count / args.seconds, db_tps,
-                                  latencies, errors))  # fmt: skip
-                ratio, rate, db_tps, latencies, errors = sorted(pairs, key=lambda p: p[0])[
+                                  latencies, errors, cpu_ms))  # fmt: skip
+                ratio, rate, db_tps, latencies, errors, _ = sorted(pairs, key=lambda p: p[0])[
                     len(pairs) // 2
                 ]
+                cpu_ms = sorted(p[5] for p in pairs)[len(pairs) // 2]
                 rows.append((workers, clients, rate, percentile(latencies, 50) * 1000,
-                             percentile(latencies, 99) * 1000, db_tps, ratio, errors))  # fmt: skip
+                             percentile(latencies, 99) * 1000, db_tps, ratio, errors,
+                             cpu_ms))  # fmt: skip
     print("| server processes | clients | PATCH req/s | p50 ms | p99 ms "
-          "| same UPDATE in pgbench, tps | ratio | non-200 |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
-    for workers, clients, rate, p50, p99, db_tps, ratio, errors in rows:
+          "| same UPDATE in pgbench, tps | ratio | non-200 | server CPU ms/PATCH |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    for workers, clients, rate, p50, p99, db_tps, ratio, errors, cpu_ms in rows:
         print(f"| {workers} | {clients} | {rate:.0f} | {p50:.1f} | {p99:.1f} | {db_tps:.0f} "
-              f"| {ratio:.0%} | {errors} |")  # fmt: skip
+              f"| {ratio:.0%} | {errors} | {cpu_ms:.2f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

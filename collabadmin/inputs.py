@@ -1,4 +1,8 @@
-"""Strict parsing of what clients send: numbers, NUL bytes, JSON nesting.
+"""Strict parsing of what clients send: numbers, NUL bytes, JSON nesting, query parameters.
+
+Query strings are parsed at the edge (the routes) into typed structs with
+:func:`single_param`, :func:`refuse_unknown_params` and :func:`parse_limit`,
+so that every list answers the same 400s and no service sees raw parameters.
 
 Everything a request carries is untrusted text. Three traps used to reach
 the database or Python's number parser and come back as 500s:
@@ -18,6 +22,7 @@ the database or Python's number parser and come back as 500s:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -33,6 +38,8 @@ __all__ = [
     "ascii_int",
     "check_json",
     "parse_limit",
+    "refuse_unknown_params",
+    "single_param",
 ]
 
 MAX_JSON_DEPTH = 32
@@ -64,6 +71,23 @@ def parse_limit(raw: str | None, default: int, maximum: int, *, parameter: str =
     if value is None or not 1 <= value <= maximum:
         raise BadRequest(f"{parameter} must be between 1 and {maximum}.", parameter=parameter)
     return value
+
+
+def single_param(params: Mapping[str, Sequence[str]], name: str) -> str | None:
+    """A query parameter that may appear at most once (400 if repeated)."""
+    values = params.get(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise BadRequest(f"Parameter {name!r} given more than once.", parameter=name)
+    return values[0]
+
+
+def refuse_unknown_params(params: Mapping[str, Sequence[str]], known: frozenset[str]) -> None:
+    """400 naming the first (alphabetically) parameter not in ``known``."""
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise BadRequest(f"Unknown query parameter {unknown[0]!r}.", parameter=unknown[0])
 
 
 def check_json(value: Any) -> None:

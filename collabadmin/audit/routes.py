@@ -9,21 +9,21 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath
 from litestar.response import Stream
+from msgspec.structs import replace
 
 from collabadmin.audit.browse import AuditLog
 from collabadmin.audit.chain import FullCheck, head, verify
-from collabadmin.audit.revert import revert_change
+from collabadmin.audit.revert import Revert
 from collabadmin.audit.search import parse_audit_query
 from collabadmin.context import Injected
 from collabadmin.errors import BadRequest, FieldError, ValidationFailed
-from collabadmin.resources.query import single_param
+from collabadmin.inputs import refuse_unknown_params, single_param
 from collabadmin.resources.service import RecordService
 from collabadmin.web import (
     JsonObject,
@@ -119,9 +119,7 @@ async def verify_audit(
 ) -> Response[JsonObject]:
     audit.require(actor_of(request))
     params = query_params(request)
-    unknown = sorted(set(params) - {"full"})
-    if unknown:
-        raise BadRequest(f"Unknown query parameter {unknown[0]!r}.", parameter=unknown[0])
+    refuse_unknown_params(params, frozenset({"full"}))
     full = single_param(params, "full") or "false"
     if full not in ("true", "false"):
         raise BadRequest("full must be true or false.", parameter="full")
@@ -179,16 +177,16 @@ async def revert_record(
     if errors:
         raise ValidationFailed(errors)
     assert isinstance(change_id, int)
-    result = await revert_change(
-        records,
-        actor_of(request),
-        resource,
-        pk,
+    written = await Revert(
+        records=records,
+        actor=actor_of(request),
+        resource=resource,
+        pk=pk,
         change_id=change_id,
         fields=fields,
         request_id=request_id_of(request),
-    )
-    return json_response(result, headers={"ETag": etag(result["_version"])})
+    ).execute()
+    return json_response(written.body, headers={"ETag": etag(written.body["_version"])})
 
 
 audit_router = Router(

@@ -1,5 +1,8 @@
 """The audit log query: filters over the change log, permission-checked.
 
+The query string is parsed at the edge (the routes) into a typed
+:class:`AuditQuery`; :func:`audit_select` turns it into SQL for an auditor.
+
 Auditors see the entries of the resources they may ``audit``, with the
 fields they may not read removed from every diff and the entries about rows
 outside their scope left out. Pages go newest first by id (within one
@@ -12,9 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from sqlalchemy import ColumnElement, Select, and_, cast, false, or_, select, true
 from sqlalchemy import Text as SqlText
 
@@ -23,33 +26,27 @@ from collabadmin.changelog.changes import CHANGE_LOG, parse_id_cursor
 from collabadmin.changelog.renderers import Renderers
 from collabadmin.db.engine import Actor
 from collabadmin.errors import BadRequest, Forbidden
-from collabadmin.inputs import ascii_int, parse_limit
+from collabadmin.inputs import ascii_int, parse_limit, refuse_unknown_params, single_param
 from collabadmin.resources.policy import Policy
-from collabadmin.resources.query import single_param
 from collabadmin.resources.resource import Registry, Resource
 
 __all__ = ["AuditQuery", "audit_select", "parse_audit_query"]
 
 OPS = ("insert", "update", "delete", "restore", "purge")
 SOURCES = ("api", "draft", "revert", "workflow", "db")
-_KNOWN = {
-    "resource",
-    "pk",
-    "actor",
-    "field",
-    "op",
-    "source",
-    "since",
-    "until",
-    "q",
-    "cursor",
-    "limit",
-}
+_KNOWN = frozenset(
+    {"resource", "pk", "actor", "field", "op", "source", "since", "until", "q", "cursor", "limit"}
+)
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
-@dataclass(frozen=True, slots=True)
-class AuditQuery:
+class AuditQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """Which change-log entries to list, newest first; each given filter narrows the list.
+
+    ``actor`` is a user id, a login name or the display name an entry
+    recorded; ``before_id`` continues a list after the entry with that id.
+    """
+
     resource: str | None = None
     pk: str | None = None
     actor: str | None = None
@@ -77,11 +74,7 @@ def parse_audit_query(params: Mapping[str, Sequence[str]], *, max_limit: int = 5
     def one(name: str) -> str | None:
         return single_param(params, name)
 
-    unknown = set(params) - _KNOWN
-    if unknown:
-        raise BadRequest(
-            f"Unknown query parameter {sorted(unknown)[0]!r}.", parameter=sorted(unknown)[0]
-        )
+    refuse_unknown_params(params, _KNOWN)
     op, source, field = one("op"), one("source"), one("field")
     if op is not None and op not in OPS:
         raise BadRequest(f"op must be one of {', '.join(OPS)}.", parameter="op")

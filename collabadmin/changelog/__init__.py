@@ -6,7 +6,8 @@ rest of collabadmin knows about it: the table and the API's ``Change``
 positions and cursors in the commit-ordered stream
 (:mod:`~collabadmin.changelog.position`), the one "committed between two
 snapshots" predicate and the batch readers built on it
-(:mod:`~collabadmin.changelog.batches`), and the registry through which the
+(:mod:`~collabadmin.changelog.batches`), what a write based on an old
+version meets (:mod:`~collabadmin.changelog.conflicts`), and the registry through which the
 owners of drafts and workflow runs say how their entries are shown
 (:mod:`~collabadmin.changelog.renderers`).
 

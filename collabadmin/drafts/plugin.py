@@ -8,9 +8,9 @@ from litestar.plugins import InitPluginProtocol
 from collabadmin.changelog.renderers import Renderers
 from collabadmin.context import provide, run_with_app, services_in
 from collabadmin.drafts.feed import DraftFeed
-from collabadmin.drafts.publish import Publisher, Scheduler
 from collabadmin.drafts.renderer import DraftRenderer
 from collabadmin.drafts.routes import drafts_router
+from collabadmin.drafts.scheduler import Scheduler
 from collabadmin.drafts.service import DraftService
 from collabadmin.hub.hub import Hub
 from collabadmin.resources.service import RecordService
@@ -20,16 +20,15 @@ __all__ = ["DraftsPlugin"]
 
 
 class DraftsPlugin(InitPluginProtocol):
-    """Provides ``drafts`` (the draft service) and ``publisher``."""
+    """Provides ``drafts`` (the draft service)."""
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         services = services_in(app_config)
         records = services.get(RecordService)
         drafts = provide(app_config, "drafts", DraftService(records))
-        publisher = provide(app_config, "publisher", Publisher(drafts))
         services.get(Hub).add_feed(DraftFeed(records.registry, records.policy))
         services.get(Renderers).register(DraftRenderer())
         app_config.route_handlers.append(drafts_router)
         interval = services.get(Settings).draft_schedule_interval
-        run_with_app(app_config, Scheduler(publisher, interval=interval))
+        run_with_app(app_config, Scheduler(drafts, interval=interval))
         return app_config

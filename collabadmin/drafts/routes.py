@@ -1,20 +1,31 @@
 """HTTP routes of drafts: ``/api/r/{resource}[/{pk}]/drafts`` and ``/api/drafts``.
 
-Thin: parse the request, call :class:`DraftService` / :class:`Publisher`,
-shape the response.
+Thin: parse the request into typed inputs (:mod:`collabadmin.drafts.bodies`,
+:mod:`collabadmin.drafts.listing`), call the service (reads) or a draft
+action (writes), shape the response.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from litestar import Request, Response, Router, get, patch, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
 from collabadmin.context import Injected
-from collabadmin.drafts.publish import Publisher
+from collabadmin.drafts.actions import CommentOnDraft, CreateDraft, EditDraft, TransitionDraft
+from collabadmin.drafts.bodies import (
+    parse_comment,
+    parse_data,
+    parse_edit,
+    parse_publish,
+    parse_resolutions,
+)
+from collabadmin.drafts.listing import parse_draft_list_query
+from collabadmin.drafts.publish import PublishDraft, RebaseDraft
 from collabadmin.drafts.service import DraftService, TransitionName
+from collabadmin.errors import FieldError, ValidationFailed
 from collabadmin.resources.preconditions import parse_precondition
 from collabadmin.web import (
     JsonObject,
@@ -58,10 +69,14 @@ async def create_record_draft(
     *,
     drafts: Injected[DraftService],
 ) -> Response[JsonObject]:
-    body = await read_json_object(request)
-    draft = await drafts.create(
-        actor_of(request), resource, pk, body, request_id=request_id_of(request)
-    )
+    draft = await CreateDraft(
+        drafts=drafts,
+        actor=actor_of(request),
+        resource=resource,
+        pk=pk,
+        data=parse_data(await read_json_object(request)),
+        request_id=request_id_of(request),
+    ).execute()
     return _created(draft)
 
 
@@ -76,10 +91,14 @@ async def create_new_record_draft(
     *,
     drafts: Injected[DraftService],
 ) -> Response[JsonObject]:
-    body = await read_json_object(request)
-    draft = await drafts.create(
-        actor_of(request), resource, None, body, request_id=request_id_of(request)
-    )
+    draft = await CreateDraft(
+        drafts=drafts,
+        actor=actor_of(request),
+        resource=resource,
+        pk=None,
+        data=parse_data(await read_json_object(request)),
+        request_id=request_id_of(request),
+    ).execute()
     return _created(draft)
 
 
@@ -87,7 +106,8 @@ async def create_new_record_draft(
 async def list_drafts(
     request: Request[Any, Any, Any], *, drafts: Injected[DraftService]
 ) -> Response[JsonObject]:
-    items, next_cursor = await drafts.search(actor_of(request), query_params(request))
+    query = parse_draft_list_query(query_params(request))
+    items, next_cursor = await drafts.search(actor_of(request), query)
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
@@ -112,11 +132,16 @@ async def patch_draft(
     *,
     drafts: Injected[DraftService],
 ) -> Response[JsonObject]:
-    body = await read_json_object(request)
-    precondition = parse_precondition(request, allow_merge=True)
-    draft = await drafts.patch(
-        actor_of(request), draft_id, body, precondition, request_id=request_id_of(request)
-    )
+    edit = parse_edit(await read_json_object(request))
+    draft = await EditDraft(
+        drafts=drafts,
+        actor=actor_of(request),
+        draft=draft_id,
+        data=edit.data,
+        unset=edit.unset,
+        precondition=parse_precondition(request, allow_merge=True),
+        request_id=request_id_of(request),
+    ).execute()
     return _draft(draft)
 
 
@@ -160,8 +185,16 @@ async def comment_draft(
     *,
     drafts: Injected[DraftService],
 ) -> Response[JsonObject]:
-    body = await read_json_object(request)
-    items = await drafts.comment(actor_of(request), draft_id, body)
+    comment = parse_comment(await read_json_object(request))
+    if comment is None:
+        raise ValidationFailed([FieldError("comment", "Write a comment.")])
+    items = await CommentOnDraft(
+        drafts=drafts,
+        actor=actor_of(request),
+        draft=draft_id,
+        comment=comment,
+        request_id=request_id_of(request),
+    ).execute()
     return json_response({"items": items}, 201)
 
 
@@ -172,10 +205,14 @@ def _transition(name: TransitionName, summary: str) -> HTTPRouteHandler:
         *,
         drafts: Injected[DraftService],
     ) -> Response[JsonObject]:
-        body = await _optional_body(request)
-        draft = await drafts.transition(
-            actor_of(request), draft_id, name, body, request_id=request_id_of(request)
-        )
+        draft = await TransitionDraft(
+            drafts=drafts,
+            actor=actor_of(request),
+            draft=draft_id,
+            transition=name,
+            comment=parse_comment(await _optional_body(request)),
+            request_id=request_id_of(request),
+        ).execute()
         return _draft(draft)
 
     handler.__name__ = f"{name}_draft"
@@ -187,27 +224,50 @@ def _transition(name: TransitionName, summary: str) -> HTTPRouteHandler:
     )(handler)
 
 
-def _publisher_action(name: Literal["publish", "rebase"], summary: str) -> HTTPRouteHandler:
-    """``publish`` and ``rebase``: the publisher's two actions, with an optional body."""
+@post(
+    "/drafts/{draft_id:str}/publish",
+    operation_id="publishDraft",
+    summary="Publish an approved draft now, or at publish_at (needs publish)",
+    status_code=200,
+)
+async def publish_draft(
+    request: Request[Any, Any, Any],
+    draft_id: FromPath[str],
+    *,
+    drafts: Injected[DraftService],
+) -> Response[JsonObject]:
+    body = parse_publish(await _optional_body(request))
+    draft = await PublishDraft(
+        drafts=drafts,
+        actor=actor_of(request),
+        draft=draft_id,
+        comment=body.comment,
+        publish_at=body.publish_at,
+        request_id=request_id_of(request),
+    ).execute()
+    return _draft(draft)
 
-    async def handler(
-        request: Request[Any, Any, Any],
-        draft_id: FromPath[str],
-        *,
-        publisher: Injected[Publisher],
-    ) -> Response[JsonObject]:
-        body = await _optional_body(request)
-        act = getattr(publisher, name)
-        draft = await act(actor_of(request), draft_id, body, request_id=request_id_of(request))
-        return _draft(draft)
 
-    handler.__name__ = f"{name}_draft"
-    return post(
-        f"/drafts/{{draft_id:str}}/{name}",
-        operation_id=f"{name}Draft",
-        summary=summary,
-        status_code=200,
-    )(handler)
+@post(
+    "/drafts/{draft_id:str}/rebase",
+    operation_id="rebaseDraft",
+    summary="Move a draft onto the live version, taking theirs or keeping yours per field",
+    status_code=200,
+)
+async def rebase_draft(
+    request: Request[Any, Any, Any],
+    draft_id: FromPath[str],
+    *,
+    drafts: Injected[DraftService],
+) -> Response[JsonObject]:
+    draft = await RebaseDraft(
+        drafts=drafts,
+        actor=actor_of(request),
+        draft=draft_id,
+        resolutions=parse_resolutions(await _optional_body(request)),
+        request_id=request_id_of(request),
+    ).execute()
+    return _draft(draft)
 
 
 drafts_router = Router(
@@ -226,11 +286,7 @@ drafts_router = Router(
         _transition("approve", "Approve a submitted draft (needs publish)"),
         _transition("reject", "Send a draft back to its author (needs publish)"),
         _transition("discard", "Discard a draft that was not published"),
-        _publisher_action(
-            "publish", "Publish an approved draft now, or at publish_at (needs publish)"
-        ),
-        _publisher_action(
-            "rebase", "Move a draft onto the live version, taking theirs or keeping yours per field"
-        ),
+        publish_draft,
+        rebase_draft,
     ],
 )

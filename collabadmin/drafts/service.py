@@ -1,12 +1,13 @@
-"""Drafts: create, read, edit, preview, comment, and move through review.
+"""Drafts: reading them, and what every draft action shares.
 
 A draft stores only the fields it would change, as JSON, pinned to the
 record's version when it was started. The live record is not touched until
-publish (:mod:`collabadmin.drafts.publish`). Every write here is one
-transaction that locks the draft row, so concurrent edits and transitions
-are serialised by the database, and the draft's own ``version`` (bumped by
-the capture trigger, like a record's) gives editors the same ``If-Match`` /
-``X-Base-Version`` rules as records.
+publish (:mod:`collabadmin.drafts.publish`). Writes are action objects
+(:mod:`collabadmin.drafts.actions`, :mod:`collabadmin.drafts.publish`); each
+is one transaction that locks the draft row, so concurrent edits and
+transitions are serialised by the database, and the draft's own ``version``
+(bumped by the capture trigger, like a record's) gives editors the same
+``If-Match`` / ``X-Base-Version`` rules as records.
 
 Review follows one state machine, kept in :data:`TRANSITIONS`::
 
@@ -18,7 +19,7 @@ Review follows one state machine, kept in :data:`TRANSITIONS`::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,27 +27,18 @@ import msgspec
 from psycopg.types.json import Jsonb
 from sqlalchemy import and_, func, select, true, update
 
-from collabadmin.changelog.changes import CHANGE_LOG, parse_id_cursor
 from collabadmin.db.engine import Actor, Row, Tx
-from collabadmin.drafts.access import Capability, denial, draft_body, require, visible_clause
-from collabadmin.drafts.tables import DRAFT_EVENTS, DRAFTS, STATUSES
-from collabadmin.errors import (
-    BadRequest,
-    Conflict,
-    FieldError,
-    NotFound,
-    PreconditionFailed,
-    ValidationFailed,
-)
-from collabadmin.inputs import ascii_int, parse_limit
-from collabadmin.resources.query import single_param
+from collabadmin.drafts.access import Capability, draft_body, visible_clause
+from collabadmin.drafts.listing import DraftListQuery
+from collabadmin.drafts.tables import DRAFT_EVENTS, DRAFTS
+from collabadmin.errors import NotFound
+from collabadmin.inputs import ascii_int
 from collabadmin.resources.resource import Resource
-from collabadmin.resources.service import Precondition, RecordService
+from collabadmin.resources.service import RecordService
 from collabadmin.resources.validation import validate_patch
 
-__all__ = ["TRANSITIONS", "DraftService", "Transition"]
+__all__ = ["EDITABLE", "TRANSITIONS", "DraftService", "Transition", "TransitionName"]
 
-MAX_COMMENT = 4000
 TransitionName = Literal["submit", "approve", "reject", "discard"]
 
 
@@ -76,27 +68,6 @@ def json_values(resource: Resource, values: Mapping[str, Any]) -> dict[str, Any]
         else msgspec.to_builtins(value)
         for name, value in values.items()
     }
-
-
-def parse_comment(body: Mapping[str, Any], allowed: Sequence[str] = ()) -> str | None:
-    """The optional ``comment`` of a transition body (422 if it is not short text)."""
-    errors = [FieldError(k, "Unknown field.") for k in sorted(set(body) - {"comment", *allowed})]
-    comment = body.get("comment")
-    if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
-        errors.append(FieldError("comment", f"Text of at most {MAX_COMMENT} characters."))
-    if errors:
-        raise ValidationFailed(errors)
-    return comment.strip() or None if isinstance(comment, str) else None
-
-
-def _data_of(body: Mapping[str, Any], allowed: set[str]) -> dict[str, Any]:
-    errors = [FieldError(k, "Unknown field.") for k in sorted(set(body) - allowed)]
-    data: Any = body.get("data", {})
-    if not isinstance(data, dict):
-        errors.append(FieldError("data", "An object of field values."))
-    if errors:
-        raise ValidationFailed(errors)
-    return {str(name): value for name, value in data.items()}
 
 
 class DraftService:
@@ -166,7 +137,7 @@ class DraftService:
         assert row is not None
         return row
 
-    def _validated(
+    def validated(
         self, actor: Actor, resource: Resource, data: Mapping[str, Any], live: Row | None
     ) -> dict[str, Any]:
         """The fields of ``data`` that differ from the live record, checked like a PATCH."""
@@ -189,45 +160,6 @@ class DraftService:
 
     # -- create and read ------------------------------------------------------
 
-    async def create(
-        self,
-        actor: Actor,
-        name: str,
-        raw_pk: str | None,
-        body: Mapping[str, Any],
-        *,
-        request_id: str | None = None,
-    ) -> dict[str, Any]:
-        """A draft of a change to record ``raw_pk`` (base = its version), or of a new record."""
-        data = _data_of(body, {"data"})
-        live: Row | None = None
-        if raw_pk is None:
-            resource = self.records.resource(actor, name, "add")
-        else:
-            resource, live = await self.records.get_row(actor, name, raw_pk)
-        values = self._validated(actor, resource, data, live)
-        async with self.db.transaction(actor, request_id=request_id) as tx:
-            stub = {"pk": None if live is None else resource.key_of(live)}
-            await require(tx, self.policy, actor, resource, stub, capability="edit")
-            if live is not None and resource.soft_delete and live["deleted_at"] is not None:
-                raise Conflict("The record is deleted; restore it before drafting changes.")
-            row = await tx.row(
-                DRAFTS.insert()
-                .values(
-                    resource=resource.name,
-                    pk=stub["pk"],
-                    base_version=None if live is None else live["version"],
-                    data=Jsonb(values),
-                    status="draft",
-                    author_id=actor.id,
-                    author_name=actor.name,
-                )
-                .returning(DRAFTS)
-            )
-            assert row is not None
-            await self.record_event(tx, actor, row, "created")
-        return self.body(actor, row)
-
     async def get(self, actor: Actor, raw_id: str) -> dict[str, Any]:
         """The draft with ``diff``: each of its fields, live value next to drafted value."""
         async with self.db.read() as tx:
@@ -244,38 +176,22 @@ class DraftService:
         return body
 
     async def search(
-        self, actor: Actor, params: Mapping[str, Sequence[str]], *, max_limit: int = 200
+        self, actor: Actor, query: DraftListQuery
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Drafts ``actor`` may see, newest first, filtered by status, resource, author, record."""
-        known = {"status", "resource", "pk", "author", "cursor", "limit"}
-        unknown = sorted(set(params) - known)
-        if unknown:
-            raise BadRequest(f"Unknown query parameter {unknown[0]!r}.", parameter=unknown[0])
         clauses = [visible_clause(self.policy, self.registry, actor)]
-        status = single_param(params, "status")
-        if status is not None:
-            wanted = status.split(",")
-            if not set(wanted) <= set(STATUSES):
-                raise BadRequest(f"status must be among {', '.join(STATUSES)}.", parameter="status")
-            clauses.append(DRAFTS.c.status.in_(wanted))
-        resource = single_param(params, "resource")
-        if resource is not None:
-            clauses.append(DRAFTS.c.resource == resource)
-        pk = single_param(params, "pk")
-        if pk is not None:
-            clauses.append(DRAFTS.c.pk == pk)
-        author = single_param(params, "author")
-        if author is not None:
-            if author == "me":
-                clauses.append(DRAFTS.c.author_id == actor.id)
-            elif (author_id := ascii_int(author)) is not None:
-                clauses.append(DRAFTS.c.author_id == author_id)
-            else:
-                raise BadRequest("author must be a user id or 'me'.", parameter="author")
-        before = parse_id_cursor(single_param(params, "cursor"))
-        if before is not None:
-            clauses.append(DRAFTS.c.id < before)
-        limit = parse_limit(single_param(params, "limit"), 50, max_limit)
+        if query.statuses is not None:
+            clauses.append(DRAFTS.c.status.in_(query.statuses))
+        if query.resource is not None:
+            clauses.append(DRAFTS.c.resource == query.resource)
+        if query.pk is not None:
+            clauses.append(DRAFTS.c.pk == query.pk)
+        if query.author is not None:
+            author = actor.id if query.author == "me" else query.author
+            clauses.append(DRAFTS.c.author_id == author)
+        if query.before_id is not None:
+            clauses.append(DRAFTS.c.id < query.before_id)
+        limit = query.limit
         statement = (
             select(DRAFTS)
             .where(and_(true(), *clauses))
@@ -313,166 +229,17 @@ class DraftService:
                 .where(DRAFT_EVENTS.c.draft_id == row["id"])
                 .order_by(DRAFT_EVENTS.c.id)
             )
-        return [
-            {
-                "id": e["id"],
-                "at": e["at"],
-                "actor": {"id": e["actor_id"], "name": e["actor_name"]},
-                "action": e["action"],
-                "from_status": e["from_status"],
-                "to_status": e["to_status"],
-                "comment": e["comment"],
-            }
-            for e in events
-        ]
+        return [self.event_body(e) for e in events]
 
-    # -- writes ---------------------------------------------------------------
-
-    async def comment(
-        self, actor: Actor, raw_id: str, body: Mapping[str, Any]
-    ) -> list[dict[str, Any]]:
-        text = parse_comment(body)
-        if text is None:
-            raise ValidationFailed([FieldError("comment", "Write a comment.")])
-        async with self.db.transaction(actor) as tx:
-            row = await self.load(tx, actor, raw_id, lock=True)
-            await require(
-                tx, self.policy, actor, self.target(row["resource"]), row, capability="comment"
-            )
-            await self.record_event(tx, actor, row, "commented", comment=text)
-        return await self.comments(actor, raw_id)
-
-    async def _changed_since(self, tx: Tx, draft: Row, base: int) -> dict[str, Any]:
-        """Data fields others changed in the draft since its version ``base``: name → base value."""
-        entries = await tx.rows(
-            select(CHANGE_LOG.c.diff)
-            .where(
-                CHANGE_LOG.c.resource == "drafts",
-                CHANGE_LOG.c.pk == str(draft["id"]),
-                CHANGE_LOG.c.version > base,
-            )
-            .order_by(CHANGE_LOG.c.id)
-        )
-        changed: dict[str, Any] = {}
-        for entry in entries:
-            data = entry["diff"].get("data")
-            if data is None:
-                continue
-            old, new = data["old"] or {}, data["new"] or {}
-            for name in set(old) | set(new):
-                if old.get(name) != new.get(name):
-                    changed.setdefault(name, old.get(name))
-        return changed
-
-    async def patch(
-        self,
-        actor: Actor,
-        raw_id: str,
-        body: Mapping[str, Any],
-        precondition: Precondition,
-        *,
-        request_id: str | None = None,
-    ) -> dict[str, Any]:
-        """Merge ``data`` into the draft (and drop the fields named in ``unset``)."""
-        data = _data_of(body, {"data", "unset"})
-        unset = body.get("unset", [])
-        if not isinstance(unset, list) or not all(isinstance(n, str) for n in unset):
-            raise ValidationFailed([FieldError("unset", "A list of field names.")])
-        async with self.db.transaction(actor, request_id=request_id) as tx:
-            row = await self.load(tx, actor, raw_id, lock=True)
-            resource = self.target(row["resource"])
-            await require(tx, self.policy, actor, resource, row, capability="edit")
-            readable = self.policy.readable_fields(actor, resource)
-            hidden = [n for n in unset if n not in readable or n not in resource.fields]
-            if hidden:
-                raise ValidationFailed([FieldError(n, "Unknown field.") for n in hidden])
-            if row["status"] not in EDITABLE:
-                raise Conflict(
-                    f"A {row['status']} draft cannot be edited.", draft_status=row["status"]
-                )
-            await self._check_version(
-                tx, actor, row, precondition, names=[*data, *unset], body=body
-            )
-            live = await self.live_row(tx, resource, row["pk"])
-            values = self._validated(actor, resource, data, live)
-            merged = {k: v for k, v in row["data"].items() if k not in unset}
-            for name in data:
-                merged.pop(name, None)  # set back to the live value: no longer a change
-            merged.update(values)
-            if merged == row["data"]:
-                return self.body(actor, row)
-            row = await self.set_fields(tx, row["id"], data=merged)
-        return self.body(actor, row)
-
-    async def _check_version(
-        self,
-        tx: Tx,
-        actor: Actor,
-        row: Row,
-        precondition: Precondition,
-        *,
-        names: Sequence[str],
-        body: Mapping[str, Any],
-    ) -> None:
-        current = row["version"]
-        if precondition.version == current:
-            return
-        shown = self.body(actor, row)
-        if precondition.strict or precondition.version > current:
-            raise PreconditionFailed(
-                f"The draft changed since version {precondition.version}; it is at {current}.",
-                current=shown,
-                conflicts=[],
-            )
-        changed = await self._changed_since(tx, row, precondition.version)
-        readable = self.policy.readable_fields(actor, self.target(row["resource"]))
-        yours = body.get("data", {})
-        conflicts = []
-        for name in names:
-            if name not in changed or name not in readable:
-                continue
-            theirs, mine = row["data"].get(name), yours.get(name)
-            if theirs != mine:
-                conflicts.append(
-                    {"field": name, "base": changed[name], "theirs": theirs, "yours": mine}
-                )
-        if conflicts:
-            raise Conflict(
-                "Someone else changed the same fields of this draft since your version.",
-                current=shown,
-                conflicts=conflicts,
-            )
-
-    async def transition(
-        self,
-        actor: Actor,
-        raw_id: str,
-        name: TransitionName,
-        body: Mapping[str, Any],
-        *,
-        request_id: str | None = None,
-    ) -> dict[str, Any]:
-        comment = parse_comment(body)
-        step = TRANSITIONS[name]
-        async with self.db.transaction(actor, request_id=request_id) as tx:
-            row = await self.load(tx, actor, raw_id, lock=True)
-            resource = self.target(row["resource"])
-            if step.needs is not None:
-                await require(tx, self.policy, actor, resource, row, capability=step.needs)
-            elif row["author_id"] != actor.id:
-                # Discarding: the author, a reviewer, or anyone who may edit it.
-                denied = await denial(tx, self.policy, actor, resource, row, capability="review")
-                if denied is not None:
-                    await require(tx, self.policy, actor, resource, row, capability="edit")
-            if row["status"] not in step.sources:
-                raise Conflict(
-                    f"The draft is {row['status']}; only a"
-                    f" {' or '.join(sorted(step.sources))} draft can be {step.target}.",
-                    draft_status=row["status"],
-                )
-            await self.record_event(tx, actor, row, name, to_status=step.target, comment=comment)
-            row = await self.set_fields(
-                tx, row["id"], status=step.target, publish_at=None, scheduled_by=None,
-                scheduled_by_name=None,
-            )  # fmt: skip
-        return self.body(actor, row)
+    @staticmethod
+    def event_body(event: Row) -> dict[str, Any]:
+        """One entry of the review trail, as the API shows it."""
+        return {
+            "id": event["id"],
+            "at": event["at"],
+            "actor": {"id": event["actor_id"], "name": event["actor_name"]},
+            "action": event["action"],
+            "from_status": event["from_status"],
+            "to_status": event["to_status"],
+            "comment": event["comment"],
+        }

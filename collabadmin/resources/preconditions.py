@@ -7,9 +7,9 @@ from typing import Any
 
 from litestar import Request
 
+from collabadmin.changelog.conflicts import Precondition
 from collabadmin.errors import BadRequest, PreconditionRequired
 from collabadmin.inputs import ascii_int
-from collabadmin.resources.service import Precondition
 
 __all__ = ["parse_precondition"]
 

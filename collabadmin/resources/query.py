@@ -1,9 +1,11 @@
 """List queries: filters, sort, search and keyset cursors, parsed.
 
 ``GET /api/r/{resource}?sort=-title,id&filter[status]=open&filter[start_date][gte]=...``
-is parsed into a :class:`ListQuery`; anything unknown or malformed is a
-:class:`~collabadmin.errors.BadRequest` (400), never a 500. Its SQL is built
-by :mod:`~collabadmin.resources.listing`.
+is parsed at the edge into a typed
+:class:`~collabadmin.resources.list_params.RecordListQuery`, then resolved
+here against the resource into a :class:`ListQuery`; anything unknown or
+malformed is a :class:`~collabadmin.errors.BadRequest` (400), never a 500.
+Its SQL is built by :mod:`~collabadmin.resources.listing`.
 
 Pagination is keyset, not offset: the cursor holds the last row's sort key
 values, so page N costs the same as page 1 and concurrent inserts never
@@ -22,11 +24,19 @@ from typing import Any, Literal
 import msgspec
 
 from collabadmin.errors import BadRequest
-from collabadmin.inputs import ascii_int, parse_limit
+from collabadmin.inputs import ascii_int
 from collabadmin.resources.fields import Field, ValueInvalid
+from collabadmin.resources.list_params import RecordListQuery, SortParam, parse_list_params
 from collabadmin.resources.resource import Resource
 
-__all__ = ["OPERATORS", "Filter", "ListQuery", "SortKey", "parse_list_query", "single_param"]
+__all__ = [
+    "OPERATORS",
+    "Filter",
+    "ListQuery",
+    "SortKey",
+    "parse_list_query",
+    "resolve_list_query",
+]
 
 Operator = Literal[
     "eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "icontains", "isnull", "has", "overlaps"
@@ -85,10 +95,8 @@ def text_search_fields(resource: Resource, readable: frozenset[str]) -> tuple[st
     )
 
 
-_FILTER_KEY = re.compile(r"^filter\[([^\]\x00]{1,63})\](?:\[([a-z]+)\])?$")  # any column name
 # Numbers in the query string: ASCII only (Decimal() would take "٣" or fullwidth digits).
 _ASCII_NUMBER = re.compile(r"-?[0-9]{1,40}(?:\.[0-9]{1,40})?(?:[eE][-+]?[0-9]{1,3})?", re.ASCII)
-_KNOWN_PARAMS = {"sort", "q", "limit", "cursor", "deleted"}
 MAX_IN_VALUES = 200
 
 
@@ -126,13 +134,13 @@ class ListQuery:
         return ",".join(("-" if k.descending else "") + k.field for k in self.sort)
 
 
-def _parse_sort(resource: Resource, raw: str | None, readable: frozenset[str]) -> list[SortKey]:
+def _parse_sort(
+    resource: Resource, requested: Sequence[SortParam] | None, readable: frozenset[str]
+) -> list[SortKey]:
     keys: list[SortKey] = []
-    spec = raw.split(",") if raw else list(resource.default_sort)
-    for part in spec:
-        token = part.strip()
-        descending = token.startswith("-")
-        name = token.lstrip("-+")
+    spec = requested or [SortParam(name) for name in resource.default_sort]
+    for param in spec:
+        name, descending = param.field, param.descending
         if name not in resource.fields or name not in readable:
             raise BadRequest(f"Cannot sort by unknown field {name!r}.", parameter="sort")
         if not sortable(resource.fields[name]):
@@ -215,16 +223,6 @@ def _scalar(f: Field, raw: str) -> Any:
     return value
 
 
-def single_param(params: Mapping[str, Sequence[str]], name: str) -> str | None:
-    """A query parameter that may appear at most once (400 if repeated)."""
-    values = params.get(name)
-    if not values:
-        return None
-    if len(values) > 1:
-        raise BadRequest(f"Parameter {name!r} given more than once.", parameter=name)
-    return values[0]
-
-
 def parse_list_query(
     resource: Resource,
     params: Mapping[str, Sequence[str]],
@@ -233,19 +231,22 @@ def parse_list_query(
     default_limit: int,
     max_limit: int,
 ) -> ListQuery:
-    """Parse query parameters (each name mapped to all its values)."""
+    """A query string (each name mapped to all its values) resolved for ``resource``."""
+    parsed = parse_list_params(params, default_limit=default_limit, max_limit=max_limit)
+    return resolve_list_query(resource, parsed, readable)
 
-    def one(name: str) -> str | None:
-        return single_param(params, name)
 
-    query = ListQuery(sort=_parse_sort(resource, one("sort"), readable))
-    for key, values in params.items():
-        if key in _KNOWN_PARAMS:
-            continue
-        match = _FILTER_KEY.match(key)
-        if match is None:
-            raise BadRequest(f"Unknown query parameter {key!r}.", parameter=key)
-        name, op = match.group(1), match.group(2) or "eq"
+def resolve_list_query(
+    resource: Resource, params: RecordListQuery, readable: frozenset[str]
+) -> ListQuery:
+    """The list query of ``params`` over ``resource`` for a reader of ``readable``, or 400.
+
+    A field the reader may not read is refused exactly like one that does
+    not exist, so a 400 never reveals it.
+    """
+    query = ListQuery(sort=_parse_sort(resource, params.sort, readable))
+    for param in params.filters:
+        key, name, op = param.key, param.field, param.op
         if name not in resource.fields or name not in readable:
             raise BadRequest(f"Cannot filter by unknown field {name!r}.", parameter=key)
         if op not in OPERATORS:
@@ -259,33 +260,24 @@ def parse_list_query(
                 f"{name!r} cannot be filtered with {op!r}; use one of {', '.join(supported)}.",
                 parameter=key,
             )
-        for raw in values:
+        for raw in param.values:
             try:
                 value = _filter_value(resource.fields[name], op, raw)
             except ValueInvalid as exc:
                 raise BadRequest(f"Bad value for {key}: {exc}", parameter=key) from None
             query.filters.append(Filter(name, op, value))
-
-    q = one("q")
-    if q is not None and q.strip():
-        if len(q) > 200:
-            raise BadRequest("Search text is too long (200 characters at most).", parameter="q")
-        query.q = q.strip()
+    if params.q is not None:
+        query.q = params.q
         query.search_in = resource.search_fields or text_search_fields(resource, readable)
-    query.limit = parse_limit(one("limit"), default_limit, max_limit)
-    deleted = one("deleted")
-    if deleted is not None:
-        if deleted not in ("exclude", "include", "only"):
-            raise BadRequest("deleted must be exclude, include or only.", parameter="deleted")
-        if not resource.soft_delete and deleted != "exclude":
-            raise BadRequest(f"{resource.name} has no soft delete.", parameter="deleted")
-        query.deleted = deleted  # type: ignore[assignment]
-    cursor = one("cursor")
-    if cursor:
-        after, query.skip = decode_cursor(resource, query, cursor)
+    query.limit = params.limit
+    if not resource.soft_delete and params.deleted != "exclude":
+        raise BadRequest(f"{resource.name} has no soft delete.", parameter="deleted")
+    query.deleted = params.deleted
+    if params.cursor:
+        after, query.skip = decode_cursor(resource, query, params.cursor)
         if query.after_row is None:
             query.after = after
-            query.after_values = _cursor_of(cursor).values
+            query.after_values = _cursor_of(params.cursor).values
     return query
 
 

@@ -1,6 +1,7 @@
 """HTTP routes of the records API (``/api/r/{resource}``) and ``/api/meta``.
 
-Thin: parse the request, call :class:`RecordService`, shape the response.
+Thin: parse the request into typed inputs, call the service (reads) or a
+record action (writes, :mod:`collabadmin.resources.actions`), shape the response.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from litestar.params import FromPath, FromQuery
 from collabadmin.changelog.changes import parse_id_cursor
 from collabadmin.context import Injected
 from collabadmin.inputs import parse_limit
+from collabadmin.resources.actions import CreateRecord, PatchRecord, Purge, Restore, SoftDelete
 from collabadmin.resources.keys import key_url
+from collabadmin.resources.list_params import parse_list_params
 from collabadmin.resources.meta import MetaSections, allow_header, resource_meta
 from collabadmin.resources.policy import Policy
 from collabadmin.resources.preconditions import parse_precondition
@@ -44,13 +47,12 @@ async def list_records(
     settings: Injected[Settings],
     records: Injected[RecordService],
 ) -> Response[JsonObject]:
-    page = await records.list_page(
-        actor_of(request),
-        resource,
+    query = parse_list_params(
         query_params(request),
         default_limit=settings.default_page_size,
         max_limit=settings.max_page_size,
     )
+    page = await records.list_page(actor_of(request), resource, query)
     return json_response(
         {"items": page.items, "next_cursor": page.next_cursor, "total": page.total}
     )
@@ -64,9 +66,14 @@ async def create_record(
     records: Injected[RecordService],
 ) -> Response[JsonObject]:
     payload = await read_json_object(request)
-    res, body = await records.create(
-        actor_of(request), resource, payload, request_id=request_id_of(request)
-    )
+    created = await CreateRecord(
+        records=records,
+        actor=actor_of(request),
+        resource=resource,
+        values=payload,
+        request_id=request_id_of(request),
+    ).execute()
+    res, body = created.resource, created.body
     return json_response(
         body,
         201,
@@ -122,11 +129,16 @@ async def patch_record(
     records: Injected[RecordService],
 ) -> Response[JsonObject]:
     payload = await read_json_object(request)
-    precondition = parse_precondition(request, allow_merge=True)
-    body = await records.patch(
-        actor_of(request), resource, pk, payload, precondition, request_id=request_id_of(request)
-    )
-    return json_response(body, headers={"ETag": etag(body["_version"])})
+    written = await PatchRecord(
+        records=records,
+        actor=actor_of(request),
+        resource=resource,
+        pk=pk,
+        changes=payload,
+        precondition=parse_precondition(request, allow_merge=True),
+        request_id=request_id_of(request),
+    ).execute()
+    return json_response(written.body, headers={"ETag": etag(written.body["_version"])})
 
 
 @delete(
@@ -143,18 +155,25 @@ async def delete_record(
     records: Injected[RecordService],
     purge: FromQuery[bool] = False,
 ) -> Response[JsonObject]:
-    precondition = parse_precondition(request, allow_merge=False)
     actor = actor_of(request)
+    version = parse_precondition(request, allow_merge=False).version
+    request_id = request_id_of(request)
     if purge:
-        await records.purge(
-            actor, resource, pk, precondition.version, request_id=request_id_of(request)
-        )
+        await Purge(
+            records=records,
+            actor=actor,
+            resource=resource,
+            pk=pk,
+            version=version,
+            request_id=request_id,
+        ).execute()
         empty: Response[Any] = Response(content=b"", status_code=204)
         return empty
-    body = await records.soft_delete(
-        actor, resource, pk, precondition.version, request_id=request_id_of(request)
-    )
-    return json_response(body, headers={"ETag": etag(body["_version"])})
+    written = await SoftDelete(
+        records=records, actor=actor, resource=resource, pk=pk, version=version,
+        request_id=request_id,
+    ).execute()  # fmt: skip
+    return json_response(written.body, headers={"ETag": etag(written.body["_version"])})
 
 
 @route(
@@ -191,11 +210,15 @@ async def restore_record(
     *,
     records: Injected[RecordService],
 ) -> Response[JsonObject]:
-    precondition = parse_precondition(request, allow_merge=False)
-    body = await records.restore(
-        actor_of(request), resource, pk, precondition.version, request_id=request_id_of(request)
-    )
-    return json_response(body, headers={"ETag": etag(body["_version"])})
+    written = await Restore(
+        records=records,
+        actor=actor_of(request),
+        resource=resource,
+        pk=pk,
+        version=parse_precondition(request, allow_merge=False).version,
+        request_id=request_id_of(request),
+    ).execute()
+    return json_response(written.body, headers={"ETag": etag(written.body["_version"])})
 
 
 @get(
@@ -212,12 +235,11 @@ async def record_history(
     cursor: FromQuery[str | None] = None,
     limit: FromQuery[str | None] = None,
 ) -> Response[JsonObject]:
-    parse_id_cursor(cursor)
     items, next_cursor = await records.history(
         actor_of(request),
         resource,
         pk,
-        cursor=cursor,
+        before_id=parse_id_cursor(cursor),
         limit=parse_limit(limit, 50, HISTORY_MAX),
     )
     return json_response({"items": items, "next_cursor": next_cursor})

@@ -23,9 +23,10 @@ from sqlalchemy import and_, func, select, true
 from collabadmin.context import Injected
 from collabadmin.db.engine import Database
 from collabadmin.errors import BadRequest
+from collabadmin.inputs import single_param
 from collabadmin.resources.listing import build_where
 from collabadmin.resources.policy import Policy
-from collabadmin.resources.query import key_sort, parse_list_query, single_param
+from collabadmin.resources.query import key_sort, parse_list_query
 from collabadmin.resources.service import RecordService
 from collabadmin.web import JsonObject, actor_of, json_response, query_params
 

@@ -1,4 +1,9 @@
-"""HTTP routes of workflows: definitions, runs, manual steps."""
+"""HTTP routes of workflows: definitions, runs, manual steps.
+
+Thin: parse the request into typed inputs (:mod:`collabadmin.workflows.bodies`,
+:mod:`collabadmin.workflows.listing`), call the service (reads) or a run
+action (writes), shape the response.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
 from collabadmin.context import Injected
+from collabadmin.errors import NotFound
 from collabadmin.web import (
     JsonObject,
     actor_of,
@@ -17,6 +23,9 @@ from collabadmin.web import (
     read_json_object,
     request_id_of,
 )
+from collabadmin.workflows.actions import AssignRun, CancelRun, CompleteStep, ReopenStep, StartRun
+from collabadmin.workflows.bodies import parse_assignment, parse_start
+from collabadmin.workflows.listing import parse_run_list_query
 from collabadmin.workflows.runs import RunService
 
 __all__ = ["workflows_router"]
@@ -37,8 +46,19 @@ async def list_workflows(
 async def start_run(
     request: Request[Any, Any, Any], name: FromPath[str], *, runs: Injected[RunService]
 ) -> Response[JsonObject]:
-    body = await read_json_object(request)
-    run = await runs.start(actor_of(request), name, body, request_id=request_id_of(request))
+    actor = actor_of(request)
+    subject = runs.workflow(name).subject
+    if not runs.policy.allows(actor, subject, "view"):
+        raise NotFound(f"No workflow named {name!r}.")
+    start = parse_start(await read_json_object(request), subject.name)
+    run = await StartRun(
+        runs=runs,
+        actor=actor,
+        workflow=name,
+        subject_pk=start.subject_pk,
+        assignment=start.assignment,
+        request_id=request_id_of(request),
+    ).execute()
     return json_response(run, 201, {"Location": f"/api/workflow-runs/{run['id']}"})
 
 
@@ -46,7 +66,8 @@ async def start_run(
 async def list_runs(
     request: Request[Any, Any, Any], *, runs: Injected[RunService]
 ) -> Response[JsonObject]:
-    items, next_cursor = await runs.search(actor_of(request), query_params(request))
+    query = parse_run_list_query(query_params(request))
+    items, next_cursor = await runs.search(actor_of(request), query)
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
@@ -65,13 +86,14 @@ def _step_handler(verb: Literal["complete", "reopen"], summary: str) -> HTTPRout
         *,
         runs: Injected[RunService],
     ) -> Response[JsonObject]:
-        run = await runs.set_step(
-            actor_of(request),
-            run_id,
-            key,
-            done=verb == "complete",
+        action = CompleteStep if verb == "complete" else ReopenStep
+        run = await action(
+            runs=runs,
+            actor=actor_of(request),
+            run=run_id,
+            step=key,
             request_id=request_id_of(request),
-        )
+        ).execute()
         return json_response(run)
 
     handler.__name__ = f"{verb}_step"
@@ -91,8 +113,13 @@ def _step_handler(verb: Literal["complete", "reopen"], summary: str) -> HTTPRout
 async def assign_run(
     request: Request[Any, Any, Any], run_id: FromPath[str], *, runs: Injected[RunService]
 ) -> Response[JsonObject]:
-    body = await read_json_object(request)
-    run = await runs.assign(actor_of(request), run_id, body, request_id=request_id_of(request))
+    run = await AssignRun(
+        runs=runs,
+        actor=actor_of(request),
+        run=run_id,
+        assignment=parse_assignment(await read_json_object(request)),
+        request_id=request_id_of(request),
+    ).execute()
     return json_response(run)
 
 
@@ -105,7 +132,12 @@ async def assign_run(
 async def cancel_run(
     request: Request[Any, Any, Any], run_id: FromPath[str], *, runs: Injected[RunService]
 ) -> Response[JsonObject]:
-    run = await runs.cancel(actor_of(request), run_id, request_id=request_id_of(request))
+    run = await CancelRun(
+        runs=runs,
+        actor=actor_of(request),
+        run=run_id,
+        request_id=request_id_of(request),
+    ).execute()
     return json_response(run)
 
 

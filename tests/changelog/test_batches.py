@@ -29,13 +29,16 @@ def _rename(conn: psycopg.Connection[Any], category: int, name: str) -> None:
 
 def _seal(sealer: psycopg.Connection[Any]) -> tuple[str, list[int]]:
     """Seal one batch; its upper snapshot and the entries sealed, in chain order."""
-    before = sealer.execute("SELECT last_seq FROM collabadmin_seal_state").fetchone()
+    before = sealer.execute("SELECT last_seq FROM collabadmin.collabadmin_seal_state").fetchone()
     assert before is not None
-    sealer.execute("SELECT collabadmin_seal()")
-    after = sealer.execute("SELECT snapshot::text FROM collabadmin_seal_state").fetchone()
+    sealer.execute("SELECT collabadmin.collabadmin_seal()")
+    after = sealer.execute(
+        "SELECT snapshot::text FROM collabadmin.collabadmin_seal_state"
+    ).fetchone()
     assert after is not None
     sealed = sealer.execute(
-        "SELECT change_id FROM collabadmin_seal WHERE seq > %s ORDER BY seq", (before[0],)
+        "SELECT change_id FROM collabadmin.collabadmin_seal WHERE seq > %s ORDER BY seq",
+        (before[0],),
     ).fetchall()
     return str(after[0]), [int(r[0]) for r in sealed]
 
@@ -55,7 +58,7 @@ async def test_a_long_transaction_lands_in_the_same_batch_for_the_sealer_and_the
     try:
         # Hold the seal state's lock for the whole test, so that a server's
         # sealer running meanwhile waits, and every batch is cut by this test.
-        sealer.execute("SELECT 1 FROM collabadmin_seal_state FOR NO KEY UPDATE")
+        sealer.execute("SELECT 1 FROM collabadmin.collabadmin_seal_state FOR NO KEY UPDATE")
         start, _ = _seal(sealer)  # everything before the test is sealed
 
         _rename(long_tx, 1, "Begun first, committed last")  # a low entry id, not committed

@@ -15,9 +15,8 @@ import psycopg
 import pytest
 from litestar import Litestar
 
-from collabadmin.context import services_of
 from collabadmin.ops.logs import REQUEST_ID, JsonFormatter
-from collabadmin.resources.service import RecordService
+from collabadmin.resources.actions import PatchRecord
 from tests.conftest import anonymous_client
 from tests.helpers import ok, patch_record
 from tests.ops.conftest import Metered
@@ -55,15 +54,14 @@ def json_logs() -> Iterator[Captured]:
 async def test_logs_carry_the_request_id_of_the_header_and_the_change_log(
     metered: Metered, conninfo: str, json_logs: Captured, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    records = services_of(metered.app).get(RecordService)
-    patch = records.patch
+    execute = PatchRecord.execute
     deep = logging.getLogger("collabadmin.resources.service")
 
     async def logged_patch(*args: Any, **kwargs: Any) -> Any:
         deep.warning("patching a course")  # a module that knows nothing of requests
-        return await patch(*args, **kwargs)
+        return await execute(*args, **kwargs)
 
-    monkeypatch.setattr(records, "patch", logged_patch)
+    monkeypatch.setattr(PatchRecord, "execute", logged_patch)
     async with metered.client("editor") as editor:
         response = await patch_record(editor, "courses", 1, {"description": "logged"}, if_match=1)
     ok(response)
