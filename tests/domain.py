@@ -9,6 +9,7 @@ which surface, what changed).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -18,27 +19,44 @@ from psycopg.rows import dict_row
 
 from collabadmin.auth.users import actor_from_row, find_user
 from collabadmin.changelog.changes import CHANGE_LOG
-from collabadmin.context import STATE_KEY, Services
-from collabadmin.db.engine import Actor
+from collabadmin.context import services_of
+from collabadmin.db.engine import Actor, Database
+from collabadmin.drafts.service import DraftService
+from collabadmin.resources.service import RecordService
+from collabadmin.workflows.runs import RunService
 
-__all__ = ["ActorFor", "actor_for", "changes_of", "last_change", "services"]
+__all__ = ["ActorFor", "Domain", "actor_for", "changes_of", "last_change", "services"]
 
 ActorFor = Callable[[str], Awaitable[Actor]]
 
 
+@dataclass(frozen=True)
+class Domain:
+    """The demo app's services that actions are given."""
+
+    db: Database
+    records: RecordService
+    drafts: DraftService
+    runs: RunService
+
+
 @pytest.fixture
-def services(fresh_data: None, request: pytest.FixtureRequest) -> Services:
+def services(fresh_data: None, request: pytest.FixtureRequest) -> Domain:
     # The app is asked for after the data is reset: when this test is the first
     # to start it, its background tasks' first pass (the workflow evaluator's
     # evaluation of every run) then never meets the reset, which would end it.
     app: Litestar = request.getfixturevalue("app")
-    found = app.state[STATE_KEY]
-    assert isinstance(found, Services)
-    return found
+    found = services_of(app)
+    return Domain(
+        db=found.get(Database),
+        records=found.get(RecordService),
+        drafts=found.get(DraftService),
+        runs=found.get(RunService),
+    )
 
 
 @pytest.fixture
-def actor_for(services: Services) -> ActorFor:
+def actor_for(services: Domain) -> ActorFor:
     async def make(username: str) -> Actor:
         async with services.db.connection() as tx:
             row = await find_user(tx, username)

@@ -6,16 +6,15 @@ import pytest
 
 from collabadmin.audit.revert import Revert
 from collabadmin.changelog.conflicts import Precondition
-from collabadmin.context import Services
 from collabadmin.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from collabadmin.resources.actions import PatchRecord
-from tests.domain import ActorFor, actor_for, changes_of, services
+from tests.domain import ActorFor, Domain, actor_for, changes_of, services
 
 __all__ = ["actor_for", "services"]  # fixtures
 
 
 async def test_revert_writes_the_old_values_back_as_a_revert(
-    services: Services, actor_for: ActorFor, conninfo: str
+    services: Domain, actor_for: ActorFor, conninfo: str
 ) -> None:
     editor, admin = await actor_for("editor"), await actor_for("admin")
     records = services.records
@@ -39,7 +38,7 @@ async def test_revert_writes_the_old_values_back_as_a_revert(
 
 
 async def test_revert_refuses_what_it_must(
-    services: Services, actor_for: ActorFor, conninfo: str
+    services: Domain, actor_for: ActorFor, conninfo: str
 ) -> None:
     editor, viewer = await actor_for("editor"), await actor_for("viewer")
     records = services.records

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from collabadmin.changelog.conflicts import Precondition
-from collabadmin.context import Services
 from collabadmin.db.engine import Actor
 from collabadmin.drafts.actions import CommentOnDraft, CreateDraft, EditDraft, TransitionDraft
 from collabadmin.drafts.publish import PublishDraft, RebaseDraft
@@ -15,12 +14,12 @@ from collabadmin.drafts.service import TransitionName
 from collabadmin.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from collabadmin.resources.actions import PatchRecord
 from tests.conftest import taught_courses
-from tests.domain import ActorFor, actor_for, changes_of, last_change, services
+from tests.domain import ActorFor, Domain, actor_for, changes_of, last_change, services
 
 __all__ = ["actor_for", "services"]  # fixtures
 
 
-async def draft_of(services: Services, actor: Actor, pk: str, data: dict[str, Any]) -> int:
+async def draft_of(services: Domain, actor: Actor, pk: str, data: dict[str, Any]) -> int:
     body = await CreateDraft(
         drafts=services.drafts, actor=actor, resource="courses", pk=pk, data=data
     ).execute()
@@ -29,7 +28,7 @@ async def draft_of(services: Services, actor: Actor, pk: str, data: dict[str, An
 
 
 async def move(
-    services: Services, actor: Actor, draft: int, transition: TransitionName
+    services: Domain, actor: Actor, draft: int, transition: TransitionName
 ) -> dict[str, Any]:
     return await TransitionDraft(
         drafts=services.drafts, actor=actor, draft=draft, transition=transition
@@ -37,7 +36,7 @@ async def move(
 
 
 async def test_create_draft_needs_edit_rights_on_the_record(
-    services: Services, actor_for: ActorFor, conninfo: str
+    services: Domain, actor_for: ActorFor, conninfo: str
 ) -> None:
     editor, viewer = await actor_for("editor"), await actor_for("viewer")
     instructor = await actor_for("instructor")
@@ -54,9 +53,7 @@ async def test_create_draft_needs_edit_rights_on_the_record(
     assert [e["op"] for e in changes_of(conninfo, "courses", 1)] == ["insert"]  # untouched
 
 
-async def test_edit_draft_is_versioned_like_a_record(
-    services: Services, actor_for: ActorFor
-) -> None:
+async def test_edit_draft_is_versioned_like_a_record(services: Domain, actor_for: ActorFor) -> None:
     alice, bob = await actor_for("editor"), await actor_for("admin")
     draft = await draft_of(services, alice, "2", {"title": "First"})
 
@@ -77,7 +74,7 @@ async def test_edit_draft_is_versioned_like_a_record(
 
 
 async def test_review_transitions_follow_the_state_machine(
-    services: Services, actor_for: ActorFor
+    services: Domain, actor_for: ActorFor
 ) -> None:
     editor, reviewer = await actor_for("editor"), await actor_for("reviewer")
     draft = await draft_of(services, editor, "3", {"title": "For review"})
@@ -100,7 +97,7 @@ async def test_review_transitions_follow_the_state_machine(
 
 
 async def test_publish_writes_the_record_as_one_draft_change(
-    services: Services, actor_for: ActorFor, conninfo: str
+    services: Domain, actor_for: ActorFor, conninfo: str
 ) -> None:
     editor, reviewer = await actor_for("editor"), await actor_for("reviewer")
     draft = await draft_of(services, editor, "4", {"title": "Published"})
@@ -123,7 +120,7 @@ async def test_publish_writes_the_record_as_one_draft_change(
 
 
 async def test_a_conflicting_publish_is_recorded_and_rebased(
-    services: Services, actor_for: ActorFor, conninfo: str
+    services: Domain, actor_for: ActorFor, conninfo: str
 ) -> None:
     editor, reviewer, admin = (
         await actor_for("editor"), await actor_for("reviewer"), await actor_for("admin")

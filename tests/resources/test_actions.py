@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from collabadmin.changelog.conflicts import Precondition
-from collabadmin.context import Services
 from collabadmin.db.engine import Actor
 from collabadmin.errors import (
     Conflict,
@@ -24,7 +23,7 @@ from collabadmin.resources.actions import (
     SoftDelete,
 )
 from tests.conftest import taught_courses
-from tests.domain import ActorFor, actor_for, changes_of, last_change, services
+from tests.domain import ActorFor, Domain, actor_for, changes_of, last_change, services
 
 __all__ = ["actor_for", "services"]  # fixtures
 
@@ -33,7 +32,7 @@ STRICT = Precondition(1, strict=True)
 
 
 def patch(
-    services: Services,
+    services: Domain,
     actor: Actor,
     pk: str,
     changes: dict[str, Any],
@@ -54,7 +53,7 @@ def patch(
 
 
 async def test_patch_writes_one_change_with_its_actor_source_and_request(
-    services: Services, actor_for: ActorFor, conninfo: str
+    services: Domain, actor_for: ActorFor, conninfo: str
 ) -> None:
     editor = await actor_for("editor")
     action = patch(services, editor, "3", {"title": "Patched"}, request_id="req-1")
@@ -68,7 +67,7 @@ async def test_patch_writes_one_change_with_its_actor_source_and_request(
 
 
 async def test_patch_refuses_before_writing(
-    services: Services, actor_for: ActorFor, conninfo: str
+    services: Domain, actor_for: ActorFor, conninfo: str
 ) -> None:
     viewer, instructor = await actor_for("viewer"), await actor_for("instructor")
     with pytest.raises(Forbidden):
@@ -88,7 +87,7 @@ async def test_patch_refuses_before_writing(
 
 
 async def test_patch_conflicts_are_decided_under_the_lock(
-    services: Services, actor_for: ActorFor, conninfo: str
+    services: Domain, actor_for: ActorFor, conninfo: str
 ) -> None:
     alice, bob = await actor_for("editor"), await actor_for("admin")
     await patch(services, alice, "4", {"title": "Alice"}).execute()
@@ -104,7 +103,7 @@ async def test_patch_conflicts_are_decided_under_the_lock(
 
 
 async def test_patch_runs_inside_a_callers_transaction(
-    services: Services, actor_for: ActorFor, conninfo: str
+    services: Domain, actor_for: ActorFor, conninfo: str
 ) -> None:
     """What a bulk edit does: many rows, one transaction, its own source; a refusal skips a row."""
     editor = await actor_for("editor")
@@ -139,7 +138,7 @@ async def test_patch_runs_inside_a_callers_transaction(
 
 
 async def test_create_checks_the_body_before_any_write(
-    services: Services, actor_for: ActorFor, conninfo: str
+    services: Domain, actor_for: ActorFor, conninfo: str
 ) -> None:
     editor, viewer = await actor_for("editor"), await actor_for("viewer")
     body = {"title": "Made directly", "short_name": "direct-1", "status": "draft"}
@@ -157,7 +156,7 @@ async def test_create_checks_the_body_before_any_write(
 
 
 async def test_delete_restore_and_purge_take_the_version_seen(
-    services: Services, actor_for: ActorFor, conninfo: str
+    services: Domain, actor_for: ActorFor, conninfo: str
 ) -> None:
     editor, admin = await actor_for("editor"), await actor_for("admin")
     created = await CreateRecord(

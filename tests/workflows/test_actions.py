@@ -7,18 +7,17 @@ from typing import Any
 
 import pytest
 
-from collabadmin.context import Services
 from collabadmin.db.engine import Actor
 from collabadmin.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from collabadmin.workflows.actions import AssignRun, CancelRun, CompleteStep, ReopenStep, StartRun
 from collabadmin.workflows.bodies import Assignment
 from tests.conftest import taught_courses
-from tests.domain import ActorFor, actor_for, changes_of, services
+from tests.domain import ActorFor, Domain, actor_for, changes_of, services
 
 __all__ = ["actor_for", "services"]  # fixtures
 
 
-def start(services: Services, actor: Actor, pk: int, **assignment: Any) -> StartRun:
+def start(services: Domain, actor: Actor, pk: int, **assignment: Any) -> StartRun:
     return StartRun(
         runs=services.runs,
         actor=actor,
@@ -30,7 +29,7 @@ def start(services: Services, actor: Actor, pk: int, **assignment: Any) -> Start
 
 
 async def test_a_run_starts_once_per_subject(
-    services: Services, actor_for: ActorFor, conninfo: str
+    services: Domain, actor_for: ActorFor, conninfo: str
 ) -> None:
     editor, viewer = await actor_for("editor"), await actor_for("viewer")
     with pytest.raises(Forbidden):  # working on a run needs change on its subject
@@ -55,7 +54,7 @@ async def test_a_run_starts_once_per_subject(
 
 
 async def test_manual_steps_are_ticked_by_whoever_may_change_the_subject(
-    services: Services, actor_for: ActorFor, conninfo: str
+    services: Domain, actor_for: ActorFor, conninfo: str
 ) -> None:
     editor, instructor = await actor_for("editor"), await actor_for("instructor")
     other = next(pk for pk in range(1, 61) if pk not in taught_courses(conninfo))
@@ -79,7 +78,7 @@ async def test_manual_steps_are_ticked_by_whoever_may_change_the_subject(
     assert sources == {"workflow"}
 
 
-async def test_assign_and_cancel(services: Services, actor_for: ActorFor) -> None:
+async def test_assign_and_cancel(services: Domain, actor_for: ActorFor) -> None:
     editor, reviewer = await actor_for("editor"), await actor_for("reviewer")
     run = await start(services, editor, 2).execute()
     assigned = await AssignRun(
