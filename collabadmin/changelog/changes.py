@@ -33,7 +33,6 @@ __all__ = [
     "CHANGE_LOG",
     "ChangePage",
     "change_body",
-    "changes_since",
     "parse_id_cursor",
     "record_history",
 ]
@@ -136,18 +135,3 @@ async def record_history(
     rows = await tx.rows(query)
     next_cursor = str(rows[limit - 1]["id"]) if len(rows) > limit else None
     return rows[:limit], next_cursor
-
-
-async def changes_since(tx: Reader, resource: str, pk: str, version: int) -> list[Entry]:
-    """A record's changes after ``version``, oldest first (for conflict detection)."""
-    query = (
-        select(CHANGE_LOG.c.version, CHANGE_LOG.c.diff)
-        .where(
-            CHANGE_LOG.c.resource == resource,
-            CHANGE_LOG.c.pk == pk,
-            CHANGE_LOG.c.version > version,
-            CHANGE_LOG.c.op != "insert",
-        )
-        .order_by(CHANGE_LOG.c.id)
-    )
-    return await tx.rows(query)
