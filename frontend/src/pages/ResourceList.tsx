@@ -13,7 +13,8 @@ import { ViewsMenu } from "../components/list/ViewsMenu";
 import { ArrayChips, formatCell } from "../format";
 import { useListPresence } from "../hooks/useListPresence";
 import { useLiveList } from "../hooks/useLiveList";
-import { useRelationOptions } from "../hooks/useRelationOptions";
+import { useRelationLabels, useRelationTargets } from "../hooks/useRelations";
+import { shownLabel } from "../relations";
 import { filterParams, filterValue, useViewPref, withFilter } from "../hooks/useViewPref";
 import { recordKey } from "../recordKey";
 
@@ -28,15 +29,13 @@ export function ResourceList() {
 
 function ResourceListOf({ resource }: { resource: string }) {
   const meta = useQuery({ queryKey: ["describe", resource], queryFn: () => api.describe(resource) });
-  const allMeta = useQuery({ queryKey: ["meta"], queryFn: api.meta });
   const { config, error: prefError, update } = useViewPref(resource);
   const [search, setSearch] = useState("");
   const [query, setQuery] = useState("");
   const [choosing, setChoosing] = useState(false);
   const fields = useMemo(() => meta.data?.fields ?? [], [meta.data]);
   const byName = useMemo(() => new Map(fields.map((f) => [f.name, f])), [fields]);
-  const viewable = useMemo(() => new Set(allMeta.data?.resources.map((r) => r.name) ?? []), [allMeta.data]);
-  const relations = useRelationOptions(fields, viewable);
+  const targets = useRelationTargets(fields);
   const chartFields = useMemo(() => fields.filter((f) => f.choices || f.type === "boolean"), [fields]);
   const [chartBy, setChartBy] = useState<string | null>(null);
   const chartField = (chartBy ? byName.get(chartBy) : undefined) ?? chartFields[0];
@@ -96,6 +95,9 @@ function ResourceListOf({ resource }: { resource: string }) {
         .filter((c): c is { pref: typeof c.pref; field: FieldMeta } => Boolean(c.field)),
     [config, byName],
   );
+  const rows = useMemo(() => pages.data?.pages.flatMap((p) => p.items) ?? [], [pages.data]);
+  // The names of the related records on the loaded rows, read by key.
+  const labels = useRelationLabels(targets, rows);
   const columns = useMemo(
     () =>
       shownFields.map(({ pref, field }) =>
@@ -105,7 +107,8 @@ function ResourceListOf({ resource }: { resource: string }) {
           size: pref.width,
           cell: (info) => {
             const value = info.getValue();
-            const label = field.relation && value !== null ? relations.get(field.name)?.byId.get(String(value)) : undefined;
+            const option = field.relation && value !== null ? labels.get(field.name)?.get(String(value)) : undefined;
+            const label = option ? shownLabel(option) : undefined;
             // Long text is cut short unless the user chose otherwise; the cell's title has it all.
             const shown = formatCell(label ?? value, field, pref.format ?? (field.type === "text" ? "truncate:80" : undefined));
             if (shown.badge !== undefined) return <span className={`pill pill-${shown.badge}`}>{shown.text}</span>;
@@ -114,9 +117,8 @@ function ResourceListOf({ resource }: { resource: string }) {
           },
         }),
       ),
-    [shownFields, relations],
+    [shownFields, labels],
   );
-  const rows = useMemo(() => pages.data?.pages.flatMap((p) => p.items) ?? [], [pages.data]);
   // TanStack Table returns fresh functions each render, so this component is not
   // memoised by the React Compiler; nothing here memoises on the table object.
   // eslint-disable-next-line react-hooks/incompatible-library
@@ -240,7 +242,7 @@ function ResourceListOf({ resource }: { resource: string }) {
             <tr className="filters">
               {shownFields.map(({ field }) => (
                 <td key={field.name}>
-                  <FilterControl field={field} filters={filters} onChange={setFilters} relation={relations.get(field.name)} />
+                  <FilterControl field={field} filters={filters} onChange={setFilters} />
                 </td>
               ))}
             </tr>
