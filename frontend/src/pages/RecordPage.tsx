@@ -8,6 +8,7 @@ import { live, type PresenceUser } from "../live";
 import { ConflictDialog, type Keep } from "../components/ConflictDialog";
 import { FormErrors, NotSaved, reasonOf, splitErrors } from "../components/FormProblems";
 import { HistoryPanel } from "../components/HistoryPanel";
+import { DeletedBy } from "../components/list/Trash";
 import { useToast } from "../toasts";
 import { editProblems } from "../fieldValues";
 import { FieldInput } from "../components/FieldInput";
@@ -259,7 +260,8 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
     try {
       const saved = await api.remove(resource, pk, base._version);
       refresh(saved);
-      toast(`Deleted ${meta.data?.label.toLowerCase() ?? "record"} ${pk}.`, {
+      const where = meta.data ? ` It stays under ${meta.data.label_plural} › Deleted.` : "";
+      toast(`Deleted ${meta.data?.label.toLowerCase() ?? "record"} ${pk}.${where}`, {
         action: { label: "Undo", run: () => void restore(saved._version) },
       });
     } catch (e) {
@@ -276,7 +278,11 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
         <span className="muted" data-testid="version">
           version {base._version}
         </span>
-        {base._deleted_at && <span className="badge">deleted</span>}
+        {base._deleted_at && (
+          <span className="deleted-note">
+            <span className="badge">deleted</span> <DeletedBy resource={resource} pk={pk} at={base._deleted_at} />
+          </span>
+        )}
         <span className="spacer" />
         {others.length > 0 && (
           <span className="presence" data-testid="presence">

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, type KeyboardEvent } from "react";
+import { Fragment, useEffect, useMemo, useState, type KeyboardEvent } from "react";
 import { Link, useParams, useSearchParams } from "react-router-dom";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from "@tanstack/react-table";
@@ -8,6 +8,7 @@ import { ColumnChooser } from "../components/list/ColumnChooser";
 import { CountsChart } from "../components/list/CountsChart";
 import { FilterControl } from "../components/list/FilterControl";
 import { ListProblem } from "../components/list/ListProblem";
+import { DeletedBy, TrashActions } from "../components/list/Trash";
 import { PresenceStack } from "../components/list/PresenceStack";
 import { ViewsMenu } from "../components/list/ViewsMenu";
 import { ArrayChips, formatCell } from "../format";
@@ -52,12 +53,17 @@ function ResourceListOf({ resource }: { resource: string }) {
     });
     if (named.length === 0) return;
     update((c) => ({ ...c, filters: named.reduce((all, f) => withFilter(all, f.field, f.op, f.value), c.filters) }));
-    setLinked({}, { replace: true });
+    setLinked((current) => new URLSearchParams([...current].filter(([key]) => !key.startsWith("filter["))), { replace: true });
   }, [ready, linked, setLinked, update]);
+  // The deleted view (`?deleted=only`): the records deleted softly, to restore or purge.
+  const trash = linked.get("deleted") === "only" && meta.data?.soft_delete === true;
 
   const sort = config?.sort || meta.data?.default_sort.join(",") || "";
   const filters = useMemo(() => config?.filters ?? [], [config]);
-  const params = useMemo(() => ({ ...filterParams(filters), ...(query ? { q: query } : {}) }), [filters, query]);
+  const params = useMemo(
+    () => ({ ...filterParams(filters), ...(query ? { q: query } : {}), ...(trash ? { deleted: "only" } : {}) }),
+    [filters, query, trash],
+  );
   const key = JSON.stringify(params);
 
   const pages = useInfiniteQuery({
@@ -98,9 +104,8 @@ function ResourceListOf({ resource }: { resource: string }) {
   const rows = useMemo(() => pages.data?.pages.flatMap((p) => p.items) ?? [], [pages.data]);
   // The names of the related records on the loaded rows, read by key.
   const labels = useRelationLabels(targets, rows);
-  const columns = useMemo(
-    () =>
-      shownFields.map(({ pref, field }) =>
+  const columns = useMemo(() => {
+    const fieldColumns = shownFields.map(({ pref, field }) =>
         column.accessor((row) => row[field.name], {
           id: field.name,
           header: field.label,
@@ -116,9 +121,33 @@ function ResourceListOf({ resource }: { resource: string }) {
             return <span title={shown.title}>{shown.text}</span>;
           },
         }),
-      ),
-    [shownFields, labels],
-  );
+      );
+    const trashColumns = trash && meta.data
+        ? [
+            column.display({
+              id: "_deleted",
+              header: "Deleted",
+              cell: (info) => {
+                const key = recordKey(meta.data!, info.row.original);
+                return key === null ? null : <DeletedBy resource={resource} pk={key} at={info.row.original._deleted_at} />;
+              },
+            }),
+            column.display({
+              id: "_actions",
+              header: () => <span className="sr-only">Actions</span>,
+              cell: (info) => {
+                const key = recordKey(meta.data!, info.row.original);
+                const named = info.row.original[meta.data!.display];
+                return key === null ? null : (
+                  <TrashActions meta={meta.data!} row={info.row.original} pk={key} name={named === null || named === undefined ? key : String(named)} />
+                );
+              },
+            }),
+          ]
+        : [];
+    // In the deleted view, who deleted and the way back come right after the record's link.
+    return [...fieldColumns.slice(0, 1), ...trashColumns, ...fieldColumns.slice(1)];
+  }, [shownFields, labels, trash, meta.data, resource]);
   // TanStack Table returns fresh functions each render, so this component is not
   // memoised by the React Compiler; nothing here memoises on the table object.
   // eslint-disable-next-line react-hooks/incompatible-library
@@ -132,6 +161,16 @@ function ResourceListOf({ resource }: { resource: string }) {
 
   function toggleSort(name: string) {
     update((c) => ({ ...c, sort: first === name ? `-${name}` : name }));
+  }
+  function showTrash(on: boolean) {
+    setLinked(
+      (current) => {
+        const next = new URLSearchParams(current);
+        if (on) next.set("deleted", "only");
+        else next.delete("deleted");
+        return next;
+      },
+    );
   }
   function setFilters(next: ViewConfig["filters"]) {
     update((c) => ({ ...c, filters: next }));
@@ -150,10 +189,10 @@ function ResourceListOf({ resource }: { resource: string }) {
   return (
     <section>
       <div className="toolbar">
-        <h1>{meta.data.label_plural}</h1>
+        <h1>{trash ? `Deleted ${meta.data.label_plural.toLowerCase()}` : meta.data.label_plural}</h1>
         {total !== undefined && (
           <span className="muted" data-testid="total">
-            {total === null ? "many" : total} records
+            {total === null ? "many records" : `${total} record${total === 1 ? "" : "s"}`}
           </span>
         )}
         <span className="spacer" />
@@ -185,6 +224,16 @@ function ResourceListOf({ resource }: { resource: string }) {
           onApply={(next) => update(() => next)}
           mayShare={meta.data.actions.includes("share_view")}
         />
+        {meta.data.soft_delete && (
+          <div className="segmented" role="group" aria-label="Which records">
+            <button type="button" aria-pressed={!trash} onClick={() => showTrash(false)}>
+              Records
+            </button>
+            <button type="button" aria-pressed={trash} onClick={() => showTrash(true)}>
+              Deleted
+            </button>
+          </div>
+        )}
         <span className="spacer" />
         {meta.data.actions.includes("add") && (
           <Link className="button secondary" to={`/r/${resource}/drafts/new`}>
@@ -228,6 +277,9 @@ function ResourceListOf({ resource }: { resource: string }) {
                 {group.headers.map((header) => {
                   const state = first === header.id ? "ascending" : first === `-${header.id}` ? "descending" : "none";
                   const width = shownFields.find((c) => c.field.name === header.id)?.pref.width;
+                  if (header.id.startsWith("_")) {
+                    return <th key={header.id}>{flexRender(header.column.columnDef.header, header.getContext())}</th>;
+                  }
                   return (
                     <th key={header.id} aria-sort={state} style={width ? { width } : undefined}>
                       <button type="button" className="sort" onClick={() => toggleSort(header.id)}>
@@ -240,10 +292,13 @@ function ResourceListOf({ resource }: { resource: string }) {
               </tr>
             ))}
             <tr className="filters">
-              {shownFields.map(({ field }) => (
-                <td key={field.name}>
-                  <FilterControl field={field} filters={filters} onChange={setFilters} />
-                </td>
+              {shownFields.map(({ field }, index) => (
+                <Fragment key={field.name}>
+                  <td>
+                    <FilterControl field={field} filters={filters} onChange={setFilters} />
+                  </td>
+                  {trash && index === 0 && <td colSpan={2} />}
+                </Fragment>
               ))}
             </tr>
           </thead>
@@ -287,7 +342,13 @@ function ResourceListOf({ resource }: { resource: string }) {
         />
       )}
       {pages.isSuccess && rows.length === 0 && (
-        <p className="empty">{filters.length || query ? "Nothing matches these filters." : "There are no records yet."}</p>
+        <p className="empty">
+          {filters.length || query
+            ? "Nothing matches these filters."
+            : trash
+              ? `No deleted ${meta.data.label_plural.toLowerCase()}.`
+              : "There are no records yet."}
+        </p>
       )}
       {pages.hasNextPage && (
         <button type="button" onClick={() => void pages.fetchNextPage()} disabled={pages.isFetchingNextPage}>

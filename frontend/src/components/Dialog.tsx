@@ -1,0 +1,129 @@
+import { useEffect, useLayoutEffect, useRef, type KeyboardEvent, type ReactNode } from "react";
+
+const FOCUSABLE = [
+  "a[href]",
+  "button:not([disabled])",
+  "input:not([disabled]):not([type='hidden'])",
+  "select:not([disabled])",
+  "textarea:not([disabled])",
+  "[tabindex]:not([tabindex='-1'])",
+].join(",");
+
+function focusables(root: HTMLElement): HTMLElement[] {
+  return Array.from(root.querySelectorAll<HTMLElement>(FOCUSABLE)).filter((el) => !el.closest("[hidden]"));
+}
+
+interface Props {
+  /** `alertdialog` for a question that interrupts (leave without saving?, purge?). */
+  role?: "dialog" | "alertdialog";
+  /** The id of the heading that names it, or a name of its own. */
+  labelledBy?: string;
+  label?: string;
+  /** Escape calls it; so does whatever button the dialog offers to close. */
+  onClose: () => void;
+  className?: string;
+  children: ReactNode;
+}
+
+/**
+ * A modal dialog: focus moves into it when it opens (to the element with
+ * `autoFocus`, else the first control), Tab and Shift+Tab cycle inside it,
+ * Escape closes it, and focus returns where it was when it closes.
+ *
+ * The trap is a key handler and two effects on a stable element: nothing is
+ * re-mounted on a re-render, so state held by the dialog's content (the
+ * conflict dialog's choices) lives as long as the dialog does. `onClose` is
+ * read through a ref, so a new function each render does not re-run the
+ * opening effect (which would move the focus back to the first control).
+ */
+export function Dialog({ role = "dialog", labelledBy, label, onClose, className, children }: Props) {
+  const box = useRef<HTMLDivElement>(null);
+  const close = useRef(onClose);
+  useLayoutEffect(() => {
+    close.current = onClose;
+  });
+
+  useEffect(() => {
+    const before = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const root = box.current;
+    if (root && !root.contains(document.activeElement)) {
+      const first = root.querySelector<HTMLElement>("[autofocus], [data-autofocus]") ?? focusables(root)[0] ?? root;
+      first.focus();
+    }
+    return () => {
+      // Back to the control that opened the dialog, if it is still there.
+      if (before && document.contains(before)) before.focus();
+    };
+  }, []);
+
+  function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
+    if (e.key === "Escape") {
+      e.stopPropagation();
+      close.current();
+      return;
+    }
+    if (e.key !== "Tab" || !box.current) return;
+    const all = focusables(box.current);
+    if (all.length === 0) {
+      e.preventDefault();
+      return;
+    }
+    const first = all[0];
+    const last = all[all.length - 1];
+    const at = document.activeElement;
+    if (e.shiftKey && (at === first || !box.current.contains(at))) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && (at === last || !box.current.contains(at))) {
+      e.preventDefault();
+      first.focus();
+    }
+  }
+
+  return (
+    <div className="backdrop">
+      <div
+        ref={box}
+        className={`dialog${className ? ` ${className}` : ""}`}
+        role={role}
+        aria-modal="true"
+        aria-labelledby={labelledBy}
+        aria-label={labelledBy ? undefined : label}
+        tabIndex={-1}
+        onKeyDown={onKeyDown}
+      >
+        {children}
+      </div>
+    </div>
+  );
+}
+
+interface ConfirmProps {
+  title: string;
+  children: ReactNode;
+  confirm: string;
+  /** A destructive action: its button is styled as such. */
+  danger?: boolean;
+  busy?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+}
+
+/** A yes/no question before an action that cannot be undone; Cancel has the focus. */
+export function ConfirmDialog({ title, children, confirm, danger, busy, onConfirm, onCancel }: ConfirmProps) {
+  return (
+    <Dialog role="alertdialog" labelledBy="confirm-title" onClose={onCancel} className="narrow">
+      <h2 id="confirm-title">{title}</h2>
+      {children}
+      <div className="actions">
+        <span className="spacer" />
+        <button type="button" className="secondary" onClick={onCancel} data-autofocus>
+          Cancel
+        </button>
+        <button type="button" className={danger ? "danger" : undefined} disabled={busy} onClick={onConfirm}>
+          {busy ? "Working…" : confirm}
+        </button>
+      </div>
+    </Dialog>
+  );
+}
