@@ -42,6 +42,10 @@ export function App() {
     navigate("/login");
   }, [navigate, queryClient]);
 
+  // Where a signed-out visitor was going (its address and query: a shared list link), kept through sign-in.
+  const from = (location.state as { from?: string } | null)?.from;
+  const returnTo = from && !from.startsWith("/login") ? from : undefined;
+
   if (auth.status === "loading") {
     return <p className="centered" role="status">Loading…</p>;
   }
@@ -53,15 +57,14 @@ export function App() {
           element={
             <LoginPage
               onSignedIn={(user) => {
+                // The signed-in routes then send /login on to where the user was going.
                 setAuth({ status: "signed-in", user });
                 live.restart();
-                const from = (location.state as { from?: string } | null)?.from;
-                navigate(from && from !== "/login" ? from : "/");
               }}
             />
           }
         />
-        <Route path="*" element={<Navigate to="/login" replace state={{ from: location.pathname }} />} />
+        <Route path="*" element={<Navigate to="/login" replace state={{ from: location.pathname + location.search }} />} />
       </Routes>
     );
   }
@@ -70,7 +73,7 @@ export function App() {
       <Layout>
         <Routes>
           <Route path="/" element={<Dashboard />} />
-          <Route path="/login" element={<Navigate to="/" replace />} />
+          <Route path="/login" element={<Navigate to={returnTo ?? "/"} replace />} />
           <Route path="/r/:resource" element={<ResourceList />} />
           <Route path="/r/:resource/:pk" element={<RecordPage />} />
           <Route path="/r/:resource/drafts/new" element={<NewDraftPage />} />

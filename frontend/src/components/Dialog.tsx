@@ -1,4 +1,5 @@
 import { useEffect, useLayoutEffect, useRef, type KeyboardEvent, type ReactNode } from "react";
+import { createPortal } from "react-dom";
 
 const FOCUSABLE = [
   "a[href]",
@@ -30,7 +31,7 @@ interface Props {
  * `autoFocus`, else the first control), Tab and Shift+Tab cycle inside it,
  * Escape closes it, and focus returns where it was when it closes.
  *
- * The trap is a key handler and two effects on a stable element: nothing is
+ * The trap is a key handler and an effect on a stable element: nothing is
  * re-mounted on a re-render, so state held by the dialog's content (the
  * conflict dialog's choices) lives as long as the dialog does. `onClose` is
  * read through a ref, so a new function each render does not re-run the
@@ -80,7 +81,9 @@ export function Dialog({ role = "dialog", labelledBy, label, onClose, className,
     }
   }
 
-  return (
+  // In a portal on <body>: a dialog opened from a table cell is not clipped by the scrolling
+  // table box nor covered by its sticky header. React events still bubble along the React tree.
+  return createPortal(
     <div className="backdrop">
       <div
         ref={box}
@@ -94,7 +97,8 @@ export function Dialog({ role = "dialog", labelledBy, label, onClose, className,
       >
         {children}
       </div>
-    </div>
+    </div>,
+    document.body,
   );
 }
 

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
+import { EMPTY_LIST_STATE, listStateSearch } from "../listState";
 import type { StepLink, WorkflowRun, WorkflowStep } from "../api/types";
 import { display, relativeTime } from "../format";
 import { live } from "../live";
@@ -24,8 +25,9 @@ export function stepHref(link: StepLink): string | null {
     return `/r/${link.resource}/${encodeURIComponent(link.pk)}${link.field ? `?field=${encodeURIComponent(link.field)}` : ""}`;
   }
   if (link.filter) {
-    const query = new URLSearchParams(Object.entries(link.filter).map(([k, v]) => [`filter[${k}]`, String(v)]));
-    return `/r/${link.resource}?${query.toString()}`;
+    // The list's own address for that state (listState.ts): `?filter[course_id][eq]=42`.
+    const filters = Object.entries(link.filter).map(([field, value]) => ({ field, op: "eq", value: String(value) }));
+    return `/r/${link.resource}${listStateSearch({ ...EMPTY_LIST_STATE, filters })}`;
   }
   return null;
 }
