@@ -27,18 +27,20 @@ interface Props {
 }
 
 /**
- * A modal dialog: focus moves into it when it opens (to the element with
- * `autoFocus`, else the first control), Tab and Shift+Tab cycle inside it,
- * Escape closes it, and focus returns where it was when it closes.
+ * Focus kept inside a modal element (a dialog, the phone's navigation
+ * drawer): it moves in when the element mounts (to the element with
+ * `autoFocus` or `data-autofocus`, else the first control), Tab and
+ * Shift+Tab cycle inside it, Escape calls `onClose`, and focus returns
+ * where it was when the element goes.
  *
  * The trap is a key handler and an effect on a stable element: nothing is
- * re-mounted on a re-render, so state held by the dialog's content (the
- * conflict dialog's choices) lives as long as the dialog does. `onClose` is
- * read through a ref, so a new function each render does not re-run the
- * opening effect (which would move the focus back to the first control).
+ * re-mounted on a re-render, so state held by the content (the conflict
+ * dialog's choices) lives as long as the element does. `onClose` is read
+ * through a ref, so a new function each render does not re-run the opening
+ * effect (which would move the focus back to the first control).
  */
-export function Dialog({ role = "dialog", labelledBy, label, onClose, className, children }: Props) {
-  const box = useRef<HTMLDivElement>(null);
+export function useModalFocus<T extends HTMLElement>(onClose: () => void) {
+  const box = useRef<T>(null);
   const close = useRef(onClose);
   useLayoutEffect(() => {
     close.current = onClose;
@@ -52,12 +54,12 @@ export function Dialog({ role = "dialog", labelledBy, label, onClose, className,
       first.focus();
     }
     return () => {
-      // Back to the control that opened the dialog, if it is still there.
+      // Back to the control that opened it, if it is still there.
       if (before && document.contains(before)) before.focus();
     };
   }, []);
 
-  function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
+  function onKeyDown(e: KeyboardEvent<T>) {
     if (e.key === "Escape") {
       e.stopPropagation();
       close.current();
@@ -81,12 +83,18 @@ export function Dialog({ role = "dialog", labelledBy, label, onClose, className,
     }
   }
 
+  return { ref: box, onKeyDown };
+}
+
+/** A modal dialog, its focus kept inside (useModalFocus); Escape calls `onClose`. */
+export function Dialog({ role = "dialog", labelledBy, label, onClose, className, children }: Props) {
+  const { ref, onKeyDown } = useModalFocus<HTMLDivElement>(onClose);
   // In a portal on <body>: a dialog opened from a table cell is not clipped by the scrolling
   // table box nor covered by its sticky header. React events still bubble along the React tree.
   return createPortal(
     <div className="backdrop">
       <div
-        ref={box}
+        ref={ref}
         className={`dialog${className ? ` ${className}` : ""}`}
         role={role}
         aria-modal="true"

@@ -7,16 +7,19 @@ import { DebouncedInput } from "../components/DebouncedInput";
 import type { ShownField } from "../components/list/cells";
 import { ColumnChooser } from "../components/list/ColumnChooser";
 import { CountsChart } from "../components/list/CountsChart";
+import { FilterControl } from "../components/list/FilterControl";
+import { ListCards } from "../components/list/ListCards";
 import { ListProblem } from "../components/list/ListProblem";
 import { ListTable } from "../components/list/ListTable";
 import { ViewsMenu } from "../components/list/ViewsMenu";
 import { useListPresence } from "../hooks/useListPresence";
 import { useListState } from "../hooks/useListState";
+import { usePhone } from "../hooks/useMediaQuery";
 import { useLiveList } from "../hooks/useLiveList";
 import { useRelationLabels, useRelationTargets } from "../hooks/useRelations";
 import { useScrollMemory } from "../hooks/useScrollMemory";
 import { filterParams, filterValue, withFilter } from "../hooks/useViewPref";
-import { clickSort, formatSort, parseSort, type ListState } from "../listState";
+import { clickSort, formatSort, parseSort, type ListState, type SortKey } from "../listState";
 
 const PAGE_SIZE = "50";
 
@@ -43,6 +46,9 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
   const location = useLocation();
   const { state, columns: columnPrefs, error: prefError, change, apply, updateColumns } = useListState(resource);
   const [choosing, setChoosing] = useState(false);
+  // On a phone: cards, and the filters (with the chart and views) behind a button.
+  const phone = usePhone();
+  const [filtersOpen, setFiltersOpen] = useState(false);
   const fields = meta.fields;
   const byName = useMemo(() => new Map(fields.map((f) => [f.name, f])), [fields]);
   const targets = useRelationTargets(fields);
@@ -111,13 +117,14 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
   useEffect(() => {
     const end = sentinel.current;
     if (!end || !hasNextPage || isFetchingNextPage) return;
+    // The table box scrolls on a desktop; on a phone the page does.
     const watcher = new IntersectionObserver((seen) => seen.some((e) => e.isIntersecting) && loadMore(), {
-      root: scroller.current,
+      root: phone ? null : scroller.current,
       rootMargin: "0px 0px 400px 0px",
     });
     watcher.observe(end);
     return () => watcher.disconnect();
-  }, [hasNextPage, isFetchingNextPage, loadMore, scroller]);
+  }, [hasNextPage, isFetchingNextPage, loadMore, scroller, phone]);
 
   if (prefError) return <p className="error">{prefError.message}</p>;
   if (!state || !columnPrefs) return <p role="status">Loading…</p>;
@@ -125,6 +132,50 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
 
   const setFilters = (next: FilterPref[]) => change({ filters: next });
   const label = trash ? `Deleted ${meta.label_plural.toLowerCase()}` : meta.label_plural;
+
+  const views = (
+    <ViewsMenu
+      resource={resource}
+      config={{ columns: columnPrefs, sort: state.sort, filters }}
+      onApply={apply}
+      mayShare={meta.actions.includes("share_view")}
+    />
+  );
+  const clear = filters.length > 0 && (
+    <button type="button" className="secondary" onClick={() => setFilters([])}>
+      Clear filters ({filters.length})
+    </button>
+  );
+  const newDraft = meta.actions.includes("add") && !trash && (
+    <Link className="button secondary" to={`/r/${resource}/drafts/new`}>
+      New draft
+    </Link>
+  );
+  const columnsButton = (
+    <button type="button" className="secondary" onClick={() => setChoosing(true)}>
+      Columns…
+    </button>
+  );
+  const chart = chartField && (
+    <div className="chart-box">
+      {chartFields.length > 1 && (
+        <select aria-label="Count by" value={chartField.name} onChange={(e) => setChartBy(e.target.value)}>
+          {chartFields.map((f) => (
+            <option key={f.name} value={f.name}>
+              {f.label}
+            </option>
+          ))}
+        </select>
+      )}
+      <CountsChart
+        field={chartField}
+        counts={counts.data}
+        loading={counts.isFetching}
+        active={filterValue(filters, chartField.name, "eq")}
+        onPick={(value) => setFilters(withFilter(filters, chartField.name, "eq", value))}
+      />
+    </div>
+  );
 
   return (
     <section className="list-page">
@@ -148,63 +199,68 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
           </form>
         )}
       </div>
-      <div className="toolbar secondary-bar">
-        <ViewsMenu
-          resource={resource}
-          config={{ columns: columnPrefs, sort: state.sort, filters }}
-          onApply={apply}
-          mayShare={meta.actions.includes("share_view")}
-        />
-        {meta.soft_delete && <TrashSwitch trash={trash} onChange={(deleted) => change({ deleted }, { push: true })} />}
-        <span className="spacer" />
-        {meta.actions.includes("add") && !trash && (
-          <Link className="button secondary" to={`/r/${resource}/drafts/new`}>
-            New draft
-          </Link>
-        )}
-        {filters.length > 0 && (
-          <button type="button" className="secondary" onClick={() => setFilters([])}>
-            Clear filters ({filters.length})
-          </button>
-        )}
-        <button type="button" className="secondary" onClick={() => setChoosing(true)}>
-          Columns…
-        </button>
-      </div>
-      {chartField && (
-        <div className="chart-box">
-          {chartFields.length > 1 && (
-            <select aria-label="Count by" value={chartField.name} onChange={(e) => setChartBy(e.target.value)}>
-              {chartFields.map((f) => (
-                <option key={f.name} value={f.name}>
-                  {f.label}
-                </option>
-              ))}
-            </select>
-          )}
-          <CountsChart
-            field={chartField}
-            counts={counts.data}
-            loading={counts.isFetching}
-            active={filterValue(filters, chartField.name, "eq")}
-            onPick={(value) => setFilters(withFilter(filters, chartField.name, "eq", value))}
-          />
-        </div>
+      {phone ? (
+        <>
+          <div className="toolbar secondary-bar">
+            {meta.soft_delete && <TrashSwitch trash={trash} onChange={(deleted) => change({ deleted }, { push: true })} />}
+            <button
+              type="button"
+              className="secondary"
+              aria-expanded={filtersOpen}
+              aria-controls="list-filters"
+              onClick={() => setFiltersOpen((open) => !open)}
+            >
+              Filters{filters.length > 0 ? ` (${filters.length})` : ""}
+            </button>
+            <SortSelect fields={shown.map((c) => c.field)} sort={sortKeys} onChange={(next) => change({ sort: next })} />
+          </div>
+          <div id="list-filters" className="filters-panel" hidden={!filtersOpen}>
+            {shown.map((c) => (
+              <div key={c.field.name} className="filter-field">
+                <span aria-hidden="true">{c.field.label}</span>
+                <FilterControl field={c.field} filters={filters} onChange={setFilters} />
+              </div>
+            ))}
+            {chart}
+            <div className="toolbar">
+              {views}
+              {clear}
+              {columnsButton}
+              {newDraft}
+            </div>
+          </div>
+        </>
+      ) : (
+        <>
+          <div className="toolbar secondary-bar">
+            {views}
+            {meta.soft_delete && <TrashSwitch trash={trash} onChange={(deleted) => change({ deleted }, { push: true })} />}
+            <span className="spacer" />
+            {newDraft}
+            {clear}
+            {columnsButton}
+          </div>
+          {chart}
+        </>
       )}
       <div className="table-wrap" ref={scroller} data-testid="list-scroller">
-        <ListTable
-          meta={meta}
-          rows={rows}
-          shown={shown}
-          labels={labels}
-          sort={sortKeys}
-          onSort={(field, add) => change({ sort: formatSort(clickSort(sortKeys, field, add)) })}
-          filters={filters}
-          onFilters={setFilters}
-          trash={trash}
-          highlighted={highlighted}
-          present={present}
-        />
+        {phone ? (
+          <ListCards meta={meta} rows={rows} shown={shown} labels={labels} trash={trash} highlighted={highlighted} present={present} />
+        ) : (
+          <ListTable
+            meta={meta}
+            rows={rows}
+            shown={shown}
+            labels={labels}
+            sort={sortKeys}
+            onSort={(field, add) => change({ sort: formatSort(clickSort(sortKeys, field, add)) })}
+            filters={filters}
+            onFilters={setFilters}
+            trash={trash}
+            highlighted={highlighted}
+            present={present}
+          />
+        )}
         {pages.isLoading && <p role="status">Loading…</p>}
         {pages.error && (
           <ListProblem
@@ -251,5 +307,24 @@ function TrashSwitch({ trash, onChange }: { trash: boolean; onChange: (deleted: 
         Deleted
       </button>
     </div>
+  );
+}
+
+/** The sort on a phone (no headers to click): one key, either way. Several keys set on a desktop show their first. */
+function SortSelect({ fields, sort, onChange }: { fields: FieldMeta[]; sort: SortKey[]; onChange: (sort: string) => void }) {
+  const lead = sort[0];
+  const value = lead ? formatSort([lead]) : "";
+  return (
+    <select aria-label="Sort by" className="sort-select" value={value} onChange={(e) => onChange(e.target.value)}>
+      {lead && !fields.some((f) => f.name === lead.field) && <option value={value}>{lead.field}</option>}
+      {fields.flatMap((f) => [
+        <option key={f.name} value={f.name}>
+          {f.label} ↑
+        </option>,
+        <option key={`-${f.name}`} value={`-${f.name}`}>
+          {f.label} ↓
+        </option>,
+      ])}
+    </select>
   );
 }
