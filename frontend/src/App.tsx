@@ -16,6 +16,7 @@ import { RecordPage } from "./pages/RecordPage";
 import { ResourceList } from "./pages/ResourceList";
 import { WorkflowRunPage } from "./pages/WorkflowRunPage";
 import { WorkflowRunsPage } from "./pages/WorkflowRunsPage";
+import { usePageTitle } from "./pageTitle";
 
 type AuthState = { status: "loading" } | { status: "anonymous" } | { status: "signed-in"; user: User };
 
@@ -82,9 +83,14 @@ export function App() {
           <Route path="/drafts/:id" element={<DraftPage />} />
           <Route path="/workflow-runs" element={<WorkflowRunsPage />} />
           <Route path="/workflow-runs/:id" element={<WorkflowRunPage />} />
-          <Route path="*" element={<p className="empty">There is no page here.</p>} />
+          <Route path="*" element={<NotFound />} />
         </Routes>
       </Layout>
     </SessionContext.Provider>
   );
+}
+
+function NotFound() {
+  usePageTitle("Not found");
+  return <p className="empty">There is no page here.</p>;
 }

@@ -52,6 +52,7 @@ def test_a_two_key_sort_and_filters_survive_a_reload_and_open_from_a_link(
         sign_in(page, live_server, "editor", PASSWORD)
         page.get_by_role("navigation", name="Resources").get_by_role("link", name="Courses").click()
         expect(page.get_by_test_id("total")).to_have_text("60 records")
+        expect(page).to_have_title("Courses \N{EN DASH} collabadmin")
 
         status = page.get_by_role("columnheader", name=re.compile("^Status"))
         start = page.get_by_role("columnheader", name=re.compile("^Start date"))
@@ -143,6 +144,8 @@ def test_search_as_you_type_and_back_to_the_same_place(
     # Back from a record: the same rows, where they were.
     page.locator("tbody tr[data-pk='58']").get_by_role("link").click()
     expect(page.get_by_test_id("version")).to_be_visible()
+    course = _rows(conninfo, "SELECT title FROM courses WHERE id = 58")[0][0]
+    expect(page).to_have_title(f"{course} \N{EN DASH} Courses \N{EN DASH} collabadmin")
     page.go_back()
     expect(page.locator("tbody tr")).to_have_count(60)
     page.wait_for_function(

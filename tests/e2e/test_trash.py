@@ -35,6 +35,7 @@ def test_restore_a_record_from_the_trash(page: Page, live_server: str, conninfo:
     page.get_by_role("group", name="Which records").get_by_role("button", name="Deleted").click()
     expect(page).to_have_url(re.compile(r"deleted=only"))
     expect(page.get_by_role("heading", name="Deleted courses")).to_be_visible()
+    expect(page).to_have_title("Deleted courses \N{EN DASH} collabadmin")
     expect(page.get_by_test_id("total")).to_have_text("1 record")
     row = page.locator(f"tbody tr[data-pk='{pk}']")
     expect(row).to_contain_text(title)

@@ -6,6 +6,7 @@ import type { Change, Conflict, FieldValue, RecordBody } from "../api/types";
 import { useSession } from "../auth";
 import { live, type PresenceUser } from "../live";
 import { ConflictDialog, type Keep } from "../components/ConflictDialog";
+import { Dialog } from "../components/Dialog";
 import { FormErrors, NotSaved, reasonOf, splitErrors } from "../components/FormProblems";
 import { HistoryPanel } from "../components/HistoryPanel";
 import { DeletedBy } from "../components/list/Trash";
@@ -17,6 +18,7 @@ import { RecordWorkflows } from "../components/workflows/RecordWorkflows";
 import { sameValue } from "../datetime";
 import { display } from "../format";
 import { keyColumns } from "../recordKey";
+import { usePageTitle } from "../pageTitle";
 
 type Edits = Record<string, FieldValue>;
 
@@ -225,6 +227,9 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
     return () => window.removeEventListener("keydown", onKey);
   }, [base, edits, save]);
 
+  // Named by its display field (ResourceMeta.display), in the heading and the tab's title.
+  const name = base && meta.data ? display(base[meta.data.display] ?? base[keyColumns(meta.data)[0]] ?? null) : undefined;
+  usePageTitle(name, meta.data?.label_plural);
   const problems = splitErrors(errors, fields);
   if (meta.error || record.error) return <p className="error">{(meta.error ?? record.error)?.message}</p>;
   if (!meta.data || !base) return <p role="status">Loading…</p>;
@@ -273,7 +278,7 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
     <section className="record">
       <div className="toolbar">
         <h1>
-          <Link to={`/r/${resource}`}>{meta.data.label_plural}</Link> / {display(base[meta.data.fields[1]?.name ?? keyColumns(meta.data)[0]])}
+          <Link to={`/r/${resource}`}>{meta.data.label_plural}</Link> / {name}
         </h1>
         <span className="muted" data-testid="version">
           version {base._version}
@@ -413,21 +418,20 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
         />
       </div>
       {blocker.state === "blocked" && (
-        <div className="backdrop">
-          <div className="dialog" role="alertdialog" aria-modal="true" aria-labelledby="leave-title">
-            <h2 id="leave-title">Leave without saving?</h2>
-            <p>Your changes to {Object.keys(edits).map((n) => fields.find((f) => f.name === n)?.label ?? n).join(", ")} are not saved.</p>
-            <div className="actions">
-              <span className="spacer" />
-              <button type="button" className="secondary" onClick={() => blocker.proceed()}>
-                Leave without saving
-              </button>
-              <button type="button" autoFocus onClick={() => blocker.reset()}>
-                Stay
-              </button>
-            </div>
+        // Escape is Stay: the edits are kept.
+        <Dialog role="alertdialog" labelledBy="leave-title" onClose={() => blocker.reset()}>
+          <h2 id="leave-title">Leave without saving?</h2>
+          <p>Your changes to {Object.keys(edits).map((n) => fields.find((f) => f.name === n)?.label ?? n).join(", ")} are not saved.</p>
+          <div className="actions">
+            <span className="spacer" />
+            <button type="button" className="secondary" onClick={() => blocker.proceed()}>
+              Leave without saving
+            </button>
+            <button type="button" autoFocus onClick={() => blocker.reset()}>
+              Stay
+            </button>
           </div>
-        </div>
+        </Dialog>
       )}
       {conflicts && (
         <ConflictDialog conflicts={conflicts} fields={fields} onResolve={resolve} onCancel={() => setConflicts(null)} />

@@ -20,6 +20,7 @@ import { useRelationLabels, useRelationTargets } from "../hooks/useRelations";
 import { useScrollMemory } from "../hooks/useScrollMemory";
 import { filterParams, filterValue, withFilter } from "../hooks/useViewPref";
 import { clickSort, formatSort, parseSort, type ListState, type SortKey } from "../listState";
+import { usePageTitle } from "../pageTitle";
 
 const PAGE_SIZE = "50";
 
@@ -57,6 +58,7 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
   const chartField = (chartBy ? byName.get(chartBy) : undefined) ?? chartFields[0];
 
   const trash = Boolean(state?.deleted) && meta.soft_delete;
+  usePageTitle(trash ? `Deleted ${meta.label_plural.toLowerCase()}` : meta.label_plural);
   const sort = state?.sort || meta.default_sort.join(",");
   const sortKeys = useMemo(() => parseSort(sort), [sort]);
   const filters = useMemo(() => state?.filters ?? [], [state]);

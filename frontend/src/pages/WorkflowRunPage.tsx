@@ -11,6 +11,7 @@ import type { StepLink, WorkflowRun, WorkflowStep } from "../api/types";
 import { display, relativeTime } from "../format";
 import { live } from "../live";
 import { useToast } from "../toasts";
+import { usePageTitle } from "../pageTitle";
 
 const FLASH_MS = 2000;
 
@@ -49,6 +50,7 @@ function WorkflowRunPageOf({ id }: { id: string }) {
     enabled: Boolean(subject),
     queryFn: () => api.get(subject!.resource, subject!.pk),
   });
+  usePageTitle(run.data?.title, "Checklists");
   const [flashing, setFlashing] = useState<Set<string>>(new Set());
   const timer = useRef<number | undefined>(undefined);
   const [busy, setBusy] = useState<string | null>(null);
@@ -79,7 +81,7 @@ function WorkflowRunPageOf({ id }: { id: string }) {
   const resources = meta.data?.resources ?? [];
   const subjectMeta = resources.find((m) => m.name === r.subject.resource);
   const mayWork = (subjectMeta?.actions.includes("change") ?? false) && r.status !== "cancelled";
-  const titleField = subjectMeta?.fields[1]?.name;
+  const titleField = subjectMeta?.display;
   const label = (resource: string, field: string | null) => {
     const m = resources.find((x) => x.name === resource);
     return {
