@@ -43,6 +43,8 @@ def test_choose_a_category_by_typing_its_name_and_save(
         # The form names the category, not its key.
         expect(picker).to_have_value(old_name)
 
+        # In the middle of the window, so that the suggestions show in the screenshot.
+        picker.evaluate("e => e.scrollIntoView({block: 'center'})")
         picker.click()
         picker.fill(new_name[:4])
         suggestions = page.get_by_role("listbox", name="Category: suggestions")
