@@ -101,8 +101,12 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
     [columnPrefs, byName],
   );
   const rows = useMemo(() => pages.data?.pages.flatMap((p) => p.items) ?? [], [pages.data]);
-  // The names of the related records on the loaded rows, read by key.
-  const labels = useRelationLabels(targets, rows);
+  // The names of the related records on the loaded rows, read by key (for the columns shown only).
+  const shownTargets = useMemo(
+    () => new Map([...targets].filter(([name]) => shown.some((c) => c.field.name === name))),
+    [targets, shown],
+  );
+  const labels = useRelationLabels(shownTargets, rows);
 
   const { fetchNextPage, hasNextPage, isFetchingNextPage } = pages;
   const loadMore = useMemo(() => () => void fetchNextPage(), [fetchNextPage]);
