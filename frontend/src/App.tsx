@@ -16,6 +16,7 @@ import { RecordPage } from "./pages/RecordPage";
 import { ResourceList } from "./pages/ResourceList";
 import { WorkflowRunPage } from "./pages/WorkflowRunPage";
 import { WorkflowRunsPage } from "./pages/WorkflowRunsPage";
+import { usePageTitle } from "./pageTitle";
 
 type AuthState = { status: "loading" } | { status: "anonymous" } | { status: "signed-in"; user: User };
 
@@ -42,6 +43,10 @@ export function App() {
     navigate("/login");
   }, [navigate, queryClient]);
 
+  // Where a signed-out visitor was going (its address and query: a shared list link), kept through sign-in.
+  const from = (location.state as { from?: string } | null)?.from;
+  const returnTo = from && !from.startsWith("/login") ? from : undefined;
+
   if (auth.status === "loading") {
     return <p className="centered" role="status">Loading…</p>;
   }
@@ -53,15 +58,14 @@ export function App() {
           element={
             <LoginPage
               onSignedIn={(user) => {
+                // The signed-in routes then send /login on to where the user was going.
                 setAuth({ status: "signed-in", user });
                 live.restart();
-                const from = (location.state as { from?: string } | null)?.from;
-                navigate(from && from !== "/login" ? from : "/");
               }}
             />
           }
         />
-        <Route path="*" element={<Navigate to="/login" replace state={{ from: location.pathname }} />} />
+        <Route path="*" element={<Navigate to="/login" replace state={{ from: location.pathname + location.search }} />} />
       </Routes>
     );
   }
@@ -70,7 +74,7 @@ export function App() {
       <Layout>
         <Routes>
           <Route path="/" element={<Dashboard />} />
-          <Route path="/login" element={<Navigate to="/" replace />} />
+          <Route path="/login" element={<Navigate to={returnTo ?? "/"} replace />} />
           <Route path="/r/:resource" element={<ResourceList />} />
           <Route path="/r/:resource/:pk" element={<RecordPage />} />
           <Route path="/r/:resource/drafts/new" element={<NewDraftPage />} />
@@ -79,9 +83,14 @@ export function App() {
           <Route path="/drafts/:id" element={<DraftPage />} />
           <Route path="/workflow-runs" element={<WorkflowRunsPage />} />
           <Route path="/workflow-runs/:id" element={<WorkflowRunPage />} />
-          <Route path="*" element={<p className="empty">There is no page here.</p>} />
+          <Route path="*" element={<NotFound />} />
         </Routes>
       </Layout>
     </SessionContext.Provider>
   );
+}
+
+function NotFound() {
+  usePageTitle("Not found");
+  return <p className="empty">There is no page here.</p>;
 }

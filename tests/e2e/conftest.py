@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from collabadmin.db.engine import libpq_url
 from tests.adopt.cli_database import FIXTURE_SCHEMAS, adopt_fixture
-from tests.conftest import PASSWORD, _server_database
+from tests.conftest import PASSWORD, _server_database, reset_data
 from tests.servers import start_server
 
 CHROMIUM = Path(os.environ.get("COLLABADMIN_CHROMIUM", "/usr/bin/chromium"))
@@ -76,6 +76,25 @@ def no_saved_views(conninfo: str) -> None:
         # DELETE, not TRUNCATE: no table lock for a background task to wait behind.
         conn.execute("DELETE FROM collabadmin.collabadmin_view_pref")
         conn.execute("DELETE FROM collabadmin.collabadmin_shared_view")
+
+
+@pytest.fixture
+def fresh_data(conninfo: str) -> None:
+    """The small seed, as tests/conftest.py loads it, retried after a deadlock.
+
+    The server goes on serving what the previous test's page asked for after
+    the page is closed (a list refetch, a label lookup). Its reads take their
+    locks table by table, and the TRUNCATE of the reset takes them all: the
+    two can wait on each other, and PostgreSQL then cancels the TRUNCATE,
+    which is simply run again once the reads are done.
+    """
+    for attempt in range(3):
+        try:
+            reset_data(conninfo)
+            return
+        except psycopg.errors.DeadlockDetected:
+            if attempt == 2:
+                raise
 
 
 @pytest.fixture(scope="session")

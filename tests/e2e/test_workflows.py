@@ -80,10 +80,12 @@ def test_checklist_ticks_live_as_the_course_changes(
     run = editor_api.get(f"/api/workflow-runs/{run_id}").json()
     assert run["progress"]["done"] == before + 3
 
-    # Without a session yet, that step links to the sessions list filtered to the course.
+    # Without a session yet, that step links to the sessions list filtered to the course:
+    # the filter stays in the address (a link to that list) and names the course.
+    title = editor_api.get(f"/api/r/courses/{COURSE}").json()["title"]
     page.locator("li[data-step=session-open]").get_by_role("link", name="Find sessions").click()
-    expect(page).to_have_url(re.compile(r"/r/sessions$"))
-    expect(page.get_by_label(re.compile("^Filter Course"))).to_have_value(str(COURSE))
+    expect(page).to_have_url(re.compile(rf"/r/sessions\?filter\[course_id\]\[eq\]={COURSE}$"))
+    expect(page.get_by_role("combobox", name="Filter Course")).to_have_value(title)
     page.go_back()
 
     # A step's link opens the record with its field focused.

@@ -121,9 +121,17 @@ export const api = {
         headers: { "If-Match": `"${version}"` },
       }),
     ),
-  history: (resource: string, pk: string) =>
+  /** Hard delete (the `purge` action); the change log keeps the record's last values. */
+  purge: (resource: string, pk: string, version: number) =>
+    unwrap<null>(
+      client.DELETE("/api/r/{resource}/{pk}", {
+        params: { path: { resource, pk }, query: { purge: true } },
+        headers: { "If-Match": `"${version}"` },
+      }),
+    ),
+  history: (resource: string, pk: string, query: Record<string, string> = {}) =>
     unwrap<{ items: Change[]; next_cursor: string | null }>(
-      client.GET("/api/r/{resource}/{pk}/history", { params: { path: { resource, pk } } }),
+      client.GET("/api/r/{resource}/{pk}/history", { params: { path: { resource, pk }, query: query as never } }),
     ),
   revert: (resource: string, pk: string, changeId: number, fields?: string[]) =>
     unwrap<RecordBody>(

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { useState } from "react";
 import type { Conflict, FieldMeta } from "../api/types";
 import { ConflictDialog } from "./ConflictDialog";
 
@@ -64,5 +66,51 @@ describe("ConflictDialog", () => {
     expect(screen.queryByRole("combobox")).toBeNull();
     fireEvent.click(screen.getByRole("button", { name: "Close" }));
     expect(onCancel).toHaveBeenCalled();
+  });
+
+  it("keeps the focus inside, with the choices, and closes on Escape", async () => {
+    const user = userEvent.setup();
+    const onResolve = vi.fn();
+    const onCancel = vi.fn();
+    render(<ConflictDialog conflicts={first} fields={fields} onResolve={onResolve} onCancel={onCancel} />);
+    const dialog = screen.getByRole("dialog", { name: "Someone else changed these fields" });
+    // The focus starts on the first choice.
+    expect(document.activeElement).toBe(select("Title"));
+    await user.selectOptions(select("Title"), "theirs");
+
+    // Tab past the last control comes back to the first; Shift+Tab from the first goes to the last.
+    const apply = screen.getByRole("button", { name: "Apply" });
+    apply.focus();
+    await user.tab();
+    expect(document.activeElement).toBe(select("Title"));
+    await user.tab({ shift: true });
+    expect(document.activeElement).toBe(apply);
+    expect(dialog.contains(document.activeElement)).toBe(true);
+    expect(select("Title").value).toBe("theirs");
+
+    await user.keyboard("{Escape}");
+    expect(onCancel).toHaveBeenCalledTimes(1);
+    expect(onResolve).not.toHaveBeenCalled();
+  });
+
+  it("gives the focus back to what opened it", async () => {
+    const user = userEvent.setup();
+    function Page() {
+      const [open, setOpen] = useState(false);
+      return (
+        <>
+          <button type="button" onClick={() => setOpen(true)}>
+            Save
+          </button>
+          {open && <ConflictDialog conflicts={first} fields={fields} onResolve={() => {}} onCancel={() => setOpen(false)} />}
+        </>
+      );
+    }
+    render(<Page />);
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    expect(document.activeElement).toBe(select("Title"));
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Save" }));
   });
 });

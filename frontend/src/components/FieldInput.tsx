@@ -2,6 +2,7 @@ import type { ReactNode } from "react";
 import type { FieldMeta, FieldValue } from "../api/types";
 import { fromLocalInput, toLocalInput } from "../datetime";
 import { inputProblem, naiveFromInput, naiveToInput, UUID } from "../fieldValues";
+import { RelationPicker } from "./RelationPicker";
 import { BinaryInput, CodeBox, TokenInput } from "./TypedInputs";
 
 const TIME = /^\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/;
@@ -35,7 +36,10 @@ export function FieldInput({ field, value: given, onChange, error, readOnly, edi
     onBlur: () => onFocusChange?.(false),
   };
   let control;
-  if (field.choices) {
+  if (field.relation) {
+    // A record of another resource, found by its name; the value stays its key.
+    control = <RelationPicker field={field} value={value} onChange={onChange} common={common} clearable={!field.required} />;
+  } else if (field.choices) {
     // A stored value that is not (or no longer) among the choices stays shown, not silently replaced.
     const current = value === null ? "" : String(value);
     const stray = current !== "" && !field.choices.includes(current);

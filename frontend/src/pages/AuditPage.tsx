@@ -5,6 +5,7 @@ import { api, ProblemError } from "../api/client";
 import type { Change } from "../api/types";
 import { display } from "../format";
 import { live } from "../live";
+import { usePageTitle } from "../pageTitle";
 
 const OPS = ["insert", "update", "delete", "restore", "purge"];
 const SOURCES = ["api", "draft", "revert", "workflow", "db"];
@@ -72,6 +73,7 @@ export function AuditPage() {
   const [filters, setFilters] = useState<Filters>(EMPTY);
   const params = useMemo(() => toParams(filters), [filters]);
   const auditable = meta.data?.resources.filter((r) => r.actions.includes("audit")) ?? [];
+  usePageTitle("Audit log");
   const pages = useInfiniteQuery({
     queryKey: ["audit", params],
     initialPageParam: null as string | null,

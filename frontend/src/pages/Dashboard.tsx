@@ -8,6 +8,7 @@ import { relativeTime } from "../format";
 import { live } from "../live";
 import { DraftItems } from "../components/drafts/DraftTable";
 import { OPEN_STATUSES } from "../components/drafts/RecordDrafts";
+import { usePageTitle } from "../pageTitle";
 
 const RECENT = 15;
 const MAX_FOLLOWED = 20;
@@ -90,6 +91,7 @@ export function Dashboard() {
   const labels = new Map(resources.map((r) => [r.name, r.label]));
   const mayAudit = resources.some((r) => r.actions.includes("audit"));
   const mayReview = resources.some((r) => r.actions.includes("publish"));
+  usePageTitle("Dashboard");
   const myDrafts = useQuery({
     queryKey: ["drafts", "dashboard", "mine"],
     queryFn: () => api.drafts({ author: "me", status: OPEN_STATUSES, limit: "10" }),

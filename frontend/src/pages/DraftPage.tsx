@@ -20,6 +20,7 @@ import { display } from "../format";
 import { live } from "../live";
 import { useToast } from "../toasts";
 import { keyColumns } from "../recordKey";
+import { usePageTitle } from "../pageTitle";
 
 type Edits = Record<string, FieldValue>;
 
@@ -57,6 +58,7 @@ function DraftPageOf({ id }: { id: string }) {
   // A save that did not go through for another reason than the input: the edits stay, with a Retry.
   const [failure, setFailure] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  usePageTitle(`Draft #${id}`, meta.data?.label_plural);
 
   const refresh = useCallback(() => {
     for (const key of draftKeys(id)) void queryClient.invalidateQueries({ queryKey: key });
@@ -141,7 +143,8 @@ function DraftPageOf({ id }: { id: string }) {
       .catch((e: unknown) => toast(reasonOf(e), { tone: "error" }));
   }
 
-  const recordTitle = (record: RecordBody | undefined) => display(record?.[fields[1]?.name ?? keyColumns(meta.data)[0]] ?? null);
+  const titleField = meta.data.display || keyColumns(meta.data)[0];
+  const recordTitle = (record: RecordBody | undefined) => display(record?.[titleField] ?? null);
   const changed = new Set(Object.keys(d.data));
 
   return (

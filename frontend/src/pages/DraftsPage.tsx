@@ -7,6 +7,7 @@ import { DRAFT_STATUSES } from "../api/types";
 import { DraftSummary, StatusBadge } from "../components/drafts/DraftTable";
 import { OPEN_STATUSES } from "../components/drafts/RecordDrafts";
 import { relativeTime } from "../format";
+import { usePageTitle } from "../pageTitle";
 
 const FILTERS: { value: string; label: string }[] = [
   { value: OPEN_STATUSES, label: "Open (not published or discarded)" },
@@ -20,6 +21,7 @@ export function DraftsPage() {
   const status = params.get("status") ?? OPEN_STATUSES;
   const mine = params.get("author") === "me";
   const query = { ...(status ? { status } : {}), ...(mine ? { author: "me" } : {}) };
+  usePageTitle(status === "submitted" ? "Review queue" : "Drafts");
   const drafts = useInfiniteQuery({
     queryKey: ["drafts", "list", query],
     initialPageParam: null as string | null,

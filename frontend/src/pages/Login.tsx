@@ -1,12 +1,14 @@
 import { useState, type FormEvent } from "react";
 import { api, ProblemError } from "../api/client";
 import type { User } from "../api/types";
+import { usePageTitle } from "../pageTitle";
 
 export function LoginPage({ onSignedIn }: { onSignedIn: (user: User) => void }) {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  usePageTitle("Sign in");
 
   async function submit(event: FormEvent) {
     event.preventDefault();

@@ -10,6 +10,7 @@ import { FormErrors, NotSaved, reasonOf, splitErrors } from "../components/FormP
 import type { FieldValue } from "../api/types";
 import { editProblems } from "../fieldValues";
 import { FieldInput } from "../components/FieldInput";
+import { usePageTitle } from "../pageTitle";
 
 export function NewDraftPage() {
   const { resource = "" } = useParams();
@@ -26,6 +27,7 @@ function NewDraftOf({ resource }: { resource: string }) {
   const [failure, setFailure] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
   const fields = useMemo(() => (meta.data?.fields ?? []).filter((f) => !f.read_only), [meta.data]);
+  usePageTitle(meta.data ? `New ${meta.data.label.toLowerCase()} (draft)` : undefined);
 
   if (meta.error) return <p className="error">{meta.error.message}</p>;
   if (!meta.data) return <p role="status">Loading…</p>;

@@ -6,8 +6,10 @@ import type { Change, Conflict, FieldValue, RecordBody } from "../api/types";
 import { useSession } from "../auth";
 import { live, type PresenceUser } from "../live";
 import { ConflictDialog, type Keep } from "../components/ConflictDialog";
+import { Dialog } from "../components/Dialog";
 import { FormErrors, NotSaved, reasonOf, splitErrors } from "../components/FormProblems";
 import { HistoryPanel } from "../components/HistoryPanel";
+import { DeletedBy } from "../components/list/Trash";
 import { useToast } from "../toasts";
 import { editProblems } from "../fieldValues";
 import { FieldInput } from "../components/FieldInput";
@@ -16,6 +18,7 @@ import { RecordWorkflows } from "../components/workflows/RecordWorkflows";
 import { sameValue } from "../datetime";
 import { display } from "../format";
 import { keyColumns } from "../recordKey";
+import { usePageTitle } from "../pageTitle";
 
 type Edits = Record<string, FieldValue>;
 
@@ -224,6 +227,9 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
     return () => window.removeEventListener("keydown", onKey);
   }, [base, edits, save]);
 
+  // Named by its display field (ResourceMeta.display), in the heading and the tab's title.
+  const name = base && meta.data ? display(base[meta.data.display] ?? base[keyColumns(meta.data)[0]] ?? null) : undefined;
+  usePageTitle(name, meta.data?.label_plural);
   const problems = splitErrors(errors, fields);
   if (meta.error || record.error) return <p className="error">{(meta.error ?? record.error)?.message}</p>;
   if (!meta.data || !base) return <p role="status">Loading…</p>;
@@ -259,7 +265,8 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
     try {
       const saved = await api.remove(resource, pk, base._version);
       refresh(saved);
-      toast(`Deleted ${meta.data?.label.toLowerCase() ?? "record"} ${pk}.`, {
+      const where = meta.data ? ` It stays under ${meta.data.label_plural} › Deleted.` : "";
+      toast(`Deleted ${meta.data?.label.toLowerCase() ?? "record"} ${pk}.${where}`, {
         action: { label: "Undo", run: () => void restore(saved._version) },
       });
     } catch (e) {
@@ -271,12 +278,16 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
     <section className="record">
       <div className="toolbar">
         <h1>
-          <Link to={`/r/${resource}`}>{meta.data.label_plural}</Link> / {display(base[meta.data.fields[1]?.name ?? keyColumns(meta.data)[0]])}
+          <Link to={`/r/${resource}`}>{meta.data.label_plural}</Link> / {name}
         </h1>
         <span className="muted" data-testid="version">
           version {base._version}
         </span>
-        {base._deleted_at && <span className="badge">deleted</span>}
+        {base._deleted_at && (
+          <span className="deleted-note">
+            <span className="badge">deleted</span> <DeletedBy resource={resource} pk={pk} at={base._deleted_at} />
+          </span>
+        )}
         <span className="spacer" />
         {others.length > 0 && (
           <span className="presence" data-testid="presence">
@@ -407,21 +418,20 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
         />
       </div>
       {blocker.state === "blocked" && (
-        <div className="backdrop">
-          <div className="dialog" role="alertdialog" aria-modal="true" aria-labelledby="leave-title">
-            <h2 id="leave-title">Leave without saving?</h2>
-            <p>Your changes to {Object.keys(edits).map((n) => fields.find((f) => f.name === n)?.label ?? n).join(", ")} are not saved.</p>
-            <div className="actions">
-              <span className="spacer" />
-              <button type="button" className="secondary" onClick={() => blocker.proceed()}>
-                Leave without saving
-              </button>
-              <button type="button" autoFocus onClick={() => blocker.reset()}>
-                Stay
-              </button>
-            </div>
+        // Escape is Stay: the edits are kept.
+        <Dialog role="alertdialog" labelledBy="leave-title" onClose={() => blocker.reset()}>
+          <h2 id="leave-title">Leave without saving?</h2>
+          <p>Your changes to {Object.keys(edits).map((n) => fields.find((f) => f.name === n)?.label ?? n).join(", ")} are not saved.</p>
+          <div className="actions">
+            <span className="spacer" />
+            <button type="button" className="secondary" onClick={() => blocker.proceed()}>
+              Leave without saving
+            </button>
+            <button type="button" autoFocus onClick={() => blocker.reset()}>
+              Stay
+            </button>
           </div>
-        </div>
+        </Dialog>
       )}
       {conflicts && (
         <ConflictDialog conflicts={conflicts} fields={fields} onResolve={resolve} onCancel={() => setConflicts(null)} />

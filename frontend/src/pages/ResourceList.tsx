@@ -1,23 +1,27 @@
-import { useEffect, useMemo, useState, type KeyboardEvent } from "react";
-import { Link, useParams, useSearchParams } from "react-router-dom";
+import { useEffect, useMemo, useRef, useState } from "react";
+import { Link, useLocation, useParams } from "react-router-dom";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from "@tanstack/react-table";
 import { api } from "../api/client";
-import type { FieldMeta, RecordBody, ViewConfig } from "../api/types";
+import type { FieldMeta, FilterPref, ResourceMeta } from "../api/types";
+import { DebouncedInput } from "../components/DebouncedInput";
+import type { ShownField } from "../components/list/cells";
 import { ColumnChooser } from "../components/list/ColumnChooser";
 import { CountsChart } from "../components/list/CountsChart";
 import { FilterControl } from "../components/list/FilterControl";
+import { ListCards } from "../components/list/ListCards";
 import { ListProblem } from "../components/list/ListProblem";
-import { PresenceStack } from "../components/list/PresenceStack";
+import { ListTable } from "../components/list/ListTable";
 import { ViewsMenu } from "../components/list/ViewsMenu";
-import { ArrayChips, formatCell } from "../format";
 import { useListPresence } from "../hooks/useListPresence";
+import { useListState } from "../hooks/useListState";
+import { usePhone } from "../hooks/useMediaQuery";
 import { useLiveList } from "../hooks/useLiveList";
-import { useRelationOptions } from "../hooks/useRelationOptions";
-import { filterParams, filterValue, useViewPref, withFilter } from "../hooks/useViewPref";
-import { recordKey } from "../recordKey";
+import { useRelationLabels, useRelationTargets } from "../hooks/useRelations";
+import { useScrollMemory } from "../hooks/useScrollMemory";
+import { filterParams, filterValue, withFilter } from "../hooks/useViewPref";
+import { clickSort, formatSort, parseSort, type ListState, type SortKey } from "../listState";
+import { usePageTitle } from "../pageTitle";
 
-const column = createColumnHelper<RecordBody>();
 const PAGE_SIZE = "50";
 
 /** One list per resource: its state starts afresh when the resource changes. */
@@ -28,42 +32,46 @@ export function ResourceList() {
 
 function ResourceListOf({ resource }: { resource: string }) {
   const meta = useQuery({ queryKey: ["describe", resource], queryFn: () => api.describe(resource) });
-  const allMeta = useQuery({ queryKey: ["meta"], queryFn: api.meta });
-  const { config, error: prefError, update } = useViewPref(resource);
-  const [search, setSearch] = useState("");
-  const [query, setQuery] = useState("");
+  if (meta.error) return <p className="error">{meta.error.message}</p>;
+  if (!meta.data) return <p role="status">Loading…</p>;
+  return <ListPage meta={meta.data} />;
+}
+
+/**
+ * The list: its query (sort, filters, search, deleted view) in the address
+ * (hooks/useListState.ts), its columns in the user's saved settings, its
+ * rows paged by cursor, loading the next page as the end scrolls into view.
+ */
+function ListPage({ meta }: { meta: ResourceMeta }) {
+  const resource = meta.name;
+  const location = useLocation();
+  const { state, columns: columnPrefs, error: prefError, change, apply, updateColumns } = useListState(resource);
   const [choosing, setChoosing] = useState(false);
-  const fields = useMemo(() => meta.data?.fields ?? [], [meta.data]);
+  // On a phone: cards, and the filters (with the chart and views) behind a button.
+  const phone = usePhone();
+  const [filtersOpen, setFiltersOpen] = useState(false);
+  const fields = meta.fields;
   const byName = useMemo(() => new Map(fields.map((f) => [f.name, f])), [fields]);
-  const viewable = useMemo(() => new Set(allMeta.data?.resources.map((r) => r.name) ?? []), [allMeta.data]);
-  const relations = useRelationOptions(fields, viewable);
+  const targets = useRelationTargets(fields);
   const chartFields = useMemo(() => fields.filter((f) => f.choices || f.type === "boolean"), [fields]);
   const [chartBy, setChartBy] = useState<string | null>(null);
   const chartField = (chartBy ? byName.get(chartBy) : undefined) ?? chartFields[0];
 
-  // A link may name filters (`?filter[course_id]=5`, from a checklist step): they are
-  // applied to the list's settings once loaded, then dropped from the address.
-  const [linked, setLinked] = useSearchParams();
-  const ready = config !== null;
-  useEffect(() => {
-    if (!ready) return;
-    const named = [...linked.entries()].flatMap(([key, value]) => {
-      const match = /^filter\[([^\]]+)\](?:\[([a-z]+)\])?$/.exec(key);
-      return match ? [{ field: match[1], op: match[2] ?? "eq", value }] : [];
-    });
-    if (named.length === 0) return;
-    update((c) => ({ ...c, filters: named.reduce((all, f) => withFilter(all, f.field, f.op, f.value), c.filters) }));
-    setLinked({}, { replace: true });
-  }, [ready, linked, setLinked, update]);
-
-  const sort = config?.sort || meta.data?.default_sort.join(",") || "";
-  const filters = useMemo(() => config?.filters ?? [], [config]);
-  const params = useMemo(() => ({ ...filterParams(filters), ...(query ? { q: query } : {}) }), [filters, query]);
+  const trash = Boolean(state?.deleted) && meta.soft_delete;
+  usePageTitle(trash ? `Deleted ${meta.label_plural.toLowerCase()}` : meta.label_plural);
+  const sort = state?.sort || meta.default_sort.join(",");
+  const sortKeys = useMemo(() => parseSort(sort), [sort]);
+  const filters = useMemo(() => state?.filters ?? [], [state]);
+  const q = state?.q ?? "";
+  const params = useMemo(
+    () => ({ ...filterParams(filters), ...(q ? { q } : {}), ...(trash ? { deleted: "only" } : {}) }),
+    [filters, q, trash],
+  );
   const key = JSON.stringify(params);
 
   const pages = useInfiniteQuery({
     queryKey: ["list", resource, sort, key],
-    enabled: meta.isSuccess && config !== null,
+    enabled: state !== null,
     initialPageParam: null as string | null,
     queryFn: ({ pageParam }) =>
       api.list(resource, {
@@ -76,231 +84,253 @@ function ResourceListOf({ resource }: { resource: string }) {
   });
   const counts = useQuery({
     queryKey: ["counts", resource, chartField?.name, key],
-    enabled: Boolean(chartField) && config !== null,
+    enabled: Boolean(chartField) && state !== null,
     queryFn: () => api.counts(resource, { by: chartField!.name, ...params }),
     placeholderData: (previous) => previous,
   });
 
-  const watched = useMemo(
-    () => new Set([...filters.map((f) => f.field), ...sort.split(",").map((s) => s.replace(/^[-+]/, ""))]),
-    [filters, sort],
-  );
-  const pk = meta.data ? meta.data.pk : "id";
-  const highlighted = useLiveList(resource, pk, watched);
+  const watched = useMemo(() => new Set([...filters.map((f) => f.field), ...sortKeys.map((k) => k.field)]), [filters, sortKeys]);
+  const highlighted = useLiveList(resource, meta.pk, watched);
   const present = useListPresence(resource);
 
-  const shownFields = useMemo(
+  const shown = useMemo<ShownField[]>(
     () =>
-      (config?.columns ?? [])
-        .map((c) => ({ pref: c, field: byName.get(c.field) }))
+      (columnPrefs ?? [])
+        .map((pref) => ({ pref, field: byName.get(pref.field) }))
         .filter((c): c is { pref: typeof c.pref; field: FieldMeta } => Boolean(c.field)),
-    [config, byName],
-  );
-  const columns = useMemo(
-    () =>
-      shownFields.map(({ pref, field }) =>
-        column.accessor((row) => row[field.name], {
-          id: field.name,
-          header: field.label,
-          size: pref.width,
-          cell: (info) => {
-            const value = info.getValue();
-            const label = field.relation && value !== null ? relations.get(field.name)?.byId.get(String(value)) : undefined;
-            // Long text is cut short unless the user chose otherwise; the cell's title has it all.
-            const shown = formatCell(label ?? value, field, pref.format ?? (field.type === "text" ? "truncate:80" : undefined));
-            if (shown.badge !== undefined) return <span className={`pill pill-${shown.badge}`}>{shown.text}</span>;
-            if (shown.chips) return <ArrayChips chips={shown.chips} />;
-            return <span title={shown.title}>{shown.text}</span>;
-          },
-        }),
-      ),
-    [shownFields, relations],
+    [columnPrefs, byName],
   );
   const rows = useMemo(() => pages.data?.pages.flatMap((p) => p.items) ?? [], [pages.data]);
-  // TanStack Table returns fresh functions each render, so this component is not
-  // memoised by the React Compiler; nothing here memoises on the table object.
-  // eslint-disable-next-line react-hooks/incompatible-library
-  const table = useReactTable({ data: rows, columns, getCoreRowModel: getCoreRowModel(), manualSorting: true });
+  // The names of the related records on the loaded rows, read by key (for the columns shown only).
+  const shownTargets = useMemo(
+    () => new Map([...targets].filter(([name]) => shown.some((c) => c.field.name === name))),
+    [targets, shown],
+  );
+  const labels = useRelationLabels(shownTargets, rows);
 
-  if (meta.error) return <p className="error">{meta.error.message}</p>;
+  const { fetchNextPage, hasNextPage, isFetchingNextPage } = pages;
+  const loadMore = useMemo(() => () => void fetchNextPage(), [fetchNextPage]);
+  const scroller = useScrollMemory<HTMLDivElement>({
+    entry: location.key,
+    pages: pages.data?.pages.length ?? 0,
+    hasMore: hasNextPage,
+    loadMore,
+    ready: pages.isSuccess && !isFetchingNextPage,
+  });
+
+  // The next page loads as the end of the list scrolls into view ("Load more" stays, for keyboards).
+  const sentinel = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const end = sentinel.current;
+    if (!end || !hasNextPage || isFetchingNextPage) return;
+    // The table box scrolls on a desktop; on a phone the page does.
+    const watcher = new IntersectionObserver((seen) => seen.some((e) => e.isIntersecting) && loadMore(), {
+      root: phone ? null : scroller.current,
+      rootMargin: "0px 0px 400px 0px",
+    });
+    watcher.observe(end);
+    return () => watcher.disconnect();
+  }, [hasNextPage, isFetchingNextPage, loadMore, scroller, phone]);
+
   if (prefError) return <p className="error">{prefError.message}</p>;
-  if (!meta.data || !config) return <p role="status">Loading…</p>;
+  if (!state || !columnPrefs) return <p role="status">Loading…</p>;
   const total = pages.data?.pages[0]?.total;
-  const first = sort.split(",")[0];
 
-  function toggleSort(name: string) {
-    update((c) => ({ ...c, sort: first === name ? `-${name}` : name }));
-  }
-  function setFilters(next: ViewConfig["filters"]) {
-    update((c) => ({ ...c, filters: next }));
-  }
-  function moveFocus(e: KeyboardEvent<HTMLTableSectionElement>) {
-    if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
-    const links = Array.from(e.currentTarget.querySelectorAll<HTMLAnchorElement>("a.row-link"));
-    const index = links.indexOf(document.activeElement as HTMLAnchorElement);
-    const next = links[index + (e.key === "ArrowDown" ? 1 : -1)];
-    if (next) {
-      e.preventDefault();
-      next.focus();
-    }
-  }
+  const setFilters = (next: FilterPref[]) => change({ filters: next });
+  const label = trash ? `Deleted ${meta.label_plural.toLowerCase()}` : meta.label_plural;
+
+  const views = (
+    <ViewsMenu
+      resource={resource}
+      config={{ columns: columnPrefs, sort: state.sort, filters }}
+      onApply={apply}
+      mayShare={meta.actions.includes("share_view")}
+    />
+  );
+  const clear = filters.length > 0 && (
+    <button type="button" className="secondary" onClick={() => setFilters([])}>
+      Clear filters ({filters.length})
+    </button>
+  );
+  const newDraft = meta.actions.includes("add") && !trash && (
+    <Link className="button secondary" to={`/r/${resource}/drafts/new`}>
+      New draft
+    </Link>
+  );
+  const columnsButton = (
+    <button type="button" className="secondary" onClick={() => setChoosing(true)}>
+      Columns…
+    </button>
+  );
+  const chart = chartField && (
+    <div className="chart-box">
+      {chartFields.length > 1 && (
+        <select aria-label="Count by" value={chartField.name} onChange={(e) => setChartBy(e.target.value)}>
+          {chartFields.map((f) => (
+            <option key={f.name} value={f.name}>
+              {f.label}
+            </option>
+          ))}
+        </select>
+      )}
+      <CountsChart
+        field={chartField}
+        counts={counts.data}
+        loading={counts.isFetching}
+        active={filterValue(filters, chartField.name, "eq")}
+        onPick={(value) => setFilters(withFilter(filters, chartField.name, "eq", value))}
+      />
+    </div>
+  );
 
   return (
-    <section>
+    <section className="list-page">
       <div className="toolbar">
-        <h1>{meta.data.label_plural}</h1>
+        <h1>{label}</h1>
         {total !== undefined && (
           <span className="muted" data-testid="total">
-            {total === null ? "many" : total} records
+            {total === null ? "many records" : `${total} record${total === 1 ? "" : "s"}`}
           </span>
         )}
         <span className="spacer" />
-        {meta.data.searchable && (
-          <form
-            role="search"
-            onSubmit={(e) => {
-              e.preventDefault();
-              setQuery(search.trim());
-            }}
-          >
-            <input
+        {meta.searchable && (
+          <form role="search" onSubmit={(e) => e.preventDefault()}>
+            <DebouncedInput
               type="search"
-              aria-label={`Search ${meta.data.label_plural}`}
+              aria-label={`Search ${meta.label_plural}`}
               placeholder="Search…"
-              value={search}
-              onChange={(e) => {
-                setSearch(e.target.value);
-                if (e.target.value === "") setQuery("");
-              }}
+              value={q}
+              onCommit={(text) => change({ q: text })}
             />
           </form>
         )}
       </div>
-      <div className="toolbar secondary-bar">
-        <ViewsMenu
-          resource={resource}
-          config={config}
-          onApply={(next) => update(() => next)}
-          mayShare={meta.data.actions.includes("share_view")}
-        />
-        <span className="spacer" />
-        {meta.data.actions.includes("add") && (
-          <Link className="button secondary" to={`/r/${resource}/drafts/new`}>
-            New draft
-          </Link>
-        )}
-        {filters.length > 0 && (
-          <button type="button" className="secondary" onClick={() => setFilters([])}>
-            Clear filters ({filters.length})
-          </button>
-        )}
-        <button type="button" className="secondary" onClick={() => setChoosing(true)}>
-          Columns…
-        </button>
-      </div>
-      {chartField && (
-        <div className="chart-box">
-          {chartFields.length > 1 && (
-            <select aria-label="Count by" value={chartField.name} onChange={(e) => setChartBy(e.target.value)}>
-              {chartFields.map((f) => (
-                <option key={f.name} value={f.name}>
-                  {f.label}
-                </option>
-              ))}
-            </select>
-          )}
-          <CountsChart
-            field={chartField}
-            counts={counts.data}
-            loading={counts.isFetching}
-            active={filterValue(filters, chartField.name, "eq")}
-            onPick={(value) => setFilters(withFilter(filters, chartField.name, "eq", value))}
-          />
-        </div>
-      )}
-      <div className="table-wrap">
-        <table className="grid">
-          <thead>
-            {table.getHeaderGroups().map((group) => (
-              <tr key={group.id}>
-                {group.headers.map((header) => {
-                  const state = first === header.id ? "ascending" : first === `-${header.id}` ? "descending" : "none";
-                  const width = shownFields.find((c) => c.field.name === header.id)?.pref.width;
-                  return (
-                    <th key={header.id} aria-sort={state} style={width ? { width } : undefined}>
-                      <button type="button" className="sort" onClick={() => toggleSort(header.id)}>
-                        {flexRender(header.column.columnDef.header, header.getContext())}
-                        <span aria-hidden="true">{state === "ascending" ? " ▲" : state === "descending" ? " ▼" : ""}</span>
-                      </button>
-                    </th>
-                  );
-                })}
-              </tr>
+      {phone ? (
+        <>
+          <div className="toolbar secondary-bar">
+            {meta.soft_delete && <TrashSwitch trash={trash} onChange={(deleted) => change({ deleted }, { push: true })} />}
+            <button
+              type="button"
+              className="secondary"
+              aria-expanded={filtersOpen}
+              aria-controls="list-filters"
+              onClick={() => setFiltersOpen((open) => !open)}
+            >
+              Filters{filters.length > 0 ? ` (${filters.length})` : ""}
+            </button>
+            <SortSelect fields={shown.map((c) => c.field)} sort={sortKeys} onChange={(next) => change({ sort: next })} />
+          </div>
+          <div id="list-filters" className="filters-panel" hidden={!filtersOpen}>
+            {shown.map((c) => (
+              <div key={c.field.name} className="filter-field">
+                <span aria-hidden="true">{c.field.label}</span>
+                <FilterControl field={c.field} filters={filters} onChange={setFilters} />
+              </div>
             ))}
-            <tr className="filters">
-              {shownFields.map(({ field }) => (
-                <td key={field.name}>
-                  <FilterControl field={field} filters={filters} onChange={setFilters} relation={relations.get(field.name)} />
-                </td>
-              ))}
-            </tr>
-          </thead>
-          <tbody onKeyDown={moveFocus}>
-            {table.getRowModel().rows.map((row) => {
-              const key = recordKey({ pk }, row.original);
-              const id = key ?? `row-${row.index}`;
-              return (
-                <tr key={id} data-pk={id} className={highlighted.has(id) ? "flash" : undefined}>
-                  {row.getVisibleCells().map((cell, index) => (
-                    <td key={cell.id}>
-                      {index === 0 ? (
-                        <>
-                          {key === null ? (
-                            flexRender(cell.column.columnDef.cell, cell.getContext())
-                          ) : (
-                            <Link className="row-link" to={`/r/${resource}/${encodeURIComponent(key)}`}>
-                              {flexRender(cell.column.columnDef.cell, cell.getContext())}
-                            </Link>
-                          )}
-                          <PresenceStack users={present.get(id) ?? []} />
-                        </>
-                      ) : (
-                        flexRender(cell.column.columnDef.cell, cell.getContext())
-                      )}
-                    </td>
-                  ))}
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+            {chart}
+            <div className="toolbar">
+              {views}
+              {clear}
+              {columnsButton}
+              {newDraft}
+            </div>
+          </div>
+        </>
+      ) : (
+        <>
+          <div className="toolbar secondary-bar">
+            {views}
+            {meta.soft_delete && <TrashSwitch trash={trash} onChange={(deleted) => change({ deleted }, { push: true })} />}
+            <span className="spacer" />
+            {newDraft}
+            {clear}
+            {columnsButton}
+          </div>
+          {chart}
+        </>
+      )}
+      <div className="table-wrap" ref={scroller} data-testid="list-scroller">
+        {phone ? (
+          <ListCards meta={meta} rows={rows} shown={shown} labels={labels} trash={trash} highlighted={highlighted} present={present} />
+        ) : (
+          <ListTable
+            meta={meta}
+            rows={rows}
+            shown={shown}
+            labels={labels}
+            sort={sortKeys}
+            onSort={(field, add) => change({ sort: formatSort(clickSort(sortKeys, field, add)) })}
+            filters={filters}
+            onFilters={setFilters}
+            trash={trash}
+            highlighted={highlighted}
+            present={present}
+          />
+        )}
+        {pages.isLoading && <p role="status">Loading…</p>}
+        {pages.error && (
+          <ListProblem
+            error={pages.error}
+            filtered={filters.length > 0 || Boolean(state.sort)}
+            // Saved at once as the user's list settings, so the next visit works too.
+            onClear={() => change({ filters: [], sort: "" }, { saveNow: true })}
+          />
+        )}
+        {pages.isSuccess && rows.length === 0 && <p className="empty">{emptyText(state, meta, trash)}</p>}
+        <div ref={sentinel} className="list-end">
+          {hasNextPage && (
+            <button type="button" className="secondary" onClick={loadMore} disabled={isFetchingNextPage}>
+              {isFetchingNextPage ? "Loading…" : "Load more"}
+            </button>
+          )}
+        </div>
       </div>
-      {pages.isLoading && <p role="status">Loading…</p>}
-      {pages.error && (
-        <ListProblem
-          error={pages.error}
-          filtered={filters.length > 0 || Boolean(config?.sort)}
-          // Saved at once as the user's list settings, so the next visit works too.
-          onClear={() => update((c) => ({ ...c, filters: [], sort: "" }), true)}
-        />
-      )}
-      {pages.isSuccess && rows.length === 0 && (
-        <p className="empty">{filters.length || query ? "Nothing matches these filters." : "There are no records yet."}</p>
-      )}
-      {pages.hasNextPage && (
-        <button type="button" onClick={() => void pages.fetchNextPage()} disabled={pages.isFetchingNextPage}>
-          {pages.isFetchingNextPage ? "Loading…" : "Load more"}
-        </button>
-      )}
       {choosing && (
         <ColumnChooser
           fields={fields}
-          columns={config.columns}
-          onChange={(next) => update((c) => ({ ...c, columns: next }))}
-          onReset={() => update(() => ({ columns: fields.map((f) => ({ field: f.name })), sort: "", filters: [] }))}
+          columns={columnPrefs}
+          onChange={(next) => updateColumns((c) => ({ ...c, columns: next }))}
+          onReset={() => apply({ columns: fields.map((f) => ({ field: f.name })), sort: "", filters: [] })}
           onClose={() => setChoosing(false)}
         />
       )}
     </section>
+  );
+}
+
+function emptyText(state: ListState, meta: ResourceMeta, trash: boolean): string {
+  if (state.filters.length > 0 || state.q) return "Nothing matches these filters.";
+  return trash ? `No deleted ${meta.label_plural.toLowerCase()}.` : "There are no records yet.";
+}
+
+function TrashSwitch({ trash, onChange }: { trash: boolean; onChange: (deleted: boolean) => void }) {
+  return (
+    <div className="segmented" role="group" aria-label="Which records">
+      <button type="button" aria-pressed={!trash} onClick={() => trash && onChange(false)}>
+        Records
+      </button>
+      <button type="button" aria-pressed={trash} onClick={() => !trash && onChange(true)}>
+        Deleted
+      </button>
+    </div>
+  );
+}
+
+/** The sort on a phone (no headers to click): one key, either way. Several keys set on a desktop show their first. */
+function SortSelect({ fields, sort, onChange }: { fields: FieldMeta[]; sort: SortKey[]; onChange: (sort: string) => void }) {
+  const lead = sort[0];
+  const value = lead ? formatSort([lead]) : "";
+  return (
+    <select aria-label="Sort by" className="sort-select" value={value} onChange={(e) => onChange(e.target.value)}>
+      {lead && !fields.some((f) => f.name === lead.field) && <option value={value}>{lead.field}</option>}
+      {fields.flatMap((f) => [
+        <option key={f.name} value={f.name}>
+          {f.label} ↑
+        </option>,
+        <option key={`-${f.name}`} value={`-${f.name}`}>
+          {f.label} ↓
+        </option>,
+      ])}
+    </select>
   );
 }

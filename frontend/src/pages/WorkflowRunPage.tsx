@@ -6,10 +6,12 @@ import { useEffect, useRef, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
+import { EMPTY_LIST_STATE, listStateSearch } from "../listState";
 import type { StepLink, WorkflowRun, WorkflowStep } from "../api/types";
 import { display, relativeTime } from "../format";
 import { live } from "../live";
 import { useToast } from "../toasts";
+import { usePageTitle } from "../pageTitle";
 
 const FLASH_MS = 2000;
 
@@ -24,8 +26,9 @@ export function stepHref(link: StepLink): string | null {
     return `/r/${link.resource}/${encodeURIComponent(link.pk)}${link.field ? `?field=${encodeURIComponent(link.field)}` : ""}`;
   }
   if (link.filter) {
-    const query = new URLSearchParams(Object.entries(link.filter).map(([k, v]) => [`filter[${k}]`, String(v)]));
-    return `/r/${link.resource}?${query.toString()}`;
+    // The list's own address for that state (listState.ts): `?filter[course_id][eq]=42`.
+    const filters = Object.entries(link.filter).map(([field, value]) => ({ field, op: "eq", value: String(value) }));
+    return `/r/${link.resource}${listStateSearch({ ...EMPTY_LIST_STATE, filters })}`;
   }
   return null;
 }
@@ -47,6 +50,7 @@ function WorkflowRunPageOf({ id }: { id: string }) {
     enabled: Boolean(subject),
     queryFn: () => api.get(subject!.resource, subject!.pk),
   });
+  usePageTitle(run.data?.title, "Checklists");
   const [flashing, setFlashing] = useState<Set<string>>(new Set());
   const timer = useRef<number | undefined>(undefined);
   const [busy, setBusy] = useState<string | null>(null);
@@ -77,7 +81,7 @@ function WorkflowRunPageOf({ id }: { id: string }) {
   const resources = meta.data?.resources ?? [];
   const subjectMeta = resources.find((m) => m.name === r.subject.resource);
   const mayWork = (subjectMeta?.actions.includes("change") ?? false) && r.status !== "cancelled";
-  const titleField = subjectMeta?.fields[1]?.name;
+  const titleField = subjectMeta?.display;
   const label = (resource: string, field: string | null) => {
     const m = resources.find((x) => x.name === resource);
     return {

@@ -3,12 +3,14 @@ import { Link, useSearchParams } from "react-router-dom";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { api } from "../api/client";
 import { relativeTime } from "../format";
+import { usePageTitle } from "../pageTitle";
 
 export function WorkflowRunsPage() {
   const [params, setParams] = useSearchParams();
   const status = params.get("status") ?? "open";
   const mine = params.get("mine") === "true";
   const query = { ...(status ? { status } : {}), ...(mine ? { mine: "true" } : {}) };
+  usePageTitle("Checklists");
   const meta = useQuery({ queryKey: ["meta"], queryFn: api.meta });
   const runs = useInfiniteQuery({
     queryKey: ["workflow-runs", "list", query],

@@ -1,6 +1,6 @@
-import { useEffect, useRef } from "react";
 import type { ColumnPref, FieldMeta } from "../../api/types";
 import { formatsFor } from "../../format";
+import { Dialog } from "../Dialog";
 
 interface Props {
   fields: FieldMeta[];
@@ -19,10 +19,6 @@ const WIDTHS = [
 
 /** Which columns show, in which order, how wide and in which format; applied as you go. */
 export function ColumnChooser({ fields, columns, onChange, onReset, onClose }: Props) {
-  const dialog = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    dialog.current?.querySelector<HTMLElement>("input, select, button")?.focus();
-  }, []);
   const shown = new Map(columns.map((c, i) => [c.field, i]));
   // Shown columns in their order, then the hidden ones in the resource's order.
   const ordered = [
@@ -52,102 +48,95 @@ export function ColumnChooser({ fields, columns, onChange, onReset, onClose }: P
   }
 
   return (
-    <div
-      className="backdrop"
-      onKeyDown={(e) => {
-        if (e.key === "Escape") onClose();
-      }}
-    >
-      <div className="dialog" role="dialog" aria-modal="true" aria-label="Columns" ref={dialog}>
-        <h2>Columns</h2>
-        <table className="grid compact">
-          <thead>
-            <tr>
-              <th>Show</th>
-              <th>Format</th>
-              <th>Width</th>
-              <th>Order</th>
-            </tr>
-          </thead>
-          <tbody>
-            {ordered.map((f) => {
-              const column = columns.find((c) => c.field === f.name);
-              const formats = formatsFor(f);
-              return (
-                <tr key={f.name} data-field={f.name}>
-                  <td>
-                    <label className="check">
-                      <input
-                        type="checkbox"
-                        checked={Boolean(column)}
-                        disabled={Boolean(column) && columns.length === 1}
-                        onChange={(e) =>
-                          onChange(e.target.checked ? [...columns, { field: f.name }] : columns.filter((c) => c.field !== f.name))
-                        }
-                      />
-                      {f.label}
-                    </label>
-                  </td>
-                  <td>
-                    {formats.length > 0 && (
-                      <select
-                        aria-label={`Format of ${f.label}`}
-                        disabled={!column}
-                        value={column?.format ?? ""}
-                        onChange={(e) => patch(f.name, { format: e.target.value || undefined })}
-                      >
-                        <option value="">Default</option>
-                        {formats.map((o) => (
-                          <option key={o.value} value={o.value}>
-                            {o.label}
-                          </option>
-                        ))}
-                      </select>
-                    )}
-                  </td>
-                  <td>
+    <Dialog label="Columns" onClose={onClose}>
+      <h2>Columns</h2>
+      <table className="grid compact">
+        <thead>
+          <tr>
+            <th>Show</th>
+            <th>Format</th>
+            <th>Width</th>
+            <th>Order</th>
+          </tr>
+        </thead>
+        <tbody>
+          {ordered.map((f) => {
+            const column = columns.find((c) => c.field === f.name);
+            const formats = formatsFor(f);
+            return (
+              <tr key={f.name} data-field={f.name}>
+                <td>
+                  <label className="check">
+                    <input
+                      type="checkbox"
+                      checked={Boolean(column)}
+                      disabled={Boolean(column) && columns.length === 1}
+                      onChange={(e) =>
+                        onChange(e.target.checked ? [...columns, { field: f.name }] : columns.filter((c) => c.field !== f.name))
+                      }
+                    />
+                    {f.label}
+                  </label>
+                </td>
+                <td>
+                  {formats.length > 0 && (
                     <select
-                      aria-label={`Width of ${f.label}`}
+                      aria-label={`Format of ${f.label}`}
                       disabled={!column}
-                      value={column?.width ? String(column.width) : ""}
-                      onChange={(e) => patch(f.name, { width: e.target.value ? Number(e.target.value) : undefined })}
+                      value={column?.format ?? ""}
+                      onChange={(e) => patch(f.name, { format: e.target.value || undefined })}
                     >
-                      {WIDTHS.map((w) => (
-                        <option key={w.value} value={w.value}>
-                          {w.label}
+                      <option value="">Default</option>
+                      {formats.map((o) => (
+                        <option key={o.value} value={o.value}>
+                          {o.label}
                         </option>
                       ))}
                     </select>
-                  </td>
-                  <td className="order">
-                    <button type="button" className="secondary icon" aria-label={`Move ${f.label} up`} disabled={!column || shown.get(f.name) === 0} onClick={() => move(f.name, -1)}>
-                      ↑
-                    </button>
-                    <button
-                      type="button"
-                      className="secondary icon"
-                      aria-label={`Move ${f.label} down`}
-                      disabled={!column || shown.get(f.name) === columns.length - 1}
-                      onClick={() => move(f.name, 1)}
-                    >
-                      ↓
-                    </button>
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-        <div className="actions">
-          <button type="button" className="secondary" onClick={onReset}>
-            Reset to default
-          </button>
-          <span className="spacer" />
-          <button type="button" onClick={onClose}>
-            Done
-          </button>
-        </div>
+                  )}
+                </td>
+                <td>
+                  <select
+                    aria-label={`Width of ${f.label}`}
+                    disabled={!column}
+                    value={column?.width ? String(column.width) : ""}
+                    onChange={(e) => patch(f.name, { width: e.target.value ? Number(e.target.value) : undefined })}
+                  >
+                    {WIDTHS.map((w) => (
+                      <option key={w.value} value={w.value}>
+                        {w.label}
+                      </option>
+                    ))}
+                  </select>
+                </td>
+                <td className="order">
+                  <button type="button" className="secondary icon" aria-label={`Move ${f.label} up`} disabled={!column || shown.get(f.name) === 0} onClick={() => move(f.name, -1)}>
+                    ↑
+                  </button>
+                  <button
+                    type="button"
+                    className="secondary icon"
+                    aria-label={`Move ${f.label} down`}
+                    disabled={!column || shown.get(f.name) === columns.length - 1}
+                    onClick={() => move(f.name, 1)}
+                  >
+                    ↓
+                  </button>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <div className="actions">
+        <button type="button" className="secondary" onClick={onReset}>
+          Reset to default
+        </button>
+        <span className="spacer" />
+        <button type="button" onClick={onClose}>
+          Done
+        </button>
       </div>
-    </div>
+    </Dialog>
   );
 }

@@ -1,45 +1,13 @@
-import { useEffect, useState } from "react";
 import type { FieldMeta, FilterOperator, FilterPref } from "../../api/types";
-import type { RelationOptions } from "../../hooks/useRelationOptions";
 import { filterValue, withFilter } from "../../hooks/useViewPref";
+import { keyText } from "../../relations";
+import { DebouncedInput } from "../DebouncedInput";
+import { RelationPicker } from "../RelationPicker";
 
 interface Props {
   field: FieldMeta;
   filters: FilterPref[];
   onChange: (filters: FilterPref[]) => void;
-  relation?: RelationOptions;
-}
-
-const TYPING_DELAY_MS = 350;
-
-/** A text box that reports its value once typing pauses (or on Enter). */
-function DebouncedInput({
-  value,
-  onCommit,
-  ...rest
-}: { value: string; onCommit: (value: string) => void } & Omit<React.InputHTMLAttributes<HTMLInputElement>, "value" | "onChange">) {
-  const [text, setText] = useState(value);
-  // A new value from outside (another view applied) replaces what is typed.
-  const [outside, setOutside] = useState(value);
-  if (outside !== value) {
-    setOutside(value);
-    setText(value);
-  }
-  useEffect(() => {
-    if (text === value) return;
-    const timer = window.setTimeout(() => onCommit(text.trim()), TYPING_DELAY_MS);
-    return () => window.clearTimeout(timer);
-  }, [text, value, onCommit]);
-  return (
-    <input
-      {...rest}
-      value={text}
-      onChange={(e) => setText(e.target.value)}
-      onKeyDown={(e) => {
-        if (e.key === "Enter") onCommit(text.trim());
-      }}
-    />
-  );
 }
 
 /**
@@ -48,7 +16,7 @@ function DebouncedInput({
  * `operators` are offered: the server refuses any other with a 400, and a
  * refused filter saved in the list's settings would break the list.
  */
-export function FilterControl({ field, filters, onChange, relation }: Props) {
+export function FilterControl({ field, filters, onChange }: Props) {
   const set = (op: string) => (value: string) => onChange(withFilter(filters, field.name, op, value));
   const label = field.label;
   const allows = (op: FilterOperator) => (field.operators ?? []).includes(op);
@@ -65,26 +33,17 @@ export function FilterControl({ field, filters, onChange, relation }: Props) {
       </select>
     );
   }
-  if (relation?.complete && allows("eq")) {
-    return (
-      <select aria-label={`Filter ${label}`} value={filterValue(filters, field.name, "eq")} onChange={(e) => set("eq")(e.target.value)}>
-        <option value="">All</option>
-        {relation.options.map((o) => (
-          <option key={o.id} value={o.id}>
-            {o.label}
-          </option>
-        ))}
-      </select>
-    );
-  }
   if (field.relation && allows("eq")) {
+    // The related record by name (searched on the server), whatever the size of its table.
+    const chosen = filterValue(filters, field.name, "eq");
     return (
-      <DebouncedInput
-        type="text"
-        aria-label={`Filter ${label} (id)`}
-        placeholder="id"
-        value={filterValue(filters, field.name, "eq")}
-        onCommit={set("eq")}
+      <RelationPicker
+        field={field}
+        value={chosen === "" ? null : chosen}
+        onChange={(v) => set("eq")(keyText(v))}
+        ariaLabel={`Filter ${label}`}
+        placeholder="any"
+        clearable
       />
     );
   }

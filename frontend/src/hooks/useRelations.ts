@@ -1,0 +1,95 @@
+// Names for relation fields: the targets of a resource's relation fields
+// (from /api/meta), the labels of the keys shown on a page, and one key's
+// label for a form. Each key is its own query ("relation-option", resource,
+// key, display, id), filled by relations.ts's batched loader or by a picker's
+// search results, so a key read once is not read again while fresh.
+import { useCallback, useMemo } from "react";
+import { useQueries, useQuery } from "@tanstack/react-query";
+import { api } from "../api/client";
+import type { FieldMeta, FieldValue, RecordBody } from "../api/types";
+import { keyText, loadOption, optionQueryKey, relationTarget, type RelationOption, type RelationTarget } from "../relations";
+
+/** A label read is reused this long before a page asks again (names change rarely). */
+export const LABEL_STALE_MS = 60_000;
+
+/** The relation target of each relation field the user may follow, by field name. */
+export function useRelationTargets(fields: FieldMeta[]): Map<string, RelationTarget> {
+  const meta = useQuery({ queryKey: ["meta"], queryFn: api.meta });
+  return useMemo(() => {
+    const out = new Map<string, RelationTarget>();
+    for (const f of fields) {
+      const target = relationTarget(f, meta.data);
+      if (target) out.set(f.name, target);
+    }
+    return out;
+  }, [fields, meta.data]);
+}
+
+/** One relation field's target: undefined while /api/meta loads, null when it cannot be picked. */
+export function useRelationTarget(field: FieldMeta): RelationTarget | null | undefined {
+  const meta = useQuery({ queryKey: ["meta"], queryFn: api.meta });
+  return useMemo(() => (meta.data ? relationTarget(field, meta.data) : undefined), [field, meta.data]);
+}
+
+/**
+ * The records named by the relation fields of the given rows, by field name
+ * then key text: an option, null when no visible record has that key, and
+ * absent while it loads. Only the keys on the loaded rows are read.
+ */
+export function useRelationLabels(
+  targets: Map<string, RelationTarget>,
+  rows: RecordBody[],
+): Map<string, Map<string, RelationOption | null>> {
+  const wanted = useMemo(() => {
+    const seen = new Map<string, { target: RelationTarget; id: string; fields: string[] }>();
+    for (const [name, target] of targets) {
+      for (const row of rows) {
+        const id = keyText(row[name]);
+        if (id === "") continue;
+        const key = JSON.stringify(optionQueryKey(target, id));
+        const entry = seen.get(key) ?? { target, id, fields: [] };
+        if (!entry.fields.includes(name)) entry.fields.push(name);
+        seen.set(key, entry);
+      }
+    }
+    return [...seen.values()];
+  }, [targets, rows]);
+  // `combine` re-runs only when a result or `wanted` changes, so the map keeps its identity between renders.
+  const combine = useCallback(
+    (results: { data?: RelationOption | null }[]) => {
+      const out = new Map<string, Map<string, RelationOption | null>>();
+      wanted.forEach(({ id, fields }, index) => {
+        const option = results[index]?.data;
+        if (option === undefined) return;
+        for (const name of fields) {
+          const byId = out.get(name) ?? new Map<string, RelationOption | null>();
+          byId.set(id, option);
+          out.set(name, byId);
+        }
+      });
+      return out;
+    },
+    [wanted],
+  );
+  return useQueries({
+    queries: wanted.map(({ target, id }) => ({
+      queryKey: optionQueryKey(target, id),
+      queryFn: () => loadOption(target, id),
+      staleTime: LABEL_STALE_MS,
+    })),
+    combine,
+  });
+}
+
+/** The record one relation value names (undefined while loading, null when none is visible). */
+export function useRelationOption(target: RelationTarget | null | undefined, value: FieldValue): RelationOption | null | undefined {
+  const id = keyText(value);
+  const query = useQuery({
+    queryKey: target ? optionQueryKey(target, id) : ["relation-option", "none"],
+    queryFn: () => (target ? loadOption(target, id) : Promise.resolve(null)),
+    enabled: Boolean(target) && id !== "",
+    staleTime: LABEL_STALE_MS,
+  });
+  if (id === "") return null;
+  return query.data;
+}
