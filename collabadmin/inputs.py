@@ -38,6 +38,7 @@ __all__ = [
     "ascii_int",
     "check_json",
     "parse_limit",
+    "parse_statuses",
     "refuse_unknown_params",
     "single_param",
 ]
@@ -88,6 +89,16 @@ def refuse_unknown_params(params: Mapping[str, Sequence[str]], known: frozenset[
     unknown = sorted(set(params) - known)
     if unknown:
         raise BadRequest(f"Unknown query parameter {unknown[0]!r}.", parameter=unknown[0])
+
+
+def parse_statuses(raw: str | None, allowed: Sequence[str]) -> tuple[str, ...] | None:
+    """``status=a,b``: the statuses asked for, each one of ``allowed`` (else a 400); None: all."""
+    if raw is None:
+        return None
+    statuses = tuple(raw.split(","))
+    if not set(statuses) <= set(allowed):
+        raise BadRequest(f"status must be among {', '.join(allowed)}.", parameter="status")
+    return statuses
 
 
 def check_json(value: Any) -> None:

@@ -15,7 +15,13 @@ import msgspec
 from collabadmin.changelog.changes import parse_id_cursor
 from collabadmin.drafts.tables import STATUSES
 from collabadmin.errors import BadRequest
-from collabadmin.inputs import ascii_int, parse_limit, refuse_unknown_params, single_param
+from collabadmin.inputs import (
+    ascii_int,
+    parse_limit,
+    parse_statuses,
+    refuse_unknown_params,
+    single_param,
+)
 
 __all__ = ["DraftListQuery", "parse_draft_list_query"]
 
@@ -44,12 +50,7 @@ def parse_draft_list_query(
         return single_param(params, name)
 
     refuse_unknown_params(params, _KNOWN)
-    statuses = None
-    status = one("status")
-    if status is not None:
-        statuses = tuple(status.split(","))
-        if not set(statuses) <= set(STATUSES):
-            raise BadRequest(f"status must be among {', '.join(STATUSES)}.", parameter="status")
+    statuses = parse_statuses(one("status"), STATUSES)
     author: int | Literal["me"] | None = None
     raw_author = one("author")
     if raw_author == "me":

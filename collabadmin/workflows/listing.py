@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 
 import msgspec
 
+from collabadmin.changelog.changes import parse_id_cursor
 from collabadmin.errors import BadRequest
-from collabadmin.inputs import ascii_int, parse_limit, refuse_unknown_params, single_param
+from collabadmin.inputs import parse_limit, parse_statuses, refuse_unknown_params, single_param
 from collabadmin.workflows.tables import RUN_STATUSES
 
 __all__ = ["RunListQuery", "parse_run_list_query"]
@@ -46,27 +47,16 @@ def parse_run_list_query(
         return single_param(params, name)
 
     refuse_unknown_params(params, _KNOWN)
-    statuses = None
-    status = one("status")
-    if status is not None:
-        statuses = tuple(status.split(","))
-        if not set(statuses) <= set(RUN_STATUSES):
-            raise BadRequest(f"status must be among {', '.join(RUN_STATUSES)}.", parameter="status")
+    statuses = parse_statuses(one("status"), RUN_STATUSES)
     mine = one("mine")
     if mine is not None and mine not in _BOOLEAN:
         raise BadRequest("mine must be true or false.", parameter="mine")
-    before_id = None
-    cursor = one("cursor")
-    if cursor is not None:
-        before_id = ascii_int(cursor)
-        if before_id is None:
-            raise BadRequest("The cursor is not valid for this list.", parameter="cursor")
     return RunListQuery(
         statuses=statuses,
         mine=mine is not None and _BOOLEAN[mine],
         workflow=one("workflow"),
         subject_resource=one("subject_resource"),
         subject_pk=one("subject_pk"),
-        before_id=before_id,
+        before_id=parse_id_cursor(one("cursor")),
         limit=parse_limit(one("limit"), 50, max_limit),
     )
