@@ -16,6 +16,7 @@ Publishing and rebasing are in :mod:`collabadmin.drafts.publish`.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ DRAFTS_LOG = "drafts"  # the change log's name for draft rows
 
 
 @dataclass(kw_only=True)
-class DraftAction:
+class DraftAction(ABC):
     """An action on one draft, ``draft`` being its id (or a URL's text of it)."""
 
     drafts: DraftService
@@ -55,9 +56,9 @@ class DraftAction:
     request_id: str | None = None
     source: Source = "api"
 
+    @abstractmethod
     async def _allowed(self, tx: Tx, row: Row, resource: Resource) -> None:
         """Raise unless the actor may take this action on the draft in its state."""
-        raise NotImplementedError
 
     async def check(self) -> None:
         async with self.drafts.db.read() as tx:
