@@ -15,6 +15,26 @@ describe("recordKey", () => {
     );
   });
 
+  it("writes date and time keys as the change log does, when the fields are known", () => {
+    const fields = [
+      { name: "at", type: "datetime" as const },
+      { name: "t", type: "time" as const },
+      { name: "code", type: "string" as const },
+    ];
+    expect(recordKey({ pk: "at", fields }, { at: "2026-01-31T10:00:00.500000" })).toBe("2026-01-31T10:00:00.5");
+    expect(recordKey({ pk: "at", fields }, { at: "2026-01-31T10:00:00Z" })).toBe("2026-01-31T10:00:00+00:00");
+    expect(recordKey({ pk: "at", fields }, { at: "2026-01-31T10:00:00.000001+05:30" })).toBe(
+      "2026-01-31T10:00:00.000001+05:30",
+    );
+    expect(recordKey({ pk: "t", fields }, { t: "10:00:00.250000+02:00" })).toBe("10:00:00.25+02");
+    expect(recordKey({ pk: "t", fields }, { t: "10:00:00-05:30" })).toBe("10:00:00-05:30");
+    // A text key that looks like a time stays as it is.
+    expect(recordKey({ pk: "code", fields }, { code: "10:00:00.500" })).toBe("10:00:00.500");
+    expect(recordKey({ pk: ["at", "code"], fields }, { at: "2026-01-31T10:00:00.100Z", code: "x" })).toBe(
+      "2026-01-31T10%3A00%3A00.1%2B00%3A00,x",
+    );
+  });
+
   it("has no key for a list-only resource", () => {
     expect(recordKey({ pk: null }, { a: 1 })).toBeNull();
     expect(keyColumns({ pk: null })).toEqual([]);

@@ -12,13 +12,16 @@ import { live } from "../live";
 const HIGHLIGHT_MS = 2500;
 const REFETCH_DELAY_MS = 150;
 
-export function useLiveList(resource: string, pk: ResourceMeta["pk"], watched: Set<string>) {
+export function useLiveList(resource: string, meta: Pick<ResourceMeta, "pk" | "fields">, watched: Set<string>) {
   const queryClient = useQueryClient();
   const [highlighted, setHighlighted] = useState<Set<string>>(new Set());
   const watchedRef = useRef(watched);
+  const metaRef = useRef(meta);
   useLayoutEffect(() => {
     watchedRef.current = watched;
+    metaRef.current = meta;
   });
+  const pk = meta.pk;
 
   useEffect(() => {
     let refetch: number | undefined;
@@ -50,7 +53,7 @@ export function useLiveList(resource: string, pk: ResourceMeta["pk"], watched: S
             pages: data.pages.map((page) => ({
               ...page,
               items: page.items.map((item) => {
-                if (recordKey({ pk }, item) !== change.pk || item._version >= change.version) return item;
+                if (recordKey(metaRef.current, item) !== change.pk || item._version >= change.version) return item;
                 const next: RecordBody = { ...item, _version: change.version };
                 for (const [name, d] of Object.entries(change.diff)) if (name in item) next[name] = d.new;
                 return next;

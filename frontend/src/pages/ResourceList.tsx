@@ -90,7 +90,7 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
   });
 
   const watched = useMemo(() => new Set([...filters.map((f) => f.field), ...sortKeys.map((k) => k.field)]), [filters, sortKeys]);
-  const highlighted = useLiveList(resource, meta.pk, watched);
+  const highlighted = useLiveList(resource, meta, watched);
   const present = useListPresence(resource);
 
   const shown = useMemo<ShownField[]>(
