@@ -32,7 +32,7 @@ from collabadmin.context import STATE_KEY, Services, provide
 from collabadmin.db.engine import Database
 from collabadmin.errors import problem_response
 from collabadmin.inputs import InputGuardMiddleware
-from collabadmin.openapi import document_problems
+from collabadmin.openapi import document_problems, document_request_bodies
 from collabadmin.ops.http import RequestContextMiddleware
 from collabadmin.resources.key_path import RecordKeyPath
 from collabadmin.resources.policy import Policy, StaffPolicy
@@ -113,5 +113,6 @@ def create_app(
         logging_config=None,
     )
     document_problems(app.openapi_schema)
+    document_request_bodies(app)
     app.asgi_handler = RecordKeyPath(app.asgi_handler)
     return app

@@ -10,16 +10,22 @@ Schemathesis see the truth.
 
 from __future__ import annotations
 
+from typing import Any
+
+import msgspec
+from litestar import Litestar
 from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
     Operation,
+    Reference,
+    RequestBody,
     Schema,
 )
 
-__all__ = ["document_problems"]
+__all__ = ["document_problems", "document_request_bodies"]
 
 _PROBLEM = Schema(
     type=OpenAPIType.OBJECT,
@@ -72,3 +78,40 @@ def document_problems(document: OpenAPI) -> None:
         responses["4XX"] = _problem("The request was refused; the problem says why")
         responses["5XX"] = _problem("The server or its database failed; a request id to report")
         operation.responses = responses
+
+
+def document_request_bodies(app: Litestar) -> None:
+    """Give each operation whose handler names ``opt["request_body"]`` that body's schema.
+
+    The handlers read their JSON bodies themselves (:func:`collabadmin.web.read_json_object`)
+    so that a malformed body keeps collabadmin's exact 4xx problems rather than
+    Litestar's validation errors; without a ``data`` parameter Litestar documents
+    no body, so it is added here from the msgspec type the handler names. Its
+    JSON Schema (and those of the types it refers to) comes from
+    ``msgspec.json.schema_components`` and is added to the document's components.
+    """
+    document = app.openapi_schema
+    bodies: dict[str, Any] = {}
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            body_type = (handler.opt or {}).get("request_body")
+            if body_type is not None and isinstance(handler.operation_id, str):
+                bodies[handler.operation_id] = body_type
+    if not bodies:
+        return
+    names = sorted(bodies)
+    refs, components = msgspec.json.schema_components(
+        [bodies[n] for n in names], ref_template="#/components/schemas/{name}"
+    )
+    if document.components.schemas is None:
+        document.components.schemas = {}
+    for name, schema in components.items():
+        document.components.schemas.setdefault(name, schema)
+    by_id = dict(zip(names, refs, strict=True))
+    for operation in _operations(document):
+        ref = by_id.get(operation.operation_id or "")
+        if ref is not None:
+            operation.request_body = RequestBody(
+                required=True,
+                content={"application/json": OpenAPIMediaType(schema=Reference(ref=ref["$ref"]))},
+            )

@@ -23,6 +23,15 @@ from collabadmin.auth.login_guard import LoginGuard
 from collabadmin.auth.middleware import SESSION_COOKIE
 from collabadmin.auth.passwords import verify_password
 from collabadmin.auth.tables import API_TOKENS
+from collabadmin.auth.types import (
+    CreatedToken,
+    CreateTokenRequest,
+    LoginRequest,
+    LoginResponse,
+    MeResponse,
+    OkResponse,
+    TokenList,
+)
 from collabadmin.auth.users import actor_from_row, find_user, user_body
 from collabadmin.context import Injected
 from collabadmin.db.engine import Database
@@ -35,7 +44,7 @@ from collabadmin.errors import (
     ValidationFailed,
 )
 from collabadmin.settings import Settings
-from collabadmin.web import JsonObject, actor_of, json_response, read_json_object
+from collabadmin.web import actor_of, json_response, read_json_object
 
 __all__ = ["AuthController"]
 
@@ -63,7 +72,13 @@ class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
-    @post("/login", operation_id="login", summary="Sign in with a password", status_code=200)
+    @post(
+        "/login",
+        operation_id="login",
+        summary="Sign in with a password",
+        status_code=200,
+        opt={"request_body": LoginRequest},
+    )
     async def login(
         self,
         request: Request[Any, Any, Any],
@@ -72,7 +87,7 @@ class AuthController(Controller):
         db: Injected[Database],
         credentials: Injected[CredentialCache],
         login_guard: Injected[LoginGuard],
-    ) -> Response[JsonObject]:
+    ) -> Response[LoginResponse]:
         """Sign in. The order is the defence, see collabadmin.auth.throttle.
 
         Count the attempt (committed before anything else), then take a
@@ -142,7 +157,7 @@ class AuthController(Controller):
         *,
         db: Injected[Database],
         credentials: Injected[CredentialCache],
-    ) -> Response[JsonObject]:
+    ) -> Response[OkResponse]:
         actor_of(request)
         credential = request.scope.get("auth")
         if isinstance(credential, Credential) and credential.kind == "session":
@@ -155,7 +170,7 @@ class AuthController(Controller):
         return response
 
     @get("/me", operation_id="me", summary="The signed-in user")
-    async def me(self, request: Request[Any, Any, Any]) -> Response[JsonObject]:
+    async def me(self, request: Request[Any, Any, Any]) -> Response[MeResponse]:
         credential = request.scope.get("auth")
         body: dict[str, Any] = {"user": user_body(actor_of(request))}
         if isinstance(credential, Credential) and credential.csrf_token:
@@ -165,7 +180,7 @@ class AuthController(Controller):
     @get("/tokens", operation_id="listTokens", summary="My API tokens (never their secrets)")
     async def list_tokens(
         self, request: Request[Any, Any, Any], *, db: Injected[Database]
-    ) -> Response[JsonObject]:
+    ) -> Response[TokenList]:
         actor = actor_of(request)
         query = (
             select(
@@ -182,10 +197,15 @@ class AuthController(Controller):
             rows = await tx.rows(query)
         return json_response({"items": rows})
 
-    @post("/tokens", operation_id="createToken", summary="Create a personal API token")
+    @post(
+        "/tokens",
+        operation_id="createToken",
+        summary="Create a personal API token",
+        opt={"request_body": CreateTokenRequest},
+    )
     async def create_token(
         self, request: Request[Any, Any, Any], *, db: Injected[Database]
-    ) -> Response[JsonObject]:
+    ) -> Response[CreatedToken]:
         actor = actor_of(request)
         body = await read_json_object(request)
         errors: list[FieldError] = []

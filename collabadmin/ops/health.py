@@ -10,7 +10,8 @@ from litestar import Request, Response, get
 from collabadmin.context import Injected
 from collabadmin.db.engine import Database
 from collabadmin.hub.listener import ChangeListener
-from collabadmin.web import JsonObject, json_response
+from collabadmin.ops.types import HealthBody
+from collabadmin.web import json_response
 
 __all__ = ["health"]
 
@@ -23,7 +24,7 @@ async def health(
     *,
     db: Injected[Database],
     listener: Injected[ChangeListener],
-) -> Response[JsonObject]:
+) -> Response[HealthBody]:
     database = "ok"
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT), db.connection() as tx:

@@ -23,6 +23,7 @@ from collabadmin.resources.policy import Policy
 from collabadmin.resources.preconditions import parse_precondition
 from collabadmin.resources.resource import Registry
 from collabadmin.resources.service import RecordService
+from collabadmin.resources.types import Meta
 from collabadmin.settings import Settings
 from collabadmin.web import (
     JsonObject,
@@ -257,7 +258,7 @@ class MetaController(Controller):
         policy: Injected[Policy],
         registry: Injected[Registry],
         meta_sections: Injected[MetaSections],
-    ) -> Response[JsonObject]:
+    ) -> Response[Meta]:
         actor = actor_of(request)
         resources = [
             resource_meta(policy, actor, r, registry)

@@ -681,7 +681,142 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        /** CreateTokenRequest */
+        CreateTokenRequest: {
+            expires_in?: number | null;
+            name: string;
+        };
+        /** CreatedToken */
+        CreatedToken: {
+            id: number;
+            name: string;
+            token: string;
+        };
+        /** FieldMeta */
+        FieldMeta: {
+            choices?: string[];
+            items?: "string" | "text" | "integer" | "decimal" | "float" | "boolean" | "date" | "time" | "datetime" | "duration" | "uuid" | "json" | "binary" | "array";
+            label: string;
+            max_length?: number;
+            name: string;
+            operators: ("eq" | "ne" | "lt" | "lte" | "gt" | "gte" | "in" | "contains" | "icontains" | "isnull" | "has" | "overlaps")[];
+            pattern?: string;
+            protected?: boolean;
+            read_only: boolean;
+            read_only_after_create?: boolean;
+            relation?: components["schemas"]["RelationMeta"];
+            required: boolean;
+            timezone?: boolean;
+            /** @enum {string} */
+            type: "string" | "text" | "integer" | "decimal" | "float" | "boolean" | "date" | "time" | "datetime" | "duration" | "uuid" | "json" | "binary" | "array";
+        };
+        /** HealthBody */
+        HealthBody: {
+            /** @enum {string} */
+            database: "ok" | "unavailable";
+            hub: string;
+            /** @enum {string} */
+            status: "ok" | "unavailable";
+        };
+        /** LoginRequest */
+        LoginRequest: {
+            password: string;
+            username: string;
+        };
+        /** LoginResponse */
+        LoginResponse: {
+            csrf_token: string;
+            user: components["schemas"]["UserBody"];
+        };
+        /** MeResponse */
+        MeResponse: {
+            csrf_token?: string;
+            user: components["schemas"]["UserBody"];
+        };
+        /** Meta */
+        Meta: {
+            resources: components["schemas"]["ResourceMeta"][];
+            workflows?: components["schemas"]["WorkflowSummary"][];
+        };
+        /** OkResponse */
+        OkResponse: {
+            ok: boolean;
+        };
+        /** RelatedMeta */
+        RelatedMeta: {
+            field: string;
+            label: string;
+            resource: string;
+            through?: components["schemas"]["ThroughMeta"];
+        };
+        /** RelationMeta */
+        RelationMeta: {
+            display: string;
+            resource: string;
+        };
+        /** ResourceMeta */
+        ResourceMeta: {
+            actions: ("view" | "add" | "change" | "delete" | "restore" | "purge" | "publish" | "audit" | "comment" | "share_view")[];
+            default_sort: string[];
+            display: string;
+            fields: components["schemas"]["FieldMeta"][];
+            label: string;
+            label_plural: string;
+            live: boolean;
+            name: string;
+            pk: string | string[] | null;
+            preview_url: string | null;
+            read_only_reason: string | null;
+            related: components["schemas"]["RelatedMeta"][];
+            searchable: boolean;
+            soft_delete: boolean;
+        };
+        /** StepLinkSummary */
+        StepLinkSummary: {
+            field: string | null;
+            resource: string;
+        };
+        /** ThroughMeta */
+        ThroughMeta: {
+            field: string;
+            resource: string;
+        };
+        /** TokenItem */
+        TokenItem: {
+            /** Format: date-time */
+            created_at: string;
+            expires_at: string | null;
+            id: number;
+            last_used_at: string | null;
+            name: string;
+        };
+        /** TokenList */
+        TokenList: {
+            items: components["schemas"]["TokenItem"][];
+        };
+        /** UserBody */
+        UserBody: {
+            id: number;
+            name: string;
+            roles: string[];
+            username: string;
+        };
+        /** WorkflowStepSummary */
+        WorkflowStepSummary: {
+            auto: boolean;
+            key: string;
+            link: components["schemas"]["StepLinkSummary"] | null;
+            title: string;
+        };
+        /** WorkflowSummary */
+        WorkflowSummary: {
+            name: string;
+            steps: components["schemas"]["WorkflowStepSummary"][];
+            subject: string;
+            title: string;
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
@@ -927,7 +1062,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
         responses: {
             /** @description Request fulfilled, document follows */
             200: {
@@ -935,9 +1074,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["LoginResponse"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -993,9 +1130,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["OkResponse"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -1051,9 +1186,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["MeResponse"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -1109,9 +1242,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TokenList"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -1159,7 +1290,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTokenRequest"];
+            };
+        };
         responses: {
             /** @description Document created, URL follows */
             201: {
@@ -1167,9 +1302,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CreatedToken"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -1999,9 +2132,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Meta"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -3625,9 +3756,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["HealthBody"];
                 };
             };
             /** @description The request was refused; the problem says why */

@@ -1,0 +1,112 @@
+"""The bodies of ``/api/meta`` and the record routes as msgspec Structs.
+
+As in :mod:`collabadmin.auth.types`: the handlers declare them and encode
+their dicts themselves (byte-identical), Schemathesis checks the real bodies
+against them. Records themselves are open (their fields are the
+resource's); per-resource record schemas are added to the document by
+:mod:`collabadmin.resources.schemas`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from collabadmin.resources.fields import FieldType
+from collabadmin.resources.policy import Action
+from collabadmin.resources.query import Operator
+
+__all__ = [
+    "FieldMeta",
+    "Meta",
+    "RelatedMeta",
+    "RelationMeta",
+    "ResourceMeta",
+    "ThroughMeta",
+    "WorkflowStepSummary",
+    "WorkflowSummary",
+]
+
+
+class RelationMeta(msgspec.Struct, kw_only=True):
+    resource: str
+    display: str
+
+
+class FieldMeta(msgspec.Struct, kw_only=True):
+    """One readable field; the optional members are present only when they apply."""
+
+    name: str
+    type: FieldType
+    label: str
+    required: bool
+    read_only: bool
+    operators: list[Operator]
+    items: FieldType | msgspec.UnsetType = msgspec.UNSET
+    timezone: bool | msgspec.UnsetType = msgspec.UNSET
+    read_only_after_create: bool | msgspec.UnsetType = msgspec.UNSET
+    protected: bool | msgspec.UnsetType = msgspec.UNSET
+    max_length: int | msgspec.UnsetType = msgspec.UNSET
+    pattern: str | msgspec.UnsetType = msgspec.UNSET
+    choices: list[str] | msgspec.UnsetType = msgspec.UNSET
+    relation: RelationMeta | msgspec.UnsetType = msgspec.UNSET
+
+
+class ThroughMeta(msgspec.Struct, kw_only=True):
+    resource: str
+    field: str
+
+
+class RelatedMeta(msgspec.Struct, kw_only=True):
+    resource: str
+    field: str
+    label: str
+    through: ThroughMeta | msgspec.UnsetType = msgspec.UNSET
+
+
+class ResourceMeta(msgspec.Struct, kw_only=True):
+    name: str
+    label: str
+    label_plural: str
+    # One name, a list of names for a composite key, null when rows cannot be addressed.
+    pk: str | list[str] | None
+    display: str
+    live: bool
+    read_only_reason: str | None
+    actions: list[Action]
+    fields: list[FieldMeta]
+    related: list[RelatedMeta]
+    default_sort: list[str]
+    searchable: bool
+    soft_delete: bool
+    preview_url: str | None
+
+
+class StepLinkSummary(msgspec.Struct, kw_only=True):
+    resource: str
+    field: str | None
+
+
+class WorkflowStepSummary(msgspec.Struct, kw_only=True):
+    key: str
+    title: str
+    auto: bool
+    link: StepLinkSummary | None
+
+
+class WorkflowSummary(msgspec.Struct, kw_only=True):
+    name: str
+    title: str
+    subject: str
+    steps: list[WorkflowStepSummary]
+
+
+class Meta(msgspec.Struct, kw_only=True):
+    """``GET /api/meta``: resources, and the sections other parts add (workflows)."""
+
+    resources: list[ResourceMeta]
+    workflows: list[WorkflowSummary] | msgspec.UnsetType = msgspec.UNSET
+
+
+RecordBody = dict[str, Any]
