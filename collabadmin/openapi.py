@@ -89,14 +89,19 @@ def document_request_bodies(app: Litestar) -> None:
     no body, so it is added here from the msgspec type the handler names. Its
     JSON Schema (and those of the types it refers to) comes from
     ``msgspec.json.schema_components`` and is added to the document's components.
+    ``opt["request_body_required"] = False`` marks a body that may be left out.
     """
     document = app.openapi_schema
     bodies: dict[str, Any] = {}
+    optional: set[str] = set()
     for route in app.routes:
         for handler in getattr(route, "route_handlers", ()):
-            body_type = (handler.opt or {}).get("request_body")
+            opt = handler.opt or {}
+            body_type = opt.get("request_body")
             if body_type is not None and isinstance(handler.operation_id, str):
                 bodies[handler.operation_id] = body_type
+                if opt.get("request_body_required") is False:
+                    optional.add(handler.operation_id)
     if not bodies:
         return
     names = sorted(bodies)
@@ -112,6 +117,7 @@ def document_request_bodies(app: Litestar) -> None:
         ref = by_id.get(operation.operation_id or "")
         if ref is not None:
             operation.request_body = RequestBody(
-                required=True,
+                # A transition's body (a comment) may be left out altogether.
+                required=operation.operation_id not in optional,
                 content={"application/json": OpenAPIMediaType(schema=Reference(ref=ref["$ref"]))},
             )

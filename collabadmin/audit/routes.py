@@ -21,12 +21,13 @@ from collabadmin.audit.browse import AuditLog
 from collabadmin.audit.chain import FullCheck, head, verify
 from collabadmin.audit.revert import Revert
 from collabadmin.audit.search import parse_audit_query
+from collabadmin.audit.types import AuditHead, AuditVerify, ChangePage, RevertRequest
 from collabadmin.context import Injected
 from collabadmin.errors import BadRequest, FieldError, ValidationFailed
 from collabadmin.inputs import refuse_unknown_params, single_param
 from collabadmin.resources.service import RecordService
+from collabadmin.resources.types import RecordBody
 from collabadmin.web import (
-    JsonObject,
     actor_of,
     etag,
     json_response,
@@ -48,7 +49,7 @@ _json = msgspec.json.Encoder()
 @get("/api/audit", operation_id="listAudit", summary="Search the change log, newest first")
 async def list_audit(
     request: Request[Any, Any, Any], *, audit: Injected[AuditLog]
-) -> Response[JsonObject]:
+) -> Response[ChangePage]:
     query = parse_audit_query(query_params(request))
     items, next_cursor = await audit.page(actor_of(request), query)
     return json_response({"items": items, "next_cursor": next_cursor})
@@ -116,7 +117,7 @@ async def export_audit(request: Request[Any, Any, Any], *, audit: Injected[Audit
 )
 async def verify_audit(
     request: Request[Any, Any, Any], *, audit: Injected[AuditLog]
-) -> Response[JsonObject]:
+) -> Response[AuditVerify]:
     audit.require(actor_of(request))
     params = query_params(request)
     refuse_unknown_params(params, frozenset({"full"}))
@@ -137,7 +138,7 @@ async def verify_audit(
 )
 async def audit_head(
     request: Request[Any, Any, Any], *, audit: Injected[AuditLog]
-) -> Response[JsonObject]:
+) -> Response[AuditHead]:
     audit.require(actor_of(request))
     if request.query_params:
         raise BadRequest("This endpoint takes no query parameters.")
@@ -150,6 +151,7 @@ async def audit_head(
 @post(
     "/api/r/{resource:str}/{pk:str}/revert",
     operation_id="revertRecord",
+    opt={"request_body": RevertRequest},
     tags=["records"],
     summary="Restore fields to their values before a change, as a new change",
     status_code=200,
@@ -160,7 +162,7 @@ async def revert_record(
     pk: FromPath[str],
     *,
     records: Injected[RecordService],
-) -> Response[JsonObject]:
+) -> Response[RecordBody]:
     body = await read_json_object(request)
     change_id = body.get("change_id")
     fields = body.get("fields")

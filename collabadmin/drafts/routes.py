@@ -25,10 +25,21 @@ from collabadmin.drafts.bodies import (
 from collabadmin.drafts.listing import parse_draft_list_query
 from collabadmin.drafts.publish import PublishDraft, RebaseDraft
 from collabadmin.drafts.service import DraftService, TransitionName
+from collabadmin.drafts.types import (
+    CommentRequest,
+    Draft,
+    DraftDetail,
+    DraftEditRequest,
+    DraftEventList,
+    DraftPage,
+    NewDraft,
+    PublishRequest,
+    RebaseRequest,
+)
 from collabadmin.errors import FieldError, ValidationFailed
 from collabadmin.resources.preconditions import parse_precondition
+from collabadmin.resources.types import RecordBody
 from collabadmin.web import (
-    JsonObject,
     actor_of,
     etag,
     json_response,
@@ -40,13 +51,13 @@ from collabadmin.web import (
 __all__ = ["drafts_router"]
 
 
-def _created(body: dict[str, Any]) -> Response[JsonObject]:
+def _created(body: dict[str, Any]) -> Response[Any]:
     return json_response(
         body, 201, {"Location": f"/api/drafts/{body['id']}", "ETag": etag(body["_version"])}
     )
 
 
-def _draft(body: dict[str, Any]) -> Response[JsonObject]:
+def _draft(body: dict[str, Any]) -> Response[Any]:
     return json_response(body, headers={"ETag": etag(body["_version"])})
 
 
@@ -60,6 +71,7 @@ async def _optional_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
 @post(
     "/r/{resource:str}/{pk:str}/drafts",
     operation_id="createRecordDraft",
+    opt={"request_body": NewDraft},
     summary="Start a draft of changes to a record (base = its current version)",
 )
 async def create_record_draft(
@@ -68,7 +80,7 @@ async def create_record_draft(
     pk: FromPath[str],
     *,
     drafts: Injected[DraftService],
-) -> Response[JsonObject]:
+) -> Response[Draft]:
     draft = await CreateDraft(
         drafts=drafts,
         actor=actor_of(request),
@@ -83,6 +95,7 @@ async def create_record_draft(
 @post(
     "/r/{resource:str}/drafts",
     operation_id="createNewRecordDraft",
+    opt={"request_body": NewDraft},
     summary="Start a draft of a new record (validated in full when published)",
 )
 async def create_new_record_draft(
@@ -90,7 +103,7 @@ async def create_new_record_draft(
     resource: FromPath[str],
     *,
     drafts: Injected[DraftService],
-) -> Response[JsonObject]:
+) -> Response[Draft]:
     draft = await CreateDraft(
         drafts=drafts,
         actor=actor_of(request),
@@ -105,7 +118,7 @@ async def create_new_record_draft(
 @get("/drafts", operation_id="listDrafts", summary="Drafts you may see, newest first")
 async def list_drafts(
     request: Request[Any, Any, Any], *, drafts: Injected[DraftService]
-) -> Response[JsonObject]:
+) -> Response[DraftPage]:
     query = parse_draft_list_query(query_params(request))
     items, next_cursor = await drafts.search(actor_of(request), query)
     return json_response({"items": items, "next_cursor": next_cursor})
@@ -117,13 +130,14 @@ async def get_draft(
     draft_id: FromPath[str],
     *,
     drafts: Injected[DraftService],
-) -> Response[JsonObject]:
+) -> Response[DraftDetail]:
     return _draft(await drafts.get(actor_of(request), draft_id))
 
 
 @patch(
     "/drafts/{draft_id:str}",
     operation_id="patchDraft",
+    opt={"request_body": DraftEditRequest},
     summary="Change a draft's fields (If-Match or X-Base-Version, like records)",
 )
 async def patch_draft(
@@ -131,7 +145,7 @@ async def patch_draft(
     draft_id: FromPath[str],
     *,
     drafts: Injected[DraftService],
-) -> Response[JsonObject]:
+) -> Response[Draft]:
     edit = parse_edit(await read_json_object(request))
     draft = await EditDraft(
         drafts=drafts,
@@ -155,7 +169,7 @@ async def preview_draft(
     draft_id: FromPath[str],
     *,
     drafts: Injected[DraftService],
-) -> Response[JsonObject]:
+) -> Response[RecordBody]:
     return json_response(await drafts.preview(actor_of(request), draft_id))
 
 
@@ -169,7 +183,7 @@ async def list_draft_comments(
     draft_id: FromPath[str],
     *,
     drafts: Injected[DraftService],
-) -> Response[JsonObject]:
+) -> Response[DraftEventList]:
     items = await drafts.comments(actor_of(request), draft_id)
     return json_response({"items": items})
 
@@ -177,6 +191,7 @@ async def list_draft_comments(
 @post(
     "/drafts/{draft_id:str}/comments",
     operation_id="commentDraft",
+    opt={"request_body": CommentRequest},
     summary="Add a review comment",
 )
 async def comment_draft(
@@ -184,7 +199,7 @@ async def comment_draft(
     draft_id: FromPath[str],
     *,
     drafts: Injected[DraftService],
-) -> Response[JsonObject]:
+) -> Response[DraftEventList]:
     comment = parse_comment(await read_json_object(request))
     if comment is None:
         raise ValidationFailed([FieldError("comment", "Write a comment.")])
@@ -204,7 +219,7 @@ def _transition(name: TransitionName, summary: str) -> HTTPRouteHandler:
         draft_id: FromPath[str],
         *,
         drafts: Injected[DraftService],
-    ) -> Response[JsonObject]:
+    ) -> Response[Draft]:
         draft = await TransitionDraft(
             drafts=drafts,
             actor=actor_of(request),
@@ -219,6 +234,7 @@ def _transition(name: TransitionName, summary: str) -> HTTPRouteHandler:
     return post(
         f"/drafts/{{draft_id:str}}/{name}",
         operation_id=f"{name}Draft",
+        opt={"request_body": CommentRequest, "request_body_required": False},
         summary=summary,
         status_code=200,
     )(handler)
@@ -227,6 +243,7 @@ def _transition(name: TransitionName, summary: str) -> HTTPRouteHandler:
 @post(
     "/drafts/{draft_id:str}/publish",
     operation_id="publishDraft",
+    opt={"request_body": PublishRequest, "request_body_required": False},
     summary="Publish an approved draft now, or at publish_at (needs publish)",
     status_code=200,
 )
@@ -235,7 +252,7 @@ async def publish_draft(
     draft_id: FromPath[str],
     *,
     drafts: Injected[DraftService],
-) -> Response[JsonObject]:
+) -> Response[Draft]:
     body = parse_publish(await _optional_body(request))
     draft = await PublishDraft(
         drafts=drafts,
@@ -251,6 +268,7 @@ async def publish_draft(
 @post(
     "/drafts/{draft_id:str}/rebase",
     operation_id="rebaseDraft",
+    opt={"request_body": RebaseRequest, "request_body_required": False},
     summary="Move a draft onto the live version, taking theirs or keeping yours per field",
     status_code=200,
 )
@@ -259,7 +277,7 @@ async def rebase_draft(
     draft_id: FromPath[str],
     *,
     drafts: Injected[DraftService],
-) -> Response[JsonObject]:
+) -> Response[Draft]:
     draft = await RebaseDraft(
         drafts=drafts,
         actor=actor_of(request),

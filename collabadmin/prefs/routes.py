@@ -25,9 +25,16 @@ from collabadmin.prefs.store import (
     load_pref,
     save_pref,
 )
+from collabadmin.prefs.types import (
+    SharedView,
+    SharedViewList,
+    SharedViewRequest,
+    ViewConfig,
+    ViewPref,
+)
 from collabadmin.resources.resource import Resource
 from collabadmin.resources.service import RecordService
-from collabadmin.web import JsonObject, actor_of, json_response, read_json_object
+from collabadmin.web import actor_of, json_response, read_json_object
 
 __all__ = ["prefs_router"]
 
@@ -67,7 +74,7 @@ async def get_view_pref(
     *,
     records: Injected[RecordService],
     db: Injected[Database],
-) -> Response[JsonObject]:
+) -> Response[ViewPref]:
     actor, res, readable = _resource(records, request, resource)
     row = await load_pref(db, actor, res.name)
     if row is None:
@@ -81,6 +88,7 @@ async def get_view_pref(
 @put(
     "/api/prefs/views/{resource:str}",
     operation_id="putViewPref",
+    opt={"request_body": ViewConfig},
     summary="Save this user's list settings for a resource",
 )
 async def put_view_pref(
@@ -89,7 +97,7 @@ async def put_view_pref(
     *,
     records: Injected[RecordService],
     db: Injected[Database],
-) -> Response[JsonObject]:
+) -> Response[ViewPref]:
     actor, res, readable = _resource(records, request, resource)
     config = parse_view_config(res, readable, await read_json_object(request), extra=frozenset())
     row = await save_pref(db, actor, res.name, config)
@@ -107,7 +115,7 @@ async def list_views(
     *,
     records: Injected[RecordService],
     db: Injected[Database],
-) -> Response[JsonObject]:
+) -> Response[SharedViewList]:
     _, res, readable = _resource(records, request, resource)
     rows = await list_shared_views(db, res.name)
     return json_response({"items": [_view_body(res, readable, r) for r in rows]}, headers=_NO_STORE)
@@ -116,6 +124,7 @@ async def list_views(
 @post(
     "/api/views/{resource:str}",
     operation_id="createSharedView",
+    opt={"request_body": SharedViewRequest},
     summary="Share a named list view with everyone who may view the resource",
 )
 async def create_view(
@@ -124,7 +133,7 @@ async def create_view(
     *,
     records: Injected[RecordService],
     db: Injected[Database],
-) -> Response[JsonObject]:
+) -> Response[SharedView]:
     actor, res, readable = _resource(records, request, resource)
     if not records.policy.allows(actor, res, "share_view"):
         raise Forbidden(f"You may not share views of {res.label_plural.lower()}.")

@@ -23,10 +23,15 @@ from collabadmin.resources.policy import Policy
 from collabadmin.resources.preconditions import parse_precondition
 from collabadmin.resources.resource import Registry
 from collabadmin.resources.service import RecordService
-from collabadmin.resources.types import Meta
+from collabadmin.resources.types import (
+    HistoryPage,
+    Meta,
+    RecordBody,
+    RecordPage,
+    ResourceMeta,
+)
 from collabadmin.settings import Settings
 from collabadmin.web import (
-    JsonObject,
     actor_of,
     etag,
     json_response,
@@ -47,7 +52,7 @@ async def list_records(
     *,
     settings: Injected[Settings],
     records: Injected[RecordService],
-) -> Response[JsonObject]:
+) -> Response[RecordPage]:
     query = parse_list_params(
         query_params(request),
         default_limit=settings.default_page_size,
@@ -65,7 +70,7 @@ async def create_record(
     resource: FromPath[str],
     *,
     records: Injected[RecordService],
-) -> Response[JsonObject]:
+) -> Response[RecordBody]:
     payload = await read_json_object(request)
     created = await CreateRecord(
         records=records,
@@ -98,7 +103,7 @@ async def describe_resource(
     records: Injected[RecordService],
     policy: Injected[Policy],
     registry: Injected[Registry],
-) -> Response[JsonObject]:
+) -> Response[ResourceMeta]:
     actor = actor_of(request)
     res = records.resource(actor, resource, "view")
     meta = resource_meta(policy, actor, res, registry)
@@ -112,7 +117,7 @@ async def get_record(
     pk: FromPath[str],
     *,
     records: Injected[RecordService],
-) -> Response[JsonObject]:
+) -> Response[RecordBody]:
     body = await records.get(actor_of(request), resource, pk)
     return json_response(body, headers={"ETag": etag(body["_version"])})
 
@@ -128,7 +133,7 @@ async def patch_record(
     pk: FromPath[str],
     *,
     records: Injected[RecordService],
-) -> Response[JsonObject]:
+) -> Response[RecordBody]:
     payload = await read_json_object(request)
     written = await PatchRecord(
         records=records,
@@ -155,7 +160,7 @@ async def delete_record(
     *,
     records: Injected[RecordService],
     purge: FromQuery[bool] = False,
-) -> Response[JsonObject]:
+) -> Response[RecordBody]:
     actor = actor_of(request)
     version = parse_precondition(request, allow_merge=False).version
     request_id = request_id_of(request)
@@ -191,7 +196,7 @@ async def describe_record(
     records: Injected[RecordService],
     policy: Injected[Policy],
     registry: Injected[Registry],
-) -> Response[JsonObject]:
+) -> Response[ResourceMeta]:
     actor = actor_of(request)
     res, row = await records.get_row(actor, resource, pk)
     meta = resource_meta(policy, actor, res, registry, row)
@@ -210,7 +215,7 @@ async def restore_record(
     pk: FromPath[str],
     *,
     records: Injected[RecordService],
-) -> Response[JsonObject]:
+) -> Response[RecordBody]:
     written = await Restore(
         records=records,
         actor=actor_of(request),
@@ -235,7 +240,7 @@ async def record_history(
     records: Injected[RecordService],
     cursor: FromQuery[str | None] = None,
     limit: FromQuery[str | None] = None,
-) -> Response[JsonObject]:
+) -> Response[HistoryPage]:
     items, next_cursor = await records.history(
         actor_of(request),
         resource,

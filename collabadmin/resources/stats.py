@@ -28,7 +28,8 @@ from collabadmin.resources.listing import build_where
 from collabadmin.resources.policy import Policy
 from collabadmin.resources.query import key_sort, parse_list_query
 from collabadmin.resources.service import RecordService
-from collabadmin.web import JsonObject, actor_of, json_response, query_params
+from collabadmin.resources.types import Counts
+from collabadmin.web import actor_of, json_response, query_params
 
 __all__ = ["stats_router"]
 
@@ -47,7 +48,7 @@ async def count_records(
     db: Injected[Database],
     policy: Injected[Policy],
     records: Injected[RecordService],
-) -> Response[JsonObject]:
+) -> Response[Counts]:
     actor = actor_of(request)
     res = records.resource(actor, resource, "view")
     readable = policy.readable_fields(actor, res)

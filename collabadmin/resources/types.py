@@ -13,20 +13,30 @@ from typing import Any
 
 import msgspec
 
+from collabadmin.changelog.types import Change
 from collabadmin.resources.fields import FieldType
 from collabadmin.resources.policy import Action
 from collabadmin.resources.query import Operator
 
 __all__ = [
+    "Counts",
     "FieldMeta",
+    "HistoryPage",
     "Meta",
+    "RecordBody",
+    "RecordPage",
     "RelatedMeta",
     "RelationMeta",
     "ResourceMeta",
     "ThroughMeta",
+    "ValueCount",
     "WorkflowStepSummary",
     "WorkflowSummary",
 ]
+
+
+RecordBody = dict[str, Any]
+"""A record: its readable fields in their JSON forms, ``_version`` and ``_deleted_at``."""
 
 
 class RelationMeta(msgspec.Struct, kw_only=True):
@@ -109,4 +119,26 @@ class Meta(msgspec.Struct, kw_only=True):
     workflows: list[WorkflowSummary] | msgspec.UnsetType = msgspec.UNSET
 
 
-RecordBody = dict[str, Any]
+class RecordPage(msgspec.Struct, kw_only=True):
+    """A page of a list: ``total`` is null when the count was skipped or too costly."""
+
+    items: list[RecordBody]
+    next_cursor: str | None
+    total: int | None
+
+
+class HistoryPage(msgspec.Struct, kw_only=True):
+    """A record's changes, newest first (the audit log's ``Change`` shape)."""
+
+    items: list[Change]
+    next_cursor: str | None
+
+
+class ValueCount(msgspec.Struct, kw_only=True):
+    value: str | bool | None
+    count: int
+
+
+class Counts(msgspec.Struct, kw_only=True):
+    by: str
+    counts: list[ValueCount]

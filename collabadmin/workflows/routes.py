@@ -16,7 +16,6 @@ from litestar.params import FromPath
 from collabadmin.context import Injected
 from collabadmin.errors import NotFound
 from collabadmin.web import (
-    JsonObject,
     actor_of,
     json_response,
     query_params,
@@ -27,6 +26,13 @@ from collabadmin.workflows.actions import AssignRun, CancelRun, CompleteStep, Re
 from collabadmin.workflows.bodies import parse_assignment, parse_start
 from collabadmin.workflows.listing import parse_run_list_query
 from collabadmin.workflows.runs import RunService
+from collabadmin.workflows.types import (
+    AssignRequest,
+    StartRunRequest,
+    WorkflowList,
+    WorkflowRun,
+    WorkflowRunPage,
+)
 
 __all__ = ["workflows_router"]
 
@@ -34,18 +40,19 @@ __all__ = ["workflows_router"]
 @get("/workflows", operation_id="listWorkflows", summary="Workflow definitions you may use")
 async def list_workflows(
     request: Request[Any, Any, Any], *, runs: Injected[RunService]
-) -> Response[JsonObject]:
+) -> Response[WorkflowList]:
     return json_response({"items": runs.summaries(actor_of(request))})
 
 
 @post(
     "/workflows/{name:str}/runs",
     operation_id="startWorkflowRun",
+    opt={"request_body": StartRunRequest},
     summary="Start a run of a workflow for a subject record",
 )
 async def start_run(
     request: Request[Any, Any, Any], name: FromPath[str], *, runs: Injected[RunService]
-) -> Response[JsonObject]:
+) -> Response[WorkflowRun]:
     actor = actor_of(request)
     subject = runs.workflow(name).subject
     if not runs.policy.allows(actor, subject, "view"):
@@ -65,7 +72,7 @@ async def start_run(
 @get("/workflow-runs", operation_id="listWorkflowRuns", summary="Runs you may see, newest first")
 async def list_runs(
     request: Request[Any, Any, Any], *, runs: Injected[RunService]
-) -> Response[JsonObject]:
+) -> Response[WorkflowRunPage]:
     query = parse_run_list_query(query_params(request))
     items, next_cursor = await runs.search(actor_of(request), query)
     return json_response({"items": items, "next_cursor": next_cursor})
@@ -74,7 +81,7 @@ async def list_runs(
 @get("/workflow-runs/{run_id:str}", operation_id="getWorkflowRun", summary="A run and its steps")
 async def get_run(
     request: Request[Any, Any, Any], run_id: FromPath[str], *, runs: Injected[RunService]
-) -> Response[JsonObject]:
+) -> Response[WorkflowRun]:
     return json_response(await runs.get(actor_of(request), run_id))
 
 
@@ -85,7 +92,7 @@ def _step_handler(verb: Literal["complete", "reopen"], summary: str) -> HTTPRout
         key: FromPath[str],
         *,
         runs: Injected[RunService],
-    ) -> Response[JsonObject]:
+    ) -> Response[WorkflowRun]:
         action = CompleteStep if verb == "complete" else ReopenStep
         run = await action(
             runs=runs,
@@ -108,11 +115,12 @@ def _step_handler(verb: Literal["complete", "reopen"], summary: str) -> HTTPRout
 @patch(
     "/workflow-runs/{run_id:str}",
     operation_id="assignWorkflowRun",
+    opt={"request_body": AssignRequest},
     summary="Change a run's assignee or due date",
 )
 async def assign_run(
     request: Request[Any, Any, Any], run_id: FromPath[str], *, runs: Injected[RunService]
-) -> Response[JsonObject]:
+) -> Response[WorkflowRun]:
     run = await AssignRun(
         runs=runs,
         actor=actor_of(request),
@@ -131,7 +139,7 @@ async def assign_run(
 )
 async def cancel_run(
     request: Request[Any, Any, Any], run_id: FromPath[str], *, runs: Injected[RunService]
-) -> Response[JsonObject]:
+) -> Response[WorkflowRun]:
     run = await CancelRun(
         runs=runs,
         actor=actor_of(request),

@@ -682,6 +682,75 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActorRef */
+        ActorRef: {
+            id: number | null;
+            name: string;
+        };
+        /**
+         * AssignRequest
+         * @description Who works on the run and by when; a member left out keeps its value, null clears it.
+         */
+        AssignRequest: {
+            assignee?: number | null;
+            due_date?: string | null;
+        };
+        /** AuditHead */
+        AuditHead: {
+            at: string | null;
+            hash: string;
+            id: number | null;
+            seq: number;
+        };
+        /** AuditVerify */
+        AuditVerify: {
+            checked: number;
+            first_bad: number | null;
+            ok: boolean;
+        };
+        /** Change */
+        Change: {
+            actor: components["schemas"]["ChangeActor"] | null;
+            /** Format: date-time */
+            at: string;
+            db_role: string | null;
+            diff: {
+                [key: string]: unknown;
+            };
+            hidden_fields: boolean;
+            id: number;
+            op: string;
+            pk: string;
+            request_id: string | null;
+            resource: string;
+            source: string;
+            version: number;
+        };
+        /** ChangeActor */
+        ChangeActor: {
+            id: number;
+            name: string;
+        };
+        /** ChangePage */
+        ChangePage: {
+            items: components["schemas"]["Change"][];
+            next_cursor: string | null;
+        };
+        /** ColumnPref */
+        ColumnPref: {
+            field: string;
+            format?: string;
+            width?: number;
+        };
+        /** CommentRequest */
+        CommentRequest: {
+            comment?: string | null;
+        };
+        /** Counts */
+        Counts: {
+            by: string;
+            counts: components["schemas"]["ValueCount"][];
+        };
         /** CreateTokenRequest */
         CreateTokenRequest: {
             expires_in?: number | null;
@@ -692,6 +761,95 @@ export interface components {
             id: number;
             name: string;
             token: string;
+        };
+        /** Draft */
+        Draft: {
+            _version: number;
+            author: components["schemas"]["ActorRef"] | null;
+            base_version: number | null;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                [key: string]: unknown;
+            };
+            id: number;
+            pk: string | null;
+            publish_at: string | null;
+            publish_error: {
+                [key: string]: unknown;
+            } | null;
+            published_at: string | null;
+            published_version: number | null;
+            resource: string;
+            /** @enum {string} */
+            status: "draft" | "submitted" | "approved" | "rejected" | "published" | "discarded";
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** DraftDetail */
+        DraftDetail: {
+            _version: number;
+            author: components["schemas"]["ActorRef"] | null;
+            base_version: number | null;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                [key: string]: unknown;
+            };
+            diff: {
+                [key: string]: components["schemas"]["DraftDiff"];
+            };
+            id: number;
+            live_version: number | null;
+            pk: string | null;
+            publish_at: string | null;
+            publish_error: {
+                [key: string]: unknown;
+            } | null;
+            published_at: string | null;
+            published_version: number | null;
+            resource: string;
+            /** @enum {string} */
+            status: "draft" | "submitted" | "approved" | "rejected" | "published" | "discarded";
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** DraftDiff */
+        DraftDiff: {
+            draft: unknown;
+            live: unknown;
+        };
+        /**
+         * DraftEditRequest
+         * @description ``PATCH /api/drafts/{id}``: fields to set, and fields to drop from the draft.
+         */
+        DraftEditRequest: {
+            /** @default {} */
+            data: Record<string, never>;
+            /** @default [] */
+            unset: string[];
+        };
+        /** DraftEvent */
+        DraftEvent: {
+            action: string;
+            actor: components["schemas"]["ActorRef"] | null;
+            /** Format: date-time */
+            at: string;
+            comment: string | null;
+            /** @enum {null|string} */
+            from_status: "draft" | "submitted" | "approved" | "rejected" | "published" | "discarded" | null;
+            id: number;
+            /** @enum {null|string} */
+            to_status: "draft" | "submitted" | "approved" | "rejected" | "published" | "discarded" | null;
+        };
+        /** DraftEventList */
+        DraftEventList: {
+            items: components["schemas"]["DraftEvent"][];
+        };
+        /** DraftPage */
+        DraftPage: {
+            items: components["schemas"]["Draft"][];
+            next_cursor: string | null;
         };
         /** FieldMeta */
         FieldMeta: {
@@ -711,6 +869,12 @@ export interface components {
             /** @enum {string} */
             type: "string" | "text" | "integer" | "decimal" | "float" | "boolean" | "date" | "time" | "datetime" | "duration" | "uuid" | "json" | "binary" | "array";
         };
+        /** FilterPref */
+        FilterPref: {
+            field: string;
+            op: string;
+            value: string;
+        };
         /** HealthBody */
         HealthBody: {
             /** @enum {string} */
@@ -718,6 +882,11 @@ export interface components {
             hub: string;
             /** @enum {string} */
             status: "ok" | "unavailable";
+        };
+        /** HistoryPage */
+        HistoryPage: {
+            items: components["schemas"]["Change"][];
+            next_cursor: string | null;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -739,9 +908,37 @@ export interface components {
             resources: components["schemas"]["ResourceMeta"][];
             workflows?: components["schemas"]["WorkflowSummary"][];
         };
+        /**
+         * NewDraft
+         * @description ``POST .../drafts``: the drafted fields.
+         */
+        NewDraft: {
+            /** @default {} */
+            data: Record<string, never>;
+        };
         /** OkResponse */
         OkResponse: {
             ok: boolean;
+        };
+        /** PublishRequest */
+        PublishRequest: {
+            comment?: string | null;
+            publish_at?: string | null;
+        };
+        /** RebaseRequest */
+        RebaseRequest: {
+            /** @default {} */
+            resolutions: {
+                [key: string]: "theirs" | "yours";
+            };
+        };
+        /** RecordPage */
+        RecordPage: {
+            items: {
+                [key: string]: unknown;
+            }[];
+            next_cursor: string | null;
+            total: number | null;
         };
         /** RelatedMeta */
         RelatedMeta: {
@@ -772,6 +969,63 @@ export interface components {
             searchable: boolean;
             soft_delete: boolean;
         };
+        /** RevertRequest */
+        RevertRequest: {
+            change_id: number;
+            fields?: string[] | null;
+        };
+        /** RunProgress */
+        RunProgress: {
+            done: number;
+            total: number;
+        };
+        /** RunSubject */
+        RunSubject: {
+            pk: string;
+            resource: string;
+        };
+        /** SharedView */
+        SharedView: {
+            columns: components["schemas"]["ColumnPref"][];
+            /** Format: date-time */
+            created_at: string;
+            created_by: components["schemas"]["ActorRef"] | null;
+            filters: components["schemas"]["FilterPref"][];
+            id: number;
+            name: string;
+            sort: string;
+        };
+        /** SharedViewList */
+        SharedViewList: {
+            items: components["schemas"]["SharedView"][];
+        };
+        /** SharedViewRequest */
+        SharedViewRequest: {
+            columns: components["schemas"]["ColumnPref"][];
+            filters: components["schemas"]["FilterPref"][];
+            name: string;
+            sort: string;
+        };
+        /** StartRunRequest */
+        StartRunRequest: {
+            assignee?: number | null;
+            due_date?: string | null;
+            subject: components["schemas"]["StartSubject"];
+        };
+        /** StartSubject */
+        StartSubject: {
+            pk: string | number;
+            resource: string;
+        };
+        /** StepLink */
+        StepLink: {
+            field: string | null;
+            filter?: {
+                [key: string]: string;
+            };
+            pk: string | null;
+            resource: string;
+        };
         /** StepLinkSummary */
         StepLinkSummary: {
             field: string | null;
@@ -801,6 +1055,63 @@ export interface components {
             name: string;
             roles: string[];
             username: string;
+        };
+        /** ValueCount */
+        ValueCount: {
+            count: number;
+            value: string | boolean | null;
+        };
+        /** ViewConfig */
+        ViewConfig: {
+            columns: components["schemas"]["ColumnPref"][];
+            filters: components["schemas"]["FilterPref"][];
+            sort: string;
+        };
+        /** ViewPref */
+        ViewPref: {
+            columns: components["schemas"]["ColumnPref"][];
+            filters: components["schemas"]["FilterPref"][];
+            sort: string;
+            updated_at: string | null;
+        };
+        /** WorkflowList */
+        WorkflowList: {
+            items: components["schemas"]["WorkflowSummary"][];
+        };
+        /** WorkflowRun */
+        WorkflowRun: {
+            _version: number;
+            assignee: components["schemas"]["ActorRef"] | null;
+            completed_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            due_date: string | null;
+            id: number;
+            progress: components["schemas"]["RunProgress"];
+            started_by: components["schemas"]["ActorRef"];
+            /** @enum {string} */
+            status: "open" | "done" | "cancelled";
+            steps: components["schemas"]["WorkflowStep"][];
+            subject: components["schemas"]["RunSubject"];
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            workflow: string;
+        };
+        /** WorkflowRunPage */
+        WorkflowRunPage: {
+            items: components["schemas"]["WorkflowRun"][];
+            next_cursor: string | null;
+        };
+        /** WorkflowStep */
+        WorkflowStep: {
+            auto: boolean;
+            done: boolean;
+            done_at: string | null;
+            done_by: components["schemas"]["ActorRef"] | null;
+            key: string;
+            link: components["schemas"]["StepLink"] | null;
+            title: string;
         };
         /** WorkflowStepSummary */
         WorkflowStepSummary: {
@@ -840,9 +1151,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ChangePage"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -954,9 +1263,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["AuditHead"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -1012,9 +1319,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["AuditVerify"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -1414,9 +1719,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DraftPage"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -1474,9 +1777,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DraftDetail"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -1526,7 +1827,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DraftEditRequest"];
+            };
+        };
         responses: {
             /** @description Request fulfilled, document follows */
             200: {
@@ -1534,9 +1839,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Draft"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -1586,7 +1889,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CommentRequest"];
+            };
+        };
         responses: {
             /** @description Request fulfilled, document follows */
             200: {
@@ -1594,9 +1901,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Draft"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -1654,9 +1959,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DraftEventList"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -1706,7 +2009,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentRequest"];
+            };
+        };
         responses: {
             /** @description Document created, URL follows */
             201: {
@@ -1714,9 +2021,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DraftEventList"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -1766,7 +2071,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CommentRequest"];
+            };
+        };
         responses: {
             /** @description Request fulfilled, document follows */
             200: {
@@ -1774,9 +2083,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Draft"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -1886,7 +2193,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PublishRequest"];
+            };
+        };
         responses: {
             /** @description Request fulfilled, document follows */
             200: {
@@ -1894,9 +2205,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Draft"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -1946,7 +2255,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RebaseRequest"];
+            };
+        };
         responses: {
             /** @description Request fulfilled, document follows */
             200: {
@@ -1954,9 +2267,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Draft"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -2006,7 +2317,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CommentRequest"];
+            };
+        };
         responses: {
             /** @description Request fulfilled, document follows */
             200: {
@@ -2014,9 +2329,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Draft"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -2066,7 +2379,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CommentRequest"];
+            };
+        };
         responses: {
             /** @description Request fulfilled, document follows */
             200: {
@@ -2074,9 +2391,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Draft"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -2190,9 +2505,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ViewPref"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -2242,7 +2555,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ViewConfig"];
+            };
+        };
         responses: {
             /** @description Request fulfilled, document follows */
             200: {
@@ -2250,9 +2567,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ViewPref"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -2310,9 +2625,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["RecordPage"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -2430,9 +2743,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ResourceMeta"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -2482,7 +2793,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewDraft"];
+            };
+        };
         responses: {
             /** @description Document created, URL follows */
             201: {
@@ -2490,9 +2805,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Draft"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -2675,9 +2988,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ResourceMeta"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -2789,7 +3100,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewDraft"];
+            };
+        };
         responses: {
             /** @description Document created, URL follows */
             201: {
@@ -2797,9 +3112,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Draft"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -2861,9 +3174,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["HistoryPage"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -2975,7 +3286,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevertRequest"];
+            };
+        };
         responses: {
             /** @description Request fulfilled, document follows */
             200: {
@@ -3043,9 +3358,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Counts"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -3103,9 +3416,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SharedViewList"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -3155,7 +3466,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SharedViewRequest"];
+            };
+        };
         responses: {
             /** @description Document created, URL follows */
             201: {
@@ -3163,9 +3478,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SharedView"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -3278,9 +3591,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowRunPage"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -3338,9 +3649,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowRun"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -3390,7 +3699,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignRequest"];
+            };
+        };
         responses: {
             /** @description Request fulfilled, document follows */
             200: {
@@ -3398,9 +3711,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowRun"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -3458,9 +3769,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowRun"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -3519,9 +3828,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowRun"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -3580,9 +3887,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowRun"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -3638,9 +3943,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowList"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -3690,7 +3993,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartRunRequest"];
+            };
+        };
         responses: {
             /** @description Document created, URL follows */
             201: {
@@ -3698,9 +4005,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowRun"];
                 };
             };
             /** @description The request was refused; the problem says why */

@@ -1,0 +1,98 @@
+"""The bodies of the workflow routes as msgspec Structs (see :mod:`collabadmin.auth.types`).
+
+Request bodies are still parsed by :mod:`collabadmin.workflows.bodies`;
+these types document them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import msgspec
+
+from collabadmin.auth.types import ActorRef
+from collabadmin.resources.types import WorkflowSummary
+
+__all__ = [
+    "AssignRequest",
+    "RunSubject",
+    "StartRunRequest",
+    "WorkflowList",
+    "WorkflowRun",
+    "WorkflowRunPage",
+    "WorkflowStep",
+]
+
+
+class WorkflowList(msgspec.Struct, kw_only=True):
+    items: list[WorkflowSummary]
+
+
+class StepLink(msgspec.Struct, kw_only=True):
+    """Where a step is done: a record (``pk``), a field of it, or a filtered list."""
+
+    resource: str
+    pk: str | None
+    field: str | None
+    filter: dict[str, str] | msgspec.UnsetType = msgspec.UNSET
+
+
+class WorkflowStep(msgspec.Struct, kw_only=True):
+    key: str
+    title: str
+    done: bool
+    auto: bool
+    done_by: ActorRef | None
+    done_at: str | None
+    link: StepLink | None
+
+
+class RunSubject(msgspec.Struct, kw_only=True):
+    resource: str
+    pk: str
+
+
+class RunProgress(msgspec.Struct, kw_only=True):
+    done: int
+    total: int
+
+
+class WorkflowRun(msgspec.Struct, kw_only=True):
+    id: int
+    workflow: str
+    title: str
+    subject: RunSubject
+    status: Literal["open", "done", "cancelled"]
+    progress: RunProgress
+    steps: list[WorkflowStep]
+    assignee: ActorRef | None
+    due_date: dt.date | None
+    started_by: ActorRef
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    completed_at: dt.datetime | None
+    version: int = msgspec.field(name="_version")
+
+
+class WorkflowRunPage(msgspec.Struct, kw_only=True):
+    items: list[WorkflowRun]
+    next_cursor: str | None
+
+
+class StartSubject(msgspec.Struct, kw_only=True):
+    resource: str
+    pk: str | int
+
+
+class StartRunRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    subject: StartSubject
+    assignee: int | None = None
+    due_date: dt.date | None = None
+
+
+class AssignRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Who works on the run and by when; a member left out keeps its value, null clears it."""
+
+    assignee: int | None = None
+    due_date: dt.date | None = None
