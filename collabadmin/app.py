@@ -37,6 +37,7 @@ from collabadmin.ops.http import RequestContextMiddleware
 from collabadmin.resources.key_path import RecordKeyPath
 from collabadmin.resources.policy import Policy, StaffPolicy
 from collabadmin.resources.resource import Registry, Resource
+from collabadmin.resources.schemas import document_records
 from collabadmin.settings import Settings
 from collabadmin.spa import spa_handlers
 from collabadmin.surfaces import surfaces
@@ -114,5 +115,6 @@ def create_app(
     )
     document_problems(app.openapi_schema)
     document_request_bodies(app)
+    document_records(app.openapi_schema, registry)
     app.asgi_handler = RecordKeyPath(app.asgi_handler)
     return app

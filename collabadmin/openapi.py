@@ -10,7 +10,7 @@ Schemathesis see the truth.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from litestar import Litestar
@@ -116,8 +116,11 @@ def document_request_bodies(app: Litestar) -> None:
     for operation in _operations(document):
         ref = by_id.get(operation.operation_id or "")
         if ref is not None:
+            # A struct is a reference; an open object (a record) is its schema itself,
+            # kept as the plain dict msgspec made (the document serialises it as is).
+            schema = Reference(ref=ref["$ref"]) if "$ref" in ref else cast(Schema, ref)
             operation.request_body = RequestBody(
                 # A transition's body (a comment) may be left out altogether.
                 required=operation.operation_id not in optional,
-                content={"application/json": OpenAPIMediaType(schema=Reference(ref=ref["$ref"]))},
+                content={"application/json": OpenAPIMediaType(schema=schema)},
             )

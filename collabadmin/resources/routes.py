@@ -64,7 +64,12 @@ async def list_records(
     )
 
 
-@post("/{resource:str}", operation_id="createRecord", summary="Create a record")
+@post(
+    "/{resource:str}",
+    operation_id="createRecord",
+    opt={"request_body": RecordBody},
+    summary="Create a record",
+)
 async def create_record(
     request: Request[Any, Any, Any],
     resource: FromPath[str],
@@ -125,6 +130,7 @@ async def get_record(
 @patch(
     "/{resource:str}/{pk:str}",
     operation_id="patchRecord",
+    opt={"request_body": RecordBody},
     summary="Change fields of a record (JSON merge patch)",
 )
 async def patch_record(
