@@ -10,7 +10,7 @@ Schemathesis see the truth.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Union, cast
 
 import msgspec
 from litestar import Litestar
@@ -25,7 +25,11 @@ from litestar.openapi.spec import (
     Schema,
 )
 
-__all__ = ["document_problems", "document_request_bodies"]
+from collabadmin.drafts.types import DraftFrame
+from collabadmin.hub.frames import CORE_FRAMES
+from collabadmin.workflows.types import WorkflowFrame
+
+__all__ = ["FRAMES", "Frame", "document_frames", "document_problems", "document_request_bodies"]
 
 _PROBLEM = Schema(
     type=OpenAPIType.OBJECT,
@@ -124,3 +128,25 @@ def document_request_bodies(app: Litestar) -> None:
                 required=operation.operation_id not in optional,
                 content={"application/json": OpenAPIMediaType(schema=schema)},
             )
+
+
+FRAMES = (*CORE_FRAMES, DraftFrame, WorkflowFrame)
+Frame = Union[FRAMES]  # type: ignore[valid-type]  # noqa: UP007  (a union built from a tuple)
+"""Every websocket frame the server sends, tagged by ``type`` (see collabadmin.hub.frames)."""
+
+
+def document_frames(document: OpenAPI) -> None:
+    """Add the websocket frames to the components: each frame, and ``Frame``, their union.
+
+    A websocket has no place in an OpenAPI operation, so the frames are
+    components only, for generated clients and integrators: ``Frame`` is a
+    ``oneOf`` of the frame schemas with ``type`` as its discriminator.
+    """
+    (union,), components = msgspec.json.schema_components(
+        [Frame], ref_template="#/components/schemas/{name}"
+    )
+    if document.components.schemas is None:
+        document.components.schemas = {}
+    for name, schema in components.items():
+        document.components.schemas.setdefault(name, schema)
+    document.components.schemas["Frame"] = cast(Schema, {"title": "Frame", **union})

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import msgspec
 
 from collabadmin.auth.types import ActorRef
+from collabadmin.changelog.types import Change
 
 __all__ = [
     "CommentRequest",
@@ -20,7 +21,9 @@ __all__ = [
     "DraftEditRequest",
     "DraftEvent",
     "DraftEventList",
+    "DraftFrame",
     "DraftPage",
+    "DraftRef",
     "NewDraft",
     "PublishRequest",
     "RebaseRequest",
@@ -102,3 +105,28 @@ class PublishRequest(msgspec.Struct, kw_only=True):
 class RebaseRequest(msgspec.Struct, kw_only=True):
     # Per conflicting field: keep the draft's value or take the live one.
     resolutions: dict[str, Literal["theirs", "yours"]] = {}
+
+
+class DraftRef(msgspec.Struct, kw_only=True):
+    id: int
+    resource: str
+    pk: str | None
+
+
+class DraftFrame(msgspec.Struct, kw_only=True, tag="draft", tag_field="type"):
+    """A websocket frame: something happened to a draft (its entry in the change log)."""
+
+    topic: str
+    cursor: str
+    event: Literal[
+        "created",
+        "updated",
+        "submitted",
+        "approved",
+        "rejected",
+        "published",
+        "discarded",
+        "publish_failed",
+    ]
+    draft: DraftRef
+    change: Change

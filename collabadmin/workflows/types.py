@@ -18,6 +18,7 @@ __all__ = [
     "AssignRequest",
     "RunSubject",
     "StartRunRequest",
+    "WorkflowFrame",
     "WorkflowList",
     "WorkflowRun",
     "WorkflowRunPage",
@@ -96,3 +97,12 @@ class AssignRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     assignee: int | None = None
     due_date: dt.date | None = None
+
+
+class WorkflowFrame(msgspec.Struct, kw_only=True, tag="workflow", tag_field="type"):
+    """A websocket frame: a run's steps moved (its progress as the reader sees it)."""
+
+    topic: str
+    cursor: str
+    event: Literal["progress"]
+    run: WorkflowRun

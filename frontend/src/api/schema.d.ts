@@ -1475,6 +1475,17 @@ export interface components {
             id: number;
             name: string;
         };
+        /**
+         * ChangeFrame
+         * @description A committed change on ``topic``; ``cursor`` resumes just after it.
+         */
+        ChangeFrame: {
+            change: components["schemas"]["Change"];
+            cursor: string;
+            topic: string;
+            /** @enum {unknown} */
+            type: "change";
+        };
         /** ChangePage */
         ChangePage: {
             items: components["schemas"]["Change"][];
@@ -1590,10 +1601,38 @@ export interface components {
         DraftEventList: {
             items: components["schemas"]["DraftEvent"][];
         };
+        /**
+         * DraftFrame
+         * @description A websocket frame: something happened to a draft (its entry in the change log).
+         */
+        DraftFrame: {
+            change: components["schemas"]["Change"];
+            cursor: string;
+            draft: components["schemas"]["DraftRef"];
+            /** @enum {unknown} */
+            event: "approved" | "created" | "discarded" | "publish_failed" | "published" | "rejected" | "submitted" | "updated";
+            topic: string;
+            /** @enum {unknown} */
+            type: "draft";
+        };
         /** DraftPage */
         DraftPage: {
             items: components["schemas"]["Draft"][];
             next_cursor: string | null;
+        };
+        /** DraftRef */
+        DraftRef: {
+            id: number;
+            pk: string | null;
+            resource: string;
+        };
+        /** ErrorFrame */
+        ErrorFrame: {
+            code: string;
+            message: string;
+            topic?: string;
+            /** @enum {unknown} */
+            type: "error";
         };
         /** FieldMeta */
         FieldMeta: {
@@ -1619,6 +1658,8 @@ export interface components {
             op: string;
             value: string;
         };
+        /** Frame */
+        Frame: components["schemas"]["SubscribedFrame"] | components["schemas"]["ChangeFrame"] | components["schemas"]["PresenceFrame"] | components["schemas"]["ResyncFrame"] | components["schemas"]["ErrorFrame"] | components["schemas"]["UnsubscribedFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["DraftFrame"] | components["schemas"]["WorkflowFrame"];
         /** HealthBody */
         HealthBody: {
             /** @enum {string} */
@@ -1663,6 +1704,30 @@ export interface components {
         /** OkResponse */
         OkResponse: {
             ok: boolean;
+        };
+        /** PongFrame */
+        PongFrame: {
+            /** @enum {unknown} */
+            type: "pong";
+        };
+        /**
+         * PresenceFrame
+         * @description Who is on a record topic; on a list topic, who is on the row ``pk`` (empty: nobody).
+         */
+        PresenceFrame: {
+            pk?: string;
+            topic: string;
+            /** @enum {unknown} */
+            type: "presence";
+            users: components["schemas"]["PresenceUser"][];
+        };
+        /** PresenceUser */
+        PresenceUser: {
+            field: string | null;
+            id: number | null;
+            name: string;
+            /** @enum {unknown} */
+            state: "editing" | "viewing";
         };
         /** PublishRequest */
         PublishRequest: {
@@ -1853,6 +1918,15 @@ export interface components {
             searchable: boolean;
             soft_delete: boolean;
         };
+        /**
+         * ResyncFrame
+         * @description The cursor is too old or the client fell behind: refetch, then follow again.
+         */
+        ResyncFrame: {
+            topic: string;
+            /** @enum {unknown} */
+            type: "resync";
+        };
         /** RevertRequest */
         RevertRequest: {
             change_id: number;
@@ -1915,6 +1989,16 @@ export interface components {
             field: string | null;
             resource: string;
         };
+        /**
+         * SubscribedFrame
+         * @description A subscription is live from ``cursor`` (replayed from ``since`` if one was given).
+         */
+        SubscribedFrame: {
+            cursor: string;
+            topic: string;
+            /** @enum {unknown} */
+            type: "subscribed";
+        };
         /** ThroughMeta */
         ThroughMeta: {
             field: string;
@@ -1932,6 +2016,12 @@ export interface components {
         /** TokenList */
         TokenList: {
             items: components["schemas"]["TokenItem"][];
+        };
+        /** UnsubscribedFrame */
+        UnsubscribedFrame: {
+            topic: string;
+            /** @enum {unknown} */
+            type: "unsubscribed";
         };
         /** UserBody */
         UserBody: {
@@ -1957,6 +2047,19 @@ export interface components {
             filters: components["schemas"]["FilterPref"][];
             sort: string;
             updated_at: string | null;
+        };
+        /**
+         * WorkflowFrame
+         * @description A websocket frame: a run's steps moved (its progress as the reader sees it).
+         */
+        WorkflowFrame: {
+            cursor: string;
+            /** @enum {unknown} */
+            event: "progress";
+            run: components["schemas"]["WorkflowRun"];
+            topic: string;
+            /** @enum {unknown} */
+            type: "workflow";
         };
         /** WorkflowList */
         WorkflowList: {
