@@ -12,10 +12,12 @@ reflected from an adopted database):
   nullable, ``readOnly`` for read-only fields, and the ``_version`` and
   ``_deleted_at`` members every record carries;
 - ``RecordPage_<name>``, its list page (``{items, next_cursor, total}``);
-- the paths ``/api/r/<name>`` and ``/api/r/<name>/{pk}`` (and their
-  sub-paths), copies of the generic operations without the ``resource``
-  parameter whose bodies refer to those components, as PostgREST and
-  Directus document one path per table. The generic ``{resource}`` paths stay.
+- the paths ``/api/r/<name>``, ``/api/r/<name>/{pk}`` and its ``restore``
+  and ``revert``: copies of the generic operations that carry records,
+  without the ``resource`` parameter, whose bodies refer to those
+  components, as PostgREST and Directus document one path per table. The
+  generic ``{resource}`` paths stay (and alone describe OPTIONS, history and
+  drafts, whose bodies do not depend on the resource).
 
 Which fields a reader sees depends on the policy (hidden fields are left
 out of bodies), so no field is ``required`` in a record schema, only
@@ -50,6 +52,7 @@ _RECORD_OPERATIONS = frozenset(
     }
 )
 _PAGE_OPERATIONS = frozenset({"listRecords"})
+_TYPED = _RECORD_OPERATIONS | _PAGE_OPERATIONS
 # The bodies that write a record's fields.
 _WRITE_OPERATIONS = frozenset({"createRecord", "patchRecord"})
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -236,12 +239,15 @@ def document_records(document: OpenAPI, registry: Registry) -> None:
         for path, item in generic.items():
             if "{pk}" in path and not resource.pk:
                 continue  # a list-only resource: no record has an address
-            copied = PathItem()
+            copied, any_copied = PathItem(), False
             for method in _METHODS:
                 operation = getattr(item, method, None)
-                if isinstance(operation, Operation):
-                    setattr(
-                        copied, method, _copy(operation, resource, op_suffixes[resource.name], refs)
-                    )
-            paths[prefix + path[len(GENERIC) :]] = copied
+                # Only what carries this resource's records; describe, history and
+                # drafts read the same whatever the resource, and stay generic.
+                if isinstance(operation, Operation) and operation.operation_id in _TYPED:
+                    suffix = op_suffixes[resource.name]
+                    setattr(copied, method, _copy(operation, resource, suffix, refs))
+                    any_copied = True
+            if any_copied:
+                paths[prefix + path[len(GENERIC) :]] = copied
     document.paths = paths

@@ -378,24 +378,6 @@ export interface paths {
         /** Create a record (Categories) */
         post: operations["createRecordCategories"];
         delete?: never;
-        /** Describe a resource for this user (Categories) */
-        options: operations["describeResourceCategories"];
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/r/categories/drafts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start a draft of a new record (validated in full when published) (Categories) */
-        post: operations["createNewRecordDraftCategories"];
-        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -414,45 +396,10 @@ export interface paths {
         post?: never;
         /** Soft-delete a record, or purge it with ?purge=true (Categories) */
         delete: operations["deleteRecordCategories"];
-        /** Describe what this user may do with one record (Categories) */
-        options: operations["describeRecordCategories"];
+        options?: never;
         head?: never;
         /** Change fields of a record (JSON merge patch) (Categories) */
         patch: operations["patchRecordCategories"];
-        trace?: never;
-    };
-    "/api/r/categories/{pk}/drafts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start a draft of changes to a record (base = its current version) (Categories) */
-        post: operations["createRecordDraftCategories"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/r/categories/{pk}/history": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A record's changes, newest first (Categories) */
-        get: operations["recordHistoryCategories"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
         trace?: never;
     };
     "/api/r/categories/{pk}/restore": {
@@ -502,24 +449,6 @@ export interface paths {
         /** Create a record (Course instructors) */
         post: operations["createRecordCourseInstructors"];
         delete?: never;
-        /** Describe a resource for this user (Course instructors) */
-        options: operations["describeResourceCourseInstructors"];
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/r/course_instructors/drafts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start a draft of a new record (validated in full when published) (Course instructors) */
-        post: operations["createNewRecordDraftCourseInstructors"];
-        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -538,45 +467,10 @@ export interface paths {
         post?: never;
         /** Soft-delete a record, or purge it with ?purge=true (Course instructors) */
         delete: operations["deleteRecordCourseInstructors"];
-        /** Describe what this user may do with one record (Course instructors) */
-        options: operations["describeRecordCourseInstructors"];
+        options?: never;
         head?: never;
         /** Change fields of a record (JSON merge patch) (Course instructors) */
         patch: operations["patchRecordCourseInstructors"];
-        trace?: never;
-    };
-    "/api/r/course_instructors/{pk}/drafts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start a draft of changes to a record (base = its current version) (Course instructors) */
-        post: operations["createRecordDraftCourseInstructors"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/r/course_instructors/{pk}/history": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A record's changes, newest first (Course instructors) */
-        get: operations["recordHistoryCourseInstructors"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
         trace?: never;
     };
     "/api/r/course_instructors/{pk}/restore": {
@@ -626,24 +520,6 @@ export interface paths {
         /** Create a record (Courses) */
         post: operations["createRecordCourses"];
         delete?: never;
-        /** Describe a resource for this user (Courses) */
-        options: operations["describeResourceCourses"];
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/r/courses/drafts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start a draft of a new record (validated in full when published) (Courses) */
-        post: operations["createNewRecordDraftCourses"];
-        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -662,45 +538,10 @@ export interface paths {
         post?: never;
         /** Soft-delete a record, or purge it with ?purge=true (Courses) */
         delete: operations["deleteRecordCourses"];
-        /** Describe what this user may do with one record (Courses) */
-        options: operations["describeRecordCourses"];
+        options?: never;
         head?: never;
         /** Change fields of a record (JSON merge patch) (Courses) */
         patch: operations["patchRecordCourses"];
-        trace?: never;
-    };
-    "/api/r/courses/{pk}/drafts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start a draft of changes to a record (base = its current version) (Courses) */
-        post: operations["createRecordDraftCourses"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/r/courses/{pk}/history": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A record's changes, newest first (Courses) */
-        get: operations["recordHistoryCourses"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
         trace?: never;
     };
     "/api/r/courses/{pk}/restore": {
@@ -750,24 +591,6 @@ export interface paths {
         /** Create a record (Instructors) */
         post: operations["createRecordInstructors"];
         delete?: never;
-        /** Describe a resource for this user (Instructors) */
-        options: operations["describeResourceInstructors"];
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/r/instructors/drafts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start a draft of a new record (validated in full when published) (Instructors) */
-        post: operations["createNewRecordDraftInstructors"];
-        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -786,45 +609,10 @@ export interface paths {
         post?: never;
         /** Soft-delete a record, or purge it with ?purge=true (Instructors) */
         delete: operations["deleteRecordInstructors"];
-        /** Describe what this user may do with one record (Instructors) */
-        options: operations["describeRecordInstructors"];
+        options?: never;
         head?: never;
         /** Change fields of a record (JSON merge patch) (Instructors) */
         patch: operations["patchRecordInstructors"];
-        trace?: never;
-    };
-    "/api/r/instructors/{pk}/drafts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start a draft of changes to a record (base = its current version) (Instructors) */
-        post: operations["createRecordDraftInstructors"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/r/instructors/{pk}/history": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A record's changes, newest first (Instructors) */
-        get: operations["recordHistoryInstructors"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
         trace?: never;
     };
     "/api/r/instructors/{pk}/restore": {
@@ -874,24 +662,6 @@ export interface paths {
         /** Create a record (Sessions) */
         post: operations["createRecordSessions"];
         delete?: never;
-        /** Describe a resource for this user (Sessions) */
-        options: operations["describeResourceSessions"];
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/r/sessions/drafts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start a draft of a new record (validated in full when published) (Sessions) */
-        post: operations["createNewRecordDraftSessions"];
-        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -910,45 +680,10 @@ export interface paths {
         post?: never;
         /** Soft-delete a record, or purge it with ?purge=true (Sessions) */
         delete: operations["deleteRecordSessions"];
-        /** Describe what this user may do with one record (Sessions) */
-        options: operations["describeRecordSessions"];
+        options?: never;
         head?: never;
         /** Change fields of a record (JSON merge patch) (Sessions) */
         patch: operations["patchRecordSessions"];
-        trace?: never;
-    };
-    "/api/r/sessions/{pk}/drafts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start a draft of changes to a record (base = its current version) (Sessions) */
-        post: operations["createRecordDraftSessions"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/r/sessions/{pk}/history": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A record's changes, newest first (Sessions) */
-        get: operations["recordHistorySessions"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
         trace?: never;
     };
     "/api/r/sessions/{pk}/restore": {
@@ -998,24 +733,6 @@ export interface paths {
         /** Create a record (Universities) */
         post: operations["createRecordUniversities"];
         delete?: never;
-        /** Describe a resource for this user (Universities) */
-        options: operations["describeResourceUniversities"];
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/r/universities/drafts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start a draft of a new record (validated in full when published) (Universities) */
-        post: operations["createNewRecordDraftUniversities"];
-        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1034,45 +751,10 @@ export interface paths {
         post?: never;
         /** Soft-delete a record, or purge it with ?purge=true (Universities) */
         delete: operations["deleteRecordUniversities"];
-        /** Describe what this user may do with one record (Universities) */
-        options: operations["describeRecordUniversities"];
+        options?: never;
         head?: never;
         /** Change fields of a record (JSON merge patch) (Universities) */
         patch: operations["patchRecordUniversities"];
-        trace?: never;
-    };
-    "/api/r/universities/{pk}/drafts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start a draft of changes to a record (base = its current version) (Universities) */
-        post: operations["createRecordDraftUniversities"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/r/universities/{pk}/history": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A record's changes, newest first (Universities) */
-        get: operations["recordHistoryUniversities"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
         trace?: never;
     };
     "/api/r/universities/{pk}/restore": {
@@ -3711,122 +3393,6 @@ export interface operations {
             };
         };
     };
-    describeResourceCategories: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ResourceMeta"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    createNewRecordDraftCategories: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewDraft"];
-            };
-        };
-        responses: {
-            /** @description Document created, URL follows */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Draft"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
     getRecordCategories: {
         parameters: {
             query?: never;
@@ -3945,64 +3511,6 @@ export interface operations {
             };
         };
     };
-    describeRecordCategories: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ResourceMeta"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
     patchRecordCategories: {
         parameters: {
             query?: never;
@@ -4025,129 +3533,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Record_categories"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    createRecordDraftCategories: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewDraft"];
-            };
-        };
-        responses: {
-            /** @description Document created, URL follows */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Draft"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    recordHistoryCategories: {
-        parameters: {
-            query?: {
-                cursor?: string | null;
-                limit?: string | null;
-            };
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HistoryPage"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -4424,122 +3809,6 @@ export interface operations {
             };
         };
     };
-    describeResourceCourseInstructors: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ResourceMeta"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    createNewRecordDraftCourseInstructors: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewDraft"];
-            };
-        };
-        responses: {
-            /** @description Document created, URL follows */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Draft"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
     getRecordCourseInstructors: {
         parameters: {
             query?: never;
@@ -4658,64 +3927,6 @@ export interface operations {
             };
         };
     };
-    describeRecordCourseInstructors: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ResourceMeta"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
     patchRecordCourseInstructors: {
         parameters: {
             query?: never;
@@ -4738,129 +3949,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Record_course_instructors"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    createRecordDraftCourseInstructors: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewDraft"];
-            };
-        };
-        responses: {
-            /** @description Document created, URL follows */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Draft"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    recordHistoryCourseInstructors: {
-        parameters: {
-            query?: {
-                cursor?: string | null;
-                limit?: string | null;
-            };
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HistoryPage"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -5137,122 +4225,6 @@ export interface operations {
             };
         };
     };
-    describeResourceCourses: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ResourceMeta"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    createNewRecordDraftCourses: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewDraft"];
-            };
-        };
-        responses: {
-            /** @description Document created, URL follows */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Draft"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
     getRecordCourses: {
         parameters: {
             query?: never;
@@ -5371,64 +4343,6 @@ export interface operations {
             };
         };
     };
-    describeRecordCourses: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ResourceMeta"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
     patchRecordCourses: {
         parameters: {
             query?: never;
@@ -5451,129 +4365,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Record_courses"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    createRecordDraftCourses: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewDraft"];
-            };
-        };
-        responses: {
-            /** @description Document created, URL follows */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Draft"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    recordHistoryCourses: {
-        parameters: {
-            query?: {
-                cursor?: string | null;
-                limit?: string | null;
-            };
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HistoryPage"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -5850,122 +4641,6 @@ export interface operations {
             };
         };
     };
-    describeResourceInstructors: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ResourceMeta"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    createNewRecordDraftInstructors: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewDraft"];
-            };
-        };
-        responses: {
-            /** @description Document created, URL follows */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Draft"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
     getRecordInstructors: {
         parameters: {
             query?: never;
@@ -6084,64 +4759,6 @@ export interface operations {
             };
         };
     };
-    describeRecordInstructors: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ResourceMeta"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
     patchRecordInstructors: {
         parameters: {
             query?: never;
@@ -6164,129 +4781,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Record_instructors"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    createRecordDraftInstructors: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewDraft"];
-            };
-        };
-        responses: {
-            /** @description Document created, URL follows */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Draft"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    recordHistoryInstructors: {
-        parameters: {
-            query?: {
-                cursor?: string | null;
-                limit?: string | null;
-            };
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HistoryPage"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -6563,122 +5057,6 @@ export interface operations {
             };
         };
     };
-    describeResourceSessions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ResourceMeta"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    createNewRecordDraftSessions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewDraft"];
-            };
-        };
-        responses: {
-            /** @description Document created, URL follows */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Draft"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
     getRecordSessions: {
         parameters: {
             query?: never;
@@ -6797,64 +5175,6 @@ export interface operations {
             };
         };
     };
-    describeRecordSessions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ResourceMeta"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
     patchRecordSessions: {
         parameters: {
             query?: never;
@@ -6877,129 +5197,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Record_sessions"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    createRecordDraftSessions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewDraft"];
-            };
-        };
-        responses: {
-            /** @description Document created, URL follows */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Draft"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    recordHistorySessions: {
-        parameters: {
-            query?: {
-                cursor?: string | null;
-                limit?: string | null;
-            };
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HistoryPage"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -7276,122 +5473,6 @@ export interface operations {
             };
         };
     };
-    describeResourceUniversities: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ResourceMeta"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    createNewRecordDraftUniversities: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewDraft"];
-            };
-        };
-        responses: {
-            /** @description Document created, URL follows */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Draft"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
     getRecordUniversities: {
         parameters: {
             query?: never;
@@ -7510,64 +5591,6 @@ export interface operations {
             };
         };
     };
-    describeRecordUniversities: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ResourceMeta"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
     patchRecordUniversities: {
         parameters: {
             query?: never;
@@ -7590,129 +5613,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Record_universities"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    createRecordDraftUniversities: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewDraft"];
-            };
-        };
-        responses: {
-            /** @description Document created, URL follows */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Draft"];
-                };
-            };
-            /** @description The request was refused; the problem says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-            /** @description The server or its database failed; a request id to report */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        detail: string;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                        }[];
-                        status: number;
-                        title: string;
-                        type: string;
-                    };
-                };
-            };
-        };
-    };
-    recordHistoryUniversities: {
-        parameters: {
-            query?: {
-                cursor?: string | null;
-                limit?: string | null;
-            };
-            header?: never;
-            path: {
-                pk: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HistoryPage"];
                 };
             };
             /** @description The request was refused; the problem says why */
