@@ -1,11 +1,16 @@
-"""The OpenAPI document says what errors really look like: RFC 9457 problem details.
+"""After the app is built, the OpenAPI document is completed with what Litestar cannot see.
 
-Litestar documents a generic ``400`` in its own error format for handlers
-that take parameters; collabadmin answers every error, whatever its status,
-with ``application/problem+json`` (:mod:`collabadmin.errors`). After the app
-is built, each operation's error responses are replaced by one ``4XX`` and
-one ``5XX`` range response of that shape, so generated clients and
-Schemathesis see the truth.
+- Errors: Litestar documents a generic ``400`` in its own error format for
+  handlers that take parameters; collabadmin answers every error, whatever
+  its status, with ``application/problem+json`` (:mod:`collabadmin.errors`).
+  Each operation's error responses are replaced by one ``4XX`` and one
+  ``5XX`` range response of that shape, so generated clients and
+  Schemathesis see the truth.
+- Request bodies: handlers read their JSON bodies themselves; the type each
+  one names in ``opt["request_body"]`` becomes its documented body.
+- Websocket frames: the ``Frame`` union and its members, as components.
+
+The per-resource record schemas are :mod:`collabadmin.resources.schemas`'s.
 """
 
 from __future__ import annotations
@@ -149,4 +154,6 @@ def document_frames(document: OpenAPI) -> None:
         document.components.schemas = {}
     for name, schema in components.items():
         document.components.schemas.setdefault(name, schema)
+    # Tagged frames exclude each other: oneOf, not the anyOf msgspec writes.
+    union = {"oneOf" if key == "anyOf" else key: value for key, value in union.items()}
     document.components.schemas["Frame"] = cast(Schema, {"title": "Frame", **union})

@@ -1165,7 +1165,10 @@ export interface components {
             change: components["schemas"]["Change"];
             cursor: string;
             topic: string;
-            /** @enum {unknown} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "change";
         };
         /** ChangePage */
@@ -1294,7 +1297,10 @@ export interface components {
             /** @enum {unknown} */
             event: "approved" | "created" | "discarded" | "publish_failed" | "published" | "rejected" | "submitted" | "updated";
             topic: string;
-            /** @enum {unknown} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "draft";
         };
         /** DraftPage */
@@ -1313,7 +1319,10 @@ export interface components {
             code: string;
             message: string;
             topic?: string;
-            /** @enum {unknown} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "error";
         };
         /** FieldMeta */
@@ -1389,7 +1398,10 @@ export interface components {
         };
         /** PongFrame */
         PongFrame: {
-            /** @enum {unknown} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "pong";
         };
         /**
@@ -1399,7 +1411,10 @@ export interface components {
         PresenceFrame: {
             pk?: string;
             topic: string;
-            /** @enum {unknown} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "presence";
             users: components["schemas"]["PresenceUser"][];
         };
@@ -1606,7 +1621,10 @@ export interface components {
          */
         ResyncFrame: {
             topic: string;
-            /** @enum {unknown} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "resync";
         };
         /** RevertRequest */
@@ -1678,7 +1696,10 @@ export interface components {
         SubscribedFrame: {
             cursor: string;
             topic: string;
-            /** @enum {unknown} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "subscribed";
         };
         /** ThroughMeta */
@@ -1702,7 +1723,10 @@ export interface components {
         /** UnsubscribedFrame */
         UnsubscribedFrame: {
             topic: string;
-            /** @enum {unknown} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "unsubscribed";
         };
         /** UserBody */
@@ -1740,7 +1764,10 @@ export interface components {
             event: "progress";
             run: components["schemas"]["WorkflowRun"];
             topic: string;
-            /** @enum {unknown} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "workflow";
         };
         /** WorkflowList */
