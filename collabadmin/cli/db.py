@@ -27,11 +27,11 @@ def _hint_untracked(url: str) -> None:
     """Say what adopting the database's own tables takes, when some are not tracked."""
     import psycopg
 
-    from collabadmin.db import tracking
+    from collabadmin.db import track_plan
     from collabadmin.db.engine import libpq_url
 
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        plans = tracking.plan(conn)
+        plans = track_plan.plan(conn)
     waiting = [p for p in plans if p.outcome == "track"]
     if waiting:
         print(
@@ -53,7 +53,7 @@ def cmd_db_untrack(args: argparse.Namespace) -> None:
 def _track(args: argparse.Namespace, *, untrack: bool) -> None:
     import psycopg
 
-    from collabadmin.db import tracking
+    from collabadmin.db import track_plan, tracking
     from collabadmin.db.engine import libpq_url
     from collabadmin.own import OWN_SCHEMA
 
@@ -75,11 +75,11 @@ def _track(args: argparse.Namespace, *, untrack: bool) -> None:
                         "collabadmin is not set up (or not up to date) here:"
                         " run `collabadmin db upgrade` first"
                     )
-                plans = tracking.plan(conn, args.tables, schema=args.schema, untrack=untrack)
+                plans = track_plan.plan(conn, args.tables, schema=args.schema, untrack=untrack)
                 if args.dry_run:
                     _print_plans(plans, dry_run=True)
                     return
-                tracking.apply(conn, plans)
+                track_plan.apply(conn, plans)
         except psycopg.OperationalError as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc) else "connection failed"
             raise CliError(f"cannot reach PostgreSQL: {reason}") from None

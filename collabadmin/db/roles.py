@@ -31,6 +31,7 @@ from typing import Protocol
 import psycopg
 from psycopg import sql
 
+from collabadmin.db.quoting import quote_ident, quote_literal
 from collabadmin.own import OWN_SCHEMA, OWN_SEARCH_PATH
 
 __all__ = [
@@ -81,14 +82,6 @@ def app_role_name(database: str) -> str:
     return f"{PREFIX}{head}_{digest}"
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _run(conn: _Executes, statement: str) -> object:
     # The driver reads % as a placeholder even without parameters.
     return conn.exec_driver_sql(statement.replace("%", "%%"))
@@ -122,9 +115,9 @@ def provision(
         recorded = _scalar(conn, f"SELECT {function}()::text")
     database = str(_scalar(conn, "SELECT current_database()"))
     role = requested or (str(recorded) if recorded else None) or app_role_name(database)
-    schema = _ident(str(_scalar(conn, "SELECT current_schema()")))
-    r, lit = _ident(role), _literal(role)
-    refused = _literal(
+    schema = quote_ident(str(_scalar(conn, "SELECT current_schema()")))
+    r, lit = quote_ident(role), quote_literal(role)
+    refused = quote_literal(
         f"cannot create the server role {role}: the owner needs CREATEROLE, or create it"
         " yourself (NOLOGIN, no other rights) and name it in COLLABADMIN_APP_ROLE"
     )

@@ -50,7 +50,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine.reflection import ObjectKind
 from sqlalchemy.pool import NullPool
 
-from collabadmin.db import tracking
+from collabadmin.db import track_plan, tracking
 from collabadmin.db.engine import libpq_url, normalise_url
 from collabadmin.own import OWN_SCHEMA
 from collabadmin.resources.columns import apply_domain_lengths, catalog_hints
@@ -140,7 +140,7 @@ def view_keys(url: str, schemas: Sequence[str]) -> dict[tuple[str, str], tuple[s
 
 def _catalogue(url: str, schemas: Sequence[str]) -> tuple[list[dict[str, Any]], dict[Any, bool]]:
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        rows = tracking.catalogue(conn, schemas)
+        rows = track_plan.catalogue(conn, schemas)
         readable: dict[Any, bool] = {}
         has_role = conn.execute(
             "SELECT to_regprocedure('collabadmin.collabadmin_app_role()') IS NOT NULL"
