@@ -69,7 +69,7 @@ const mergePatch = { "Content-Type": "application/merge-patch+json" };
 export const api = {
   async login(username: string, password: string): Promise<{ user: User; csrf_token: string }> {
     const body = await unwrap<{ user: User; csrf_token: string }>(
-      client.POST("/api/auth/login", { body: { username, password } as never }),
+      client.POST("/api/auth/login", { body: { username, password } }),
     );
     setCsrfToken(body.csrf_token);
     return body;
@@ -131,26 +131,26 @@ export const api = {
     ),
   history: (resource: string, pk: string, query: Record<string, string> = {}) =>
     unwrap<{ items: Change[]; next_cursor: string | null }>(
-      client.GET("/api/r/{resource}/{pk}/history", { params: { path: { resource, pk }, query: query as never } }),
+      client.GET("/api/r/{resource}/{pk}/history", { params: { path: { resource, pk }, query: query } }),
     ),
   revert: (resource: string, pk: string, changeId: number, fields?: string[]) =>
     unwrap<RecordBody>(
       client.POST("/api/r/{resource}/{pk}/revert", {
         params: { path: { resource, pk } },
-        body: (fields ? { change_id: changeId, fields } : { change_id: changeId }) as never,
+        body: (fields ? { change_id: changeId, fields } : { change_id: changeId }),
       }),
     ),
   viewPref: (resource: string) =>
     unwrap<ViewPref>(client.GET("/api/prefs/views/{resource}", { params: { path: { resource } } })),
   saveViewPref: (resource: string, config: ViewConfig) =>
     unwrap<ViewPref>(
-      client.PUT("/api/prefs/views/{resource}", { params: { path: { resource } }, body: config as never }),
+      client.PUT("/api/prefs/views/{resource}", { params: { path: { resource } }, body: config }),
     ),
   sharedViews: (resource: string) =>
     unwrap<{ items: SharedView[] }>(client.GET("/api/views/{resource}", { params: { path: { resource } } })),
   shareView: (resource: string, name: string, config: ViewConfig) =>
     unwrap<SharedView>(
-      client.POST("/api/views/{resource}", { params: { path: { resource } }, body: { name, ...config } as never }),
+      client.POST("/api/views/{resource}", { params: { path: { resource } }, body: { name, ...config } }),
     ),
   deleteSharedView: (resource: string, id: number) =>
     unwrap<null>(
@@ -191,10 +191,10 @@ export const api = {
     unwrap<{ items: DraftEvent[] }>(client.GET("/api/drafts/{draft_id}/comments", { params: { path: { draft_id: id } } })),
   commentDraft: (id: string, comment: string) =>
     unwrap<{ items: DraftEvent[] }>(
-      client.POST("/api/drafts/{draft_id}/comments", { params: { path: { draft_id: id } }, body: { comment } as never }),
+      client.POST("/api/drafts/{draft_id}/comments", { params: { path: { draft_id: id } }, body: { comment } }),
     ),
   transitionDraft: (id: string, name: DraftTransition, comment: string) => {
-    const options = { params: { path: { draft_id: id } }, body: (comment ? { comment } : {}) as never };
+    const options = { params: { path: { draft_id: id } }, body: (comment ? { comment } : {}) };
     const call = {
       submit: () => client.POST("/api/drafts/{draft_id}/submit", options),
       approve: () => client.POST("/api/drafts/{draft_id}/approve", options),
@@ -208,18 +208,18 @@ export const api = {
     unwrap<Draft>(
       client.POST("/api/drafts/{draft_id}/publish", {
         params: { path: { draft_id: id } },
-        body: { ...(comment ? { comment } : {}), ...(publishAt ? { publish_at: publishAt } : {}) } as never,
+        body: { ...(comment ? { comment } : {}), ...(publishAt ? { publish_at: publishAt } : {}) },
       }),
     ),
   rebaseDraft: (id: string, resolutions: Record<string, "theirs" | "yours">) =>
     unwrap<Draft>(
-      client.POST("/api/drafts/{draft_id}/rebase", { params: { path: { draft_id: id } }, body: { resolutions } as never }),
+      client.POST("/api/drafts/{draft_id}/rebase", { params: { path: { draft_id: id } }, body: { resolutions } }),
     ),
 
   // -- workflows --
   startWorkflow: (name: string, resource: string, pk: string) =>
     unwrap<WorkflowRun>(
-      client.POST("/api/workflows/{name}/runs", { params: { path: { name } }, body: { subject: { resource, pk } } as never }),
+      client.POST("/api/workflows/{name}/runs", { params: { path: { name } }, body: { subject: { resource, pk } } }),
     ),
   workflowRuns: (query: Record<string, string>) =>
     unwrap<{ items: WorkflowRun[]; next_cursor: string | null }>(

@@ -4,7 +4,8 @@ import { cleanup, render, screen } from "@testing-library/react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { api } from "../api/client";
-import { SessionContext } from "../auth";
+import { SessionContext, type Session } from "../auth";
+import type { DraftDetail } from "../api/types";
 import { ReviewActions } from "./drafts/ReviewActions";
 import { ReviewTrail } from "./drafts/ReviewTrail";
 import { ViewsMenu } from "./list/ViewsMenu";
@@ -13,10 +14,10 @@ afterEach(cleanup);
 
 function wrap(children: ReactNode) {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  const session = { user: { id: 1, username: "viewer", name: "Viewer", roles: ["viewer"] }, signOut: async () => {} };
+  const session: Session = { user: { id: 1, username: "viewer", name: "Viewer", roles: ["viewer"] }, signOut: async () => {} };
   return (
     <QueryClientProvider client={client}>
-      <SessionContext.Provider value={session as never}>{children}</SessionContext.Provider>
+      <SessionContext.Provider value={session}>{children}</SessionContext.Provider>
     </QueryClientProvider>
   );
 }
@@ -47,7 +48,7 @@ describe("comment", () => {
 
 describe("a draft whose publish met conflicts", () => {
   it("asks for a rebase before it can be submitted again", () => {
-    const draft = {
+    const draft: DraftDetail = {
       id: 7, resource: "courses", pk: "5", base_version: 1, status: "rejected", data: { title: "Draft title" },
       author: { id: 1, name: "Viewer" }, created_at: "", updated_at: "", publish_at: null, published_at: null,
       published_version: null, _version: 4, live_version: 2, diff: {},
@@ -55,12 +56,12 @@ describe("a draft whose publish met conflicts", () => {
         conflicts: [{ field: "title", base: "Old", theirs: "Live title", yours: "Draft title" }] },
     };
     const { rerender } = render(
-      wrap(<ReviewActions draft={draft as never} actions={["view", "change"]} onDone={() => {}} onConflicts={() => {}} />),
+      wrap(<ReviewActions draft={draft} actions={["view", "change"]} onDone={() => {}} onConflicts={() => {}} />),
     );
     expect((screen.getByRole("button", { name: "Submit for review" }) as HTMLButtonElement).disabled).toBe(true);
     expect(screen.getByTestId("rebase-first")).toBeTruthy();
     rerender(
-      wrap(<ReviewActions draft={{ ...draft, publish_error: null } as never} actions={["view", "change"]} onDone={() => {}} onConflicts={() => {}} />),
+      wrap(<ReviewActions draft={{ ...draft, publish_error: null }} actions={["view", "change"]} onDone={() => {}} onConflicts={() => {}} />),
     );
     expect((screen.getByRole("button", { name: "Submit for review" }) as HTMLButtonElement).disabled).toBe(false);
   });

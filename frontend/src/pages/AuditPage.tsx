@@ -33,6 +33,14 @@ function VerifyBadge() {
   );
 }
 
+/** Where a change's subject is shown: drafts and checklist runs have pages of their own. */
+export function changeLink(change: Pick<Change, "resource" | "pk">): string {
+  const pk = encodeURIComponent(change.pk);
+  if (change.resource === "drafts") return `/drafts/${pk}`;
+  if (change.resource === "workflow_runs") return `/workflow-runs/${pk}`;
+  return `/r/${change.resource}/${pk}`;
+}
+
 function ChangeRow({ change }: { change: Change }) {
   return (
     <tr data-change={change.id}>
@@ -44,7 +52,7 @@ function ChangeRow({ change }: { change: Change }) {
         {change.op === "purge" ? (
           `${change.resource} #${change.pk}`
         ) : (
-          <Link to={`/r/${change.resource}/${encodeURIComponent(change.pk)}`}>
+          <Link to={changeLink(change)}>
             {change.resource} #{change.pk}
           </Link>
         )}
