@@ -41,6 +41,7 @@ from collabadmin.resources.schemas import document_records
 from collabadmin.settings import Settings
 from collabadmin.spa import spa_handlers
 from collabadmin.surfaces import surfaces
+from collabadmin.web import JsonRequest, edge_dependencies
 from collabadmin.workflows.definitions import Workflow
 
 __all__ = ["create_app"]
@@ -71,6 +72,7 @@ def create_app(
 
     def core(config: AppConfig) -> AppConfig:
         """The services every part may use; they run before the plugins' own."""
+        config.dependencies.update(edge_dependencies())
         provide(config, "settings", settings)
         provide(config, "db", db)
         provide(config, "registry", registry)
@@ -101,6 +103,7 @@ def create_app(
         ],
         before_send=[add_response_headers],
         exception_handlers={Exception: problem_response},
+        request_class=JsonRequest,
         lifespan=[database],
         state=State({STATE_KEY: Services()}),
         request_max_body_size=settings.max_body_bytes,

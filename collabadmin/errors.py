@@ -46,6 +46,8 @@ log = logging.getLogger("collabadmin.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "urn:collabadmin:problem:"
+JSON_BODY_STATE = "json_body"
+"""Where the app's request class keeps a decoded JSON body (in the scope's state)."""
 # str() is the fallback for str subclasses (e.g. SQLAlchemy quoted names) and dates.
 _encoder = msgspec.json.Encoder(enc_hook=str)
 
@@ -217,7 +219,7 @@ def translate_db_error(exc: psycopg.Error) -> ProblemError | None:
     return cls(message, sqlstate=state, **extra)
 
 
-def _from_litestar(exc: HTTPException) -> ProblemError:
+def _from_litestar(exc: HTTPException, request: Request[Any, Any, Any]) -> ProblemError:
     if isinstance(exc, NotAuthorizedException):
         return Unauthorized(str(exc.detail) or None)
     if isinstance(exc, PermissionDeniedException):
@@ -225,7 +227,7 @@ def _from_litestar(exc: HTTPException) -> ProblemError:
     if isinstance(exc, LitestarNotFound):
         return NotFound("No such route.")
     if isinstance(exc, LitestarValidation):
-        return BadRequest(_safe_detail(exc))
+        return _from_validation(exc, request)
     if exc.status_code == 413:
         return PayloadTooLarge("The request body is larger than the server accepts.")
     generic = ProblemError(_safe_detail(exc), headers=exc.headers or None)
@@ -233,6 +235,85 @@ def _from_litestar(exc: HTTPException) -> ProblemError:
     generic.slug = f"http-{exc.status_code}"
     generic.title = _safe_detail(exc)
     return generic
+
+
+_TYPE_WORDS = {
+    "str": "text",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "null": "null",
+    "object": "an object",
+    "array": "a list",
+    "decimal": "a decimal number",
+    "datetime": "a date and time (ISO 8601)",
+    "date": "a date (YYYY-MM-DD)",
+}
+_EXPECTED = re.compile(r"Expected `([^`]+)`(?:, got `([^`]+)`)?(.*)")
+
+
+def _human(message: str) -> str:
+    """msgspec's wording of a type error, in the words the API uses elsewhere."""
+    match = _EXPECTED.fullmatch(message)
+    if match is None:
+        return message[:200]
+    wanted = " or ".join(_TYPE_WORDS.get(t.strip(), t.strip()) for t in match[1].split("|"))
+    got = f", got {_TYPE_WORDS.get(match[2], match[2])}" if match[2] else ""
+    return f"Expected {wanted}{got}{match[3]}."[:200].replace("..", ".")
+
+
+def _from_validation(exc: LitestarValidation, request: Request[Any, Any, Any]) -> ProblemError:
+    """Litestar's validation of a handler's arguments, as one problem.
+
+    A typed body (``source: body``) of the wrong shape becomes a 422 listing
+    every field at fault (msgspec stops at the first, so the body is checked
+    again field by field), as a record's field errors are; a query, path or
+    header parameter becomes a 400 naming the parameter.
+    """
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        key, message = str(item.get("key") or ""), str(item.get("message") or "")
+        if item.get("source") != "body":
+            if not key:
+                return BadRequest(_safe_detail(exc))
+            return BadRequest(f"{key}: {_human(message)}", parameter=key)
+        if key == "data" and not message.startswith("Object"):
+            # The body as a whole: absent, or not an object.
+            if message.startswith("Expected"):
+                return BadRequest("The body must be a JSON object.")
+            return BadRequest("A JSON body is required.")
+        data_field = request.route_handler.parsed_data_field
+        body = request.scope.get("state", {}).get(JSON_BODY_STATE)
+        kind = data_field.annotation if data_field is not None else None
+        first = [FieldError(key, _human(message))]
+        if isinstance(kind, type) and issubclass(kind, msgspec.Struct) and isinstance(body, dict):
+            return ValidationFailed(_struct_errors(kind, body) or first)
+        return ValidationFailed(first)
+    return BadRequest(_safe_detail(exc))
+
+
+def _struct_errors(kind: type[msgspec.Struct], body: dict[str, Any]) -> list[FieldError]:
+    """Every field of ``body`` that does not convert to ``kind``, unknown ones included."""
+    errors: list[FieldError] = []
+    fields = msgspec.structs.fields(kind)
+    names = {f.encode_name for f in fields}
+    if kind.__struct_config__.forbid_unknown_fields:
+        errors.extend(FieldError(k, "Unknown field.") for k in sorted(set(body) - names))
+    for field in fields:
+        if field.encode_name not in body:
+            if field.required:
+                errors.append(FieldError(field.encode_name, "This field is required."))
+            continue
+        try:
+            msgspec.convert(body[field.encode_name], field.type, strict=False)
+        except msgspec.ValidationError as error:
+            message, _, path = str(error).partition(" - at `$")
+            where = path.rstrip("`").replace("[", ".").replace("]", "").lstrip(".")
+            name = f"{field.encode_name}.{where}" if where else field.encode_name
+            errors.append(FieldError(name, _human(message)))
+    return sorted(errors, key=lambda e: e.field)
 
 
 def _safe_detail(exc: HTTPException) -> str:
@@ -252,7 +333,7 @@ def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if isinstance(exc, ProblemError):
         problem = exc
     elif isinstance(exc, HTTPException):
-        problem = _from_litestar(exc)
+        problem = _from_litestar(exc, request)
     elif isinstance(exc, psycopg.Error):
         problem = translate_db_error(exc)
     elif isinstance(exc, PoolTimeout):

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, Router, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 from msgspec.structs import replace
 
@@ -23,6 +23,7 @@ from collabadmin.audit.revert import Revert
 from collabadmin.audit.search import parse_audit_query
 from collabadmin.audit.types import AuditHead, AuditVerify, ChangePage, RevertRequest
 from collabadmin.context import Injected
+from collabadmin.db.engine import Actor
 from collabadmin.errors import BadRequest, FieldError, ValidationFailed
 from collabadmin.inputs import refuse_unknown_params, single_param
 from collabadmin.resources.service import RecordService
@@ -32,8 +33,6 @@ from collabadmin.web import (
     etag,
     json_response,
     query_params,
-    read_json_object,
-    request_id_of,
 )
 
 __all__ = ["audit_router", "revert_record"]
@@ -151,42 +150,29 @@ async def audit_head(
 @post(
     "/api/r/{resource:str}/{pk:str}/revert",
     operation_id="revertRecord",
-    opt={"request_body": RevertRequest},
     tags=["records"],
     summary="Restore fields to their values before a change, as a new change",
     status_code=200,
 )
 async def revert_record(
-    request: Request[Any, Any, Any],
     resource: FromPath[str],
     pk: FromPath[str],
+    data: JSONBody[RevertRequest],
     *,
+    actor: Injected[Actor],
+    request_id: Injected[str | None],
     records: Injected[RecordService],
 ) -> Response[RecordBody]:
-    body = await read_json_object(request)
-    change_id = body.get("change_id")
-    fields = body.get("fields")
-    errors = []
-    if isinstance(change_id, bool) or not isinstance(change_id, int) or change_id < 1:
-        errors.append(FieldError("change_id", "The id of a change of this record."))
-    if fields is not None and (
-        not isinstance(fields, list) or not all(isinstance(f, str) for f in fields)
-    ):
-        errors.append(FieldError("fields", "A list of field names."))
-    errors.extend(
-        FieldError(k, "Unknown field.") for k in sorted(set(body) - {"change_id", "fields"})
-    )
-    if errors:
-        raise ValidationFailed(errors)
-    assert isinstance(change_id, int)
+    if data.change_id < 1:
+        raise ValidationFailed([FieldError("change_id", "The id of a change of this record.")])
     written = await Revert(
         records=records,
-        actor=actor_of(request),
+        actor=actor,
         resource=resource,
         pk=pk,
-        change_id=change_id,
-        fields=fields,
-        request_id=request_id_of(request),
+        change_id=data.change_id,
+        fields=data.fields,
+        request_id=request_id,
     ).execute()
     return json_response(written.body, headers={"ETag": etag(written.body["_version"])})
 
