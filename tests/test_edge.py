@@ -20,7 +20,9 @@ async def editor(client_for: ClientFor) -> httpx.AsyncClient:
     return await client_for("editor")
 
 
-async def test_a_body_that_is_not_json_is_refused_before_any_handler(editor: httpx.AsyncClient) -> None:
+async def test_a_body_that_is_not_json_is_refused_before_the_handler(
+    editor: httpx.AsyncClient,
+) -> None:
     body = problem(
         await editor.post(REVERT, content=b"change_id=1", headers={"content-type": "text/plain"}),
         415,
