@@ -1,13 +1,18 @@
-"""Serving the built frontend from ``collabadmin/static`` with a client-route fallback."""
+"""Serving the built frontend from ``collabadmin/static`` with a client-route fallback.
+
+The build writes each asset also brotli- and gzip-compressed beside itself
+(``app.js.br``, ``app.js.gz``); a browser that accepts one of them gets that
+file with its ``Content-Encoding``, so nothing is compressed per request.
+"""
 
 from __future__ import annotations
 
 import mimetypes
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Request, Response, get
-from litestar.params import FromPath
+from litestar import Response, get
+from litestar.params import FromPath, HeaderParameter
 from litestar.response import File
 
 from collabadmin.errors import NotFound
@@ -44,8 +49,37 @@ def _resolve(path: str) -> Path | None:
     return candidate
 
 
+_ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+"""Precompressed forms the build writes, best first."""
+
+
+def _accepted(accept_encoding: str) -> set[str]:
+    """The codings a client accepts (``q=0`` refuses one)."""
+    accepted = set()
+    for part in accept_encoding.lower().split(","):
+        coding, _, params = part.strip().partition(";")
+        if params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000"):
+            accepted.add(coding.strip())
+    return accepted
+
+
+def _precompressed(asset: Path, accept_encoding: str | None) -> tuple[Path, str | None]:
+    """The smallest form of ``asset`` the client accepts, and its content coding."""
+    if accept_encoding:
+        accepted = _accepted(accept_encoding)
+        for coding, suffix in _ENCODINGS:
+            if coding in accepted:
+                compressed = asset.with_name(asset.name + suffix)
+                if compressed.is_file():
+                    return compressed, coding
+    return asset, None
+
+
 @get(["/", "/{path:path}"], include_in_schema=False, sync_to_thread=False)
-def spa(request: Request[Any, Any, Any], path: FromPath[str] = "") -> Response[Any]:
+def spa(
+    path: FromPath[str] = "",
+    accept_encoding: Annotated[str | None, HeaderParameter(name="Accept-Encoding")] = None,
+) -> Response[Any]:
     """A static asset if one exists at ``path``, else the SPA's index.html."""
     clean = path.lstrip("/")
     if clean == "api" or clean.startswith(("api/", "schema")):
@@ -54,10 +88,14 @@ def spa(request: Request[Any, Any, Any], path: FromPath[str] = "") -> Response[A
     if asset is not None:
         media_type = mimetypes.guess_type(asset.name)[0] or "application/octet-stream"
         cache = "public, max-age=31536000, immutable" if "/assets/" in f"/{clean}" else "no-cache"
+        sent, coding = _precompressed(asset, accept_encoding)
+        headers = {"Cache-Control": cache, "Vary": "Accept-Encoding"}
+        if coding is not None:
+            headers["Content-Encoding"] = coding
         return File(
-            asset,
+            sent,
             media_type=media_type,
-            headers={"Cache-Control": cache},
+            headers=headers,
             content_disposition_type="inline",
         )
     index = _resolve("index.html")
