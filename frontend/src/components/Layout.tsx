@@ -8,6 +8,7 @@ import { usePhone } from "../hooks/useMediaQuery";
 import { ConnectionIndicator } from "./ConnectionIndicator";
 import { useModalFocus } from "./Dialog";
 import { DraftWatcher } from "./drafts/DraftWatcher";
+import { ShortcutsHelp, useShortcuts, type Shortcut } from "./Shortcuts";
 
 export function Layout({ children }: { children: ReactNode }) {
   const { user, signOut } = useSession();
@@ -23,6 +24,15 @@ export function Layout({ children }: { children: ReactNode }) {
   const phone = usePhone();
   const [openOn, setOpenOn] = useState<string | null>(null);
   const drawerOpen = phone && openOn === location.key;
+  const shortcuts: Shortcut[] = [
+    { keys: ["g", "h"], label: "Dashboard", to: "/" },
+    ...(meta.data?.resources.slice(0, 9).map((r, i) => ({ keys: ["g", String(i + 1)], label: r.label_plural, to: `/r/${r.name}` })) ?? []),
+    { keys: ["g", "d"], label: "Drafts", to: "/drafts" },
+    ...(mayReview ? [{ keys: ["g", "r"], label: "Review queue", to: "/drafts?status=submitted" }] : []),
+    { keys: ["g", "c"], label: "Checklists", to: "/workflow-runs" },
+    ...(mayAudit ? [{ keys: ["g", "a"], label: "Audit log", to: "/audit" }] : []),
+  ];
+  const { helpOpen, closeHelp } = useShortcuts(shortcuts);
   const navigation = (
     <>
       <nav aria-label="Resources">
@@ -107,6 +117,7 @@ export function Layout({ children }: { children: ReactNode }) {
       </header>
       {!phone && <div className="sidebar">{navigation}</div>}
       {drawerOpen && <Drawer onClose={() => setOpenOn(null)}>{navigation}</Drawer>}
+      {helpOpen && <ShortcutsHelp shortcuts={shortcuts} onClose={closeHelp} />}
       <DraftWatcher />
       <main className="content" id="main" tabIndex={-1}>
         {children}
