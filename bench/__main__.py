@@ -24,6 +24,7 @@ BENCHMARKS = {
     "load": "1,000 editors read-modify-PATCH with presence for 5 minutes; lost updates",
     "login_burst": "parallel wrong sign-ins: password checks, refusals and server memory",
     "soak": "10 minutes of mixed load; server memory, descriptors and connections",
+    "browser": "time to a list's first rows and to open a record in Chromium; bundle sizes",
     "adopt": "serve start-up on an adopted schema of 500 tables, next to the demo's",
 }
 
