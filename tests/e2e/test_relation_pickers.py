@@ -120,3 +120,35 @@ def test_lists_name_related_records(browser: Browser, live_server: str, conninfo
             assert cell == title
     finally:
         context.close()
+
+
+def test_names_follow_renames_and_deletes_live(
+    browser: Browser, live_server: str, conninfo: str
+) -> None:
+    session, course, title = _one(
+        conninfo,
+        "SELECT s.id, c.id, c.title FROM sessions s JOIN courses c ON c.id = s.course_id"
+        " ORDER BY s.starts_on, s.id LIMIT 1",
+    )
+    context = browser.new_context(viewport=SIZES["desktop"])  # type: ignore[arg-type]
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, "editor", PASSWORD)
+        page.goto(f"{live_server}/r/sessions")
+        cell = page.locator(f"tbody tr[data-pk='{session}'] td").nth(1)
+        expect(cell).to_have_text(title)
+        # Renamed by any SQL client: the list names it anew, with no reload.
+        with psycopg.connect(conninfo) as conn:
+            conn.execute(
+                "UPDATE courses SET title = %s WHERE id = %s", (f"{title} (renamed)", course)
+            )
+        expect(cell).to_have_text(f"{title} (renamed)")
+        # The session's form names it anew too.
+        page.goto(f"{live_server}/r/sessions/{session}")
+        picker = page.get_by_role("combobox", name="Course")
+        expect(picker).to_have_value(f"{title} (renamed)")
+        with psycopg.connect(conninfo) as conn:
+            conn.execute("UPDATE courses SET title = %s WHERE id = %s", (title, course))
+        expect(picker).to_have_value(title)
+    finally:
+        context.close()

@@ -3,14 +3,70 @@
 // label for a form. Each key is its own query ("relation-option", resource,
 // key, display, id), filled by relations.ts's batched loader or by a picker's
 // search results, so a key read once is not read again while fresh.
-import { useCallback, useMemo } from "react";
-import { useQueries, useQuery } from "@tanstack/react-query";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from "react";
+import { useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
-import type { FieldMeta, FieldValue, RecordBody } from "../api/types";
+import type { Change, FieldMeta, FieldValue, RecordBody } from "../api/types";
+import { live } from "../live";
 import { keyText, loadOption, optionQueryKey, relationTarget, type RelationOption, type RelationTarget } from "../relations";
 
-/** A label read is reused this long before a page asks again (names change rarely). */
+/**
+ * A label read is reused this long before a page asks again. Names shown stay
+ * current meanwhile: {@link useLiveLabels} follows the related resources.
+ */
 export const LABEL_STALE_MS = 60_000;
+
+/** A cached name after `change` to the record it names; undefined: read it again. */
+export function labelAfter(
+  target: RelationTarget,
+  option: RelationOption | null,
+  change: Pick<Change, "op" | "diff">,
+): RelationOption | null | undefined {
+  if (option === null || change.op === "purge" || change.op === "insert" || target.key in change.diff) return undefined;
+  const next = { ...option };
+  if (change.op === "delete") next.deleted = true;
+  if (change.op === "restore") next.deleted = false;
+  const named = change.diff[target.display];
+  if (named) {
+    const value = named.new;
+    next.label = value === null || value === undefined || value === "" ? `#${option.id}` : String(value);
+  }
+  return next;
+}
+
+/**
+ * Keeps the names a page shows current: each related resource it names
+ * records of is followed on its topic (`r/{resource}`, one subscription for
+ * the tab whatever the number of fields), and a change to a record whose name
+ * is cached renames it in place, marks it deleted or restored, or (an insert
+ * into a key that named nothing, a purge) has it read again.
+ */
+export function useLiveLabels(targets: RelationTarget[]): void {
+  const queryClient = useQueryClient();
+  const current = useRef(targets);
+  useLayoutEffect(() => {
+    current.current = targets;
+  });
+  const resources = [...new Set(targets.map((t) => t.resource))].sort().join(",");
+  useEffect(() => {
+    if (resources === "") return;
+    const unsubscribe = resources.split(",").map((resource) =>
+      live.subscribe(`r/${resource}`, (frame) => {
+        if (frame.type !== "change") return;
+        for (const target of current.current) {
+          if (target.resource !== resource) continue;
+          const key = optionQueryKey(target, frame.change.pk);
+          const cached = queryClient.getQueryData<RelationOption | null>(key);
+          if (cached === undefined) continue;
+          const next = labelAfter(target, cached, frame.change);
+          if (next === undefined) void queryClient.invalidateQueries({ queryKey: key, exact: true });
+          else queryClient.setQueryData(key, next);
+        }
+      }),
+    );
+    return () => unsubscribe.forEach((stop) => stop());
+  }, [resources, queryClient]);
+}
 
 /** The relation target of each relation field the user may follow, by field name. */
 export function useRelationTargets(fields: FieldMeta[]): Map<string, RelationTarget> {
@@ -71,6 +127,7 @@ export function useRelationLabels(
     },
     [wanted],
   );
+  useLiveLabels(useMemo(() => [...targets.values()], [targets]));
   return useQueries({
     queries: wanted.map(({ target, id }) => ({
       queryKey: optionQueryKey(target, id),
@@ -84,6 +141,7 @@ export function useRelationLabels(
 /** The record one relation value names (undefined while loading, null when none is visible). */
 export function useRelationOption(target: RelationTarget | null | undefined, value: FieldValue): RelationOption | null | undefined {
   const id = keyText(value);
+  useLiveLabels(useMemo(() => (target ? [target] : []), [target]));
   const query = useQuery({
     queryKey: target ? optionQueryKey(target, id) : ["relation-option", "none"],
     queryFn: () => (target ? loadOption(target, id) : Promise.resolve(null)),
