@@ -142,9 +142,10 @@ export const api = {
     ),
   viewPref: (resource: string) =>
     unwrap<ViewPref>(client.GET("/api/prefs/views/{resource}", { params: { path: { resource } } })),
-  saveViewPref: (resource: string, config: ViewConfig) =>
+  /** `keepalive`: the request outlives the page (a save made as the tab goes). */
+  saveViewPref: (resource: string, config: ViewConfig, { keepalive = false } = {}) =>
     unwrap<ViewPref>(
-      client.PUT("/api/prefs/views/{resource}", { params: { path: { resource } }, body: config }),
+      client.PUT("/api/prefs/views/{resource}", { params: { path: { resource } }, body: config, keepalive }),
     ),
   sharedViews: (resource: string) =>
     unwrap<{ items: SharedView[] }>(client.GET("/api/views/{resource}", { params: { path: { resource } } })),

@@ -21,8 +21,35 @@ export function useViewPref(resource: string) {
   );
   const config = local?.resource === resource ? local.config : fromSaved;
   const timer = useRef<number | undefined>(undefined);
+  // A change not yet sent: sent when its delay ends, or at once when the list
+  // goes (another page) or the tab does (a reload, a closed tab), so the last
+  // change made right before leaving is not lost.
+  const pending = useRef<{ resource: string; config: ViewConfig } | null>(null);
   const toast = useToast();
-  useEffect(() => () => window.clearTimeout(timer.current), []);
+
+  const send = useCallback(
+    (keepalive = false) => {
+      window.clearTimeout(timer.current);
+      const unsent = pending.current;
+      pending.current = null;
+      if (!unsent) return;
+      api.saveViewPref(unsent.resource, unsent.config, { keepalive }).catch((error: unknown) => {
+        toast(
+          `Your list settings were not saved: ${error instanceof ProblemError ? error.problem.detail : String(error)}`,
+          { tone: "error" },
+        );
+      });
+    },
+    [toast],
+  );
+  useEffect(() => {
+    const onHide = () => send(true);
+    window.addEventListener("pagehide", onHide);
+    return () => {
+      window.removeEventListener("pagehide", onHide);
+      send(true);
+    };
+  }, [send]);
 
   /**
    * Change the config; it is saved for this user shortly after the last change,
@@ -35,21 +62,14 @@ export function useViewPref(resource: string) {
         const current = mine?.resource === resource ? mine.config : fromSaved;
         if (!current) return mine;
         const next = change(current);
+        pending.current = { resource, config: next };
         window.clearTimeout(timer.current);
-        const save = () => {
-          api.saveViewPref(resource, next).catch((error: unknown) => {
-            toast(
-              `Your list settings were not saved: ${error instanceof ProblemError ? error.problem.detail : String(error)}`,
-              { tone: "error" },
-            );
-          });
-        };
-        if (now) save();
-        else timer.current = window.setTimeout(save, SAVE_DELAY_MS);
+        if (now) send();
+        else timer.current = window.setTimeout(() => send(), SAVE_DELAY_MS);
         return { resource, config: next };
       });
     },
-    [resource, toast, fromSaved],
+    [resource, fromSaved, send],
   );
 
   return { config, error: pref.error, update };

@@ -260,6 +260,7 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
             labels={labels}
             sort={sortKeys}
             onSort={(field, add) => change({ sort: formatSort(clickSort(sortKeys, field, add)) })}
+            onColumns={(reorder) => updateColumns((c) => ({ ...c, columns: reorder(c.columns) }))}
             filters={filters}
             onFilters={setFilters}
             trash={trash}

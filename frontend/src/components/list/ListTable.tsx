@@ -6,6 +6,7 @@ import type { PresenceUser } from "../../live";
 import type { SortKey } from "../../listState";
 import { recordKey } from "../../recordKey";
 import { cellContent, type RelationLabels, type ShownField } from "./cells";
+import { useColumnLayout, type ColumnsChange } from "./columnLayout";
 import { FilterControl } from "./FilterControl";
 import { PresenceStack } from "./PresenceStack";
 import { DeletedBy, TrashActions } from "./Trash";
@@ -39,6 +40,8 @@ interface Props {
   present: Map<string, PresenceUser[]>;
   /** After the last row (the sentinel that loads the next page). */
   footer?: ReactNode;
+  /** Moving and resizing columns from the header changes the user's list settings. */
+  onColumns?: ColumnsChange;
 }
 
 /** The name a record goes by in messages: its display field, else its key. */
@@ -69,8 +72,9 @@ function SortMark({ position, desc, of }: { position: number; desc: boolean; of:
  * by that column alone; Shift+click (or Shift+Enter) adds it to the sort, and
  * each sorted header shows its direction and, with several keys, its place.
  */
-export function ListTable({ meta, rows, shown, labels, sort, onSort, filters, onFilters, trash, highlighted, present, footer }: Props) {
+export function ListTable({ meta, rows, shown, labels, sort, onSort, filters, onFilters, trash, highlighted, present, footer, onColumns }: Props) {
   const resource = meta.name;
+  const layout = useColumnLayout(onColumns);
   const columns = [
     ...shown.map((c) =>
       column.accessor((row) => row[c.field.name], {
@@ -78,8 +82,9 @@ export function ListTable({ meta, rows, shown, labels, sort, onSort, filters, on
         header: c.field.label,
         cell: (info) => {
           const { node, title } = cellContent(c, info.getValue(), labels);
+          const cellWidth = layout.widthOf(c.field.name, c.pref.width);
           return (
-            <div className="cell" title={title} style={c.pref.width ? { maxWidth: c.pref.width } : undefined}>
+            <div className="cell" title={title} style={cellWidth ? { maxWidth: cellWidth } : undefined}>
               {node}
             </div>
           );
@@ -139,9 +144,16 @@ export function ListTable({ meta, rows, shown, labels, sort, onSort, filters, on
               const key = sort[position];
               // aria-sort names the leading key only (one header at a time, as ARIA asks).
               const state = position === 0 ? (key.desc ? "descending" : "ascending") : "none";
-              const width = shown.find((c) => c.field.name === header.id)?.pref.width;
+              const shownField = shown.find((c) => c.field.name === header.id);
+              const width = layout.widthOf(header.id, shownField?.pref.width);
               return (
-                <th key={header.id} aria-sort={state} style={width ? { width, maxWidth: width } : undefined}>
+                <th
+                  key={header.id}
+                  aria-sort={state}
+                  style={width ? { width, minWidth: width, maxWidth: width } : undefined}
+                  className={layout.dragging === header.id ? "dragging" : undefined}
+                  {...layout.headerProps(header.id)}
+                >
                   <button
                     type="button"
                     className="sort"
@@ -157,6 +169,7 @@ export function ListTable({ meta, rows, shown, labels, sort, onSort, filters, on
                     {render(header.column.columnDef.header, header.getContext())}
                     <SortMark position={position} desc={key?.desc ?? false} of={sort.length} />
                   </button>
+                  {onColumns && <span {...layout.handleProps(header.id, shownField?.field.label ?? header.id, shownField?.pref.width)} />}
                 </th>
               );
             })}
