@@ -2,13 +2,14 @@ import { useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
-import type { Change, ResourceMeta } from "../api/types";
+import type { Change, ResourceMeta, WorkflowRun } from "../api/types";
 import { useSession } from "../auth";
 import { relativeTime } from "../format";
 import { live } from "../live";
 import { DraftItems } from "../components/drafts/DraftTable";
 import { OPEN_STATUSES } from "../components/drafts/RecordDrafts";
 import { usePageTitle } from "../pageTitle";
+import { useRecentRecords } from "../recentRecords";
 
 const RECENT = 15;
 const MAX_FOLLOWED = 20;
@@ -84,6 +85,41 @@ function LiveActivity({ resources, labels }: { resources: ResourceMeta[]; labels
   );
 }
 
+/** Today as YYYY-MM-DD in the browser's time zone (due dates are dates). */
+function today(): string {
+  const now = new Date();
+  return new Date(now.getTime() - now.getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
+}
+
+/** Open checklists, the soonest due first (overdue ones first of all), those with no date last. */
+export function byDueDate(runs: WorkflowRun[]): WorkflowRun[] {
+  return [...runs].sort((a, b) => {
+    if (a.due_date === b.due_date) return a.id - b.id;
+    if (a.due_date === null) return 1;
+    if (b.due_date === null) return -1;
+    return a.due_date < b.due_date ? -1 : 1;
+  });
+}
+
+function RecentlyOpened({ labels }: { labels: Map<string, string> }) {
+  const { user } = useSession();
+  const recent = useRecentRecords(user.id);
+  if (recent.length === 0) return <p className="muted">Records you open will be listed here.</p>;
+  return (
+    <ul className="activity" data-testid="recent-records">
+      {recent.map((r) => (
+        <li key={`${r.resource}/${r.pk}`}>
+          <Link to={`/r/${r.resource}/${encodeURIComponent(r.pk)}`}>{r.name}</Link>{" "}
+          <span className="muted">{labels.get(r.resource) ?? r.resource}</span>{" "}
+          <time className="muted" dateTime={r.at} title={new Date(r.at).toLocaleString()}>
+            {relativeTime(new Date(r.at))}
+          </time>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 export function Dashboard() {
   const { user } = useSession();
   const meta = useQuery({ queryKey: ["meta"], queryFn: api.meta });
@@ -103,27 +139,19 @@ export function Dashboard() {
   });
   const myRuns = useQuery({
     queryKey: ["workflow-runs", "dashboard", "mine"],
-    queryFn: () => api.workflowRuns({ mine: "true", status: "open", limit: "10" }),
+    queryFn: () => api.workflowRuns({ mine: "true", status: "open", limit: "50" }),
   });
+  const due = today();
   return (
     <section>
       <h1>Welcome, {user.name}</h1>
       {meta.isLoading && <p role="status">Loading…</p>}
       {meta.error && <p className="error">{meta.error.message}</p>}
       {meta.isSuccess && resources.length === 0 && <p className="empty">You may not see any resources yet.</p>}
-      <div className="cards">
-        {resources.map((r) => (
-          <Link key={r.name} to={`/r/${r.name}`} className="card">
-            <strong>{r.label_plural}</strong>
-            <span className="muted">{r.actions.join(" · ")}</span>
-          </Link>
-        ))}
-      </div>
       <div className="dash">
-        <section className="panel" aria-labelledby="activity-title">
-          <h2 id="activity-title">Recent activity</h2>
-          {meta.isSuccess &&
-            (mayAudit ? <AuditActivity labels={labels} /> : <LiveActivity resources={resources} labels={labels} />)}
+        <section className="panel" aria-labelledby="recent-title" data-slot="recent-records">
+          <h2 id="recent-title">Recently opened</h2>
+          <RecentlyOpened labels={labels} />
         </section>
         <section className="panel" aria-labelledby="drafts-title" data-slot="my-drafts">
           <h2 id="drafts-title">
@@ -141,7 +169,7 @@ export function Dashboard() {
         )}
         <section className="panel" aria-labelledby="runs-title" data-slot="my-workflow-runs">
           <h2 id="runs-title">
-            <Link to="/workflow-runs?mine=true">My checklists</Link>
+            <Link to="/workflow-runs?mine=true">My checklists</Link> <span className="muted small">(soonest due first)</span>
           </h2>
           {!myRuns.data ? (
             <p role="status">Loading…</p>
@@ -149,20 +177,42 @@ export function Dashboard() {
             <p className="muted">No open checklists of yours.</p>
           ) : (
             <ul className="activity">
-              {myRuns.data.items.map((r) => (
-                <li key={r.id}>
-                  <Link to={`/workflow-runs/${r.id}`}>
-                    {r.title}: {labels.get(r.subject.resource) ?? r.subject.resource} #{r.subject.pk}
-                  </Link>{" "}
-                  <progress max={r.progress.total} value={r.progress.done} aria-label={`${r.progress.done} of ${r.progress.total} done`} />{" "}
-                  <span className="muted">
-                    {r.progress.done}/{r.progress.total}
-                  </span>
-                </li>
-              ))}
+              {byDueDate(myRuns.data.items)
+                .slice(0, 10)
+                .map((r) => (
+                  <li key={r.id} className={r.due_date && r.due_date < due ? "overdue" : undefined}>
+                    <Link to={`/workflow-runs/${r.id}`}>
+                      {r.title}: {labels.get(r.subject.resource) ?? r.subject.resource} #{r.subject.pk}
+                    </Link>{" "}
+                    <progress max={r.progress.total} value={r.progress.done} aria-label={`${r.progress.done} of ${r.progress.total} done`} />{" "}
+                    <span className="muted">
+                      {r.progress.done}/{r.progress.total}
+                    </span>
+                    {r.due_date && (
+                      <span className={r.due_date < due ? "due overdue" : "due muted"}>
+                        {" "}
+                        {r.due_date < due ? "overdue since" : "due"} <time dateTime={r.due_date}>{r.due_date}</time>
+                      </span>
+                    )}
+                  </li>
+                ))}
             </ul>
           )}
         </section>
+        <section className="panel" aria-labelledby="activity-title">
+          <h2 id="activity-title">Recent activity</h2>
+          {meta.isSuccess &&
+            (mayAudit ? <AuditActivity labels={labels} /> : <LiveActivity resources={resources} labels={labels} />)}
+        </section>
+      </div>
+      <h2 className="section-title">Everything you can open</h2>
+      <div className="cards">
+        {resources.map((r) => (
+          <Link key={r.name} to={`/r/${r.name}`} className="card">
+            <strong>{r.label_plural}</strong>
+            <span className="muted">{r.actions.join(" · ")}</span>
+          </Link>
+        ))}
       </div>
     </section>
   );

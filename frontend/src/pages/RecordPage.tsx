@@ -19,6 +19,7 @@ import { sameValue } from "../datetime";
 import { display } from "../format";
 import { keyColumns } from "../recordKey";
 import { usePageTitle } from "../pageTitle";
+import { useRememberRecord } from "../recentRecords";
 
 type Edits = Record<string, FieldValue>;
 
@@ -230,6 +231,7 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
   // Named by its display field (ResourceMeta.display), in the heading and the tab's title.
   const name = base && meta.data ? display(base[meta.data.display] ?? base[keyColumns(meta.data)[0]] ?? null) : undefined;
   usePageTitle(name, meta.data?.label_plural);
+  useRememberRecord(user.id, resource, pk, name);
   const problems = splitErrors(errors, fields);
   if (meta.error || record.error) return <p className="error">{(meta.error ?? record.error)?.message}</p>;
   if (!meta.data || !base) return <p role="status">Loading…</p>;
