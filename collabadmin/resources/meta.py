@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from collabadmin.db.engine import Actor
+from collabadmin.resources.fields import Field
 from collabadmin.resources.policy import ACTIONS, Policy, WriteAction
 from collabadmin.resources.query import field_operators, text_search_fields
 from collabadmin.resources.related import Link
@@ -47,14 +48,17 @@ def resource_meta(
     for name, f in resource.fields.items():
         if name not in readable:
             continue
+        read_only = not can_write or name not in writable
         meta: dict[str, Any] = {
             "name": name,
             "type": f.type,
             "label": f.label,
             "required": f.required,
-            "read_only": not can_write or name not in writable,
+            "read_only": read_only,
             "operators": list(field_operators(f)),
         }
+        if read_only:
+            meta["read_only_reason"] = _read_only_reason(resource, f, can_write, record is not None)
         if f.items is not None:
             meta["items"] = f.items
         if f.type == "datetime" and not f.timezone:
@@ -90,6 +94,19 @@ def resource_meta(
         "soft_delete": resource.soft_delete,
         "preview_url": resource.preview_url,
     }
+
+
+def _read_only_reason(resource: Resource, f: Field, can_write: bool, existing: bool) -> str:
+    """Why a field cannot be written here, in words a form can show under it."""
+    if resource.read_only:
+        return resource.read_only_reason or "This resource is read-only."
+    if not can_write:
+        return "You may view this, not change it." if existing else "You may not add these."
+    if f.read_only:
+        return "Filled in by the database."
+    if existing and f.read_only_after_create:
+        return "Set when the record is created; it cannot change afterwards."
+    return "You may not change this field on this record."
 
 
 def _visible(policy: Policy, actor: Actor, registry: Registry, name: str) -> bool:

@@ -56,6 +56,8 @@ class FieldMeta(msgspec.Struct, kw_only=True):
     items: FieldType | msgspec.UnsetType = msgspec.UNSET
     timezone: bool | msgspec.UnsetType = msgspec.UNSET
     read_only_after_create: bool | msgspec.UnsetType = msgspec.UNSET
+    # Why the field is read-only here (present when read_only is true).
+    read_only_reason: str | msgspec.UnsetType = msgspec.UNSET
     protected: bool | msgspec.UnsetType = msgspec.UNSET
     max_length: int | msgspec.UnsetType = msgspec.UNSET
     pattern: str | msgspec.UnsetType = msgspec.UNSET

@@ -286,3 +286,45 @@ def test_a_timestamptz_field_shows_and_saves_in_the_browsers_zone(
         expect(opens).to_have_value("2026-12-01T09:15")
     finally:
         context.close()
+
+
+def test_a_record_deleted_then_purged_under_you_says_so_and_keeps_your_edits(
+    page: Page, live_server: str, api: dict[str, Api], conninfo: str
+) -> None:
+    # A new course, so that nothing refers to it and it can be purged.
+    created = api["admin"].post(
+        "/api/r/courses", {"title": "Under you", "short_name": "under-you"}, status=201
+    )
+    pk = created["id"]
+    sign_in(page, live_server, "editor", PASSWORD)
+    page.goto(f"{live_server}/r/courses/{pk}")
+    description = page.get_by_label("Description")
+    description.fill("My unsaved words")
+    expect(page.get_by_role("button", name="Save", exact=True)).to_be_enabled()
+
+    deleted = api["admin"].client.delete(
+        f"/api/r/courses/{pk}", headers={"If-Match": f'"{created["_version"]}"'}
+    )
+    assert deleted.status_code == 200, deleted.text
+    note = page.get_by_test_id("removed-note")
+    expect(note).to_have_text(
+        "Admin deleted this course while you had it open."
+        " Your unsaved changes are kept: restore it to save them."
+    )
+    expect(description).to_have_value("My unsaved words")
+    expect(description).to_be_disabled()
+
+    purged = api["admin"].client.delete(
+        f"/api/r/courses/{pk}",
+        params={"purge": "true"},
+        headers={"If-Match": f'"{deleted.json()["_version"]}"'},
+    )
+    assert purged.status_code == 204, purged.text
+    expect(note).to_have_text(
+        "Admin purged this course: it no longer exists. Your unsaved changes are still shown below."
+    )
+    expect(description).to_have_value("My unsaved words")
+    expect(page.get_by_role("button", name="Restore")).to_have_count(0)
+    page.screenshot(path="test-results/record-purged.png")
+    with psycopg.connect(conninfo) as conn:
+        assert conn.execute("SELECT count(*) FROM courses WHERE id = %s", (pk,)).fetchone() == (0,)

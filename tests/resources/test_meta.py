@@ -10,7 +10,7 @@ from collabadmin.resources.declare import resource_from_table
 from collabadmin.resources.meta import related_meta
 from collabadmin.resources.resource import Registry
 from collabadmin.resources.roles import Grant, RolePolicy
-from tests.conftest import ClientFor
+from tests.conftest import ClientFor, taught_courses
 from tests.helpers import ok, problem
 
 COURSE_RELATED = [
@@ -173,3 +173,31 @@ def test_links_name_their_column_when_one_resource_points_twice() -> None:
     tickets.append_column(Column("title", Text, nullable=False))
     links = Registry([resource_from_table(t) for t in (users, shelves, tickets)]).links("users")
     assert [link.label for link in links] == ["Tickets (Assignee id)", "Tickets (Reporter id)"]
+
+
+async def test_every_read_only_field_says_why(client_for: ClientFor, conninfo: str) -> None:
+    def reasons(meta: dict[str, object]) -> dict[str, str | None]:
+        fields = meta["fields"]
+        assert isinstance(fields, list)
+        for f in fields:
+            # A reason exactly when the field is read-only.
+            assert ("read_only_reason" in f) == f["read_only"], f
+        return {f["name"]: f.get("read_only_reason") for f in fields}
+
+    editor = await client_for("editor")
+    record = reasons(ok(await editor.options("/api/r/courses/1")))
+    assert record["id"] == "Filled in by the database."
+    assert record["short_name"] == "Set when the record is created; it cannot change afterwards."
+    assert record["title"] is None
+    # A new record may set its short name.
+    assert reasons(ok(await editor.options("/api/r/courses")))["short_name"] is None
+
+    instructor = await client_for("instructor")
+    taught = reasons(ok(await instructor.options(f"/api/r/courses/{taught_courses(conninfo)[0]}")))
+    assert taught["title"] == "You may not change this field on this record."
+    assert taught["description"] is None
+
+    viewer = await client_for("viewer")
+    assert set(reasons(ok(await viewer.options("/api/r/courses/1"))).values()) == {
+        "You may view this, not change it."
+    }

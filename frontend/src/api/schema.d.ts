@@ -1337,6 +1337,7 @@ export interface components {
             protected?: boolean;
             read_only: boolean;
             read_only_after_create?: boolean;
+            read_only_reason?: string;
             relation?: components["schemas"]["RelationMeta"];
             required: boolean;
             timezone?: boolean;

@@ -41,6 +41,8 @@ export interface FieldMeta {
   label: string;
   required: boolean;
   read_only: boolean;
+  /** Why it is read-only here (present when read_only is true). */
+  read_only_reason?: string;
   read_only_after_create?: boolean;
   protected?: boolean;
   max_length?: number;

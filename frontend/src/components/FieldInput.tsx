@@ -13,6 +13,8 @@ interface Props {
   onChange: (value: FieldValue) => void;
   error?: string;
   readOnly: boolean;
+  /** Said under a read-only field (the server's `read_only_reason`, or the record's state). */
+  readOnlyReason?: string;
   /** Who else is editing this field right now. */
   editors?: string[];
   onFocusChange?: (focused: boolean) => void;
@@ -20,11 +22,12 @@ interface Props {
 }
 
 /** One form control, chosen by the field's type as the server describes it. */
-export function FieldInput({ field, value: given, onChange, error, readOnly, editors, onFocusChange, children }: Props) {
+export function FieldInput({ field, value: given, onChange, error, readOnly, readOnlyReason, editors, onFocusChange, children }: Props) {
   const value = given ?? null; // a field missing from the record reads as empty, not "undefined"
   const id = `field-${field.name}`;
   const problem = error ?? inputProblem(field, given);
-  const describedBy = problem ? `${id}-error` : undefined;
+  const reason = readOnly ? readOnlyReason : undefined;
+  const describedBy = [problem ? `${id}-error` : null, reason ? `${id}-why` : null].filter(Boolean).join(" ") || undefined;
   const common = {
     id,
     name: field.name,
@@ -161,7 +164,12 @@ export function FieldInput({ field, value: given, onChange, error, readOnly, edi
         )}
       </label>
       {control}
-      {hint && <p className="muted hint">{hint}</p>}
+      {reason && (
+        <p id={`${id}-why`} className="read-only-reason">
+          {reason}
+        </p>
+      )}
+      {hint && !reason && <p className="muted hint">{hint}</p>}
       {problem && (
         <p id={`${id}-error`} className="error">
           {problem}

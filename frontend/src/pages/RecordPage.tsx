@@ -79,7 +79,10 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
   const [saving, setSaving] = useState(false);
   const [others, setOthers] = useState<PresenceUser[]>([]);
   const [remote, setRemote] = useState<Record<string, { by: string; value: FieldValue }>>({});
+  // Someone else deleted or purged the record while it was open: said so, edits kept on screen.
+  const [removed, setRemoved] = useState<{ op: "delete" | "purge"; by: string } | null>(null);
   const { user } = useSession();
+  const userId = user.id;
   const topic = `r/${resource}/${pk}`;
   // The live handler reads the latest state through refs, not a stale closure.
   const baseRef = useRef<RecordBody | null>(null);
@@ -92,7 +95,16 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
   const onRemoteChange = useCallback(
     async (change: Change) => {
       const known = baseRef.current;
+      // Said only of someone else's doing (this person's own delete may arrive before its response).
+      const byOther = change.actor?.id !== userId;
+      if (change.op === "purge") {
+        // Gone for good: nothing to read again. The last copy and the edits stay on screen.
+        if (byOther) setRemoved({ op: "purge", by: change.actor?.name ?? "Someone" });
+        return;
+      }
       if (known && change.version <= known._version) return; // our own save, or old news
+      if (change.op === "delete" && byOther) setRemoved({ op: "delete", by: change.actor?.name ?? "Someone" });
+      if (change.op === "restore") setRemoved(null);
       const fresh = await api.get(resource, pk);
       const mine = editsRef.current;
       const changed = Object.keys(change.diff);
@@ -110,7 +122,7 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
       queryClient.setQueryData(["record", resource, pk], fresh);
       void queryClient.invalidateQueries({ queryKey: ["history", resource, pk] });
     },
-    [resource, pk, queryClient],
+    [resource, pk, queryClient, userId],
   );
 
   const refetchRecord = record.refetch;
@@ -233,9 +245,13 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
   usePageTitle(name, meta.data?.label_plural);
   useRememberRecord(user.id, resource, pk, name);
   const problems = splitErrors(errors, fields);
-  if (meta.error || record.error) return <p className="error">{(meta.error ?? record.error)?.message}</p>;
+  // A record that answers 404 once it was shown (purged while this tab was away, then
+  // re-read after a reconnect) is gone too: the last copy and the edits stay on screen.
+  const vanished = record.error instanceof ProblemError && record.error.status === 404 && base !== null;
+  const gone = removed?.op === "purge" || vanished ? { by: removed?.by ?? "Someone" } : null;
+  if (meta.error || (record.error && !gone)) return <p className="error">{(meta.error ?? record.error)?.message}</p>;
   if (!meta.data || !base) return <p role="status">Loading…</p>;
-  const canChange = meta.data.actions.includes("change") && base._deleted_at === null;
+  const canChange = meta.data.actions.includes("change") && base._deleted_at === null && !gone;
   const value = (name: string): FieldValue => (name in edits ? edits[name] : base[name]);
 
   function resolve(choice: Record<string, Keep>) {
@@ -285,7 +301,7 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
         <span className="muted" data-testid="version">
           version {base._version}
         </span>
-        {base._deleted_at && (
+        {base._deleted_at && !gone && (
           <span className="deleted-note">
             <span className="badge">deleted</span> <DeletedBy resource={resource} pk={pk} at={base._deleted_at} />
           </span>
@@ -303,6 +319,17 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
           </span>
         )}
       </div>
+      {(gone || (removed?.op === "delete" && base._deleted_at)) && (
+        <p className="removed-note" role="alert" data-testid="removed-note">
+          {gone
+            ? `${gone.by} purged this ${meta.data.label.toLowerCase()}: it no longer exists.`
+            : `${removed!.by} deleted this ${meta.data.label.toLowerCase()} while you had it open.`}
+          {dirty &&
+            (gone
+              ? " Your unsaved changes are still shown below."
+              : " Your unsaved changes are kept: restore it to save them.")}
+        </p>
+      )}
       <div className="tabs" role="tablist" aria-label="Record">
         <button type="button" role="tab" id="tab-details" aria-selected={tab === "details"} aria-controls="panel-details" onClick={() => setTab("details")}>
           Details
@@ -322,12 +349,18 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
         }}
       >
         <FormErrors messages={problems.general} />
+        {!meta.data.actions.includes("change") && (
+          <p className="read-only-reason" data-testid="view-only">
+            You may view this {meta.data.label.toLowerCase()}, not change it.
+          </p>
+        )}
         {fields.map((f) => (
           <FieldInput
             key={f.name}
             field={f}
             value={value(f.name)}
             readOnly={!canChange || f.read_only}
+            readOnlyReason={canChange ? f.read_only_reason : undefined}
             error={problems.byField[f.name]}
             editors={others.filter((u) => u.state === "editing" && u.field === f.name).map((u) => u.name)}
             onFocusChange={(focused) => live.announce(topic, focused ? "editing" : "viewing", focused ? f.name : null)}
@@ -380,7 +413,7 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
             </p>
           )}
           <span className="spacer" />
-          {meta.data.soft_delete && (meta.data.actions.includes("delete") || meta.data.actions.includes("restore")) && (
+          {!gone && meta.data.soft_delete && (meta.data.actions.includes("delete") || meta.data.actions.includes("restore")) && (
             <button type="button" className="secondary" onClick={() => void toggleDeleted()}>
               {base._deleted_at === null ? "Delete" : "Restore"}
             </button>
