@@ -14,6 +14,7 @@ import { useToast } from "../toasts";
 import { editProblems } from "../fieldValues";
 import { FieldInput } from "../components/FieldInput";
 import { RecordDrafts } from "../components/drafts/RecordDrafts";
+import { RelatedRecords } from "../components/related/RelatedRecords";
 import { RecordWorkflows } from "../components/workflows/RecordWorkflows";
 import { sameValue } from "../datetime";
 import { display } from "../format";
@@ -395,6 +396,7 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
           )}
         </div>
       </form>
+      <RelatedRecords meta={meta.data} record={base} hidden={tab !== "details"} />
       <div className="dash record-extras" hidden={tab !== "details"}>
         <RecordDrafts resource={resource} pk={pk} />
         {(allMeta.data?.workflows ?? []).some((w) => w.subject === resource) && (
