@@ -11,7 +11,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, typ
 import { Link } from "react-router-dom";
 import { useQuery } from "@tanstack/react-query";
 import { api, ProblemError } from "../../api/client";
-import type { Change, RecordBody, RelatedMeta, ResourceMeta } from "../../api/types";
+import type { Change, FieldValue, RecordBody, RelatedMeta, ResourceMeta } from "../../api/types";
 import { useListPresence } from "../../hooks/useListPresence";
 import { useRelationLabels, useRelationTargets } from "../../hooks/useRelations";
 import { keyColumns } from "../../recordKey";
@@ -32,9 +32,11 @@ interface Props {
   parent: Parent;
   /** Nothing may be added, changed or deleted here (the parent record is deleted). */
   frozen: boolean;
+  /** Told while the panel holds typed values not saved yet, so that leaving the page asks first. */
+  onUnsaved?: (label: string, unsaved: boolean) => void;
 }
 
-export function ChildRows({ link, parent, frozen }: Props) {
+export function ChildRows({ link, parent, frozen, onUnsaved }: Props) {
   const meta = useQuery({ queryKey: ["describe", link.resource], queryFn: () => api.describe(link.resource) });
   if (meta.error) {
     return (
@@ -50,7 +52,7 @@ export function ChildRows({ link, parent, frozen }: Props) {
       </Panel>
     );
   }
-  return <ChildTable link={link} parent={parent} frozen={frozen} meta={meta.data} />;
+  return <ChildTable link={link} parent={parent} frozen={frozen} onUnsaved={onUnsaved} meta={meta.data} />;
 }
 
 function Panel({ link, count, tools, children }: { link: RelatedMeta; count?: string; tools?: ReactNode; children: ReactNode }) {
@@ -76,11 +78,12 @@ export function rowName(meta: ResourceMeta, row: RecordBody, key: string): strin
   return named === null || named === undefined || named === "" ? `#${key}` : String(named);
 }
 
-function ChildTable({ link, parent, frozen, meta }: Props & { meta: ResourceMeta }) {
+function ChildTable({ link, parent, frozen, onUnsaved, meta }: Props & { meta: ResourceMeta }) {
   const toast = useToast();
   const resource = link.resource;
   const [editing, setEditing] = useState<Record<string, RowEdit>>({});
-  const [adding, setAdding] = useState(false);
+  // The new row's values while its form is open (null: closed).
+  const [adding, setAdding] = useState<Record<string, FieldValue> | null>(null);
 
   // The live handler reads which rows are being edited through a ref, not a stale closure.
   const editingRef = useRef(editing);
@@ -119,13 +122,18 @@ function ChildTable({ link, parent, frozen, meta }: Props & { meta: ResourceMeta
     return out;
   }, [related.rows, related.keys, editing]);
 
-  const dirty = Object.values(editing).some((e) => Object.keys(e.edits).length > 0);
+  const dirty = Object.values(editing).some((e) => Object.keys(e.edits).length > 0) || Object.keys(adding ?? {}).length > 0;
+  // Closing or reloading the tab asks (the browser's question); leaving by a link asks the record page's.
   useEffect(() => {
     if (!dirty) return;
     const guard = (e: BeforeUnloadEvent) => e.preventDefault();
     window.addEventListener("beforeunload", guard);
-    return () => window.removeEventListener("beforeunload", guard);
-  }, [dirty]);
+    onUnsaved?.(link.label, true);
+    return () => {
+      window.removeEventListener("beforeunload", guard);
+      onUnsaved?.(link.label, false);
+    };
+  }, [dirty, onUnsaved, link.label]);
 
   const mayAdd = !frozen && meta.actions.includes("add");
   const mayChange = !frozen && meta.actions.includes("change");
@@ -172,7 +180,7 @@ function ChildTable({ link, parent, frozen, meta }: Props & { meta: ResourceMeta
       tools={
         mayAdd &&
         !adding && (
-          <button type="button" className="secondary small" onClick={() => setAdding(true)}>
+          <button type="button" className="secondary small" onClick={() => setAdding({})}>
             Add {label}
           </button>
         )
@@ -274,9 +282,11 @@ function ChildTable({ link, parent, frozen, meta }: Props & { meta: ResourceMeta
           meta={meta}
           link={link}
           parent={parent}
-          onCancel={() => setAdding(false)}
+          values={adding}
+          onValues={(change) => setAdding((current) => (current === null ? current : change(current)))}
+          onCancel={() => setAdding(null)}
           onAdded={(k) => {
-            setAdding(false);
+            setAdding(null);
             related.refresh();
             if (k !== null) related.mark(k);
           }}

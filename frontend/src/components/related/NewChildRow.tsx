@@ -15,14 +15,16 @@ interface Props {
   meta: ResourceMeta;
   link: RelatedMeta;
   parent: Parent;
+  /** What is typed, held by the panel (it counts as unsaved work there). */
+  values: Record<string, FieldValue>;
+  onValues: (change: (values: Record<string, FieldValue>) => Record<string, FieldValue>) => void;
   onCancel: () => void;
   /** Added; the new row's key (null for a resource without one). */
   onAdded: (key: string | null) => void;
 }
 
-export function NewChildRow({ meta, link, parent, onCancel, onAdded }: Props) {
+export function NewChildRow({ meta, link, parent, values, onValues, onCancel, onAdded }: Props) {
   const idBase = useId();
-  const [values, setValues] = useState<Record<string, FieldValue>>({});
   const [errors, setErrors] = useState<FieldProblem[]>([]);
   const [failure, setFailure] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
@@ -76,7 +78,7 @@ export function NewChildRow({ meta, link, parent, onCancel, onAdded }: Props) {
             error={problems.byField[f.name]}
             onChange={(v) => {
               setErrors((current) => (current.some((x) => x.field === f.name) ? current.filter((x) => x.field !== f.name) : current));
-              setValues((current) => {
+              onValues((current) => {
                 const next = { ...current };
                 if (v === null || v === "") delete next[f.name];
                 else next[f.name] = v;
