@@ -1,4 +1,4 @@
-"""A course's sessions and instructors on its page, edited there, followed live in another browser."""
+"""A course's sessions and instructors on its page, edited there and followed live elsewhere."""
 
 from __future__ import annotations
 
@@ -118,7 +118,9 @@ def test_a_session_added_on_a_course_page_appears_live_in_another_browser(
     row_form.get_by_role("button", name="Save").click()
     expect(row_form).to_have_count(0)
     expect(_session_row(admin, added[0])).to_contain_text("2027-02-06")
-    assert _one(conninfo, "SELECT ends_on::text, version FROM sessions WHERE id = %s", added[0]) == (
+    assert _one(
+        conninfo, "SELECT ends_on::text, version FROM sessions WHERE id = %s", added[0]
+    ) == (
         "2027-02-06",
         2,
     )
@@ -131,7 +133,11 @@ def test_a_session_deleted_while_it_is_edited_says_so_and_keeps_the_edit(
 ) -> None:
     course = _course_with_sessions_and_instructors(conninfo)
     session = int(
-        _one(conninfo, "SELECT min(id) FROM sessions WHERE course_id = %s AND deleted_at IS NULL", course)[0]
+        _one(
+            conninfo,
+            "SELECT min(id) FROM sessions WHERE course_id = %s AND deleted_at IS NULL",
+            course,
+        )[0]
     )
     editor, admin = two[0].new_page(), two[1].new_page()
     sign_in(editor, live_server, "editor", PASSWORD)
@@ -157,7 +163,9 @@ def test_a_session_deleted_while_it_is_edited_says_so_and_keeps_the_edit(
     expect(row_form.get_by_role("alert")).to_have_count(0)
     row_form.get_by_role("button", name="Save").click()
     expect(row_form).to_have_count(0)
-    assert _one(conninfo, "SELECT ends_on::text, deleted_at FROM sessions WHERE id = %s", session) == (
+    assert _one(
+        conninfo, "SELECT ends_on::text, deleted_at FROM sessions WHERE id = %s", session
+    ) == (
         "2027-03-09",
         None,
     )
@@ -180,7 +188,9 @@ def test_adding_and_removing_an_instructor(
     sign_in(admin, live_server, "admin", PASSWORD)
     for page in (editor, admin):
         page.goto(f"{live_server}/r/courses/{course}")
-        expect(page.get_by_role("list", name="Instructors").get_by_role("listitem").first).to_be_visible()
+        expect(
+            page.get_by_role("list", name="Instructors").get_by_role("listitem").first
+        ).to_be_visible()
     chips = editor.get_by_role("list", name="Instructors")
     expect(chips.get_by_role("link", name=far_name)).to_have_count(0)
 
@@ -222,9 +232,7 @@ def test_adding_and_removing_an_instructor(
     expect(other).to_be_visible()
 
 
-def test_creating_a_course_with_the_form(
-    browser: Browser, live_server: str, conninfo: str
-) -> None:
+def test_creating_a_course_with_the_form(browser: Browser, live_server: str, conninfo: str) -> None:
     context = browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
     page = context.new_page()
     try:
@@ -281,7 +289,9 @@ def test_who_may_do_what_in_the_panels(browser: Browser, live_server: str, conni
         page.goto(f"{live_server}/r/courses/{taught}")
         expect(_session_rows(page).first).to_be_visible()
         expect(_sessions(page).get_by_role("button", name="Add session")).to_have_count(0)
-        expect(_sessions(page).get_by_role("button", name=re.compile("^Delete session"))).to_have_count(0)
+        expect(
+            _sessions(page).get_by_role("button", name=re.compile("^Delete session"))
+        ).to_have_count(0)
         # Not allowed to see the course's instructors link table: no such panel.
         expect(page.get_by_test_id("related-instructors")).to_have_count(0)
         _sessions(page).get_by_role("button", name=re.compile("^Edit session")).first.click()
@@ -320,7 +330,9 @@ def test_the_course_page_with_its_panels(
         sign_in(page, live_server, "editor", PASSWORD)
         page.goto(f"{live_server}/r/courses/{course}")
         expect(_session_rows(page).first).to_be_visible()
-        expect(page.get_by_role("list", name="Instructors").get_by_role("link").first).to_be_visible()
+        expect(
+            page.get_by_role("list", name="Instructors").get_by_role("link").first
+        ).to_be_visible()
         # No wider than the window: the rows fold into cards on a phone.
         width = int(page.evaluate("document.documentElement.scrollWidth"))
         assert width <= viewport["width"]
