@@ -135,9 +135,11 @@ function ChildTable({ link, parent, frozen, onUnsaved, meta }: Props & { meta: R
     };
   }, [dirty, onUnsaved, link.label]);
 
+  // Rows of a resource without a key (a view) can be listed, not addressed: no link, no edit, no delete.
+  const addressable = key !== undefined;
   const mayAdd = !frozen && meta.actions.includes("add");
-  const mayChange = !frozen && meta.actions.includes("change");
-  const mayDelete = !frozen && meta.soft_delete && meta.actions.includes("delete");
+  const mayChange = !frozen && addressable && meta.actions.includes("change");
+  const mayDelete = !frozen && addressable && meta.soft_delete && meta.actions.includes("delete");
   const label = meta.label.toLowerCase();
 
   const update = (k: string, change: (edit: RowEdit) => RowEdit) =>
@@ -240,7 +242,7 @@ function ChildTable({ link, parent, frozen, onUnsaved, meta }: Props & { meta: R
                 return (
                   <tr key={k} data-pk={k} className={related.highlighted.has(k) ? "flash" : undefined}>
                     <th scope="row">
-                      <Link to={`/r/${resource}/${encodeURIComponent(k)}`}>{name}</Link>
+                      {addressable ? <Link to={`/r/${resource}/${encodeURIComponent(k)}`}>{name}</Link> : name}
                       <PresenceStack users={others} />
                     </th>
                     {columns.map((f) => {
