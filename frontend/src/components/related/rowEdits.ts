@@ -77,10 +77,13 @@ export function heardChange(edit: RowEdit, change: Change, fresh: RecordBody | n
   if (change.op === "purge") return { ...edit, gone: { how: "purged", by, version: change.version } };
   if (!fresh || fresh._version < change.version) return edit;
   const remote = { ...edit.remote };
-  for (const name of Object.keys(change.diff)) {
-    if (!(name in edit.edits)) continue;
+  const text = (value: FieldValue | undefined) => JSON.stringify(value ?? null);
+  // Compared with the copy known until now, not read from this frame's diff: the row read
+  // may already hold a later change too (its own frame then reads as old news).
+  for (const name of Object.keys(edit.edits)) {
+    if (text(fresh[name]) === text(edit.latest[name])) continue;
     // The same value as mine is agreement, not a clash (the server takes it so too).
-    if (JSON.stringify(fresh[name] ?? null) === JSON.stringify(edit.edits[name] ?? null)) delete remote[name];
+    if (text(fresh[name]) === text(edit.edits[name])) delete remote[name];
     else remote[name] = { by, value: fresh[name] ?? null };
   }
   const seen = Object.keys(remote).length === 0;
