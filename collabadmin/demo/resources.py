@@ -16,9 +16,11 @@ from collabadmin.resources.declare import resource_from_table
 from collabadmin.resources.fields import ValidationContext
 from collabadmin.resources.resource import Registry, Resource
 
-__all__ = ["SHORT_NAME", "demo_registry", "demo_resources"]
+__all__ = ["SHORT_NAME", "SHORT_NAME_MESSAGE", "demo_registry", "demo_resources"]
 
 SHORT_NAME = r"^[a-z0-9.-]+$"
+# What a short name that does not match SHORT_NAME is told (never the regex).
+SHORT_NAME_MESSAGE = "Use lower-case letters, digits, dots and hyphens only, such as cs-101."
 STATUSES = ("draft", "open", "closed")
 
 
@@ -49,6 +51,7 @@ def demo_resources() -> list[Resource]:
             fields={
                 "short_name": {
                     "pattern": SHORT_NAME,
+                    "messages": {"pattern": SHORT_NAME_MESSAGE},
                     "read_only_after_create": True,
                     "label": "Short name",
                 },
@@ -77,6 +80,7 @@ def demo_resources() -> list[Resource]:
                 "title": {"required": True, "protected": True},
                 "short_name": {
                     "pattern": SHORT_NAME,
+                    "messages": {"pattern": SHORT_NAME_MESSAGE},
                     "read_only_after_create": True,
                     "required": True,
                     "label": "Short name",

@@ -44,6 +44,9 @@ FieldType = Literal[
 ]
 FIELD_TYPES: tuple[FieldType, ...] = get_args(FieldType)
 TEXT_TYPES = frozenset({"string", "text"})
+# What a value that does not match a field's pattern is told when the
+# declaration gives no message of its own (``messages["pattern"]``).
+PATTERN_MESSAGE = "This is not in the expected format."
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +107,9 @@ class Field:
     bounds: tuple[int, int] | None = None
     digits: tuple[int | None, int | None] = (None, None)  # numeric(precision, scale)
     # Human messages replacing the defaults, by check: required, max_length,
-    # pattern, choices (e.g. "Lower-case letters and digits" for a regex).
+    # pattern, choices (e.g. "Lower-case letters and digits" for a regex). A
+    # pattern without one is refused in plain words: a person is never shown
+    # the regular expression itself.
     messages: Mapping[str, str] = field(default_factory=dict)
     column: Column[Any] | None = field(default=None, repr=False)
     _compiled: re.Pattern[str] | None = field(default=None, repr=False)
@@ -175,7 +180,7 @@ class Field:
                     self.messages.get("max_length", f"At most {self.max_length} characters.")
                 )
             if self._compiled is not None and not self._compiled.fullmatch(converted):
-                raise ValueInvalid(self.messages.get("pattern", f"Must match {self.pattern}."))
+                raise ValueInvalid(self.messages.get("pattern", PATTERN_MESSAGE))
         if self.choices is not None and converted not in self.choices:
             raise ValueInvalid(
                 self.messages.get("choices", "Must be one of: " + ", ".join(self.choices) + ".")

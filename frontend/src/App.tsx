@@ -10,6 +10,7 @@ import { AuditPage } from "./pages/AuditPage";
 import { Dashboard } from "./pages/Dashboard";
 import { DraftPage } from "./pages/DraftPage";
 import { NewDraftPage } from "./pages/NewDraftPage";
+import { NewRecordPage } from "./pages/NewRecordPage";
 import { DraftsPage } from "./pages/DraftsPage";
 import { LoginPage } from "./pages/Login";
 import { RecordPage } from "./pages/RecordPage";
@@ -78,6 +79,7 @@ export function App() {
           <Route path="/r/:resource" element={<ResourceList />} />
           <Route path="/r/:resource/:pk" element={<RecordPage />} />
           <Route path="/r/:resource/drafts/new" element={<NewDraftPage />} />
+          <Route path="/r/:resource/records/new" element={<NewRecordPage />} />
           <Route path="/audit" element={<AuditPage />} />
           <Route path="/drafts" element={<DraftsPage />} />
           <Route path="/drafts/:id" element={<DraftPage />} />

@@ -98,6 +98,8 @@ export function inputProblem(field: FieldMeta, value: FieldValue | undefined): s
     return null;
   }
   if (field.choices) return null;
+  const over = tooLong(field, value);
+  if (over) return over;
   switch (field.type) {
     case "decimal":
       return DECIMAL.test(value.trim()) ? null : "Enter an exact decimal number, such as 1234.50.";
@@ -108,6 +110,18 @@ export function inputProblem(field: FieldMeta, value: FieldValue | undefined): s
     default:
       return null;
   }
+}
+
+/**
+ * A text longer than the field's `max_length`, said in full: how long it is
+ * and by how much. Counted in characters (code points) as the server counts,
+ * not UTF-16 units, so an emoji is one.
+ */
+export function tooLong(field: Pick<FieldMeta, "max_length">, value: string): string | null {
+  if (field.max_length === undefined) return null;
+  const length = [...value].length;
+  if (length <= field.max_length) return null;
+  return `At most ${field.max_length} characters: this is ${length}, ${length - field.max_length} too many (nothing was cut).`;
 }
 
 /** The edits' problems before a save, in the shape of a 422's `errors`. */

@@ -9,6 +9,8 @@ const TIME = /^\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/;
 
 interface Props {
   field: FieldMeta;
+  /** The control's id (its label points at it); `field-{name}` by default, one form per page. */
+  id?: string;
   value: FieldValue;
   onChange: (value: FieldValue) => void;
   error?: string;
@@ -22,9 +24,9 @@ interface Props {
 }
 
 /** One form control, chosen by the field's type as the server describes it. */
-export function FieldInput({ field, value: given, onChange, error, readOnly, readOnlyReason, editors, onFocusChange, children }: Props) {
+export function FieldInput({ field, id: givenId, value: given, onChange, error, readOnly, readOnlyReason, editors, onFocusChange, children }: Props) {
   const value = given ?? null; // a field missing from the record reads as empty, not "undefined"
-  const id = `field-${field.name}`;
+  const id = givenId ?? `field-${field.name}`;
   const problem = error ?? inputProblem(field, given);
   const reason = readOnly ? readOnlyReason : undefined;
   const describedBy = [problem ? `${id}-error` : null, reason ? `${id}-why` : null].filter(Boolean).join(" ") || undefined;
@@ -141,7 +143,8 @@ export function FieldInput({ field, value: given, onChange, error, readOnly, rea
       <input
         {...common}
         type={inputType}
-        maxLength={field.max_length}
+        // No maxLength: the browser would cut a longer paste without a word. The
+        // whole text stays, and inputProblem says how much is too much.
         pattern={pattern?.replace(/^\^|\$$/g, "")}
         placeholder={field.type === "duration" ? "P1DT2H30M" : field.type === "uuid" ? "123e4567-e89b-12d3-a456-426614174000" : undefined}
         autoComplete={field.type === "uuid" || field.type === "duration" ? "off" : undefined}

@@ -14,6 +14,7 @@ import { useToast } from "../toasts";
 import { editProblems } from "../fieldValues";
 import { FieldInput } from "../components/FieldInput";
 import { RecordDrafts } from "../components/drafts/RecordDrafts";
+import { RelatedRecords, useUnsavedPanels } from "../components/related/RelatedRecords";
 import { RecordWorkflows } from "../components/workflows/RecordWorkflows";
 import { sameValue } from "../datetime";
 import { display } from "../format";
@@ -146,9 +147,12 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
   }, [loaded, focusField]);
 
   const dirty = Object.keys(edits).length > 0;
+  // Related rows being edited under the form (their panels guard a reload or close themselves).
+  const [unsavedPanels, markPanel] = useUnsavedPanels();
   // Leaving the record with unsaved edits asks first (in-app links here, a reload or close below).
   const blocker = useBlocker(
-    ({ currentLocation, nextLocation }) => dirty && currentLocation.pathname !== nextLocation.pathname,
+    ({ currentLocation, nextLocation }) =>
+      (dirty || unsavedPanels.length > 0) && currentLocation.pathname !== nextLocation.pathname,
   );
   useEffect(() => {
     if (!dirty) return;
@@ -430,6 +434,7 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
           )}
         </div>
       </form>
+      <RelatedRecords meta={meta.data} record={base} hidden={tab !== "details"} onUnsaved={markPanel} />
       <div className="dash record-extras" hidden={tab !== "details"}>
         <RecordDrafts resource={resource} pk={pk} />
         {(allMeta.data?.workflows ?? []).some((w) => w.subject === resource) && (
@@ -456,7 +461,10 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
         // Escape is Stay: the edits are kept.
         <Dialog role="alertdialog" labelledBy="leave-title" onClose={() => blocker.reset()}>
           <h2 id="leave-title">Leave without saving?</h2>
-          <p>Your changes to {Object.keys(edits).map((n) => fields.find((f) => f.name === n)?.label ?? n).join(", ")} are not saved.</p>
+          <p>
+            Your changes to{" "}
+            {[...Object.keys(edits).map((n) => fields.find((f) => f.name === n)?.label ?? n), ...unsavedPanels].join(", ")} are not saved.
+          </p>
           <div className="actions">
             <span className="spacer" />
             <button type="button" className="secondary" onClick={() => blocker.proceed()}>

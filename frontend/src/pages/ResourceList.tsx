@@ -21,6 +21,7 @@ import { useScrollMemory } from "../hooks/useScrollMemory";
 import { filterParams, filterValue, withFilter } from "../hooks/useViewPref";
 import { clickSort, formatSort, parseSort, type ListState, type SortKey } from "../listState";
 import { usePageTitle } from "../pageTitle";
+import { newRecordPath } from "./NewRecordPage";
 
 const PAGE_SIZE = "50";
 
@@ -152,10 +153,16 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
       Clear filters ({filters.length})
     </button>
   );
+  // Created at once, or as a draft to be reviewed first.
   const newDraft = meta.actions.includes("add") && !trash && (
-    <Link className="button secondary" to={`/r/${resource}/drafts/new`}>
-      New draft
-    </Link>
+    <>
+      <Link className="button primary" to={newRecordPath(resource)}>
+        New {meta.label.toLowerCase()}
+      </Link>
+      <Link className="button secondary" to={`/r/${resource}/drafts/new`}>
+        New draft
+      </Link>
+    </>
   );
   const columnsButton = (
     <button type="button" className="secondary" onClick={() => setChoosing(true)}>
