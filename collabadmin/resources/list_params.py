@@ -21,17 +21,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
-from litestar import Request
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import FromQuery, QueryParameter, QueryParams
 
 from collabadmin.context import Injected
 from collabadmin.errors import BadRequest
 from collabadmin.inputs import parse_limit, single_param
 from collabadmin.settings import Settings
-from collabadmin.web import query_params
 
 __all__ = [
     "Deleted",
@@ -179,15 +177,18 @@ SearchText = Annotated[
 ]
 
 
-def list_filters(request: Request[Any, Any, Any]) -> tuple[FilterParam, ...]:
+def list_filters(query: QueryParams) -> tuple[FilterParam, ...]:
     """A dependency: the query's ``filter[...]`` keys (:func:`~collabadmin.web.strict_query`
     let no other unknown key through)."""
-    params = query_params(request)
-    return filter_params({k: v for k, v in params.items() if k.startswith("filter[")}, frozenset())
+    params: dict[str, list[str]] = {}
+    for key, value in query.multi_items():
+        if key.startswith("filter["):
+            params.setdefault(key, []).append(value)
+    return filter_params(params, frozenset())
 
 
 def record_list_query(
-    request: Request[Any, Any, Any],
+    query: QueryParams,
     *,
     settings: Injected[Settings],
     sort: SortText = None,
@@ -200,7 +201,7 @@ def record_list_query(
     return RecordListQuery(
         limit=page_size(limit, settings.default_page_size, settings.max_page_size),
         sort=sort_params(sort),
-        filters=list_filters(request),
+        filters=list_filters(query),
         q=search_text(q),
         cursor=cursor or None,
         deleted=deleted,
