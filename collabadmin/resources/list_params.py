@@ -96,6 +96,7 @@ class RecordListQuery(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def sort_params(raw: str | None) -> tuple[SortParam, ...] | None:
+    """``sort`` as written (``-start_date,title``); None for the resource's default order."""
     if not raw:
         return None
     keys = []
@@ -155,8 +156,11 @@ def parse_list_params(
 
 
 def page_size(limit: int | None, default: int, maximum: int) -> int:
-    """A typed ``limit`` (Litestar read it, :func:`~collabadmin.web.strict_query` checked
-    its digits): ``default`` when absent, else 1..maximum or 400."""
+    """A typed ``limit``: ``default`` when absent, else 1..maximum or a 400.
+
+    Its digits were checked by :func:`~collabadmin.web.strict_query` before
+    Litestar read it (``1e2`` is no page size).
+    """
     if limit is None:
         return default
     if not 1 <= limit <= maximum:
@@ -178,8 +182,11 @@ SearchText = Annotated[
 
 
 def list_filters(query: QueryParams) -> tuple[FilterParam, ...]:
-    """A dependency: the query's ``filter[...]`` keys (:func:`~collabadmin.web.strict_query`
-    let no other unknown key through)."""
+    """A dependency: the query's ``filter[...]`` keys, each checked; 400 for a malformed one.
+
+    Any other key the route does not declare was refused by
+    :func:`~collabadmin.web.strict_query`.
+    """
     params: dict[str, list[str]] = {}
     for key, value in query.multi_items():
         if key.startswith("filter["):
