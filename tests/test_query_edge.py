@@ -3,7 +3,7 @@
 Litestar reads a typed query parameter leniently: it keeps the last of a
 repeated one, msgspec reads ``1e2`` and ``1.0`` as integers and ``1`` as
 true, and parameters a handler does not declare are ignored. The
-:func:`~collabadmin.web.strict_query` guard refuses all of these with a 400
+:func:`~collabadmin.web.strict_query` hook refuses all of these with a 400
 naming the parameter, before the handler runs; these tests send each to
 every typed query of the records, stats, audit and prefs routes.
 """

@@ -191,7 +191,7 @@ async def audit_head(*, actor: Injected[Actor], audit: Injected[AuditLog]) -> Re
     tags=["records"],
     summary="Restore fields to their values before a change, as a new change",
     status_code=200,
-    guards=[strict_query],
+    before_request=strict_query,
 )
 async def revert_record(
     resource: FromPath[str],
@@ -220,5 +220,5 @@ audit_router = Router(
     path="/",
     route_handlers=[list_audit, export_audit, verify_audit, audit_head],
     tags=["audit"],
-    guards=[strict_query],
+    before_request=strict_query,
 )

@@ -178,5 +178,5 @@ prefs_router = Router(
     route_handlers=[get_view_pref, put_view_pref, list_views, create_view, delete_view],
     tags=["prefs"],
     dependencies={"target": Provide(view_target, sync_to_thread=False)},
-    guards=[strict_query],
+    before_request=strict_query,
 )

@@ -261,9 +261,13 @@ async def record_history(
 class MetaController(Controller):
     path = "/api/meta"
     tags = ["meta"]
-    guards = [strict_query]
 
-    @get("/", operation_id="getMeta", summary="Resources and workflows this user may see")
+    @get(
+        "/",
+        operation_id="getMeta",
+        summary="Resources and workflows this user may see",
+        before_request=strict_query,
+    )
     async def get_meta(
         self,
         *,
@@ -285,7 +289,7 @@ class MetaController(Controller):
 records_router = Router(
     path="/api/r",
     tags=["records"],
-    guards=[strict_query],
+    before_request=strict_query,
     route_handlers=[
         describe_resource,
         describe_record,

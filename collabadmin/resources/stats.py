@@ -103,5 +103,5 @@ async def count_records(
 
 
 stats_router = Router(
-    path="/", route_handlers=[count_records], tags=["records"], guards=[strict_query]
+    path="/", route_handlers=[count_records], tags=["records"], before_request=strict_query
 )
