@@ -66,14 +66,6 @@ class Head:
     id: int | None  # the entry's id; None when the chain is empty or pruned to its end
     at: dt.datetime | None  # when that entry was written
 
-    def body(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "seq": self.seq,
-            "hash": self.hash,
-            "at": None if self.at is None else self.at.isoformat(),
-        }
-
 
 async def seal(tx: Tx) -> int:
     """Seal the entries committed since the last seal; returns how many."""

@@ -2,6 +2,10 @@
 
 Also ``POST /api/r/{resource}/{pk}/revert``, which writes a change of the log
 back as a new change (the record service checks ``change`` on the record).
+
+The search's parameters are typed parameters of :func:`audit_search`, the
+dependency both the list and the export take, so the OpenAPI document lists
+them and :func:`~collabadmin.web.strict_query` refuses repeated or unknown ones.
 """
 
 from __future__ import annotations
@@ -9,31 +13,26 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, Router, get, post
-from litestar.params import FromPath, JSONBody
+from litestar import Response, Router, get, post
+from litestar.di import Provide
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 from msgspec.structs import replace
 
 from collabadmin.audit.browse import AuditLog
 from collabadmin.audit.chain import FullCheck, head, verify
 from collabadmin.audit.revert import Revert
-from collabadmin.audit.search import parse_audit_query
+from collabadmin.audit.search import AuditOp, AuditQuery, AuditSource, audit_query
 from collabadmin.audit.types import AuditHead, AuditVerify, ChangePage, RevertRequest
 from collabadmin.context import Injected
 from collabadmin.db.engine import Actor
-from collabadmin.errors import BadRequest, FieldError, ValidationFailed
-from collabadmin.inputs import refuse_unknown_params, single_param
+from collabadmin.errors import FieldError, ValidationFailed
 from collabadmin.resources.service import RecordService
 from collabadmin.resources.types import RecordBody
-from collabadmin.web import (
-    actor_of,
-    etag,
-    json_response,
-    query_params,
-)
+from collabadmin.web import etag, json_response, strict_query
 
 __all__ = ["audit_router", "revert_record"]
 
@@ -42,15 +41,56 @@ CSV_COLUMNS = [
     "db_role", "request_id", "version", "field", "old", "new",
 ]  # fmt: skip
 CSV_PAGE = 1000
+PAGE_MAX = 500
 _json = msgspec.json.Encoder()
 
 
-@get("/api/audit", operation_id="listAudit", summary="Search the change log, newest first")
+def audit_search(
+    *,
+    resource: FromQuery[str | None] = None,
+    pk: FromQuery[str | None] = None,
+    by: Annotated[
+        str | None,
+        QueryParameter(name="actor", description="A user id, login name or display name."),
+    ] = None,
+    field: Annotated[
+        str | None, QueryParameter(name="field", description="Entries whose diff touches it.")
+    ] = None,
+    op: FromQuery[AuditOp | None] = None,
+    source: FromQuery[AuditSource | None] = None,
+    since: Annotated[
+        str | None, QueryParameter(name="since", description="An ISO 8601 date or date-time.")
+    ] = None,
+    until: Annotated[
+        str | None,
+        QueryParameter(name="until", description="An ISO 8601 date or date-time (exclusive)."),
+    ] = None,
+    q: Annotated[
+        str | None, QueryParameter(name="q", description="Text in an old or new value.")
+    ] = None,
+    cursor: FromQuery[str | None] = None,
+    limit: Annotated[int | None, QueryParameter(name="limit", ge=1, le=PAGE_MAX)] = None,
+) -> AuditQuery:
+    """The search of ``/api/audit`` and ``/api/audit.csv`` (a dependency)."""
+    return audit_query(
+        resource=resource, pk=pk, actor=by, field=field, op=op, source=source,
+        since=since, until=until, q=q, cursor=cursor, limit=50 if limit is None else limit,
+    )  # fmt: skip
+
+
+_SEARCH = {"search": Provide(audit_search, sync_to_thread=False)}
+
+
+@get(
+    "/api/audit",
+    operation_id="listAudit",
+    summary="Search the change log, newest first",
+    dependencies=_SEARCH,
+)
 async def list_audit(
-    request: Request[Any, Any, Any], *, audit: Injected[AuditLog]
+    *, actor: Injected[Actor], search: Injected[AuditQuery], audit: Injected[AuditLog]
 ) -> Response[ChangePage]:
-    query = parse_audit_query(query_params(request))
-    items, next_cursor = await audit.page(actor_of(request), query)
+    items, next_cursor = await audit.page(actor, search)
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
@@ -69,10 +109,12 @@ def _value(value: Any) -> str:
     operation_id="exportAudit",
     summary="The same search as CSV, one row per field change, streamed",
     media_type="text/csv",
+    dependencies=_SEARCH,
 )
-async def export_audit(request: Request[Any, Any, Any], *, audit: Injected[AuditLog]) -> Stream:
-    actor = actor_of(request)
-    first = parse_audit_query(query_params(request), max_limit=CSV_PAGE)
+async def export_audit(
+    *, actor: Injected[Actor], search: Injected[AuditQuery], audit: Injected[AuditLog]
+) -> Stream:
+    first = search
     # Check permissions and parameters before the response starts.
     audit.select(actor, first)
 
@@ -115,19 +157,18 @@ async def export_audit(request: Request[Any, Any, Any], *, audit: Injected[Audit
     summary="Recompute the hash chain since the last verified point (full=true: all of it)",
 )
 async def verify_audit(
-    request: Request[Any, Any, Any], *, audit: Injected[AuditLog]
+    *,
+    actor: Injected[Actor],
+    audit: Injected[AuditLog],
+    full: Annotated[
+        bool, QueryParameter(name="full", description="Check the whole chain, not only the new.")
+    ] = False,
 ) -> Response[AuditVerify]:
-    audit.require(actor_of(request))
-    params = query_params(request)
-    refuse_unknown_params(params, frozenset({"full"}))
-    full = single_param(params, "full") or "false"
-    if full not in ("true", "false"):
-        raise BadRequest("full must be true or false.", parameter="full")
-    if full == "true":
-        result = await FullCheck.of(audit.db).run()
-    else:
-        result = await verify(audit.db)
-    return json_response(result.body(), headers={"Cache-Control": "no-store"})
+    audit.require(actor)
+    result = await (FullCheck.of(audit.db).run() if full else verify(audit.db))
+    return Response(
+        msgspec.convert(result.body(), AuditVerify), headers={"Cache-Control": "no-store"}
+    )
 
 
 @get(
@@ -135,14 +176,11 @@ async def verify_audit(
     operation_id="auditHead",
     summary="The sealed chain's head, to keep outside the database",
 )
-async def audit_head(
-    request: Request[Any, Any, Any], *, audit: Injected[AuditLog]
-) -> Response[AuditHead]:
-    audit.require(actor_of(request))
-    if request.query_params:
-        raise BadRequest("This endpoint takes no query parameters.")
-    result = await head(audit.db)
-    return json_response(result.body(), headers={"Cache-Control": "no-store"})
+async def audit_head(*, actor: Injected[Actor], audit: Injected[AuditLog]) -> Response[AuditHead]:
+    audit.require(actor)
+    last = await head(audit.db)
+    body = AuditHead(id=last.id, seq=last.seq, hash=last.hash, at=last.at)
+    return Response(body, headers={"Cache-Control": "no-store"})
 
 
 # A record's route (tagged with them, outside audit_router), but the audit's
@@ -153,6 +191,7 @@ async def audit_head(
     tags=["records"],
     summary="Restore fields to their values before a change, as a new change",
     status_code=200,
+    before_request=strict_query,
 )
 async def revert_record(
     resource: FromPath[str],
@@ -178,5 +217,8 @@ async def revert_record(
 
 
 audit_router = Router(
-    path="/", route_handlers=[list_audit, export_audit, verify_audit, audit_head], tags=["audit"]
+    path="/",
+    route_handlers=[list_audit, export_audit, verify_audit, audit_head],
+    tags=["audit"],
+    before_request=strict_query,
 )

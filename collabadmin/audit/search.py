@@ -1,7 +1,8 @@
 """The audit log query: filters over the change log, permission-checked.
 
-The query string is parsed at the edge (the routes) into a typed
-:class:`AuditQuery`; :func:`audit_select` turns it into SQL for an auditor.
+The query string's typed parameters (declared by the routes' dependency)
+become an :class:`AuditQuery` in :func:`audit_query`; :func:`audit_select`
+turns it into SQL for an auditor.
 
 Auditors see the entries of the resources they may ``audit``, with the
 fields they may not read removed from every diff and the entries about rows
@@ -14,8 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from sqlalchemy import ColumnElement, Select, and_, cast, false, or_, select, true
@@ -26,17 +26,15 @@ from collabadmin.changelog.changes import CHANGE_LOG, parse_id_cursor
 from collabadmin.changelog.renderers import Renderers
 from collabadmin.db.engine import Actor
 from collabadmin.errors import BadRequest, Forbidden
-from collabadmin.inputs import ascii_int, parse_limit, refuse_unknown_params, single_param
+from collabadmin.inputs import ascii_int
 from collabadmin.resources.policy import Policy
 from collabadmin.resources.resource import Registry, Resource
 
-__all__ = ["AuditQuery", "audit_select", "parse_audit_query"]
+__all__ = ["AuditOp", "AuditQuery", "AuditSource", "audit_query", "audit_select"]
 
-OPS = ("insert", "update", "delete", "restore", "purge")
-SOURCES = ("api", "draft", "revert", "workflow", "db")
-_KNOWN = frozenset(
-    {"resource", "pk", "actor", "field", "op", "source", "since", "until", "q", "cursor", "limit"}
-)
+AuditOp = Literal["insert", "update", "delete", "restore", "purge"]
+AuditSource = Literal["api", "draft", "revert", "workflow", "db"]
+MAX_SEARCH = 200
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
@@ -70,33 +68,38 @@ def _when(name: str, raw: str | None) -> dt.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def parse_audit_query(params: Mapping[str, Sequence[str]], *, max_limit: int = 500) -> AuditQuery:
-    def one(name: str) -> str | None:
-        return single_param(params, name)
-
-    refuse_unknown_params(params, _KNOWN)
-    op, source, field = one("op"), one("source"), one("field")
-    if op is not None and op not in OPS:
-        raise BadRequest(f"op must be one of {', '.join(OPS)}.", parameter="op")
-    if source is not None and source not in SOURCES:
-        raise BadRequest(f"source must be one of {', '.join(SOURCES)}.", parameter="source")
+def audit_query(
+    *,
+    resource: str | None = None,
+    pk: str | None = None,
+    actor: str | None = None,
+    field: str | None = None,
+    op: AuditOp | None = None,
+    source: AuditSource | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    q: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> AuditQuery:
+    """The query of the typed parameters, or a 400 naming the one at fault."""
     if field is not None and not _FIELD.match(field):
         raise BadRequest("field must be a field name.", parameter="field")
-    limit = parse_limit(one("limit"), 50, max_limit)
-    q = one("q")
-    if q is not None and len(q) > 200:
-        raise BadRequest("Search text is too long (200 characters at most).", parameter="q")
+    if q is not None and len(q) > MAX_SEARCH:
+        raise BadRequest(
+            f"Search text is too long ({MAX_SEARCH} characters at most).", parameter="q"
+        )
     return AuditQuery(
-        resource=one("resource"),
-        pk=one("pk"),
-        actor=one("actor"),
+        resource=resource,
+        pk=pk,
+        actor=actor,
         field=field,
         op=op,
         source=source,
-        since=_when("since", one("since")),
-        until=_when("until", one("until")),
+        since=_when("since", since),
+        until=_when("until", until),
         q=q or None,
-        before_id=parse_id_cursor(one("cursor")),
+        before_id=parse_id_cursor(cursor),
         limit=limit,
     )
 

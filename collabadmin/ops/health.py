@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Literal
 
-from litestar import Request, Response, get
+from litestar import Response, get
 
 from collabadmin.context import Injected
 from collabadmin.db.engine import Database
 from collabadmin.hub.listener import ChangeListener
 from collabadmin.ops.types import HealthBody
-from collabadmin.web import json_response
 
 __all__ = ["health"]
 
@@ -20,12 +19,11 @@ HEALTH_TIMEOUT = 2.0
 
 @get("/health", operation_id="health", summary="Liveness of the database and the listener")
 async def health(
-    request: Request[Any, Any, Any],
     *,
     db: Injected[Database],
     listener: Injected[ChangeListener],
 ) -> Response[HealthBody]:
-    database = "ok"
+    database: Literal["ok", "unavailable"] = "ok"
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT), db.connection() as tx:
             await tx.value("SELECT 1")
@@ -33,8 +31,8 @@ async def health(
         database = "unavailable"
     hub = listener.status
     ok = database == "ok" and hub == "listening"
-    return json_response(
-        {"status": "ok" if ok else "unavailable", "database": database, "hub": hub},
-        200 if ok else 503,
-        {"Cache-Control": "no-store"},
+    return Response(
+        HealthBody(status="ok" if ok else "unavailable", database=database, hub=hub),
+        status_code=200 if ok else 503,
+        headers={"Cache-Control": "no-store"},
     )

@@ -24,12 +24,13 @@ import hashlib
 import hmac
 import logging
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Request, Response, get
+from litestar import Response, get
 from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import ASGIMiddleware
+from litestar.params import HeaderParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from collabadmin.auth.middleware import client_request_id_of, request_id_of
@@ -116,10 +117,12 @@ def metrics_handler(metrics: Metrics, token: str | None) -> HTTPRouteHandler:
     expected = _digest(token) if token else None
 
     @get("/metrics", include_in_schema=False, sync_to_thread=False)
-    def serve_metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    def serve_metrics(
+        authorization: Annotated[str | None, HeaderParameter(name="Authorization")] = None,
+    ) -> Response[bytes]:
         if expected is None:
             raise NotFound("No such route.")
-        scheme, _, sent = request.headers.get("authorization", "").partition(" ")
+        scheme, _, sent = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(_digest(sent.strip()), expected):
             raise Unauthorized(
                 "Send the metrics token as 'Authorization: Bearer'.",

@@ -1,12 +1,15 @@
 """A table view's configuration: columns, sort and filters, checked against the policy.
 
 A view config is ``{"columns": [{"field", "width"?, "format"?}], "sort", "filters"}``.
-It is validated strictly on the way in (every problem listed in one 422) and
-*shaped* on the way out: a config saved by someone who may read more fields
-than the current reader (a shared view, or a user whose role changed) loses
-every column, sort key and filter that names a field the reader may not
-read. A hidden field therefore never appears in a prefs body, not even as a
-name, and a filter value on it cannot leak what the field holds.
+Its shape is checked at the edge (a :class:`~collabadmin.prefs.types.ViewConfigRequest`:
+types, unknown members, list lengths, widths); what it means for the
+resource is checked here, every problem listed in one 422 named like the
+edge names them (``columns.1.format``). It is *shaped* on the way out: a
+config saved by someone who may read more fields than the current reader
+(a shared view, or a user whose role changed) loses every column, sort key
+and filter that names a field the reader may not read. A hidden field
+therefore never appears in a prefs body, not even as a name, and a filter
+value on it cannot leak what the field holds.
 
 Sort and filters use the records API's own grammar and parser
 (:func:`~collabadmin.resources.query.parse_list_query`), so a saved view is
@@ -20,10 +23,24 @@ the list closed so that a typo is a 422 rather than a silently plain column.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import msgspec
 
 from collabadmin.errors import BadRequest, FieldError, ValidationFailed
+from collabadmin.prefs.types import (
+    MAX_COLUMNS,
+    MAX_FILTERS,
+    WIDTH_RANGE,
+    ColumnChoice,
+    ColumnPref,
+    FilterChoice,
+    FilterPref,
+    FilterValue,
+    ViewConfig,
+    ViewConfigRequest,
+)
 from collabadmin.resources.fields import Field
 from collabadmin.resources.query import OPERATORS, key_sort, parse_list_query
 from collabadmin.resources.resource import Resource
@@ -39,16 +56,11 @@ __all__ = [
     "shape_config",
 ]
 
-MAX_COLUMNS = 60
-MAX_FILTERS = 40
 MAX_VALUE_LENGTH = 2000
-WIDTH_RANGE = (40, 1200)
 DATE_FORMATS = ("date:short", "date:medium", "date:long", "date:iso", "date:relative")
 NUMBER_FORMATS = ("number:plain", "number:grouped", "number:fixed2", "number:percent")
 _TRUNCATE = re.compile(r"^truncate:([1-9][0-9]{0,3})$")
-_CONFIG_KEYS = frozenset({"columns", "sort", "filters"})
-_COLUMN_KEYS = frozenset({"field", "width", "format"})
-_FILTER_KEYS = frozenset({"field", "op", "value"})
+_Item = TypeVar("_Item", ColumnPref, FilterPref)
 
 
 def format_allowed(f: Field, fmt: str) -> str | None:
@@ -70,48 +82,35 @@ def format_allowed(f: Field, fmt: str) -> str | None:
     return f"Unknown format; use one of {known}."
 
 
-def default_config(resource: Resource, readable: frozenset[str]) -> dict[str, Any]:
+def default_config(resource: Resource, readable: frozenset[str]) -> ViewConfig:
     """Every readable field in declaration order, the resource's default sort, no filters."""
-    columns = [{"field": name} for name in resource.fields if name in readable]
+    columns = [ColumnPref(field=name) for name in resource.fields if name in readable]
     sort = [s for s in resource.default_sort if s.lstrip("-") in readable]
-    return {"columns": columns, "sort": ",".join(sort), "filters": []}
+    return ViewConfig(columns=columns, sort=",".join(sort), filters=[])
 
 
-def _filter_text(value: Any) -> str | None:
+def _filter_text(value: FilterValue) -> str:
     """A filter value as the query-string text the records API parses."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+    if isinstance(value, list):
         return ",".join(str(v) for v in value)
-    return None
+    return str(value)
 
 
 def _parse_columns(
-    resource: Resource, readable: frozenset[str], raw: Any, errors: list[FieldError]
+    resource: Resource,
+    readable: frozenset[str],
+    chosen: list[ColumnChoice],
+    errors: list[FieldError],
 ) -> list[dict[str, Any]]:
-    if not isinstance(raw, list) or not raw:
-        errors.append(FieldError("columns", "A non-empty list of columns."))
-        return []
-    if len(raw) > MAX_COLUMNS:
-        errors.append(FieldError("columns", f"At most {MAX_COLUMNS} columns."))
-        return []
     columns: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for index, item in enumerate(raw):
-        where = f"columns[{index}]"
-        if not isinstance(item, dict):
-            errors.append(FieldError(where, 'An object like {"field": "title"}.'))
-            continue
-        errors.extend(
-            FieldError(f"{where}.{k}", "Unknown key.") for k in sorted(set(item) - _COLUMN_KEYS)
-        )
-        name = item.get("field")
+    for index, item in enumerate(chosen):
+        where = f"columns.{index}"
+        name = item.field
         # A hidden field gets the same answer as a field that does not exist.
-        if not isinstance(name, str) or name not in resource.fields or name not in readable:
+        if name not in resource.fields or name not in readable:
             errors.append(FieldError(f"{where}.field", "Not a field of this resource."))
             continue
         if name in seen:
@@ -119,53 +118,41 @@ def _parse_columns(
             continue
         seen.add(name)
         column: dict[str, Any] = {"field": name}
-        width = item.get("width")
-        if width is not None:
+        if item.width is not None:
             low, high = WIDTH_RANGE
-            if isinstance(width, bool) or not isinstance(width, int) or not low <= width <= high:
+            if not low <= item.width <= high:
                 errors.append(FieldError(f"{where}.width", f"Pixels, {low} to {high}."))
             else:
-                column["width"] = width
-        fmt = item.get("format")
-        if fmt is not None:
-            problem = format_allowed(resource.fields[name], fmt) if isinstance(fmt, str) else None
-            if not isinstance(fmt, str):
-                errors.append(FieldError(f"{where}.format", "A format name."))
-            elif problem is not None:
+                column["width"] = item.width
+        if item.format is not None:
+            problem = format_allowed(resource.fields[name], item.format)
+            if problem is not None:
                 errors.append(FieldError(f"{where}.format", problem))
             else:
-                column["format"] = fmt
+                column["format"] = item.format
         columns.append(column)
     return columns
 
 
 def _parse_filters(
-    resource: Resource, readable: frozenset[str], raw: Any, errors: list[FieldError]
+    resource: Resource,
+    readable: frozenset[str],
+    chosen: list[FilterChoice],
+    errors: list[FieldError],
 ) -> list[dict[str, str]]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list) or len(raw) > MAX_FILTERS:
-        errors.append(FieldError("filters", f"A list of at most {MAX_FILTERS} filters."))
-        return []
     filters: list[dict[str, str]] = []
-    for index, item in enumerate(raw):
-        where = f"filters[{index}]"
-        if not isinstance(item, dict):
-            errors.append(FieldError(where, 'An object like {"field", "op", "value"}.'))
-            continue
-        errors.extend(
-            FieldError(f"{where}.{k}", "Unknown key.") for k in sorted(set(item) - _FILTER_KEYS)
-        )
-        name, op = item.get("field"), item.get("op", "eq")
-        if not isinstance(name, str) or name not in resource.fields or name not in readable:
+    for index, item in enumerate(chosen):
+        where = f"filters.{index}"
+        name, op = item.field, item.op
+        if name not in resource.fields or name not in readable:
             errors.append(FieldError(f"{where}.field", "Not a field of this resource."))
             continue
         if op not in OPERATORS:
             errors.append(FieldError(f"{where}.op", "Use one of " + ", ".join(OPERATORS) + "."))
             continue
-        value = _filter_text(item.get("value"))
-        if value is None or len(value) > MAX_VALUE_LENGTH:
-            errors.append(FieldError(f"{where}.value", "A string, number, boolean or list."))
+        value = _filter_text(item.value)
+        if len(value) > MAX_VALUE_LENGTH:
+            errors.append(FieldError(f"{where}.value", f"At most {MAX_VALUE_LENGTH} characters."))
             continue
         # The records API's own parser decides whether value and operator fit the field.
         try:
@@ -174,16 +161,16 @@ def _parse_filters(
         except BadRequest as exc:
             errors.append(FieldError(f"{where}.value", exc.detail))
             continue
-        filters.append({"field": name, "op": str(op), "value": value})
+        filters.append({"field": name, "op": op, "value": value})
     return filters
 
 
 def _parse_sort(
-    resource: Resource, readable: frozenset[str], raw: Any, errors: list[FieldError]
+    resource: Resource, readable: frozenset[str], raw: str | None, errors: list[FieldError]
 ) -> str:
-    if raw is None or raw == "":
+    if not raw:
         return ""
-    if not isinstance(raw, str) or len(raw) > 500:
+    if len(raw) > 500:
         errors.append(FieldError("sort", 'Like the records API\'s sort, e.g. "-start_date,title".'))
         return ""
     try:
@@ -195,49 +182,56 @@ def _parse_sort(
 
 
 def parse_view_config(
-    resource: Resource, readable: frozenset[str], body: Mapping[str, Any], *, extra: frozenset[str]
+    resource: Resource,
+    readable: frozenset[str],
+    body: ViewConfigRequest,
+    errors: list[FieldError] | None = None,
 ) -> dict[str, Any]:
-    """The normalised config in ``body``, or :class:`ValidationFailed` listing every problem.
+    """The normalised config of ``body``, or :class:`ValidationFailed` listing every problem.
 
-    ``extra`` names further keys the caller reads itself (a shared view's ``name``).
+    ``errors`` holds problems the caller found in members it reads itself
+    (a shared view's ``name``); they are listed with these.
     """
-    errors: list[FieldError] = [
-        FieldError(k, "Unknown key.") for k in sorted(set(body) - _CONFIG_KEYS - extra)
-    ]
+    found = list(errors or ())
     config = {
-        "columns": _parse_columns(resource, readable, body.get("columns"), errors),
-        "sort": _parse_sort(resource, readable, body.get("sort"), errors),
-        "filters": _parse_filters(resource, readable, body.get("filters"), errors),
+        "columns": _parse_columns(resource, readable, body.columns, found),
+        "sort": _parse_sort(resource, readable, body.sort, found),
+        "filters": _parse_filters(resource, readable, body.filters or [], found),
     }
-    if errors:
-        raise ValidationFailed(errors)
+    if found:
+        raise ValidationFailed(sorted(found, key=lambda e: e.field))
     return config
+
+
+def _stored(items: Any, kind: type[_Item], visible: Callable[[str], bool]) -> list[_Item]:
+    """The items of a stored list that are well-formed and name a visible field."""
+    kept = []
+    for item in items if isinstance(items, list) else ():
+        try:
+            value = msgspec.convert(item, kind)
+        except msgspec.ValidationError:
+            continue  # not written by this parser (by SQL, say): nothing to show
+        if visible(value.field):
+            kept.append(value)
+    return kept
 
 
 def shape_config(
     resource: Resource, readable: frozenset[str], stored: Mapping[str, Any]
-) -> dict[str, Any]:
+) -> ViewConfig:
     """A stored config as ``readable`` may see it: hidden or vanished fields dropped.
 
     If no column survives, the reader gets the default columns instead of an
     empty table.
     """
 
-    def visible(name: Any) -> bool:
-        return isinstance(name, str) and name in resource.fields and name in readable
+    def visible(name: str) -> bool:
+        return name in resource.fields and name in readable
 
-    columns = [
-        {k: v for k, v in c.items() if k in _COLUMN_KEYS}
-        for c in stored.get("columns") or []
-        if isinstance(c, dict) and visible(c.get("field"))
-    ]
+    columns = _stored(stored.get("columns"), ColumnPref, visible)
     if not columns:
-        columns = default_config(resource, readable)["columns"]
+        columns = default_config(resource, readable).columns
     sort_keys = str(stored.get("sort") or "").split(",")
     sort = ",".join(k for k in sort_keys if k and visible(k.lstrip("-+")))
-    filters = [
-        {k: v for k, v in f.items() if k in _FILTER_KEYS}
-        for f in stored.get("filters") or []
-        if isinstance(f, dict) and visible(f.get("field"))
-    ]
-    return {"columns": columns, "sort": sort, "filters": filters}
+    filters = _stored(stored.get("filters"), FilterPref, visible)
+    return ViewConfig(columns=columns, sort=sort, filters=filters)

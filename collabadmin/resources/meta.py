@@ -6,7 +6,7 @@ the same policy that filters bodies; nothing is mirrored on the client.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from collabadmin.db.engine import Actor
@@ -150,7 +150,7 @@ def _shown(policy: Policy, actor: Actor, registry: Registry, link: Link) -> bool
     )
 
 
-def allow_header(actions: list[str], *, record: bool) -> str:
+def allow_header(actions: Sequence[str], *, record: bool) -> str:
     methods = ["OPTIONS"]
     if "view" in actions:
         methods += ["GET", "HEAD"]

@@ -26,21 +26,24 @@ import msgspec
 from collabadmin.errors import BadRequest
 from collabadmin.inputs import ascii_int
 from collabadmin.resources.fields import Field, ValueInvalid
-from collabadmin.resources.list_params import RecordListQuery, SortParam, parse_list_params
+from collabadmin.resources.list_params import (
+    Operator,
+    RecordListQuery,
+    SortParam,
+    parse_list_params,
+)
 from collabadmin.resources.resource import Resource
 
 __all__ = [
     "OPERATORS",
     "Filter",
     "ListQuery",
+    "Operator",
     "SortKey",
     "parse_list_query",
     "resolve_list_query",
 ]
 
-Operator = Literal[
-    "eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "icontains", "isnull", "has", "overlaps"
-]  # fmt: skip
 OPERATORS: tuple[Operator, ...] = (
     "eq",
     "ne",

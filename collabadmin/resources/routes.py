@@ -1,26 +1,38 @@
 """HTTP routes of the records API (``/api/r/{resource}``) and ``/api/meta``.
 
-Thin: parse the request into typed inputs, call the service (reads) or a
-record action (writes, :mod:`collabadmin.resources.actions`), shape the response.
+Thin: typed inputs in (a record's fields as ``data``, its precondition from
+typed headers, the list's query from :func:`record_list_query`), a call to
+the service (reads) or a record action (writes,
+:mod:`collabadmin.resources.actions`), the response out. Records are open
+objects, encoded once by :func:`~collabadmin.web.json_response` (their
+per-resource schemas are :mod:`collabadmin.resources.schemas`'s); the
+bodies of a fixed shape are returned as their Structs.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, Router, delete, get, patch, post, route
+import msgspec
+from litestar import Controller, Response, Router, delete, get, patch, post, route
+from litestar.di import Provide
 from litestar.enums import HttpMethod
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from collabadmin.changelog.changes import parse_id_cursor
 from collabadmin.context import Injected
-from collabadmin.inputs import parse_limit
+from collabadmin.db.engine import Actor
 from collabadmin.resources.actions import CreateRecord, PatchRecord, Purge, Restore, SoftDelete
 from collabadmin.resources.keys import key_url
-from collabadmin.resources.list_params import parse_list_params
+from collabadmin.resources.list_params import (
+    ListFilter,
+    RecordListQuery,
+    page_size,
+    record_list_query,
+)
 from collabadmin.resources.meta import MetaSections, allow_header, resource_meta
 from collabadmin.resources.policy import Policy
-from collabadmin.resources.preconditions import parse_precondition
+from collabadmin.resources.preconditions import BaseVersion, IfMatch, precondition_of
 from collabadmin.resources.resource import Registry
 from collabadmin.resources.service import RecordService
 from collabadmin.resources.types import (
@@ -30,59 +42,44 @@ from collabadmin.resources.types import (
     RecordPage,
     ResourceMeta,
 )
-from collabadmin.settings import Settings
-from collabadmin.web import (
-    actor_of,
-    etag,
-    json_response,
-    query_params,
-    read_json_object,
-    request_id_of,
-)
+from collabadmin.web import QUERY_OBJECTS, etag, json_response, strict_query
 
 __all__ = ["MetaController", "records_router"]
 
 HISTORY_MAX = 200
 
 
-@get("/{resource:str}", operation_id="listRecords", summary="List records")
+@get(
+    "/{resource:str}",
+    operation_id="listRecords",
+    summary="List records",
+    dependencies={"list_query": Provide(record_list_query, sync_to_thread=False)},
+    opt={QUERY_OBJECTS: {"filter": ListFilter}},
+)
 async def list_records(
-    request: Request[Any, Any, Any],
     resource: FromPath[str],
     *,
-    settings: Injected[Settings],
+    actor: Injected[Actor],
+    list_query: Injected[RecordListQuery],
     records: Injected[RecordService],
 ) -> Response[RecordPage]:
-    query = parse_list_params(
-        query_params(request),
-        default_limit=settings.default_page_size,
-        max_limit=settings.max_page_size,
-    )
-    page = await records.list_page(actor_of(request), resource, query)
+    page = await records.list_page(actor, resource, list_query)
     return json_response(
         {"items": page.items, "next_cursor": page.next_cursor, "total": page.total}
     )
 
 
-@post(
-    "/{resource:str}",
-    operation_id="createRecord",
-    opt={"request_body": RecordBody},
-    summary="Create a record",
-)
+@post("/{resource:str}", operation_id="createRecord", summary="Create a record")
 async def create_record(
-    request: Request[Any, Any, Any],
     resource: FromPath[str],
+    data: JSONBody[RecordBody],
     *,
+    actor: Injected[Actor],
+    request_id: Injected[str | None],
     records: Injected[RecordService],
 ) -> Response[RecordBody]:
-    payload = await read_json_object(request)
     created = await CreateRecord(
-        records=records,
-        actor=actor_of(request),
-        resource=resource,
-        values=payload,
-        request_id=request_id_of(request),
+        records=records, actor=actor, resource=resource, values=data, request_id=request_id
     ).execute()
     res, body = created.resource, created.body
     return json_response(
@@ -102,53 +99,54 @@ async def create_record(
     summary="Describe a resource for this user",
 )
 async def describe_resource(
-    request: Request[Any, Any, Any],
     resource: FromPath[str],
     *,
+    actor: Injected[Actor],
     records: Injected[RecordService],
     policy: Injected[Policy],
     registry: Injected[Registry],
 ) -> Response[ResourceMeta]:
-    actor = actor_of(request)
     res = records.resource(actor, resource, "view")
-    meta = resource_meta(policy, actor, res, registry)
-    return json_response(meta, headers={"Allow": allow_header(meta["actions"], record=False)})
+    meta = msgspec.convert(resource_meta(policy, actor, res, registry), ResourceMeta)
+    return Response(meta, headers={"Allow": allow_header(meta.actions, record=False)})
 
 
 @get("/{resource:str}/{pk:str}", operation_id="getRecord", summary="Get one record")
 async def get_record(
-    request: Request[Any, Any, Any],
     resource: FromPath[str],
     pk: FromPath[str],
     *,
+    actor: Injected[Actor],
     records: Injected[RecordService],
 ) -> Response[RecordBody]:
-    body = await records.get(actor_of(request), resource, pk)
+    body = await records.get(actor, resource, pk)
     return json_response(body, headers={"ETag": etag(body["_version"])})
 
 
 @patch(
     "/{resource:str}/{pk:str}",
     operation_id="patchRecord",
-    opt={"request_body": RecordBody},
     summary="Change fields of a record (JSON merge patch)",
 )
 async def patch_record(
-    request: Request[Any, Any, Any],
     resource: FromPath[str],
     pk: FromPath[str],
+    data: JSONBody[RecordBody],
     *,
+    actor: Injected[Actor],
+    request_id: Injected[str | None],
     records: Injected[RecordService],
+    if_match: IfMatch = None,
+    base_version: BaseVersion = None,
 ) -> Response[RecordBody]:
-    payload = await read_json_object(request)
     written = await PatchRecord(
         records=records,
-        actor=actor_of(request),
+        actor=actor,
         resource=resource,
         pk=pk,
-        changes=payload,
-        precondition=parse_precondition(request, allow_merge=True),
-        request_id=request_id_of(request),
+        changes=data,
+        precondition=precondition_of(if_match, base_version, allow_merge=True),
+        request_id=request_id,
     ).execute()
     return json_response(written.body, headers={"ETag": etag(written.body["_version"])})
 
@@ -160,16 +158,18 @@ async def patch_record(
     status_code=200,
 )
 async def delete_record(
-    request: Request[Any, Any, Any],
     resource: FromPath[str],
     pk: FromPath[str],
     *,
+    actor: Injected[Actor],
+    request_id: Injected[str | None],
     records: Injected[RecordService],
-    purge: FromQuery[bool] = False,
+    if_match: IfMatch = None,
+    purge: Annotated[
+        bool, QueryParameter(name="purge", description="Delete for good (the purge action).")
+    ] = False,
 ) -> Response[RecordBody]:
-    actor = actor_of(request)
-    version = parse_precondition(request, allow_merge=False).version
-    request_id = request_id_of(request)
+    version = precondition_of(if_match, allow_merge=False).version
     if purge:
         await Purge(
             records=records,
@@ -195,18 +195,17 @@ async def delete_record(
     summary="Describe what this user may do with one record",
 )
 async def describe_record(
-    request: Request[Any, Any, Any],
     resource: FromPath[str],
     pk: FromPath[str],
     *,
+    actor: Injected[Actor],
     records: Injected[RecordService],
     policy: Injected[Policy],
     registry: Injected[Registry],
 ) -> Response[ResourceMeta]:
-    actor = actor_of(request)
     res, row = await records.get_row(actor, resource, pk)
-    meta = resource_meta(policy, actor, res, registry, row)
-    return json_response(meta, headers={"Allow": allow_header(meta["actions"], record=True)})
+    meta = msgspec.convert(resource_meta(policy, actor, res, registry, row), ResourceMeta)
+    return Response(meta, headers={"Allow": allow_header(meta.actions, record=True)})
 
 
 @post(
@@ -216,19 +215,21 @@ async def describe_record(
     status_code=200,
 )
 async def restore_record(
-    request: Request[Any, Any, Any],
     resource: FromPath[str],
     pk: FromPath[str],
     *,
+    actor: Injected[Actor],
+    request_id: Injected[str | None],
     records: Injected[RecordService],
+    if_match: IfMatch = None,
 ) -> Response[RecordBody]:
     written = await Restore(
         records=records,
-        actor=actor_of(request),
+        actor=actor,
         resource=resource,
         pk=pk,
-        version=parse_precondition(request, allow_merge=False).version,
-        request_id=request_id_of(request),
+        version=precondition_of(if_match, allow_merge=False).version,
+        request_id=request_id,
     ).execute()
     return json_response(written.body, headers={"ETag": etag(written.body["_version"])})
 
@@ -239,20 +240,20 @@ async def restore_record(
     summary="A record's changes, newest first",
 )
 async def record_history(
-    request: Request[Any, Any, Any],
     resource: FromPath[str],
     pk: FromPath[str],
     *,
+    actor: Injected[Actor],
     records: Injected[RecordService],
     cursor: FromQuery[str | None] = None,
-    limit: FromQuery[str | None] = None,
+    limit: Annotated[int | None, QueryParameter(name="limit", ge=1, le=HISTORY_MAX)] = None,
 ) -> Response[HistoryPage]:
     items, next_cursor = await records.history(
-        actor_of(request),
+        actor,
         resource,
         pk,
         before_id=parse_id_cursor(cursor),
-        limit=parse_limit(limit, 50, HISTORY_MAX),
+        limit=page_size(limit, 50, HISTORY_MAX),
     )
     return json_response({"items": items, "next_cursor": next_cursor})
 
@@ -261,22 +262,26 @@ class MetaController(Controller):
     path = "/api/meta"
     tags = ["meta"]
 
-    @get("/", operation_id="getMeta", summary="Resources and workflows this user may see")
+    @get(
+        "/",
+        operation_id="getMeta",
+        summary="Resources and workflows this user may see",
+        before_request=strict_query,
+    )
     async def get_meta(
         self,
-        request: Request[Any, Any, Any],
         *,
+        actor: Injected[Actor],
         policy: Injected[Policy],
         registry: Injected[Registry],
         meta_sections: Injected[MetaSections],
-    ) -> Response[Meta]:
-        actor = actor_of(request)
+    ) -> Meta:
         resources = [
             resource_meta(policy, actor, r, registry)
             for r in registry
             if policy.allows(actor, r, "view")
         ]
-        return json_response({"resources": resources, **meta_sections.for_actor(actor)})
+        return msgspec.convert({"resources": resources, **meta_sections.for_actor(actor)}, Meta)
 
 
 # The OPTIONS handlers come first: Litestar adds its own bare OPTIONS handler to
@@ -284,6 +289,7 @@ class MetaController(Controller):
 records_router = Router(
     path="/api/r",
     tags=["records"],
+    before_request=strict_query,
     route_handlers=[
         describe_resource,
         describe_record,

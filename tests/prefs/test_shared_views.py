@@ -53,8 +53,13 @@ async def test_bad_views_are_a_422(client_for: ClientFor) -> None:
     assert set(field_errors(await editor.post("/api/views/courses", json=no_name))) == {"name"}
     long_name = {**OPEN_COURSES, "name": "x" * 81}
     assert "name" in field_errors(await editor.post("/api/views/courses", json=long_name))
-    both = {**OPEN_COURSES, "name": 5, "sort": "nope"}
+    both = {**OPEN_COURSES, "name": " ", "sort": "nope"}
     assert set(field_errors(await editor.post("/api/views/courses", json=both))) == {"name", "sort"}
+    # A name that is not text is refused with the body's shape, before what it means.
+    not_text = {**OPEN_COURSES, "name": 5, "sort": "nope"}
+    assert field_errors(await editor.post("/api/views/courses", json=not_text)) == {
+        "name": "Expected text, got an integer."
+    }
     assert await _names(editor) == []
 
 

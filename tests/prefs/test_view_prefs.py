@@ -82,27 +82,27 @@ async def test_saved_settings_are_a_query_the_records_api_accepts(client_for: Cl
     [
         ({"columns": []}, "columns"),
         ({"columns": "title"}, "columns"),
-        ({"columns": [{"field": "nope"}]}, "columns[0].field"),
-        ({"columns": [{"field": "title"}, {"field": "title"}]}, "columns[1].field"),
-        ({"columns": [{"field": "title", "colour": "red"}]}, "columns[0].colour"),
-        ({"columns": [{"field": "title", "width": 5}]}, "columns[0].width"),
-        ({"columns": [{"field": "title", "width": True}]}, "columns[0].width"),
-        ({"columns": [{"field": "title", "format": "date:long"}]}, "columns[0].format"),
-        ({"columns": [{"field": "start_date", "format": "date:klingon"}]}, "columns[0].format"),
-        ({"columns": [{"field": "title", "format": "badge"}]}, "columns[0].format"),
-        ({"columns": [{"field": "status", "format": "truncate:0"}]}, "columns[0].format"),
-        ({"columns": [{"field": "title", "format": "truncate:99999"}]}, "columns[0].format"),
-        ({"columns": [{"field": "title", "format": 3}]}, "columns[0].format"),
+        ({"columns": [{"field": "nope"}]}, "columns.0.field"),
+        ({"columns": [{"field": "title"}, {"field": "title"}]}, "columns.1.field"),
+        ({"columns": [{"field": "title", "colour": "red"}]}, "columns.0.colour"),
+        ({"columns": [{"field": "title", "width": 5}]}, "columns.0.width"),
+        ({"columns": [{"field": "title", "width": True}]}, "columns.0.width"),
+        ({"columns": [{"field": "title", "format": "date:long"}]}, "columns.0.format"),
+        ({"columns": [{"field": "start_date", "format": "date:klingon"}]}, "columns.0.format"),
+        ({"columns": [{"field": "title", "format": "badge"}]}, "columns.0.format"),
+        ({"columns": [{"field": "status", "format": "truncate:0"}]}, "columns.0.format"),
+        ({"columns": [{"field": "title", "format": "truncate:99999"}]}, "columns.0.format"),
+        ({"columns": [{"field": "title", "format": 3}]}, "columns.0.format"),
         ({"columns": [{"field": "title"}], "sort": "colour"}, "sort"),
         ({"columns": [{"field": "title"}], "sort": "title,title"}, "sort"),
         ({"columns": [{"field": "title"}], "sort": 7}, "sort"),
         ({"columns": [{"field": "title"}], "filters": {"status": "open"}}, "filters"),
-        (_filter("x", "eq", "1"), "filters[0].field"),
-        (_filter("id", "like", "1"), "filters[0].op"),
-        (_filter("id", "gte", "one"), "filters[0].value"),
-        (_filter("id", "contains", "1"), "filters[0].value"),
-        (_filter("start_date", "eq", "soon"), "filters[0].value"),
-        (_filter("title", "eq", {"a": 1}), "filters[0].value"),
+        (_filter("x", "eq", "1"), "filters.0.field"),
+        (_filter("id", "like", "1"), "filters.0.op"),
+        (_filter("id", "gte", "one"), "filters.0.value"),
+        (_filter("id", "contains", "1"), "filters.0.value"),
+        (_filter("start_date", "eq", "soon"), "filters.0.value"),
+        (_filter("title", "eq", {"a": 1}), "filters.0.value"),
         ({"columns": [{"field": "title"}], "theme": "dark"}, "theme"),
     ],
 )  # fmt: skip
@@ -124,7 +124,7 @@ async def test_every_problem_is_listed_at_once(client_for: ClientFor) -> None:
         "filters": [{"field": "id", "op": "gte", "value": "x"}],
     }
     errors = field_errors(await editor.put("/api/prefs/views/courses", json=body))
-    assert set(errors) == {"columns[0].field", "columns[1].width", "sort", "filters[0].value"}
+    assert set(errors) == {"columns.0.field", "columns.1.width", "sort", "filters.0.value"}
 
 
 async def test_malformed_bodies_and_unknown_resources(client_for: ClientFor) -> None:
@@ -154,7 +154,7 @@ async def test_hidden_fields_can_be_neither_saved_nor_seen(
     hidden_column = {"columns": [{"field": "title"}, {"field": "internal_notes"}]}
     errors = field_errors(await client.put("/api/prefs/views/courses", json=hidden_column))
     # The same answer as a field that does not exist: nothing says it is there.
-    assert errors == {"columns[1].field": "Not a field of this resource."}
+    assert errors == {"columns.1.field": "Not a field of this resource."}
     for body, field in (
         ({"columns": [{"field": "title"}], "sort": "-internal_notes"}, "sort"),
         (
@@ -162,7 +162,7 @@ async def test_hidden_fields_can_be_neither_saved_nor_seen(
                 "columns": [{"field": "title"}],
                 "filters": [{"field": "internal_notes", "op": "contains", "value": "S"}],
             },
-            "filters[0].field",
+            "filters.0.field",
         ),
     ):
         assert field in field_errors(await client.put("/api/prefs/views/courses", json=body))

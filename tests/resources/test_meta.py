@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import msgspec
+import pytest
 from sqlalchemy import Column, ForeignKeyConstraint, Integer, MetaData, Table, Text
 
 from collabadmin.db.engine import Actor
+from collabadmin.demo.policy import demo_policy
 from collabadmin.demo.resources import demo_registry
 from collabadmin.resources.declare import resource_from_table
-from collabadmin.resources.meta import related_meta
+from collabadmin.resources.meta import related_meta, resource_meta
 from collabadmin.resources.resource import Registry
 from collabadmin.resources.roles import Grant, RolePolicy
+from collabadmin.resources.types import ResourceMeta
 from tests.conftest import ClientFor, taught_courses
 from tests.helpers import ok, problem
 
@@ -201,3 +205,17 @@ async def test_every_read_only_field_says_why(client_for: ClientFor, conninfo: s
     assert set(reasons(ok(await viewer.options("/api/r/courses/1"))).values()) == {
         "You may view this, not change it."
     }
+
+
+@pytest.mark.parametrize("role", ["admin", "editor", "instructor", "reviewer", "auditor", "viewer"])
+@pytest.mark.parametrize("row", [None, {"id": 1, "status": "draft", "title": "T"}])
+def test_a_meta_body_is_its_struct_exactly(role: str, row: dict[str, object] | None) -> None:
+    """The routes answer ResourceMeta Structs built from the meta's dicts: nothing is dropped."""
+    registry, policy = demo_registry(), demo_policy()
+    actor = Actor(id=1, name=role, roles=frozenset({role}), is_superuser=role == "admin")
+    for resource in registry:
+        if not policy.allows(actor, resource, "view"):
+            continue
+        body = resource_meta(policy, actor, resource, registry, row)
+        typed = msgspec.convert(body, ResourceMeta)
+        assert msgspec.to_builtins(typed) == body, resource.name

@@ -59,7 +59,12 @@ async def test_record_operations_of_a_resource_refer_to_its_schemas(
         assert body(path, method, status) == {"$ref": "#/components/schemas/Record_courses"}
     patch = paths["/api/r/courses/{pk}"]["patch"]
     assert patch["operationId"] == "patchRecordCourses"
-    assert [p["name"] for p in patch["parameters"]] == ["pk"]
+    # The resource is in the path; the preconditions are typed headers.
+    assert [(p["name"], p["in"]) for p in patch["parameters"]] == [
+        ("pk", "path"),
+        ("If-Match", "header"),
+        ("X-Base-Version", "header"),
+    ]
     assert patch["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Record_courses"
     }

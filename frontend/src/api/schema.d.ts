@@ -1176,6 +1176,13 @@ export interface components {
             items: components["schemas"]["Change"][];
             next_cursor: string | null;
         };
+        /** ColumnChoice */
+        ColumnChoice: {
+            field: string;
+            format?: string | null;
+            /** @description Pixels, 40 to 1200. */
+            width?: number | null;
+        };
         /** ColumnPref */
         ColumnPref: {
             field: string;
@@ -1343,6 +1350,13 @@ export interface components {
             timezone?: boolean;
             /** @enum {string} */
             type: "string" | "text" | "integer" | "decimal" | "float" | "boolean" | "date" | "time" | "datetime" | "duration" | "uuid" | "json" | "binary" | "array";
+        };
+        /** FilterChoice */
+        FilterChoice: {
+            field: string;
+            /** @default eq */
+            op: string;
+            value: string | number | boolean | (string | number)[];
         };
         /** FilterPref */
         FilterPref: {
@@ -1660,10 +1674,10 @@ export interface components {
         };
         /** SharedViewRequest */
         SharedViewRequest: {
-            columns: components["schemas"]["ColumnPref"][];
-            filters: components["schemas"]["FilterPref"][];
+            columns: components["schemas"]["ColumnChoice"][];
+            filters?: components["schemas"]["FilterChoice"][] | null;
             name: string;
-            sort: string;
+            sort?: string | null;
         };
         /** StartRunRequest */
         StartRunRequest: {
@@ -1742,11 +1756,11 @@ export interface components {
             count: number;
             value: string | boolean | null;
         };
-        /** ViewConfig */
-        ViewConfig: {
-            columns: components["schemas"]["ColumnPref"][];
-            filters: components["schemas"]["FilterPref"][];
-            sort: string;
+        /** ViewConfigRequest */
+        ViewConfigRequest: {
+            columns: components["schemas"]["ColumnChoice"][];
+            filters?: components["schemas"]["FilterChoice"][] | null;
+            sort?: string | null;
         };
         /** ViewPref */
         ViewPref: {
@@ -1835,7 +1849,24 @@ export type $defs = Record<string, never>;
 export interface operations {
     listAudit: {
         parameters: {
-            query?: never;
+            query?: {
+                resource?: string | null;
+                pk?: string | null;
+                /** @description A user id, login name or display name. */
+                actor?: string | null;
+                /** @description Entries whose diff touches it. */
+                field?: string | null;
+                op?: "insert" | "update" | "delete" | "restore" | "purge" | null;
+                source?: "api" | "draft" | "revert" | "workflow" | "db" | null;
+                /** @description An ISO 8601 date or date-time. */
+                since?: string | null;
+                /** @description An ISO 8601 date or date-time (exclusive). */
+                until?: string | null;
+                /** @description Text in an old or new value. */
+                q?: string | null;
+                cursor?: string | null;
+                limit?: number | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1891,7 +1922,24 @@ export interface operations {
     };
     exportAudit: {
         parameters: {
-            query?: never;
+            query?: {
+                resource?: string | null;
+                pk?: string | null;
+                /** @description A user id, login name or display name. */
+                actor?: string | null;
+                /** @description Entries whose diff touches it. */
+                field?: string | null;
+                op?: "insert" | "update" | "delete" | "restore" | "purge" | null;
+                source?: "api" | "draft" | "revert" | "workflow" | "db" | null;
+                /** @description An ISO 8601 date or date-time. */
+                since?: string | null;
+                /** @description An ISO 8601 date or date-time (exclusive). */
+                until?: string | null;
+                /** @description Text in an old or new value. */
+                q?: string | null;
+                cursor?: string | null;
+                limit?: number | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2003,7 +2051,10 @@ export interface operations {
     };
     verifyAudit: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Check the whole chain, not only the new. */
+                full?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3254,7 +3305,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ViewConfig"];
+                "application/json": components["schemas"]["ViewConfigRequest"];
             };
         };
         responses: {
@@ -3307,7 +3358,21 @@ export interface operations {
     };
     listRecordsCategories: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Fields to sort by, comma-separated; a leading - sorts descending. */
+                sort?: string | null;
+                /** @description Text to search the resource's search fields. */
+                q?: string | null;
+                /** @description Page size. */
+                limit?: number | null;
+                cursor?: string | null;
+                deleted?: "exclude" | "include" | "only";
+                filter?: {
+                    [key: string]: string | {
+                        [key: string]: string;
+                    };
+                };
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3482,9 +3547,13 @@ export interface operations {
     deleteRecordCategories: {
         parameters: {
             query?: {
+                /** @description Delete for good (the purge action). */
                 purge?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -3542,7 +3611,12 @@ export interface operations {
     patchRecordCategories: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+                /** @description The version the editor started from: fields changed since → 409. */
+                "X-Base-Version"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -3604,7 +3678,10 @@ export interface operations {
     restoreRecordCategories: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -3723,7 +3800,21 @@ export interface operations {
     };
     listRecordsCourseInstructors: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Fields to sort by, comma-separated; a leading - sorts descending. */
+                sort?: string | null;
+                /** @description Text to search the resource's search fields. */
+                q?: string | null;
+                /** @description Page size. */
+                limit?: number | null;
+                cursor?: string | null;
+                deleted?: "exclude" | "include" | "only";
+                filter?: {
+                    [key: string]: string | {
+                        [key: string]: string;
+                    };
+                };
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3898,9 +3989,13 @@ export interface operations {
     deleteRecordCourseInstructors: {
         parameters: {
             query?: {
+                /** @description Delete for good (the purge action). */
                 purge?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -3958,7 +4053,12 @@ export interface operations {
     patchRecordCourseInstructors: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+                /** @description The version the editor started from: fields changed since → 409. */
+                "X-Base-Version"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -4020,7 +4120,10 @@ export interface operations {
     restoreRecordCourseInstructors: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -4139,7 +4242,21 @@ export interface operations {
     };
     listRecordsCourses: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Fields to sort by, comma-separated; a leading - sorts descending. */
+                sort?: string | null;
+                /** @description Text to search the resource's search fields. */
+                q?: string | null;
+                /** @description Page size. */
+                limit?: number | null;
+                cursor?: string | null;
+                deleted?: "exclude" | "include" | "only";
+                filter?: {
+                    [key: string]: string | {
+                        [key: string]: string;
+                    };
+                };
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4314,9 +4431,13 @@ export interface operations {
     deleteRecordCourses: {
         parameters: {
             query?: {
+                /** @description Delete for good (the purge action). */
                 purge?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -4374,7 +4495,12 @@ export interface operations {
     patchRecordCourses: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+                /** @description The version the editor started from: fields changed since → 409. */
+                "X-Base-Version"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -4436,7 +4562,10 @@ export interface operations {
     restoreRecordCourses: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -4555,7 +4684,21 @@ export interface operations {
     };
     listRecordsInstructors: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Fields to sort by, comma-separated; a leading - sorts descending. */
+                sort?: string | null;
+                /** @description Text to search the resource's search fields. */
+                q?: string | null;
+                /** @description Page size. */
+                limit?: number | null;
+                cursor?: string | null;
+                deleted?: "exclude" | "include" | "only";
+                filter?: {
+                    [key: string]: string | {
+                        [key: string]: string;
+                    };
+                };
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4730,9 +4873,13 @@ export interface operations {
     deleteRecordInstructors: {
         parameters: {
             query?: {
+                /** @description Delete for good (the purge action). */
                 purge?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -4790,7 +4937,12 @@ export interface operations {
     patchRecordInstructors: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+                /** @description The version the editor started from: fields changed since → 409. */
+                "X-Base-Version"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -4852,7 +5004,10 @@ export interface operations {
     restoreRecordInstructors: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -4971,7 +5126,21 @@ export interface operations {
     };
     listRecordsSessions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Fields to sort by, comma-separated; a leading - sorts descending. */
+                sort?: string | null;
+                /** @description Text to search the resource's search fields. */
+                q?: string | null;
+                /** @description Page size. */
+                limit?: number | null;
+                cursor?: string | null;
+                deleted?: "exclude" | "include" | "only";
+                filter?: {
+                    [key: string]: string | {
+                        [key: string]: string;
+                    };
+                };
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5146,9 +5315,13 @@ export interface operations {
     deleteRecordSessions: {
         parameters: {
             query?: {
+                /** @description Delete for good (the purge action). */
                 purge?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -5206,7 +5379,12 @@ export interface operations {
     patchRecordSessions: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+                /** @description The version the editor started from: fields changed since → 409. */
+                "X-Base-Version"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -5268,7 +5446,10 @@ export interface operations {
     restoreRecordSessions: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -5387,7 +5568,21 @@ export interface operations {
     };
     listRecordsUniversities: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Fields to sort by, comma-separated; a leading - sorts descending. */
+                sort?: string | null;
+                /** @description Text to search the resource's search fields. */
+                q?: string | null;
+                /** @description Page size. */
+                limit?: number | null;
+                cursor?: string | null;
+                deleted?: "exclude" | "include" | "only";
+                filter?: {
+                    [key: string]: string | {
+                        [key: string]: string;
+                    };
+                };
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5562,9 +5757,13 @@ export interface operations {
     deleteRecordUniversities: {
         parameters: {
             query?: {
+                /** @description Delete for good (the purge action). */
                 purge?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -5622,7 +5821,12 @@ export interface operations {
     patchRecordUniversities: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+                /** @description The version the editor started from: fields changed since → 409. */
+                "X-Base-Version"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -5684,7 +5888,10 @@ export interface operations {
     restoreRecordUniversities: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+            };
             path: {
                 pk: string;
             };
@@ -5803,7 +6010,21 @@ export interface operations {
     };
     listRecords: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Fields to sort by, comma-separated; a leading - sorts descending. */
+                sort?: string | null;
+                /** @description Text to search the resource's search fields. */
+                q?: string | null;
+                /** @description Page size. */
+                limit?: number | null;
+                cursor?: string | null;
+                deleted?: "exclude" | "include" | "only";
+                filter?: {
+                    [key: string]: string | {
+                        [key: string]: string;
+                    };
+                };
+            };
             header?: never;
             path: {
                 resource: string;
@@ -5870,7 +6091,9 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": {
+                    [key: string]: unknown;
+                };
             };
         };
         responses: {
@@ -6107,9 +6330,13 @@ export interface operations {
     deleteRecord: {
         parameters: {
             query?: {
+                /** @description Delete for good (the purge action). */
                 purge?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+            };
             path: {
                 resource: string;
                 pk: string;
@@ -6229,7 +6456,12 @@ export interface operations {
     patchRecord: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+                /** @description The version the editor started from: fields changed since → 409. */
+                "X-Base-Version"?: string | null;
+            };
             path: {
                 resource: string;
                 pk: string;
@@ -6238,7 +6470,9 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": {
+                    [key: string]: unknown;
+                };
             };
         };
         responses: {
@@ -6358,7 +6592,7 @@ export interface operations {
         parameters: {
             query?: {
                 cursor?: string | null;
-                limit?: string | null;
+                limit?: number | null;
             };
             header?: never;
             path: {
@@ -6419,7 +6653,10 @@ export interface operations {
     restoreRecord: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+            };
             path: {
                 resource: string;
                 pk: string;
@@ -6544,7 +6781,18 @@ export interface operations {
     };
     countRecords: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description A field with choices, or yes/no. */
+                by: string;
+                /** @description Text to search the resource's search fields. */
+                q?: string | null;
+                deleted?: "exclude" | "include" | "only";
+                filter?: {
+                    [key: string]: string | {
+                        [key: string]: string;
+                    };
+                };
+            };
             header?: never;
             path: {
                 resource: string;
@@ -6725,8 +6973,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                resource: string;
                 view_id: string;
+                resource: string;
             };
             cookie?: never;
         };
