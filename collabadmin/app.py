@@ -32,7 +32,13 @@ from collabadmin.context import STATE_KEY, Services, provide
 from collabadmin.db.engine import Database
 from collabadmin.errors import problem_response
 from collabadmin.inputs import InputGuardMiddleware
-from collabadmin.openapi import document_frames, document_problems, document_request_bodies
+from collabadmin.openapi import (
+    document_closed_bodies,
+    document_frames,
+    document_problems,
+    document_query_objects,
+    document_request_bodies,
+)
 from collabadmin.ops.http import RequestContextMiddleware
 from collabadmin.resources.key_path import RecordKeyPath
 from collabadmin.resources.policy import Policy, StaffPolicy
@@ -118,6 +124,8 @@ def create_app(
     )
     document_problems(app.openapi_schema)
     document_request_bodies(app)
+    document_closed_bodies(app)
+    document_query_objects(app)
     document_frames(app.openapi_schema)
     document_records(app.openapi_schema, registry)
     app.asgi_handler = RecordKeyPath(app.asgi_handler)

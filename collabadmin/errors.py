@@ -250,6 +250,12 @@ _TYPE_WORDS = {
     "date": "a date (YYYY-MM-DD)",
 }
 _EXPECTED = re.compile(r"Expected `([^`]+)`(?:, got `([^`]+)`)?(.*)")
+# A member of a nested object: named in the message, so it joins the field's path.
+_MEMBER = re.compile(r"Object (contains unknown|missing required) field `([^`]+)`")
+_MEMBER_WORDS = {
+    "contains unknown": "Unknown field.",
+    "missing required": "This field is required.",
+}
 
 
 def _human(message: str) -> str:
@@ -312,6 +318,9 @@ def _struct_errors(kind: type[msgspec.Struct], body: dict[str, Any]) -> list[Fie
             message, _, path = str(error).partition(" - at `$")
             where = path.rstrip("`").replace("[", ".").replace("]", "").lstrip(".")
             name = f"{field.encode_name}.{where}" if where else field.encode_name
+            member = _MEMBER.fullmatch(message)
+            if member is not None:
+                name, message = f"{name}.{member[2]}", _MEMBER_WORDS[member[1]]
             errors.append(FieldError(name, _human(message)))
     return sorted(errors, key=lambda e: e.field)
 

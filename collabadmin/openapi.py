@@ -7,7 +7,11 @@
   ``5XX`` range response of that shape, so generated clients and
   Schemathesis see the truth.
 - Request bodies: handlers read their JSON bodies themselves; the type each
-  one names in ``opt["request_body"]`` becomes its documented body.
+  one names in ``opt["request_body"]`` becomes its documented body. A body
+  Struct that refuses unknown members (``forbid_unknown_fields``) says so
+  (``additionalProperties: false``), which Litestar's schemas leave out.
+- Query objects: the ``deepObject`` parameters a handler reads itself
+  (``opt[QUERY_OBJECTS]``, such as a list's ``filter[field][op]``).
 - Websocket frames: the ``Frame`` union and its members, as components.
 
 The per-resource record schemas are :mod:`collabadmin.resources.schemas`'s.
@@ -15,16 +19,19 @@ The per-resource record schemas are :mod:`collabadmin.resources.schemas`'s.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Union, cast
 
 import msgspec
 from litestar import Litestar
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
     Operation,
+    Parameter,
     Reference,
     RequestBody,
     Schema,
@@ -32,9 +39,18 @@ from litestar.openapi.spec import (
 
 from collabadmin.drafts.types import DraftFrame
 from collabadmin.hub.frames import CORE_FRAMES
+from collabadmin.web import QUERY_OBJECTS
 from collabadmin.workflows.types import WorkflowFrame
 
-__all__ = ["FRAMES", "Frame", "document_frames", "document_problems", "document_request_bodies"]
+__all__ = [
+    "FRAMES",
+    "Frame",
+    "document_closed_bodies",
+    "document_frames",
+    "document_problems",
+    "document_query_objects",
+    "document_request_bodies",
+]
 
 _PROBLEM = Schema(
     type=OpenAPIType.OBJECT,
@@ -133,6 +149,110 @@ def document_request_bodies(app: Litestar) -> None:
                 required=operation.operation_id not in optional,
                 content={"application/json": OpenAPIMediaType(schema=schema)},
             )
+
+
+def _handlers(app: Litestar) -> Iterator[HTTPRouteHandler]:
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if isinstance(handler, HTTPRouteHandler):
+                yield handler
+
+
+def _add_components(document: OpenAPI, types: list[Any]) -> list[dict[str, Any]]:
+    """The JSON Schemas of ``types`` (``$ref``s into the document's components, added)."""
+    refs, components = msgspec.json.schema_components(
+        types, ref_template="#/components/schemas/{name}"
+    )
+    if document.components.schemas is None:
+        document.components.schemas = {}
+    for name, schema in components.items():
+        document.components.schemas.setdefault(name, schema)
+    return list(refs)
+
+
+def document_query_objects(app: Litestar) -> None:
+    """Add each handler's ``opt[QUERY_OBJECTS]`` as ``deepObject`` query parameters.
+
+    The handler (or its dependency) reads those keys from the query string
+    itself, because their names are data (``filter[status][in]``); Litestar
+    cannot see them, so the parameter is documented here, its schema from
+    the msgspec type the handler names.
+    """
+    document = app.openapi_schema
+    objects: dict[str, dict[str, Any]] = {}
+    for handler in _handlers(app):
+        named = (handler.opt or {}).get(QUERY_OBJECTS)
+        if named and isinstance(handler.operation_id, str):
+            objects[handler.operation_id] = named
+    for operation in _operations(document):
+        named = objects.get(operation.operation_id or "")
+        if not named:
+            continue
+        schemas = _add_components(document, list(named.values()))
+        operation.parameters = [
+            *(operation.parameters or []),
+            *(
+                Parameter(
+                    name=name,
+                    param_in="query",
+                    schema=cast(Schema, schema),
+                    required=False,
+                    style="deepObject",
+                    explode=True,
+                )
+                for name, schema in zip(named, schemas, strict=True)
+            ),
+        ]
+
+
+def _closed_structs(types: list[Any]) -> set[str]:
+    """The names of the Structs among ``types`` (and what they hold) that refuse unknown fields."""
+    closed: set[str] = set()
+    seen: set[int] = set()
+    pending: list[msgspec.inspect.Type] = list(msgspec.inspect.multi_type_info(types))
+    while pending:
+        info = pending.pop()
+        if id(info) in seen:
+            continue
+        seen.add(id(info))
+        if isinstance(info, msgspec.inspect.StructType):
+            if info.forbid_unknown_fields:
+                closed.add(info.cls.__name__)
+            pending.extend(f.type for f in info.fields)
+        elif isinstance(info, msgspec.inspect.UnionType):
+            pending.extend(info.types)
+        elif isinstance(info, msgspec.inspect.DictType):
+            pending.extend((info.key_type, info.value_type))
+        elif isinstance(info, msgspec.inspect.CollectionType):
+            pending.append(info.item_type)
+        elif isinstance(info, msgspec.inspect.Metadata):
+            pending.append(info.type)
+    return closed
+
+
+def document_closed_bodies(app: Litestar) -> None:
+    """``additionalProperties: false`` on the body Structs that refuse unknown members.
+
+    Litestar documents a ``data: SomeStruct`` body without it; a client would
+    otherwise believe an extra member harmless, where the server answers 422.
+    """
+    document = app.openapi_schema
+    types = []
+    for handler in _handlers(app):
+        data = handler.parsed_fn_signature.parameters.get("data")
+        if data is not None:
+            types.append(data.annotation)
+    try:
+        closed = _closed_structs(types)
+    except TypeError:  # a body type msgspec does not describe: nothing to add
+        return
+    for name, schema in (document.components.schemas or {}).items():
+        title = schema.get("title") if isinstance(schema, dict) else schema.title
+        if name in closed or title in closed:
+            if isinstance(schema, dict):
+                schema["additionalProperties"] = False
+            else:
+                schema.additional_properties = False
 
 
 FRAMES = (*CORE_FRAMES, DraftFrame, WorkflowFrame)

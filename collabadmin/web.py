@@ -9,6 +9,12 @@ Route handlers never take the raw request. They declare what they need:
   422 naming the field (:func:`collabadmin.errors.problem_response`).
 * ``actor: Injected[Actor]`` and ``request_id: Injected[str | None]`` — the
   dependencies :func:`edge_dependencies` provides from the connection.
+* ``limit: FromQuery[int | None] = None`` — a query parameter, typed (and so
+  documented); the ``before_request`` hook :func:`strict_query` refuses what Litestar's own
+  parsing would let through silently: a parameter given twice (Litestar
+  keeps the last), a number that is not plain ASCII digits (msgspec reads
+  ``1e2`` as 100), a yes/no that is not ``true`` or ``false``, and a
+  parameter the handler does not declare.
 
 Below every surface in the layering (it knows only the database's ``Actor``):
 reading a write's precondition, which is the record service's, is
@@ -17,19 +23,26 @@ reading a write's precondition, which is the record service's, is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import re
+import types
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple, get_args
 
 import msgspec
 from litestar import Request, Response
 from litestar.di import Provide
+from litestar.enums import ParamType
+from litestar.handlers import BaseRouteHandler
+from litestar.params import ParameterKwarg
 from litestar.types import Empty
+from litestar.typing import FieldDefinition
 
 from collabadmin.db.engine import Actor
 from collabadmin.errors import JSON_BODY_STATE, BadRequest, Unauthorized, UnsupportedMediaType
-from collabadmin.inputs import MAX_JSON_DEPTH, check_json
+from collabadmin.inputs import MAX_JSON_DEPTH, ascii_int, check_json
 
 __all__ = [
+    "QUERY_OBJECTS",
     "JsonObject",
     "JsonRequest",
     "actor_of",
@@ -39,6 +52,7 @@ __all__ = [
     "query_params",
     "read_json_object",
     "request_id_of",
+    "strict_query",
 ]
 
 JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
@@ -137,3 +151,107 @@ def request_id_of(request: Request[Any, Any, Any]) -> str | None:
     """The request id the change log records (set by the request-id middleware)."""
     value = request.scope.get("state", {}).get("request_id")
     return value if isinstance(value, str) else None
+
+
+# -- query strings ------------------------------------------------------------
+
+QUERY_OBJECTS = "query_objects"
+"""A handler's ``opt`` key: the deepObject parameters it reads itself, name to type.
+
+``opt={QUERY_OBJECTS: {"filter": ListFilter}}``: the handler (or its
+dependency) parses the keys ``filter[...]`` and ``filter[...][...]``
+itself; :func:`strict_query` lets them through and
+:mod:`collabadmin.openapi` documents ``filter`` as a ``deepObject``.
+"""
+_QUERY_SPEC = "_query_spec"
+
+
+class _QuerySpec(NamedTuple):
+    once: frozenset[str]
+    repeatable: frozenset[str]
+    integers: frozenset[str]
+    booleans: frozenset[str]
+    dynamic: re.Pattern[str] | None
+
+
+def _query_alias(name: str, field: FieldDefinition) -> str | None:
+    """The query parameter a signature field reads, if any (``FromQuery``, ``QueryParameter``)."""
+    kwarg = field.kwarg_definition
+    if isinstance(kwarg, ParameterKwarg) and kwarg.param_type == ParamType.QUERY:
+        return kwarg.name or name
+    return None
+
+
+def _signatures(handler: BaseRouteHandler) -> Iterator[dict[str, FieldDefinition]]:
+    """The handler's parameters, then those of each dependency it uses (transitively)."""
+    dependencies = handler.resolve_dependencies()
+    pending, seen = [handler.parsed_fn_signature.parameters], set()
+    while pending:
+        parameters = pending.pop()
+        yield parameters
+        for name in parameters:
+            if name in dependencies and name not in seen:
+                seen.add(name)
+                pending.append(dependencies[name].parsed_fn_signature.parameters)
+
+
+def _query_spec(handler: BaseRouteHandler) -> _QuerySpec:
+    once: set[str] = set()
+    repeatable: set[str] = set()
+    integers: set[str] = set()
+    booleans: set[str] = set()
+    for parameters in _signatures(handler):
+        for name, field in parameters.items():
+            alias = _query_alias(name, field)
+            if alias is None:
+                continue
+            (repeatable if field.is_non_string_sequence else once).add(alias)
+            kinds = {t for t in get_args(field.annotation) if t is not types.NoneType}
+            kinds = kinds or {field.annotation}
+            if kinds == {bool}:
+                booleans.add(alias)
+            elif kinds == {int}:
+                integers.add(alias)
+    objects = (handler.opt or {}).get(QUERY_OBJECTS) or {}
+    dynamic = (
+        re.compile("(?:" + "|".join(re.escape(name) for name in objects) + r")\[.*")
+        if objects
+        else None
+    )
+    return _QuerySpec(
+        frozenset(once), frozenset(repeatable), frozenset(integers), frozenset(booleans), dynamic
+    )
+
+
+async def strict_query(request: Request[Any, Any, Any]) -> None:
+    """A ``before_request`` hook: the query string holds only what the handler declares.
+
+    Runs before Litestar converts the parameters, so a 400 names the
+    parameter at fault: one not declared (nor a key of one of the handler's
+    ``opt[QUERY_OBJECTS]``), a single one given twice, a number other than
+    ASCII digits (an optional ``-``, 18 digits at most), a yes/no other than
+    ``true``/``false``. What each value means (ranges, choices) is checked by
+    Litestar's conversion and the handler. A coroutine, and a hook rather
+    than a guard: Litestar runs a plain function hook in a worker thread and
+    copies the handler for every guard it calls, either of which would cost
+    each request more than the check.
+    """
+    if not request.scope.get("query_string"):
+        return
+    handler = request.route_handler
+    spec = handler.opt.get(_QUERY_SPEC)
+    if not isinstance(spec, _QuerySpec):
+        spec = _query_spec(handler)
+        handler.opt[_QUERY_SPEC] = spec
+    seen: set[str] = set()
+    for key, value in request.query_params.multi_items():
+        if key in spec.once:
+            if key in seen:
+                raise BadRequest(f"Parameter {key!r} given more than once.", parameter=key)
+            seen.add(key)
+        elif key not in spec.repeatable and not (spec.dynamic and spec.dynamic.fullmatch(key)):
+            raise BadRequest(f"Unknown query parameter {key!r}.", parameter=key)
+        if key in spec.integers and ascii_int(value, signed=True) is None:
+            raise BadRequest(f"{key} must be a whole number.", parameter=key)
+        if key in spec.booleans and value not in ("true", "false"):
+            raise BadRequest(f"{key} must be true or false.", parameter=key)
