@@ -2,10 +2,11 @@
 
 ``GET /api/workflow-runs?status=open,done&mine=true&workflow=&subject_resource=``
 ``&subject_pk=&cursor=&limit=``: the route declares each parameter (so the
-OpenAPI document lists them and :func:`collabadmin.web.strict_query` refuses
-any other, a repeated one, a ``limit`` that is not ASCII digits in range or
-a ``mine`` that is not a yes/no); what their text means is checked here (a
-400 naming the parameter), so the service takes the struct.
+OpenAPI document lists them, the :func:`collabadmin.web.strict_query` hook
+refuses any other, a repeated one, a ``limit`` that is not ASCII digits or a
+``mine`` other than true/false, and Litestar the range of ``limit``); what
+their text means is checked here (a 400 naming the parameter), so the
+service takes the struct.
 """
 
 from __future__ import annotations

@@ -198,7 +198,7 @@ async def cancel_run(
 workflows_router = Router(
     path="/api",
     tags=["workflows"],
-    guards=[strict_query],
+    before_request=strict_query,
     response_class=JsonResponse,
     route_handlers=[
         list_workflows,
