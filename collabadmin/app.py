@@ -35,6 +35,7 @@ from collabadmin.inputs import InputGuardMiddleware
 from collabadmin.openapi import (
     document_closed_bodies,
     document_frames,
+    document_optional_bodies,
     document_problems,
     document_query_objects,
     document_request_bodies,
@@ -125,6 +126,7 @@ def create_app(
     document_problems(app.openapi_schema)
     document_request_bodies(app)
     document_closed_bodies(app)
+    document_optional_bodies(app)
     document_query_objects(app)
     document_frames(app.openapi_schema)
     document_records(app.openapi_schema, registry)

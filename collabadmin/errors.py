@@ -20,6 +20,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.exceptions import NotFoundException as LitestarNotFound
 from litestar.exceptions import ValidationException as LitestarValidation
+from litestar.utils import make_non_optional_union
 from psycopg_pool import PoolTimeout
 
 __all__ = [
@@ -258,14 +259,29 @@ _MEMBER_WORDS = {
 }
 
 
+_LENGTH = re.compile(r" of length ([<>])= ([0-9]+)")
+_INVALID = {
+    "Invalid RFC3339 encoded datetime": "Expected a date and time (ISO 8601).",
+    "Invalid RFC3339 encoded date": "Expected a date (YYYY-MM-DD).",
+}
+
+
+def _length(match: re.Match[str], unit: str) -> str:
+    if match[1] == ">" and match[2] == "1":
+        return " that is not empty"
+    return f" of {'at most' if match[1] == '<' else 'at least'} {match[2]} {unit}"
+
+
 def _human(message: str) -> str:
     """msgspec's wording of a type error, in the words the API uses elsewhere."""
     match = _EXPECTED.fullmatch(message)
     if match is None:
-        return message[:200]
+        return _INVALID.get(message, message[:200])
     wanted = " or ".join(_TYPE_WORDS.get(t.strip(), t.strip()) for t in match[1].split("|"))
     got = f", got {_TYPE_WORDS.get(match[2], match[2])}" if match[2] else ""
-    return f"Expected {wanted}{got}{match[3]}."[:200].replace("..", ".")
+    unit = "characters" if match[1] == "str" else "items"
+    rest = _LENGTH.sub(lambda m: _length(m, unit), match[3])
+    return f"Expected {wanted}{got}{rest}."[:200].replace("..", ".")
 
 
 def _from_validation(exc: LitestarValidation, request: Request[Any, Any, Any]) -> ProblemError:
@@ -285,16 +301,20 @@ def _from_validation(exc: LitestarValidation, request: Request[Any, Any, Any]) -
             if not key:
                 return BadRequest(_safe_detail(exc))
             return BadRequest(f"{key}: {_human(message)}", parameter=key)
-        if key == "data" and not message.startswith("Object"):
-            # The body as a whole: absent, or not an object.
-            if message.startswith("Expected"):
+        state = request.scope.get("state", {})
+        body = state.get(JSON_BODY_STATE)
+        if not isinstance(body, dict):
+            # The body as a whole: absent, or not an object. (Litestar names a
+            # member "data" of the body "data" too, so the key cannot tell.)
+            if JSON_BODY_STATE in state:
                 return BadRequest("The body must be a JSON object.")
             return BadRequest("A JSON body is required.")
         data_field = request.route_handler.parsed_data_field
-        body = request.scope.get("state", {}).get(JSON_BODY_STATE)
         kind = data_field.annotation if data_field is not None else None
+        if data_field is not None and data_field.is_optional:
+            kind = make_non_optional_union(kind)  # an optional body: its Struct
         first = [FieldError(key, _human(message))]
-        if isinstance(kind, type) and issubclass(kind, msgspec.Struct) and isinstance(body, dict):
+        if isinstance(kind, type) and issubclass(kind, msgspec.Struct):
             return ValidationFailed(_struct_errors(kind, body) or first)
         return ValidationFailed(first)
     return BadRequest(_safe_detail(exc))

@@ -10,6 +10,8 @@
   one names in ``opt["request_body"]`` becomes its documented body. A body
   Struct that refuses unknown members (``forbid_unknown_fields``) says so
   (``additionalProperties: false``), which Litestar's schemas leave out.
+- Optional bodies: a typed body with a default (``JSONBody[T | None] = None``)
+  is not ``required``.
 - Query objects: the ``deepObject`` parameters a handler reads itself
   (``opt[QUERY_OBJECTS]``, such as a list's ``filter[field][op]``).
 - Websocket frames: the ``Frame`` union and its members, as components.
@@ -47,6 +49,7 @@ __all__ = [
     "Frame",
     "document_closed_bodies",
     "document_frames",
+    "document_optional_bodies",
     "document_problems",
     "document_query_objects",
     "document_request_bodies",
@@ -253,6 +256,30 @@ def document_closed_bodies(app: Litestar) -> None:
                 schema["additionalProperties"] = False
             else:
                 schema.additional_properties = False
+
+
+def document_optional_bodies(app: Litestar) -> None:
+    """A typed body with a default (``data: JSONBody[T | None] = None``) may be left out.
+
+    Litestar documents it as a required ``T`` or null; it is not required,
+    and documented as ``T`` (a draft transition's comment).
+    """
+    optional = {
+        handler.operation_id
+        for handler in _handlers(app)
+        if (data := handler.parsed_fn_signature.parameters.get("data")) is not None
+        and data.has_default
+        and isinstance(handler.operation_id, str)
+    }
+    for operation in _operations(app.openapi_schema):
+        body = operation.request_body
+        if operation.operation_id in optional and isinstance(body, RequestBody):
+            body.required = False
+            for media in body.content.values():
+                one_of = media.schema.one_of if isinstance(media.schema, Schema) else None
+                refs = [s for s in one_of or () if isinstance(s, Reference)]
+                if len(refs) == 1:
+                    media.schema = refs[0]
 
 
 FRAMES = (*CORE_FRAMES, DraftFrame, WorkflowFrame)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import types
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple, get_args
+from typing import Any, NamedTuple, TypeVar, get_args
 
 import msgspec
 from litestar import Request, Response
@@ -34,7 +34,8 @@ from litestar.di import Provide
 from litestar.enums import ParamType
 from litestar.handlers import BaseRouteHandler
 from litestar.params import ParameterKwarg
-from litestar.types import Empty
+from litestar.serialization import default_serializer
+from litestar.types import Empty, Serializer
 from litestar.typing import FieldDefinition
 
 from collabadmin.db.engine import Actor
@@ -45,6 +46,7 @@ __all__ = [
     "QUERY_OBJECTS",
     "JsonObject",
     "JsonRequest",
+    "JsonResponse",
     "actor_of",
     "edge_dependencies",
     "etag",
@@ -83,6 +85,27 @@ def json_response(
         media_type="application/json",
         headers=dict(headers or {}),
     )
+
+
+T = TypeVar("T")
+
+
+class JsonResponse(Response[T]):
+    """A response whose JSON body is encoded as :func:`json_response` encodes.
+
+    A handler returns a Struct (or ``JsonResponse(struct, headers=...)`` for
+    its status and headers) where its router sets ``response_class =
+    JsonResponse``. Litestar's own encoder writes a ``Decimal`` as a string;
+    the numbers of a draft's data or a change's diff are read exactly from
+    PostgreSQL (:mod:`collabadmin.db.json`) and stay JSON numbers (``12.50``).
+    """
+
+    def render(
+        self, content: Any, media_type: str, enc_hook: Serializer = default_serializer
+    ) -> bytes:
+        if media_type == "application/json" and not isinstance(content, bytes):
+            return _encoder.encode(content)
+        return super().render(content, media_type, enc_hook)
 
 
 def etag(version: int) -> str:

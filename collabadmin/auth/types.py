@@ -1,21 +1,20 @@
 """The bodies of ``/api/auth`` as msgspec Structs, for the OpenAPI document.
 
-The handlers still build their bodies as dicts and encode them once
-(:func:`collabadmin.web.json_response`), so every response stays
-byte-for-byte what it was; these types are what the handlers declare, and
-the Schemathesis suite (tests/fuzz) checks each real response against them.
-Request bodies are read by the handlers themselves (so their 4xx problems
-keep their exact shapes) and documented from ``opt["request_body"]``
-(:mod:`collabadmin.openapi`).
+The handlers take their request bodies as these types (converted at the
+edge: a body of the wrong shape is one 422 listing each field at fault) and
+return these types; the Schemathesis suite (tests/fuzz) checks each real
+response against them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import msgspec
 
 __all__ = [
+    "MAX_TOKEN_SECONDS",
     "ActorRef",
     "CreateTokenRequest",
     "CreatedToken",
@@ -27,6 +26,9 @@ __all__ = [
     "TokenList",
     "UserBody",
 ]
+
+
+MAX_TOKEN_SECONDS = 10 * 365 * 24 * 3600
 
 
 class UserBody(msgspec.Struct, kw_only=True):
@@ -46,8 +48,8 @@ class ActorRef(msgspec.Struct, kw_only=True):
 
 
 class LoginRequest(msgspec.Struct, kw_only=True):
-    username: str = msgspec.field()
-    password: str = msgspec.field()
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 
 
 class LoginResponse(msgspec.Struct, kw_only=True):
@@ -78,9 +80,9 @@ class TokenList(msgspec.Struct, kw_only=True):
 
 
 class CreateTokenRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    name: str
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     # Seconds until it expires; none: it never does.
-    expires_in: int | None = None
+    expires_in: Annotated[int, msgspec.Meta(ge=1, le=MAX_TOKEN_SECONDS)] | None = None
 
 
 class CreatedToken(msgspec.Struct, kw_only=True):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from collabadmin.auth.passwords import hash_password
 from collabadmin.auth.tables import USERS
+from collabadmin.auth.types import UserBody
 from collabadmin.db.engine import Actor, Row, Tx
 
 __all__ = ["SUPERUSER_ROLE", "actor_from_row", "create_user", "find_user", "user_body"]
@@ -30,13 +30,12 @@ def actor_from_row(row: Row) -> Actor:
     )
 
 
-def user_body(actor: Actor) -> dict[str, Any]:
-    return {
-        "id": actor.id,
-        "username": actor.username,
-        "name": actor.name,
-        "roles": sorted(actor.roles),
-    }
+def user_body(actor: Actor) -> UserBody:
+    """A signed-in user (never the system actor, which has no id) as the API shows it."""
+    assert actor.id is not None
+    return UserBody(
+        id=actor.id, username=actor.username, name=actor.name, roles=sorted(actor.roles)
+    )
 
 
 async def find_user(tx: Tx, username: str) -> Row | None:

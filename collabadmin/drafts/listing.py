@@ -1,13 +1,15 @@
-"""The drafts list's query as a typed :class:`DraftListQuery`, parsed at the edge.
+"""The drafts list's query as a typed :class:`DraftListQuery`, built at the edge.
 
 ``GET /api/drafts?status=submitted,approved&resource=&pk=&author=me|<id>&cursor=&limit=``:
-every parameter is checked here (a 400 naming it), so the service takes
-the struct and never sees the query string.
+the route declares each parameter (so the OpenAPI document lists them, the
+:func:`collabadmin.web.strict_query` hook refuses any other, a repeated one
+or a ``limit`` that is not ASCII digits, and Litestar its range); what their
+text means is checked here (a 400 naming the parameter), so the service
+takes the struct.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import msgspec
@@ -15,17 +17,12 @@ import msgspec
 from collabadmin.changelog.changes import parse_id_cursor
 from collabadmin.drafts.tables import STATUSES
 from collabadmin.errors import BadRequest
-from collabadmin.inputs import (
-    ascii_int,
-    parse_limit,
-    parse_statuses,
-    refuse_unknown_params,
-    single_param,
-)
+from collabadmin.inputs import ascii_int, parse_statuses
 
-__all__ = ["DraftListQuery", "parse_draft_list_query"]
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "DraftListQuery", "draft_list_query"]
 
-_KNOWN = frozenset({"status", "resource", "pk", "author", "cursor", "limit"})
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
 
 
 class DraftListQuery(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,30 +37,30 @@ class DraftListQuery(msgspec.Struct, frozen=True, kw_only=True):
     pk: str | None = None
     author: int | Literal["me"] | None = None
     before_id: int | None = None
-    limit: int = 50
+    limit: int = DEFAULT_LIMIT
 
 
-def parse_draft_list_query(
-    params: Mapping[str, Sequence[str]], *, max_limit: int = 200
+def draft_list_query(
+    *,
+    status: str | None,
+    resource: str | None,
+    pk: str | None,
+    author: str | None,
+    cursor: str | None,
+    limit: int | None,
 ) -> DraftListQuery:
-    def one(name: str) -> str | None:
-        return single_param(params, name)
-
-    refuse_unknown_params(params, _KNOWN)
-    statuses = parse_statuses(one("status"), STATUSES)
-    author: int | Literal["me"] | None = None
-    raw_author = one("author")
-    if raw_author == "me":
-        author = "me"
-    elif raw_author is not None:
-        author = ascii_int(raw_author)
-        if author is None:
+    who: int | Literal["me"] | None = None
+    if author == "me":
+        who = "me"
+    elif author is not None:
+        who = ascii_int(author)
+        if who is None:
             raise BadRequest("author must be a user id or 'me'.", parameter="author")
     return DraftListQuery(
-        statuses=statuses,
-        resource=one("resource"),
-        pk=one("pk"),
-        author=author,
-        before_id=parse_id_cursor(one("cursor")),
-        limit=parse_limit(one("limit"), 50, max_limit),
+        statuses=parse_statuses(status, STATUSES),
+        resource=resource,
+        pk=pk,
+        author=who,
+        before_id=parse_id_cursor(cursor),
+        limit=DEFAULT_LIMIT if limit is None else limit,
     )

@@ -1,28 +1,24 @@
 """HTTP routes of drafts: ``/api/r/{resource}[/{pk}]/drafts`` and ``/api/drafts``.
 
-Thin: parse the request into typed inputs (:mod:`collabadmin.drafts.bodies`,
-:mod:`collabadmin.drafts.listing`), call the service (reads) or a draft
-action (writes), shape the response.
+Thin: each handler declares its typed inputs (the body as a Struct of
+:mod:`collabadmin.drafts.types`, the list's query parameters, the version
+headers), calls the service (reads) or a draft action (writes), and returns
+the typed body.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
-from litestar import Request, Response, Router, get, patch, post
+import msgspec
+from litestar import Router, get, patch, post
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from collabadmin.context import Injected
+from collabadmin.db.engine import Actor
 from collabadmin.drafts.actions import CommentOnDraft, CreateDraft, EditDraft, TransitionDraft
-from collabadmin.drafts.bodies import (
-    parse_comment,
-    parse_data,
-    parse_edit,
-    parse_publish,
-    parse_resolutions,
-)
-from collabadmin.drafts.listing import parse_draft_list_query
+from collabadmin.drafts.listing import MAX_LIMIT, draft_list_query
 from collabadmin.drafts.publish import PublishDraft, RebaseDraft
 from collabadmin.drafts.service import DraftService, TransitionName
 from collabadmin.drafts.types import (
@@ -30,131 +26,152 @@ from collabadmin.drafts.types import (
     Draft,
     DraftDetail,
     DraftEditRequest,
+    DraftEvent,
     DraftEventList,
     DraftPage,
     NewDraft,
+    PublishedDraft,
     PublishRequest,
     RebaseRequest,
 )
 from collabadmin.errors import FieldError, ValidationFailed
-from collabadmin.resources.preconditions import parse_precondition
+from collabadmin.resources.preconditions import BaseVersion, IfMatch, precondition_of
 from collabadmin.resources.types import RecordBody
-from collabadmin.web import (
-    actor_of,
-    etag,
-    json_response,
-    query_params,
-    read_json_object,
-    request_id_of,
-)
+from collabadmin.web import JsonResponse, etag, strict_query
 
 __all__ = ["drafts_router"]
 
 
-def _created(body: dict[str, Any]) -> Response[Any]:
-    return json_response(
-        body, 201, {"Location": f"/api/drafts/{body['id']}", "ETag": etag(body["_version"])}
-    )
+D = TypeVar("D", bound=Draft)
 
 
-def _draft(body: dict[str, Any]) -> Response[Any]:
-    return json_response(body, headers={"ETag": etag(body["_version"])})
+def _draft(body: dict[str, Any], status: int = 200) -> JsonResponse[Draft]:
+    """The draft the service made, with its ETag (and its Location when new)."""
+    return _respond(msgspec.convert(body, Draft), status)
 
 
-async def _optional_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """Transition bodies are optional: no body at all means no comment."""
-    if not await request.body():
-        return {}
-    return await read_json_object(request)
+def _respond(draft: D, status: int = 200) -> JsonResponse[D]:
+    headers = {"ETag": etag(draft.version)}
+    if status == 201:
+        headers["Location"] = f"/api/drafts/{draft.id}"
+    return JsonResponse(draft, status_code=status, headers=headers)
+
+
+def _events(items: list[dict[str, Any]]) -> DraftEventList:
+    return DraftEventList(items=msgspec.convert(items, list[DraftEvent]))
 
 
 @post(
     "/r/{resource:str}/{pk:str}/drafts",
     operation_id="createRecordDraft",
-    opt={"request_body": NewDraft},
     summary="Start a draft of changes to a record (base = its current version)",
 )
 async def create_record_draft(
-    request: Request[Any, Any, Any],
     resource: FromPath[str],
     pk: FromPath[str],
+    data: JSONBody[NewDraft],
     *,
+    actor: Injected[Actor],
+    request_id: Injected[str | None],
     drafts: Injected[DraftService],
-) -> Response[Draft]:
+) -> JsonResponse[Draft]:
     draft = await CreateDraft(
         drafts=drafts,
-        actor=actor_of(request),
+        actor=actor,
         resource=resource,
         pk=pk,
-        data=parse_data(await read_json_object(request)),
-        request_id=request_id_of(request),
+        data=data.data,
+        request_id=request_id,
     ).execute()
-    return _created(draft)
+    return _draft(draft, 201)
 
 
 @post(
     "/r/{resource:str}/drafts",
     operation_id="createNewRecordDraft",
-    opt={"request_body": NewDraft},
     summary="Start a draft of a new record (validated in full when published)",
 )
 async def create_new_record_draft(
-    request: Request[Any, Any, Any],
     resource: FromPath[str],
+    data: JSONBody[NewDraft],
     *,
+    actor: Injected[Actor],
+    request_id: Injected[str | None],
     drafts: Injected[DraftService],
-) -> Response[Draft]:
+) -> JsonResponse[Draft]:
     draft = await CreateDraft(
         drafts=drafts,
-        actor=actor_of(request),
+        actor=actor,
         resource=resource,
         pk=None,
-        data=parse_data(await read_json_object(request)),
-        request_id=request_id_of(request),
+        data=data.data,
+        request_id=request_id,
     ).execute()
-    return _created(draft)
+    return _draft(draft, 201)
 
 
 @get("/drafts", operation_id="listDrafts", summary="Drafts you may see, newest first")
 async def list_drafts(
-    request: Request[Any, Any, Any], *, drafts: Injected[DraftService]
-) -> Response[DraftPage]:
-    query = parse_draft_list_query(query_params(request))
-    items, next_cursor = await drafts.search(actor_of(request), query)
-    return json_response({"items": items, "next_cursor": next_cursor})
+    *,
+    status: Annotated[
+        str | None,
+        QueryParameter(
+            description="Comma-separated statuses (draft, submitted, approved, rejected,"
+            " published, discarded); all when left out"
+        ),
+    ] = None,
+    resource: Annotated[str | None, QueryParameter(description="Drafts of this resource")] = None,
+    pk: Annotated[str | None, QueryParameter(description="Drafts of this record (its key)")] = None,
+    author: Annotated[
+        str | None, QueryParameter(description="A user id, or me for your own drafts")
+    ] = None,
+    cursor: Annotated[
+        str | None, QueryParameter(description="The next_cursor of the page before")
+    ] = None,
+    limit: Annotated[int | None, QueryParameter(ge=1, le=MAX_LIMIT)] = None,
+    actor: Injected[Actor],
+    drafts: Injected[DraftService],
+) -> DraftPage:
+    query = draft_list_query(
+        status=status, resource=resource, pk=pk, author=author, cursor=cursor, limit=limit
+    )
+    items, next_cursor = await drafts.search(actor, query)
+    return DraftPage(items=msgspec.convert(items, list[Draft]), next_cursor=next_cursor)
 
 
 @get("/drafts/{draft_id:str}", operation_id="getDraft", summary="A draft, with its diff")
 async def get_draft(
-    request: Request[Any, Any, Any],
-    draft_id: FromPath[str],
-    *,
-    drafts: Injected[DraftService],
-) -> Response[DraftDetail]:
-    return _draft(await drafts.get(actor_of(request), draft_id))
+    draft_id: FromPath[str], *, actor: Injected[Actor], drafts: Injected[DraftService]
+) -> JsonResponse[DraftDetail]:
+    body = await drafts.get(actor, draft_id)
+    return JsonResponse(
+        msgspec.convert(body, DraftDetail), headers={"ETag": etag(body["_version"])}
+    )
 
 
 @patch(
     "/drafts/{draft_id:str}",
     operation_id="patchDraft",
-    opt={"request_body": DraftEditRequest},
     summary="Change a draft's fields (If-Match or X-Base-Version, like records)",
 )
 async def patch_draft(
-    request: Request[Any, Any, Any],
     draft_id: FromPath[str],
+    data: JSONBody[DraftEditRequest],
     *,
+    if_match: IfMatch = None,
+    base_version: BaseVersion = None,
+    actor: Injected[Actor],
+    request_id: Injected[str | None],
     drafts: Injected[DraftService],
-) -> Response[Draft]:
-    edit = parse_edit(await read_json_object(request))
+) -> JsonResponse[Draft]:
     draft = await EditDraft(
         drafts=drafts,
-        actor=actor_of(request),
+        actor=actor,
         draft=draft_id,
-        data=edit.data,
-        unset=edit.unset,
-        precondition=parse_precondition(request, allow_merge=True),
-        request_id=request_id_of(request),
+        data=data.data,
+        unset=tuple(data.unset),
+        precondition=precondition_of(if_match, base_version, allow_merge=True),
+        request_id=request_id,
     ).execute()
     return _draft(draft)
 
@@ -165,12 +182,9 @@ async def patch_draft(
     summary="The record as it would be once this draft is published",
 )
 async def preview_draft(
-    request: Request[Any, Any, Any],
-    draft_id: FromPath[str],
-    *,
-    drafts: Injected[DraftService],
-) -> Response[RecordBody]:
-    return json_response(await drafts.preview(actor_of(request), draft_id))
+    draft_id: FromPath[str], *, actor: Injected[Actor], drafts: Injected[DraftService]
+) -> RecordBody:
+    return await drafts.preview(actor, draft_id)
 
 
 @get(
@@ -179,54 +193,53 @@ async def preview_draft(
     summary="The review trail: transitions and comments, oldest first",
 )
 async def list_draft_comments(
-    request: Request[Any, Any, Any],
-    draft_id: FromPath[str],
-    *,
-    drafts: Injected[DraftService],
-) -> Response[DraftEventList]:
-    items = await drafts.comments(actor_of(request), draft_id)
-    return json_response({"items": items})
+    draft_id: FromPath[str], *, actor: Injected[Actor], drafts: Injected[DraftService]
+) -> DraftEventList:
+    return _events(await drafts.comments(actor, draft_id))
 
 
 @post(
     "/drafts/{draft_id:str}/comments",
     operation_id="commentDraft",
-    opt={"request_body": CommentRequest},
     summary="Add a review comment",
 )
 async def comment_draft(
-    request: Request[Any, Any, Any],
     draft_id: FromPath[str],
+    data: JSONBody[CommentRequest],
     *,
+    actor: Injected[Actor],
+    request_id: Injected[str | None],
     drafts: Injected[DraftService],
-) -> Response[DraftEventList]:
-    comment = parse_comment(await read_json_object(request))
+) -> DraftEventList:
+    comment = data.text
     if comment is None:
         raise ValidationFailed([FieldError("comment", "Write a comment.")])
     items = await CommentOnDraft(
         drafts=drafts,
-        actor=actor_of(request),
+        actor=actor,
         draft=draft_id,
         comment=comment,
-        request_id=request_id_of(request),
+        request_id=request_id,
     ).execute()
-    return json_response({"items": items}, 201)
+    return _events(items)
 
 
 def _transition(name: TransitionName, summary: str) -> HTTPRouteHandler:
     async def handler(
-        request: Request[Any, Any, Any],
         draft_id: FromPath[str],
+        data: JSONBody[CommentRequest | None] = None,
         *,
+        actor: Injected[Actor],
+        request_id: Injected[str | None],
         drafts: Injected[DraftService],
-    ) -> Response[Draft]:
+    ) -> JsonResponse[Draft]:
         draft = await TransitionDraft(
             drafts=drafts,
-            actor=actor_of(request),
+            actor=actor,
             draft=draft_id,
             transition=name,
-            comment=parse_comment(await _optional_body(request)),
-            request_id=request_id_of(request),
+            comment=data.text if data is not None else None,
+            request_id=request_id,
         ).execute()
         return _draft(draft)
 
@@ -234,7 +247,6 @@ def _transition(name: TransitionName, summary: str) -> HTTPRouteHandler:
     return post(
         f"/drafts/{{draft_id:str}}/{name}",
         operation_id=f"{name}Draft",
-        opt={"request_body": CommentRequest, "request_body_required": False},
         summary=summary,
         status_code=200,
     )(handler)
@@ -243,47 +255,49 @@ def _transition(name: TransitionName, summary: str) -> HTTPRouteHandler:
 @post(
     "/drafts/{draft_id:str}/publish",
     operation_id="publishDraft",
-    opt={"request_body": PublishRequest, "request_body_required": False},
     summary="Publish an approved draft now, or at publish_at (needs publish)",
     status_code=200,
 )
 async def publish_draft(
-    request: Request[Any, Any, Any],
     draft_id: FromPath[str],
+    data: JSONBody[PublishRequest | None] = None,
     *,
+    actor: Injected[Actor],
+    request_id: Injected[str | None],
     drafts: Injected[DraftService],
-) -> Response[Draft]:
-    body = parse_publish(await _optional_body(request))
+) -> JsonResponse[PublishedDraft]:
+    body = data or PublishRequest()
     draft = await PublishDraft(
         drafts=drafts,
-        actor=actor_of(request),
+        actor=actor,
         draft=draft_id,
-        comment=body.comment,
-        publish_at=body.publish_at,
-        request_id=request_id_of(request),
+        comment=body.text,
+        publish_at=body.when,
+        request_id=request_id,
     ).execute()
-    return _draft(draft)
+    return _respond(msgspec.convert(draft, PublishedDraft))
 
 
 @post(
     "/drafts/{draft_id:str}/rebase",
     operation_id="rebaseDraft",
-    opt={"request_body": RebaseRequest, "request_body_required": False},
     summary="Move a draft onto the live version, taking theirs or keeping yours per field",
     status_code=200,
 )
 async def rebase_draft(
-    request: Request[Any, Any, Any],
     draft_id: FromPath[str],
+    data: JSONBody[RebaseRequest | None] = None,
     *,
+    actor: Injected[Actor],
+    request_id: Injected[str | None],
     drafts: Injected[DraftService],
-) -> Response[Draft]:
+) -> JsonResponse[Draft]:
     draft = await RebaseDraft(
         drafts=drafts,
-        actor=actor_of(request),
+        actor=actor,
         draft=draft_id,
-        resolutions=parse_resolutions(await _optional_body(request)),
-        request_id=request_id_of(request),
+        resolutions=data.resolutions if data is not None else {},
+        request_id=request_id,
     ).execute()
     return _draft(draft)
 
@@ -291,6 +305,8 @@ async def rebase_draft(
 drafts_router = Router(
     path="/api",
     tags=["drafts"],
+    before_request=strict_query,
+    response_class=JsonResponse,
     route_handlers=[
         create_record_draft,
         create_new_record_draft,

@@ -1,13 +1,14 @@
 """The bodies of the draft routes as msgspec Structs (see :mod:`collabadmin.auth.types`).
 
-Request bodies are still parsed by :mod:`collabadmin.drafts.bodies` (every
-problem of a body in one 422); these types document them.
+Request bodies are converted into these types at the edge (a body of the
+wrong shape, or with an unknown member, is one 422 listing each field at
+fault); what needs the draft or the record is checked by the actions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -15,6 +16,7 @@ from collabadmin.auth.types import ActorRef
 from collabadmin.changelog.types import Change
 
 __all__ = [
+    "MAX_COMMENT",
     "CommentRequest",
     "Draft",
     "DraftDetail",
@@ -26,9 +28,12 @@ __all__ = [
     "DraftRef",
     "NewDraft",
     "PublishRequest",
+    "PublishedDraft",
     "RebaseRequest",
 ]
 
+MAX_COMMENT = 4000
+Comment = Annotated[str, msgspec.Meta(max_length=MAX_COMMENT)]
 DraftStatus = Literal["draft", "submitted", "approved", "rejected", "published", "discarded"]
 
 
@@ -48,6 +53,12 @@ class Draft(msgspec.Struct, kw_only=True):
     published_at: dt.datetime | None
     published_version: int | None
     version: int = msgspec.field(name="_version")
+
+
+class PublishedDraft(Draft, kw_only=True):
+    """A draft after publish: ``record`` is the live record it wrote (none when scheduled)."""
+
+    record: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
 
 
 class DraftDiff(msgspec.Struct, kw_only=True):
@@ -79,30 +90,51 @@ class DraftEventList(msgspec.Struct, kw_only=True):
     items: list[DraftEvent]
 
 
-class NewDraft(msgspec.Struct, kw_only=True):
+class NewDraft(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """``POST .../drafts``: the drafted fields."""
 
     data: dict[str, Any] = {}
 
 
-class DraftEditRequest(msgspec.Struct, kw_only=True):
+class DraftEditRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """``PATCH /api/drafts/{id}``: fields to set, and fields to drop from the draft."""
 
     data: dict[str, Any] = {}
     unset: list[str] = []
 
 
-class CommentRequest(msgspec.Struct, kw_only=True):
-    comment: str | None = None
+def _text(comment: str | None) -> str | None:
+    return (comment.strip() or None) if comment is not None else None
 
 
-class PublishRequest(msgspec.Struct, kw_only=True):
-    comment: str | None = None
-    # Schedules the publication instead of publishing now.
+class CommentRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A review comment; blank is none (a transition may go without one)."""
+
+    comment: Comment | None = None
+
+    @property
+    def text(self) -> str | None:
+        """The comment without surrounding blanks; None if there is nothing else."""
+        return _text(self.comment)
+
+
+class PublishRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    comment: Comment | None = None
+    # Schedules the publication instead of publishing now (no offset: UTC).
     publish_at: dt.datetime | None = None
 
+    @property
+    def text(self) -> str | None:
+        return _text(self.comment)
 
-class RebaseRequest(msgspec.Struct, kw_only=True):
+    @property
+    def when(self) -> dt.datetime | None:
+        """``publish_at`` with its time zone (UTC when it was sent without one)."""
+        at = self.publish_at
+        return at if at is None or at.tzinfo else at.replace(tzinfo=dt.UTC)
+
+
+class RebaseRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # Per conflicting field: keep the draft's value or take the live one.
     resolutions: dict[str, Literal["theirs", "yours"]] = {}
 

@@ -1,26 +1,23 @@
-"""JSON bodies of workflow requests as typed inputs, parsed at the edge (the routes).
+"""What the typed bodies of workflow requests mean, checked at the edge (the routes).
 
-Every problem of a body is reported at once (a 422 listing each field).
-What needs the database (whether the assignee is an active user) is
-checked by the actions.
+The shape of each body is the Struct's (:mod:`collabadmin.workflows.types`);
+here is what a Struct cannot say: that the subject is a record of the
+workflow's resource. What needs the database (whether the subject exists,
+whether the assignee is an active user) is checked by the actions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
 from collabadmin.errors import FieldError, ValidationFailed
+from collabadmin.workflows.types import AssignRequest, StartRunRequest
 
-__all__ = ["Assignment", "RunStart", "parse_assignment", "parse_start"]
-
-_START_FIELDS = {"subject", "assignee", "due_date"}
-_ASSIGN_FIELDS = {"assignee", "due_date"}
+__all__ = ["Assignment", "RunStart", "assignment", "run_start"]
 
 
 class Assignment(msgspec.Struct, frozen=True):
@@ -38,47 +35,15 @@ class RunStart:
     assignment: Assignment
 
 
-def _assignment(body: Mapping[str, Any], errors: list[FieldError]) -> Assignment:
-    assignee: int | UnsetType | None = UNSET
-    if "assignee" in body:
-        raw = body["assignee"]
-        if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int)):
-            errors.append(FieldError("assignee", "A user id."))
-        else:
-            assignee = raw
-    due: dt.date | UnsetType | None = UNSET
-    if "due_date" in body:
-        due = None
-        if body["due_date"] is not None:
-            try:
-                due = dt.date.fromisoformat(str(body["due_date"]))
-            except ValueError:
-                errors.append(FieldError("due_date", "A date like 2026-12-01."))
-    return Assignment(assignee, due)
+def assignment(body: AssignRequest | StartRunRequest) -> Assignment:
+    """The assignment a body sets (``{"assignee"?, "due_date"?}``)."""
+    return Assignment(body.assignee, body.due_date)
 
 
-def parse_assignment(body: Mapping[str, Any]) -> Assignment:
-    """``{"assignee"?, "due_date"?}`` of ``PATCH /api/workflow-runs/{id}``."""
-    errors = [FieldError(k, "Unknown field.") for k in sorted(set(body) - _ASSIGN_FIELDS)]
-    assignment = _assignment(body, errors)
-    if errors:
-        raise ValidationFailed(errors)
-    return assignment
-
-
-def parse_start(body: Mapping[str, Any], subject_resource: str) -> RunStart:
-    """``{"subject": {"resource", "pk"}, "assignee"?, "due_date"?}`` of a run of that subject."""
-    errors = [FieldError(k, "Unknown field.") for k in sorted(set(body) - _START_FIELDS)]
-    subject = body.get("subject")
-    pk = subject.get("pk") if isinstance(subject, dict) else None
-    if (
-        not isinstance(subject, dict)
-        or subject.get("resource") != subject_resource
-        or not isinstance(pk, str | int)
-        or isinstance(pk, bool)
-    ):
-        errors.append(FieldError("subject", f'{{"resource": "{subject_resource}", "pk": …}}'))
-    assignment = _assignment(body, errors)
-    if errors:
-        raise ValidationFailed(errors)
-    return RunStart(str(pk), assignment)
+def run_start(body: StartRunRequest, subject_resource: str) -> RunStart:
+    """The start of a run whose workflow is about ``subject_resource`` (422 for another)."""
+    if body.subject.resource != subject_resource:
+        raise ValidationFailed(
+            [FieldError("subject", f'{{"resource": "{subject_resource}", "pk": …}}')]
+        )
+    return RunStart(str(body.subject.pk), assignment(body))

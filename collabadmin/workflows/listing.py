@@ -1,27 +1,26 @@
-"""The workflow runs list's query as a typed :class:`RunListQuery`, parsed at the edge.
+"""The workflow runs list's query as a typed :class:`RunListQuery`, built at the edge.
 
 ``GET /api/workflow-runs?status=open,done&mine=true&workflow=&subject_resource=``
-``&subject_pk=&cursor=&limit=``: every parameter is checked here (a 400
-naming it), so the service takes the struct and never sees the query string.
+``&subject_pk=&cursor=&limit=``: the route declares each parameter (so the
+OpenAPI document lists them, the :func:`collabadmin.web.strict_query` hook
+refuses any other, a repeated one, a ``limit`` that is not ASCII digits or a
+``mine`` other than true/false, and Litestar the range of ``limit``); what
+their text means is checked here (a 400 naming the parameter), so the
+service takes the struct.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import msgspec
 
 from collabadmin.changelog.changes import parse_id_cursor
-from collabadmin.errors import BadRequest
-from collabadmin.inputs import parse_limit, parse_statuses, refuse_unknown_params, single_param
+from collabadmin.inputs import parse_statuses
 from collabadmin.workflows.tables import RUN_STATUSES
 
-__all__ = ["RunListQuery", "parse_run_list_query"]
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "RunListQuery", "run_list_query"]
 
-_KNOWN = frozenset(
-    {"status", "mine", "workflow", "subject_resource", "subject_pk", "cursor", "limit"}
-)
-_BOOLEAN = {"true": True, "1": True, "false": False, "0": False}
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
 
 
 class RunListQuery(msgspec.Struct, frozen=True, kw_only=True):
@@ -37,26 +36,25 @@ class RunListQuery(msgspec.Struct, frozen=True, kw_only=True):
     subject_resource: str | None = None
     subject_pk: str | None = None
     before_id: int | None = None
-    limit: int = 50
+    limit: int = DEFAULT_LIMIT
 
 
-def parse_run_list_query(
-    params: Mapping[str, Sequence[str]], *, max_limit: int = 200
+def run_list_query(
+    *,
+    status: str | None,
+    mine: bool | None,
+    workflow: str | None,
+    subject_resource: str | None,
+    subject_pk: str | None,
+    cursor: str | None,
+    limit: int | None,
 ) -> RunListQuery:
-    def one(name: str) -> str | None:
-        return single_param(params, name)
-
-    refuse_unknown_params(params, _KNOWN)
-    statuses = parse_statuses(one("status"), RUN_STATUSES)
-    mine = one("mine")
-    if mine is not None and mine not in _BOOLEAN:
-        raise BadRequest("mine must be true or false.", parameter="mine")
     return RunListQuery(
-        statuses=statuses,
-        mine=mine is not None and _BOOLEAN[mine],
-        workflow=one("workflow"),
-        subject_resource=one("subject_resource"),
-        subject_pk=one("subject_pk"),
-        before_id=parse_id_cursor(one("cursor")),
-        limit=parse_limit(one("limit"), 50, max_limit),
+        statuses=parse_statuses(status, RUN_STATUSES),
+        mine=bool(mine),
+        workflow=workflow,
+        subject_resource=subject_resource,
+        subject_pk=subject_pk,
+        before_id=parse_id_cursor(cursor),
+        limit=DEFAULT_LIMIT if limit is None else limit,
     )

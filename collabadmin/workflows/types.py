@@ -1,7 +1,8 @@
 """The bodies of the workflow routes as msgspec Structs (see :mod:`collabadmin.auth.types`).
 
-Request bodies are still parsed by :mod:`collabadmin.workflows.bodies`;
-these types document them.
+Request bodies are converted into these types at the edge (a body of the
+wrong shape, or with an unknown member, is one 422 listing each field at
+fault); :mod:`collabadmin.workflows.bodies` checks what their values mean.
 """
 
 from __future__ import annotations
@@ -81,22 +82,24 @@ class WorkflowRunPage(msgspec.Struct, kw_only=True):
     next_cursor: str | None
 
 
-class StartSubject(msgspec.Struct, kw_only=True):
+class StartSubject(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The record a run is about: a resource of the workflow's and its key."""
+
     resource: str
     pk: str | int
 
 
 class StartRunRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     subject: StartSubject
-    assignee: int | None = None
-    due_date: dt.date | None = None
+    assignee: int | msgspec.UnsetType | None = msgspec.UNSET
+    due_date: dt.date | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class AssignRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Who works on the run and by when; a member left out keeps its value, null clears it."""
 
-    assignee: int | None = None
-    due_date: dt.date | None = None
+    assignee: int | msgspec.UnsetType | None = msgspec.UNSET
+    due_date: dt.date | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class WorkflowFrame(msgspec.Struct, kw_only=True, tag="workflow", tag_field="type"):

@@ -126,9 +126,60 @@ async def test_token_validation(client_for: ClientFor) -> None:
     errors = field_errors(
         await editor.post("/api/auth/tokens", json={"name": "", "expires_in": -1, "x": 1})
     )
-    assert set(errors) == {"name", "expires_in", "x"}
+    assert errors == {
+        "name": "Expected text that is not empty.",
+        "expires_in": "Expected an integer >= 1.",
+        "x": "Unknown field.",
+    }
+    assert field_errors(
+        await editor.post("/api/auth/tokens", json={"name": "n" * 101, "expires_in": True})
+    ) == {
+        "expires_in": "Expected an integer or null, got true or false.",
+        "name": "Expected text of at most 100 characters.",
+    }
     expiring = ok(await editor.post("/api/auth/tokens", json={"name": "n", "expires_in": 60}), 201)
     assert expiring["id"] > 0
+
+
+async def test_a_token_id_is_ascii_digits(client_for: ClientFor) -> None:
+    """``int("٣")`` is 3 in Python: a token's id in a path must be ASCII digits."""
+    editor = await client_for("editor")
+    created = ok(await editor.post("/api/auth/tokens", json={"name": "digits"}), 201)
+    arabic = str(created["id"]).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    for text in (arabic, f"+{created['id']}", f"{created['id']}.0", "0", "9" * 30):
+        problem(await editor.delete(f"/api/auth/tokens/{text}"), 404)
+    listed = ok(await editor.get("/api/auth/tokens"))["items"]
+    assert created["id"] in [t["id"] for t in listed]
+    assert (await editor.delete(f"/api/auth/tokens/{created['id']}")).status_code == 204
+
+
+async def test_login_bodies_are_typed(anon: httpx.AsyncClient) -> None:
+    assert field_errors(
+        await anon.post("/api/auth/login", json={"username": "", "password": ""})
+    ) == {
+        "password": "Expected text that is not empty.",
+        "username": "Expected text that is not empty.",
+    }
+    assert set(field_errors(await anon.post("/api/auth/login", json={"username": "a" * 65}))) == {
+        "password",
+        "username",
+    }
+    problem(await anon.post("/api/auth/login", json=["editor", PASSWORD]), 400)
+    problem(
+        await anon.post(
+            "/api/auth/login",
+            content=b"username=editor",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        ),
+        415,
+    )
+    # A query string is no way to sign in.
+    problem(
+        await anon.post(
+            "/api/auth/login?username=editor", json={"username": "editor", "password": PASSWORD}
+        ),
+        400,
+    )
 
 
 @pytest.mark.parametrize(

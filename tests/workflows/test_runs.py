@@ -213,11 +213,20 @@ async def test_bad_input(client_for: ClientFor) -> None:
     assert "subject" in field_errors(
         await editor.post("/api/workflows/launch-course/runs", json={})
     )
+    # The body's shape first, every member at fault at once; then what it means.
     wrong = await editor.post(
         "/api/workflows/launch-course/runs",
-        json={"subject": {"resource": "sessions", "pk": 1}, "due_date": "soon", "x": 1},
+        json={"subject": {"resource": "sessions", "pk": True}, "due_date": "soon", "x": 1},
     )
-    assert set(field_errors(wrong)) == {"subject", "due_date", "x"}
+    assert field_errors(wrong) == {
+        "subject.pk": "Expected an integer or text, got true or false.",
+        "due_date": "Expected a date (YYYY-MM-DD).",
+        "x": "Unknown field.",
+    }
+    other = await editor.post(
+        "/api/workflows/launch-course/runs", json={"subject": {"resource": "sessions", "pk": 1}}
+    )
+    assert field_errors(other) == {"subject": '{"resource": "courses", "pk": …}'}
     missing = await editor.post(
         "/api/workflows/launch-course/runs", json={"subject": {"resource": "courses", "pk": 99999}}
     )

@@ -1113,10 +1113,7 @@ export interface components {
             id: number | null;
             name: string;
         };
-        /**
-         * AssignRequest
-         * @description Who works on the run and by when; a member left out keeps its value, null clears it.
-         */
+        /** AssignRequest */
         AssignRequest: {
             assignee?: number | null;
             due_date?: string | null;
@@ -1266,15 +1263,12 @@ export interface components {
             draft: unknown;
             live: unknown;
         };
-        /**
-         * DraftEditRequest
-         * @description ``PATCH /api/drafts/{id}``: fields to set, and fields to drop from the draft.
-         */
+        /** DraftEditRequest */
         DraftEditRequest: {
-            /** @default {} */
-            data: Record<string, never>;
-            /** @default [] */
-            unset: string[];
+            data?: {
+                [key: string]: unknown;
+            };
+            unset?: string[];
         };
         /** DraftEvent */
         DraftEvent: {
@@ -1399,13 +1393,11 @@ export interface components {
             resources: components["schemas"]["ResourceMeta"][];
             workflows?: components["schemas"]["WorkflowSummary"][];
         };
-        /**
-         * NewDraft
-         * @description ``POST .../drafts``: the drafted fields.
-         */
+        /** NewDraft */
         NewDraft: {
-            /** @default {} */
-            data: Record<string, never>;
+            data?: {
+                [key: string]: unknown;
+            };
         };
         /** OkResponse */
         OkResponse: {
@@ -1446,10 +1438,36 @@ export interface components {
             comment?: string | null;
             publish_at?: string | null;
         };
+        /** PublishedDraft */
+        PublishedDraft: {
+            _version: number;
+            author: components["schemas"]["ActorRef"] | null;
+            base_version: number | null;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                [key: string]: unknown;
+            };
+            id: number;
+            pk: string | null;
+            publish_at: string | null;
+            publish_error: {
+                [key: string]: unknown;
+            } | null;
+            published_at: string | null;
+            published_version: number | null;
+            record?: {
+                [key: string]: unknown;
+            };
+            resource: string;
+            /** @enum {string} */
+            status: "draft" | "submitted" | "approved" | "rejected" | "published" | "discarded";
+            /** Format: date-time */
+            updated_at: string;
+        };
         /** RebaseRequest */
         RebaseRequest: {
-            /** @default {} */
-            resolutions: {
+            resolutions?: {
                 [key: string]: "theirs" | "yours";
             };
         };
@@ -2113,7 +2131,10 @@ export interface operations {
             query?: never;
             header?: never;
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /** @description A session from before this sign-in: it is ended, never reused */
+                collabadmin_session?: string | null;
+            };
         };
         requestBody: {
             content: {
@@ -2401,7 +2422,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                token_id: number;
+                token_id: string;
             };
             cookie?: never;
         };
@@ -2454,7 +2475,19 @@ export interface operations {
     };
     listDrafts: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Comma-separated statuses (draft, submitted, approved, rejected, published, discarded); all when left out */
+                status?: string | null;
+                /** @description Drafts of this resource */
+                resource?: string | null;
+                /** @description Drafts of this record (its key) */
+                pk?: string | null;
+                /** @description A user id, or me for your own drafts */
+                author?: string | null;
+                /** @description The next_cursor of the page before */
+                cursor?: string | null;
+                limit?: number | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2569,7 +2602,12 @@ export interface operations {
     patchDraft: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The version the change is based on, as its ETag ("3"); any other → 412. */
+                "If-Match"?: string | null;
+                /** @description The version the editor started from: fields changed since → 409. */
+                "X-Base-Version"?: string | null;
+            };
             path: {
                 draft_id: string;
             };
@@ -2953,7 +2991,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Draft"];
+                    "application/json": components["schemas"]["PublishedDraft"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -7027,7 +7065,21 @@ export interface operations {
     };
     listWorkflowRuns: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Comma-separated statuses (open, done, cancelled) */
+                status?: string | null;
+                /** @description Only runs you started or are assigned */
+                mine?: boolean | null;
+                /** @description Runs of this workflow */
+                workflow?: string | null;
+                /** @description Runs about records of this resource */
+                subject_resource?: string | null;
+                /** @description Runs about this record (its key) */
+                subject_pk?: string | null;
+                /** @description The next_cursor of the page before */
+                cursor?: string | null;
+                limit?: number | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
