@@ -30,6 +30,7 @@ from collabadmin.auth.middleware import RequestIdMiddleware
 from collabadmin.changelog.renderers import Renderers
 from collabadmin.context import STATE_KEY, Services, provide
 from collabadmin.db.engine import Database
+from collabadmin.dependencies import resolve_in_turn
 from collabadmin.errors import problem_response
 from collabadmin.inputs import InputGuardMiddleware
 from collabadmin.openapi import (
@@ -69,6 +70,7 @@ def create_app(
     registry = resources if isinstance(resources, Registry) else Registry(resources)
     if settings.hub_wake not in ("notify", "poll"):
         raise ValueError("hub_wake must be notify or poll")
+    resolve_in_turn()
     # In poll mode the server's own writes skip pg_notify (the capture trigger
     # reads this setting); the hub reads the log every hub_poll_ms instead.
     db = Database(

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from litestar import Litestar
+from litestar import Litestar, get
+from litestar._kwargs.kwargs_model import KwargsModel
 from litestar.config.app import AppConfig
 from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.testing import AsyncTestClient
 
-from collabadmin.context import STATE_KEY, Services, provide, run_with_app
+from collabadmin.context import STATE_KEY, Injected, Services, provide, run_with_app
+from collabadmin.dependencies import resolve_in_turn
 
 
 class Part:
@@ -78,3 +82,37 @@ async def test_a_part_that_fails_to_start_stops_those_started_before_it() -> Non
         async with lifespan(Litestar()):
             pass  # pragma: no cover - never reached
     assert log == ["start listener", "stop listener"]
+
+
+async def test_dependencies_are_resolved_in_turn_with_the_same_results() -> None:
+    """collabadmin.dependencies replaces a private method of Litestar's: it must still exist."""
+    resolve_in_turn()
+    assert KwargsModel.resolve_dependencies.__module__ == "collabadmin.dependencies"
+    order: list[str] = []
+
+    def first() -> int:
+        order.append("first")
+        return 1
+
+    def second() -> int:
+        order.append("second")
+        return 2
+
+    async def both(first: Injected[int], second: Injected[int]) -> int:
+        return first + second
+
+    @get("/", sync_to_thread=False)
+    def handler(first: Injected[int], second: Injected[int], both: Injected[int]) -> dict[str, int]:
+        return {"sum": first + second + both}
+
+    app = Litestar(
+        [handler],
+        dependencies={
+            "first": Provide(first, sync_to_thread=False),
+            "second": Provide(second, sync_to_thread=False),
+            "both": Provide(both),
+        },
+    )
+    async with AsyncTestClient(app) as client:
+        assert (await client.get("/")).json() == {"sum": 6}
+    assert sorted(order) == ["first", "second"]  # each once (a level is a set: no order)

@@ -3,23 +3,21 @@
 Handlers declare both headers as typed parameters (:data:`IfMatch`,
 :data:`BaseVersion`), so the OpenAPI document lists them, and pass their
 text to :func:`precondition_of`, which reads it strictly: a version is ASCII
-digits, 9 at most. :func:`parse_precondition` reads the same headers from a
-request, for code that holds one.
+digits, 9 at most.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Request
 from litestar.params import HeaderParameter
 
 from collabadmin.changelog.conflicts import Precondition
 from collabadmin.errors import BadRequest, PreconditionRequired
 from collabadmin.inputs import ascii_int
 
-__all__ = ["BaseVersion", "IfMatch", "parse_precondition", "precondition_of"]
+__all__ = ["BaseVersion", "IfMatch", "precondition_of"]
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,9})"?\s*$', re.ASCII)
 
@@ -37,14 +35,6 @@ BaseVersion = Annotated[
         description="The version the editor started from: fields changed since → 409.",
     ),
 ]
-
-
-def parse_precondition(request: Request[Any, Any, Any], *, allow_merge: bool) -> Precondition:
-    """The precondition of ``request``'s headers (see :func:`precondition_of`)."""
-    headers = request.headers
-    return precondition_of(
-        headers.get("if-match"), headers.get("x-base-version"), allow_merge=allow_merge
-    )
 
 
 def precondition_of(
