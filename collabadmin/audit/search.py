@@ -33,7 +33,7 @@ from collabadmin.resources.resource import Registry, Resource
 __all__ = ["AuditQuery", "audit_select", "parse_audit_query"]
 
 OPS = ("insert", "update", "delete", "restore", "purge")
-SOURCES = ("api", "draft", "revert", "workflow", "db")
+SOURCES = ("api", "draft", "revert", "workflow", "action", "db")
 _KNOWN = frozenset(
     {"resource", "pk", "actor", "field", "op", "source", "since", "until", "q", "cursor", "limit"}
 )
