@@ -28,6 +28,7 @@ __all__ = [
     "FieldError",
     "Forbidden",
     "Locked",
+    "NotApplicable",
     "NotFound",
     "PayloadTooLarge",
     "PreconditionFailed",
@@ -107,6 +108,12 @@ class NotFound(ProblemError):
 
 class Conflict(ProblemError):
     status, slug, title = 409, "conflict", "Conflict"
+
+
+class NotApplicable(Conflict):
+    """A record action whose condition does not hold for the record now."""
+
+    slug, title = "not-applicable", "Action does not apply"
 
 
 class PreconditionFailed(ProblemError):

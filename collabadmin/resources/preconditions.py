@@ -11,14 +11,24 @@ from collabadmin.changelog.conflicts import Precondition
 from collabadmin.errors import BadRequest, PreconditionRequired
 from collabadmin.inputs import ascii_int
 
-__all__ = ["parse_precondition"]
+__all__ = ["parse_precondition", "precondition_of"]
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,9})"?\s*$', re.ASCII)
 
 
 def parse_precondition(request: Request[Any, Any, Any], *, allow_merge: bool) -> Precondition:
     """``If-Match`` (strict) or, where allowed, ``X-Base-Version`` (field merge); else 428."""
-    if_match = request.headers.get("if-match")
+    return precondition_of(
+        request.headers.get("if-match"),
+        request.headers.get("x-base-version"),
+        allow_merge=allow_merge,
+    )
+
+
+def precondition_of(
+    if_match: str | None, base_version: str | None, *, allow_merge: bool
+) -> Precondition:
+    """The precondition the two headers' values state (typed header parameters give them)."""
     if if_match is not None:
         match = _ETAG.match(if_match)
         if match is None:
@@ -26,7 +36,7 @@ def parse_precondition(request: Request[Any, Any, Any], *, allow_merge: bool) ->
                 'If-Match must name one version, like If-Match: "3" (a * is not accepted).'
             )
         return Precondition(int(match.group(1)), strict=True)
-    base = request.headers.get("x-base-version") if allow_merge else None
+    base = base_version if allow_merge else None
     if base is not None:
         version = ascii_int(base.strip(), max_digits=9)
         if version is None:

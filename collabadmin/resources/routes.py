@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery
 from collabadmin.changelog.changes import parse_id_cursor
 from collabadmin.context import Injected
 from collabadmin.inputs import parse_limit
+from collabadmin.resources.action_access import applying_now
 from collabadmin.resources.actions import CreateRecord, PatchRecord, Purge, Restore, SoftDelete
 from collabadmin.resources.keys import key_url
 from collabadmin.resources.list_params import parse_list_params
@@ -205,7 +206,8 @@ async def describe_record(
 ) -> Response[ResourceMeta]:
     actor = actor_of(request)
     res, row = await records.get_row(actor, resource, pk)
-    meta = resource_meta(policy, actor, res, registry, row)
+    applies = await applying_now(records, actor, res, row)
+    meta = resource_meta(policy, actor, res, registry, row, applies=applies)
     return json_response(meta, headers={"Allow": allow_header(meta["actions"], record=True)})
 
 

@@ -544,6 +544,26 @@ export interface paths {
         patch: operations["patchRecordCourses"];
         trace?: never;
     };
+    "/api/r/courses/{pk}/actions/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run one of the resource's record actions on a record (Courses)
+         * @description One transaction, each row it writes logged with source `action`. Needs `If-Match` (strict) or `X-Base-Version` (field merge over the fields the action reads and writes), as PATCH does; an action that does not apply to the record now is a 409 (`not-applicable`). Takes no body.
+         */
+        post: operations["runRecordActionCourses"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/r/courses/{pk}/restore": {
         parameters: {
             query?: never;
@@ -845,6 +865,26 @@ export interface paths {
         head?: never;
         /** Change fields of a record (JSON merge patch) */
         patch: operations["patchRecord"];
+        trace?: never;
+    };
+    "/api/r/{resource}/{pk}/actions/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run one of the resource's record actions on a record
+         * @description One transaction, each row it writes logged with source `action`. Needs `If-Match` (strict) or `X-Base-Version` (field merge over the fields the action reads and writes), as PATCH does; an action that does not apply to the record now is a 409 (`not-applicable`). Takes no body.
+         */
+        post: operations["runRecordAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/r/{resource}/{pk}/drafts": {
@@ -1439,6 +1479,13 @@ export interface components {
                 [key: string]: "theirs" | "yours";
             };
         };
+        /** RecordActionMeta */
+        RecordActionMeta: {
+            applies?: boolean;
+            confirm?: string;
+            label: string;
+            name: string;
+        };
         /** RecordPage */
         RecordPage: {
             items: {
@@ -1612,6 +1659,7 @@ export interface components {
             pk: string | string[] | null;
             preview_url: string | null;
             read_only_reason: string | null;
+            record_actions: components["schemas"]["RecordActionMeta"][];
             related: components["schemas"]["RelatedMeta"][];
             searchable: boolean;
             soft_delete: boolean;
@@ -4433,6 +4481,68 @@ export interface operations {
             };
         };
     };
+    runRecordActionCourses: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string | null;
+                "X-Base-Version"?: string | null;
+            };
+            path: {
+                pk: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Record_courses"];
+                };
+            };
+            /** @description The request was refused; the problem says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server or its database failed; a request id to report */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     restoreRecordCourses: {
         parameters: {
             query?: never;
@@ -6241,6 +6351,71 @@ export interface operations {
                 "application/json": Record<string, never>;
             };
         };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The request was refused; the problem says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server or its database failed; a request id to report */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    runRecordAction: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string | null;
+                "X-Base-Version"?: string | null;
+            };
+            path: {
+                resource: string;
+                pk: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description Request fulfilled, document follows */
             200: {
