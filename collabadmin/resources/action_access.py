@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, false, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, func, select, true
 
 from collabadmin.db.engine import Actor, Tx
 from collabadmin.resources.policy import Policy
@@ -63,14 +63,23 @@ def offered_actions(
 
 
 def applies_select(
-    resource: Resource, actions: Sequence[RecordActionDecl]
+    resource: Resource,
+    actions: Sequence[RecordActionDecl],
+    scopes: Sequence[ColumnElement[bool] | None] = (),
 ) -> Select[*tuple[Any, ...]]:
-    """One row: for each action (``a0``, ``a1``...), whether it applies to the row of ``:pk_*``."""
+    """One row: for each action (``a0``, ``a1``...), whether it applies to the row of ``:pk_*``.
+
+    ``scopes``, one per action when given: the rows the user may take the
+    action's permission on (None: every row); outside it, it does not apply.
+    """
     table = resource.table
-    columns = [
-        func.coalesce(a.applies(table) if a.applies is not None else true(), false())
-        for a in actions
-    ]
+    columns = []
+    for i, a in enumerate(actions):
+        condition = a.applies(table) if a.applies is not None else true()
+        scope = scopes[i] if scopes else None
+        if scope is not None:
+            condition = and_(condition, scope)
+        columns.append(func.coalesce(condition, false()))
     statement = select(*(c.label(f"a{i}") for i, c in enumerate(columns)))
     return statement.select_from(table).where(resource.key_bound())
 
@@ -81,6 +90,8 @@ async def applying(
     actions: Sequence[RecordActionDecl],
     pk: KeyValues,
     record: Mapping[str, Any],
+    *,
+    scopes: Sequence[ColumnElement[bool] | None] = (),
 ) -> dict[str, bool]:
     """Whether each action applies to the record now (none to a deleted one).
 
@@ -91,7 +102,8 @@ async def applying(
         return {}
     if resource.soft_delete and record.get("deleted_at") is not None:
         return {a.name: False for a in actions}
-    row = await tx.row(applies_select(resource, actions), resource.key_params(pk))
+    statement = applies_select(resource, actions, scopes)
+    row = await tx.row(statement, resource.key_params(pk))
     if row is None:  # gone since it was read: nothing applies to it
         return {a.name: False for a in actions}
     return {a.name: bool(row[f"a{i}"]) for i, a in enumerate(actions)}
@@ -100,9 +112,17 @@ async def applying(
 async def applying_now(
     records: RecordService, actor: Actor, resource: Resource, record: Mapping[str, Any]
 ) -> dict[str, bool]:
-    """For ``OPTIONS`` on a record: whether each action ``actor`` may run applies now."""
-    actions = offered_actions(records.policy, actor, resource, record)
+    """For ``OPTIONS`` on a record: whether each action ``actor`` may run applies now.
+
+    The record was read within the rows the user may view; an action whose
+    permission covers fewer rows (a user with two roles) does not apply to
+    one outside them, as running it would answer 404.
+    """
+    policy = records.policy
+    actions = offered_actions(policy, actor, resource, record)
     if not actions:
         return {}
+    scopes = [policy.row_filter(actor, resource, a.permission) for a in actions]
     async with records.db.read() as tx:
-        return await applying(tx, resource, actions, resource.key_values(record), record)
+        key = resource.key_values(record)
+        return await applying(tx, resource, actions, key, record, scopes=scopes)

@@ -21,7 +21,7 @@ from collabadmin.db.engine import Actor
 from collabadmin.demo.policy import demo_policy
 from collabadmin.demo.resources import demo_resources
 from collabadmin.errors import Forbidden, NotApplicable, NotFound, ValidationFailed
-from collabadmin.resources.action_access import offered_actions
+from collabadmin.resources.action_access import applying_now, offered_actions
 from collabadmin.resources.actions import ActionRun, RunRecordAction
 from collabadmin.resources.meta import resource_meta
 from collabadmin.resources.record_actions import RecordActionDecl, field_equals
@@ -159,6 +159,24 @@ async def test_the_instructor_runs_an_action_it_may_only_on_the_courses_it_teach
     with pytest.raises(NotFound):  # outside its row scope: as if it did not exist
         await run(records, instructor, other, "summarise").execute()
     assert changes_of(conninfo, "courses", other)[-1]["op"] == "insert"
+
+
+async def test_with_two_roles_an_action_applies_only_within_its_permissions_rows(
+    services: Domain, actor_for: ActorFor, conninfo: str
+) -> None:
+    # A viewer who also instructs sees every course but changes only its own.
+    records = service_with(services, [SUMMARISE])
+    both = replace(await actor_for("instructor"), roles=frozenset({"instructor", "viewer"}))
+    mine = taught_courses(conninfo)[0]
+    other = next(pk for pk in range(1, 61) if pk not in taught_courses(conninfo))
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("UPDATE courses SET status = 'open' WHERE id IN (%s, %s)", (mine, other))
+    course = records.registry.get("courses")
+    for pk, expected in ((mine, True), (other, False)):
+        _, row = await records.get_row(both, "courses", str(pk))
+        assert await applying_now(records, both, course, row) == {"summarise": expected}
+    with pytest.raises(Forbidden):  # it may see this one, not act on it
+        await run(records, both, other, "summarise", Precondition(2, True)).execute()
 
 
 async def test_an_action_reading_a_hidden_field_is_not_offered_to_whom_it_hides_from(
