@@ -29,6 +29,7 @@ __all__ = [
     "FieldError",
     "Forbidden",
     "Locked",
+    "NotApplicable",
     "NotFound",
     "PayloadTooLarge",
     "PreconditionFailed",
@@ -108,6 +109,12 @@ class NotFound(ProblemError):
 
 class Conflict(ProblemError):
     status, slug, title = 409, "conflict", "Conflict"
+
+
+class NotApplicable(Conflict):
+    """A record action whose condition does not hold for the record now."""
+
+    slug, title = "not-applicable", "Action does not apply"
 
 
 class PreconditionFailed(ProblemError):

@@ -18,6 +18,11 @@ differs from the patch ("yours"), unless
 * two people made the same edit (theirs == yours), or
 * *it was changed and changed back* (theirs == base): nothing would be lost.
 
+A write may also *depend* on fields it does not write (a record action
+whose condition reads the status): each such *watched* field conflicts when
+the log shows it changed since the base and it is not back at its base
+value; its ``yours`` is that base value, what the writer acted on.
+
 *When the log cannot account for every version since the base* (retention
 pruned its oldest entries), the absence of a field from it proves nothing:
 every patched field whose value differs is a conflict, with an unknown
@@ -155,12 +160,16 @@ def field_conflicts(
     *,
     theirs: Callable[[str], Any],
     logged: Callable[[str, Any], Any] = _as_logged,
+    watched: Iterable[str] = (),
 ) -> list[FieldConflict]:
     """The fields of ``yours`` whose write would overwrite a change made since the base.
 
     ``yours`` holds the patched values in their JSON forms; ``theirs(name)``
     gives a field's current value in that form, ``logged(name, value)`` a
-    value of the log in it.
+    value of the log in it. ``watched`` names fields the write depends on
+    without writing them: one conflicts when it changed since the base and is
+    not back at its base value (when the log is incomplete, whenever it may
+    have: its base is unknown).
     """
     conflicts: list[FieldConflict] = []
     for name, mine in yours.items():
@@ -175,6 +184,17 @@ def field_conflicts(
             if current == base:
                 continue
         conflicts.append(FieldConflict(field=name, base=base, theirs=current, yours=mine))
+    for name in dict.fromkeys(watched):
+        if name in yours:
+            continue
+        seen: Any = None
+        if since.complete:
+            if name not in since.base_values:
+                continue
+            seen = logged(name, since.base_values[name])
+            if theirs(name) == seen:
+                continue
+        conflicts.append(FieldConflict(field=name, base=seen, theirs=theirs(name), yours=seen))
     return conflicts
 
 
@@ -186,12 +206,13 @@ async def conflicts_since(
     *,
     theirs: Callable[[str], Any],
     logged: Callable[[str, Any], Any] = _as_logged,
+    watched: Iterable[str] = (),
 ) -> list[FieldConflict]:
     """:func:`field_conflicts` of a write to ``target`` based on version ``base``."""
     if base >= target.version:
         return []
     since = await read_since(tx, target, base)
-    return field_conflicts(since, yours, theirs=theirs, logged=logged)
+    return field_conflicts(since, yours, theirs=theirs, logged=logged, watched=watched)
 
 
 async def check_precondition(
@@ -204,12 +225,14 @@ async def check_precondition(
     logged: Callable[[str, Any], Any] = _as_logged,
     shown: Container[str],
     current: Callable[[], Mapping[str, Any]],
+    watched: Iterable[str] = (),
 ) -> None:
     """Refuse a write its precondition does not allow, as API.md says; else return.
 
     Called with the row locked, so the version checked is the one the write
     replaces. A version from the future is a 412; a stale ``If-Match`` a 412
-    listing the conflicts; an ``X-Base-Version`` a 409 if any field conflicts.
+    listing the conflicts; an ``X-Base-Version`` a 409 if any field conflicts
+    (``watched``: fields the write depends on, see :func:`field_conflicts`).
     Every conflicting field refuses the write, but only those in ``shown``
     are named (a field the writer may not read is never revealed);
     ``current()`` is the row's body for the writer.
@@ -225,7 +248,7 @@ async def check_precondition(
             conflicts=[],
         )
     found = await conflicts_since(
-        tx, target, precondition.version, yours, theirs=theirs, logged=logged
+        tx, target, precondition.version, yours, theirs=theirs, logged=logged, watched=watched
     )
     named = [c for c in found if c["field"] in shown]
     if precondition.strict:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from collabadmin.config.bounds import bounds_validator
+from collabadmin.config.record_actions import configured_actions
 from collabadmin.config.schema import (
     Config,
     ConfigError,
@@ -114,7 +115,7 @@ def _refine(resource: Resource, rc: ResourceConfig) -> Resource:
         plural = pluralize(label)
     elif plural and not label:
         label = singularize(plural)
-    return replace(
+    refined = replace(
         resource,
         fields=fields,
         pk=pk,
@@ -126,6 +127,9 @@ def _refine(resource: Resource, rc: ResourceConfig) -> Resource:
         preview_url=rc.preview_url if rc.preview_url is not None else resource.preview_url,
         display=rc.display if rc.display is not None else resource.display,
     )
+    if not rc.actions:
+        return refined
+    return replace(refined, record_actions=configured_actions(refined, rc.actions, where))
 
 
 def _sort_after_key(resource: Resource, pk: tuple[str, ...]) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ __all__ = [
     "ConfigError",
     "FieldConfig",
     "GrantConfig",
+    "RecordActionConfig",
     "ResourceConfig",
     "RoleConfig",
     "UserMatch",
@@ -62,6 +63,23 @@ class FieldConfig(_Table):
     messages: dict[MessageKind, str] = {}
 
 
+class RecordActionConfig(_Table):
+    """``[resources.NAME.actions.ACTION]``: a button that sets fields of a record.
+
+    It applies when every ``when`` field equals its value and no ``unless``
+    field equals its value; it writes ``patch`` (a merge patch, as a PATCH
+    body). ACTION is its URL name.
+    """
+
+    label: str
+    patch: dict[str, Any]
+    when: dict[str, Any] = {}
+    unless: dict[str, Any] = {}
+    confirm: str | None = None
+    permission: Action = "change"
+    not_applicable: str | None = None  # the 409's detail when it does not apply
+
+
 class ResourceConfig(_Table):
     """``[resources.NAME]``: one table or view (NAME is the table's name)."""
 
@@ -75,6 +93,7 @@ class ResourceConfig(_Table):
     read_only: bool = False
     preview_url: str | None = None  # a page rendering a draft's merged record
     fields: dict[str, FieldConfig] = {}
+    actions: dict[str, RecordActionConfig] = {}
 
 
 class UserMatch(_Table):
@@ -128,7 +147,7 @@ def parse_config(text: str, *, source: str = DEFAULT_PATH) -> Config:
 # since msgspec reports a path through a dict as ``[...]``, not the name.
 _NAMED: dict[type[Any], dict[str, type[Any]]] = {
     Config: {"resources": ResourceConfig, "roles": RoleConfig},
-    ResourceConfig: {"fields": FieldConfig},
+    ResourceConfig: {"fields": FieldConfig, "actions": RecordActionConfig},
     RoleConfig: {"resources": GrantConfig},
 }
 

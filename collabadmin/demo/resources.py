@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from collabadmin.demo.course_actions import COURSE_ACTIONS
 from collabadmin.demo.tables import (
     CATEGORIES,
     COURSE_INSTRUCTORS,
@@ -92,6 +93,7 @@ def demo_resources() -> list[Resource]:
                 "university_id": {"label": "University"},
                 "internal_notes": {"label": "Internal notes"},
             },
+            record_actions=COURSE_ACTIONS,
         ),
         resource_from_table(
             COURSE_INSTRUCTORS,

@@ -17,6 +17,7 @@ from sqlalchemy import Table
 
 from collabadmin.resources.columns import column_field, domains_as_base_types
 from collabadmin.resources.fields import Field
+from collabadmin.resources.record_actions import RecordActionDecl
 from collabadmin.resources.resource import META_COLUMNS, Resource
 
 __all__ = ["reflect_resources", "resource_from_table"]
@@ -37,6 +38,7 @@ def resource_from_table(
     pk: str | Sequence[str] | None = None,
     filled_by_trigger: bool = False,
     display: str = "",
+    record_actions: Sequence[RecordActionDecl] = (),
 ) -> Resource:
     """Build a resource from ``table``'s columns, refined by ``fields`` overrides.
 
@@ -50,6 +52,8 @@ def resource_from_table(
     the table has a BEFORE INSERT trigger of its own, so no NOT NULL column
     is required on create (the trigger may fill it). ``display``: the field
     that names a record (default: :func:`display_field`'s choice).
+    ``record_actions``: buttons on its records
+    (:class:`~collabadmin.resources.record_actions.RecordActionDecl`).
     """
     key = _key_of_table(table, pk)
     read_only_reason = None
@@ -94,6 +98,7 @@ def resource_from_table(
         preview_url=preview_url,
         read_only_reason=read_only_reason,
         display=display,
+        record_actions=tuple(record_actions),
     )
 
 

@@ -10,13 +10,20 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from collabadmin.db.engine import Actor
+from collabadmin.resources.action_access import offered_actions
 from collabadmin.resources.fields import Field
 from collabadmin.resources.policy import ACTIONS, Policy, WriteAction
 from collabadmin.resources.query import field_operators, text_search_fields
 from collabadmin.resources.related import Link
 from collabadmin.resources.resource import Registry, Resource, display_field
 
-__all__ = ["MetaSections", "allowed_actions", "related_meta", "resource_meta"]
+__all__ = [
+    "MetaSections",
+    "allowed_actions",
+    "record_actions_meta",
+    "related_meta",
+    "resource_meta",
+]
 
 
 def allowed_actions(policy: Policy, actor: Actor, resource: Resource) -> list[str]:
@@ -32,7 +39,14 @@ def resource_meta(
     resource: Resource,
     registry: Registry,
     record: Mapping[Any, Any] | None = None,
+    *,
+    applies: Mapping[str, bool] | None = None,
 ) -> dict[str, Any]:
+    """``ResourceMeta`` of ``resource`` for ``actor``, for ``record`` when given.
+
+    ``applies`` says, for one record, whether each of its actions applies
+    now (:func:`collabadmin.resources.action_access.applying`).
+    """
     readable = policy.readable_fields(actor, resource)
     actions = allowed_actions(policy, actor, resource)
     if record is not None:
@@ -93,6 +107,7 @@ def resource_meta(
         "searchable": bool(resource.search_fields or text_search_fields(resource, readable)),
         "soft_delete": resource.soft_delete,
         "preview_url": resource.preview_url,
+        "record_actions": record_actions_meta(policy, actor, resource, record, applies),
     }
 
 
@@ -107,6 +122,25 @@ def _read_only_reason(resource: Resource, f: Field, can_write: bool, existing: b
     if existing and f.read_only_after_create:
         return "Set when the record is created; it cannot change afterwards."
     return "You may not change this field on this record."
+
+
+def record_actions_meta(
+    policy: Policy,
+    actor: Actor,
+    resource: Resource,
+    record: Mapping[Any, Any] | None,
+    applies: Mapping[str, bool] | None,
+) -> list[dict[str, Any]]:
+    """``RecordActionMeta`` of the actions ``actor`` may run (on ``record``)."""
+    listed: list[dict[str, Any]] = []
+    for action in offered_actions(policy, actor, resource, record):
+        meta: dict[str, Any] = {"name": action.name, "label": action.label}
+        if action.confirm:
+            meta["confirm"] = action.confirm
+        if applies is not None:
+            meta["applies"] = applies.get(action.name, False)
+        listed.append(meta)
+    return listed
 
 
 def _visible(policy: Policy, actor: Actor, registry: Registry, name: str) -> bool:

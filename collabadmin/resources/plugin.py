@@ -7,6 +7,7 @@ from litestar.plugins import InitPluginProtocol
 
 from collabadmin.context import provide, services_in
 from collabadmin.db.engine import Database
+from collabadmin.resources.action_routes import run_record_action
 from collabadmin.resources.meta import MetaSections
 from collabadmin.resources.policy import Policy
 from collabadmin.resources.resource import Registry
@@ -34,5 +35,7 @@ class RecordsPlugin(InitPluginProtocol):
         provide(app_config, "policy", self.policy)
         provide(app_config, "records", RecordService(db, registry, self.policy))
         provide(app_config, "meta_sections", MetaSections())
-        app_config.route_handlers.extend([MetaController, records_router, stats_router])
+        app_config.route_handlers.extend(
+            [MetaController, records_router, stats_router, run_record_action]
+        )
         return app_config

@@ -38,6 +38,7 @@ from collabadmin.resources.columns import UUID_TEXT, integer_range
 from collabadmin.resources.fields import Field, Relation, ValueInvalid
 from collabadmin.resources.inflect import labels_for
 from collabadmin.resources.keys import decode_key, decode_url_key, encode_key, value_text
+from collabadmin.resources.record_actions import RecordActionDecl, check_record_actions
 from collabadmin.resources.related import Link, links_by_target
 
 __all__ = [
@@ -80,6 +81,8 @@ class Resource:
     display: str = ""
     # A view: read-only, and no change events are published under its name.
     view: bool = False
+    # Buttons on its records (resources/record_actions.py), in the order shown.
+    record_actions: tuple[RecordActionDecl, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.read_only and not self.untracked and not self.versioned:
@@ -94,6 +97,8 @@ class Resource:
             self.default_sort = self.pk
         if not self.pk and not self.read_only:
             raise ValueError(f"resource {self.name}: a resource without a key must be read-only")
+        if self.record_actions:
+            check_record_actions(self, self.record_actions)
 
     @property
     def soft_delete(self) -> bool:
@@ -119,6 +124,13 @@ class Resource:
         if len(self.pk) != 1:
             raise ValueError(f"resource {self.name} has no single-column key")
         return self.fields[self.pk[0]]
+
+    def record_action(self, name: str) -> RecordActionDecl:
+        """The record action called ``name``; 404 when the resource has none by that name."""
+        for action in self.record_actions:
+            if action.name == name:
+                return action
+        raise NotFound(f"{self.label_plural} have no action named {name!r}.")
 
     def column(self, name: str) -> Column[Any]:
         return self.table.c[name]

@@ -22,6 +22,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from collabadmin.changelog.changes import parse_id_cursor
 from collabadmin.context import Injected
 from collabadmin.db.engine import Actor
+from collabadmin.resources.action_access import applying_now
 from collabadmin.resources.actions import CreateRecord, PatchRecord, Purge, Restore, SoftDelete
 from collabadmin.resources.keys import key_url
 from collabadmin.resources.list_params import (
@@ -204,7 +205,10 @@ async def describe_record(
     registry: Injected[Registry],
 ) -> Response[ResourceMeta]:
     res, row = await records.get_row(actor, resource, pk)
-    meta = msgspec.convert(resource_meta(policy, actor, res, registry, row), ResourceMeta)
+    applies = await applying_now(records, actor, res, row)
+    meta = msgspec.convert(
+        resource_meta(policy, actor, res, registry, row, applies=applies), ResourceMeta
+    )
     return Response(meta, headers={"Allow": allow_header(meta.actions, record=True)})
 
 

@@ -12,10 +12,11 @@ reflected from an adopted database):
   nullable, ``readOnly`` for read-only fields, and the ``_version`` and
   ``_deleted_at`` members every record carries;
 - ``RecordPage_<name>``, its list page (``{items, next_cursor, total}``);
-- the paths ``/api/r/<name>``, ``/api/r/<name>/{pk}`` and its ``restore``
-  and ``revert``: copies of the generic operations that carry records,
-  without the ``resource`` parameter, whose bodies refer to those
-  components, as PostgREST and Directus document one path per table. The
+- the paths ``/api/r/<name>``, ``/api/r/<name>/{pk}`` and its ``restore``,
+  ``revert`` and (for a resource that declares some) ``actions/{name}``:
+  copies of the generic operations that carry records, without the
+  ``resource`` parameter, whose bodies refer to those components, as
+  PostgREST and Directus document one path per table. The
   generic ``{resource}`` paths stay (and alone describe OPTIONS, history and
   drafts, whose bodies do not depend on the resource).
 
@@ -49,8 +50,11 @@ _RECORD_OPERATIONS = frozenset(
         "deleteRecord",
         "restoreRecord",
         "revertRecord",
+        "runRecordAction",
     }
 )
+# Documented per resource only for the resources that declare record actions.
+_ACTION_OPERATIONS = frozenset({"runRecordAction"})
 _PAGE_OPERATIONS = frozenset({"listRecords"})
 _TYPED = _RECORD_OPERATIONS | _PAGE_OPERATIONS
 # The bodies that write a record's fields.
@@ -266,6 +270,8 @@ def document_records(document: OpenAPI, registry: Registry) -> None:
                 # Only what carries this resource's records; describe, history and
                 # drafts read the same whatever the resource, and stay generic.
                 if isinstance(operation, Operation) and operation.operation_id in _TYPED:
+                    if operation.operation_id in _ACTION_OPERATIONS and not resource.record_actions:
+                        continue
                     suffix = op_suffixes[resource.name]
                     setattr(copied, method, _copy(operation, resource, suffix, refs))
                     any_copied = True

@@ -23,6 +23,7 @@ __all__ = [
     "FieldMeta",
     "HistoryPage",
     "Meta",
+    "RecordActionMeta",
     "RecordBody",
     "RecordPage",
     "RelatedMeta",
@@ -77,6 +78,19 @@ class RelatedMeta(msgspec.Struct, kw_only=True):
     through: ThroughMeta | msgspec.UnsetType = msgspec.UNSET
 
 
+class RecordActionMeta(msgspec.Struct, kw_only=True):
+    """A record action this user may run (a button); ``applies`` only for one record.
+
+    ``confirm`` is the question a person answers before it runs, when the
+    action declares one; ``applies`` whether it applies to that record now.
+    """
+
+    name: str
+    label: str
+    confirm: str | msgspec.UnsetType = msgspec.UNSET
+    applies: bool | msgspec.UnsetType = msgspec.UNSET
+
+
 class ResourceMeta(msgspec.Struct, kw_only=True):
     name: str
     label: str
@@ -93,6 +107,7 @@ class ResourceMeta(msgspec.Struct, kw_only=True):
     searchable: bool
     soft_delete: bool
     preview_url: str | None
+    record_actions: list[RecordActionMeta]
 
 
 class StepLinkSummary(msgspec.Struct, kw_only=True):

@@ -56,6 +56,31 @@ def test_an_incomplete_log_proves_nothing_every_differing_field_conflicts() -> N
     ]
 
 
+def test_a_watched_field_conflicts_when_it_changed_since_the_base() -> None:
+    # A record action depends on the status without writing it (or writes
+    # other fields): what the person acted on must not have changed.
+    since = Since({"status": "draft", "title": "Base"}, complete=True)
+    found = field_conflicts(since, {"title": "Theirs"}, theirs=CURRENT.get, watched=["status"])
+    assert [dict(c) for c in found] == [
+        {"field": "status", "base": "draft", "theirs": "open", "yours": "draft"}
+    ]
+    # Not changed since, or changed and changed back: nothing to decide again.
+    unchanged = Since({"title": "Base"}, complete=True)
+    assert field_conflicts(unchanged, {}, theirs=CURRENT.get, watched=["status"]) == []
+    back = Since({"status": "open"}, complete=True)
+    assert field_conflicts(back, {}, theirs=CURRENT.get, watched=["status"]) == []
+    # A watched field the write also patches is judged as a patched field.
+    assert field_conflicts(since, {"status": "open"}, theirs=CURRENT.get, watched=["status"]) == []
+
+
+def test_a_watched_field_over_an_incomplete_log_conflicts_with_an_unknown_base() -> None:
+    since = Since({}, complete=False)
+    found = field_conflicts(since, {}, theirs=CURRENT.get, watched=["status"])
+    assert [dict(c) for c in found] == [
+        {"field": "status", "base": None, "theirs": "open", "yours": None}
+    ]
+
+
 def test_a_rebase_takes_theirs_or_keeps_yours_and_never_names_a_hidden_field() -> None:
     found = field_conflicts(
         Since({"title": "Base", "notes": "Base"}, complete=True),

@@ -21,14 +21,17 @@ from collabadmin.resources.actions._versions import patched_forms, record_confli
 from collabadmin.resources.actions.create import CreateRecord
 from collabadmin.resources.actions.lifecycle import Purge, Restore, SoftDelete
 from collabadmin.resources.actions.patch import FieldRules, PatchRecord
+from collabadmin.resources.actions.run import ActionRun, RunRecordAction
 
 __all__ = [
+    "ActionRun",
     "CreateRecord",
     "FieldRules",
     "PatchRecord",
     "Purge",
     "RecordAction",
     "Restore",
+    "RunRecordAction",
     "SoftDelete",
     "Written",
     "patched_forms",

@@ -9,7 +9,7 @@ same edit made twice, or a value echoed back, is never a conflict.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from collabadmin.changelog.conflicts import (
@@ -75,8 +75,13 @@ async def check_record_precondition(
     *,
     actor: Actor,
     resource: Resource,
+    watched: Iterable[str] = (),
 ) -> None:
-    """412/409 unless ``precondition`` allows writing ``patch`` over the locked ``row``."""
+    """412/409 unless ``precondition`` allows writing ``patch`` over the locked ``row``.
+
+    ``watched``: fields the write depends on without writing them (a record
+    action's condition), which must not have changed since the base either.
+    """
     if precondition.version == row["version"]:
         return  # the common case: no log to read, nothing to compute
     await check_precondition(
@@ -88,4 +93,5 @@ async def check_record_precondition(
         logged=_logged(resource),
         shown=records.policy.readable_fields(actor, resource),
         current=lambda: records.body(actor, resource, row),
+        watched=watched,
     )

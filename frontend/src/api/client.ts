@@ -129,6 +129,14 @@ export const api = {
         headers: { "If-Match": `"${version}"` },
       }),
     ),
+  /** Runs a record action, based on the version the person saw (X-Base-Version). */
+  runAction: (resource: string, pk: string, name: string, baseVersion: number) =>
+    unwrap<RecordBody>(
+      client.POST("/api/r/{resource}/{pk}/actions/{name}", {
+        params: { path: { resource, pk, name } },
+        headers: { "X-Base-Version": String(baseVersion) },
+      }),
+    ),
   history: (resource: string, pk: string, query: Record<string, string> = {}) =>
     unwrap<{ items: Change[]; next_cursor: string | null }>(
       client.GET("/api/r/{resource}/{pk}/history", { params: { path: { resource, pk }, query: query } }),

@@ -544,6 +544,26 @@ export interface paths {
         patch: operations["patchRecordCourses"];
         trace?: never;
     };
+    "/api/r/courses/{pk}/actions/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run one of the resource's record actions on a record (Courses)
+         * @description One transaction, each row it writes logged with source `action`. Needs `If-Match` (strict) or `X-Base-Version` (field merge over the fields the action reads and writes), as PATCH does; an action that does not apply to the record now is a 409 (`not-applicable`). Takes no body.
+         */
+        post: operations["runRecordActionCourses"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/r/courses/{pk}/restore": {
         parameters: {
             query?: never;
@@ -845,6 +865,26 @@ export interface paths {
         head?: never;
         /** Change fields of a record (JSON merge patch) */
         patch: operations["patchRecord"];
+        trace?: never;
+    };
+    "/api/r/{resource}/{pk}/actions/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run one of the resource's record actions on a record
+         * @description One transaction, each row it writes logged with source `action`. Needs `If-Match` (strict) or `X-Base-Version` (field merge over the fields the action reads and writes), as PATCH does; an action that does not apply to the record now is a 409 (`not-applicable`). Takes no body.
+         */
+        post: operations["runRecordAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/r/{resource}/{pk}/drafts": {
@@ -1471,6 +1511,13 @@ export interface components {
                 [key: string]: "theirs" | "yours";
             };
         };
+        /** RecordActionMeta */
+        RecordActionMeta: {
+            applies?: boolean;
+            confirm?: string;
+            label: string;
+            name: string;
+        };
         /** RecordPage */
         RecordPage: {
             items: {
@@ -1644,6 +1691,7 @@ export interface components {
             pk: string | string[] | null;
             preview_url: string | null;
             read_only_reason: string | null;
+            record_actions: components["schemas"]["RecordActionMeta"][];
             related: components["schemas"]["RelatedMeta"][];
             searchable: boolean;
             soft_delete: boolean;
@@ -1875,7 +1923,7 @@ export interface operations {
                 /** @description Entries whose diff touches it. */
                 field?: string | null;
                 op?: "insert" | "update" | "delete" | "restore" | "purge" | null;
-                source?: "api" | "draft" | "revert" | "workflow" | "db" | null;
+                source?: "api" | "draft" | "revert" | "workflow" | "action" | "db" | null;
                 /** @description An ISO 8601 date or date-time. */
                 since?: string | null;
                 /** @description An ISO 8601 date or date-time (exclusive). */
@@ -1948,7 +1996,7 @@ export interface operations {
                 /** @description Entries whose diff touches it. */
                 field?: string | null;
                 op?: "insert" | "update" | "delete" | "restore" | "purge" | null;
-                source?: "api" | "draft" | "revert" | "workflow" | "db" | null;
+                source?: "api" | "draft" | "revert" | "workflow" | "action" | "db" | null;
                 /** @description An ISO 8601 date or date-time. */
                 since?: string | null;
                 /** @description An ISO 8601 date or date-time (exclusive). */
@@ -4597,6 +4645,68 @@ export interface operations {
             };
         };
     };
+    runRecordActionCourses: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string | null;
+                "X-Base-Version"?: string | null;
+            };
+            path: {
+                pk: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Record_courses"];
+                };
+            };
+            /** @description The request was refused; the problem says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server or its database failed; a request id to report */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     restoreRecordCourses: {
         parameters: {
             query?: never;
@@ -6513,6 +6623,71 @@ export interface operations {
                 };
             };
         };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The request was refused; the problem says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server or its database failed; a request id to report */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    runRecordAction: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string | null;
+                "X-Base-Version"?: string | null;
+            };
+            path: {
+                resource: string;
+                pk: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description Request fulfilled, document follows */
             200: {

@@ -1,5 +1,13 @@
 // Shapes of the API's bodies (../shared/API.md). The paths and operation ids
 // are typed from the OpenAPI document in schema.d.ts.
+import type { components } from "./schema";
+
+/**
+ * A record action this user may run (a button on the record page): its URL
+ * name, label and confirmation; `applies` says, in a record's OPTIONS,
+ * whether it applies to that record now.
+ */
+export type RecordActionMeta = components["schemas"]["RecordActionMeta"];
 
 export type FieldType =
   | "string"
@@ -105,6 +113,8 @@ export interface ResourceMeta {
   soft_delete: boolean;
   /** A same-origin page that renders a record as its audience sees it (draft previews). */
   preview_url?: string | null;
+  /** The record actions this user may run, in their declared order. */
+  record_actions: RecordActionMeta[];
 }
 
 export interface WorkflowSummary {
@@ -139,7 +149,7 @@ export interface Change {
   pk: string;
   op: "insert" | "update" | "delete" | "restore" | "purge";
   actor: { id: number; name: string } | null;
-  source: "api" | "draft" | "revert" | "workflow" | "db";
+  source: "api" | "draft" | "revert" | "workflow" | "action" | "db";
   version: number;
   diff: Record<string, { old: FieldValue; new: FieldValue }>;
 }

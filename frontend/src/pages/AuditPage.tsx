@@ -8,7 +8,7 @@ import { live } from "../live";
 import { usePageTitle } from "../pageTitle";
 
 const OPS = ["insert", "update", "delete", "restore", "purge"];
-const SOURCES = ["api", "draft", "revert", "workflow", "db"];
+const SOURCES = ["api", "draft", "revert", "workflow", "action", "db"];
 const EMPTY = { resource: "", pk: "", actor: "", field: "", op: "", source: "", since: "", until: "", q: "" };
 type Filters = typeof EMPTY;
 

@@ -15,6 +15,7 @@ import { editProblems } from "../fieldValues";
 import { FieldInput } from "../components/FieldInput";
 import { RecordDrafts } from "../components/drafts/RecordDrafts";
 import { RelatedRecords, useUnsavedPanels } from "../components/related/RelatedRecords";
+import { RecordActions } from "../components/RecordActions";
 import { RecordWorkflows } from "../components/workflows/RecordWorkflows";
 import { sameValue } from "../datetime";
 import { display } from "../format";
@@ -334,6 +335,21 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
               : " Your unsaved changes are kept: restore it to save them.")}
         </p>
       )}
+      <RecordActions
+        resource={resource}
+        pk={pk}
+        actions={meta.data.record_actions}
+        record={base}
+        fields={fields}
+        onDone={(saved, action) => {
+          refresh(saved);
+          toast(`${action.label}: done.`, { tone: "success" });
+        }}
+        onCurrent={(current) => {
+          setBase(current);
+          queryClient.setQueryData(["record", resource, pk], current);
+        }}
+      />
       <div className="tabs" role="tablist" aria-label="Record">
         <button type="button" role="tab" id="tab-details" aria-selected={tab === "details"} aria-controls="panel-details" onClick={() => setTab("details")}>
           Details
