@@ -1,4 +1,9 @@
-"""``GET /health``: is the database reachable, and is the change listener listening."""
+"""``GET /health``: is the database reachable, is the change listener listening, and NATS.
+
+In broker mode the body also says whether this instance leads the change
+stream, where its consumer is and how far behind; the status is 503 while
+its NATS connection is down (its sockets get no changes meanwhile).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from litestar import Request, Response, get
 
 from collabadmin.context import Injected
 from collabadmin.db.engine import Database
+from collabadmin.hub.cluster import Cluster
 from collabadmin.hub.listener import ChangeListener
 from collabadmin.ops.types import HealthBody
 from collabadmin.web import json_response
@@ -24,6 +30,7 @@ async def health(
     *,
     db: Injected[Database],
     listener: Injected[ChangeListener],
+    cluster: Injected[Cluster],
 ) -> Response[HealthBody]:
     database = "ok"
     try:
@@ -33,8 +40,19 @@ async def health(
         database = "unavailable"
     hub = listener.status
     ok = database == "ok" and hub == "listening"
+    body: dict[str, object] = {"database": database, "hub": hub}
+    broker = cluster.broker_status()
+    if broker is not None:
+        ok = ok and broker.connection == "connected"
+        body["broker"] = {
+            "stream": broker.stream,
+            "connection": broker.connection,
+            "leader": broker.leader,
+            "sequence": broker.sequence,
+            "lag": broker.lag,
+        }
     return json_response(
-        {"status": "ok" if ok else "unavailable", "database": database, "hub": hub},
+        {"status": "ok" if ok else "unavailable", **body},
         200 if ok else 503,
         {"Cache-Control": "no-store"},
     )

@@ -345,7 +345,7 @@ def test_a_deployment_made_before_the_move_keeps_everything_and_its_triggers(
         versions = {r["version_num"] for r in conn.execute(
             "SELECT version_num FROM collabadmin.collabadmin_alembic_version"
         )}  # fmt: skip
-        assert versions == {"0014_chain_time_zone", DEMO_HEAD}
+        assert versions == {"0015_broker_position", DEMO_HEAD}
         # Every moved function resolves its names in the new schema.
         settings = {
             r["proconfig"]
