@@ -151,8 +151,15 @@ class Link:
             await self.js.update_stream(config)
 
     async def tail(self) -> StreamTail:
-        """Where the stream ends now (one stream info request, and one read of the last)."""
-        info = await self.js.stream_info(self.stream)
+        """Where the stream ends now (one stream info request, and one read of the last).
+
+        A stream that is gone (deleted by an operator) is made anew, empty.
+        """
+        try:
+            info = await self.js.stream_info(self.stream)
+        except nats.js.errors.NotFoundError:
+            await self._ensure_stream()
+            info = await self.js.stream_info(self.stream)
         state = info.state
         created = str(info.created or "")
         part = None
