@@ -11,6 +11,10 @@ its own while the live frames of that topic are held behind it (see
 frames can neither overlap nor leave a gap, and a replay, however far back,
 never delays the frames of other sockets.
 
+In broker mode (:mod:`collabadmin.hub.broker`) the hub reads nothing: its
+batches come from the stream one instance publishes, the same batches for
+every instance (:class:`~collabadmin.hub.source.SourceSteps`).
+
 Cursors are validated strictly; replays are bounded whatever the cursor
 says (:mod:`collabadmin.hub.replay`). Which topics exist and who may follow
 them is :mod:`collabadmin.hub.access`.
@@ -33,7 +37,7 @@ import psycopg
 
 from collabadmin.auth.credentials import Credential
 from collabadmin.changelog.batches import current_snapshot, read_since
-from collabadmin.changelog.position import BadPosition, Position, snapshot_order
+from collabadmin.changelog.position import BadPosition, Position
 from collabadmin.db.engine import Actor, Database, Row, Tx
 from collabadmin.hub.access import SubscribeError, TopicAccess
 from collabadmin.hub.clients import MAX_TOPICS, Client, Held
@@ -41,7 +45,7 @@ from collabadmin.hub.fanout import Delivery, deliver
 from collabadmin.hub.feeds import Feed
 from collabadmin.hub.replay import Replays
 from collabadmin.hub.settings import HubSettings
-from collabadmin.hub.source import Batch, BatchSource
+from collabadmin.hub.source import BatchSource, SourceSteps
 from collabadmin.hub.topics import Topic
 from collabadmin.resources.policy import Policy
 from collabadmin.resources.resource import Registry
@@ -102,10 +106,9 @@ class Hub:
         # The batch boundaries, and the resumes that walk them.
         self.replays = Replays(db, settings, self._deliver_replay, self._delivering)
         # Broker mode: batches come from a stream instead of the hub's own reads.
-        self.source: BatchSource | None = None
+        self.steps: SourceSteps | None = None
         # Reads of the change log for the live stream (replays count their own).
         self.log_reads = 0
-        self._moved = asyncio.Event()
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -114,11 +117,11 @@ class Hub:
 
     def use_source(self, source: BatchSource) -> None:
         """Take batches from ``source`` instead of reading the log (before :meth:`start`)."""
-        self.source = source
+        self.steps = SourceSteps(self, source)
 
     async def start(self) -> None:
-        if self.source is not None:
-            self.position = Position.boundary(await self.source.begin(self.wake))
+        if self.steps is not None:
+            self.position = Position.boundary(await self.steps.begin())
         else:
             async with self.db.connection() as tx:
                 self.position = Position.boundary(await current_snapshot(tx))
@@ -170,8 +173,8 @@ class Hub:
 
     async def _step(self) -> None:
         assert self.position is not None
-        if self.source is not None:
-            await self._step_source(self.source)
+        if self.steps is not None:
+            await self.steps.step()
         else:
             await self._step_log()
         requests, self._requests = self._requests, []
@@ -203,50 +206,14 @@ class Hub:
                 batch = Position(lower, upper, 0, time.time())
                 self.replays.record(upper)
                 if entries:
-                    await self._deliver_live(tx, entries, batch)
+                    await self.deliver_live(tx, entries, batch)
                 self.position = Position.boundary(upper)
 
-    async def _step_source(self, source: BatchSource) -> None:
-        """Deliver the batches the source has waiting (broker mode), in order."""
-        assert self.position is not None
-        for batch in list(source.pending()):
-            if batch.lower != self.position.upper:
-                # The source guarantees a chain of batches; a break is a bug there.
-                log.error("batch does not start at the hub's position; skipped")
-                source.delivered(batch)
-                continue
-            span = Position(batch.lower, batch.upper, 0, time.time())
-            self.replays.record(batch.upper)
-            if batch.resync:
-                self._resync_everyone()
-            elif batch.entries:
-                await self._deliver_stream_batch(batch, span)
-            self.position = Position.boundary(batch.upper)
-            source.delivered(batch)
-            self._moved.set()
-            self._moved = asyncio.Event()
-        # The position is as fresh as now, even when nothing was committed.
-        self.position = Position.boundary(self.position.upper)
+    async def deliver_live(self, tx: Tx | None, entries: list[Row], batch: Position) -> None:
+        """Offer one batch's entries to the subscribers, then tell the observers.
 
-    def _resync_everyone(self) -> None:
-        """Every subscription ends with ``resync`` (changes were lost to the stream)."""
-        self.too_far_back += sum(len(c.topics) for c in self.clients)
-        for client in list(self.clients):
-            for name in list(client.topics):
-                self._drop(client, name)
-                client.send({"type": "resync", "topic": name})
-
-    async def _deliver_stream_batch(self, batch: Batch, span: Position) -> None:
-        entries = [{k: v for k, v in e.items() if k != "txid"} for e in batch.entries]
-        if not self.subscriptions:
-            # Nobody here follows anything: no connection, no frames.
-            await self._deliver_live(None, entries, span)
-            return
-        async with self.db.connection() as tx:
-            await self._deliver_live(tx, entries, span)
-
-    async def _deliver_live(self, tx: Tx | None, entries: list[Row], batch: Position) -> None:
-        """Offer one batch's entries to the subscribers, then tell the observers."""
+        ``tx`` None: nobody here follows anything (broker mode skips the connection).
+        """
         if tx is None:
             delivery = Delivery(entries=len(entries))
         else:
@@ -270,24 +237,6 @@ class Hub:
                 batch_observer(entries, delivery)
             except Exception:
                 log.exception("batch observer failed")
-
-    async def _caught_up(self, since: Position, seconds: float) -> None:
-        """Broker mode: wait (up to ``seconds``) until the hub has reached ``since``.
-
-        A cursor issued by an instance a few batches further along the
-        stream is valid here too, as soon as this hub has taken those
-        batches.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        while self.position is not None and snapshot_order(since.upper) > snapshot_order(
-            self.position.upper
-        ):
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._moved.wait(), remaining)
 
     # -- clients -------------------------------------------------------------
 
@@ -399,8 +348,8 @@ class Hub:
             raise SubscribeError("too_many_topics", f"At most {MAX_TOPICS} topics per socket.")
         await self.access.check_subscription(client.actor, topic)
         if position is not None:
-            if self.source is not None:
-                await self._caught_up(position, self.settings.catch_up_wait)
+            if self.steps is not None:
+                await self.steps.caught_up(position, self.settings.catch_up_wait)
             assert self.position is not None
             if not await self.replays.cursor_in_order(position, self.position):
                 raise SubscribeError("bad_cursor", "cursor is not valid")

@@ -100,7 +100,12 @@ class HubPlugin(InitPluginProtocol):
         app_config.route_handlers.append(ws_endpoint)
         if settings.broker:
             # Only in broker mode, which needs the broker extra (nats-py).
-            from collabadmin.hub.broker.broker import Broker  # noqa: PLC0415
+            try:
+                from collabadmin.hub.broker.broker import Broker  # noqa: PLC0415
+            except ImportError:
+                raise ValueError(
+                    "COLLABADMIN_BROKER needs nats-py: pip install 'collabadmin[broker]'"
+                ) from None
 
             broker = provide(
                 app_config,

@@ -40,7 +40,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from collabadmin.changelog.batches import read_between, visible_in
 from collabadmin.changelog.position import snapshot_order
 from collabadmin.db.engine import Database, Row
-from collabadmin.hub.broker.link import NATS_ERRORS, Link
+from collabadmin.hub.broker.link import NATS_ERRORS, Link, still_wanted
 from collabadmin.hub.broker.store import recorded_position
 from collabadmin.hub.broker.wire import PartHeaders, decode_entries, parse_part
 from collabadmin.hub.source import Batch
@@ -156,6 +156,7 @@ class StreamConsumer:
                 log.warning("skipped a message of the stream that is not a change batch")
                 return
             while True:
+                still_wanted()
                 try:
                     await self._take(part, msg.data)
                     return
@@ -167,6 +168,7 @@ class StreamConsumer:
     async def _watch_stream(self) -> None:
         """Lag, and a stream made anew (deleted, or its storage wiped): read it from its start."""
         while True:
+            still_wanted()
             await asyncio.sleep(WATCH_EVERY)
             try:
                 info = await self.link.js.stream_info(self.link.stream)

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import psycopg
 
 from collabadmin.context import Startable
+from collabadmin.hub.broker.link import still_wanted
 
 __all__ = ["LOCK_CLASS", "Leadership"]
 
@@ -73,6 +74,7 @@ class Leadership:
     async def _run(self) -> None:
         backoff = 0.1
         while self.role != "stopped":
+            still_wanted()
             try:
                 conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
             except (psycopg.Error, OSError) as exc:
@@ -108,6 +110,7 @@ class Leadership:
                 await task.start()
                 started.append(task)
             while True:
+                still_wanted()
                 done, _ = await asyncio.wait({work}, timeout=CHECK_EVERY)
                 if done:
                     work.result()  # lead() only returns by raising: let it out

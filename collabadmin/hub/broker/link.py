@@ -25,7 +25,7 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 
 from collabadmin.hub.broker.wire import PartHeaders, parse_part
 
-__all__ = ["BrokerError", "Link", "StreamTail", "default_stream_name"]
+__all__ = ["BrokerError", "Link", "StreamTail", "default_stream_name", "still_wanted"]
 
 log = logging.getLogger("collabadmin.hub.broker")
 
@@ -34,8 +34,21 @@ State = Literal["connecting", "connected", "reconnecting", "closed"]
 NATS_ERRORS = (nats.errors.Error, OSError, asyncio.TimeoutError)
 
 
-class BrokerError(RuntimeError):
+class BrokerError(ValueError):
     """Broker mode cannot work as configured (said in words for the operator)."""
+
+
+def still_wanted() -> None:
+    """Raise CancelledError if this task was asked to stop.
+
+    On Python 3.11 ``asyncio.wait_for`` (which nats-py and psycopg_pool use)
+    swallows a cancellation that arrives as its wait ends; the request to
+    stop is still counted on the task, so loops that must end when told ask
+    here once a turn.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def default_stream_name(database: str) -> str:
@@ -70,6 +83,7 @@ class Link:
         self.nc: Nats | None = None
         self._js: JetStreamContext | None = None
         self._reconnected: list[Callable[[], Awaitable[None]]] = []
+        self._errors: set[str] = set()
 
     @property
     def js(self) -> JetStreamContext:
@@ -90,9 +104,11 @@ class Link:
         """Connect (retrying for up to ``seconds``), then make sure the stream exists."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
-        while True:
-            try:
-                self.nc = await nats.connect(
+        try:
+            # Once connected it reconnects forever; so does a first connect,
+            # which is why it is given a deadline.
+            self.nc = await asyncio.wait_for(
+                nats.connect(
                     servers=self.servers,
                     name=f"collabadmin {self.stream}",
                     connect_timeout=2,
@@ -102,14 +118,13 @@ class Link:
                     disconnected_cb=self._disconnected,
                     reconnected_cb=self._back,
                     closed_cb=self._closed,
-                )
-                break
-            except NATS_ERRORS as exc:
-                if loop.time() >= deadline:
-                    raise BrokerError(
-                        f"cannot reach NATS at COLLABADMIN_BROKER: {type(exc).__name__}"
-                    ) from None
-                await asyncio.sleep(0.25)
+                ),
+                max(0.1, deadline - loop.time()),
+            )
+        except NATS_ERRORS as exc:
+            raise BrokerError(
+                f"cannot reach NATS at COLLABADMIN_BROKER ({type(exc).__name__})"
+            ) from None
         self._js = self.nc.jetstream(timeout=2.0)
         self.state = "connected"
         await self._ensure_stream()
@@ -172,7 +187,11 @@ class Link:
         return StreamTail(state.first_seq, state.last_seq, created, part)
 
     async def _error(self, exc: Exception) -> None:
-        log.warning("NATS: %s", type(exc).__name__)
+        # Once per kind of error until the connection is back: not every 0.25 s.
+        kind = type(exc).__name__
+        if kind not in self._errors:
+            self._errors.add(kind)
+            log.warning("NATS: %s", kind)
 
     async def _disconnected(self) -> None:
         if self.state != "closed":
@@ -181,6 +200,7 @@ class Link:
 
     async def _back(self) -> None:
         self.state = "connected"
+        self._errors.clear()
         log.info("NATS connection back")
         for callback in self._reconnected:
             try:

@@ -31,7 +31,7 @@ import psycopg
 
 from collabadmin.changelog.batches import read_batch, read_between
 from collabadmin.db.engine import Database
-from collabadmin.hub.broker.link import NATS_ERRORS, Link
+from collabadmin.hub.broker.link import NATS_ERRORS, Link, still_wanted
 from collabadmin.hub.broker.store import record_position, recorded_position
 from collabadmin.hub.broker.wire import Part, split, subject_token
 
@@ -55,7 +55,7 @@ class Publisher:
         self.link = link
         self.interval = interval
         self.reads = 0  # change-log reads (one per batch, and per batch completed)
-        self.published = 0  # batches appended
+        self.published = 0  # batches appended (by this publisher, not found there already)
         self.resumes = 0
         self.position: str | None = None  # the upper snapshot of the last batch published
         self.sequence = 0  # the stream sequence of its last part
@@ -67,6 +67,7 @@ class Publisher:
     async def lead(self) -> None:
         """Publish for as long as this instance leads (the task is cancelled when it stops)."""
         while True:
+            still_wanted()
             try:
                 await self._publish_from_tail()
             except _Overtaken:
@@ -83,8 +84,12 @@ class Publisher:
         self.position, self.sequence = position, expected
         recorded = time.monotonic()
         while True:
+            still_wanted()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for may swallow a
+            # cancellation that comes as the wait ends, and leading must stop when told.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
+                async with asyncio.timeout(self.interval):
+                    await self._wake.wait()
             self._wake.clear()
             async with self.db.connection() as tx:
                 self.reads += 1
@@ -95,7 +100,6 @@ class Publisher:
             expected = await self._append(position, upper, split(entries), expected)
             position = upper
             self.position, self.sequence = position, expected
-            self.published += 1
             if time.monotonic() - recorded >= RECORD_EVERY:
                 await record_position(self.db, self.link.stream, position, expected)
                 recorded = time.monotonic()
@@ -124,7 +128,9 @@ class Publisher:
 
     async def _append(self, lower: str, upper: str, parts: Sequence[Part], expected: int) -> int:
         """Append ``parts`` of batch (lower, upper] right after ``expected``; the last sequence."""
+        fresh = False
         for part in parts:
+            still_wanted()
             try:
                 ack = await self.link.js.publish(
                     self.link.subject(subject_token(part.resource)),
@@ -136,4 +142,8 @@ class Publisher:
                     raise _Overtaken from None
                 raise
             expected = ack.seq
+            fresh = fresh or not ack.duplicate
+        if fresh:
+            # (Not a batch another publisher had appended already, same snapshots.)
+            self.published += 1
         return expected

@@ -1134,6 +1134,14 @@ export interface components {
             first_bad: number | null;
             ok: boolean;
         };
+        /** BrokerHealth */
+        BrokerHealth: {
+            connection: string;
+            lag: number;
+            leader: boolean;
+            sequence: number;
+            stream: string;
+        };
         /** Change */
         Change: {
             actor: components["schemas"]["ChangeActor"] | null;
@@ -1353,6 +1361,7 @@ export interface components {
         Frame: components["schemas"]["SubscribedFrame"] | components["schemas"]["ChangeFrame"] | components["schemas"]["PresenceFrame"] | components["schemas"]["ResyncFrame"] | components["schemas"]["ErrorFrame"] | components["schemas"]["UnsubscribedFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["DraftFrame"] | components["schemas"]["WorkflowFrame"];
         /** HealthBody */
         HealthBody: {
+            broker?: components["schemas"]["BrokerHealth"];
             /** @enum {string} */
             database: "ok" | "unavailable";
             hub: string;
