@@ -355,3 +355,28 @@ async def test_reading_a_batch_again_gives_the_same_entries(db: Database, connin
         upper, entries = await read_batch(tx, lower)
         again = await read_between(tx, lower, upper)
     assert entries == again
+
+
+async def test_an_entry_larger_than_nats_takes_is_read_from_the_log(
+    db: Database, link: Link, conninfo: str, stream: str
+) -> None:
+    start = await recorded_position(db, stream)
+    first_id = logged_ids(conninfo)[-1]
+    taker = await start_consumer_at(db, link, start)
+    publisher = Publisher(db, link, interval=0.01)
+    leading = asyncio.create_task(publisher.lead())
+    huge = "x" * (link.max_payload + 1)
+    try:
+        write(conninfo, f"UPDATE courses SET description = '{huge}' WHERE id = 4")
+        write(conninfo, "UPDATE courses SET title = 'small again' WHERE id = 4")
+        publisher.wake()
+        expected = logged_ids(conninfo, first_id)
+        await taker.until(lambda: taker.ids() == expected)
+    finally:
+        leading.cancel()
+        await asyncio.gather(leading, return_exceptions=True)
+        await taker.consumer.stop()
+    assert chained(taker.batches, start)
+    [big] = [e for b in taker.batches for e in b.entries if e["id"] == expected[0]]
+    assert big["diff"]["description"]["new"] == huge
+    assert taker.consumer.log_reads >= 1

@@ -202,8 +202,8 @@ class StreamConsumer:
             assembly = None
         if assembly is None:
             assembly = self._assembly = _Assembly(part.lower, part.upper)
-        if part.index != assembly.received + 1:
-            assembly.intact = False  # a part is missing
+        if part.index != assembly.received + 1 or part.omitted:
+            assembly.intact = False  # a part is missing, or came without its entries
         elif assembly.intact:
             try:
                 assembly.entries.extend(decode_entries(payload))

@@ -34,6 +34,7 @@ log = logging.getLogger("collabadmin.hub.broker")
 # pg_advisory_lock(LOCK_CLASS, hashtext(stream)): one lock per stream.
 LOCK_CLASS = 0x636F6C6C  # "coll"
 CHECK_EVERY = 1.0  # seconds between two checks that the lock's connection is alive
+STOP_WITHIN = 5.0  # seconds the leader's tasks get to stop when it stops leading
 
 Role = Literal["candidate", "leader", "stopped"]
 
@@ -124,6 +125,9 @@ class Leadership:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await work
             for task in reversed(started):
+                # Bounded: a task that does not stop must not keep this instance
+                # out of the next election (the work it does is safe to repeat).
                 with contextlib.suppress(Exception):
-                    await task.stop()
+                    async with asyncio.timeout(STOP_WITHIN):
+                        await task.stop()
             log.info("this instance no longer leads the change stream %s", self.stream)

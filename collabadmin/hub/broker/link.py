@@ -94,6 +94,11 @@ class Link:
     def connected(self) -> bool:
         return self.nc is not None and self.nc.is_connected
 
+    @property
+    def max_payload(self) -> int:
+        """The largest message NATS takes (its ``max_payload``)."""
+        return self.nc.max_payload if self.nc is not None else 1024 * 1024
+
     def subject(self, token: str) -> str:
         return f"{self.prefix}.changes.{token}"
 

@@ -40,6 +40,7 @@ __all__ = ["Publisher"]
 log = logging.getLogger("collabadmin.hub.broker")
 
 WRONG_LAST_SEQUENCE = 10071
+HEADER_ROOM = 64 * 1024
 RECORD_EVERY = 1.0  # seconds between two writes of the position to the database
 
 
@@ -131,11 +132,13 @@ class Publisher:
         fresh = False
         for part in parts:
             still_wanted()
+            # Room for the headers (two snapshots) under NATS's limit.
+            omitted = len(part.payload) > self.link.max_payload - HEADER_ROOM
             try:
                 ack = await self.link.js.publish(
                     self.link.subject(subject_token(part.resource)),
-                    part.payload,
-                    headers=part.headers(lower, upper, expected),
+                    b"" if omitted else part.payload,
+                    headers=part.headers(lower, upper, expected, omitted=omitted),
                 )
             except nats.js.errors.APIError as exc:
                 if exc.err_code == WRONG_LAST_SEQUENCE:

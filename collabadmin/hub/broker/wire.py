@@ -4,8 +4,11 @@ A batch (the entries committed between snapshots ``lower`` and ``upper``)
 is published as one or more *parts*, consecutive messages of the stream:
 one resource per part (the subject names it, ``{prefix}.changes.{resource}``,
 so other systems may follow one resource), and no part larger than
-:data:`PART_BYTES`. Every part carries the batch's two snapshots and its
-place (``Collabadmin-Part: 2/3``); the split depends only on the entries,
+:data:`PART_BYTES` unless one entry alone is. A part larger than NATS takes
+(``max_payload``, 1 MiB by default) goes without its entries, marked
+``Collabadmin-Omitted``: consumers read that batch from the log. Every
+part carries the batch's two snapshots and its place
+(``Collabadmin-Part: 2/3``); the split depends only on the entries,
 so a new leader that finds a batch half-published re-reads it from the log
 and publishes the rest of the very same parts.
 
@@ -53,6 +56,9 @@ PART_BYTES = 512 * 1024
 LOWER = "Collabadmin-Lower"
 UPPER = "Collabadmin-Upper"
 PART = "Collabadmin-Part"
+# Set on a part published without its entries: larger than NATS takes (one
+# huge entry). Consumers read that batch from the log instead.
+OMITTED = "Collabadmin-Omitted"
 MSG_ID = "Nats-Msg-Id"
 EXPECTED_LAST = "Nats-Expected-Last-Sequence"
 
@@ -98,6 +104,7 @@ class PartHeaders:
     upper: str
     index: int  # 1-based
     count: int
+    omitted: bool = False  # published without its entries (too large)
 
     @property
     def last(self) -> bool:
@@ -113,14 +120,19 @@ class Part:
     index: int
     count: int
 
-    def headers(self, lower: str, upper: str, expected_last: int) -> dict[str, str]:
-        return {
+    def headers(
+        self, lower: str, upper: str, expected_last: int, *, omitted: bool = False
+    ) -> dict[str, str]:
+        headers = {
             MSG_ID: f"{batch_id(lower, upper)}.{self.index}",
             EXPECTED_LAST: str(expected_last),
             LOWER: lower,
             UPPER: upper,
             PART: f"{self.index}/{self.count}",
         }
+        if omitted:
+            headers[OMITTED] = "1"
+        return headers
 
 
 def split(entries: Sequence[Row], limit: int = PART_BYTES) -> list[Part]:
@@ -159,7 +171,7 @@ def parse_part(headers: Mapping[str, str] | None) -> PartHeaders | None:
     index, count = int(matched.group(1)), int(matched.group(2))
     if index > count:
         return None
-    return PartHeaders(lower, upper, index, count)
+    return PartHeaders(lower, upper, index, count, omitted=OMITTED in headers)
 
 
 def decode_entries(payload: bytes) -> list[Row]:
