@@ -170,15 +170,17 @@ class StreamConsumer:
         while True:
             still_wanted()
             await asyncio.sleep(WATCH_EVERY)
-            try:
-                info = await self.link.js.stream_info(self.link.stream)
-            except NATS_ERRORS:
-                continue
-            except Exception:
-                log.exception("could not look at the stream")
-                continue
-            created = str(info.created or "")
+            # Under the lock: no message is taken meanwhile, so the stream's last
+            # sequence is never older than the one this consumer has taken.
             async with self._lock:
+                try:
+                    info = await self.link.js.stream_info(self.link.stream)
+                except NATS_ERRORS:
+                    continue
+                except Exception:
+                    log.exception("could not look at the stream")
+                    continue
+                created = str(info.created or "")
                 renewed = created != self._created or info.state.last_seq < self.sequence
                 self.stream_last = info.state.last_seq
                 if not renewed:
