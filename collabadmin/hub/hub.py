@@ -84,6 +84,8 @@ class Hub:
         self.position: Position | None = None
         self.subscriptions: dict[str, dict[Client, Topic]] = {}
         self.clients: set[Client] = set()
+        # Clients that asked for a batch's frames as one message.
+        self.batching: set[Client] = set()
         self.batches = 0
         self.last_delivery = Delivery()
         # Counters for metrics: sockets whose queue overflowed, and resumes
@@ -226,6 +228,7 @@ class Hub:
                     policy=self.policy,
                     subscriptions=self.subscriptions,
                     feeds=self.feeds,
+                    gather=self.batching,
                 )
         self.batches += 1
         self.last_delivery = delivery
@@ -240,14 +243,20 @@ class Hub:
 
     # -- clients -------------------------------------------------------------
 
-    def connect(self, actor: Actor, credential: Credential | None = None) -> Client:
+    def connect(
+        self, actor: Actor, credential: Credential | None = None, *, batch: bool = False
+    ) -> Client:
+        """A new client; with ``batch`` it gets each batch's frames as one message."""
         client = Client(
             actor,
             capacity=self.settings.queue_capacity,
             credential=credential,
             on_drop=self._dropped,
+            batching=batch,
         )
         self.clients.add(client)
+        if batch:
+            self.batching.add(client)
         return client
 
     def end(self, client: Client, reason: str) -> None:
@@ -310,6 +319,7 @@ class Hub:
     def disconnect(self, client: Client) -> None:
         client.closed = True
         self.clients.discard(client)
+        self.batching.discard(client)
         for name in list(client.topics):
             self._drop(client, name)
 

@@ -1134,6 +1134,21 @@ export interface components {
             first_bad: number | null;
             ok: boolean;
         };
+        /**
+         * BatchFrame
+         * @description Several frames one batch of the log made for this socket, in order, as one message.
+         *
+         *     Only on sockets opened with ``/api/ws?batch=1``; each item is a frame
+         *     (``Frame``), never a batch itself.
+         */
+        BatchFrame: {
+            frames: components["schemas"]["Frame"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "batch";
+        };
         /** BrokerHealth */
         BrokerHealth: {
             connection: string;
@@ -1358,7 +1373,7 @@ export interface components {
             value: string;
         };
         /** Frame */
-        Frame: components["schemas"]["SubscribedFrame"] | components["schemas"]["ChangeFrame"] | components["schemas"]["PresenceFrame"] | components["schemas"]["ResyncFrame"] | components["schemas"]["ErrorFrame"] | components["schemas"]["UnsubscribedFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["DraftFrame"] | components["schemas"]["WorkflowFrame"];
+        Frame: components["schemas"]["SubscribedFrame"] | components["schemas"]["ChangeFrame"] | components["schemas"]["PresenceFrame"] | components["schemas"]["ResyncFrame"] | components["schemas"]["ErrorFrame"] | components["schemas"]["UnsubscribedFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["BatchFrame"] | components["schemas"]["DraftFrame"] | components["schemas"]["WorkflowFrame"];
         /** HealthBody */
         HealthBody: {
             broker?: components["schemas"]["BrokerHealth"];
