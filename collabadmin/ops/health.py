@@ -44,8 +44,8 @@ async def health(
     broker = cluster.broker_status()
     if broker is not None:
         ok = ok and broker.connection == "connected"
+        # Not the stream's name: /health is public, and it names the database.
         body["broker"] = {
-            "stream": broker.stream,
             "connection": broker.connection,
             "leader": broker.leader,
             "sequence": broker.sequence,

@@ -12,7 +12,6 @@ __all__ = ["BrokerHealth", "HealthBody"]
 class BrokerHealth(msgspec.Struct, kw_only=True):
     """Broker mode on this instance (see docs/operations.md, "Broker mode")."""
 
-    stream: str
     # connected, or connecting / reconnecting / closed (the body is then a 503).
     connection: str
     # Whether this instance is the leader: the one that reads the change log.

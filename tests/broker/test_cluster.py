@@ -5,10 +5,20 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 
 from collabadmin.changelog.position import Position
-from tests.broker.harness import broker_env, leaders, log_reads, login, start_cluster, until
+from collabadmin.ops.types import BrokerHealth, HealthBody
+from tests.broker.harness import (
+    broker_env,
+    health,
+    leaders,
+    log_reads,
+    login,
+    start_cluster,
+    until,
+)
 from tests.hub.conftest import SocketFor
 from tests.servers import ServerProcess
 
@@ -58,6 +68,13 @@ async def test_one_instance_reads_the_log_and_every_instance_delivers(
         await ws.quiet()
 
     [leader] = leaders(trio)
+    for server in trio:
+        body = msgspec.convert(health(server), HealthBody)
+        assert body.status == "ok"
+        assert isinstance(body.broker, BrokerHealth)
+        assert body.broker.connection == "connected"
+        assert body.broker.lag == 0
+        assert body.broker.sequence >= 1
     reads = [log_reads(server) for server in trio]
     assert reads[leader]["publisher"] > 0
     for index, counted in enumerate(reads):

@@ -1155,7 +1155,6 @@ export interface components {
             lag: number;
             leader: boolean;
             sequence: number;
-            stream: string;
         };
         /** Change */
         Change: {
