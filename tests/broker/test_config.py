@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import nats
 import pytest
 
 from collabadmin.demo.app import create_demo_app
@@ -47,3 +48,24 @@ def test_an_app_with_a_wrong_broker_url_is_not_built(database_url: str) -> None:
     settings = Settings(database_url=database_url, broker="redis://cache:6379")
     with pytest.raises(ValueError, match="nats://"):
         create_demo_app(settings)
+
+
+async def test_a_stream_made_by_an_operator_is_adopted_and_another_databases_refused(
+    nats_url: str, stream: str
+) -> None:
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        await js.add_stream(name=stream, subjects=[f"{stream}.changes.>"], max_msgs=1_000_000)
+        link = Link(nats_url, stream, "shop", max_age=600)
+        await link.connect()
+        await link.close()
+        adopted = (await js.stream_info(stream)).config
+        assert adopted.description == "collabadmin change batches of database shop"
+        assert (adopted.max_age, adopted.max_msgs) == (600, 1_000_000)  # theirs kept
+        other = Link(nats_url, stream, "warehouse", max_age=600)
+        with pytest.raises(BrokerError, match="another database"):
+            await other.connect()
+        await other.close()
+    finally:
+        await nc.close()

@@ -34,6 +34,9 @@ State = Literal["connecting", "connected", "reconnecting", "closed"]
 NATS_ERRORS = (nats.errors.Error, OSError, asyncio.TimeoutError)
 
 
+_DESCRIBED = "collabadmin change batches of database "
+
+
 class BrokerError(ValueError):
     """Broker mode cannot work as configured (said in words for the operator)."""
 
@@ -140,7 +143,7 @@ class Link:
             await self.nc.close()
 
     def _description(self) -> str:
-        return f"collabadmin change batches of database {self.database}"
+        return f"{_DESCRIBED}{self.database}"
 
     async def _ensure_stream(self) -> None:
         config = StreamConfig(
@@ -162,13 +165,24 @@ class Link:
             except nats.js.errors.BadRequestError:
                 # Another instance created it at the same moment.
                 info = await self.js.stream_info(self.stream)
-        if info.config.description != config.description:
+        existing = info.config
+        theirs = existing.description or ""
+        if theirs.startswith(_DESCRIBED) and theirs != config.description:
             raise BrokerError(
                 f"the NATS stream {self.stream} carries another database's changes"
-                f" ({info.config.description!r}): set COLLABADMIN_BROKER_STREAM"
+                f" ({theirs!r}): set COLLABADMIN_BROKER_STREAM"
             )
-        if info.config.max_age != config.max_age or info.config.subjects != config.subjects:
-            await self.js.update_stream(config)
+        if (existing.description, existing.max_age, existing.subjects) != (
+            config.description,
+            config.max_age,
+            config.subjects,
+        ):
+            # A stream made by an operator (replicated, placed) is adopted:
+            # only what collabadmin relies on changes.
+            existing.description = config.description
+            existing.max_age = config.max_age
+            existing.subjects = config.subjects
+            await self.js.update_stream(existing)
 
     async def tail(self) -> StreamTail:
         """Where the stream ends now (one stream info request, and one read of the last).
