@@ -304,3 +304,6 @@ def document_frames(document: OpenAPI) -> None:
     # Tagged frames exclude each other: oneOf, not the anyOf msgspec writes.
     union = {"oneOf" if key == "anyOf" else key: value for key, value in union.items()}
     document.components.schemas["Frame"] = cast(Schema, {"title": "Frame", **union})
+    # A batch holds frames (msgspec sees only objects there).
+    batch = cast(dict[str, Any], document.components.schemas["BatchFrame"])
+    batch["properties"]["frames"]["items"] = {"$ref": "#/components/schemas/Frame"}

@@ -91,6 +91,14 @@ class Settings:
     login_address_limit: int = 20
     login_account_limit: int = 100
     login_account_interval: float = 10.0
+    # Broker mode (see docs/realtime.md, "Broker mode"): a nats:// URL (several
+    # servers comma-separated) puts NATS JetStream between the instances; None
+    # (the default) keeps every instance reading the change log itself.
+    broker: str | None = field(default=None, repr=False)
+    # The JetStream stream (and subject prefix) of this database's changes;
+    # None: derived from the database's name.
+    broker_stream: str | None = None
+    broker_max_age: float = 24 * 3600.0  # how long the stream keeps a batch
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -121,4 +129,7 @@ class Settings:
             login_address_limit=int(env.get("COLLABADMIN_LOGIN_ADDRESS_LIMIT", 20)),
             login_account_limit=int(env.get("COLLABADMIN_LOGIN_ACCOUNT_LIMIT", 100)),
             login_account_interval=float(env.get("COLLABADMIN_LOGIN_ACCOUNT_INTERVAL", 10.0)),
+            broker=env.get("COLLABADMIN_BROKER") or None,
+            broker_stream=env.get("COLLABADMIN_BROKER_STREAM") or None,
+            broker_max_age=float(env.get("COLLABADMIN_BROKER_MAX_AGE", 24 * 3600.0)),
         )

@@ -253,12 +253,14 @@ class Sealer(BackgroundTask):
         super().__init__()
         self.db = db
         self.interval = interval
+        self.reads = 0  # seals (each reads the log committed since the last)
 
     async def run(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
             try:
                 async with self.db.connection() as tx:
+                    self.reads += 1
                     await seal(tx)
             except (psycopg.Error, OSError) as exc:
                 log.warning("could not seal the change log: %s", type(exc).__name__)

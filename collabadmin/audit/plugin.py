@@ -9,7 +9,8 @@ from collabadmin.audit.browse import AuditLog
 from collabadmin.audit.chain import Sealer
 from collabadmin.audit.routes import audit_router, revert_record
 from collabadmin.changelog.renderers import Renderers
-from collabadmin.context import provide, run_with_app, services_in
+from collabadmin.context import provide, services_in
+from collabadmin.hub.cluster import Cluster
 from collabadmin.resources.service import RecordService
 
 __all__ = ["AuditPlugin"]
@@ -28,5 +29,9 @@ class AuditPlugin(InitPluginProtocol):
         records = services.get(RecordService)
         provide(app_config, "audit", AuditLog(records, services.get(Renderers)))
         app_config.route_handlers.extend([audit_router, revert_record])
-        run_with_app(app_config, Sealer(records.db))
+        # Once per cluster: on the leader in broker mode.
+        sealer = Sealer(records.db)
+        cluster = services.get(Cluster)
+        cluster.run_once(app_config, sealer)
+        cluster.count_reads("sealer", lambda: sealer.reads)
         return app_config

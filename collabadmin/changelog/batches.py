@@ -20,6 +20,8 @@ __all__ = [
     "CURRENT_SNAPSHOT",
     "committed_between",
     "current_snapshot",
+    "read_batch",
+    "read_between",
     "read_missed",
     "read_since",
     "visible_in",
@@ -89,6 +91,53 @@ async def read_since(
 async def current_snapshot(tx: Reader) -> str:
     value = await tx.value("SELECT pg_current_snapshot()::text")
     return str(value)
+
+
+# The same read for a publisher of batches (broker mode): every resource,
+# and each entry's transaction id, so that a consumer can tell on its own
+# which entries of a batch it has already delivered (see visible_in).
+_BATCH = f"""
+WITH {CURRENT_SNAPSHOT}
+SELECT now.upper::text AS upper, entries.*
+  FROM now
+  LEFT JOIN LATERAL (
+      SELECT {BATCH_COLUMNS}, txid::text::bigint AS txid
+        FROM collabadmin.collabadmin_change
+       WHERE {committed_between("%(lower)s::pg_snapshot", "now.upper")}
+       ORDER BY id
+  ) AS entries ON true
+ ORDER BY entries.id
+"""
+
+
+async def read_batch(tx: Reader, lower: str) -> tuple[str, list[Entry]]:
+    """The current snapshot and every entry committed after ``lower`` up to it, with ``txid``."""
+    rows = await tx.rows(_BATCH, {"lower": lower})
+    upper = str(rows[0]["upper"])
+    entries = [r for r in rows if r["id"] is not None]
+    for entry in entries:
+        del entry["upper"]
+    return upper, entries
+
+
+_BETWEEN = f"""
+SELECT {BATCH_COLUMNS}, txid::text::bigint AS txid
+  FROM collabadmin.collabadmin_change
+ WHERE {committed_between("%(lower)s::pg_snapshot", "%(upper)s::pg_snapshot")}
+ ORDER BY id
+ LIMIT %(limit)s
+"""
+
+
+async def read_between(
+    tx: Reader, lower: str, upper: str, *, limit: int | None = None
+) -> list[Entry]:
+    """The entries (with ``txid``) whose transaction committed between two snapshots, by id.
+
+    The batch ``(lower, upper]`` again, exactly: a batch is defined by its
+    two snapshots, so reading it later returns what it held when it was cut.
+    """
+    return await tx.rows(_BETWEEN, {"lower": lower, "upper": upper, "limit": limit})
 
 
 # Everything a resuming client missed, up to the hub's position, in one read:

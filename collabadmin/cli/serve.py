@@ -107,7 +107,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         else:
             try:
                 app = factory(ready)
-            except ConfigError as exc:
+            except (ConfigError, ValueError) as exc:
                 raise CliError(str(exc)) from None
             serve(app, args.host, args.port, args.log_format)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["exact_json_loads"]
+__all__ = ["exact_float", "exact_json_loads"]
 
 
 def _float_or_decimal(text: str) -> float | decimal.Decimal:
@@ -22,6 +22,9 @@ def _float_or_decimal(text: str) -> float | decimal.Decimal:
     number = float(text)
     return number if repr(number) == text else decimal.Decimal(text)
 
+
+exact_float = _float_or_decimal
+"""msgspec's ``float_hook`` for exact numbers, for decoders of other JSON the log wrote."""
 
 _exact_decoder = msgspec.json.Decoder(float_hook=_float_or_decimal)
 

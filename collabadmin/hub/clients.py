@@ -15,6 +15,12 @@ everyone meanwhile, and the client still sees its topic once and in order.
 A client lives no longer than its credential: :meth:`Client.end` stops
 every further frame at once and leaves only the close notice in the queue
 (the socket's sender closes the socket with 4401 when it reads it).
+
+A client that asked for it (``/api/ws?batch=1``) gets the frames one batch
+of the log makes for it as one message, ``{"type": "batch", "frames":
+[...]}`` (:meth:`Client.gather`, :meth:`Client.release_gathered`): one
+websocket message and one send instead of many. The queue's capacity still
+counts frames, not messages (:class:`FrameQueue`).
 """
 
 from __future__ import annotations
@@ -31,7 +37,15 @@ from collabadmin.auth.credentials import Credential
 from collabadmin.db.engine import Actor
 from collabadmin.hub.topics import Topic
 
-__all__ = ["CLOSE_NOTICE", "MAX_TOPICS", "Client", "Held", "encode_frame"]
+__all__ = [
+    "CLOSE_NOTICE",
+    "MAX_TOPICS",
+    "BatchText",
+    "Client",
+    "FrameQueue",
+    "Held",
+    "encode_frame",
+]
 
 MAX_TOPICS = 100
 CLOSE_NOTICE = ""  # never a frame: tells the socket's sender to close the socket
@@ -42,6 +56,36 @@ _encoder = msgspec.json.Encoder()
 
 def encode_frame(frame: dict[str, object]) -> str:
     return _encoder.encode(frame).decode()
+
+
+class BatchText(str):
+    """A ``batch`` message: several frames, already serialised, in one text."""
+
+    __slots__ = ("frames",)
+    frames: int
+
+    @classmethod
+    def of(cls, frames: list[str]) -> BatchText:
+        text = cls('{"type":"batch","frames":[' + ",".join(frames) + "]}")
+        text.frames = len(frames)
+        return text
+
+
+class FrameQueue(asyncio.Queue[str]):
+    """A socket's outgoing messages, knowing how many frames they hold (``frames``)."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__(maxsize)
+        self.frames = 0
+
+    def _put(self, item: str) -> None:
+        self.frames += getattr(item, "frames", 1)
+        super()._put(item)
+
+    def _get(self) -> str:
+        item: str = super()._get()
+        self.frames -= getattr(item, "frames", 1)
+        return item
 
 
 @dataclass(eq=False)
@@ -62,17 +106,20 @@ class Client:
     ended: str | None = None
     id: int = field(default_factory=lambda: next(_ids))
     topics: dict[str, Topic] = field(default_factory=dict)
-    queue: asyncio.Queue[str] = field(init=False)
+    queue: FrameQueue = field(init=False)
     overflows: int = 0
     closed: bool = False
     on_drop: Callable[[Client, list[str]], None] | None = None
     # Permission shapes by (resource, action), filled in by the fan-out.
     shapes: dict[tuple[str, str], tuple[Any, Any]] = field(default_factory=dict)
     held: dict[str, Held] = field(default_factory=dict)
+    # Frames of one batch in one ``batch`` message (asked for with ?batch=1).
+    batching: bool = False
+    _gathered: list[str] | None = None
 
     def __post_init__(self) -> None:
         # Room beyond the capacity so that resync notices and control frames fit.
-        self.queue = asyncio.Queue(maxsize=self.capacity + MAX_TOPICS + 16)
+        self.queue = FrameQueue(maxsize=self.capacity + MAX_TOPICS + 16)
 
     def offer(self, frame: str, topic: str | None = None) -> bool:
         """Queue a frame (of ``topic``); on overflow, drop everything and ask for a resync.
@@ -92,14 +139,31 @@ class Client:
                 return False
             held.frames.append(frame)
             return True
-        if self.queue.qsize() < self.capacity:
-            self.queue.put_nowait(frame)
+        gathered = self._gathered
+        if self.queue.frames + (0 if gathered is None else len(gathered)) < self.capacity:
+            if gathered is not None:
+                gathered.append(frame)
+            else:
+                self.queue.put_nowait(frame)
             return True
         self.overflow()
         return False
 
+    def gather(self) -> None:
+        """From now until :meth:`release_gathered`, offered frames wait to go as one message."""
+        if self.batching and not self.closed:
+            self._gathered = []
+
+    def release_gathered(self) -> None:
+        """Queue what was gathered: one frame as it is, several as one ``batch`` message."""
+        gathered, self._gathered = self._gathered, None
+        if not gathered or self.closed:
+            return
+        self.queue.put_nowait(gathered[0] if len(gathered) == 1 else BatchText.of(gathered))
+
     def overflow(self) -> None:
         self.overflows += 1
+        self._gathered = None
         while not self.queue.empty():
             self.queue.get_nowait()
         dropped = list(self.topics)
@@ -146,6 +210,7 @@ class Client:
             return
         self.ended = reason
         self.closed = True
+        self._gathered = None
         self.topics.clear()
         self.held.clear()
         while not self.queue.empty():

@@ -10,7 +10,7 @@ with one query per resource and scope per batch.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +100,7 @@ async def deliver(
     subscriptions: dict[str, dict[Client, Topic]],
     feeds: Mapping[str, Feed] | None = None,
     replay: bool = False,
+    gather: Collection[Client] = (),
 ) -> Delivery:
     """Offer every entry to every subscription that may see it, in entry order.
 
@@ -107,7 +108,8 @@ async def deliver(
     the batch (its ``after_id`` is ignored): each frame's cursor is the
     position right after its entry. Live frames of a topic being replayed are
     held behind the replay; ``replay`` frames are the replay and go straight
-    to the queue.
+    to the queue. The clients in ``gather`` (those that asked for ``batch``
+    messages) get this delivery's frames as one message.
     """
     stats = Delivery(entries=len(entries))
     by_resource: dict[str, list[Row]] = defaultdict(list)
@@ -151,6 +153,10 @@ async def deliver(
                     action="audit",
                 )
 
+    # No await from here to the release: what a gathering client gets in one
+    # message is exactly this delivery's frames.
+    for client in gather:
+        client.gather()
     for entry in entries:
         cursor = position.after(entry["id"]).encode()
         for routed in routes.get(entry["id"], ()):
@@ -185,6 +191,8 @@ async def deliver(
                     # to resync this topic; it gets nothing more of it.
                     if topic in client.topics and client.offer(frame, None if replay else topic):
                         stats.frames += 1
+    for client in gather:
+        client.release_gathered()
     return stats
 
 

@@ -12,7 +12,7 @@ as that union.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -20,6 +20,7 @@ from collabadmin.changelog.types import Change
 
 __all__ = [
     "CORE_FRAMES",
+    "BatchFrame",
     "ChangeFrame",
     "ErrorFrame",
     "PongFrame",
@@ -82,6 +83,16 @@ class PongFrame(msgspec.Struct, kw_only=True, tag="pong", tag_field="type"):
     pass
 
 
+class BatchFrame(msgspec.Struct, kw_only=True, tag="batch", tag_field="type"):
+    """Several frames one batch of the log made for this socket, in order, as one message.
+
+    Only on sockets opened with ``/api/ws?batch=1``; each item is a frame
+    (``Frame``), never a batch itself.
+    """
+
+    frames: list[dict[str, Any]]
+
+
 CORE_FRAMES: tuple[type[msgspec.Struct], ...] = (
     SubscribedFrame,
     ChangeFrame,
@@ -90,5 +101,6 @@ CORE_FRAMES: tuple[type[msgspec.Struct], ...] = (
     ErrorFrame,
     UnsubscribedFrame,
     PongFrame,
+    BatchFrame,
 )
 """The hub's own frames; the parts above add theirs to make ``Frame``."""

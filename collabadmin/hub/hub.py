@@ -11,6 +11,10 @@ its own while the live frames of that topic are held behind it (see
 frames can neither overlap nor leave a gap, and a replay, however far back,
 never delays the frames of other sockets.
 
+In broker mode (:mod:`collabadmin.hub.broker`) the hub reads nothing: its
+batches come from the stream one instance publishes, the same batches for
+every instance (:class:`~collabadmin.hub.source.SourceSteps`).
+
 Cursors are validated strictly; replays are bounded whatever the cursor
 says (:mod:`collabadmin.hub.replay`). Which topics exist and who may follow
 them is :mod:`collabadmin.hub.access`.
@@ -41,6 +45,7 @@ from collabadmin.hub.fanout import Delivery, deliver
 from collabadmin.hub.feeds import Feed
 from collabadmin.hub.replay import Replays
 from collabadmin.hub.settings import HubSettings
+from collabadmin.hub.source import BatchSource, SourceSteps
 from collabadmin.hub.topics import Topic
 from collabadmin.resources.policy import Policy
 from collabadmin.resources.resource import Registry
@@ -79,6 +84,8 @@ class Hub:
         self.position: Position | None = None
         self.subscriptions: dict[str, dict[Client, Topic]] = {}
         self.clients: set[Client] = set()
+        # Clients that asked for a batch's frames as one message.
+        self.batching: set[Client] = set()
         self.batches = 0
         self.last_delivery = Delivery()
         # Counters for metrics: sockets whose queue overflowed, and resumes
@@ -100,15 +107,26 @@ class Hub:
         self._batch_observers: list[Callable[[Sequence[Row], Delivery], None]] = []
         # The batch boundaries, and the resumes that walk them.
         self.replays = Replays(db, settings, self._deliver_replay, self._delivering)
+        # Broker mode: batches come from a stream instead of the hub's own reads.
+        self.steps: SourceSteps | None = None
+        # Reads of the change log for the live stream (replays count their own).
+        self.log_reads = 0
 
     # -- lifecycle -----------------------------------------------------------
 
     def wake(self) -> None:
         self._wake.set()
 
+    def use_source(self, source: BatchSource) -> None:
+        """Take batches from ``source`` instead of reading the log (before :meth:`start`)."""
+        self.steps = SourceSteps(self, source)
+
     async def start(self) -> None:
-        async with self.db.connection() as tx:
-            self.position = Position.boundary(await current_snapshot(tx))
+        if self.steps is not None:
+            self.position = Position.boundary(await self.steps.begin())
+        else:
+            async with self.db.connection() as tx:
+                self.position = Position.boundary(await current_snapshot(tx))
         self._task = asyncio.create_task(self._run(), name="collabadmin-hub")
 
     async def stop(self) -> None:
@@ -157,40 +175,10 @@ class Hub:
 
     async def _step(self) -> None:
         assert self.position is not None
-        async with self.db.connection() as tx:
-            lower = self.position.upper
-            wanted = self._wanted_resources()
-            entries: list[Row]
-            if wanted == []:
-                # Nobody follows anything: advance without reading entries.
-                upper, entries = await current_snapshot(tx), []
-            else:
-                upper, entries = await read_since(tx, lower, wanted)
-            if upper != lower:
-                batch = Position(lower, upper, 0, time.time())
-                self.replays.record(upper)
-                if entries:
-                    async with self._delivering():
-                        delivery = await deliver(
-                            tx,
-                            entries,
-                            batch,
-                            registry=self.registry,
-                            policy=self.policy,
-                            subscriptions=self.subscriptions,
-                            feeds=self.feeds,
-                        )
-                    self.batches += 1
-                    self.last_delivery = delivery
-                    for observer in self._observers:
-                        observer(delivery)
-                    for batch_observer in self._batch_observers:
-                        # Metrics must never make the batch be delivered twice.
-                        try:
-                            batch_observer(entries, delivery)
-                        except Exception:
-                            log.exception("batch observer failed")
-                self.position = Position.boundary(upper)
+        if self.steps is not None:
+            await self.steps.step()
+        else:
+            await self._step_log()
         requests, self._requests = self._requests, []
         for request in requests:
             try:
@@ -203,16 +191,72 @@ class Hub:
                         SubscribeError("internal", "The subscription failed; try again.")
                     )
 
+    async def _step_log(self) -> None:
+        """Read and deliver the batch committed since the hub's position."""
+        assert self.position is not None
+        async with self.db.connection() as tx:
+            lower = self.position.upper
+            wanted = self._wanted_resources()
+            entries: list[Row]
+            if wanted == []:
+                # Nobody follows anything: advance without reading entries.
+                upper, entries = await current_snapshot(tx), []
+            else:
+                self.log_reads += 1
+                upper, entries = await read_since(tx, lower, wanted)
+            if upper != lower:
+                batch = Position(lower, upper, 0, time.time())
+                self.replays.record(upper)
+                if entries:
+                    await self.deliver_live(tx, entries, batch)
+                self.position = Position.boundary(upper)
+
+    async def deliver_live(self, tx: Tx | None, entries: list[Row], batch: Position) -> None:
+        """Offer one batch's entries to the subscribers, then tell the observers.
+
+        ``tx`` None: nobody here follows anything (broker mode skips the connection).
+        """
+        if tx is None:
+            delivery = Delivery(entries=len(entries))
+        else:
+            async with self._delivering():
+                delivery = await deliver(
+                    tx,
+                    entries,
+                    batch,
+                    registry=self.registry,
+                    policy=self.policy,
+                    subscriptions=self.subscriptions,
+                    feeds=self.feeds,
+                    gather=self.batching,
+                )
+        self.batches += 1
+        self.last_delivery = delivery
+        for observer in self._observers:
+            observer(delivery)
+        for batch_observer in self._batch_observers:
+            # Metrics must never make the batch be delivered twice.
+            try:
+                batch_observer(entries, delivery)
+            except Exception:
+                log.exception("batch observer failed")
+
     # -- clients -------------------------------------------------------------
 
-    def connect(self, actor: Actor, credential: Credential | None = None) -> Client:
+    def connect(
+        self, actor: Actor, credential: Credential | None = None, *, batch: bool = False
+    ) -> Client:
+        """A new client; with ``batch`` it gets each batch's frames as one message."""
         client = Client(
             actor,
             capacity=self.settings.queue_capacity,
             credential=credential,
             on_drop=self._dropped,
+            batching=batch,
         )
         self.clients.add(client)
+        if batch:
+            self.batching.add(client)
         return client
 
     def end(self, client: Client, reason: str) -> None:
@@ -275,6 +319,7 @@ class Hub:
     def disconnect(self, client: Client) -> None:
         client.closed = True
         self.clients.discard(client)
+        self.batching.discard(client)
         for name in list(client.topics):
             self._drop(client, name)
 
@@ -313,6 +358,8 @@ class Hub:
             raise SubscribeError("too_many_topics", f"At most {MAX_TOPICS} topics per socket.")
         await self.access.check_subscription(client.actor, topic)
         if position is not None:
+            if self.steps is not None:
+                await self.steps.caught_up(position, self.settings.catch_up_wait)
             assert self.position is not None
             if not await self.replays.cursor_in_order(position, self.position):
                 raise SubscribeError("bad_cursor", "cursor is not valid")

@@ -6,9 +6,10 @@ from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 
 from collabadmin.auth.credentials import CredentialCache
-from collabadmin.context import provide, run_with_app, services_in
+from collabadmin.context import Startable, provide, run_with_app, services_in
 from collabadmin.db.engine import Database
 from collabadmin.hub.clients import Client
+from collabadmin.hub.cluster import Cluster
 from collabadmin.hub.credential_watch import CredentialWatch
 from collabadmin.hub.hub import Hub, HubSettings
 from collabadmin.hub.list_presence import ListPresence
@@ -22,10 +23,12 @@ __all__ = ["HubPlugin"]
 
 
 class HubPlugin(InitPluginProtocol):
-    """Provides ``listener``, ``hub``, ``presence`` and ``list_presence``.
+    """Provides ``listener``, ``hub``, ``presence``, ``list_presence`` and ``cluster``.
 
-    Parts above add their feeds to the hub (``Hub.add_feed``) and follow
-    the listener's wake-ups (``ChangeListener.subscribe``).
+    Parts above add their feeds to the hub (``Hub.add_feed``), follow the
+    listener's wake-ups (``ChangeListener.subscribe``) and run the work that
+    must run once per cluster through ``Cluster.run_once``. In broker mode
+    (``Settings.broker``) the ``broker`` is provided too.
     """
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
@@ -86,11 +89,43 @@ class HubPlugin(InitPluginProtocol):
             cache=cache,
         )
         cache.on_end(hub.end_credential)
+        cluster = provide(app_config, "cluster", Cluster())
+        cluster.count_reads("hub", lambda: hub.log_reads)
+        cluster.count_reads("replay", lambda: hub.replays.reads)
         listener.subscribe(hub.wake)
         listener.on_presence(presence.received)
         # A credential changed somewhere: requests look it up again, sockets are re-checked.
         listener.on_credentials(cache.clear)
         listener.on_credentials(credential_watch.wake)
         app_config.route_handlers.append(ws_endpoint)
-        run_with_app(app_config, listener, hub, presence, list_presence, credential_watch)
+        if settings.broker:
+            # Only in broker mode, which needs the broker extra (nats-py).
+            try:
+                from collabadmin.hub.broker.broker import Broker  # noqa: PLC0415
+            except ImportError:
+                raise ValueError(
+                    "COLLABADMIN_BROKER needs nats-py: pip install 'collabadmin[broker]'"
+                ) from None
+
+            broker = provide(
+                app_config,
+                "broker",
+                Broker(
+                    settings.broker,
+                    db,
+                    hub,
+                    presence,
+                    stream=settings.broker_stream,
+                    max_age=settings.broker_max_age,
+                ),
+            )
+            cluster.broker = broker
+            cluster.count_reads("publisher", lambda: broker.publisher.reads)
+            cluster.count_reads("stream_gaps", lambda: broker.consumer.log_reads)
+            listener.subscribe(broker.publisher.wake)
+            # The broker connects before the hub takes its first batch from it.
+            parts: tuple[Startable, ...] = (listener, broker, hub)
+        else:
+            parts = (listener, hub)
+        run_with_app(app_config, *parts, presence, list_presence, credential_watch)
         return app_config

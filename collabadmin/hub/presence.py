@@ -18,7 +18,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +67,8 @@ class Presence:
         self.expiry = expiry
         self.topics: dict[str, dict[MemberKey, Member]] = {}
         self._task: asyncio.Task[None] | None = None
+        # Broker mode: messages go through NATS instead of NOTIFY.
+        self.transport: Callable[[str], Awaitable[None]] | None = None
         self._observers: list[Callable[[str, list[dict[str, Any]]], None]] = []
 
     def observe(self, callback: Callable[[str, list[dict[str, Any]]], None]) -> None:
@@ -155,6 +157,9 @@ class Presence:
             separators=(",", ":"),
         )
         try:
+            if self.transport is not None:
+                await self.transport(payload)
+                return
             async with self.db.connection() as tx:
                 await tx.run("SELECT pg_notify(%(c)s, %(p)s)", {"c": CHANNEL, "p": payload})
         except Exception as exc:  # presence is best effort; the heartbeat repeats it
@@ -174,6 +179,13 @@ class Presence:
             data.get("u"), str(data.get("n", "")), state, data.get("f"), time.monotonic()
         )
         self._apply(topic, (instance, client_id), member)
+
+    async def reannounce(self) -> None:
+        """Publish every member of this instance now (another instance asked, or came back)."""
+        for topic, members in list(self.topics.items()):
+            for key, member in list(members.items()):
+                if key[0] == self.instance:
+                    await self._publish(topic, key[1], member)
 
     async def _beat(self) -> None:
         while True:

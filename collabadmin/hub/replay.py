@@ -58,6 +58,7 @@ class Replays:
         self.slots = asyncio.Semaphore(settings.replay_concurrency)
         # Upper snapshots of the batches read, oldest first.
         self.ticks: deque[_Tick] = deque(maxlen=settings.tick_history)
+        self.reads = 0  # change-log reads of replays
 
     def record(self, upper: str) -> None:
         """The hub read a batch up to snapshot ``upper``."""
@@ -117,6 +118,7 @@ class Replays:
         limit = self.settings.replay_limit
         chunk = self.settings.replay_chunk
         async with self.slots, self.db.connection() as tx:
+            self.reads += 1
             entries = await read_missed(
                 tx,
                 since.lower,

@@ -107,7 +107,11 @@ async def ws_endpoint(
         await socket.close(code=CLOSE_FORBIDDEN_ORIGIN, reason="cross-origin socket refused")
         return
     live = _Live(hub, presence, list_presence)
-    client = hub.connect(actor, credential if isinstance(credential, Credential) else None)
+    client = hub.connect(
+        actor,
+        credential if isinstance(credential, Credential) else None,
+        batch=socket.query_params.get("batch") in ("1", "true"),
+    )
     sender = asyncio.create_task(_pump(client, socket))
     try:
         with contextlib.suppress(WebSocketDisconnect):

@@ -19,3 +19,6 @@ class HubSettings:
     replay_concurrency: int = 4  # replays running at once (each holds a connection)
     replay_chunk: int = 200  # frames built between two yields to the event loop
     tick_history: int = 100_000  # batch boundaries kept for replay in commit order
+    # Broker mode: how long a resume may wait for this instance to reach a
+    # cursor another instance issued further along the stream.
+    catch_up_wait: float = 2.0

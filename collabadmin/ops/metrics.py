@@ -31,6 +31,7 @@ from collabadmin.auth.passwords import PasswordSlots, password_checks
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
+    from collabadmin.hub.cluster import Cluster
     from collabadmin.hub.fanout import Delivery
     from collabadmin.hub.hub import Hub
 
@@ -94,6 +95,10 @@ class Metrics:
         hub.observe_batches(self.observe_batch)
         self.registry.register(_HubCollector(hub))
 
+    def watch_cluster(self, cluster: Cluster) -> None:
+        """The change log's readers on this instance, and broker mode's state."""
+        self.registry.register(_ClusterCollector(cluster))
+
     def watch_pool(self, pool: AsyncConnectionPool[Any]) -> None:
         self.registry.register(_PoolCollector(pool))
 
@@ -142,6 +147,68 @@ class _HubCollector(Collector):
         resyncs.add_metric(["overflow"], self.hub.overflows)
         resyncs.add_metric(["too_far_back"], self.hub.too_far_back)
         yield resyncs
+
+
+# Broker mode's counters (BrokerStatus fields), with their meaning.
+_BROKER_COUNTERS = {
+    "elections": "Times this instance became the leader (the one that reads the change log).",
+    "published": "Change batches this instance published to the stream while it led.",
+    "consumer_batches": "Change batches this instance took from the stream.",
+    "dropped": "Batches taken from the stream that this instance had delivered already.",
+    "overlaps": "Batches that began before this instance's position (their delivered entries"
+    " were left out).",
+    "gaps": "Losses of the stream (messages gone) this instance read back from the change log,"
+    " or answered with resync when too many.",
+    "restarts": "Times the stream was made anew and this instance read it from its start.",
+}
+
+
+class _ClusterCollector(Collector):
+    """Reads of the change log per reader, and broker mode's state, read when scraped."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+
+    def collect(self) -> Iterator[Metric]:
+        reads = CounterMetricFamily(
+            "collabadmin_log_reads",
+            "Queries of this instance that read the change log, by reader: hub (the live"
+            " stream without a broker), publisher (the leader's, in broker mode), stream_gaps"
+            " (losses of the stream read back), replay (resuming clients), workflows and"
+            " sealer (once per cluster in broker mode: on the leader).",
+            labels=["reader"],
+        )
+        for reader, count in sorted(self.cluster.log_reads().items()):
+            reads.add_metric([reader], float(count))
+        yield reads
+        status = self.cluster.broker_status()
+        if status is None:
+            return
+        yield GaugeMetricFamily(
+            "collabadmin_broker_leader",
+            "1 while this instance leads: it reads the change log and publishes the stream.",
+            value=float(status.leader),
+        )
+        yield GaugeMetricFamily(
+            "collabadmin_broker_connected",
+            "1 while this instance's NATS connection is up.",
+            value=float(status.connection == "connected"),
+        )
+        yield GaugeMetricFamily(
+            "collabadmin_broker_consumer_sequence",
+            "The last stream sequence this instance took from the stream.",
+            value=float(status.sequence),
+        )
+        yield GaugeMetricFamily(
+            "collabadmin_broker_lag_messages",
+            "Messages of the stream this instance has not taken yet (a batch is one message,"
+            " or more when it spans several resources or is large).",
+            value=float(status.lag),
+        )
+        for key, help_text in _BROKER_COUNTERS.items():
+            yield CounterMetricFamily(
+                f"collabadmin_broker_{key}", help_text, value=float(getattr(status, key))
+            )
 
 
 # psycopg_pool's get_stats() keys exposed, with their meaning.

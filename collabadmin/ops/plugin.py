@@ -12,6 +12,7 @@ from litestar.plugins import InitPluginProtocol
 from collabadmin.auth.login_guard import LoginGuard
 from collabadmin.context import provide, services_in
 from collabadmin.db.engine import Database
+from collabadmin.hub.cluster import Cluster
 from collabadmin.hub.hub import Hub
 from collabadmin.ops.health import health
 from collabadmin.ops.http import RequestObserver, metrics_handler
@@ -28,6 +29,7 @@ class OpsPlugin(InitPluginProtocol):
         services = services_in(app_config)
         metrics = provide(app_config, "metrics", Metrics())
         metrics.watch_hub(services.get(Hub))
+        metrics.watch_cluster(services.get(Cluster))
         metrics.watch_pool(services.get(Database).pool)
         metrics.watch_password_slots(services.get(LoginGuard).slots)
         token = services.get(Settings).metrics_token

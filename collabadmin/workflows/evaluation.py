@@ -258,6 +258,7 @@ class Evaluator(BackgroundTask):
         self.compiled = {c.workflow.name: c for c in compiled}
         self.interval = interval
         self.evaluations = 0
+        self.reads = 0  # reads of the change log (one per step)
         self._wake = asyncio.Event()
         self._resources = sorted(
             {c.subject.name for c in compiled} | {r for c in compiled for r in c.workflow.watches}
@@ -297,6 +298,7 @@ class Evaluator(BackgroundTask):
     async def step(self, lower: str) -> str:
         """Evaluate the runs touched since snapshot ``lower``; the new position."""
         async with self.db.connection() as tx:
+            self.reads += 1
             rows = await tx.rows(self._sql, {"lower": lower, "resources": self._resources})
         upper = str(next(r["upper"] for r in rows if r["upper"] is not None))
         touched: dict[str, set[str]] = {}

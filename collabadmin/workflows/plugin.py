@@ -8,7 +8,8 @@ from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 
 from collabadmin.changelog.renderers import Renderers
-from collabadmin.context import provide, run_with_app, services_in
+from collabadmin.context import provide, services_in
+from collabadmin.hub.cluster import Cluster
 from collabadmin.hub.hub import Hub
 from collabadmin.hub.listener import ChangeListener
 from collabadmin.resources.meta import MetaSections
@@ -47,5 +48,8 @@ class WorkflowsPlugin(InitPluginProtocol):
         services.get(Renderers).register(RunRenderer())
         services.get(MetaSections).add("workflows", runs.summaries)
         app_config.route_handlers.append(workflows_router)
-        run_with_app(app_config, evaluator)
+        # Once per cluster: on the leader in broker mode.
+        cluster = services.get(Cluster)
+        cluster.run_once(app_config, evaluator)
+        cluster.count_reads("workflows", lambda: evaluator.reads)
         return app_config

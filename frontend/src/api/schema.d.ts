@@ -1171,6 +1171,28 @@ export interface components {
             first_bad: number | null;
             ok: boolean;
         };
+        /**
+         * BatchFrame
+         * @description Several frames one batch of the log made for this socket, in order, as one message.
+         *
+         *     Only on sockets opened with ``/api/ws?batch=1``; each item is a frame
+         *     (``Frame``), never a batch itself.
+         */
+        BatchFrame: {
+            frames: components["schemas"]["Frame"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "batch";
+        };
+        /** BrokerHealth */
+        BrokerHealth: {
+            connection: string;
+            lag: number;
+            leader: boolean;
+            sequence: number;
+        };
         /** Change */
         Change: {
             actor: components["schemas"]["ChangeActor"] | null;
@@ -1399,9 +1421,10 @@ export interface components {
             value: string;
         };
         /** Frame */
-        Frame: components["schemas"]["SubscribedFrame"] | components["schemas"]["ChangeFrame"] | components["schemas"]["PresenceFrame"] | components["schemas"]["ResyncFrame"] | components["schemas"]["ErrorFrame"] | components["schemas"]["UnsubscribedFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["DraftFrame"] | components["schemas"]["WorkflowFrame"];
+        Frame: components["schemas"]["SubscribedFrame"] | components["schemas"]["ChangeFrame"] | components["schemas"]["PresenceFrame"] | components["schemas"]["ResyncFrame"] | components["schemas"]["ErrorFrame"] | components["schemas"]["UnsubscribedFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["BatchFrame"] | components["schemas"]["DraftFrame"] | components["schemas"]["WorkflowFrame"];
         /** HealthBody */
         HealthBody: {
+            broker?: components["schemas"]["BrokerHealth"];
             /** @enum {string} */
             database: "ok" | "unavailable";
             hub: string;
