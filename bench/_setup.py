@@ -100,9 +100,20 @@ def running_server(
         command = ["taskset", "-c", cpus, *command]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     try:
-        import httpx
+        wait_healthy([port], seconds=30)
+        token = admin_token(port)
+        yield Server(port, token, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
-        deadline = time.monotonic() + 30
+
+def wait_healthy(ports: list[int], *, seconds: float) -> None:
+    """Wait until every server on ``ports`` answers ``/health`` with 200."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    for port in ports:
         while True:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
@@ -110,21 +121,24 @@ def running_server(
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("server did not start")
+                raise RuntimeError(f"the server on port {port} did not start")
             time.sleep(0.1)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
-            login = client.post(
-                "/api/auth/login", json={"username": "bench", "password": "bench-password"}
-            ).json()
-            token = client.post(
-                "/api/auth/tokens",
-                json={"name": "bench"},
-                headers={"X-CSRF-Token": login["csrf_token"]},
-            ).json()["token"]
-        yield Server(port, token, process)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+
+
+def admin_token(port: int) -> str:
+    """An API token of the ``bench`` admin, made through the server on ``port``."""
+    import httpx
+
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+        login = client.post(
+            "/api/auth/login", json={"username": "bench", "password": "bench-password"}
+        ).json()
+        token: str = client.post(
+            "/api/auth/tokens",
+            json={"name": "bench"},
+            headers={"X-CSRF-Token": login["csrf_token"]},
+        ).json()["token"]
+    return token
 
 
 def process_tree_cpu(pid: int) -> float:

@@ -34,7 +34,15 @@ import httpx
 import psycopg
 from websockets.asyncio.client import ClientConnection
 
-from bench._setup import free_port, fresh_database, machine, percentile, process_tree_cpu
+from bench._setup import (
+    admin_token,
+    free_port,
+    fresh_database,
+    machine,
+    percentile,
+    process_tree_cpu,
+    wait_healthy,
+)
 from bench.hub import COMMITTED, open_sockets, start_readers, stop
 from collabadmin.db.engine import libpq_url
 
@@ -65,26 +73,8 @@ def running_cluster(url: str, count: int, extra_env: dict[str, str]) -> Iterator
         subprocess.Popen([*serve, str(port)], env=env, stdout=subprocess.DEVNULL) for port in ports
     ]
     try:
-        deadline = time.monotonic() + 60
-        for port in ports:
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("an instance did not start")
-                time.sleep(0.1)
-        with httpx.Client(base_url=f"http://127.0.0.1:{ports[0]}") as client:
-            login = client.post(
-                "/api/auth/login", json={"username": "bench", "password": "bench-password"}
-            ).json()
-            token = client.post(
-                "/api/auth/tokens",
-                json={"name": "bench"},
-                headers={"X-CSRF-Token": login["csrf_token"]},
-            ).json()["token"]
+        wait_healthy(ports, seconds=60)
+        token = admin_token(ports[0])
         yield Cluster(ports, processes, token)
     finally:
         for process in processes:
