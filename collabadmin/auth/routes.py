@@ -94,7 +94,7 @@ class AuthController(Controller):
         if _CONTROL.search(username):
             # No account has such a name; PostgreSQL text cannot even hold a NUL.
             raise BadRequest("The username contains a control character.")
-        address = client_host
+        address = client_host  # after a trusted proxy's X-Forwarded-For
         async with db.connection() as tx:
             wait = await guard.throttle.admit(tx, username, address)
             row = None if wait else await find_user(tx, username)
@@ -145,6 +145,7 @@ class AuthController(Controller):
         db: Injected[Database],
         credentials: Injected[CredentialCache],
     ) -> JsonResponse[OkResponse]:
+        del actor  # asked for so that only a signed-in caller gets here (401 otherwise)
         if credential is not None and credential.kind == "session":
             async with db.connection() as tx:
                 await revoke_session(tx, credential.key)
