@@ -15,7 +15,7 @@ query parameters) and know nothing of HTTP; the routes translate requests.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,7 +109,7 @@ class RecordService:
         self,
         actor: Actor,
         resource: Resource,
-        kind: str,
+        kind: Hashable,
         action: Action,
         build: Callable[[Any], ClauseElement],
     ) -> ClauseElement | CompiledSql:
@@ -119,10 +119,13 @@ class RecordService:
         scoped one carries actor-specific values and is compiled per call.
         """
         scope = self.policy.row_filter(actor, resource, action)
-        match_pk = resource.key_bound()
         if scope is None:
-            return self.db.sql.get((resource.name, kind, action), lambda: build(match_pk))
-        return build(and_(match_pk, scope))
+            # The key clause is built only when the statement is compiled: a
+            # cached one needs nothing built (SQLAlchemy expressions cost).
+            return self.db.sql.get(
+                (resource.name, kind, action), lambda: build(resource.key_bound())
+            )
+        return build(and_(resource.key_bound(), scope))
 
     async def fetch(self, tx: Tx, actor: Actor, resource: Resource, pk: KeyValues) -> Row | None:
         """The row with key ``pk`` if ``actor`` may view it."""
