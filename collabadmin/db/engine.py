@@ -181,7 +181,9 @@ class Tx:
 
     ``context`` holds the actor settings when the transaction was opened with
     ``deferred_context``: the caller's first statement must join
-    :func:`context_subquery` and pass ``context`` among its parameters.
+    :func:`context_subquery` and pass ``context`` among its parameters. On a
+    connection of :meth:`Database.attributed` (autocommit) every writing
+    statement must.
     """
 
     __slots__ = ("conn", "context")
@@ -320,6 +322,22 @@ class Database:
                 return
             await conn.execute(_SET_CONTEXT, context)
             yield Tx(conn)
+
+    @asynccontextmanager
+    async def attributed(
+        self, actor: Actor, *, source: Source = "api", request_id: str | None = None
+    ) -> AsyncIterator[Tx]:
+        """A pooled connection in autocommit whose writes are attributed to ``actor``.
+
+        Each statement is a transaction of its own, so the settings cannot be
+        set once: a statement that writes joins :func:`context_subquery` and
+        passes ``tx.context`` among its parameters, as the first statement of
+        a ``deferred_context`` transaction does. One statement, one round
+        trip: no ``BEGIN``, no ``COMMIT``.
+        """
+        await self.open()
+        async with self.pool.connection() as conn:
+            yield Tx(conn, _context_params(actor, source, request_id))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:

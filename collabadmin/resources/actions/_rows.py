@@ -22,7 +22,7 @@ from collabadmin.resources.policy import Action
 from collabadmin.resources.resource import Resource
 from collabadmin.resources.service import KeyValues, RecordService, shown_key
 
-__all__ = ["insert_row", "lock_row", "update_row"]
+__all__ = ["insert_row", "lock_row", "read_row", "update_row", "update_row_at"]
 
 
 def _db_value(resource: Resource, name: str, value: Any) -> Any:
@@ -79,6 +79,68 @@ async def lock_row(
             raise Forbidden(f"You may not {action} this {resource.label.lower()}.")
         raise NotFound(f"No {resource.label.lower()} {shown_key(pk)!r}.")
     return row
+
+
+async def read_row(
+    records: RecordService,
+    tx: Tx,
+    actor: Actor,
+    resource: Resource,
+    pk: KeyValues,
+    *,
+    action: Action,
+) -> Row | None:
+    """The row as it is now, if it is within the actor's row scope for ``action``; no lock."""
+
+    def build(where: ColumnElement[bool]) -> ClauseElement:
+        return select(resource.table).where(where)
+
+    statement = records.by_pk(actor, resource, "get", action, build)
+    return await tx.row(statement, resource.key_params(pk))
+
+
+async def update_row_at(
+    records: RecordService,
+    tx: Tx,
+    actor: Actor,
+    resource: Resource,
+    pk: KeyValues,
+    *,
+    values: Mapping[str, Any],
+    version: int,
+    action: Action,
+) -> Row | None:
+    """Write ``values`` in one statement, if the row is still at ``version`` and in scope.
+
+    For a connection of :meth:`~collabadmin.db.engine.Database.attributed`
+    (autocommit): the statement applies the actor settings itself, so the
+    capture trigger records who wrote. None when nothing was written: the
+    row moved on (or left the scope) since it was read, or a table's own
+    BEFORE trigger cancelled the write.
+    """
+    assert tx.context is not None, "a statement of its own must carry the actor settings"
+    table = resource.table
+    columns = tuple(sorted(values))
+
+    def build(where: ColumnElement[bool]) -> ClauseElement:
+        context = context_subquery()
+        return (
+            update(table)
+            # The settings' FROM item is joined by naming one of its columns:
+            # set_config returns the value it set, never NULL.
+            .where(where, table.c.version == bindparam("at_version"), context.c.source.isnot(None))
+            .values({name: bindparam(_bind(name)) for name in columns})
+            .returning(table)
+        )
+
+    statement = records.by_pk(actor, resource, ("update_at", columns), action, build)
+    params = {
+        **resource.key_params(pk),
+        **_db_values(resource, values),
+        "at_version": version,
+        **tx.context,
+    }
+    return await tx.row(statement, params)
 
 
 async def update_row(
