@@ -15,6 +15,7 @@ code, so the websocket handler accepts and closes with 4401 itself.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import re
 import secrets
@@ -119,6 +120,7 @@ class AuthMiddleware(ASGIMiddleware):
         self.db = db
         self.cache = cache
         self.idle_seconds = idle_seconds
+        self._pending: dict[tuple[str, str], asyncio.Future[Credential | None]] = {}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         path: str = scope["path"]
@@ -169,6 +171,23 @@ class AuthMiddleware(ASGIMiddleware):
         cached = self.cache.get(key)
         if cached is not None and cached.kind == kind:
             return cached
+        # One lookup per credential at a time: when its cache entry expires,
+        # the requests a busy client has in flight would otherwise each read
+        # it (and queue on its row to touch last_used_at).
+        pending = self._pending.get((kind, key))
+        if pending is None:
+            pending = asyncio.ensure_future(self._read(kind, secret))
+            self._pending[kind, key] = pending
+            pending.add_done_callback(lambda done: self._settled(kind, key, done))
+        # Shielded: a caller that goes away does not cancel the others' lookup.
+        return await asyncio.shield(pending)
+
+    def _settled(self, kind: str, key: str, done: asyncio.Future[Credential | None]) -> None:
+        self._pending.pop((kind, key), None)
+        if not done.cancelled():
+            done.exception()  # each waiter gets it; none left is not an unretrieved error
+
+    async def _read(self, kind: str, secret: str) -> Credential | None:
         async with self.db.connection() as tx:
             if kind == "token":
                 credential = await resolve_token(tx, secret)
