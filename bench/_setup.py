@@ -169,6 +169,36 @@ def process_tree_cpu(pid: int) -> float:
     return total
 
 
+def process_cpu(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each live process of ``pids`` (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    times: dict[int, float] = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return times
+
+
+def backends_of(url: str) -> list[int]:
+    """The process ids of PostgreSQL's backends connected to ``url``'s database now."""
+    database = make_url(normalise_url(url)).database
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the processes alive at both samples used between them."""
+    return sum(after[pid] - spent for pid, spent in before.items() if pid in after)
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:

@@ -7,7 +7,9 @@ on the same rows, with the same capture triggers (version bump, change-log
 row, NOTIFY), against the same database in the same run. The server's CPU
 time per PATCH (its processes' user + system time over the API run, hub and
 background tasks included) is what a change to the write path moves; unlike
-the rates it barely depends on the disk.
+the rates it barely depends on the disk. The load generator's CPU per PATCH
+and the database backends' CPU per PATCH, and per UPDATE in pgbench, show
+what each write costs the machine's cores, which all three share.
 
     python -m bench.patch [--seconds 10] [--database NAME]
 """
@@ -23,9 +25,19 @@ import shutil
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 
 from bench._http import Connection
-from bench._setup import fresh_database, machine, percentile, process_tree_cpu, running_server
+from bench._setup import (
+    backends_of,
+    cpu_between,
+    fresh_database,
+    machine,
+    percentile,
+    process_cpu,
+    process_tree_cpu,
+    running_server,
+)
 from collabadmin.db.engine import libpq_url
 
 PGBENCH_SCRIPT = """\\set row :client_id + 1
@@ -33,24 +45,39 @@ UPDATE courses SET description = 'pgbench ' || random() WHERE id = :row;
 """
 
 
-def pgbench_tps(url: str, clients: int, seconds: int) -> float:
+def pgbench_run(url: str, clients: int, seconds: int) -> tuple[float, float]:
+    """pgbench's tps, and its backends' CPU ms per transaction.
+
+    The backends live as long as the run: they are sampled once all have
+    connected and again a second before the end, and the window's CPU is
+    divided by the transactions the run's rate gives for the window.
+    """
     pgbench = shutil.which("pgbench")
     if pgbench is None:
         raise SystemExit("pgbench is needed for the baseline (apt-get install postgresql-client)")
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
         script.write(PGBENCH_SCRIPT)
+    others = set(backends_of(url))  # the server's own connections
     try:
-        result = subprocess.run(
+        process = subprocess.Popen(
             [pgbench, "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(seconds),
              "-f", script.name, libpq_url(url)],
-            capture_output=True, text=True, check=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
+        time.sleep(1.0)
+        before = process_cpu([pid for pid in backends_of(url) if pid not in others])
+        start = time.monotonic()
+        time.sleep(max(0.5, seconds - 2.0))
+        after = process_cpu(list(before))
+        window = time.monotonic() - start
+        stdout, stderr = process.communicate()
     finally:
         os.unlink(script.name)
-    match = re.search(r"tps = ([\d.]+)", result.stdout)
-    if match is None:
-        raise RuntimeError(result.stdout + result.stderr)
-    return float(match.group(1))
+    match = re.search(r"tps = ([\d.]+)", stdout)
+    if process.returncode != 0 or match is None:
+        raise RuntimeError(stdout + stderr)
+    tps = float(match.group(1))
+    return tps, cpu_between(before, after) * 1000 / (tps * window)
 
 
 async def api_run(
@@ -93,6 +120,25 @@ async def api_run(
     return len(latencies), latencies, conflicts
 
 
+def median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One pgbench run and the API run right after it."""
+
+    ratio: float
+    rate: float
+    db_tps: float
+    latencies: list[float]
+    errors: int
+    server_ms: float
+    client_ms: float
+    db_ms: float
+    pgbench_db_ms: float
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -120,27 +166,37 @@ def main() -> None:
                 # commit latency on this disk drifts by 2x between minutes.
                 pairs = []
                 for _ in range(args.repeat):
-                    db_tps = pgbench_tps(url, clients, args.seconds)
+                    db_tps, pgbench_db_ms = pgbench_run(url, clients, args.seconds)
                     cpu_before = process_tree_cpu(server.process.pid)
+                    backends = process_cpu(backends_of(url))
+                    client_before = time.process_time()
                     count, latencies, errors = asyncio.run(
                         api_run(server.port, server.token, clients, args.seconds)
                     )
+                    client_ms = (time.process_time() - client_before) * 1000 / count
+                    # Backends the pool opened during the run count from zero.
+                    after = process_cpu(backends_of(url))
+                    db_seconds = cpu_between({**dict.fromkeys(after, 0.0), **backends}, after)
                     cpu_ms = (process_tree_cpu(server.process.pid) - cpu_before) * 1000 / count
-                    pairs.append((count / args.seconds / db_tps, count / args.seconds, db_tps,
-                                  latencies, errors, cpu_ms))  # fmt: skip
-                ratio, rate, db_tps, latencies, errors, _ = sorted(pairs, key=lambda p: p[0])[
-                    len(pairs) // 2
-                ]
-                cpu_ms = sorted(p[5] for p in pairs)[len(pairs) // 2]
-                rows.append((workers, clients, rate, percentile(latencies, 50) * 1000,
-                             percentile(latencies, 99) * 1000, db_tps, ratio, errors,
-                             cpu_ms))  # fmt: skip
+                    pairs.append(Pair(count / args.seconds / db_tps, count / args.seconds,
+                                      db_tps, latencies, errors, cpu_ms, client_ms,
+                                      db_seconds * 1000 / count, pgbench_db_ms))  # fmt: skip
+                middle = sorted(pairs, key=lambda p: p.ratio)[len(pairs) // 2]
+                rows.append((workers, clients, middle,
+                             median([p.server_ms for p in pairs]),
+                             median([p.client_ms for p in pairs]),
+                             median([p.db_ms for p in pairs]),
+                             median([p.pgbench_db_ms for p in pairs])))  # fmt: skip
     print("| server processes | clients | PATCH req/s | p50 ms | p99 ms "
-          "| same UPDATE in pgbench, tps | ratio | non-200 | server CPU ms/PATCH |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|")
-    for workers, clients, rate, p50, p99, db_tps, ratio, errors, cpu_ms in rows:
-        print(f"| {workers} | {clients} | {rate:.0f} | {p50:.1f} | {p99:.1f} | {db_tps:.0f} "
-              f"| {ratio:.0%} | {errors} | {cpu_ms:.2f} |")  # fmt: skip
+          "| same UPDATE in pgbench, tps | ratio | non-200 | server CPU ms/PATCH "
+          "| load generator CPU ms/PATCH | database CPU ms/PATCH "
+          "| database CPU ms/UPDATE in pgbench |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for workers, clients, pair, cpu_ms, client_ms, db_ms, pgbench_db_ms in rows:
+        p50, p99 = percentile(pair.latencies, 50) * 1000, percentile(pair.latencies, 99) * 1000
+        print(f"| {workers} | {clients} | {pair.rate:.0f} | {p50:.1f} | {p99:.1f} "
+              f"| {pair.db_tps:.0f} | {pair.ratio:.0%} | {pair.errors} | {cpu_ms:.2f} "
+              f"| {client_ms:.2f} | {db_ms:.2f} | {pgbench_db_ms:.2f} |")  # fmt: skip
 
 
 if __name__ == "__main__":
