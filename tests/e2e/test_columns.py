@@ -47,10 +47,18 @@ def test_drag_a_header_to_move_its_column_and_its_edge_to_resize_it(
     assert saved > start_width + 100
     assert title.bounding_box()["width"] > start_width + 100  # type: ignore[index]
 
-    # From the keyboard: ← narrows it by 16 px.
+    # From the keyboard: ← narrows it by 16 px; saved once the keys rest.
     edge.focus()
-    page.keyboard.press("ArrowLeft")
-    expect(edge).to_have_attribute("aria-valuenow", str(saved - 16))
+    with page.expect_response(
+        lambda r: (
+            "/api/prefs/views/courses" in r.url
+            and r.request.method == "PUT"
+            and f'"width":{saved - 16}' in (r.request.post_data or "")
+        )
+    ) as saving:
+        page.keyboard.press("ArrowLeft")
+        expect(edge).to_have_attribute("aria-valuenow", str(saved - 16))
+    assert saving.value.ok
 
     # Both are the user's settings: they survive a reload.
     page.reload()
