@@ -1,7 +1,7 @@
 // The one websocket of this tab: subscriptions with resume cursors, presence,
 // and reconnection with backoff. Message shapes mirror the server's frames
 // (collabadmin/hub/routes.py and fanout.py; docs/realtime.md).
-import type { Change, WorkflowRun } from "./api/types";
+import type { Change, WorkflowRun } from "./api/models";
 
 export interface PresenceUser {
   id: number | null;

@@ -18,7 +18,7 @@ import type {
   ViewConfig,
   ViewPref,
   WorkflowRun,
-} from "./types";
+} from "./models";
 
 /** An error response: the problem body and its status. */
 export class ProblemError extends Error {

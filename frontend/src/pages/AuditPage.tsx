@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from "react";
 import { Link } from "react-router-dom";
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
-import type { Change } from "../api/types";
+import type { Change } from "../api/models";
 import { display } from "../format";
 import { live } from "../live";
 import { usePageTitle } from "../pageTitle";

@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
-import type { Change, ResourceMeta, WorkflowRun } from "../api/types";
+import type { Change, ResourceMeta, WorkflowRun } from "../api/models";
 import { useSession } from "../auth";
 import { relativeTime } from "../format";
 import { live } from "../live";

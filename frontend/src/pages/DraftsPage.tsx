@@ -3,7 +3,7 @@
 import { useSearchParams } from "react-router-dom";
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { api } from "../api/client";
-import { DRAFT_STATUSES } from "../api/types";
+import { DRAFT_STATUSES } from "../api/models";
 import { DraftSummary, StatusBadge } from "../components/drafts/DraftTable";
 import { OPEN_STATUSES } from "../components/drafts/RecordDrafts";
 import { relativeTime } from "../format";

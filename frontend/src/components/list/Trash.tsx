@@ -3,7 +3,7 @@
 import { useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "../../api/client";
-import type { Change, RecordBody, ResourceMeta } from "../../api/types";
+import type { Change, RecordBody, ResourceMeta } from "../../api/models";
 import { relativeTime } from "../../format";
 import { useToast } from "../../toasts";
 import { ConfirmDialog } from "../Dialog";
