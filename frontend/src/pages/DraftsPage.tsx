@@ -25,7 +25,7 @@ export function DraftsPage() {
   const drafts = useInfiniteQuery({
     queryKey: ["drafts", "list", query],
     initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) => api.drafts({ ...query, limit: "50", ...(pageParam ? { cursor: pageParam } : {}) }),
+    queryFn: ({ pageParam }) => api.drafts({ ...query, limit: 50, ...(pageParam ? { cursor: pageParam } : {}) }),
     getNextPageParam: (last) => last.next_cursor,
   });
   const items = drafts.data?.pages.flatMap((p) => p.items) ?? [];

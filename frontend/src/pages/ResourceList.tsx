@@ -86,7 +86,7 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
   const counts = useQuery({
     queryKey: ["counts", resource, chartField?.name, key],
     enabled: Boolean(chartField) && state !== null,
-    queryFn: () => api.counts(resource, { by: chartField!.name, ...params }),
+    queryFn: () => api.counts(resource, chartField!.name, params),
     placeholderData: (previous) => previous,
   });
 
