@@ -72,3 +72,16 @@ def test_generated_client_schema_is_current(tmp_path: Path) -> None:
     assert fresh.read_text(encoding="utf-8") == committed, (
         "frontend/src/api/schema.d.ts is stale: run `npm run gen:api` in frontend/ and commit it"
     )
+
+
+def test_frontend_does_not_cast_past_the_generated_types() -> None:
+    """No hand-written copy of the contract, and no ``as never`` to get around the generated one."""
+    source = FRONTEND / "src"
+    assert not (source / "api" / "types.ts").exists()
+    casts = [
+        f"{path.relative_to(FRONTEND)}:{number}"
+        for path in sorted(source.rglob("*.ts*"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "as never" in line
+    ]
+    assert not casts, casts
