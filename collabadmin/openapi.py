@@ -40,12 +40,13 @@ from litestar.openapi.spec import (
 )
 
 from collabadmin.drafts.types import DraftFrame
-from collabadmin.hub.frames import CORE_FRAMES
+from collabadmin.hub.frames import CLIENT_MESSAGES, CORE_FRAMES
 from collabadmin.web import QUERY_OBJECTS
 from collabadmin.workflows.types import WorkflowFrame
 
 __all__ = [
     "FRAMES",
+    "ClientMessage",
     "Frame",
     "document_closed_bodies",
     "document_frames",
@@ -287,23 +288,29 @@ Frame = Union[FRAMES]  # type: ignore[valid-type]  # noqa: UP007  (a union built
 """Every websocket frame the server sends, tagged by ``type`` (see collabadmin.hub.frames)."""
 
 
+ClientMessage = Union[CLIENT_MESSAGES]  # type: ignore[valid-type]  # noqa: UP007
+"""Every message a client sends on the websocket, tagged by ``type``."""
+
+
 def document_frames(document: OpenAPI) -> None:
-    """Add the websocket frames to the components: each frame, and ``Frame``, their union.
+    """Add the websocket messages to the components: each, and their unions.
 
     A websocket has no place in an OpenAPI operation, so the frames are
-    components only, for generated clients and integrators: ``Frame`` is a
-    ``oneOf`` of the frame schemas with ``type`` as its discriminator.
+    components only, for generated clients and integrators: ``Frame`` (what
+    the server sends) and ``ClientMessage`` (what a client sends) are each a
+    ``oneOf`` of their schemas with ``type`` as its discriminator.
     """
-    (union,), components = msgspec.json.schema_components(
-        [Frame], ref_template="#/components/schemas/{name}"
+    unions, components = msgspec.json.schema_components(
+        [Frame, ClientMessage], ref_template="#/components/schemas/{name}"
     )
     if document.components.schemas is None:
         document.components.schemas = {}
     for name, schema in components.items():
         document.components.schemas.setdefault(name, schema)
-    # Tagged frames exclude each other: oneOf, not the anyOf msgspec writes.
-    union = {"oneOf" if key == "anyOf" else key: value for key, value in union.items()}
-    document.components.schemas["Frame"] = cast(Schema, {"title": "Frame", **union})
+    for title, union in zip(("Frame", "ClientMessage"), unions, strict=True):
+        # Tagged messages exclude each other: oneOf, not the anyOf msgspec writes.
+        one_of = {"oneOf" if key == "anyOf" else key: value for key, value in union.items()}
+        document.components.schemas[title] = cast(Schema, {"title": title, **one_of})
     # A batch holds frames (msgspec sees only objects there).
     batch = cast(dict[str, Any], document.components.schemas["BatchFrame"])
     batch["properties"]["frames"]["items"] = {"$ref": "#/components/schemas/Frame"}

@@ -8,6 +8,9 @@ and the whole union, ``Frame``, is put together where every part is known:
 the OpenAPI document's components (:func:`collabadmin.openapi.document_frames`).
 tests/hub/test_frames.py decodes real frames, captured from live sockets,
 as that union.
+
+The messages a client sends are here too (``CLIENT_MESSAGES``, documented
+as ``ClientMessage``); collabadmin.hub.routes reads them.
 """
 
 from __future__ import annotations
@@ -19,15 +22,20 @@ import msgspec
 from collabadmin.changelog.types import Change
 
 __all__ = [
+    "CLIENT_MESSAGES",
     "CORE_FRAMES",
     "BatchFrame",
     "ChangeFrame",
     "ErrorFrame",
+    "PingMessage",
     "PongFrame",
     "PresenceFrame",
+    "PresenceMessage",
     "PresenceUser",
     "ResyncFrame",
+    "SubscribeMessage",
     "SubscribedFrame",
+    "UnsubscribeMessage",
     "UnsubscribedFrame",
 ]
 
@@ -104,3 +112,37 @@ CORE_FRAMES: tuple[type[msgspec.Struct], ...] = (
     BatchFrame,
 )
 """The hub's own frames; the parts above add theirs to make ``Frame``."""
+
+
+class SubscribeMessage(msgspec.Struct, kw_only=True, tag="subscribe", tag_field="type"):
+    """Follow ``topic``; with ``since`` (a cursor it was given), replay what came after it."""
+
+    topic: str
+    since: str | msgspec.UnsetType = msgspec.UNSET
+
+
+class UnsubscribeMessage(msgspec.Struct, kw_only=True, tag="unsubscribe", tag_field="type"):
+    """Stop following ``topic``."""
+
+    topic: str
+
+
+class PresenceMessage(msgspec.Struct, kw_only=True, tag="presence", tag_field="type"):
+    """On a followed record topic: this person views it, edits ``field`` of it, or left."""
+
+    topic: str
+    state: Literal["viewing", "editing", "left"]
+    field: str | None = None
+
+
+class PingMessage(msgspec.Struct, kw_only=True, tag="ping", tag_field="type"):
+    """Answered with a ``pong`` frame."""
+
+
+CLIENT_MESSAGES: tuple[type[msgspec.Struct], ...] = (
+    SubscribeMessage,
+    UnsubscribeMessage,
+    PresenceMessage,
+    PingMessage,
+)
+"""What a client sends on the socket, tagged by ``type`` (documented as ``ClientMessage``)."""

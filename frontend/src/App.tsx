@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import { Navigate, Route, Routes, useLocation, useNavigate } from "react-router-dom";
 import { useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "./api/client";
-import type { User } from "./api/types";
+import type { User } from "./api/models";
 import { SessionContext } from "./auth";
 import { live } from "./live";
 import { Layout } from "./components/Layout";

@@ -3,7 +3,7 @@
 // input with a 422); these checks only keep a typing slip from a round trip,
 // and keep exact values exact: a decimal stays the string the user typed,
 // never a JS number (which would round 0.1 + 0.2 and lose digits past 2^53).
-import type { FieldMeta, FieldType, FieldValue } from "./api/types";
+import type { FieldMeta, FieldType, FieldValue } from "./api/models";
 
 /**
  * What the user typed into a code box that is not JSON (yet). It is held as

@@ -1,4 +1,4 @@
-import type { FieldMeta, FieldValue } from "./api/types";
+import type { FieldMeta, FieldValue } from "./api/models";
 import { base64Size } from "./fieldValues";
 
 /** Longest JSON shown in a cell or diff before it is cut short (the title has it all). */

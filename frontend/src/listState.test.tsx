@@ -6,7 +6,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { createMemoryRouter, RouterProvider, useLocation } from "react-router-dom";
 import { api } from "./api/client";
-import type { ViewPref } from "./api/types";
+import type { ViewPref } from "./api/models";
 import { useListState } from "./hooks/useListState";
 import { clickSort, formatSort, hasListState, listStateSearch, parseListState, parseSort, type ListState } from "./listState";
 

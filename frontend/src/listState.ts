@@ -1,7 +1,7 @@
 // A list's query in the address: `?sort=-start_date,title&filter[status][eq]=open&q=intro&deleted=only`.
 // The parameters are the records API's own (docs/api.md), so a list's link
 // reads like the request it makes, and the server checks it the same way.
-import type { FilterPref } from "./api/types";
+import type { FilterPref } from "./api/models";
 
 export interface ListState {
   /** The records API's `sort` ("" for the resource's default). */

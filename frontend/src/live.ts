@@ -1,46 +1,29 @@
 // The one websocket of this tab: subscriptions with resume cursors, presence,
-// and reconnection with backoff. Message shapes mirror the server's frames
-// (collabadmin/hub/routes.py and fanout.py; docs/realtime.md).
-import type { Change, WorkflowRun } from "./api/types";
+// and reconnection with backoff. The messages are the OpenAPI document's
+// `Frame` and `ClientMessage` components (collabadmin/hub/frames.py; docs/realtime.md).
+import type { Change } from "./api/models";
+import type { components } from "./api/schema";
 
-export interface PresenceUser {
-  id: number | null;
-  name: string;
-  state: "viewing" | "editing";
-  field: string | null;
-}
+type Schemas = components["schemas"];
 
-export type ServerFrame =
-  | { type: "subscribed"; topic: string; cursor: string }
-  | { type: "change"; topic: string; cursor: string; change: Change }
-  // On a record topic: who is on that record.
-  | { type: "presence"; topic: string; pk?: undefined; users: PresenceUser[] }
-  // On a list topic (`r/{resource}`): who is on the row `pk` (an empty list: nobody now).
-  | { type: "presence"; topic: string; pk: string; users: PresenceUser[] }
-  | { type: "draft"; topic: string; cursor: string; event: DraftEventName; draft: DraftRef; change: Change }
-  | { type: "workflow"; topic: string; cursor: string; event: "progress"; run: WorkflowRun }
-  | { type: "resync"; topic: string }
-  | { type: "error"; code: string; message: string }
-  | { type: "unsubscribed"; topic: string }
-  | { type: "pong" };
+export type PresenceUser = Schemas["PresenceUser"];
+export type DraftRef = Schemas["DraftRef"];
+/** `created`, `updated` (an edit), the draft's new status, or `publish_failed` (the draft carries publish_error). */
+export type DraftEventName = Schemas["DraftFrame"]["event"];
 
-/** `created`, `updated` (an edit), or the draft's new status. */
-export type DraftEventName =
-  | "created"
-  | "updated"
-  | "submitted"
-  | "approved"
-  | "rejected"
-  | "published"
-  | "discarded"
-  /** A publish (now or scheduled) failed; the draft carries publish_error. */
-  | "publish_failed";
+/** A frame that carries a change: its change as the app types it (Change in api/models.ts, see there). */
+type WithChange<F> = F extends { change: Schemas["Change"] } ? Omit<F, "change"> & { change: Change } : F;
 
-export interface DraftRef {
-  id: number;
-  resource: string;
-  pk: string | null;
-}
+/**
+ * A frame the server sends (the document's `Frame`). On a list topic
+ * (`r/{resource}`) a presence frame names the row `pk` (an empty list:
+ * nobody now); on a record topic it has no `pk`. This connection never asks
+ * for batches (`?batch=1`), so a `batch` frame does not come.
+ */
+export type ServerFrame = WithChange<Exclude<Schemas["Frame"], { type: "batch" }>>;
+
+/** A message this client sends (the document's `ClientMessage`). */
+export type ClientMessage = Schemas["ClientMessage"];
 
 type Listener = (frame: ServerFrame) => void;
 
@@ -59,7 +42,7 @@ export class LiveConnection {
   private socket: WebSocket | null = null;
   private listeners = new Map<string, Set<Listener>>();
   private cursors = new Map<string, string>();
-  private presence = new Map<string, { state: string; field: string | null }>();
+  private presence = new Map<string, { state: PresenceUser["state"]; field: string | null }>();
   private backoff = 500;
   private statusListeners = new Set<(connected: boolean) => void>();
   private stateListeners = new Set<(status: LiveStatus) => void>();
@@ -120,7 +103,7 @@ export class LiveConnection {
     };
   }
 
-  private send(frame: object): void {
+  private send(frame: ClientMessage): void {
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(frame));
   }
 

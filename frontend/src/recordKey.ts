@@ -9,7 +9,7 @@
 // `datetime` or `time` field is rewritten when the fields are known
 // (fractional seconds without trailing zeros, UTC as +00:00, a time's
 // offset without zero minutes).
-import type { FieldMeta, ResourceMeta } from "./api/types";
+import type { FieldMeta, ResourceMeta } from "./api/models";
 
 type KeyMeta = Pick<ResourceMeta, "pk"> & { fields?: Pick<FieldMeta, "name" | "type">[] };
 

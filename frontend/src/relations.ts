@@ -9,7 +9,7 @@
 // same tick are batched into one request per related resource: a list page
 // of 50 rows with two relation columns costs two requests, not a hundred.
 import { api } from "./api/client";
-import type { FieldMeta, FieldValue, Meta, RecordBody, ResourceMeta } from "./api/types";
+import type { FieldMeta, FieldValue, Meta, RecordBody, ResourceMeta } from "./api/models";
 
 /** The server's limit on the values of one `in` filter (docs/api.md). */
 const IN_LIMIT = 200;

@@ -15,9 +15,10 @@ from typing import Any
 import httpx
 import jsonschema_rs
 import msgspec
+import pytest
 
 from collabadmin.changelog.position import Position
-from collabadmin.openapi import Frame
+from collabadmin.openapi import ClientMessage, Frame
 from tests.conftest import ClientFor
 from tests.helpers import get_record, ok, patch_record
 from tests.hub.conftest import Socket, SocketFor
@@ -105,3 +106,51 @@ async def test_every_frame_the_server_sends_is_a_documented_frame(
         assert msgspec.to_builtins(decoded) == frame
         errors = [e.message for e in validator.iter_errors(frame)]
         assert not errors, (frame, errors)
+
+
+# What the web app sends (frontend/src/live.ts), and what the server refuses.
+CLIENT_MESSAGES: list[dict[str, Any]] = [
+    {"type": "subscribe", "topic": "r/courses"},
+    {"type": "subscribe", "topic": "r/courses", "since": "abc"},
+    {"type": "unsubscribe", "topic": "r/courses"},
+    {"type": "presence", "topic": "r/courses/1", "state": "viewing", "field": None},
+    {"type": "presence", "topic": "r/courses/1", "state": "editing", "field": "title"},
+    {"type": "presence", "topic": "r/courses/1", "state": "left"},
+    {"type": "ping"},
+]
+BAD_MESSAGES: list[dict[str, Any]] = [
+    {"type": "subscribe"},
+    {"type": "subscribe", "topic": 7},
+    {"type": "presence", "topic": "r/courses/1", "state": "away"},
+    {"type": "hello"},
+    {"topic": "r/courses"},
+]
+
+
+async def _client_message_validator(anon: httpx.AsyncClient) -> jsonschema_rs.Validator:
+    document: dict[str, Any] = ok(await anon.get("/schema/openapi.json"))
+    return jsonschema_rs.validator_for(
+        {"$ref": "#/components/schemas/ClientMessage", "components": document["components"]}
+    )
+
+
+@pytest.mark.parametrize("message", CLIENT_MESSAGES)
+async def test_the_messages_a_client_sends_are_documented(
+    anon: httpx.AsyncClient, message: dict[str, Any]
+) -> None:
+    validator = await _client_message_validator(anon)
+    assert not [e.message for e in validator.iter_errors(message)]
+    decoded = msgspec.json.decode(json.dumps(message), type=ClientMessage)
+    # A presence without a field means none (null).
+    expected = {"field": None, **message} if message["type"] == "presence" else message
+    assert msgspec.to_builtins(decoded) == expected
+
+
+@pytest.mark.parametrize("message", BAD_MESSAGES)
+async def test_the_document_refuses_what_the_server_refuses(
+    anon: httpx.AsyncClient, message: dict[str, Any]
+) -> None:
+    validator = await _client_message_validator(anon)
+    assert not validator.is_valid(message)
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.json.decode(json.dumps(message), type=ClientMessage)

@@ -18,7 +18,8 @@ import type {
   ViewConfig,
   ViewPref,
   WorkflowRun,
-} from "./types";
+} from "./models";
+import { type QueryOf, recordsQuery, serializeQuery } from "./query";
 
 /** An error response: the problem body and its status. */
 export class ProblemError extends Error {
@@ -38,7 +39,11 @@ export function setCsrfToken(token: string | null): void {
 
 // A record's {pk} is its key text (recordKey.ts), sent encoded as a whole like
 // any parameter: the server reads a composite key sent so (no bare ",") too.
-const client = createClient<paths>({ baseUrl: "" });
+// Object parameters (a records list's `filter`) are deepObjects, nested.
+const client = createClient<paths>({ baseUrl: "", querySerializer: serializeQuery });
+
+/** A record's fields to write (create, patch): whatever the resource has (RecordBody in models.ts). */
+type RecordValues = Record<string, unknown>;
 
 client.use({
   onRequest({ request }) {
@@ -88,22 +93,19 @@ export const api = {
     pk === undefined
       ? unwrap<ResourceMeta>(client.OPTIONS("/api/r/{resource}", { params: { path: { resource } } }))
       : unwrap<ResourceMeta>(client.OPTIONS("/api/r/{resource}/{pk}", { params: { path: { resource, pk } } })),
+  /** A page of records; `query` in the flat form of the list's state (`filter[field][op]`, see recordsQuery). */
   list: (resource: string, query: Record<string, string>) =>
-    unwrap<Page>(
-      client.GET("/api/r/{resource}", { params: { path: { resource }, query: query as never } }),
-    ),
+    unwrap<Page>(client.GET("/api/r/{resource}", { params: { path: { resource }, query: recordsQuery(query) } })),
   get: (resource: string, pk: string) =>
     unwrap<RecordBody>(client.GET("/api/r/{resource}/{pk}", { params: { path: { resource, pk } } })),
-  create: (resource: string, values: Record<string, unknown>) =>
-    unwrap<RecordBody>(
-      client.POST("/api/r/{resource}", { params: { path: { resource } }, body: values as never }),
-    ),
+  create: (resource: string, values: RecordValues) =>
+    unwrap<RecordBody>(client.POST("/api/r/{resource}", { params: { path: { resource } }, body: values })),
   /** Sends only the changed fields, merged against the version the editor started from. */
-  patch: (resource: string, pk: string, changes: Record<string, unknown>, baseVersion: number) =>
+  patch: (resource: string, pk: string, changes: RecordValues, baseVersion: number) =>
     unwrap<RecordBody>(
       client.PATCH("/api/r/{resource}/{pk}", {
         params: { path: { resource, pk } },
-        body: changes as never,
+        body: changes,
         headers: { ...mergePatch, "X-Base-Version": String(baseVersion) },
       }),
     ),
@@ -137,7 +139,7 @@ export const api = {
         headers: { "X-Base-Version": String(baseVersion) },
       }),
     ),
-  history: (resource: string, pk: string, query: Record<string, string> = {}) =>
+  history: (resource: string, pk: string, query: QueryOf<"recordHistory"> = {}) =>
     unwrap<{ items: Change[]; next_cursor: string | null }>(
       client.GET("/api/r/{resource}/{pk}/history", { params: { path: { resource, pk }, query: query } }),
     ),
@@ -165,32 +167,31 @@ export const api = {
     unwrap<null>(
       client.DELETE("/api/views/{resource}/{view_id}", { params: { path: { resource, view_id: String(id) } } }),
     ),
-  counts: (resource: string, query: Record<string, string>) =>
-    unwrap<Counts>(client.GET("/api/stats/{resource}", { params: { path: { resource }, query: query as never } })),
-  audit: (query: Record<string, string>) =>
-    unwrap<{ items: Change[]; next_cursor: string | null }>(
-      client.GET("/api/audit", { params: { query: query as never } }),
-    ),
+  /** Counts by the field `by`, of the records the list's flat `query` finds (see list). */
+  counts: (resource: string, by: string, query: Record<string, string>) => {
+    const { filter, q, deleted } = recordsQuery(query);
+    return unwrap<Counts>(
+      client.GET("/api/stats/{resource}", { params: { path: { resource }, query: { by, filter, q, deleted } } }),
+    );
+  },
+  audit: (query: QueryOf<"listAudit">) =>
+    unwrap<{ items: Change[]; next_cursor: string | null }>(client.GET("/api/audit", { params: { query } })),
   verifyAudit: () => unwrap<AuditVerify>(client.GET("/api/audit/verify")),
 
   // -- drafts (docs/drafts.md) --
-  createDraft: (resource: string, pk: string, data: Record<string, unknown>) =>
-    unwrap<Draft>(
-      client.POST("/api/r/{resource}/{pk}/drafts", { params: { path: { resource, pk } }, body: { data } as never }),
-    ),
-  createNewDraft: (resource: string, data: Record<string, unknown>) =>
-    unwrap<Draft>(
-      client.POST("/api/r/{resource}/drafts", { params: { path: { resource } }, body: { data } as never }),
-    ),
-  drafts: (query: Record<string, string>) =>
-    unwrap<{ items: Draft[]; next_cursor: string | null }>(client.GET("/api/drafts", { params: { query: query as never } })),
+  createDraft: (resource: string, pk: string, data: RecordValues) =>
+    unwrap<Draft>(client.POST("/api/r/{resource}/{pk}/drafts", { params: { path: { resource, pk } }, body: { data } })),
+  createNewDraft: (resource: string, data: RecordValues) =>
+    unwrap<Draft>(client.POST("/api/r/{resource}/drafts", { params: { path: { resource } }, body: { data } })),
+  drafts: (query: QueryOf<"listDrafts">) =>
+    unwrap<{ items: Draft[]; next_cursor: string | null }>(client.GET("/api/drafts", { params: { query } })),
   draft: (id: string) => unwrap<DraftDetail>(client.GET("/api/drafts/{draft_id}", { params: { path: { draft_id: id } } })),
   /** Merges fields into the draft (and drops `unset` ones), against the draft version the editor started from. */
-  patchDraft: (id: string, data: Record<string, unknown>, unset: string[], baseVersion: number) =>
+  patchDraft: (id: string, data: RecordValues, unset: string[], baseVersion: number) =>
     unwrap<Draft>(
       client.PATCH("/api/drafts/{draft_id}", {
         params: { path: { draft_id: id } },
-        body: (unset.length > 0 ? { data, unset } : { data }) as never,
+        body: unset.length > 0 ? { data, unset } : { data },
         headers: { "X-Base-Version": String(baseVersion) },
       }),
     ),
@@ -230,10 +231,8 @@ export const api = {
     unwrap<WorkflowRun>(
       client.POST("/api/workflows/{name}/runs", { params: { path: { name } }, body: { subject: { resource, pk } } }),
     ),
-  workflowRuns: (query: Record<string, string>) =>
-    unwrap<{ items: WorkflowRun[]; next_cursor: string | null }>(
-      client.GET("/api/workflow-runs", { params: { query: query as never } }),
-    ),
+  workflowRuns: (query: QueryOf<"listWorkflowRuns">) =>
+    unwrap<{ items: WorkflowRun[]; next_cursor: string | null }>(client.GET("/api/workflow-runs", { params: { query } })),
   workflowRun: (id: string) =>
     unwrap<WorkflowRun>(client.GET("/api/workflow-runs/{run_id}", { params: { path: { run_id: id } } })),
   setStep: (id: string, key: string, done: boolean) =>

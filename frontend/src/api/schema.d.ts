@@ -1235,6 +1235,8 @@ export interface components {
             items: components["schemas"]["Change"][];
             next_cursor: string | null;
         };
+        /** ClientMessage */
+        ClientMessage: components["schemas"]["SubscribeMessage"] | components["schemas"]["UnsubscribeMessage"] | components["schemas"]["PresenceMessage"] | components["schemas"]["PingMessage"];
         /** ColumnChoice */
         ColumnChoice: {
             field: string;
@@ -1466,6 +1468,17 @@ export interface components {
         OkResponse: {
             ok: boolean;
         };
+        /**
+         * PingMessage
+         * @description Answered with a ``pong`` frame.
+         */
+        PingMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "ping";
+        };
         /** PongFrame */
         PongFrame: {
             /**
@@ -1487,6 +1500,21 @@ export interface components {
              */
             type: "presence";
             users: components["schemas"]["PresenceUser"][];
+        };
+        /**
+         * PresenceMessage
+         * @description On a followed record topic: this person views it, edits ``field`` of it, or left.
+         */
+        PresenceMessage: {
+            field?: string | null;
+            /** @enum {unknown} */
+            state: "editing" | "left" | "viewing";
+            topic: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "presence";
         };
         /** PresenceUser */
         PresenceUser: {
@@ -1794,6 +1822,19 @@ export interface components {
             resource: string;
         };
         /**
+         * SubscribeMessage
+         * @description Follow ``topic``; with ``since`` (a cursor it was given), replay what came after it.
+         */
+        SubscribeMessage: {
+            since?: string;
+            topic: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "subscribe";
+        };
+        /**
          * SubscribedFrame
          * @description A subscription is live from ``cursor`` (replayed from ``since`` if one was given).
          */
@@ -1823,6 +1864,18 @@ export interface components {
         /** TokenList */
         TokenList: {
             items: components["schemas"]["TokenItem"][];
+        };
+        /**
+         * UnsubscribeMessage
+         * @description Stop following ``topic``.
+         */
+        UnsubscribeMessage: {
+            topic: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "unsubscribe";
         };
         /** UnsubscribedFrame */
         UnsubscribedFrame: {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { useState } from "react";
-import type { Conflict, FieldMeta } from "../api/types";
+import type { Conflict, FieldMeta } from "../api/models";
 import { ConflictDialog } from "./ConflictDialog";
 
 afterEach(cleanup);

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import type { Conflict, FieldMeta } from "../api/types";
+import type { Conflict, FieldMeta } from "../api/models";
 import { display } from "../format";
 import { Dialog } from "./Dialog";
 

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { useState } from "react";
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
-import type { FieldMeta } from "../api/types";
+import type { FieldMeta } from "../api/models";
 import { FieldInput } from "./FieldInput";
 
 afterEach(cleanup);

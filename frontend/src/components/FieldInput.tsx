@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import type { FieldMeta, FieldValue } from "../api/types";
+import type { FieldMeta, FieldValue } from "../api/models";
 import { fromLocalInput, toLocalInput } from "../datetime";
 import { inputProblem, naiveFromInput, naiveToInput, UUID } from "../fieldValues";
 import { RelationPicker } from "./RelationPicker";

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { ProblemError } from "../api/client";
-import type { FieldMeta } from "../api/types";
+import type { FieldMeta } from "../api/models";
 import { FormErrors, NotSaved, reasonOf, splitErrors } from "./FormProblems";
 
 afterEach(cleanup);

@@ -2,7 +2,7 @@
 // next to their inputs, errors that name no shown field (a CHECK constraint,
 // "_") in a banner over the form, and a save that never reached the server
 // (or failed there) as "Not saved" with the reason and a Retry.
-import type { FieldMeta } from "../api/types";
+import type { FieldMeta } from "../api/models";
 import { ProblemError } from "../api/client";
 
 export interface FieldProblem {

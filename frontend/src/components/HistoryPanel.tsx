@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { api, ProblemError } from "../api/client";
-import type { Change, FieldMeta, RecordBody } from "../api/types";
+import type { Change, FieldMeta, RecordBody } from "../api/models";
 import { display } from "../format";
 import { useToast } from "../toasts";
 

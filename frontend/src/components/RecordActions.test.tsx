@@ -5,7 +5,7 @@ import userEvent from "@testing-library/user-event";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { api, ProblemError } from "../api/client";
-import type { FieldMeta, RecordActionMeta, RecordBody } from "../api/types";
+import type { FieldMeta, RecordActionMeta, RecordBody } from "../api/models";
 import { RecordActions } from "./RecordActions";
 
 afterEach(() => {

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
-import type { Conflict, FieldMeta, RecordActionMeta, RecordBody } from "../api/types";
+import type { Conflict, FieldMeta, RecordActionMeta, RecordBody } from "../api/models";
 import { display } from "../format";
 import { ConfirmDialog, Dialog } from "./Dialog";
 import { reasonOf } from "./FormProblems";

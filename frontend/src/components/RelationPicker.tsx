@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState, type FocusEvent, type KeyboardEvent } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import type { FieldMeta, FieldValue } from "../api/types";
+import type { FieldMeta, FieldValue } from "../api/models";
 import { useRelationOption, useRelationTarget } from "../hooks/useRelations";
 import { keyText, optionQueryKey, SEARCH_LIMIT, searchOptions, shownLabel, type RelationOption } from "../relations";
 

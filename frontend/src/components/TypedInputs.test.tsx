@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { useState } from "react";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import type { FieldMeta, FieldValue, RecordBody } from "../api/types";
+import type { FieldMeta, FieldValue, RecordBody } from "../api/models";
 import { editProblems, Unparsed } from "../fieldValues";
 import { FieldInput } from "./FieldInput";
 

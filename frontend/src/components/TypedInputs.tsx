@@ -5,7 +5,7 @@
 // does not parse yet) is local state or an `Unparsed` edit, so a live change
 // of the record re-rendering the form never wipes it.
 import { useState, type InputHTMLAttributes, type KeyboardEvent } from "react";
-import type { FieldMeta, FieldValue } from "../api/types";
+import type { FieldMeta, FieldValue } from "../api/models";
 import { base64Size, formatJson, fromBase64, parseJson, parseToken, sameJson, toBase64, Unparsed } from "../fieldValues";
 
 type Common = Omit<InputHTMLAttributes<HTMLElement>, "value" | "onChange" | "defaultValue">;

@@ -5,7 +5,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { api } from "../api/client";
 import { SessionContext, type Session } from "../auth";
-import type { DraftDetail } from "../api/types";
+import type { DraftDetail } from "../api/models";
 import { ReviewActions } from "./drafts/ReviewActions";
 import { ReviewTrail } from "./drafts/ReviewTrail";
 import { ViewsMenu } from "./list/ViewsMenu";

@@ -3,7 +3,7 @@
 // when the address names none. Columns stay in the saved settings only.
 import { useCallback, useEffect, useMemo } from "react";
 import { useLocation, useNavigate } from "react-router-dom";
-import type { ViewConfig } from "../api/types";
+import type { ViewConfig } from "../api/models";
 import { hasListState, listStateSearch, parseListState, type ListState } from "../listState";
 import { useViewPref } from "./useViewPref";
 

@@ -5,7 +5,7 @@
 // Changed rows are marked for a moment so the eye finds them.
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import { useQueryClient, type InfiniteData } from "@tanstack/react-query";
-import type { Change, Page, RecordBody, ResourceMeta } from "../api/types";
+import type { Change, Page, RecordBody, ResourceMeta } from "../api/models";
 import { recordKey } from "../recordKey";
 import { live } from "../live";
 

@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from "react";
 import { useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
-import type { Change, FieldMeta, FieldValue, RecordBody } from "../api/types";
+import type { Change, FieldMeta, FieldValue, RecordBody } from "../api/models";
 import { live } from "../live";
 import { keyText, loadOption, optionQueryKey, relationTarget, type RelationOption, type RelationTarget } from "../relations";
 

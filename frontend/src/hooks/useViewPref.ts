@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
-import type { FilterPref, ViewConfig } from "../api/types";
+import type { FilterPref, ViewConfig } from "../api/models";
 import { useToast } from "../toasts";
 
 const SAVE_DELAY_MS = 300;

@@ -2,18 +2,31 @@ import { useEffect, useMemo, useState } from "react";
 import { Link } from "react-router-dom";
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
-import type { Change } from "../api/types";
+import type { Change } from "../api/models";
+import { type QueryOf, serializeQuery } from "../api/query";
 import { display } from "../format";
 import { live } from "../live";
 import { usePageTitle } from "../pageTitle";
 
-const OPS = ["insert", "update", "delete", "restore", "purge"];
-const SOURCES = ["api", "draft", "revert", "workflow", "action", "db"];
+const OPS = ["insert", "update", "delete", "restore", "purge"] as const;
+const SOURCES = ["api", "draft", "revert", "workflow", "action", "db"] as const;
 const EMPTY = { resource: "", pk: "", actor: "", field: "", op: "", source: "", since: "", until: "", q: "" };
 type Filters = typeof EMPTY;
 
-function toParams(filters: Filters): Record<string, string> {
-  return Object.fromEntries(Object.entries(filters).filter(([, v]) => v.trim() !== "").map(([k, v]) => [k, v.trim()]));
+/** The audit query of the filled-in filters (an empty one is no filter). */
+function toParams(filters: Filters): QueryOf<"listAudit"> {
+  const given = (value: string) => value.trim() || undefined;
+  return {
+    resource: given(filters.resource),
+    pk: given(filters.pk),
+    actor: given(filters.actor),
+    field: given(filters.field),
+    op: OPS.find((op) => op === filters.op),
+    source: SOURCES.find((source) => source === filters.source),
+    since: given(filters.since),
+    until: given(filters.until),
+    q: given(filters.q),
+  };
 }
 
 /** Whether the chain check passed, how many entries it covered, and where it broke. */
@@ -85,7 +98,7 @@ export function AuditPage() {
   const pages = useInfiniteQuery({
     queryKey: ["audit", params],
     initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) => api.audit({ limit: "50", ...params, ...(pageParam ? { cursor: pageParam } : {}) }),
+    queryFn: ({ pageParam }) => api.audit({ limit: 50, ...params, ...(pageParam ? { cursor: pageParam } : {}) }),
     getNextPageParam: (last) => last.next_cursor,
   });
 
@@ -110,14 +123,14 @@ export function AuditPage() {
     return <p className="error">You may not read the audit log.</p>;
   }
   const items = pages.data?.pages.flatMap((p) => p.items) ?? [];
-  const csv = `/api/audit.csv?${new URLSearchParams(params).toString()}`;
+  const csv = `/api/audit.csv?${serializeQuery(params)}`;
   const field = (name: keyof Filters, label: string, type = "text") => (
     <label>
       {label}
       <input type={type} value={draft[name]} onChange={(e) => setDraft({ ...draft, [name]: e.target.value })} />
     </label>
   );
-  const choice = (name: keyof Filters, label: string, options: string[]) => (
+  const choice = (name: keyof Filters, label: string, options: readonly string[]) => (
     <label>
       {label}
       <select value={draft[name]} onChange={(e) => setDraft({ ...draft, [name]: e.target.value })}>

@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
-import type { Change, ResourceMeta, WorkflowRun } from "../api/types";
+import type { Change, ResourceMeta, WorkflowRun } from "../api/models";
 import { useSession } from "../auth";
 import { relativeTime } from "../format";
 import { live } from "../live";
@@ -38,7 +38,7 @@ function ActivityItem({ change, labels }: { change: Change; labels: Map<string, 
 /** The audit feed for auditors: the latest entries, reloaded as new ones arrive. */
 function AuditActivity({ labels }: { labels: Map<string, string> }) {
   const queryClient = useQueryClient();
-  const recent = useQuery({ queryKey: ["audit", "dashboard"], queryFn: () => api.audit({ limit: String(RECENT) }) });
+  const recent = useQuery({ queryKey: ["audit", "dashboard"], queryFn: () => api.audit({ limit: RECENT }) });
   useEffect(
     () =>
       live.subscribe("audit", (frame) => {
@@ -130,16 +130,16 @@ export function Dashboard() {
   usePageTitle("Dashboard");
   const myDrafts = useQuery({
     queryKey: ["drafts", "dashboard", "mine"],
-    queryFn: () => api.drafts({ author: "me", status: OPEN_STATUSES, limit: "10" }),
+    queryFn: () => api.drafts({ author: "me", status: OPEN_STATUSES, limit: 10 }),
   });
   const queue = useQuery({
     queryKey: ["drafts", "dashboard", "queue"],
     enabled: mayReview,
-    queryFn: () => api.drafts({ status: "submitted", limit: "10" }),
+    queryFn: () => api.drafts({ status: "submitted", limit: 10 }),
   });
   const myRuns = useQuery({
     queryKey: ["workflow-runs", "dashboard", "mine"],
-    queryFn: () => api.workflowRuns({ mine: "true", status: "open", limit: "50" }),
+    queryFn: () => api.workflowRuns({ mine: true, status: "open", limit: 50 }),
   });
   const due = today();
   return (

@@ -6,7 +6,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
-import type { Conflict, DraftDetail, FieldMeta, FieldValue, RecordBody } from "../api/types";
+import type { Conflict, DraftDetail, FieldMeta, FieldValue, RecordBody } from "../api/models";
 import { ConflictDialog, type Keep } from "../components/ConflictDialog";
 import { FormErrors, NotSaved, reasonOf, splitErrors } from "../components/FormProblems";
 import { editProblems } from "../fieldValues";

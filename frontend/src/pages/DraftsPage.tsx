@@ -3,7 +3,7 @@
 import { useSearchParams } from "react-router-dom";
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { api } from "../api/client";
-import { DRAFT_STATUSES } from "../api/types";
+import { DRAFT_STATUSES } from "../api/models";
 import { DraftSummary, StatusBadge } from "../components/drafts/DraftTable";
 import { OPEN_STATUSES } from "../components/drafts/RecordDrafts";
 import { relativeTime } from "../format";
@@ -25,7 +25,7 @@ export function DraftsPage() {
   const drafts = useInfiniteQuery({
     queryKey: ["drafts", "list", query],
     initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) => api.drafts({ ...query, limit: "50", ...(pageParam ? { cursor: pageParam } : {}) }),
+    queryFn: ({ pageParam }) => api.drafts({ ...query, limit: 50, ...(pageParam ? { cursor: pageParam } : {}) }),
     getNextPageParam: (last) => last.next_cursor,
   });
   const items = drafts.data?.pages.flatMap((p) => p.items) ?? [];

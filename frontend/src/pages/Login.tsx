@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { api, ProblemError } from "../api/client";
-import type { User } from "../api/types";
+import type { User } from "../api/models";
 import { usePageTitle } from "../pageTitle";
 
 export function LoginPage({ onSignedIn }: { onSignedIn: (user: User) => void }) {

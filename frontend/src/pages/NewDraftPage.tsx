@@ -7,7 +7,7 @@ import { Link, useNavigate, useParams } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
 import { FormErrors, NotSaved, reasonOf, splitErrors } from "../components/FormProblems";
-import type { FieldValue } from "../api/types";
+import type { FieldValue } from "../api/models";
 import { editProblems } from "../fieldValues";
 import { FieldInput } from "../components/FieldInput";
 import { usePageTitle } from "../pageTitle";

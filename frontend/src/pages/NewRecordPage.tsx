@@ -14,7 +14,7 @@ import { flushSync } from "react-dom";
 import { Link, useBlocker, useNavigate, useParams } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
-import type { FieldValue, ResourceMeta } from "../api/types";
+import type { FieldValue, ResourceMeta } from "../api/models";
 import { Dialog } from "../components/Dialog";
 import { FieldInput } from "../components/FieldInput";
 import { FormErrors, NotSaved, reasonOf, splitErrors, type FieldProblem } from "../components/FormProblems";

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import { Link, useBlocker, useParams, useSearchParams } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
-import type { Change, Conflict, FieldValue, RecordBody } from "../api/types";
+import type { Change, Conflict, FieldValue, RecordBody } from "../api/models";
 import { useSession } from "../auth";
 import { live, type PresenceUser } from "../live";
 import { ConflictDialog, type Keep } from "../components/ConflictDialog";

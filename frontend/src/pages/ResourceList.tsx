@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { Link, useLocation, useParams } from "react-router-dom";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { api } from "../api/client";
-import type { FieldMeta, FilterPref, ResourceMeta } from "../api/types";
+import type { FieldMeta, FilterPref, ResourceMeta } from "../api/models";
 import { DebouncedInput } from "../components/DebouncedInput";
 import type { ShownField } from "../components/list/cells";
 import { ColumnChooser } from "../components/list/ColumnChooser";
@@ -86,7 +86,7 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
   const counts = useQuery({
     queryKey: ["counts", resource, chartField?.name, key],
     enabled: Boolean(chartField) && state !== null,
-    queryFn: () => api.counts(resource, { by: chartField!.name, ...params }),
+    queryFn: () => api.counts(resource, chartField!.name, params),
     placeholderData: (previous) => previous,
   });
 

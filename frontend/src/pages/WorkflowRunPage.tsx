@@ -7,7 +7,7 @@ import { Link, useParams } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
 import { EMPTY_LIST_STATE, listStateSearch } from "../listState";
-import type { StepLink, WorkflowRun, WorkflowStep } from "../api/types";
+import type { StepLink, WorkflowRun, WorkflowStep } from "../api/models";
 import { display, relativeTime } from "../format";
 import { live } from "../live";
 import { useToast } from "../toasts";

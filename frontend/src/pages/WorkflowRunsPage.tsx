@@ -9,13 +9,13 @@ export function WorkflowRunsPage() {
   const [params, setParams] = useSearchParams();
   const status = params.get("status") ?? "open";
   const mine = params.get("mine") === "true";
-  const query = { ...(status ? { status } : {}), ...(mine ? { mine: "true" } : {}) };
+  const query = { ...(status ? { status } : {}), ...(mine ? { mine: true } : {}) };
   usePageTitle("Checklists");
   const meta = useQuery({ queryKey: ["meta"], queryFn: api.meta });
   const runs = useInfiniteQuery({
     queryKey: ["workflow-runs", "list", query],
     initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) => api.workflowRuns({ ...query, limit: "50", ...(pageParam ? { cursor: pageParam } : {}) }),
+    queryFn: ({ pageParam }) => api.workflowRuns({ ...query, limit: 50, ...(pageParam ? { cursor: pageParam } : {}) }),
     getNextPageParam: (last) => last.next_cursor,
   });
   const items = runs.data?.pages.flatMap((p) => p.items) ?? [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { WorkflowRun } from "../api/types";
+import type { WorkflowRun } from "../api/models";
 import { byDueDate } from "./Dashboard";
 
 const run = (id: number, due_date: string | null) => ({ id, due_date }) as WorkflowRun;

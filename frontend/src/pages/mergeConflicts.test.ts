@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Conflict, RecordBody } from "../api/types";
+import type { Conflict, RecordBody } from "../api/models";
 import { mergeConflicts } from "./RecordPage";
 
 const record = (fields: Record<string, string>, version: number): RecordBody =>

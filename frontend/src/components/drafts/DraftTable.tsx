@@ -1,7 +1,7 @@
 import { Link } from "react-router-dom";
 import { useQuery } from "@tanstack/react-query";
 import { api } from "../../api/client";
-import type { Draft, FieldMeta } from "../../api/types";
+import type { Draft, FieldMeta } from "../../api/models";
 import { relativeTime } from "../../format";
 
 /** The resources' labels and fields, from /api/meta (already cached by the layout). */

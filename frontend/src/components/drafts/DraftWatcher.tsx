@@ -36,7 +36,7 @@ export function DraftWatcher() {
   const queryClient = useQueryClient();
   const mine = useQuery({
     queryKey: ["drafts", "mine-ids"],
-    queryFn: () => api.drafts({ author: "me", limit: "200" }),
+    queryFn: () => api.drafts({ author: "me", limit: 200 }),
     staleTime: 60_000,
   });
   const myIds = useRef(new Set<number>());

@@ -3,7 +3,7 @@
 // {type: "collabadmin:preview-ready"} once it listens; the record is posted
 // then, on every load, and whenever it changes.
 import { useCallback, useEffect, useLayoutEffect, useRef } from "react";
-import type { RecordBody } from "../../api/types";
+import type { RecordBody } from "../../api/models";
 
 export function PreviewFrame({ url, record, title }: { url: string; record: RecordBody; title: string }) {
   const frame = useRef<HTMLIFrameElement>(null);

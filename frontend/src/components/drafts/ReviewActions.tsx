@@ -4,7 +4,7 @@
 // three-way conflicts to the page, which offers a rebase.
 import { useState } from "react";
 import { api, ProblemError } from "../../api/client";
-import type { Action, Conflict, DraftDetail, DraftTransition } from "../../api/types";
+import type { Action, Conflict, DraftDetail, DraftTransition } from "../../api/models";
 import { useSession } from "../../auth";
 import { useToast } from "../../toasts";
 import { reasonOf } from "../FormProblems";

@@ -1,4 +1,4 @@
-import type { ColumnPref, FieldMeta } from "../../api/types";
+import type { ColumnPref, FieldMeta } from "../../api/models";
 import { formatsFor } from "../../format";
 import { Dialog } from "../Dialog";
 

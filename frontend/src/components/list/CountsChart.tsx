@@ -1,4 +1,4 @@
-import type { Counts, FieldMeta } from "../../api/types";
+import type { Counts, FieldMeta } from "../../api/models";
 
 interface Props {
   field: FieldMeta;

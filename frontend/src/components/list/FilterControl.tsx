@@ -1,4 +1,4 @@
-import type { FieldMeta, FilterOperator, FilterPref } from "../../api/types";
+import type { FieldMeta, FilterOperator, FilterPref } from "../../api/models";
 import { filterValue, withFilter } from "../../hooks/useViewPref";
 import { keyText } from "../../relations";
 import { DebouncedInput } from "../DebouncedInput";

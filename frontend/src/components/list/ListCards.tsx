@@ -1,5 +1,5 @@
 import { Link } from "react-router-dom";
-import type { RecordBody, ResourceMeta } from "../../api/types";
+import type { RecordBody, ResourceMeta } from "../../api/models";
 import type { PresenceUser } from "../../live";
 import { recordKey } from "../../recordKey";
 import { cellContent, type RelationLabels, type ShownField } from "./cells";

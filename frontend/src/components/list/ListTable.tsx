@@ -1,7 +1,7 @@
 import { Fragment, type KeyboardEvent, type ReactNode } from "react";
 import { Link } from "react-router-dom";
 import { createColumnHelper, getCoreRowModel, useReactTable } from "@tanstack/react-table";
-import type { FieldValue, FilterPref, RecordBody, ResourceMeta } from "../../api/types";
+import type { FieldValue, FilterPref, RecordBody, ResourceMeta } from "../../api/models";
 import type { PresenceUser } from "../../live";
 import type { SortKey } from "../../listState";
 import { recordKey } from "../../recordKey";

@@ -3,14 +3,14 @@
 import { useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "../../api/client";
-import type { Change, RecordBody, ResourceMeta } from "../../api/types";
+import type { Change, RecordBody, ResourceMeta } from "../../api/models";
 import { relativeTime } from "../../format";
 import { useToast } from "../../toasts";
 import { ConfirmDialog } from "../Dialog";
 import { reasonOf } from "../FormProblems";
 
 /** Changes read to find the delete: it is the newest, unless someone wrote the row by SQL since. */
-const HISTORY_READ = "5";
+const HISTORY_READ = 5;
 
 /** The change that deleted the record: the newest `delete` among its latest changes. */
 export function useDeletion(resource: string, pk: string, deletedAt: string | null) {

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../../api/client";
-import type { ViewConfig } from "../../api/types";
+import type { ViewConfig } from "../../api/models";
 import { useSession } from "../../auth";
 import { useToast } from "../../toasts";
 import { reasonOf } from "../FormProblems";

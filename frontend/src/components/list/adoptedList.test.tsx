@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { ProblemError } from "../../api/client";
-import type { FieldMeta } from "../../api/types";
+import type { FieldMeta } from "../../api/models";
 import { formatCell } from "../../format";
 import { FilterControl } from "./FilterControl";
 import { ListProblem } from "./ListProblem";

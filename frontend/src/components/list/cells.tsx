@@ -2,7 +2,7 @@
 // value under its column format, a related record's name, and the full text
 // for the tooltip (cells are one line, cut with an ellipsis).
 import type { ReactNode } from "react";
-import type { ColumnPref, FieldMeta, FieldValue } from "../../api/types";
+import type { ColumnPref, FieldMeta, FieldValue } from "../../api/models";
 import { ArrayChips, display, formatCell } from "../../format";
 import { keyText, shownLabel, type RelationOption } from "../../relations";
 

@@ -3,7 +3,7 @@
 // ←/→) to set its width. Both change the user's list settings, as the
 // Columns… dialog does (its ↑/↓ buttons stay, for keyboards and phones).
 import { useRef, useState, type KeyboardEvent, type PointerEvent } from "react";
-import type { ColumnPref } from "../../api/types";
+import type { ColumnPref } from "../../api/models";
 
 export const MIN_WIDTH = 60;
 export const MAX_WIDTH = 800;

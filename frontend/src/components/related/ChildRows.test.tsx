@@ -7,7 +7,7 @@ import { act, cleanup, fireEvent, render, screen, waitFor, within } from "@testi
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { MemoryRouter } from "react-router-dom";
 import { api, ProblemError } from "../../api/client";
-import type { Change, FieldMeta, Meta, RecordBody, ResourceMeta } from "../../api/types";
+import type { Change, FieldMeta, Meta, RecordBody, ResourceMeta } from "../../api/models";
 import { SessionContext } from "../../auth";
 import { live, type ServerFrame } from "../../live";
 import { ChildRows } from "./ChildRows";
@@ -23,7 +23,7 @@ const field = (over: Partial<FieldMeta> & Pick<FieldMeta, "name" | "type" | "lab
 });
 const sessions: ResourceMeta = {
   name: "sessions", label: "Session", label_plural: "Sessions", pk: "id", display: "id", live: true,
-  actions: ["view", "add", "change", "delete", "restore"], related: [], default_sort: ["starts_on"], searchable: false, soft_delete: true, record_actions: [],
+  actions: ["view", "add", "change", "delete", "restore"], related: [], default_sort: ["starts_on"], searchable: false, soft_delete: true, record_actions: [], preview_url: null, read_only_reason: null,
   fields: [
     field({ name: "id", type: "integer", label: "Id", read_only: true }),
     field({ name: "course_id", type: "integer", label: "Course", required: true, relation: { resource: "courses", display: "title" } }),
@@ -54,7 +54,7 @@ function theyWrite(id: number, values: Partial<RecordBody>, op: Change["op"] = "
   );
   const change: Change = {
     id: 100 + after._version, at: "2026-03-01T10:00:00Z", resource: "sessions", pk: String(id), op,
-    actor: { id: 9, name: "Rita" }, source: "api", version: after._version, diff,
+    actor: { id: 9, name: "Rita" }, source: "api", db_role: null, request_id: null, hidden_fields: false, version: after._version, diff,
   };
   emit("r/sessions", { type: "change", topic: "r/sessions", cursor: `c${change.id}`, change });
 }
@@ -234,7 +234,7 @@ describe("ChildRows", () => {
     db.set(14, session(14, "2027-01-04", "2027-01-08"));
     const change: Change = {
       id: 300, at: "2026-03-01T10:00:00Z", resource: "sessions", pk: "14", op: "insert", actor: { id: 9, name: "Rita" },
-      source: "api", version: 1, diff: { course_id: { old: null, new: 7 }, starts_on: { old: null, new: "2027-01-04" } },
+      source: "api", db_role: null, request_id: null, hidden_fields: false, version: 1, diff: { course_id: { old: null, new: 7 }, starts_on: { old: null, new: "2027-01-04" } },
     };
     emit("r/sessions", { type: "change", topic: "r/sessions", cursor: "c300", change });
     const row = (await screen.findByRole("link", { name: "#14" })).closest("tr")!;

@@ -11,7 +11,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, typ
 import { Link } from "react-router-dom";
 import { useQuery } from "@tanstack/react-query";
 import { api, ProblemError } from "../../api/client";
-import type { Change, FieldValue, RecordBody, RelatedMeta, ResourceMeta } from "../../api/types";
+import type { Change, FieldValue, RecordBody, RelatedMeta, ResourceMeta } from "../../api/models";
 import { useListPresence } from "../../hooks/useListPresence";
 import { useRelationLabels, useRelationTargets } from "../../hooks/useRelations";
 import { keyColumns } from "../../recordKey";

@@ -5,7 +5,7 @@ import { act, cleanup, fireEvent, render, screen, waitFor, within } from "@testi
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { MemoryRouter } from "react-router-dom";
 import { api, ProblemError } from "../../api/client";
-import type { FieldMeta, Meta, RecordBody, ResourceMeta } from "../../api/types";
+import type { FieldMeta, Meta, RecordBody, ResourceMeta } from "../../api/models";
 import { live, type ServerFrame } from "../../live";
 import { LinkChips } from "./LinkChips";
 
@@ -14,7 +14,7 @@ afterEach(cleanup);
 const ops: FieldMeta["operators"] = ["eq", "in", "isnull"];
 const courseInstructors: ResourceMeta = {
   name: "course_instructors", label: "Course instructor", label_plural: "Course instructors", pk: "id", display: "id", live: true,
-  actions: ["view", "add", "delete", "restore"], related: [], default_sort: [], searchable: false, soft_delete: true, record_actions: [],
+  actions: ["view", "add", "delete", "restore"], related: [], default_sort: [], searchable: false, soft_delete: true, record_actions: [], preview_url: null, read_only_reason: null,
   fields: [
     { name: "id", type: "integer", label: "Id", required: false, read_only: true, operators: ops },
     { name: "course_id", type: "integer", label: "Course", required: true, read_only: false, operators: ops, relation: { resource: "courses", display: "title" } },
@@ -23,7 +23,7 @@ const courseInstructors: ResourceMeta = {
 };
 const instructors: ResourceMeta = {
   name: "instructors", label: "Instructor", label_plural: "Instructors", pk: "id", display: "name", live: true,
-  actions: ["view"], related: [], default_sort: ["name"], searchable: true, soft_delete: true, record_actions: [],
+  actions: ["view"], related: [], default_sort: ["name"], searchable: true, soft_delete: true, record_actions: [], preview_url: null, read_only_reason: null,
   fields: [
     { name: "id", type: "integer", label: "Id", required: false, read_only: true, operators: ops },
     { name: "name", type: "text", label: "Name", required: true, read_only: false, operators: ["icontains"] },
@@ -145,7 +145,7 @@ describe("LinkChips", () => {
           type: "change", topic: "r/course_instructors", cursor: "c9",
           change: {
             id: 9, at: "2026-03-01T10:00:00Z", resource: "course_instructors", pk: "53", op: "insert", actor: { id: 9, name: "Rita" },
-            source: "api", version: 1, diff: { course_id: { old: null, new: 7 }, instructor_id: { old: null, new: 3 } },
+            source: "api", db_role: null, request_id: null, hidden_fields: false, version: 1, diff: { course_id: { old: null, new: 7 }, instructor_id: { old: null, new: 3 } },
           },
         }),
       ),

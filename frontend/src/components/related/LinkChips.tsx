@@ -8,7 +8,7 @@ import { useMemo, useState } from "react";
 import { Link } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../../api/client";
-import type { FieldValue, RecordBody, RelatedMeta, ResourceMeta } from "../../api/types";
+import type { FieldValue, RecordBody, RelatedMeta, ResourceMeta } from "../../api/models";
 import { useRelationLabels, useRelationTargets } from "../../hooks/useRelations";
 import { keyText, optionQueryKey, shownLabel, type RelationOption } from "../../relations";
 import { useToast } from "../../toasts";

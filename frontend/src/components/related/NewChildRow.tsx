@@ -4,7 +4,7 @@
 // shows under the fields, and a save that fails keeps them.
 import { useId, useMemo, useState } from "react";
 import { api, ProblemError } from "../../api/client";
-import type { FieldValue, RelatedMeta, ResourceMeta } from "../../api/types";
+import type { FieldValue, RelatedMeta, ResourceMeta } from "../../api/models";
 import { editProblems } from "../../fieldValues";
 import { recordKey } from "../../recordKey";
 import { FieldInput } from "../FieldInput";

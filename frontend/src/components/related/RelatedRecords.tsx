@@ -7,7 +7,7 @@
 import { useCallback, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { api } from "../../api/client";
-import type { Meta, RelatedMeta, RecordBody, ResourceMeta } from "../../api/types";
+import type { Meta, RelatedMeta, RecordBody, ResourceMeta } from "../../api/models";
 import { keyColumns } from "../../recordKey";
 import { keyText } from "../../relations";
 import { ChildRows } from "./ChildRows";

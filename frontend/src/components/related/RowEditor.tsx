@@ -6,7 +6,7 @@
 import { useEffect, useId, useMemo } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { api, ProblemError } from "../../api/client";
-import type { FieldMeta, RecordBody, ResourceMeta } from "../../api/types";
+import type { FieldMeta, RecordBody, ResourceMeta } from "../../api/models";
 import { editProblems } from "../../fieldValues";
 import { display } from "../../format";
 import { live, type PresenceUser } from "../../live";

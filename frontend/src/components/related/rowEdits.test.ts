@@ -1,6 +1,6 @@
 // The edit of one child row as a value: what a live change does to it.
 import { describe, expect, it } from "vitest";
-import type { Change, RecordBody } from "../../api/types";
+import type { Change, RecordBody } from "../../api/models";
 import { editField, heardChange, keepMine, startEdit, takeTheirs } from "./rowEdits";
 
 const row = (version: number, values: Partial<RecordBody> = {}): RecordBody => ({
@@ -8,7 +8,7 @@ const row = (version: number, values: Partial<RecordBody> = {}): RecordBody => (
 });
 const change = (version: number, diff: Change["diff"], op: Change["op"] = "update"): Change => ({
   id: version, at: "2026-03-01T10:00:00Z", resource: "sessions", pk: "11", op, actor: { id: 9, name: "Rita" },
-  source: "api", version, diff,
+  source: "api", db_role: null, request_id: null, hidden_fields: false, version, diff,
 });
 const startsOn = { name: "starts_on", type: "date" as const };
 

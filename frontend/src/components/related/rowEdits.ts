@@ -13,7 +13,7 @@
 // *Take theirs* (their edit of that field goes). Saving before choosing sends
 // the old `base`, so the server answers 409 with the conflicts and the
 // three-way dialog opens: nothing another person saved is overwritten unseen.
-import type { Change, Conflict, FieldMeta, FieldValue, RecordBody } from "../../api/types";
+import type { Change, Conflict, FieldMeta, FieldValue, RecordBody } from "../../api/models";
 import { sameValue } from "../../datetime";
 import type { FieldProblem } from "../FormProblems";
 

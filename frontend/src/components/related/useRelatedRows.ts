@@ -10,7 +10,7 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "../../api/client";
-import type { Change, RecordBody, ResourceMeta } from "../../api/types";
+import type { Change, RecordBody, ResourceMeta } from "../../api/models";
 import { live } from "../../live";
 import { recordKey } from "../../recordKey";
 import { keyText } from "../../relations";

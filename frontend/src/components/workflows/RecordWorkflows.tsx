@@ -4,7 +4,7 @@ import { useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../../api/client";
-import type { WorkflowSummary } from "../../api/types";
+import type { WorkflowSummary } from "../../api/models";
 
 export function RecordWorkflows({
   resource,
