@@ -52,6 +52,12 @@ export function useLiveLabels(targets: RelationTarget[]): void {
     if (resources === "") return;
     const unsubscribe = resources.split(",").map((resource) =>
       live.subscribe(`r/${resource}`, (frame) => {
+        if (frame.type === "subscribed" || frame.type === "resync") {
+          // A rename committed between reading a name and following its resource would be
+          // missed: once followed (again), the names of this resource are read once more.
+          void queryClient.invalidateQueries({ queryKey: ["relation-option", resource] });
+          return;
+        }
         if (frame.type !== "change") return;
         for (const target of current.current) {
           if (target.resource !== resource) continue;
