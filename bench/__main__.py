@@ -21,11 +21,13 @@ BENCHMARKS = {
     "audit": "audit queries on 1,000,000 entries; what sealing costs writers",
     "verify": "incremental against full verification of the audit chain on 1,000,000 entries",
     "workflows": "re-evaluating 10,000 workflow runs after a change batch",
+    "views": "course_overview on 100,000 courses: cost per batch by keys touched; commit→frame",
     "load": "1,000 editors read-modify-PATCH with presence for 5 minutes; lost updates",
     "login_burst": "parallel wrong sign-ins: password checks, refusals and server memory",
     "soak": "10 minutes of mixed load; server memory, descriptors and connections",
     "browser": "time to a list's first rows and to open a record in Chromium; bundle sizes",
     "adopt": "serve start-up on an adopted schema of 500 tables, next to the demo's",
+    "bulk": "bulk update of 10,000 rows and import of 100,000, audited, next to UPDATE and COPY",
 }
 
 

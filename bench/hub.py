@@ -6,7 +6,18 @@ courses; each change reaches 109 sockets. Measured in both wake-up modes,
 next to the raw LISTEN/NOTIFY latency and a bare websocket broadcast (same
 uvicorn, no database, no permissions) measured in the same run.
 
-    python -m bench.hub [--sockets 1000] [--seconds 10] [--rate 200]
+With ``--batch`` the sockets open ``/api/ws?batch=1``: the server sends the
+frames one log batch makes for a socket as one ``batch`` message, which the
+readers unpack (each frame inside is a latency sample). ``--workers 2``
+serves the app with two uvicorn processes (the sockets spread over both).
+
+    python -m bench.hub [--sockets 1000] [--seconds 10] [--rate 200] [--batch] [--workers 1]
+
+The saturation run's writers commit one change at a time; at a few hundred
+commits a second that may be the writers' pace, not the server's: the run
+reports the server's CPU meanwhile (server process and its children). With
+``--saturation-rows N`` each commit changes N courses, so that the server,
+not the commit rate, is what the fan-out figure measures.
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ import time
 from collections.abc import Callable
 
 import httpx
+import msgspec
 import psycopg
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -73,12 +85,34 @@ async def subscribe_all(sockets: list[ClientConnection], records: int) -> None:
     await asyncio.gather(*(one(ws, n) for n, ws in enumerate(sockets)))
 
 
+BATCH_PREFIX = '{"type":"batch","frames":['
+
+
+class _Batch(msgspec.Struct):
+    frames: list[msgspec.Raw]
+
+
+_BATCH = msgspec.json.Decoder(_Batch)
+
+
+def unpack(raw: str) -> list[str]:
+    """The frames of a message: itself, or the frames inside a ``batch`` message.
+
+    The frames inside are kept as raw JSON text, as the readers look at them.
+    """
+    if not raw.startswith(BATCH_PREFIX):
+        return [raw]
+    return [bytes(frame).decode() for frame in _BATCH.decode(raw).frames]
+
+
 def start_readers(sockets: list[ClientConnection], on_frame: Receiver) -> list[asyncio.Task[None]]:
     async def read(ws: ClientConnection) -> None:
         # Frames are inspected as text: decoding 20,000 JSON frames a second
         # would make the load generator, not the server, the bottleneck.
         async for raw in ws:
-            on_frame(str(raw), time.time())
+            at = time.time()
+            for frame in unpack(str(raw)):
+                on_frame(frame, at)
 
     return [asyncio.create_task(read(ws)) for ws in sockets]
 
@@ -92,8 +126,13 @@ async def stop(readers: list[asyncio.Task[None]], conns: list[ClientConnection])
     await asyncio.gather(*(ws.close() for ws in conns), return_exceptions=True)
 
 
-async def write_changes(conninfo: str, rate: float, seconds: float, records: int) -> int:
-    """UPDATEs at ``rate`` per second, each recording when its commit was acknowledged."""
+async def write_changes(
+    conninfo: str, rate: float, seconds: float, records: int, rows: int = 1
+) -> int:
+    """UPDATEs at ``rate`` per second, each recording when its commit was acknowledged.
+
+    Each commit changes ``rows`` courses (one UPDATE), all with the same mark.
+    """
     conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
     sent = 0
     start = time.perf_counter()
@@ -103,8 +142,8 @@ async def write_changes(conninfo: str, rate: float, seconds: float, records: int
             while sent < due:
                 mark = f"s{id(conn)}-{sent}"
                 await conn.execute(
-                    "UPDATE courses SET description = %s WHERE id = %s",
-                    (f"t={mark}", random.randint(1, records)),
+                    "UPDATE courses SET description = %s WHERE id = ANY(%s)",
+                    (f"t={mark}", random.sample(range(1, records + 1), rows)),
                 )
                 COMMITTED[mark] = time.time()
                 sent += 1
@@ -144,10 +183,29 @@ async def latency_run(
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) of ``pid`` and its children (the background process)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(child) for child in _children(pid))
+
+
 async def saturation_run(
-    ws_url: str, token: str, conninfo: str, *, sockets: int, seconds: float
-) -> float:
-    """Frames per second delivered while writers commit as fast as they can."""
+    ws_url: str,
+    token: str,
+    conninfo: str,
+    *,
+    sockets: int,
+    seconds: float,
+    rows: int = 1,
+    pid: int | None = None,
+) -> tuple[float, float]:
+    """Frames per second delivered while writers commit as fast as they can.
+
+    Also the server's CPU meanwhile, in cores (0 without ``pid``): below one,
+    the writers, not the server, set the pace.
+    """
     headers = {"Authorization": f"Bearer {token}"}
     conns = await open_sockets(ws_url, sockets, headers)
     await subscribe_all(conns, 100)
@@ -159,11 +217,13 @@ async def saturation_run(
 
     readers = start_readers(conns, on_frame)
     start = time.perf_counter()
-    await asyncio.gather(*(write_changes(conninfo, 5000, seconds, 100) for _ in range(4)))
+    cpu_before = 0.0 if pid is None else cpu_seconds(pid)
+    await asyncio.gather(*(write_changes(conninfo, 5000, seconds, 100, rows) for _ in range(4)))
     elapsed = time.perf_counter() - start
+    cpu = 0.0 if pid is None else (cpu_seconds(pid) - cpu_before) / elapsed
     count = received
     await stop(readers, conns)
-    return count / elapsed
+    return count / elapsed, cpu
 
 
 def _broadcast_command(asgi_server: str, port: int) -> list[str]:
@@ -248,22 +308,42 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--asgi-server", choices=("uvicorn", "granian"), default="uvicorn")
+    parser.add_argument(
+        "--batch", action="store_true", help="sockets open /api/ws?batch=1 (batch messages)"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument(
+        "--modes", default="notify,poll", help="wake-up modes to measure (notify,poll)"
+    )
+    parser.add_argument(
+        "--saturation-rows",
+        type=int,
+        default=1,
+        help="courses each commit of the saturation run changes (1: one change per commit)",
+    )
     args = parser.parse_args()
+    modes = [mode for mode in args.modes.split(",") if mode]
     url = fresh_database("collabadmin_bench_hub")
     conninfo = libpq_url(url)
+    delivery = "batch messages (/api/ws?batch=1)" if args.batch else "one message per frame"
     print(
         f"# {dt.date.today()} on {machine()}; {args.sockets} sockets, {args.rate:.0f} changes/s,"
-        f" served by {args.asgi_server}"
+        f" served by {args.asgi_server} ({args.workers} worker{'s' * (args.workers > 1)});"
+        f" {delivery}"
     )
     rows: list[tuple[str, str]] = []
     p50, p99 = asyncio.run(notify_latency(conninfo))
     rows.append(("raw LISTEN/NOTIFY latency p50 / p99", f"{p50:.2f} / {p99:.2f} ms"))
     env: dict[str, str] = {}
-    for mode in ("notify", "poll"):
+    fanout = None
+    for mode in modes:
         with running_server(
-            url, extra_env={**env, "COLLABADMIN_HUB_WAKE": mode}, asgi_server=args.asgi_server
+            url,
+            workers=args.workers,
+            extra_env={**env, "COLLABADMIN_HUB_WAKE": mode},
+            asgi_server=args.asgi_server,
         ) as server:
-            ws_url = f"ws://127.0.0.1:{server.port}/api/ws"
+            ws_url = f"ws://127.0.0.1:{server.port}/api/ws" + ("?batch=1" if args.batch else "")
             result = asyncio.run(
                 latency_run(ws_url, server.token, conninfo, sockets=args.sockets,
                             rate=args.rate, seconds=args.seconds)
@@ -278,16 +358,23 @@ def main() -> None:
                     idle_memory(ws_url, server.token, server.process.pid, args.sockets)
                 )
                 rows.append(("server memory per idle subscribed socket", f"{per_socket:.1f} KiB"))
-                fanout = asyncio.run(
+                fanout, cores = asyncio.run(
                     saturation_run(ws_url, server.token, conninfo, sockets=args.sockets,
-                                   seconds=args.seconds)
+                                   seconds=args.seconds, rows=args.saturation_rows,
+                                   pid=server.process.pid)
                 )  # fmt: skip
-                rows.append(("hub fan-out at saturation", f"{fanout:,.0f} frames/s"))
+                per_commit = args.saturation_rows
+                rows.append((
+                    f"hub fan-out at saturation ({per_commit} change{'s' * (per_commit > 1)}"
+                    " per commit)",
+                    f"{fanout:,.0f} frames/s (server CPU {cores:.2f} cores)",
+                ))  # fmt: skip
     bare = asyncio.run(bare_broadcast(args.sockets, args.seconds, args.asgi_server))
     rows.append(
         (f"bare websocket broadcast (same {args.asgi_server}, no hub)", f"{bare:,.0f} frames/s")
     )
-    rows.append(("fan-out / bare broadcast", f"{fanout / bare:.0%}"))
+    if fanout is not None:
+        rows.append(("fan-out / bare broadcast", f"{fanout / bare:.0%}"))
     print("| figure | value |")
     print("|---|---|")
     for name, value in rows:

@@ -35,6 +35,7 @@ from collabadmin.errors import problem_response
 from collabadmin.inputs import InputGuardMiddleware
 from collabadmin.openapi import (
     document_closed_bodies,
+    document_exports,
     document_frames,
     document_optional_bodies,
     document_problems,
@@ -49,6 +50,7 @@ from collabadmin.resources.schemas import document_records
 from collabadmin.settings import Settings
 from collabadmin.spa import spa_handlers
 from collabadmin.surfaces import surfaces
+from collabadmin.views.definitions import LiveView
 from collabadmin.web import JsonRequest, edge_dependencies
 from collabadmin.workflows.definitions import Workflow
 
@@ -63,13 +65,19 @@ def create_app(
     *,
     policy: Policy | None = None,
     workflows: Sequence[Workflow] = (),
+    views: Sequence[LiveView] = (),
 ) -> Litestar:
-    """Build the ASGI app. ``settings.database_url`` must point at a migrated database."""
+    """Build the ASGI app. ``settings.database_url`` must point at a migrated database.
+
+    ``views`` are the live views (collabadmin.views) among ``resources``.
+    """
     if not settings.database_url:
         raise ValueError("create_app needs settings.database_url (the CLI starts one if unset)")
     registry = resources if isinstance(resources, Registry) else Registry(resources)
     if settings.hub_wake not in ("notify", "poll"):
         raise ValueError("hub_wake must be notify or poll")
+    if settings.background not in ("here", "elsewhere", "only"):
+        raise ValueError("background must be here, elsewhere or only")
     resolve_in_turn()
     # In poll mode the server's own writes skip pg_notify (the capture trigger
     # reads this setting); the hub reads the log every hub_poll_ms instead.
@@ -101,7 +109,7 @@ def create_app(
     app = Litestar(
         route_handlers=[*spa_handlers],
         on_app_init=[core],
-        plugins=surfaces(policy or StaffPolicy(), workflows),
+        plugins=surfaces(policy or StaffPolicy(), workflows, views),
         middleware=[
             ClientAddressMiddleware(settings.trusted_proxies),
             RequestIdMiddleware(),
@@ -130,6 +138,7 @@ def create_app(
     document_closed_bodies(app)
     document_optional_bodies(app)
     document_query_objects(app)
+    document_exports(app.openapi_schema)
     document_frames(app.openapi_schema)
     document_records(app.openapi_schema, registry)
     app.asgi_handler = RecordKeyPath(app.asgi_handler)

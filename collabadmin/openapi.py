@@ -29,16 +29,19 @@ from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import (
     OpenAPI,
+    OpenAPIFormat,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
     Operation,
     Parameter,
+    PathItem,
     Reference,
     RequestBody,
     Schema,
 )
 
+from collabadmin.bulk.types import JobFrame
 from collabadmin.drafts.types import DraftFrame
 from collabadmin.hub.frames import CLIENT_MESSAGES, CORE_FRAMES
 from collabadmin.web import QUERY_OBJECTS
@@ -49,6 +52,7 @@ __all__ = [
     "ClientMessage",
     "Frame",
     "document_closed_bodies",
+    "document_exports",
     "document_frames",
     "document_optional_bodies",
     "document_problems",
@@ -283,7 +287,7 @@ def document_optional_bodies(app: Litestar) -> None:
                     media.schema = refs[0]
 
 
-FRAMES = (*CORE_FRAMES, DraftFrame, WorkflowFrame)
+FRAMES = (*CORE_FRAMES, DraftFrame, WorkflowFrame, JobFrame)
 Frame = Union[FRAMES]  # type: ignore[valid-type]  # noqa: UP007  (a union built from a tuple)
 """Every websocket frame the server sends, tagged by ``type`` (see collabadmin.hub.frames)."""
 
@@ -314,3 +318,75 @@ def document_frames(document: OpenAPI) -> None:
     # A batch holds frames (msgspec sees only objects there).
     batch = cast(dict[str, Any], document.components.schemas["BatchFrame"])
     batch["properties"]["frames"]["items"] = {"$ref": "#/components/schemas/Frame"}
+
+
+_EXPORTS = {
+    "csv": ("exportRecordsCsv", "text/csv"),
+    "xlsx": (
+        "exportRecordsXlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+}
+_BINARY = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+_IMPORT_TYPES = (
+    "text/csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
+
+
+def document_exports(document: OpenAPI) -> None:
+    """Document ``GET /api/r/{resource}.csv`` and ``.xlsx``, and the import's file body.
+
+    A path parameter is a whole segment, so the list's handler serves the
+    export paths (``courses.csv`` arrives as its ``resource``): they are
+    added here as operations of their own, with the list's parameters
+    (``limit`` and ``cursor`` aside: an export has every page) and
+    ``columns``. The import reads its body itself (CSV or XLSX, with its own
+    size cap), so its request body is described here too.
+    """
+    paths = document.paths or {}
+    listing = paths.get("/api/r/{resource}")
+    operation = listing.get if listing is not None else None
+    if operation is not None:
+        parameters = [
+            p
+            for p in operation.parameters or []
+            if not (isinstance(p, Parameter) and p.name in ("limit", "cursor"))
+        ]
+        columns = Parameter(
+            name="columns",
+            param_in="query",
+            required=False,
+            description="The fields to export, comma-separated, in order"
+            " (default: every field the user may read).",
+            schema=Schema(type=OpenAPIType.STRING),
+        )
+        for suffix, (operation_id, media_type) in _EXPORTS.items():
+            paths[f"/api/r/{{resource}}.{suffix}"] = PathItem(
+                get=Operation(
+                    operation_id=operation_id,
+                    summary=f"Export the list as {suffix.upper()}: every page, streamed",
+                    tags=operation.tags,
+                    parameters=[*parameters, columns],
+                    responses={
+                        "200": OpenAPIResponse(
+                            description="The file, its first row the columns' labels",
+                            content={media_type: OpenAPIMediaType(schema=_BINARY)},
+                        ),
+                        "4XX": _problem("The request was refused; the problem says why"),
+                        "5XX": _problem(
+                            "The server or its database failed; a request id to report"
+                        ),
+                    },
+                )
+            )
+    for item in paths.values():
+        post = item.post
+        if isinstance(post, Operation) and post.operation_id == "importRecords":
+            post.request_body = RequestBody(
+                required=True,
+                description="The file: its first row names the columns (field names or labels).",
+                content={
+                    media_type: OpenAPIMediaType(schema=_BINARY) for media_type in _IMPORT_TYPES
+                },
+            )

@@ -63,6 +63,7 @@ class Settings:
     session_purge_interval: float = 3600.0  # how often ended sessions are deleted
     socket_recheck_interval: float = 2.0  # open sockets' credentials re-checked this often
     max_body_bytes: int = 1024 * 1024
+    import_max_bytes: int = 64 * 1024 * 1024  # an imported CSV or XLSX file; larger is a 413
     max_page_size: int = 500
     default_page_size: int = 50
     pool_size: int = 20
@@ -99,6 +100,19 @@ class Settings:
     # None: derived from the database's name.
     broker_stream: str | None = None
     broker_max_age: float = 24 * 3600.0  # how long the stream keeps a batch
+    # Bulk edits (docs/bulk.md): rows per batch (one transaction, one statement
+    # per set of changed columns), and keys done within the request (more, or
+    # a filter, run as a job answered 202).
+    bulk_batch_size: int = 500
+    bulk_sync_max: int = 2000
+    # Where this process's once-per-cluster background work runs (live view and
+    # workflow evaluation, sealing the audit chain; docs/realtime.md, "Where
+    # evaluation runs"): "here" (in this process, the default), "elsewhere"
+    # (another process runs it: `serve` starts one next to its server
+    # processes), or "only" (this process runs that work and serves nothing:
+    # `collabadmin background`). Broker mode runs it on the leader whatever
+    # this says.
+    background: str = "here"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -111,11 +125,14 @@ class Settings:
             session_ttl_seconds=int(env.get("COLLABADMIN_SESSION_TTL_SECONDS", 14 * 24 * 3600)),
             session_idle_seconds=int(env.get("COLLABADMIN_SESSION_IDLE_SECONDS", 8 * 3600)),
             max_body_bytes=int(env.get("COLLABADMIN_MAX_BODY_BYTES", 1024 * 1024)),
+            import_max_bytes=int(env.get("COLLABADMIN_IMPORT_MAX_BYTES", 64 * 1024 * 1024)),
             pool_size=int(env.get("COLLABADMIN_POOL_SIZE", 20)),
             debug=_flag(env.get("COLLABADMIN_DEBUG"), False),
             hub_wake=env.get("COLLABADMIN_HUB_WAKE", "notify"),
             hub_poll_ms=int(env.get("COLLABADMIN_HUB_POLL_MS", 5)),
             ws_queue=int(env.get("COLLABADMIN_WS_QUEUE", 1000)),
+            bulk_batch_size=max(1, int(env.get("COLLABADMIN_BULK_BATCH_SIZE", 500))),
+            bulk_sync_max=max(0, int(env.get("COLLABADMIN_BULK_SYNC_MAX", 2000))),
             presence_heartbeat=float(env.get("COLLABADMIN_PRESENCE_HEARTBEAT", 10.0)),
             presence_expiry=float(env.get("COLLABADMIN_PRESENCE_EXPIRY", 30.0)),
             draft_schedule_interval=float(env.get("COLLABADMIN_DRAFT_SCHEDULE_INTERVAL", 1.0)),
@@ -132,4 +149,5 @@ class Settings:
             broker=env.get("COLLABADMIN_BROKER") or None,
             broker_stream=env.get("COLLABADMIN_BROKER_STREAM") or None,
             broker_max_age=float(env.get("COLLABADMIN_BROKER_MAX_AGE", 24 * 3600.0)),
+            background=env.get("COLLABADMIN_BACKGROUND") or "here",
         )

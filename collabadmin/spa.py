@@ -85,6 +85,10 @@ def spa(
     if clean == "api" or clean.startswith(("api/", "schema")):
         raise NotFound("No such route.")
     asset = _resolve(clean) if clean else None
+    if asset is None and clean.startswith("assets/"):
+        # A chunk of another build (a tab open since before an upgrade asks
+        # for a file that is gone): a 404, not the page's HTML as a script.
+        raise NotFound("No such file in this build of the web app.")
     if asset is not None:
         media_type = mimetypes.guess_type(asset.name)[0] or "application/octet-stream"
         cache = "public, max-age=31536000, immutable" if "/assets/" in f"/{clean}" else "no-cache"

@@ -9,6 +9,9 @@ Route handlers never take the raw request. They declare what they need:
   422 naming the field (:func:`collabadmin.errors.problem_response`).
 * ``actor: Injected[Actor]`` and ``request_id: Injected[str | None]`` — the
   dependencies :func:`edge_dependencies` provides from the connection.
+* ``upload: Upload`` — a file sent as the whole body (an import's CSV or
+  XLSX), read by the dependency :func:`upload_dependency` makes: its media
+  type checked (415) and its size capped as it arrives (413).
 * ``limit: FromQuery[int | None] = None`` — a query parameter, typed (and so
   documented); the ``before_request`` hook :func:`strict_query` refuses what Litestar's own
   parsing would let through silently: a parameter given twice (Litestar
@@ -25,28 +28,36 @@ from __future__ import annotations
 
 import re
 import types
-from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple, TypeVar, get_args
+from collections.abc import Callable, Iterator, Mapping
+from typing import Annotated, Any, NamedTuple, TypeVar, get_args
 
 import msgspec
 from litestar import Request, Response
-from litestar.di import Provide
+from litestar.di import Dependency, Provide
 from litestar.enums import ParamType
 from litestar.handlers import BaseRouteHandler
-from litestar.params import ParameterKwarg
+from litestar.params import ParameterKwarg, SkipValidationMarker
 from litestar.serialization import default_serializer
 from litestar.types import Empty, Serializer
 from litestar.typing import FieldDefinition
 
 from collabadmin.db.engine import Actor
-from collabadmin.errors import JSON_BODY_STATE, BadRequest, Unauthorized, UnsupportedMediaType
+from collabadmin.errors import (
+    JSON_BODY_STATE,
+    BadRequest,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 from collabadmin.inputs import MAX_JSON_DEPTH, ascii_int, check_json
+from collabadmin.settings import Settings
 
 __all__ = [
     "QUERY_OBJECTS",
     "JsonObject",
     "JsonRequest",
     "JsonResponse",
+    "Upload",
     "actor_of",
     "edge_dependencies",
     "etag",
@@ -55,6 +66,7 @@ __all__ = [
     "read_json_object",
     "request_id_of",
     "strict_query",
+    "upload_dependency",
 ]
 
 JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
@@ -161,6 +173,39 @@ def edge_dependencies() -> dict[str, Provide]:
         "actor": Provide(actor_of, sync_to_thread=False),
         "request_id": Provide(request_id_of, sync_to_thread=False),
     }
+
+
+class Upload(NamedTuple):
+    """A file sent as the whole request body: its media type and its bytes."""
+
+    media_type: str
+    body: bytes
+
+
+def upload_dependency(accepted: tuple[str, ...], max_bytes: Callable[[Settings], int]) -> Provide:
+    """The ``upload`` dependency of a route taking a file of one of ``accepted`` media types.
+
+    The body is read as it arrives and refused (413) once it passes
+    ``max_bytes(settings)``, so a huge file is never held whole; the route
+    sets ``request_max_body_size=None`` to leave the cap to this.
+    """
+
+    async def read_upload(
+        request: Request[Any, Any, Any],
+        settings: Annotated[Settings, Dependency(kind="named"), SkipValidationMarker()],
+    ) -> Upload:
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type not in accepted:
+            raise UnsupportedMediaType(f"Send the file as {' or '.join(accepted)}.")
+        limit = max_bytes(settings)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise PayloadTooLarge(f"The file is larger than {limit} bytes.", limit=limit)
+        return Upload(media_type, bytes(body))
+
+    return Provide(read_upload)
 
 
 def query_params(request: Request[Any, Any, Any]) -> dict[str, list[str]]:

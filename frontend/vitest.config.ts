@@ -8,6 +8,8 @@ export default defineConfig({
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],
     restoreMocks: true,
+    setupFiles: ["src/testSetup.ts"],
+    testTimeout: 20000,
     // One fixed time zone with daylight saving, so date-time conversions are
     // tested against real offsets whatever the machine's zone.
     env: { TZ: "Europe/Paris" },

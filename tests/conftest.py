@@ -28,7 +28,6 @@ import uvicorn
 from litestar import Litestar
 from sqlalchemy.engine import make_url
 
-from collabadmin.auth.credentials import create_token
 from collabadmin.db.embedded import EmbeddedPostgres
 from collabadmin.db.engine import Database, libpq_url, normalise_url
 from collabadmin.db.migrate import EVERYTHING, upgrade
@@ -36,7 +35,7 @@ from collabadmin.db.roles import app_role_name
 from collabadmin.demo.app import create_demo_app
 from collabadmin.demo.seed import DEMO_USERS, SeedSize, seed_demo, seed_users
 from collabadmin.settings import Settings
-from tests.helpers import running
+from tests.helpers import running, token_for
 
 PASSWORD = "correct horse battery staple"
 TEST_SEED = SeedSize(universities=5, categories=5, instructors=20, courses=60, sessions=120)
@@ -44,7 +43,9 @@ DOMAIN_TABLES = (
     "sessions, course_instructors, courses, instructors, categories, universities, "
     "collabadmin.collabadmin_change, collabadmin.collabadmin_seal,"
     " collabadmin.collabadmin_login_attempt, collabadmin.collabadmin_draft_event,"
-    " collabadmin.collabadmin_draft, collabadmin.collabadmin_workflow_run"
+    " collabadmin.collabadmin_draft, collabadmin.collabadmin_workflow_run,"
+    " collabadmin.collabadmin_live_course_overview, collabadmin.collabadmin_live_change,"
+    " collabadmin.collabadmin_live_catalogue_figures"
 )
 
 
@@ -138,11 +139,34 @@ def _end_frozen_transactions(conn: psycopg.Connection[Any]) -> None:
     )
 
 
+RESET_ATTEMPTS = 10
+
+
 def reset_data(conninfo: str) -> None:
-    """Empty the domain tables and the change log, then load the small seed."""
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        _end_frozen_transactions(conn)
+    """Empty the domain tables and the change log, then load the small seed.
+
+    A background statement still running when the frozen transactions are
+    ended finishes and freezes in its turn, holding its locks: the TRUNCATE
+    then waits a bounded time (``lock_timeout``), and the frozen ones are
+    ended again before it is retried.
+    """
+    for attempt in range(RESET_ATTEMPTS):
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            _end_frozen_transactions(conn)
+        try:
+            _empty_tables(conninfo)
+            break
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
+            # The sealer may hold the seal state's row while waiting for a
+            # table being emptied: PostgreSQL ends one of the two; start again.
+            if attempt == RESET_ATTEMPTS - 1:
+                raise
+    seed_demo(conninfo, TEST_SEED)
+
+
+def _empty_tables(conninfo: str) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn, conn.transaction():
+        conn.execute("SET LOCAL lock_timeout = '2s'")
         # The change log refuses TRUNCATE to everyone; the tests connect as a
         # superuser, who may switch ordinary triggers off for a transaction.
         conn.execute("SET LOCAL session_replication_role = replica")
@@ -156,7 +180,6 @@ def reset_data(conninfo: str) -> None:
             " SET verified_seq = 0, verified_hash = repeat('0', 64),"
             " verified_change_id = 0, verified_at = NULL, first_bad = NULL"
         )
-    seed_demo(conninfo, TEST_SEED)
 
 
 @pytest.fixture
@@ -190,11 +213,7 @@ async def client_for(
     async def make(username: str) -> httpx.AsyncClient:
         assert username in DEMO_USERS
         async with db.connection() as tx:
-            user_id = await tx.value(
-                "SELECT id FROM collabadmin.collabadmin_user WHERE username = %(u)s",
-                {"u": username},
-            )
-            _, token = await create_token(tx, user_id, "tests", None)
+            token = await token_for(tx, username)
         client = anonymous_client(app, headers={"Authorization": f"Bearer {token}"})
         clients.append(client)
         return client

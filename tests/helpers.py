@@ -10,6 +10,9 @@ from typing import Any
 import httpx
 from litestar import Litestar
 
+from collabadmin.auth.credentials import create_token
+from collabadmin.db.engine import Tx
+
 
 def problem(response: httpx.Response, status: int) -> dict[str, Any]:
     """Assert ``response`` is an RFC 9457 problem with ``status``; return its body."""
@@ -94,3 +97,12 @@ async def running(application: Litestar) -> AsyncIterator[Litestar]:
     finally:
         stopping.set()
         await asyncio.wait_for(task, 30)
+
+
+async def token_for(tx: Tx, username: str, name: str = "tests") -> str:
+    """A new API token (its secret) of user ``username``."""
+    user_id = await tx.value(
+        "SELECT id FROM collabadmin.collabadmin_user WHERE username = %(u)s", {"u": username}
+    )
+    _, token = await create_token(tx, user_id, name, None)
+    return token

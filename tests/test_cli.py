@@ -165,6 +165,50 @@ def test_bad_app_spec_is_one_line() -> None:
     assert result.stderr.strip().startswith("collabadmin: cannot import no.such.module")
 
 
+def test_serve_refuses_to_be_the_background_only_process() -> None:
+    app = "collabadmin.demo.app:create_demo_app"
+    result = subprocess.run(  # noqa: S603
+        [*CLI, "serve", "--app", app, "--port", str(free_port())],
+        env=_env(
+            DATABASE_URL="postgresql://nobody@127.0.0.1:1/none", COLLABADMIN_BACKGROUND="only"
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "collabadmin: COLLABADMIN_BACKGROUND=only is for collabadmin background, not serve"
+    )
+
+
+def test_background_needs_a_database_and_refuses_broker_mode() -> None:
+    app = "collabadmin.demo.app:create_demo_app"
+    without = subprocess.run(  # noqa: S603
+        [*CLI, "background", "--app", app],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert without.returncode == 1
+    assert "set DATABASE_URL" in without.stderr
+    broker = subprocess.run(  # noqa: S603
+        [*CLI, "background", "--app", app],
+        env=_env(
+            DATABASE_URL="postgresql://nobody@127.0.0.1:1/none", COLLABADMIN_BROKER="nats://x"
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert broker.returncode == 1
+    assert "broker mode" in broker.stderr
+
+
 async def test_user_create_reads_the_password_from_stdin(database_url: str, app: Litestar) -> None:
     result = subprocess.run(  # noqa: S603, ASYNC221
         [*CLI, "user", "create", "ops-jane", "--role", "editor", "--password-stdin"],

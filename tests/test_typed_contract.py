@@ -122,7 +122,8 @@ def test_list_and_header_parameters_are_listed(built: tuple[Litestar, dict[str, 
     operations = _operations(document)
     drafts = _parameters(operations["listDrafts"])
     assert set(drafts) == {
-        ("query", name) for name in ("status", "resource", "pk", "author", "cursor", "limit")
+        ("query", name)
+        for name in ("status", "resource", "pk", "author", "batch", "cursor", "limit")
     }
     limit = drafts["query", "limit"]["schema"]
     assert (limit["minimum"], limit["maximum"]) == (1, 200)

@@ -33,7 +33,7 @@ from collabadmin.resources.resource import Registry, Resource
 __all__ = ["AuditOp", "AuditQuery", "AuditSource", "audit_query", "audit_select"]
 
 AuditOp = Literal["insert", "update", "delete", "restore", "purge"]
-AuditSource = Literal["api", "draft", "revert", "workflow", "action", "db"]
+AuditSource = Literal["api", "draft", "revert", "workflow", "action", "bulk", "import", "db"]
 MAX_SEARCH = 200
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 

@@ -7,6 +7,14 @@ here, and the workflow evaluator's batch of touched subjects. The chain
 sealer (``collabadmin_seal()``) has its own copy in plpgsql, in a migration
 that deployed databases already ran; ``tests/changelog/test_batches.py`` checks
 that it cuts the same batches as this one.
+
+The stream is the change log *and* the derived log
+(``collabadmin_live_change``: the rows of live views that moved, see
+:mod:`collabadmin.views`). Both carry the writing transaction's ``txid`` and
+draw their ids from one sequence, so the readers here take both with the
+same predicate and order a batch by id across them: a cursor resumes both
+at once. A derived entry reads as an entry of its view's resource, with
+``source`` ``view`` and no actor.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from collabadmin.changelog.types import Entry, Reader
 __all__ = [
     "BATCH_COLUMNS",
     "CURRENT_SNAPSHOT",
+    "DERIVED_LOG",
     "committed_between",
     "current_snapshot",
     "read_batch",
@@ -54,16 +63,42 @@ BATCH_COLUMNS = (
     "id, at, resource, pk, op, actor_id, actor_name, db_role, source, request_id, version, diff"
 )
 
+DERIVED_LOG = "collabadmin.collabadmin_live_change"
+# The derived log's entries in the change log's columns.
+_DERIVED_COLUMNS = (
+    "id, at, view AS resource, pk, op, NULL::bigint AS actor_id, NULL::text AS actor_name,"
+    " NULL::text AS db_role, 'view'::text AS source, NULL::text AS request_id, version, diff"
+)
+
+
+def _both_logs(columns: str, derived_columns: str, where: str) -> str:
+    """Entries of the change log and the derived log matching ``where`` (in either's terms).
+
+    ``where`` names the entry's ``resource`` as ``{resource}``, since the
+    derived log calls it ``view``.
+    """
+    return (
+        f"SELECT {columns} FROM collabadmin.collabadmin_change"
+        f" WHERE {where.replace('{resource}', 'resource')}"
+        f" UNION ALL SELECT {derived_columns} FROM {DERIVED_LOG}"
+        f" WHERE {where.replace('{resource}', 'view')}"
+    )
+
+
 # Entries committed since :lower up to the current snapshot, in one round trip.
 _SINCE = f"""
 WITH {CURRENT_SNAPSHOT}
 SELECT now.upper::text AS upper, entries.*
   FROM now
   LEFT JOIN LATERAL (
-      SELECT {BATCH_COLUMNS}
-        FROM collabadmin.collabadmin_change
-       WHERE {committed_between("%(lower)s::pg_snapshot", "now.upper")}
-         AND (%(resources)s::text[] IS NULL OR resource = ANY(%(resources)s::text[]))
+      SELECT * FROM ({
+    _both_logs(
+        BATCH_COLUMNS,
+        _DERIVED_COLUMNS,
+        committed_between("%(lower)s::pg_snapshot", "now.upper")
+        + " AND (%(resources)s::text[] IS NULL OR {resource} = ANY(%(resources)s::text[]))",
+    )
+}) AS logged
        ORDER BY id
        LIMIT %(limit)s
   ) AS entries ON true
@@ -101,9 +136,13 @@ WITH {CURRENT_SNAPSHOT}
 SELECT now.upper::text AS upper, entries.*
   FROM now
   LEFT JOIN LATERAL (
-      SELECT {BATCH_COLUMNS}, txid::text::bigint AS txid
-        FROM collabadmin.collabadmin_change
-       WHERE {committed_between("%(lower)s::pg_snapshot", "now.upper")}
+      SELECT * FROM ({
+    _both_logs(
+        BATCH_COLUMNS + ", txid::text::bigint AS txid",
+        _DERIVED_COLUMNS + ", txid::text::bigint AS txid",
+        committed_between("%(lower)s::pg_snapshot", "now.upper"),
+    )
+}) AS logged
        ORDER BY id
   ) AS entries ON true
  ORDER BY entries.id
@@ -121,9 +160,13 @@ async def read_batch(tx: Reader, lower: str) -> tuple[str, list[Entry]]:
 
 
 _BETWEEN = f"""
-SELECT {BATCH_COLUMNS}, txid::text::bigint AS txid
-  FROM collabadmin.collabadmin_change
- WHERE {committed_between("%(lower)s::pg_snapshot", "%(upper)s::pg_snapshot")}
+SELECT * FROM ({
+    _both_logs(
+        BATCH_COLUMNS + ", txid::text::bigint AS txid",
+        _DERIVED_COLUMNS + ", txid::text::bigint AS txid",
+        committed_between("%(lower)s::pg_snapshot", "%(upper)s::pg_snapshot"),
+    )
+}) AS logged
  ORDER BY id
  LIMIT %(limit)s
 """
@@ -145,11 +188,15 @@ async def read_between(
 # minus those of its batch it has already seen (visible in upper, id at or
 # below after_id). The limit bounds the work whatever the cursor says.
 _MISSED = f"""
-SELECT {BATCH_COLUMNS}, txid::text::bigint AS txid
-  FROM collabadmin.collabadmin_change
- WHERE {committed_between("%(lower)s::pg_snapshot", "%(upto)s::pg_snapshot")}
-   AND (id > %(after_id)s OR NOT pg_visible_in_snapshot(txid, %(upper)s::pg_snapshot))
-   AND (%(resources)s::text[] IS NULL OR resource = ANY(%(resources)s::text[]))
+SELECT * FROM ({
+    _both_logs(
+        BATCH_COLUMNS + ", txid::text::bigint AS txid",
+        _DERIVED_COLUMNS + ", txid::text::bigint AS txid",
+        committed_between("%(lower)s::pg_snapshot", "%(upto)s::pg_snapshot")
+        + " AND (id > %(after_id)s OR NOT pg_visible_in_snapshot(txid, %(upper)s::pg_snapshot))"
+        + " AND (%(resources)s::text[] IS NULL OR {resource} = ANY(%(resources)s::text[]))",
+    )
+}) AS logged
  ORDER BY id
  LIMIT %(limit)s
 """

@@ -20,6 +20,8 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    literal,
+    null,
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -31,6 +33,7 @@ from collabadmin.own import OWN_SCHEMA
 
 __all__ = [
     "CHANGE_LOG",
+    "DERIVED_LOG",
     "ChangePage",
     "change_body",
     "parse_id_cursor",
@@ -53,6 +56,21 @@ CHANGE_LOG = Table(
     Column("source", Text),
     Column("request_id", Text),
     Column("version_before", Integer),
+    Column("version", Integer),
+    Column("diff", JSONB),
+    schema=OWN_SCHEMA,
+)
+
+# The rows of live views that moved (see collabadmin.changelog.batches): not
+# audit entries, but a view row's history is read from here.
+DERIVED_LOG = Table(
+    "collabadmin_live_change",
+    _metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("at", DateTime(timezone=True)),
+    Column("view", Text),
+    Column("pk", Text),
+    Column("op", Text),
     Column("version", Integer),
     Column("diff", JSONB),
     schema=OWN_SCHEMA,
@@ -121,17 +139,51 @@ def parse_id_cursor(cursor: str | None) -> int | None:
 
 
 async def record_history(
-    tx: Reader, resource: str, pk: str, *, before_id: int | None, limit: int
+    tx: Reader,
+    resource: str,
+    pk: str,
+    *,
+    before_id: int | None,
+    limit: int,
+    derived: bool = False,
 ) -> ChangePage:
-    """One page of a record's changes, newest first, and the next cursor."""
-    query = (
-        select(CHANGE_LOG)
-        .where(CHANGE_LOG.c.resource == resource, CHANGE_LOG.c.pk == pk)
-        .order_by(CHANGE_LOG.c.id.desc())
-        .limit(limit + 1)
-    )
-    if before_id is not None:
-        query = query.where(CHANGE_LOG.c.id < before_id)
+    """One page of a record's changes, newest first, and the next cursor.
+
+    ``derived``: a live view's row, whose moves are in the derived log (as
+    entries with ``source`` ``view`` and no actor).
+    """
+    if derived:
+        log = DERIVED_LOG
+        query = (
+            select(
+                log.c.id,
+                log.c.at,
+                log.c.view.label("resource"),
+                log.c.pk,
+                log.c.op,
+                null().label("actor_id"),
+                null().label("actor_name"),
+                null().label("db_role"),
+                literal("view").label("source"),
+                null().label("request_id"),
+                log.c.version,
+                log.c.diff,
+            )
+            .where(log.c.view == resource, log.c.pk == pk)
+            .order_by(log.c.id.desc())
+            .limit(limit + 1)
+        )
+        if before_id is not None:
+            query = query.where(log.c.id < before_id)
+    else:
+        query = (
+            select(CHANGE_LOG)
+            .where(CHANGE_LOG.c.resource == resource, CHANGE_LOG.c.pk == pk)
+            .order_by(CHANGE_LOG.c.id.desc())
+            .limit(limit + 1)
+        )
+        if before_id is not None:
+            query = query.where(CHANGE_LOG.c.id < before_id)
     rows = await tx.rows(query)
     next_cursor = str(rows[limit - 1]["id"]) if len(rows) > limit else None
     return rows[:limit], next_cursor

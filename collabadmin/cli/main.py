@@ -7,19 +7,20 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from collabadmin.cli import audit, db, serve, users
+from collabadmin.cli import audit, background, db, serve, users
 from collabadmin.cli.common import CliError
 from collabadmin.ops.logs import LOG_FORMATS, configure_logging
 
 __all__ = ["main"]
 
 # In the order ``--help`` lists them.
-GROUPS = (serve, db, audit, users)
+GROUPS = (serve, background, db, audit, users)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="collabadmin", description="The collabadmin command: demo, serve, db, audit and user."
+        prog="collabadmin",
+        description="The collabadmin command: demo, serve, background, db, audit and user.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for group in GROUPS:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+from dataclasses import replace
 from typing import Any
 
+from collabadmin.cli.background import BackgroundProcess
 from collabadmin.cli.common import (
     CliError,
     check_port,
@@ -89,27 +91,43 @@ def cmd_serve(args: argparse.Namespace) -> None:
     except AppSpecError as exc:
         raise CliError(str(exc)) from None
     settings = Settings.from_env()
+    if settings.background == "only":
+        raise CliError("COLLABADMIN_BACKGROUND=only is for collabadmin background, not serve")
     check_port(args.host, args.port)
-    with database(settings) as ready:
-        assert ready.database_url is not None
-        check_server_role(ready.database_url)
+    # The background work runs in a process of its own (collabadmin.cli.background)
+    # unless COLLABADMIN_BACKGROUND places it, or the broker's leader runs it.
+    separate = not os.environ.get("COLLABADMIN_BACKGROUND") and not settings.broker
+    with database(settings) as started:
+        assert started.database_url is not None
+        check_server_role(started.database_url)
+        ready, background = started, None
+        if separate:
+            os.environ["COLLABADMIN_BACKGROUND"] = "elsewhere"  # for the workers too
+            ready = replace(started, background="elsewhere")
+            background = BackgroundProcess(spec, started.database_url, log_format=args.log_format)
         print(f"collabadmin serving {shown} on http://{args.host}:{args.port}/", flush=True)
-        if args.workers > 1:
-            assert ready.database_url is not None
-            serve_workers(
-                spec,
-                ready.database_url,
-                args.host,
-                args.port,
-                args.workers,
-                log_format=args.log_format,
-            )
-        else:
-            try:
-                app = factory(ready)
-            except (ConfigError, ValueError) as exc:
-                raise CliError(str(exc)) from None
-            serve(app, args.host, args.port, args.log_format)
+        try:
+            if background is not None:
+                background.start()
+            if args.workers > 1:
+                assert ready.database_url is not None
+                serve_workers(
+                    spec,
+                    ready.database_url,
+                    args.host,
+                    args.port,
+                    args.workers,
+                    log_format=args.log_format,
+                )
+            else:
+                try:
+                    app = factory(ready)
+                except (ConfigError, ValueError) as exc:
+                    raise CliError(str(exc)) from None
+                serve(app, args.host, args.port, args.log_format)
+        finally:
+            if background is not None:
+                background.stop()
 
 
 ADOPTED_APP = "collabadmin.adopt.app:create_adopted_app"

@@ -6,7 +6,19 @@ import asyncio
 import contextlib
 from abc import ABC, abstractmethod
 
-__all__ = ["BackgroundTask"]
+__all__ = ["BackgroundTask", "until_paced"]
+
+
+async def until_paced(began: float, pace: float) -> None:
+    """Wait until ``pace`` seconds of loop time have passed since ``began``.
+
+    For a loop that evaluates when woken: the wake-ups that come meanwhile
+    join its next evaluation, so under a stream of commits one evaluation
+    covers all those since the last.
+    """
+    rest = began + pace - asyncio.get_running_loop().time()
+    if rest > 0:
+        await asyncio.sleep(rest)
 
 
 class BackgroundTask(ABC):

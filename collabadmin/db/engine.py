@@ -58,7 +58,7 @@ __all__ = [
     "normalise_url",
 ]
 
-Source = Literal["api", "draft", "revert", "workflow", "action", "db"]
+Source = Literal["api", "draft", "revert", "workflow", "action", "bulk", "import", "db"]
 Row = dict[str, Any]
 Params = Mapping[str, Any] | None
 

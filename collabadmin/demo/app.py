@@ -1,4 +1,4 @@
-"""The demo application: the course catalogue resources on a collabadmin server."""
+"""The demo application: the course catalogue resources, its workflow and live view."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from litestar import Litestar
 from collabadmin.app import create_app
 from collabadmin.demo.policy import demo_policy
 from collabadmin.demo.resources import demo_registry
+from collabadmin.demo.views import CATALOGUE_FIGURES, COURSE_OVERVIEW
 from collabadmin.demo.workflows import LAUNCH_COURSE
 from collabadmin.settings import Settings
 
@@ -17,4 +18,10 @@ def create_demo_app(settings: Settings) -> Litestar:
     registry = demo_registry()
     policy = demo_policy()
     policy.check(registry)
-    return create_app(settings, registry, policy=policy, workflows=[LAUNCH_COURSE])
+    return create_app(
+        settings,
+        registry,
+        policy=policy,
+        workflows=[LAUNCH_COURSE],
+        views=[COURSE_OVERVIEW, CATALOGUE_FIGURES],
+    )

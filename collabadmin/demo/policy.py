@@ -7,7 +7,7 @@
 |            | drafts; share list views                                               |
 | instructor | view and change only the courses it teaches and their sessions; only   |
 |            | description, start_date and session dates; never sees internal_notes;  |
-|            | comment on drafts of those records                                     |
+|            | comment on drafts of those records; their rows of course_overview      |
 | reviewer   | view all, approve/reject/publish drafts, comment on drafts             |
 | auditor    | view all and the audit log; changes nothing, comments on nothing       |
 | viewer     | view all but internal_notes; no audit; writes nothing others see       |
@@ -66,6 +66,8 @@ def demo_policy() -> RolePolicy:
                     write={"starts_on", "ends_on"},
                     rows=sessions_of_courses_taught,
                 ),
+                # The live view's rows are courses: the same scope.
+                "course_overview": Grant(actions={"view"}, rows=courses_taught),
             },
             "reviewer": Grant(actions={"view", "publish", "comment"}),
             "auditor": Grant(actions={"view", "audit"}),

@@ -6,8 +6,10 @@ import datetime as dt
 
 from collabadmin.demo.course_actions import COURSE_ACTIONS
 from collabadmin.demo.tables import (
+    CATALOGUE_FIGURES,
     CATEGORIES,
     COURSE_INSTRUCTORS,
+    COURSE_OVERVIEW,
     COURSES,
     INSTRUCTORS,
     SESSIONS,
@@ -112,6 +114,37 @@ def demo_resources() -> list[Resource]:
                 "starts_on": {"label": "Starts on"},
                 "ends_on": {"label": "Ends on"},
                 "enrollment_open": {"label": "Enrollment open"},
+            },
+        ),
+        resource_from_table(
+            COURSE_OVERVIEW,
+            name="course_overview",
+            label="Course overview",
+            label_plural="Course overviews",
+            default_sort=("title",),
+            search_fields=("title",),
+            read_only=True,
+            display="title",
+            fields={
+                "id": {"label": "Course"},
+                "status": {"choices": STATUSES},
+                "open_sessions": {"label": "Open sessions"},
+                "next_start": {"label": "Next start"},
+                "pending_drafts": {"label": "Pending drafts"},
+            },
+        ),
+        resource_from_table(
+            CATALOGUE_FIGURES,
+            name="catalogue_figures",
+            label="Catalogue figure",
+            label_plural="Catalogue figures",
+            default_sort=("status",),
+            read_only=True,
+            display="status",
+            fields={
+                "status": {"label": "Status"},
+                "scheduled": {"label": "With a start date"},
+                "open_sessions": {"label": "Open sessions"},
             },
         ),
     ]

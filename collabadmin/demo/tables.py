@@ -16,9 +16,11 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "CATALOGUE_FIGURES",
     "CATEGORIES",
     "COURSES",
     "COURSE_INSTRUCTORS",
+    "COURSE_OVERVIEW",
     "INSTRUCTORS",
     "SESSIONS",
     "UNIVERSITIES",
@@ -97,4 +99,35 @@ SESSIONS = Table(
     Column("ends_on", Date, nullable=False),
     Column("enrollment_open", Boolean, nullable=False, server_default="false"),
     *_tracked(),
+)
+
+# The live view course_overview as collabadmin keeps it (migration
+# 0018_demo_course_overview): the view's columns, plus the copy's own.
+COURSE_OVERVIEW = Table(
+    "collabadmin_live_course_overview",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", String(200)),
+    Column("status", Text),
+    Column("sessions", Integer),
+    Column("open_sessions", Integer),
+    Column("instructors", Integer),
+    Column("next_start", Date),
+    Column("pending_drafts", Integer),
+    *_tracked(),
+    schema="collabadmin",
+)
+
+# The dashboard's figures per course status, a Python view model's copy
+# (collabadmin.demo.views.CATALOGUE_FIGURES; made by the same migration).
+CATALOGUE_FIGURES = Table(
+    "collabadmin_live_catalogue_figures",
+    metadata,
+    Column("status", Text, primary_key=True),
+    Column("courses", Integer),
+    Column("scheduled", Integer),
+    Column("sessions", Integer),
+    Column("open_sessions", Integer),
+    *_tracked(),
+    schema="collabadmin",
 )

@@ -55,9 +55,15 @@ async def denial(
     """
     what, plural = resource.label.lower(), resource.label_plural.lower()
     if capability == "review":
+        refused = f"You may not review drafts of {plural}."
         if not policy.allows(actor, resource, "publish"):
-            return f"You may not review drafts of {plural}."
-        return None
+            return refused
+        if draft["pk"] is None:
+            return None
+        in_scope = await _in_scope(
+            tx, policy.row_filter(actor, resource, "publish"), resource, draft
+        )
+        return None if in_scope else refused
     if capability == "comment":
         refused = f"You may not comment on drafts of {plural}."
         if not policy.allows(actor, resource, "comment"):
@@ -133,5 +139,6 @@ def draft_body(policy: Policy, actor: Actor, resource: Resource, row: Row) -> di
         "publish_error": _problem_for(row["publish_error"], readable),
         "published_at": row["published_at"],
         "published_version": row["published_version"],
+        "batch": row["batch"],
         "_version": row["version"],
     }

@@ -36,6 +36,7 @@ class DraftListQuery(msgspec.Struct, frozen=True, kw_only=True):
     resource: str | None = None
     pk: str | None = None
     author: int | Literal["me"] | None = None
+    batch: int | None = None
     before_id: int | None = None
     limit: int = DEFAULT_LIMIT
 
@@ -48,6 +49,7 @@ def draft_list_query(
     author: str | None,
     cursor: str | None,
     limit: int | None,
+    batch: int | None = None,
 ) -> DraftListQuery:
     who: int | Literal["me"] | None = None
     if author == "me":
@@ -61,6 +63,7 @@ def draft_list_query(
         resource=resource,
         pk=pk,
         author=who,
+        batch=batch,
         before_id=parse_id_cursor(cursor),
         limit=DEFAULT_LIMIT if limit is None else limit,
     )

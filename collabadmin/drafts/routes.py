@@ -18,12 +18,14 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from collabadmin.context import Injected
 from collabadmin.db.engine import Actor
 from collabadmin.drafts.actions import CommentOnDraft, CreateDraft, EditDraft, TransitionDraft
+from collabadmin.drafts.batches import publish_batch
 from collabadmin.drafts.listing import MAX_LIMIT, draft_list_query
 from collabadmin.drafts.publish import PublishDraft, RebaseDraft
 from collabadmin.drafts.service import DraftService, TransitionName
 from collabadmin.drafts.types import (
     CommentRequest,
     Draft,
+    DraftBatchPublished,
     DraftDetail,
     DraftEditRequest,
     DraftEvent,
@@ -129,12 +131,16 @@ async def list_drafts(
         str | None, QueryParameter(description="The next_cursor of the page before")
     ] = None,
     limit: Annotated[int | None, QueryParameter(ge=1, le=MAX_LIMIT)] = None,
+    batch: Annotated[
+        int | None, QueryParameter(description="The drafts an import staged (its batch)")
+    ] = None,
     actor: Injected[Actor],
     drafts: Injected[DraftService],
 ) -> DraftPage:
     query = draft_list_query(
-        status=status, resource=resource, pk=pk, author=author, cursor=cursor, limit=limit
-    )
+        status=status, resource=resource, pk=pk, author=author, cursor=cursor, limit=limit,
+        batch=batch,
+    )  # fmt: skip
     items, next_cursor = await drafts.search(actor, query)
     return DraftPage(items=msgspec.convert(items, list[Draft]), next_cursor=next_cursor)
 
@@ -279,6 +285,23 @@ async def publish_draft(
 
 
 @post(
+    "/drafts/batches/{batch:int}/publish",
+    operation_id="publishDraftBatch",
+    summary="Approve and publish every pending draft of an import's batch, all or none",
+    status_code=200,
+)
+async def publish_draft_batch(
+    batch: FromPath[int],
+    *,
+    actor: Injected[Actor],
+    request_id: Injected[str | None],
+    drafts: Injected[DraftService],
+) -> DraftBatchPublished:
+    published = await publish_batch(drafts, actor, batch, request_id=request_id)
+    return DraftBatchPublished(batch=batch, published=published)
+
+
+@post(
     "/drafts/{draft_id:str}/rebase",
     operation_id="rebaseDraft",
     summary="Move a draft onto the live version, taking theirs or keeping yours per field",
@@ -320,6 +343,7 @@ drafts_router = Router(
         _transition("approve", "Approve a submitted draft (needs publish)"),
         _transition("reject", "Send a draft back to its author (needs publish)"),
         _transition("discard", "Discard a draft that was not published"),
+        publish_draft_batch,
         publish_draft,
         rebase_draft,
     ],

@@ -189,6 +189,8 @@ class DraftService:
         if query.author is not None:
             author = actor.id if query.author == "me" else query.author
             clauses.append(DRAFTS.c.author_id == author)
+        if query.batch is not None:
+            clauses.append(DRAFTS.c.batch == query.batch)
         if query.before_id is not None:
             clauses.append(DRAFTS.c.id < query.before_id)
         limit = query.limit

@@ -34,6 +34,7 @@ DRAFTS = Table(
     Column("published_version", Integer),
     Column("version", Integer),
     Column("deleted_at", DateTime(timezone=True)),
+    Column("batch", BigInteger),
     schema=OWN_SCHEMA,
 )
 

@@ -19,6 +19,7 @@ __all__ = [
     "MAX_COMMENT",
     "CommentRequest",
     "Draft",
+    "DraftBatchPublished",
     "DraftDetail",
     "DraftEditRequest",
     "DraftEvent",
@@ -52,6 +53,8 @@ class Draft(msgspec.Struct, kw_only=True):
     publish_error: dict[str, Any] | None
     published_at: dt.datetime | None
     published_version: int | None
+    # The import this draft was staged by (its drafts are published together).
+    batch: int | None = None
     version: int = msgspec.field(name="_version")
 
 
@@ -69,6 +72,13 @@ class DraftDiff(msgspec.Struct, kw_only=True):
 class DraftDetail(Draft, kw_only=True):
     live_version: int | None
     diff: dict[str, DraftDiff]
+
+
+class DraftBatchPublished(msgspec.Struct, kw_only=True):
+    """A batch of drafts (an import staged for review) published: the drafts, in order."""
+
+    batch: int
+    published: list[int]
 
 
 class DraftPage(msgspec.Struct, kw_only=True):

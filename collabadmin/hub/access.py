@@ -57,7 +57,7 @@ class TopicAccess:
             if not any(self.policy.allows(actor, r, "audit") for r in self.registry):
                 raise SubscribeError("forbidden", "You may not follow the audit log.")
             return topic
-        if topic.kind in ("drafts", "workflow-run"):
+        if topic.kind in ("drafts", "workflow-run", "job"):
             if self.feed_for(topic) is None:
                 raise SubscribeError("bad_topic", f"This server has no {topic.kind} topic.")
             return topic

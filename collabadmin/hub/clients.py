@@ -21,6 +21,17 @@ of the log makes for it as one message, ``{"type": "batch", "frames":
 [...]}`` (:meth:`Client.gather`, :meth:`Client.release_gathered`): one
 websocket message and one send instead of many. The queue's capacity still
 counts frames, not messages (:class:`FrameQueue`).
+
+A client whose socket has a :class:`~collabadmin.hub.wire.Wire` (served by
+uvicorn) is written to directly: :meth:`Client.offer` writes the frame's
+pre-built message bytes to the transport, in the fan-out's own loop, while
+nothing is queued before it and the transport is under its high water mark.
+Otherwise the frame is queued as above, and the socket's sender writes the
+queue out in order (waiting for the transport to drain), so commit order
+holds and a slow reader still ends in ``resync``. The capacity holds for
+direct writes too: frames written during one delivery (:func:`new_delivery`)
+count against it, so a batch that makes more frames for one socket than it
+may have waiting ends in ``resync`` as if they had been queued.
 """
 
 from __future__ import annotations
@@ -36,14 +47,17 @@ import msgspec
 from collabadmin.auth.credentials import Credential
 from collabadmin.db.engine import Actor
 from collabadmin.hub.topics import Topic
+from collabadmin.hub.wire import Frame, Wire, payload
 
 __all__ = [
     "CLOSE_NOTICE",
     "MAX_TOPICS",
     "BatchText",
     "Client",
+    "Frame",
     "FrameQueue",
     "Held",
+    "Made",
     "encode_frame",
 ]
 
@@ -51,24 +65,39 @@ MAX_TOPICS = 100
 CLOSE_NOTICE = ""  # never a frame: tells the socket's sender to close the socket
 
 _ids = itertools.count(1)
+_deliveries = itertools.count(1)
+_delivery = 0  # the delivery under way (see new_delivery)
+
+
+def new_delivery() -> None:
+    """A delivery starts: the frames it writes directly to a socket are counted anew."""
+    global _delivery  # noqa: PLW0603 - one counter for every client, read in offer()
+    _delivery = next(_deliveries)
+
+
 _encoder = msgspec.json.Encoder()
 
 
-def encode_frame(frame: dict[str, object]) -> str:
-    return _encoder.encode(frame).decode()
+def encode_frame(frame: dict[str, object]) -> Frame:
+    return Frame.of(_encoder.encode(frame))
 
 
-class BatchText(str):
+class BatchText(Frame):
     """A ``batch`` message: several frames, already serialised, in one text."""
 
     __slots__ = ("frames",)
     frames: int
 
     @classmethod
-    def of(cls, frames: list[str]) -> BatchText:
-        text = cls('{"type":"batch","frames":[' + ",".join(frames) + "]}")
+    def of_frames(cls, frames: list[str]) -> BatchText:
+        text = cls.of(b'{"type":"batch","frames":[' + b",".join(map(payload, frames)) + b"]}")
+        assert isinstance(text, BatchText)
         text.frames = len(frames)
         return text
+
+
+# Batch messages built during one delivery, by the ids of their frames.
+Made = dict[tuple[int, ...], tuple[BatchText, list[str]]]
 
 
 class FrameQueue(asyncio.Queue[str]):
@@ -116,6 +145,13 @@ class Client:
     # Frames of one batch in one ``batch`` message (asked for with ?batch=1).
     batching: bool = False
     _gathered: list[str] | None = None
+    # The socket's transport, written to directly (None: frames go by the queue).
+    wire: Wire | None = None
+    # The sender took a frame off the queue and waits for the transport to drain.
+    sending: bool = False
+    # Frames written directly during delivery number ``_written_in``.
+    _written: int = 0
+    _written_in: int = 0
 
     def __post_init__(self) -> None:
         # Room beyond the capacity so that resync notices and control frames fit.
@@ -140,6 +176,16 @@ class Client:
             held.frames.append(frame)
             return True
         gathered = self._gathered
+        if gathered is None and self._direct():
+            assert self.wire is not None
+            if self._written_in != _delivery:
+                self._written_in, self._written = _delivery, 0
+            if self._written < self.capacity:
+                self._written += 1
+                self.wire.write(frame)
+                return True
+            self.overflow()
+            return False
         if self.queue.frames + (0 if gathered is None else len(gathered)) < self.capacity:
             if gathered is not None:
                 gathered.append(frame)
@@ -149,17 +195,42 @@ class Client:
         self.overflow()
         return False
 
+    def _direct(self) -> bool:
+        """A frame may go straight to the transport: nothing waits before it, no backlog."""
+        wire = self.wire
+        return wire is not None and not self.sending and self.queue.empty() and wire.ready()
+
     def gather(self) -> None:
         """From now until :meth:`release_gathered`, offered frames wait to go as one message."""
         if self.batching and not self.closed:
             self._gathered = []
 
-    def release_gathered(self) -> None:
-        """Queue what was gathered: one frame as it is, several as one ``batch`` message."""
+    def release_gathered(self, made: Made | None = None) -> None:
+        """Send what was gathered: one frame as it is, several as one ``batch`` message.
+
+        ``made`` keeps the messages built during one delivery by the identity
+        of their frames: clients that gathered the same frames share one.
+        """
         gathered, self._gathered = self._gathered, None
         if not gathered or self.closed:
             return
-        self.queue.put_nowait(gathered[0] if len(gathered) == 1 else BatchText.of(gathered))
+        message: str
+        if len(gathered) == 1:
+            message = gathered[0]
+        elif made is None:
+            message = BatchText.of_frames(gathered)
+        else:
+            # The frames are kept with the message, so their ids stay theirs.
+            key = tuple(map(id, gathered))
+            known = made.get(key)
+            if known is None:
+                known = made[key] = (BatchText.of_frames(gathered), gathered)
+            message = known[0]
+        if self._direct():
+            assert self.wire is not None
+            self.wire.write(message)
+        else:
+            self.queue.put_nowait(message)
 
     def overflow(self) -> None:
         self.overflows += 1

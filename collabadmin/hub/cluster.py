@@ -6,6 +6,14 @@ serialise themselves with locks). In broker mode it runs only on the
 leader (:mod:`collabadmin.hub.broker.election`), so N instances cost the
 database one reader of the change log, not N.
 
+Without a broker, where an instance runs that work is its ``placement``
+(``Settings.background``): in its own process (``here``), in another
+process (``elsewhere``: ``collabadmin serve`` starts one next to its server
+processes, so evaluation never holds up the frames they send), or in a
+process that runs only that work (``only``: ``collabadmin background``).
+Reads stay correct wherever it runs: a read of derived state catches it up
+itself, from positions kept in the database.
+
 Every part that reads the change log over and over registers a counter of
 its reads (:meth:`Cluster.count_reads`); ``/metrics`` reports them per
 reader (``collabadmin_log_reads``), which is how an operator sees, and the
@@ -57,16 +65,21 @@ class _Broker(Protocol):
 class Cluster:
     """Provided by the hub's part; broker mode sets :attr:`broker`."""
 
-    def __init__(self) -> None:
+    def __init__(self, placement: str = "here") -> None:
         self.broker: _Broker | None = None
+        self.placement = placement
         self._readers: dict[str, Callable[[], int]] = {}
 
     def run_once(self, app_config: AppConfig, *tasks: Startable) -> None:
-        """Run ``tasks`` with the app: on the leader in broker mode, else on this instance."""
-        if self.broker is None:
-            run_with_app(app_config, *tasks)
-        else:
+        """Run ``tasks`` with the app: on the leader in broker mode, else where placed.
+
+        ``elsewhere``: not in this process (another one runs them); ``here``
+        and ``only``: in this one.
+        """
+        if self.broker is not None:
             self.broker.leadership.while_leader(*tasks)
+        elif self.placement != "elsewhere":
+            run_with_app(app_config, *tasks)
 
     def count_reads(self, reader: str, count: Callable[[], int]) -> None:
         """``count()`` is how many times ``reader`` has read the change log."""

@@ -19,9 +19,10 @@ from sqlalchemy import ColumnElement, select
 from collabadmin.changelog.changes import change_body
 from collabadmin.changelog.position import Position
 from collabadmin.db.engine import Row, Tx, compile_sql
-from collabadmin.hub.clients import Client, encode_frame
+from collabadmin.hub.clients import Client, Made, encode_frame, new_delivery
 from collabadmin.hub.feeds import Feed, Routed
 from collabadmin.hub.topics import Topic
+from collabadmin.hub.wire import corked
 from collabadmin.resources.policy import Action, Policy
 from collabadmin.resources.resource import Registry, Resource
 
@@ -141,7 +142,7 @@ async def deliver(
                     pks=pks,
                     action="view",
                 )
-        if audit_subscribers:
+        if audit_subscribers and not resource.derived:  # derived rows are not audit entries
             auditors = [c for c in audit_subscribers if policy.allows(c.actor, resource, "audit")]
             if auditors:
                 plans[f"audit:{name}"] = await _plan(
@@ -155,44 +156,50 @@ async def deliver(
 
     # No await from here to the release: what a gathering client gets in one
     # message is exactly this delivery's frames.
-    for client in gather:
-        client.gather()
-    for entry in entries:
-        cursor = position.after(entry["id"]).encode()
-        for routed in routes.get(entry["id"], ()):
-            for body, clients in routed.audiences:
-                frame = encode_frame({**body, "topic": routed.topic, "cursor": cursor})
-                stats.serialisations += 1
-                held_as = None if replay else routed.topic
-                stats.frames += sum(
-                    1 for c in clients if routed.topic in c.topics and c.offer(frame, held_as)
-                )
-        resource_name, pk = entry["resource"], entry["pk"]
-        fields = registry.get(resource_name).fields if resource_name in registry else None
-        for topic, plan_key in (
-            (f"r/{resource_name}", f"r/{resource_name}"),
-            (f"r/{resource_name}/{pk}", f"r/{resource_name}/{pk}"),
-            ("audit", f"audit:{resource_name}"),
-        ):
-            for audience, visible in plans.get(plan_key, ()):
-                if visible is not None and pk not in visible:
-                    continue
-                frame = encode_frame(
-                    {
-                        "type": "change",
-                        "topic": topic,
-                        "cursor": cursor,
-                        "change": change_body(entry, audience.shape.readable, fields),
-                    }
-                )
-                stats.serialisations += 1
-                for client in audience.clients:
-                    # A client that overflowed earlier in this batch has been told
-                    # to resync this topic; it gets nothing more of it.
-                    if topic in client.topics and client.offer(frame, None if replay else topic):
-                        stats.frames += 1
-    for client in gather:
-        client.release_gathered()
+    # Corked: each socket's frames of this batch go out in one write.
+    with corked():
+        new_delivery()
+        for client in gather:
+            client.gather()
+        for entry in entries:
+            cursor = position.after(entry["id"]).encode()
+            for routed in routes.get(entry["id"], ()):
+                for body, clients in routed.audiences:
+                    frame = encode_frame({**body, "topic": routed.topic, "cursor": cursor})
+                    stats.serialisations += 1
+                    held_as = None if replay else routed.topic
+                    stats.frames += sum(
+                        1 for c in clients if routed.topic in c.topics and c.offer(frame, held_as)
+                    )
+            resource_name, pk = entry["resource"], entry["pk"]
+            fields = registry.get(resource_name).fields if resource_name in registry else None
+            for topic, plan_key in (
+                (f"r/{resource_name}", f"r/{resource_name}"),
+                (f"r/{resource_name}/{pk}", f"r/{resource_name}/{pk}"),
+                ("audit", f"audit:{resource_name}"),
+            ):
+                for audience, visible in plans.get(plan_key, ()):
+                    if visible is not None and pk not in visible:
+                        continue
+                    frame = encode_frame(
+                        {
+                            "type": "change",
+                            "topic": topic,
+                            "cursor": cursor,
+                            "change": change_body(entry, audience.shape.readable, fields),
+                        }
+                    )
+                    stats.serialisations += 1
+                    for client in audience.clients:
+                        # A client that overflowed earlier in this batch has been told
+                        # to resync this topic; it gets nothing more of it.
+                        if topic in client.topics and client.offer(
+                            frame, None if replay else topic
+                        ):
+                            stats.frames += 1
+        made: Made = {}
+        for client in gather:
+            client.release_gathered(made)
     return stats
 
 

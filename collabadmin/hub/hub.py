@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import psycopg
@@ -104,6 +104,7 @@ class Hub:
         self._no_deliveries.set()
         self._task: asyncio.Task[None] | None = None
         self._observers: list[Callable[[Delivery], None]] = []
+        self._greeters: dict[str, Callable[[Client, Topic], Awaitable[None]]] = {}
         self._batch_observers: list[Callable[[Sequence[Row], Delivery], None]] = []
         # The batch boundaries, and the resumes that walk them.
         self.replays = Replays(db, settings, self._deliver_replay, self._delivering)
@@ -367,6 +368,30 @@ class Hub:
         self._requests.append(request)
         self.wake()
         await request.done
+        greet = self._greeters.get(topic.kind)
+        if greet is not None and client.topics.get(topic.name) is topic:
+            await greet(client, topic)
+
+    def greet(self, kind: str, greeter: Callable[[Client, Topic], Awaitable[None]]) -> None:
+        """After each subscription to a topic of ``kind``, ``greeter`` may send it frames.
+
+        For topics whose frames are not change-log entries (``jobs/{id}``): the
+        state as it is now, so that a subscriber that comes late (or again)
+        misses nothing.
+        """
+        self._greeters[kind] = greeter
+
+    def publish(self, topic: str, frame: dict[str, object]) -> int:
+        """Send ``frame`` to this instance's subscribers of ``topic``; how many there were.
+
+        For frames that are not change-log entries (a job's progress): they
+        go to the clients of the instance that publishes them, not through
+        the log's ordered, resumable stream.
+        """
+        clients = list(self.subscriptions.get(topic, {}))
+        for client in clients:
+            client.send({**frame, "topic": topic})
+        return len(clients)
 
     def _apply(self, request: _Request) -> None:
         """Go live at the hub's position; a resume replays what it missed on the side.

@@ -89,15 +89,23 @@ class HubPlugin(InitPluginProtocol):
             cache=cache,
         )
         cache.on_end(hub.end_credential)
-        cluster = provide(app_config, "cluster", Cluster())
+        cluster = provide(app_config, "cluster", Cluster(settings.background))
         cluster.count_reads("hub", lambda: hub.log_reads)
         cluster.count_reads("replay", lambda: hub.replays.reads)
         listener.subscribe(hub.wake)
-        listener.on_presence(presence.received)
+        background_only = settings.background == "only" and not settings.broker
+        if not background_only:
+            listener.on_presence(presence.received)
         # A credential changed somewhere: requests look it up again, sockets are re-checked.
         listener.on_credentials(cache.clear)
         listener.on_credentials(credential_watch.wake)
         app_config.route_handlers.append(ws_endpoint)
+        if background_only:
+            # The background-only process (``collabadmin background``): it
+            # serves no socket, so only the listener runs, to wake the
+            # evaluators (which the parts above run with Cluster.run_once).
+            run_with_app(app_config, listener)
+            return app_config
         if settings.broker:
             # Only in broker mode, which needs the broker extra (nats-py).
             try:

@@ -22,8 +22,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union, cast
 from urllib.parse import urlsplit
 
 import msgspec
@@ -34,14 +35,24 @@ from collabadmin.auth.credentials import Credential
 from collabadmin.context import Injected
 from collabadmin.db.engine import Actor
 from collabadmin.hub.clients import CLOSE_NOTICE, Client
+from collabadmin.hub.frames import (
+    CLIENT_MESSAGES,
+    PingMessage,
+    PresenceMessage,
+    SubscribeMessage,
+    UnsubscribeMessage,
+)
 from collabadmin.hub.hub import Hub, SubscribeError
 from collabadmin.hub.list_presence import ListPresence
-from collabadmin.hub.presence import STATES, Presence
+from collabadmin.hub.presence import Presence
+from collabadmin.hub.wire import wire_of
 from collabadmin.settings import Settings
 
 __all__ = ["ws_endpoint"]
 
 log = logging.getLogger("collabadmin.hub.ws")
+
+ClientMessage = SubscribeMessage | UnsubscribeMessage | PresenceMessage | PingMessage
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
@@ -67,12 +78,26 @@ def _same_origin(socket: WebSocket[Any, Any, Any], served_over_tls: bool) -> boo
 
 
 async def _pump(client: Client, socket: WebSocket[Any, Any, Any]) -> None:
+    """Write the client's queue to the socket, in order (see hub/clients.py)."""
+    wire = client.wire
     while True:
         frame = await client.queue.get()
         if frame == CLOSE_NOTICE:
             await socket.close(code=CLOSE_UNAUTHENTICATED, reason=client.ended or "ended")
             return
-        await socket.send_text(frame)
+        if wire is None:
+            await socket.send_text(frame)
+            continue
+        if not wire.ready():
+            # Until this frame is written, the fan-out queues behind it.
+            client.sending = True
+            try:
+                await wire.writable()
+            finally:
+                client.sending = False
+            if not wire.open:
+                return  # the connection is gone: the receive loop ends the client
+        wire.write(frame)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +137,7 @@ async def ws_endpoint(
         credential if isinstance(credential, Credential) else None,
         batch=socket.query_params.get("batch") in ("1", "true"),
     )
+    client.wire = wire_of(socket.send)
     sender = asyncio.create_task(_pump(client, socket))
     try:
         with contextlib.suppress(WebSocketDisconnect):
@@ -136,22 +162,49 @@ def _error(client: Client, code: str, message: str) -> None:
     client.send({"type": "error", "code": code, "message": message})
 
 
-async def _handle(client: Client, text: str, live: _Live) -> None:
+# What a client sends, decoded into its typed message at the edge (hub/frames.py).
+_CLIENT_MESSAGE: Any = Union[CLIENT_MESSAGES]  # noqa: UP007  # a runtime tuple of types
+_DECODER = msgspec.json.Decoder(_CLIENT_MESSAGE)
+_KNOWN_TYPES = frozenset(message.__struct_config__.tag for message in CLIENT_MESSAGES)
+# A member at fault, and the error code its clients already know it by.
+_MEMBER_CODES = {"topic": "bad_topic", "since": "bad_cursor"}
+_MEMBER = re.compile(r"`\$\.(\w+)`|required field `(\w+)`")
+
+
+def _decode(text: str) -> ClientMessage | tuple[str, str]:
+    """The client's typed message, or the error frame's code and message."""
     try:
-        frame = msgspec.json.decode(text)
+        return cast(ClientMessage, _DECODER.decode(text))
+    except msgspec.ValidationError as exc:
+        return _refusal(text, str(exc))
     except msgspec.DecodeError:
-        _error(client, "bad_frame", "The frame is not valid JSON.")
+        return "bad_frame", "The frame is not valid JSON."
+
+
+def _refusal(text: str, reason: str) -> tuple[str, str]:
+    """Why a well-formed JSON frame is not a client message, with the code for it."""
+    raw = msgspec.json.decode(text)
+    if not isinstance(raw, dict):
+        return "bad_frame", "A frame is a JSON object with a type."
+    if raw.get("type") not in _KNOWN_TYPES:
+        return "unknown_type", "type must be subscribe, unsubscribe, presence or ping."
+    found = _MEMBER.search(reason)
+    member = next((m for m in found.groups() if m), None) if found else None
+    return _MEMBER_CODES.get(member or "", "bad_frame"), reason
+
+
+async def _handle(client: Client, text: str, live: _Live) -> None:
+    message = _decode(text)
+    if isinstance(message, tuple):
+        _error(client, *message)
         return
-    if not isinstance(frame, dict):
-        _error(client, "bad_frame", "A frame is a JSON object with a type.")
-        return
-    kind = frame.get("type")
     hub = live.hub
-    if kind == "ping":
+    if isinstance(message, PingMessage):
         client.send({"type": "pong"})
-    elif kind == "subscribe":
+    elif isinstance(message, SubscribeMessage):
+        since = None if message.since is msgspec.UNSET else message.since
         try:
-            await hub.subscribe(client, frame.get("topic"), frame.get("since"))
+            await hub.subscribe(client, message.topic, since)
         except SubscribeError as exc:
             _error(client, exc.code, str(exc))
             return
@@ -160,36 +213,30 @@ async def _handle(client: Client, text: str, live: _Live) -> None:
             log.exception("subscribe failed")
             _error(client, "internal", "The subscription failed; try again.")
             return
-        topic = client.topics.get(frame["topic"])
+        topic = client.topics.get(message.topic)
         if topic is not None and topic.kind == "resource" and topic.resource is not None:
             live.list_presence.snapshot(client, topic.resource)
-    elif kind == "unsubscribe":
-        topic = frame.get("topic")
-        if not isinstance(topic, str) or not hub.unsubscribe(client, topic):
+    elif isinstance(message, UnsubscribeMessage):
+        if not hub.unsubscribe(client, message.topic):
             _error(client, "not_subscribed", "Not subscribed to that topic.")
             return
-        await live.presence.announce(client, topic, "left", None)
-        client.send({"type": "unsubscribed", "topic": topic})
-    elif kind == "presence":
-        await _presence(client, frame, live)
+        await live.presence.announce(client, message.topic, "left", None)
+        client.send({"type": "unsubscribed", "topic": message.topic})
     else:
-        _error(client, "unknown_type", "type must be subscribe, unsubscribe, presence or ping.")
+        await _presence(client, message, live)
 
 
-async def _presence(client: Client, frame: dict[str, Any], live: _Live) -> None:
-    topic, state, field = frame.get("topic"), frame.get("state"), frame.get("field")
-    subscribed = client.topics.get(topic) if isinstance(topic, str) else None
+async def _presence(client: Client, message: PresenceMessage, live: _Live) -> None:
+    subscribed = client.topics.get(message.topic)
     if subscribed is None or subscribed.kind != "record":
         _error(client, "not_subscribed", "Subscribe to a record topic before announcing presence.")
         return
-    if state not in STATES:
-        _error(client, "bad_frame", "state must be viewing, editing or left.")
-        return
+    field = message.field
     if field is not None:
         assert subscribed.resource is not None  # a record topic names its resource
         resource = live.hub.registry.get(subscribed.resource)
         readable = live.hub.policy.readable_fields(client.actor, resource)
-        if not isinstance(field, str) or field not in readable:
+        if field not in readable:
             _error(client, "bad_frame", "field must be one of the record's fields.")
             return
-    await live.presence.announce(client, subscribed.name, state, field)
+    await live.presence.announce(client, subscribed.name, message.state, field)

@@ -14,7 +14,7 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _PK = re.compile(r"^[^\x00-\x1f\x7f]{1,180}$")
 _ID = re.compile(r"^[1-9][0-9]{0,17}$")
 
-Kind = Literal["resource", "record", "audit", "drafts", "workflow-run"]
+Kind = Literal["resource", "record", "audit", "drafts", "workflow-run", "job"]
 
 
 class TopicError(ValueError):
@@ -23,7 +23,10 @@ class TopicError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Topic:
-    """``r/{resource}``, ``r/{resource}/{pk}``, ``drafts``, ``workflow-runs/{id}`` or ``audit``."""
+    """A topic: ``r/{resource}``, ``r/{resource}/{pk}``, ``drafts``, ``audit``...
+
+    ... ``workflow-runs/{id}`` or ``jobs/{id}``.
+    """
 
     name: str
     kind: Kind
@@ -46,6 +49,9 @@ def parse_topic(name: object) -> Topic:
             return Topic(name, "record", parts[1], parts[2])
     if parts[0] == "workflow-runs" and len(parts) == 2 and _ID.match(parts[1]):
         return Topic(name, "workflow-run", pk=parts[1])
+    if parts[0] == "jobs" and len(parts) == 2 and _ID.match(parts[1]):
+        return Topic(name, "job", pk=parts[1])
     raise TopicError(
-        "topic must be r/{resource}, r/{resource}/{pk}, drafts, workflow-runs/{id} or audit"
+        "topic must be r/{resource}, r/{resource}/{pk}, drafts, workflow-runs/{id},"
+        " jobs/{id} or audit"
     )

@@ -1,4 +1,4 @@
-"""``/api/prefs/views/{resource}`` (per user) and ``/api/views/{resource}`` (shared).
+"""``/api/prefs/views/{resource}`` (per user) and ``/api/views/{resource}[/{id}]`` (shared).
 
 Both check the resource the way the records API does (unknown → 404, not
 viewable → 403) in a dependency (:func:`view_target`), so before the body's
@@ -11,7 +11,7 @@ dropped on the way out.
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from litestar import Response, Router, delete, get, post, put
 from litestar.di import Provide
@@ -30,6 +30,7 @@ from collabadmin.prefs.store import (
     list_shared_views,
     load_pref,
     save_pref,
+    update_shared_view,
 )
 from collabadmin.prefs.types import (
     SharedView,
@@ -81,13 +82,24 @@ def _view(target: ViewTarget, row: Row) -> SharedView:
     if row["created_by"] is not None:
         creator = ActorRef(id=row["created_by"], name=row["created_by_name"])
     config = shape_config(target.resource, target.readable, row["config"])
+    actor = target.actor
     return SharedView(
         **asdict(config),
         id=row["id"],
         name=row["name"],
         created_by=creator,
         created_at=row["created_at"],
+        editable=actor.is_superuser or (actor.id is not None and row["created_by"] == actor.id),
     )
+
+
+def _view_name(data: SharedViewRequest, problems: list[FieldError]) -> str:
+    name = data.name.strip()
+    if not name:
+        problems.append(FieldError("name", "A name for the view."))
+    elif len(name) > NAME_MAX:
+        problems.append(FieldError("name", f"At most {NAME_MAX} characters."))
+    return name
 
 
 @get(
@@ -143,12 +155,8 @@ async def list_views(
 async def create_view(
     data: JSONBody[SharedViewRequest], *, sharer: Injected[ViewTarget], db: Injected[Database]
 ) -> Response[SharedView]:
-    name = data.name.strip()
-    problems = []
-    if not name:
-        problems.append(FieldError("name", "A name for the view."))
-    elif len(name) > NAME_MAX:
-        problems.append(FieldError("name", f"At most {NAME_MAX} characters."))
+    problems: list[FieldError] = []
+    name = _view_name(data, problems)
     config = parse_view_config(sharer.resource, sharer.readable, data, problems)
     row = await insert_shared_view(db, sharer.actor, sharer.resource.name, name, config)
     return Response(
@@ -156,6 +164,32 @@ async def create_view(
         status_code=201,
         headers={"Location": f"/api/views/{sharer.resource.name}/{row['id']}"},
     )
+
+
+@put(
+    "/api/views/{resource:str}/{view_id:str}",
+    operation_id="updateSharedView",
+    summary="Replace a shared view's name, columns, sort and filters (its creator only)",
+    dependencies={"sharer": Provide(sharing_target, sync_to_thread=False)},
+)
+async def update_view(
+    view_id: FromPath[str],
+    data: JSONBody[SharedViewRequest],
+    *,
+    sharer: Injected[ViewTarget],
+    db: Injected[Database],
+) -> Response[SharedView]:
+    shared_view_id = ascii_int(view_id)
+    if shared_view_id is None:
+        raise NotFound(f"No shared view {view_id!r}.")
+
+    def parse() -> tuple[str, dict[str, Any]]:
+        problems: list[FieldError] = []
+        name = _view_name(data, problems)
+        return name, parse_view_config(sharer.resource, sharer.readable, data, problems)
+
+    row = await update_shared_view(db, sharer.actor, sharer.resource.name, shared_view_id, parse)
+    return Response(_view(sharer, row), headers=_NO_STORE)
 
 
 @delete(
@@ -175,7 +209,14 @@ async def delete_view(
 
 prefs_router = Router(
     path="/",
-    route_handlers=[get_view_pref, put_view_pref, list_views, create_view, delete_view],
+    route_handlers=[
+        get_view_pref,
+        put_view_pref,
+        list_views,
+        create_view,
+        update_view,
+        delete_view,
+    ],
     tags=["prefs"],
     dependencies={"target": Provide(view_target, sync_to_thread=False)},
     before_request=strict_query,

@@ -14,12 +14,13 @@ check-then-insert that two people could race: a duplicate is the 23505 that
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from collabadmin.db.engine import Actor, Database, Row
+from collabadmin.db.engine import Actor, Database, Row, Tx
 from collabadmin.errors import Conflict, Forbidden, NotFound
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "list_shared_views",
     "load_pref",
     "save_pref",
+    "update_shared_view",
 ]
 
 _SHARED_COLUMNS = """
@@ -90,6 +92,22 @@ async def insert_shared_view(
     return row
 
 
+async def _lock_own_view(tx: Tx, actor: Actor, resource: str, view_id: int, verb: str) -> None:
+    """Lock a shared view of ``resource``: 404 if there is none, 403 unless the actor shared it.
+
+    A superuser may act on anyone's view.
+    """
+    row = await tx.row(
+        "SELECT created_by FROM collabadmin.collabadmin_shared_view"
+        " WHERE id = %(id)s AND resource = %(resource)s FOR UPDATE",
+        {"id": view_id, "resource": resource},
+    )
+    if row is None:
+        raise NotFound(f"No shared view {view_id}.")
+    if row["created_by"] != actor.id and not actor.is_superuser:
+        raise Forbidden(f"Only the person who shared a view may {verb} it.")
+
+
 async def delete_shared_view(db: Database, actor: Actor, resource: str, view_id: int) -> None:
     """Delete a view its creator (or a superuser) no longer wants shared.
 
@@ -97,15 +115,41 @@ async def delete_shared_view(db: Database, actor: Actor, resource: str, view_id:
     cannot turn this one's 403/404 decision stale.
     """
     async with db.transaction(actor) as tx:
-        row = await tx.row(
-            "SELECT created_by FROM collabadmin.collabadmin_shared_view"
-            " WHERE id = %(id)s AND resource = %(resource)s FOR UPDATE",
-            {"id": view_id, "resource": resource},
-        )
-        if row is None:
-            raise NotFound(f"No shared view {view_id}.")
-        if row["created_by"] != actor.id and not actor.is_superuser:
-            raise Forbidden("Only the person who shared a view may delete it.")
+        await _lock_own_view(tx, actor, resource, view_id, "delete")
         await tx.run(
             "DELETE FROM collabadmin.collabadmin_shared_view WHERE id = %(id)s", {"id": view_id}
         )
+
+
+async def update_shared_view(
+    db: Database,
+    actor: Actor,
+    resource: str,
+    view_id: int,
+    parse: Callable[[], tuple[str, dict[str, Any]]],
+) -> Row:
+    """Replace a shared view's name and settings: its creator (or a superuser) only.
+
+    The row is locked while the creator is checked, as for a delete; only
+    then is the body parsed (``parse`` gives the name and config, or raises
+    the 422), so a missing view is a 404 and someone else's a 403 whatever
+    the body says. A name another view of the resource has is the 409 an
+    insert would get.
+    """
+    async with db.transaction(actor) as tx:
+        await _lock_own_view(tx, actor, resource, view_id, "change")
+        name, config = parse()
+        try:
+            updated = await tx.row(
+                "WITH v AS ("
+                "  UPDATE collabadmin.collabadmin_shared_view"
+                "  SET name = %(name)s, config = %(config)s"
+                "  WHERE id = %(id)s RETURNING *)"
+                f" SELECT {_SHARED_COLUMNS} FROM v"
+                " LEFT JOIN collabadmin.collabadmin_user u ON u.id = v.created_by",
+                {"id": view_id, "name": name, "config": Jsonb(config)},
+            )
+        except psycopg.errors.UniqueViolation:
+            raise Conflict(f"A view named {name!r} already exists.", field="name") from None
+    assert updated is not None
+    return updated

@@ -98,6 +98,10 @@ class SharedView(ViewConfig, kw_only=True):
     name: str
     created_by: ActorRef | None
     created_at: dt.datetime
+    editable: Annotated[
+        bool,
+        msgspec.Meta(description="The reader may update or delete it (its creator, a superuser)."),
+    ] = False
 
 
 class SharedViewList(msgspec.Struct, kw_only=True):

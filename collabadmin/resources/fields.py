@@ -14,7 +14,8 @@ from typing import Any, Literal, get_args
 
 from sqlalchemy import Column
 
-from collabadmin.resources.values import ValueInvalid, coerce_format, coerce_value, json_value
+from collabadmin.resources.json_forms import json_value
+from collabadmin.resources.values import ValueInvalid, coerce_format, coerce_value
 
 __all__ = [
     "FIELD_TYPES",

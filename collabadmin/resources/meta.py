@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import UniqueConstraint
+
 from collabadmin.db.engine import Actor
 from collabadmin.resources.action_access import offered_actions
 from collabadmin.resources.fields import Field
@@ -23,6 +25,7 @@ __all__ = [
     "record_actions_meta",
     "related_meta",
     "resource_meta",
+    "unique_alone",
 ]
 
 
@@ -79,6 +82,8 @@ def resource_meta(
             meta["timezone"] = False
         if f.read_only_after_create:
             meta["read_only_after_create"] = True
+        if unique_alone(resource, name):
+            meta["unique"] = True
         if f.protected:
             meta["protected"] = True
         if f.max_length is not None:
@@ -99,6 +104,12 @@ def resource_meta(
         "pk": (resource.pk[0] if len(resource.pk) == 1 else list(resource.pk) or None),
         "display": display_field(resource),
         "live": resource.live,
+        "derived": resource.derived,
+        "describes": (
+            resource.describes
+            if resource.describes and _visible(policy, actor, registry, resource.describes)
+            else None
+        ),
         "read_only_reason": resource.read_only_reason,
         "actions": actions,
         "fields": fields,
@@ -109,6 +120,21 @@ def resource_meta(
         "preview_url": resource.preview_url,
         "record_actions": record_actions_meta(policy, actor, resource, record, applies),
     }
+
+
+def unique_alone(resource: Resource, name: str) -> bool:
+    """Whether the field alone names one record at most: the key, a unique constraint or index."""
+    if resource.pk == (name,):
+        return True
+    table = resource.table
+    column = table.c.get(name)
+    if column is not None and column.unique:
+        return True
+    alone = [name]
+    return any(
+        isinstance(c, UniqueConstraint) and [col.name for col in c.columns] == alone
+        for c in table.constraints
+    ) or any(ix.unique and [col.name for col in ix.columns] == alone for ix in table.indexes)
 
 
 def _read_only_reason(resource: Resource, f: Field, can_write: bool, existing: bool) -> str:

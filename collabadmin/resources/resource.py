@@ -79,8 +79,15 @@ class Resource:
     # The field that names a record (declared, or the config file's
     # ``display``); empty: chosen by :func:`display_field`.
     display: str = ""
-    # A view: read-only, and no change events are published under its name.
+    # A view: read-only, and no change events are published under its name...
     view: bool = False
+    # ...unless it is a live view (collabadmin.views): its rows are read from
+    # the copy collabadmin keeps (``table``), and the rows that move are
+    # published as derived changes, which are not audit entries.
+    derived: bool = False
+    # The resource whose records a live view's rows describe, key for key
+    # (a course's overview): the web app shows the row on the record's page.
+    describes: str | None = None
     # Buttons on its records (resources/record_actions.py), in the order shown.
     record_actions: tuple[RecordActionDecl, ...] = ()
 
@@ -110,8 +117,8 @@ class Resource:
 
     @property
     def live(self) -> bool:
-        """Whether subscribers get change events for it: a tracked, versioned table."""
-        return not self.view and not self.untracked and self.versioned
+        """Whether subscribers get change events: a tracked, versioned table, or a live view."""
+        return self.derived or (not self.view and not self.untracked and self.versioned)
 
     @property
     def addressable(self) -> bool:

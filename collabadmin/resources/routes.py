@@ -11,19 +11,22 @@ bodies of a fixed shape are returned as their Structs.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
 from litestar import Controller, Response, Router, delete, get, patch, post, route
 from litestar.di import Provide
 from litestar.enums import HttpMethod
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Stream
 
 from collabadmin.changelog.changes import parse_id_cursor
 from collabadmin.context import Injected
 from collabadmin.db.engine import Actor
+from collabadmin.errors import BadRequest
 from collabadmin.resources.action_access import applying_now
 from collabadmin.resources.actions import CreateRecord, PatchRecord, Purge, Restore, SoftDelete
+from collabadmin.resources.export import EXPORT_SUFFIXES, start_export
 from collabadmin.resources.keys import key_url
 from collabadmin.resources.list_params import (
     ListFilter,
@@ -43,11 +46,21 @@ from collabadmin.resources.types import (
     RecordPage,
     ResourceMeta,
 )
+from collabadmin.settings import Settings
 from collabadmin.web import QUERY_OBJECTS, etag, json_response, strict_query
 
 __all__ = ["MetaController", "records_router"]
 
 HISTORY_MAX = 200
+
+ExportColumns = Annotated[
+    str | None,
+    QueryParameter(
+        name="columns",
+        description="An export's fields, comma-separated, in order (default: all it may read).",
+        include_in_schema=False,
+    ),
+]
 
 
 @get(
@@ -63,7 +76,24 @@ async def list_records(
     actor: Injected[Actor],
     list_query: Injected[RecordListQuery],
     records: Injected[RecordService],
+    columns: ExportColumns = None,
 ) -> Response[RecordPage]:
+    # /api/r/{resource}.csv and .xlsx: a path parameter is a whole segment,
+    # so the export's paths arrive here (documented by document_exports).
+    for suffix, fmt in EXPORT_SUFFIXES.items():
+        if resource.endswith(suffix) and len(resource) > len(suffix):
+            name = resource[: -len(suffix)]
+            export = await start_export(
+                records, actor, name, fmt=fmt, params=list_query, columns=columns
+            )
+            stream = Stream(
+                export.chunks,
+                media_type=export.media_type,
+                headers={"Content-Disposition": export.disposition},
+            )
+            return cast(Response[RecordPage], stream)
+    if columns is not None:
+        raise BadRequest("columns applies to an export (.csv or .xlsx).", parameter="columns")
     page = await records.list_page(actor, resource, list_query)
     return json_response(
         {"items": page.items, "next_cursor": page.next_cursor, "total": page.total}
@@ -279,13 +309,16 @@ class MetaController(Controller):
         policy: Injected[Policy],
         registry: Injected[Registry],
         meta_sections: Injected[MetaSections],
+        settings: Injected[Settings],
     ) -> Meta:
         resources = [
             resource_meta(policy, actor, r, registry)
             for r in registry
             if policy.allows(actor, r, "view")
         ]
-        return msgspec.convert({"resources": resources, **meta_sections.for_actor(actor)}, Meta)
+        sections = meta_sections.for_actor(actor)
+        body = {"resources": resources, "import_max_bytes": settings.import_max_bytes, **sections}
+        return msgspec.convert(body, Meta)
 
 
 # The OPTIONS handlers come first: Litestar adds its own bare OPTIONS handler to

@@ -59,6 +59,10 @@ _PAGE_OPERATIONS = frozenset({"listRecords"})
 _TYPED = _RECORD_OPERATIONS | _PAGE_OPERATIONS
 # The bodies that write a record's fields.
 _WRITE_OPERATIONS = frozenset({"createRecord", "patchRecord"})
+# What a read-only resource (a view, a live view) answers 405 to: not documented for it.
+_CHANGING_OPERATIONS = _WRITE_OPERATIONS | frozenset(
+    {"deleteRecord", "restoreRecord", "revertRecord", "runRecordAction"}
+)
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _NOT_WORD = re.compile(r"[^A-Za-z0-9]+")
@@ -271,6 +275,8 @@ def document_records(document: OpenAPI, registry: Registry) -> None:
                 # drafts read the same whatever the resource, and stay generic.
                 if isinstance(operation, Operation) and operation.operation_id in _TYPED:
                     if operation.operation_id in _ACTION_OPERATIONS and not resource.record_actions:
+                        continue
+                    if resource.read_only and operation.operation_id in _CHANGING_OPERATIONS:
                         continue
                     suffix = op_suffixes[resource.name]
                     setattr(copied, method, _copy(operation, resource, suffix, refs))

@@ -15,7 +15,7 @@ query parameters) and know nothing of HTTP; the routes translate requests.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from collabadmin.changelog.changes import change_body, record_history
 from collabadmin.changelog.types import Change
 from collabadmin.db.engine import Actor, CompiledSql, Database, Row, Tx
 from collabadmin.errors import BadRequest, Conflict, Forbidden, NotFound
+from collabadmin.freshness import note_stale
 from collabadmin.resources.list_params import RecordListQuery
 from collabadmin.resources.listing import (
     COUNT_CAP,
@@ -36,7 +37,7 @@ from collabadmin.resources.policy import READ_ONLY_ACTIONS, Action, Policy
 from collabadmin.resources.query import encode_cursor, resolve_list_query
 from collabadmin.resources.resource import Registry, Resource
 
-__all__ = ["KeyValues", "Page", "RecordService", "shown_key"]
+__all__ = ["KeyValues", "Page", "ReadGate", "RecordService", "shown_key"]
 
 KeyValues = tuple[Any, ...]
 """A record's key as its columns' typed values, in key order."""
@@ -59,11 +60,33 @@ def shown_key(pk: KeyValues) -> Any:
     return pk[0] if len(pk) == 1 else pk
 
 
+ReadGate = Callable[[str | None], Awaitable[bool]]
+"""Brings derived rows (the row of that key, else all) up to date before a read.
+
+False when it could not in time.
+"""
+
+
 class RecordService:
     def __init__(self, db: Database, registry: Registry, policy: Policy) -> None:
         self.db = db
         self.registry = registry
         self.policy = policy
+        # Per resource of derived rows (a live view): what a read waits for
+        # first, so that it sees every write that returned before it.
+        self.read_gates: dict[str, ReadGate] = {}
+
+    async def fresh(self, resource: Resource, pk: KeyValues | None = None) -> None:
+        """Derived rows of ``resource`` (the row ``pk``) reflect every committed write.
+
+        Or the reply says they may not (:func:`~collabadmin.freshness.note_stale`).
+        """
+        gate = self.read_gates.get(resource.name)
+        if gate is None:
+            return
+        key = None if pk is None else resource.key_of(dict(zip(resource.pk, pk, strict=True)))
+        if not await gate(key):
+            note_stale(resource.name)
 
     # -- who may do what ---------------------------------------------------------
 
@@ -142,6 +165,7 @@ class RecordService:
         readable = self.policy.readable_fields(actor, resource)
         query = resolve_list_query(resource, params, readable)
         scope = self.policy.row_filter(actor, resource)
+        await self.fresh(resource)
         async with self.db.read() as tx:
             if query.after_row is not None:
                 after = await tx.rows(build_after_row_select(resource, query, scope))
@@ -174,6 +198,7 @@ class RecordService:
         """
         resource = self.resource(actor, name, "view", record=True)
         pk = self.parse_pk(resource, raw_pk, stored=stored)
+        await self.fresh(resource, pk)
         async with self.db.read() as tx:
             row = await self.fetch(tx, actor, resource, pk)
         if row is None:
@@ -192,6 +217,6 @@ class RecordService:
         pk = resource.key_of(row)
         async with self.db.read() as tx:
             rows, next_cursor = await record_history(
-                tx, resource.name, pk, before_id=before_id, limit=limit
+                tx, resource.name, pk, before_id=before_id, limit=limit, derived=resource.derived
             )
         return [change_body(r, readable, resource.fields) for r in rows], next_cursor

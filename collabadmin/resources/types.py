@@ -57,6 +57,8 @@ class FieldMeta(msgspec.Struct, kw_only=True):
     items: FieldType | msgspec.UnsetType = msgspec.UNSET
     timezone: bool | msgspec.UnsetType = msgspec.UNSET
     read_only_after_create: bool | msgspec.UnsetType = msgspec.UNSET
+    # The field alone names at most one record (an import may match lines by it).
+    unique: bool | msgspec.UnsetType = msgspec.UNSET
     # Why the field is read-only here (present when read_only is true).
     read_only_reason: str | msgspec.UnsetType = msgspec.UNSET
     protected: bool | msgspec.UnsetType = msgspec.UNSET
@@ -99,6 +101,10 @@ class ResourceMeta(msgspec.Struct, kw_only=True):
     pk: str | list[str] | None
     display: str
     live: bool
+    # A live view: its rows are computed by collabadmin from other records.
+    derived: bool
+    # The resource whose records a live view's rows describe, key for key.
+    describes: str | None
     read_only_reason: str | None
     actions: list[Action]
     fields: list[FieldMeta]
@@ -134,6 +140,8 @@ class Meta(msgspec.Struct, kw_only=True):
 
     resources: list[ResourceMeta]
     workflows: list[WorkflowSummary] | msgspec.UnsetType = msgspec.UNSET
+    # The largest file an import takes (bytes); a larger one is a 413.
+    import_max_bytes: int | msgspec.UnsetType = msgspec.UNSET
 
 
 class RecordPage(msgspec.Struct, kw_only=True):

@@ -1,27 +1,12 @@
-"""Field values between their JSON form and the Python values psycopg reads and writes.
+"""Field values in: a body's JSON value as the Python value psycopg writes, and durations.
 
-Each field type has one JSON form, the same in every body (records, lists,
-409/412 ``current`` and ``conflicts``, history and websocket diffs):
-
-* ``decimal``: a string holding the exact value (``"12.50"``), never a
-  float; accepted as a string or a number.
-* ``float``: a JSON number; NaN and the infinities (which JSON lacks) as
-  the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``, as PostgreSQL
-  writes them (``numeric`` holds them too).
-* ``binary``: base64 (RFC 4648, padded) in both directions.
-* ``duration``: an ISO 8601 duration (``"P1DT2H30M"``); read as days and
-  seconds, since PostgreSQL's months and years have no fixed length
-  (psycopg counts a month as 30 days and a year as 365).
-* ``datetime``: ISO 8601; with the offset normalised to UTC for
-  ``timestamptz``, without an offset for ``timestamp`` (local time, as
-  stored).
-* ``time``, ``date``, ``uuid``: ISO text.
-* ``array``: a JSON array of the element type's forms.
-
-:func:`json_value` turns either source into that form: a value psycopg read
-from a row, or a value from the change log's diff (``to_jsonb`` of the row,
-so bytea as ``\\x`` hex, intervals in the writer's ``IntervalStyle``,
-numeric as a JSON number read exactly by :func:`exact_json_loads`).
+:func:`coerce_value` reads one value of a field type from its JSON form (the
+forms :mod:`collabadmin.resources.json_forms` writes: a decimal as a string,
+binary as base64, a duration in ISO 8601, ...), refusing what does not fit
+with :class:`ValueInvalid`, whose message is shown to the user.
+:func:`parse_duration` and :func:`format_duration` read and write ISO 8601
+durations (days and seconds: PostgreSQL's months and years have no fixed
+length, so psycopg counts a month as 30 days and a year as 365).
 """
 
 from __future__ import annotations
@@ -37,17 +22,16 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
-
 from collabadmin.db.json import exact_json_loads
 
 __all__ = [
     "ValueInvalid",
+    "coerce_format",
     "coerce_value",
     "exact_json_loads",
     "format_duration",
-    "json_value",
     "parse_duration",
+    "pg_interval",
 ]
 
 
@@ -116,7 +100,7 @@ def format_duration(value: dt.timedelta) -> str:
     return out if out not in ("P", "-P") else "PT0S"
 
 
-def _pg_interval(text: str) -> dt.timedelta:
+def pg_interval(text: str) -> dt.timedelta:
     """An interval as ``to_jsonb`` writes it in the postgres or iso_8601 IntervalStyle."""
     if text.startswith(("P", "-P", "+P")):
         return parse_duration(text)
@@ -302,112 +286,3 @@ def coerce_format(fmt: str | None, value: str) -> Any:
         kind = "an IP address" if fmt == "inet" else "a network (such as 10.0.0.0/8)"
         raise ValueInvalid(f"Must be {kind}.") from exc
     return value
-
-
-# -- JSON form out ---------------------------------------------------------------
-
-
-def _decimal_text(value: Any) -> str:
-    if isinstance(value, float):
-        value = decimal.Decimal(repr(value))
-    elif not isinstance(value, decimal.Decimal):
-        value = decimal.Decimal(str(value))
-    return format(value, "f")
-
-
-def _json_tree(value: Any) -> Any:
-    """json/jsonb content with exact-read decimals back as plain JSON numbers."""
-    if isinstance(value, decimal.Decimal):
-        integral = value == value.to_integral_value() and "." not in str(value)
-        return int(value) if integral else float(value)
-    if isinstance(value, dict):
-        return {k: _json_tree(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_tree(v) for v in value]
-    return value
-
-
-def _datetime_form(value: Any, *, aware: bool) -> Any:
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, dt.datetime):
-        if aware and value.tzinfo is not None:
-            value = value.astimezone(dt.UTC)
-        return msgspec.to_builtins(value)
-    return value
-
-
-def _binary_form(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith("\\x"):
-        try:
-            value = bytes.fromhex(value[2:])
-        except ValueError:
-            return value
-    if isinstance(value, bytes | bytearray | memoryview):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    return value
-
-
-def _duration_form(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            value = _pg_interval(value)
-        except ValueInvalid:
-            return value
-    if isinstance(value, dt.timedelta):
-        return format_duration(value)
-    return value
-
-
-def _time_form(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            value = dt.time.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, dt.time):
-        return value.isoformat()
-    return value
-
-
-def scalar_json_value(field_type: str, value: Any, *, aware: bool = True) -> Any:
-    """The JSON form of one non-null scalar value of ``field_type``."""
-    match field_type:
-        case "decimal":
-            if isinstance(value, decimal.Decimal | int | float) and not isinstance(value, bool):
-                return _decimal_text(value)
-            return value
-        case "float":
-            if isinstance(value, decimal.Decimal | int) and not isinstance(value, bool):
-                value = float(value)
-            if isinstance(value, float) and not math.isfinite(value):
-                return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-            return value
-        case "binary":
-            return _binary_form(value)
-        case "duration":
-            return _duration_form(value)
-        case "time":
-            return _time_form(value)
-        case "datetime":
-            return _datetime_form(value, aware=aware)
-        case "json":
-            return _json_tree(value)
-        case "string" | "text" | "uuid":
-            return value if isinstance(value, str) else str(value)
-    return msgspec.to_builtins(value)
-
-
-def json_value(field_type: str, value: Any, *, items: str | None = None, aware: bool = True) -> Any:
-    """The JSON form of a field's value, read from a row or from a change-log diff."""
-    if value is None:
-        return None
-    if field_type == "array":
-        if not isinstance(value, list):
-            return value
-        element = items or "string"
-        return [None if v is None else scalar_json_value(element, v, aware=aware) for v in value]
-    return scalar_json_value(field_type, value, aware=aware)

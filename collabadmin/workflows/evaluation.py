@@ -9,8 +9,9 @@ The :class:`Evaluator` follows the change log in snapshot batches, like
 the hub and with the same predicate
 (:func:`~collabadmin.changelog.batches.committed_between`). It works out in
 SQL which subjects a batch touched (the subject's own rows, and related rows
-through the workflow's ``watches``), re-evaluates only their runs, and writes
-the new step states with ``source: "workflow"``; those writes are
+through the workflow's ``watches``; the statement is built by
+:mod:`collabadmin.views.touched`, which live views share), re-evaluates
+only their runs, and writes the new step states with ``source: "workflow"``; those writes are
 change-log entries in turn, which is how progress reaches
 ``workflow-runs/{id}`` subscribers. At start it evaluates every live run,
 catching up on whatever changed while no server was running.
@@ -34,12 +35,13 @@ from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
-from sqlalchemy.dialects import postgresql
 
-from collabadmin.changelog.batches import CURRENT_SNAPSHOT, committed_between, current_snapshot
-from collabadmin.db.background import BackgroundTask
+from collabadmin.changelog.batches import current_snapshot
+from collabadmin.db.background import BackgroundTask, until_paced
 from collabadmin.db.engine import SYSTEM, Database, Row, Tx
 from collabadmin.resources.resource import Registry, Resource
+from collabadmin.views.definitions import Watch
+from collabadmin.views.touched import Target, touched_keys, touched_sql, watched_resources
 from collabadmin.workflows.definitions import Workflow
 
 __all__ = ["CompiledWorkflow", "Evaluator", "compile_workflow", "evaluate_runs"]
@@ -172,64 +174,20 @@ async def evaluate_runs(
     return [m["id"] for m in moved]
 
 
-def _key_text_sql(resource: Resource, alias: str) -> str:
-    """A composite key's text in raw SQL (as ``Resource.key_sql`` and the trigger write it).
-
-    The same text as :meth:`Resource.key_sql` and the capture trigger write.
-    """
-    quote = postgresql.dialect().identifier_preparer  # type: ignore[no-untyped-call]
-    parts = [
-        f"collabadmin.collabadmin_key_part(to_jsonb({alias}.{quote.quote(name)}) #>> '{{}}')"
-        for name in resource.pk
-    ]
-    return "concat_ws(',', " + ", ".join(parts) + ")"
-
-
-def _subjects_sql(compiled: Sequence[CompiledWorkflow], registry: Registry) -> str:
-    """One statement: the current snapshot, and per workflow the subjects touched since ``lower``.
+def touch_targets(compiled: Sequence[CompiledWorkflow]) -> list[Target]:
+    """Each workflow as keyed derived state, its runs by subject (:mod:`collabadmin.views.touched`).
 
     A subject is touched by a change of its own row, or of a watched row
     that points at it before or after the change (``diff``), or now.
     """
-    quote = postgresql.dialect().identifier_preparer  # type: ignore[no-untyped-call]
-    parts = ["SELECT (SELECT upper::text FROM now) AS upper, NULL AS workflow, NULL AS subject"]
+    targets = []
     for c in compiled:
-        name = c.workflow.name.replace("'", "''")
-        parts.append(
-            f"SELECT DISTINCT NULL, '{name}', b.pk FROM batch b"
-            f" WHERE b.resource = '{c.subject.name}'"
-        )
+        # The subject's own changes: the entry's key is the subject's key (its text).
+        watches = {c.subject.name: Watch(keys_sql="SELECT b.pk")}
         for resource_name, column in c.workflow.watches.items():
-            resource = registry.get(resource_name)
-            if not resource.addressable:
-                continue  # no key: its changes cannot be told apart (and it is not tracked)
-            table = quote.format_table(resource.table)
-            col = quote.quote(column)
-            key = column.replace("'", "''")
-            if len(resource.pk) == 1:
-                # The entry's key typed like the column, so the lookup uses its index.
-                pk = quote.quote(resource.pk[0])
-                typed = "b.pk::bigint" if resource.pk_field.type == "integer" else "b.pk"
-                match = f"t.{pk} = {typed}"
-            else:
-                # A composite key: the row whose key's text is the entry's.
-                match = f"({_key_text_sql(resource, 't')}) = b.pk"
-            parts.append(
-                f"SELECT DISTINCT NULL, '{name}', s.v FROM batch b, LATERAL (VALUES"
-                f" (b.diff->'{key}'->>'old'), (b.diff->'{key}'->>'new'),"
-                f" ((SELECT t.{col}::text FROM {table} t WHERE {match}))) AS s(v)"
-                f" WHERE b.resource = '{resource.name}' AND s.v IS NOT NULL"
-            )
-    return f"""
-WITH {CURRENT_SNAPSHOT},
-batch AS MATERIALIZED (
-    SELECT c.resource, c.pk, c.diff
-      FROM collabadmin.collabadmin_change c, now
-     WHERE {committed_between("%(lower)s::pg_snapshot", "now.upper", txid="c.txid")}
-       AND c.resource = ANY(%(resources)s::text[])
-)
-{" UNION ALL ".join(parts)}
-"""
+            watches[resource_name] = Watch(column=column)
+        targets.append(Target(c.workflow.name, watches))
+    return targets
 
 
 class Evaluator(BackgroundTask):
@@ -252,18 +210,21 @@ class Evaluator(BackgroundTask):
         compiled: Sequence[CompiledWorkflow],
         *,
         interval: float = 1.0,
+        pace: float = 0.0,
     ) -> None:
         super().__init__()
         self.db = db
         self.compiled = {c.workflow.name: c for c in compiled}
         self.interval = interval
+        # At least this many seconds between the starts of two steps: under a
+        # stream of commits one step covers all those since the last.
+        self.pace = pace
         self.evaluations = 0
         self.reads = 0  # reads of the change log (one per step)
         self._wake = asyncio.Event()
-        self._resources = sorted(
-            {c.subject.name for c in compiled} | {r for c in compiled for r in c.workflow.watches}
-        )
-        self._sql = _subjects_sql(compiled, registry)
+        targets = touch_targets(compiled)
+        self._resources = watched_resources(targets)
+        self._sql = touched_sql(targets, registry)
 
     def wake(self) -> None:
         self._wake.set()
@@ -274,6 +235,8 @@ class Evaluator(BackgroundTask):
 
     async def run(self) -> None:
         position: str | None = None
+        loop = asyncio.get_running_loop()
+        began = loop.time()
         while True:
             try:
                 if position is None:
@@ -284,10 +247,12 @@ class Evaluator(BackgroundTask):
                     await self.evaluate(None)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.interval)
+                await until_paced(began, self.pace)  # the wake-ups meanwhile join this step
                 self._wake.clear()
+                began = loop.time()
                 position = await self.step(position)
             except (psycopg.Error, OSError) as exc:
-                log.warning("workflow evaluation failed: %s", type(exc).__name__)
+                log.warning("workflow evaluation failed: %s: %s", type(exc).__name__, exc)
                 position = None
                 await asyncio.sleep(1.0)
             except Exception:
@@ -300,11 +265,8 @@ class Evaluator(BackgroundTask):
         async with self.db.connection() as tx:
             self.reads += 1
             rows = await tx.rows(self._sql, {"lower": lower, "resources": self._resources})
-        upper = str(next(r["upper"] for r in rows if r["upper"] is not None))
-        touched: dict[str, set[str]] = {}
-        for row in rows:
-            if row["workflow"] is not None:
-                touched.setdefault(row["workflow"], set()).add(row["subject"])
+        upper, keys = touched_keys(rows)
+        touched = {name: subjects for name, subjects in keys.items() if subjects is not None}
         if touched:
             await self.evaluate(touched)
         return upper

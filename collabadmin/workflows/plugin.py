@@ -15,6 +15,7 @@ from collabadmin.hub.listener import ChangeListener
 from collabadmin.resources.meta import MetaSections
 from collabadmin.resources.service import RecordService
 from collabadmin.settings import Settings
+from collabadmin.views.evaluator import EVALUATION_PACE
 from collabadmin.workflows.definitions import Workflow
 from collabadmin.workflows.evaluation import Evaluator
 from collabadmin.workflows.feed import RunFeed
@@ -42,6 +43,7 @@ class WorkflowsPlugin(InitPluginProtocol):
             list(runs.compiled.values()),
             # Progress is for people: a quarter second is soon enough in poll mode.
             interval=0.25 if poll else 1.0,
+            pace=EVALUATION_PACE,
         )
         services.get(ChangeListener).subscribe(evaluator.wake)
         services.get(Hub).add_feed(RunFeed(runs))

@@ -22,6 +22,7 @@ from collabadmin.inputs import ascii_int
 from collabadmin.resources.service import RecordService
 from collabadmin.workflows.definitions import Workflow
 from collabadmin.workflows.evaluation import CompiledWorkflow, compile_workflow
+from collabadmin.workflows.freshness import bring_up_to_date
 from collabadmin.workflows.listing import RunListQuery
 from collabadmin.workflows.tables import RUNS
 
@@ -169,7 +170,11 @@ class RunService:
 
     async def get(self, actor: Actor, raw_id: str) -> dict[str, Any]:
         async with self.db.read() as tx:
-            return await self.body_of(tx, actor, await self.load(tx, actor, raw_id))
+            row = await self.load(tx, actor, raw_id)
+        # Read-your-writes: the body is read again, after its steps are evaluated.
+        await bring_up_to_date(self.db, self.compiled, [row])
+        async with self.db.read() as tx:
+            return await self.body_of(tx, actor, row)
 
     async def search(
         self, actor: Actor, query: RunListQuery
@@ -194,6 +199,12 @@ class RunService:
         )
         async with self.db.read() as tx:
             rows = await tx.rows(statement)
+        # Read-your-writes: a page whose runs' steps moved is read again (a
+        # status filter then sees their new status).
+        if await bring_up_to_date(self.db, self.compiled, rows[:limit]):
+            async with self.db.read() as tx:
+                rows = await tx.rows(statement)
+        async with self.db.read() as tx:
             items = await self.bodies(tx, actor, rows[:limit])
         next_cursor = str(rows[limit - 1]["id"]) if len(rows) > limit else None
         return items, next_cursor

@@ -5,19 +5,27 @@ import { api, ProblemError } from "./api/client";
 import type { User } from "./api/models";
 import { SessionContext } from "./auth";
 import { live } from "./live";
+import { me } from "./startup";
 import { Layout } from "./components/Layout";
-import { AuditPage } from "./pages/AuditPage";
-import { Dashboard } from "./pages/Dashboard";
-import { DraftPage } from "./pages/DraftPage";
-import { NewDraftPage } from "./pages/NewDraftPage";
-import { NewRecordPage } from "./pages/NewRecordPage";
-import { DraftsPage } from "./pages/DraftsPage";
+import { lazyPage, PageSuspense } from "./lazyPage";
 import { LoginPage } from "./pages/Login";
-import { RecordPage } from "./pages/RecordPage";
 import { ResourceList } from "./pages/ResourceList";
-import { WorkflowRunPage } from "./pages/WorkflowRunPage";
-import { WorkflowRunsPage } from "./pages/WorkflowRunsPage";
+import * as chunks from "./pageChunks";
 import { usePageTitle } from "./pageTitle";
+
+// The lists are in the first script (most visits start there); every other
+// page is a chunk of its own, loaded when first shown (pageChunks.ts). The
+// sign-in form is small and is what a signed-out visitor needs first: it stays.
+const Dashboard = lazyPage(chunks.loadDashboard);
+const RecordPage = lazyPage(chunks.loadRecordPage);
+const AuditPage = lazyPage(chunks.loadAuditPage);
+const DraftPage = lazyPage(chunks.loadDraftPage);
+const DraftsPage = lazyPage(chunks.loadDraftsPage);
+const ImportPage = lazyPage(chunks.loadImportPage);
+const NewDraftPage = lazyPage(chunks.loadNewDraftPage);
+const NewRecordPage = lazyPage(chunks.loadNewRecordPage);
+const WorkflowRunPage = lazyPage(chunks.loadWorkflowRunPage);
+const WorkflowRunsPage = lazyPage(chunks.loadWorkflowRunsPage);
 
 type AuthState = { status: "loading" } | { status: "anonymous" } | { status: "signed-in"; user: User };
 
@@ -28,8 +36,7 @@ export function App() {
   const queryClient = useQueryClient();
 
   useEffect(() => {
-    api
-      .me()
+    me()
       .then(({ user }) => setAuth({ status: "signed-in", user }))
       .catch((error: unknown) => {
         if (error instanceof ProblemError && error.status === 401) setAuth({ status: "anonymous" });
@@ -73,20 +80,23 @@ export function App() {
   return (
     <SessionContext.Provider value={{ user: auth.user, signOut }}>
       <Layout>
-        <Routes>
-          <Route path="/" element={<Dashboard />} />
-          <Route path="/login" element={<Navigate to={returnTo ?? "/"} replace />} />
-          <Route path="/r/:resource" element={<ResourceList />} />
-          <Route path="/r/:resource/:pk" element={<RecordPage />} />
-          <Route path="/r/:resource/drafts/new" element={<NewDraftPage />} />
-          <Route path="/r/:resource/records/new" element={<NewRecordPage />} />
-          <Route path="/audit" element={<AuditPage />} />
-          <Route path="/drafts" element={<DraftsPage />} />
-          <Route path="/drafts/:id" element={<DraftPage />} />
-          <Route path="/workflow-runs" element={<WorkflowRunsPage />} />
-          <Route path="/workflow-runs/:id" element={<WorkflowRunPage />} />
-          <Route path="*" element={<NotFound />} />
-        </Routes>
+        <PageSuspense page={location.pathname}>
+          <Routes>
+            <Route path="/" element={<Dashboard />} />
+            <Route path="/login" element={<Navigate to={returnTo ?? "/"} replace />} />
+            <Route path="/r/:resource" element={<ResourceList />} />
+            <Route path="/r/:resource/:pk" element={<RecordPage />} />
+            <Route path="/r/:resource/drafts/new" element={<NewDraftPage />} />
+            <Route path="/r/:resource/records/new" element={<NewRecordPage />} />
+            <Route path="/r/:resource/records/import" element={<ImportPage />} />
+            <Route path="/audit" element={<AuditPage />} />
+            <Route path="/drafts" element={<DraftsPage />} />
+            <Route path="/drafts/:id" element={<DraftPage />} />
+            <Route path="/workflow-runs" element={<WorkflowRunsPage />} />
+            <Route path="/workflow-runs/:id" element={<WorkflowRunPage />} />
+            <Route path="*" element={<NotFound />} />
+          </Routes>
+        </PageSuspense>
       </Layout>
     </SessionContext.Provider>
   );

@@ -6,7 +6,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { createMemoryRouter, RouterProvider, useLocation } from "react-router-dom";
 import { api } from "./api/client";
-import type { ViewPref } from "./api/models";
+import type { SharedView, ViewPref } from "./api/models";
 import { useListState } from "./hooks/useListState";
 import { clickSort, formatSort, hasListState, listStateSearch, parseListState, parseSort, type ListState } from "./listState";
 
@@ -24,6 +24,7 @@ describe("the address of a list", () => {
       ],
       q: "intro",
       deleted: true,
+      view: "",
     });
     expect(hasListState(new URLSearchParams("field=title"))).toBe(false);
   });
@@ -37,11 +38,12 @@ describe("the address of a list", () => {
       ],
       q: "machine learning",
       deleted: false,
+      view: "",
     };
     const search = listStateSearch(state);
     expect(search).toBe("?sort=-start_date,title&filter[Column%20Name][icontains]=a%20%26%20b&filter[status][in]=open,draft&q=machine%20learning");
     expect(parseListState(new URLSearchParams(search))).toEqual(state);
-    expect(listStateSearch({ sort: "", filters: [], q: "", deleted: false })).toBe("");
+    expect(listStateSearch({ sort: "", filters: [], q: "", deleted: false, view: "" })).toBe("");
   });
 
   it("keeps the last of two values for one field and operator", () => {
@@ -78,20 +80,31 @@ const saved: ViewPref = {
 let save: MockInstance<typeof api.saveViewPref>;
 beforeEach(() => {
   vi.spyOn(api, "viewPref").mockResolvedValue(saved);
+  vi.spyOn(api, "sharedViews").mockResolvedValue({ items: [] });
   save = vi.spyOn(api, "saveViewPref").mockImplementation(async (_resource, config) => ({ ...config, updated_at: "now" }));
 });
 
-const probe: { change: ReturnType<typeof useListState>["change"] } = { change: () => {} };
+type Hook = ReturnType<typeof useListState>;
+const probe: { change: Hook["change"]; chooseView: Hook["chooseView"]; updateColumns: Hook["updateColumns"] } = {
+  change: () => {},
+  chooseView: () => {},
+  updateColumns: () => {},
+};
 
 function Probe() {
   const list = useListState("courses");
   const location = useLocation();
   useEffect(() => {
     probe.change = list.change;
+    probe.chooseView = list.chooseView;
+    probe.updateColumns = list.updateColumns;
   });
   return (
     <>
       <output data-testid="state">{list.state ? JSON.stringify(list.state) : "loading"}</output>
+      <output data-testid="columns">{JSON.stringify(list.columns)}</output>
+      <output data-testid="modified">{String(list.modified)}</output>
+      <output data-testid="views">{list.views.length}</output>
       <output data-testid="search">{location.search}</output>
     </>
   );
@@ -114,14 +127,14 @@ describe("useListState", () => {
   it("shows the saved sort and filters without list parameters, and writes them into the address", async () => {
     open("/r/courses");
     await waitFor(() => expect(screen.getByTestId("search").textContent).toBe("?sort=-start_date&filter[status][eq]=open"));
-    expect(shown()).toEqual({ sort: "-start_date", filters: saved.filters, q: "", deleted: false });
+    expect(shown()).toEqual({ sort: "-start_date", filters: saved.filters, q: "", deleted: false, view: "" });
     expect(save).not.toHaveBeenCalled();
   });
 
   it("shows what a link names rather than the saved settings, and saves nothing for opening it", async () => {
     open("/r/courses?sort=title,-start_date&filter[status][eq]=closed&q=ethics");
     await waitFor(() => expect(screen.getByTestId("state").textContent).not.toBe("loading"));
-    expect(shown()).toEqual({ sort: "title,-start_date", filters: [{ field: "status", op: "eq", value: "closed" }], q: "ethics", deleted: false });
+    expect(shown()).toEqual({ sort: "title,-start_date", filters: [{ field: "status", op: "eq", value: "closed" }], q: "ethics", deleted: false, view: "" });
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(save).not.toHaveBeenCalled();
   });
@@ -147,8 +160,64 @@ describe("useListState", () => {
     expect(router.state.historyAction).toBe("PUSH");
     expect(entries).toBe("REPLACE");
     await act(() => router.navigate(-1));
-    expect(shown()).toEqual({ sort: "title,-start_date", filters: [{ field: "status", op: "eq", value: "draft" }], q: "law", deleted: false });
+    expect(shown()).toEqual({ sort: "title,-start_date", filters: [{ field: "status", op: "eq", value: "draft" }], q: "law", deleted: false, view: "" });
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(save).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("shared views as the list's views", () => {
+  const shared: SharedView = {
+    id: 5,
+    name: "Closed by title",
+    columns: [{ field: "title" }, { field: "status" }],
+    sort: "title",
+    filters: [{ field: "status", op: "eq", value: "closed" }],
+    created_by: { id: 2, name: "Editor" },
+    created_at: "2026-11-23T10:00:00Z",
+    editable: true,
+  };
+  beforeEach(() => {
+    vi.spyOn(api, "sharedViews").mockResolvedValue({ items: [shared] });
+  });
+  const columns = () => JSON.parse(screen.getByTestId("columns").textContent ?? "null") as unknown;
+
+  it("opens a view from the address, with its sort, filters and columns", async () => {
+    open("/r/courses?view=5");
+    await waitFor(() => expect(screen.getByTestId("search").textContent).toBe("?view=5&sort=title&filter[status][eq]=closed"));
+    expect(columns()).toEqual(shared.columns);
+    expect(screen.getByTestId("modified").textContent).toBe("false");
+  });
+
+  it("shows the user's own columns for a view that no longer exists", async () => {
+    open("/r/courses?view=99&sort=title");
+    await waitFor(() => expect(screen.getByTestId("views").textContent).toBe("1"));
+    await waitFor(() => expect(columns()).toEqual(saved.columns));
+    expect(screen.getByTestId("modified").textContent).toBe("false");
+  });
+
+  it("changes what a shared view shows without saving over the user's own settings, and goes back to them", async () => {
+    const router = open("/r/courses");
+    await waitFor(() => expect(screen.getByTestId("search").textContent).toBe("?sort=-start_date&filter[status][eq]=open"));
+    await waitFor(() => expect(screen.getByTestId("views").textContent).toBe("1"));
+    act(() => probe.chooseView(shared));
+    await waitFor(() => expect(screen.getByTestId("search").textContent).toBe("?view=5&sort=title&filter[status][eq]=closed"));
+    expect(router.state.historyAction).toBe("PUSH");
+    act(() => probe.change({ sort: "-title" }));
+    act(() => probe.updateColumns((c) => ({ ...c, columns: [{ field: "status" }] })));
+    expect(screen.getByTestId("search").textContent).toBe("?view=5&sort=-title&filter[status][eq]=closed");
+    expect(columns()).toEqual([{ field: "status" }]);
+    expect(screen.getByTestId("modified").textContent).toBe("true");
+    // Clearing the view's sort and filters keeps them cleared (the address says so).
+    act(() => probe.change({ sort: "", filters: [] }));
+    expect(screen.getByTestId("search").textContent).toBe("?view=5&sort=");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(screen.getByTestId("search").textContent).toBe("?view=5&sort=");
+    act(() => probe.change({ sort: "-title", filters: shared.filters }));
+    act(() => probe.chooseView(null));
+    expect(screen.getByTestId("search").textContent).toBe("?sort=-start_date&filter[status][eq]=open");
+    expect(columns()).toEqual(saved.columns);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(save).not.toHaveBeenCalled();
   });
 });

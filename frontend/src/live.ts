@@ -1,7 +1,7 @@
 // The one websocket of this tab: subscriptions with resume cursors, presence,
 // and reconnection with backoff. The messages are the OpenAPI document's
 // `Frame` and `ClientMessage` components (collabadmin/hub/frames.py; docs/realtime.md).
-import type { Change } from "./api/models";
+import type { BulkOutcome, Change } from "./api/models";
 import type { components } from "./api/schema";
 
 type Schemas = components["schemas"];
@@ -11,8 +11,16 @@ export type DraftRef = Schemas["DraftRef"];
 /** `created`, `updated` (an edit), the draft's new status, or `publish_failed` (the draft carries publish_error). */
 export type DraftEventName = Schemas["DraftFrame"]["event"];
 
-/** A frame that carries a change: its change as the app types it (Change in api/models.ts, see there). */
-type WithChange<F> = F extends { change: Schemas["Change"] } ? Omit<F, "change"> & { change: Change } : F;
+/**
+ * A frame that carries a change: its change as the app types it (Change in
+ * api/models.ts, see there); a job's frame (`jobs/{id}`): its result as
+ * BulkOutcome (field values as FieldValue, see there).
+ */
+type Typed<F> = F extends { change: Schemas["Change"] }
+  ? Omit<F, "change"> & { change: Change }
+  : F extends { type: "job" }
+    ? Omit<F, "result"> & { result?: BulkOutcome }
+    : F;
 
 /**
  * A frame the server sends (the document's `Frame`). On a list topic
@@ -20,7 +28,7 @@ type WithChange<F> = F extends { change: Schemas["Change"] } ? Omit<F, "change">
  * nobody now); on a record topic it has no `pk`. This connection never asks
  * for batches (`?batch=1`), so a `batch` frame does not come.
  */
-export type ServerFrame = WithChange<Exclude<Schemas["Frame"], { type: "batch" }>>;
+export type ServerFrame = Typed<Exclude<Schemas["Frame"], { type: "batch" }>>;
 
 /** A message this client sends (the document's `ClientMessage`). */
 export type ClientMessage = Schemas["ClientMessage"];

@@ -4,6 +4,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createBrowserRouter, RouterProvider } from "react-router-dom";
 import { App } from "./App";
 import { ProblemError } from "./api/client";
+import { startLoading } from "./startup";
 import { applyStoredTheme } from "./theme";
 import { ToastProvider } from "./toasts";
 import "./styles.css";
@@ -19,6 +20,7 @@ const queryClient = new QueryClient({
     },
   },
 });
+startLoading(queryClient, window.location.pathname, window.collabadminEarly);
 
 // A data router (one catch-all route; App keeps its own <Routes>) so that the
 // record page can block navigation while it has unsaved changes.

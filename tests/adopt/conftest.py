@@ -20,12 +20,11 @@ import uvicorn
 from litestar import Litestar
 
 from collabadmin.adopt.app import adopt, create_adopted_app
-from collabadmin.auth.credentials import create_token
 from collabadmin.db.engine import Database
 from collabadmin.settings import Settings
 from tests.adopt.cli_database import FIXTURE_SCHEMAS, adopt_fixture
 from tests.conftest import Served, _free_port, _server_database, anonymous_client
-from tests.helpers import running
+from tests.helpers import running, token_for
 
 
 @pytest.fixture(scope="session")
@@ -53,14 +52,9 @@ async def _token(database_url: str, username: str) -> str:
     db = Database(database_url, pool_size=1)
     try:
         async with db.connection() as tx:
-            user_id = await tx.value(
-                "SELECT id FROM collabadmin.collabadmin_user WHERE username = %(u)s",
-                {"u": username},
-            )
-            _, token = await create_token(tx, user_id, "adopt-tests", None)
+            return await token_for(tx, username, "adopt-tests")
     finally:
         await db.dispose()
-    return token
 
 
 @pytest.fixture

@@ -34,6 +34,10 @@ from tests.helpers import ok, patch_record, running
 from tests.test_cli import CLI, Running, _wait_healthy, free_port
 
 DEMO_CONFIG = Path(__file__).with_name("demo_policy.toml")
+# The demo's live views: a config file cannot declare live views, so the adopted
+# demo database serves course_overview as the plain (list-only) view it is, and
+# not catalogue_figures (a Python view model: only its copy is in the database).
+LIVE_VIEWS = {"course_overview", "catalogue_figures"}
 
 # Reflection still reads collabadmin's own tables (xid8 columns) until they move
 # to a schema of their own; that is not what these tests are about.
@@ -159,6 +163,7 @@ def test_init_writes_a_config_that_loads_back(
     assert [r.name for r in resources] == [
         "categories",
         "course_instructors",
+        "course_overview",  # the demo's live view, adopted as the plain view it is
         "courses",
         "instructors",
         "sessions",
@@ -258,7 +263,8 @@ def test_demo_policy_as_config_answers_as_the_python_policy(
     config = load_config(DEMO_CONFIG)
     configured, config_policy = configured_resources(database_url, config)
     assert config_policy is not None
-    declared = demo_resources()
+    configured = [r for r in configured if r.name not in LIVE_VIEWS]
+    declared = [r for r in demo_resources() if r.name not in LIVE_VIEWS]
     python_policy = demo_policy()
     assert [r.name for r in configured] == [r.name for r in declared]
     for mine, theirs in zip(configured, declared, strict=True):
@@ -368,7 +374,7 @@ async def _answers(
     """
     out: list[Any] = []
     meta = ok(await client.get("/api/meta"))
-    out.append([_without_actions(r) for r in meta["resources"]])
+    out.append([_without_actions(r) for r in meta["resources"] if r["name"] not in LIVE_VIEWS])
     for name in ("courses", "sessions", "instructors"):
         response = await client.get(f"/api/r/{name}", params={"limit": "200"})
         out.append((name, response.status_code))
@@ -615,6 +621,7 @@ def test_serve_without_app_serves_the_configured_database(
                 "courses",
                 "course_instructors",
                 "sessions",
+                "course_overview",
             ]
             courses = next(r for r in meta if r["name"] == "courses")
             assert courses["actions"] == ["view"]

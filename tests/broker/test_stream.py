@@ -68,7 +68,13 @@ class Taker:
         self.changed.set()
 
     def ids(self) -> list[int]:
-        return [int(e["id"]) for b in self.batches for e in b.entries]
+        """The change log's entries received, in order.
+
+        A live view's moves (source ``view``) travel in the same batches but
+        are written by the evaluator whenever it catches up (after a test
+        database is reset, for every course), so they are left out here.
+        """
+        return [int(e["id"]) for b in self.batches for e in b.entries if e["source"] != "view"]
 
     async def until(self, check: Callable[[], bool]) -> None:
         async def wait() -> None:
@@ -96,6 +102,7 @@ def chained(batches: list[Batch], start: str) -> bool:
 
 
 def logged_ids(conninfo: str, after: int = 0) -> list[int]:
+    """The change log's entries after ``after`` (see :meth:`Taker.ids` for the derived log)."""
     with psycopg.connect(conninfo) as conn:
         return [
             r[0]
@@ -183,14 +190,16 @@ async def test_a_batch_half_published_by_a_dead_leader_is_completed(
     async with db.connection() as tx:
         upper, entries = await read_batch(tx, start)
     parts = split(entries)
-    assert len(parts) == 2  # courses, sessions
+    # courses, sessions, and a course_overview part when a live view's
+    # evaluator (of a server still running for other tests) moved it in time
+    assert {"courses", "sessions"} <= {p.resource for p in parts}
     dead = Publisher(db, link, interval=0.05)
     await dead._append(start, upper, parts[:1], 0)  # then it died
 
     taker = await start_consumer_at(db, link, start)
     heir = Publisher(db, link, interval=0.05)
     position, sequence = await heir._resume()
-    assert (position, sequence) == (upper, 2)
+    assert (position, sequence) == (upper, len(parts))
     await taker.until(lambda: len(taker.batches) == 1)
     [batch] = taker.batches
     assert (batch.lower, batch.upper) == (start, upper)
@@ -219,7 +228,7 @@ async def test_two_publishers_at_once_still_make_one_chain(
     leading = [asyncio.create_task(p.lead()) for p in publishers]
     try:
         for n in range(30):
-            write(conninfo, f"UPDATE courses SET title = 'race {n}' WHERE id = {1 + n % 5}")
+            write(conninfo, f"UPDATE universities SET name = 'race {n}' WHERE id = {1 + n % 5}")
             for p in publishers:
                 p.wake()
         expected = logged_ids(conninfo, first_id)
@@ -254,7 +263,7 @@ async def test_a_publisher_resuming_from_an_old_position_repeats_nothing(
     leading = asyncio.create_task(publisher.lead())
     try:
         for n in range(3):
-            write(conninfo, f"UPDATE courses SET title = 'before {n}' WHERE id = {n + 1}")
+            write(conninfo, f"UPDATE universities SET name = 'before {n}' WHERE id = {n + 1}")
             publisher.wake()
         before = logged_ids(conninfo, first_id)
         await taker.until(lambda: taker.ids() == before)
@@ -269,7 +278,7 @@ async def test_a_publisher_resuming_from_an_old_position_repeats_nothing(
             f"UPDATE collabadmin.collabadmin_broker SET position = '{start}'"
             f" WHERE stream = '{stream}'",
         )
-        write(conninfo, "UPDATE courses SET title = 'after' WHERE id = 9")
+        write(conninfo, "UPDATE universities SET name = 'after' WHERE id = 4")
         leading = asyncio.create_task(publisher.lead())
         publisher.wake()
         everything = logged_ids(conninfo, first_id)
@@ -293,13 +302,16 @@ async def test_messages_lost_from_the_stream_are_read_from_the_log(
     leading = asyncio.create_task(publisher.lead())
     taker: Taker | None = None
     try:
+        sequences = []
         for n in range(4):
-            write(conninfo, f"UPDATE courses SET title = 'lost? {n}' WHERE id = {n + 1}")
+            write(conninfo, f"UPDATE universities SET name = 'lost? {n}' WHERE id = {n + 1}")
             publisher.wake()
-            await wait_for_sequence(link, n + 1)
-        # The second and third batches are gone before anyone read them.
-        await link.js.delete_msg(stream, 2)
-        await link.js.delete_msg(stream, 3)
+            sequences.append(await sequence_of(link, stream, logged_ids(conninfo)[-1]))
+        # The batches of the second and third writes, and any between them (a
+        # live view's moves travel in batches of their own), are gone before
+        # anyone read them: one gap.
+        for seq in range(sequences[1], sequences[2] + 1):
+            await link.js.delete_msg(stream, seq)
         taker = await start_consumer_at(db, link, start)
         expected = logged_ids(conninfo, first_id)
         await taker.until(lambda: taker.ids() == expected)
@@ -313,11 +325,17 @@ async def test_messages_lost_from_the_stream_are_read_from_the_log(
     assert taker.consumer.log_reads == 1
 
 
-async def wait_for_sequence(link: Link, sequence: int) -> None:
+async def sequence_of(link: Link, stream: str, log_id: int) -> int:
+    """The stream sequence of the message carrying the change log's entry ``log_id``."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + DEADLINE
-    while (await link.tail()).last_seq < sequence:
-        assert loop.time() < deadline, "nothing was published"
+    while True:
+        for seq in range(1, (await link.tail()).last_seq + 1):
+            message = await link.js.get_msg(stream, seq=seq)
+            entries = decode_entries(message.data or b"")
+            if any(int(e["id"]) == log_id and e["source"] != "view" for e in entries):
+                return seq
+        assert loop.time() < deadline, f"entry {log_id} was not published"
         await asyncio.sleep(0.01)  # sleep-ok: polling NATS with a deadline
 
 
@@ -330,12 +348,12 @@ async def test_a_stream_deleted_under_a_running_consumer_is_read_again(
     publisher = Publisher(db, link, interval=0.01)
     leading = asyncio.create_task(publisher.lead())
     try:
-        write(conninfo, "UPDATE courses SET title = 'first life' WHERE id = 1")
+        write(conninfo, "UPDATE universities SET name = 'first life' WHERE id = 1")
         publisher.wake()
         await taker.until(lambda: len(taker.ids()) == 1)
         # Deleted: the publisher makes it anew, and its sequences start over.
         await link.js.delete_stream(stream)
-        write(conninfo, "UPDATE courses SET title = 'second life' WHERE id = 2")
+        write(conninfo, "UPDATE universities SET name = 'second life' WHERE id = 2")
         publisher.wake()
         expected = logged_ids(conninfo, first_id)
         await taker.until(lambda: taker.ids() == expected)

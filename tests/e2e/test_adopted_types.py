@@ -97,9 +97,13 @@ def test_edit_and_save_a_timestamptz_an_enum_an_array_and_a_decimal(
     page.get_by_label(re.compile(r"^Ratio")).fill("0.10000000000000000001")
 
     shots = _screenshots(tmp_path)
-    page.screenshot(path=str(shots / "adopted-record-1280x800.png"), full_page=True)
+    page.screenshot(
+        path=str(shots / "adopted-record-1280x800.png"), full_page=True, animations="disabled"
+    )
     page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(shots / "adopted-record-390x844.png"), full_page=True)
+    page.screenshot(
+        path=str(shots / "adopted-record-390x844.png"), full_page=True, animations="disabled"
+    )
     page.set_viewport_size({"width": 1280, "height": 800})
 
     page.get_by_role("button", name="Save", exact=True).click()

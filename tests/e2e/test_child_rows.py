@@ -263,7 +263,7 @@ def test_creating_a_course_with_the_form(browser: Browser, live_server: str, con
         expect(page.get_by_label("Title")).to_have_value("Sea Ice Physics")
         expect(short_name).to_have_value("Sea Ice 101")
         page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path="test-results/new-record-422.png")
+        page.screenshot(path="test-results/new-record-422.png", animations="disabled")
 
         short_name.fill("sea-ice-101")
         expect(message).to_have_count(0)
@@ -341,7 +341,7 @@ def test_the_course_page_with_its_panels(
         expect(row_form.get_by_label("Starts on")).to_be_visible()
         assert int(page.evaluate("document.documentElement.scrollWidth")) <= viewport["width"]
         page.get_by_test_id("related").scroll_into_view_if_needed()
-        page.screenshot(path=f"test-results/child-rows-{size}.png")
+        page.screenshot(path=f"test-results/child-rows-{size}.png", animations="disabled")
         if size == "phone":
             # On a phone too: a session is added from the course.
             before = _session_count(conninfo, course)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -75,4 +76,29 @@ def test_a_link_table_row_opens_by_its_composite_key(page: Page, keyed_site: str
     expect(page.locator("tbody tr[data-pk='1,23']")).to_be_visible()
     page.locator("tbody tr[data-pk='1,23']").get_by_role("link").click()
     expect(page).to_have_url(f"{keyed_site}/r/ck_link/1%2C23")
-    expect(page.get_by_label("Note")).to_have_value("one-23")
+    # The address changes before the record page's chunk has painted over the list,
+    # whose filter and width handle also name "Note".
+    expect(page.get_by_label("Note", exact=True)).to_have_value("one-23")
+
+
+def test_bulk_edit_of_records_whose_keys_hold_odd_characters(
+    page: Page, keyed_site: str, conninfo: str
+) -> None:
+    sign_in(page, keyed_site, "editor", PASSWORD)
+    page.goto(f"{keyed_site}/r/ck_label")
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(2)
+    for index in range(2):
+        rows.nth(index).get_by_role("checkbox").check()
+    expect(page.get_by_test_id("selected-count")).to_have_text("2 selected")
+    page.get_by_role("button", name="Edit fields…").click()
+    dialog = page.get_by_role("dialog", name=re.compile(r"^Edit 2 "))
+    dialog.get_by_role("checkbox", name="Title").check()
+    dialog.locator("#bulk-title").fill("set together")
+    dialog.get_by_role("button", name=re.compile("^Apply to 2 ")).click()
+    outcome = page.get_by_role("dialog", name="Done")
+    expect(outcome.locator("[data-outcome='done'] dt")).to_have_text("Done (2)")
+    with psycopg.connect(conninfo) as conn:
+        titles = dict(conn.execute("SELECT code, title FROM ck_label").fetchall())
+    assert set(titles.values()) == {"set together"}
+    assert set(titles) == {ODD, "a"}

@@ -62,7 +62,7 @@ def test_recently_opened_records_and_checklists_soonest_due_first(
     expect(checklists.nth(0)).to_contain_text(f"#{second}")
     expect(checklists.nth(0)).to_contain_text(f"overdue since {yesterday.isoformat()}")
     expect(checklists.nth(1)).to_contain_text(f"#{first}")
-    page.screenshot(path="test-results/dashboard.png", full_page=True)
+    page.screenshot(path="test-results/dashboard.png", full_page=True, animations="disabled")
 
     items.nth(1).get_by_role("link").click()
     expect(page).to_have_url(f"{live_server}/r/courses/{first}")

@@ -106,9 +106,9 @@ def test_conflict_choice_survives_a_live_frame_arriving_mid_choice(
         api["admin"].patch(f"/api/r/courses/{course}", {"status": "open"}, version=2)
         expect(bob.get_by_test_id("version")).to_have_text("version 3")
         expect(keep_title).to_have_value("theirs")
-        bob.screenshot(path="test-results/conflict-dialog-desktop.png")
+        bob.screenshot(path="test-results/conflict-dialog-desktop.png", animations="disabled")
         bob.set_viewport_size(PHONE)
-        bob.screenshot(path="test-results/conflict-dialog-phone.png")
+        bob.screenshot(path="test-results/conflict-dialog-phone.png", animations="disabled")
         bob.set_viewport_size(DESKTOP)
 
         dialog.get_by_role("button", name="Apply").click()
@@ -151,10 +151,10 @@ def test_a_save_that_fails_on_the_network_says_not_saved_and_retries(
         expect(page.get_by_label("Title")).to_have_value("Written on a train")
         expect(page.get_by_role("button", name="Save", exact=True)).to_be_enabled()
         assert api["editor"].get(f"/api/r/courses/{course}")["_version"] == 1
-        page.screenshot(path="test-results/not-saved-desktop.png")
+        page.screenshot(path="test-results/not-saved-desktop.png", animations="disabled")
         page.set_viewport_size(PHONE)
         failed.scroll_into_view_if_needed()
-        page.screenshot(path="test-results/not-saved-phone.png")
+        page.screenshot(path="test-results/not-saved-phone.png", animations="disabled")
         page.set_viewport_size(DESKTOP)
 
         offline["on"] = False
@@ -218,7 +218,9 @@ def test_publish_now_conflict_reaches_the_author_with_the_rebase(
         expect(toasts).to_contain_text(f"could not publish your draft #{draft['id']}")
         failure = author.get_by_test_id("publish-error")
         expect(failure).to_contain_text("could not be published")
-        author.screenshot(path="test-results/publish-failed-author.png", full_page=True)
+        author.screenshot(
+            path="test-results/publish-failed-author.png", full_page=True, animations="disabled"
+        )
         failure.get_by_role("button", name="Resolve and rebase…").click()
         dialog = author.get_by_role("dialog")
         expect(dialog.locator("tr[data-field=title]")).to_contain_text("Draft title")
@@ -327,6 +329,6 @@ def test_a_record_deleted_then_purged_under_you_says_so_and_keeps_your_edits(
     )
     expect(description).to_have_value("My unsaved words")
     expect(page.get_by_role("button", name="Restore")).to_have_count(0)
-    page.screenshot(path="test-results/record-purged.png")
+    page.screenshot(path="test-results/record-purged.png", animations="disabled")
     with psycopg.connect(conninfo) as conn:
         assert conn.execute("SELECT count(*) FROM courses WHERE id = %s", (pk,)).fetchone() == (0,)

@@ -78,7 +78,7 @@ def test_editor_drafts_reviewer_previews_approves_and_publishes(
         expect(editor.get_by_test_id("toasts")).to_contain_text("approved your draft #1")
         reviewer.get_by_label("Comment (optional)").fill("Ready for the catalogue.")
         reviewer.mouse.move(0, 0)
-        reviewer.screenshot(path="test-results/draft-review.png")
+        reviewer.screenshot(path="test-results/draft-review.png", animations="disabled")
 
         reviewer.get_by_role("button", name="Publish now").click()
         expect(reviewer.get_by_test_id("draft-status")).to_have_text("published")
@@ -130,7 +130,7 @@ def test_a_publish_conflict_shows_three_values_and_rebases(
         expect(row).to_contain_text(original)
         expect(row).to_contain_text("Changed meanwhile")
         expect(row).to_contain_text(DRAFTED)
-        page.screenshot(path="test-results/draft-conflict.png")
+        page.screenshot(path="test-results/draft-conflict.png", animations="disabled")
         dialog.get_by_role("button", name="Rebase").click()  # keep the draft's title
         expect(page.get_by_test_id("draft-status")).to_have_text("draft")
         diff = page.get_by_test_id("draft-diff").locator("tr[data-field=title]")

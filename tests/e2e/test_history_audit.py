@@ -31,7 +31,7 @@ def test_history_shows_field_diffs_and_reverts_one_field(page: Page, live_server
     expect(title_diff).to_contain_text(original)
     expect(title_diff).to_contain_text("A title to regret")
     expect(change.locator("li[data-field=description]")).to_contain_text("A description to keep")
-    page.screenshot(path="test-results/record-history.png")
+    page.screenshot(path="test-results/record-history.png", animations="disabled")
 
     title_diff.get_by_role("button", name=re.compile("^Revert")).click()
     expect(page.get_by_test_id("toasts")).to_contain_text("Reverted Title.")
@@ -50,7 +50,7 @@ def test_delete_can_be_undone_and_unsaved_edits_ask_before_leaving(
     sign_in(page, live_server, "editor", PASSWORD)
     page.goto(f"{live_server}/r/courses/12")
     expect(page.get_by_test_id("version")).to_have_text("version 1")
-    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("button", name="Delete", exact=True).click()
     toasts = page.get_by_test_id("toasts")
     expect(toasts).to_contain_text("Deleted course 12.")
     expect(page.locator(".toolbar .badge")).to_have_text("deleted")
@@ -104,7 +104,7 @@ def test_audit_browser_filters_downloads_and_verifies(browser: Browser, live_ser
         expect(rows.first).to_contain_text("Audited in the browser")
         link = auditor.get_by_test_id("csv-link")
         expect(link).to_have_attribute("href", re.compile(r"resource=courses.*op=update"))
-        auditor.screenshot(path="test-results/audit.png")
+        auditor.screenshot(path="test-results/audit.png", animations="disabled")
         # New changes show up without a reload.
         editor.get_by_label("Description").fill("A second audited edit")
         editor.keyboard.press("Control+s")
@@ -122,7 +122,7 @@ def test_audit_browser_filters_downloads_and_verifies(browser: Browser, live_ser
         editor.keyboard.press("Control+s")
         expect(editor.get_by_test_id("version")).to_have_text("version 4")
         expect(activity.locator("li").first).to_contain_text("(title)")
-        auditor.screenshot(path="test-results/dashboard.png")
+        auditor.screenshot(path="test-results/dashboard.png", animations="disabled")
     finally:
         editor_context.close()
         auditor_context.close()
@@ -142,7 +142,7 @@ def test_theme_toggle_switches_and_is_remembered(page: Page, live_server: str) -
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == background
     page.goto(f"{live_server}/r/courses")
     expect(page.get_by_test_id("total")).to_have_text("60 records")
-    page.screenshot(path=f"test-results/list-{other}.png")
+    page.screenshot(path=f"test-results/list-{other}.png", animations="disabled")
     page.get_by_test_id("theme-toggle").click()
     expect(html).to_have_attribute("data-theme", start)
 

@@ -94,7 +94,7 @@ def test_sort_filter_and_columns_survive_a_reload(
         chooser.get_by_label("Format of Status").select_option("badge")
     chooser.get_by_role("button", name="Done").click()
     expect(page.get_by_role("columnheader", name="Internal notes")).to_have_count(0)
-    page.screenshot(path="test-results/list-page.png")
+    page.screenshot(path="test-results/list-page.png", animations="disabled")
 
     page.reload()
     expect(page.get_by_test_id("total")).to_have_text(f"{later} records")
@@ -121,20 +121,27 @@ def test_a_shared_view_is_offered_to_others(browser: Browser, live_server: str) 
         editor.goto(f"{live_server}/r/courses")
         with _prefs_saved(editor):
             editor.get_by_label("Filter Status").select_option("closed")
-        editor.get_by_role("button", name="Save as view…").click()
+        editor.get_by_role("button", name="Save as new view…").click()
         editor.get_by_label("View name").fill("Closed courses")
         editor.get_by_role("button", name="Share").click()
         expect(editor.get_by_test_id("toasts")).to_contain_text("Shared the view “Closed courses”")
+        # The new view is the one shown.
+        shared_tab = editor.get_by_role("tab", name="Closed courses (shared)")
+        expect(shared_tab).to_have_attribute("aria-selected", "true")
+        expect(editor.get_by_role("button", name="Delete view")).to_be_visible()
 
         sign_in(viewer, live_server, "viewer", PASSWORD)
         viewer.goto(f"{live_server}/r/courses")
         expect(viewer.get_by_test_id("total")).to_have_text("60 records")
-        viewer.get_by_label("Shared view").select_option(label="Closed courses (Editor)")
+        viewer.get_by_role("tab", name="Closed courses (shared)").click()
         expect(viewer.get_by_label("Filter Status")).to_have_value("closed")
         for cell in viewer.locator("tbody tr td:nth-child(5)").all_inner_texts():
             assert cell == "closed"
-        # Only its creator may delete it.
+        # Only its creator may delete or update it; others may change what they see.
         expect(viewer.get_by_role("button", name="Delete view")).to_have_count(0)
+        viewer.get_by_label("Filter Status").select_option("")
+        expect(viewer.get_by_test_id("view-modified")).to_be_visible()
+        expect(viewer.get_by_role("button", name="Update view")).to_have_count(0)
     finally:
         editor_context.close()
         viewer_context.close()
@@ -171,7 +178,7 @@ def test_rows_and_counts_follow_someone_elses_changes(
     new_row = page.locator(f"tbody tr[data-pk='{created.json()['id']}']")
     expect(new_row).to_contain_text("AAA live arrival")
     expect(page.locator("tbody tr").first).to_have_attribute("data-pk", str(created.json()["id"]))
-    page.screenshot(path="test-results/list-live.png")
+    page.screenshot(path="test-results/list-live.png", animations="disabled")
     version = bob.client.get(f"/api/r/courses/{pk}").json()["_version"]
     deleted = bob.client.delete(f"/api/r/courses/{pk}", headers={"If-Match": f'"{version}"'})
     assert deleted.status_code == 200, deleted.text

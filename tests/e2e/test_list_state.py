@@ -81,7 +81,7 @@ def test_a_two_key_sort_and_filters_survive_a_reload_and_open_from_a_link(
         page.evaluate("document.activeElement.blur()")
         page.get_by_test_id("list-scroller").evaluate("b => b.scrollTo(0, 0)")
         page.set_viewport_size({"width": 1440, "height": 800})
-        page.screenshot(path="test-results/list-two-key-sort.png")
+        page.screenshot(path="test-results/list-two-key-sort.png", animations="disabled")
         page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
 
         page.reload()

@@ -47,7 +47,7 @@ def test_a_phone_user_reaches_courses_through_the_drawer_and_edits_one(
     expect(menu).to_be_focused()
 
     menu.click()
-    page.screenshot(path="test-results/phone-drawer.png")
+    page.screenshot(path="test-results/phone-drawer.png", animations="disabled")
     drawer.get_by_role("navigation", name="Resources").get_by_role("link", name="Courses").click()
     expect(drawer).to_have_count(0)  # following a link closes it
     expect(page.get_by_role("heading", name="Courses")).to_be_visible()
@@ -74,7 +74,7 @@ def test_a_phone_user_reaches_courses_through_the_drawer_and_edits_one(
     filters = page.get_by_role("button", name="Filters (1)", exact=True)
     expect(filters).to_have_attribute("aria-expanded", "true")
     filters.click()
-    page.screenshot(path="test-results/phone-list.png")
+    page.screenshot(path="test-results/phone-list.png", animations="disabled")
 
     # Open a course and edit it: the form takes the width.
     pk = first.get_attribute("data-pk")
@@ -89,7 +89,7 @@ def test_a_phone_user_reaches_courses_through_the_drawer_and_edits_one(
     page.get_by_role("combobox", name="Category").click()
     option = page.get_by_role("listbox", name="Category: suggestions").get_by_role("option")
     expect(option.first).to_be_visible()
-    page.screenshot(path="test-results/phone-record.png")
+    page.screenshot(path="test-results/phone-record.png", animations="disabled")
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_test_id("version")).to_have_text("version 2")

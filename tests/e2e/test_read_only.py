@@ -24,7 +24,7 @@ def test_a_read_only_field_says_why_and_looks_it(page: Page, live_server: str) -
     expect(title).to_be_editable()
     assert short_name.evaluate("e => getComputedStyle(e).borderTopStyle") == "dashed"
     assert title.evaluate("e => getComputedStyle(e).borderTopStyle") == "solid"
-    page.screenshot(path="test-results/read-only-fields.png")
+    page.screenshot(path="test-results/read-only-fields.png", animations="disabled")
 
 
 def test_an_instructor_and_a_viewer_are_told_what_they_may_not_change(

@@ -35,7 +35,7 @@ def test_open_enrollment_while_another_browser_watches_the_sessions_appear(
         actions.get_by_role("button", name="Open enrollment").click()
         question = runner.get_by_role("alertdialog")
         expect(question).to_contain_text("Open enrollment on this course's next session?")
-        runner.screenshot(path="test-results/record-action-confirm.png")
+        runner.screenshot(path="test-results/record-action-confirm.png", animations="disabled")
         question.get_by_role("button", name="Open enrollment").click()
 
         expect(runner.get_by_test_id("toasts")).to_contain_text("Open enrollment: done.")
@@ -49,7 +49,7 @@ def test_open_enrollment_while_another_browser_watches_the_sessions_appear(
         row = watcher.locator(f"tbody tr[data-pk='{session['id']}']")
         expect(row).to_contain_text(start.isoformat())
         expect(row).to_contain_text("Yes")
-        watcher.screenshot(path="test-results/record-action-watched.png")
+        watcher.screenshot(path="test-results/record-action-watched.png", animations="disabled")
 
         # Closing the course closes enrollment: the watched row follows.
         actions.get_by_role("button", name="Close course").click()
@@ -57,7 +57,7 @@ def test_open_enrollment_while_another_browser_watches_the_sessions_appear(
         expect(runner.get_by_label("Status")).to_have_value("closed")
         expect(runner.get_by_role("group", name="Actions")).to_have_count(0)
         expect(row).to_contain_text("No")
-        runner.screenshot(path="test-results/record-actions.png")
+        runner.screenshot(path="test-results/record-actions.png", animations="disabled")
     finally:
         runner_context.close()
         watcher_context.close()

@@ -40,7 +40,7 @@ def test_edit_saves_only_changes_and_shows_history(page: Page, live_server: str)
     page.get_by_role("tab", name=re.compile("History")).click()
     expect(page.locator(".history")).to_contain_text("Edited in the browser")
     expect(page.get_by_label("Short name")).to_be_disabled()  # read-only once created
-    page.screenshot(path="test-results/record-page.png")
+    page.screenshot(path="test-results/record-page.png", animations="disabled")
 
 
 def test_two_editors_same_field_get_the_conflict_dialog(browser: Browser, live_server: str) -> None:
@@ -65,7 +65,7 @@ def test_two_editors_same_field_get_the_conflict_dialog(browser: Browser, live_s
         row = dialog.locator("tr[data-field=title]")
         expect(row).to_contain_text("Alice's title")
         expect(row).to_contain_text("Bob's title")
-        bob.screenshot(path="test-results/conflict-dialog.png")
+        bob.screenshot(path="test-results/conflict-dialog.png", animations="disabled")
         dialog.get_by_role("button", name="Apply").click()  # keep mine
         expect(bob.get_by_test_id("version")).to_have_text("version 3")
         expect(bob.get_by_label("Title")).to_have_value("Bob's title")
@@ -80,7 +80,8 @@ def test_instructor_never_sees_internal_notes(page: Page, live_server: str, conn
         conn.execute("UPDATE courses SET internal_notes = 'SECRET-NOTE' WHERE id = %s", (course,))
     sign_in(page, live_server, "instructor", PASSWORD)
     nav = page.get_by_role("navigation", name="Resources")
-    expect(nav.get_by_role("link")).to_have_text(["Courses", "Sessions"])
+    # Its courses, their sessions and their overviews (the live view, scoped alike).
+    expect(nav.get_by_role("link")).to_have_text(["Courses", "Sessions", "Course overviews"])
     page.goto(f"{live_server}/r/courses/{course}")
     expect(page.get_by_label("Description")).to_be_editable()
     expect(page.get_by_label("Title")).to_be_disabled()
@@ -118,7 +119,7 @@ def test_changes_and_presence_arrive_live_without_reload(
         notice = bob.get_by_test_id("remote-description")
         expect(notice).to_contain_text("Editor changed this to “Alice's description”")
         expect(bob.get_by_label("Description")).to_have_value("Bob's unsaved words")
-        bob.screenshot(path="test-results/live-record.png")
+        bob.screenshot(path="test-results/live-record.png", animations="disabled")
         notice.get_by_role("button", name="Take theirs").click()
         expect(bob.get_by_label("Description")).to_have_value("Alice's description")
         # Alice leaves: Bob's avatars update.

@@ -52,7 +52,7 @@ def test_choose_a_category_by_typing_its_name_and_save(
         expect(option).to_be_visible()
         expect(picker).to_have_attribute("aria-expanded", "true")
         expect(suggestions).to_have_attribute("aria-busy", "false")
-        page.screenshot(path=f"test-results/relation-picker-{size}.png")
+        page.screenshot(path=f"test-results/relation-picker-{size}.png", animations="disabled")
         option.click()
         expect(picker).to_have_value(new_name)
         expect(picker).to_have_attribute("aria-expanded", "false")

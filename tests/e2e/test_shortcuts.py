@@ -20,7 +20,7 @@ def test_shortcuts_go_and_search_but_never_take_typed_text(page: Page, live_serv
     expect(dialog).to_contain_text("Courses")
     # An auditor reviews nothing: no review queue shortcut.
     expect(dialog).not_to_contain_text("Review queue")
-    page.screenshot(path="test-results/shortcuts.png")
+    page.screenshot(path="test-results/shortcuts.png", animations="disabled")
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
 

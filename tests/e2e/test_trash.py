@@ -24,7 +24,7 @@ def test_restore_a_record_from_the_trash(page: Page, live_server: str, conninfo:
     pk, title = _one(conninfo, "SELECT id, title FROM courses ORDER BY id LIMIT 1 OFFSET 4")
     sign_in(page, live_server, "editor", PASSWORD)
     page.goto(f"{live_server}/r/courses/{pk}")
-    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("button", name="Delete", exact=True).click()
     toasts = page.get_by_test_id("toasts")
     expect(toasts).to_contain_text(re.compile(r"It stays under Courses . Deleted"))
     expect(page.locator(".deleted-note")).to_contain_text("by Editor")
@@ -42,7 +42,7 @@ def test_restore_a_record_from_the_trash(page: Page, live_server: str, conninfo:
     expect(row.locator(".deleted-by")).to_contain_text(re.compile(r"by Editor, .*ago|now"))
     # An editor may restore, not purge.
     expect(row.get_by_role("button", name=re.compile("^Purge"))).to_have_count(0)
-    page.screenshot(path="test-results/trash.png")
+    page.screenshot(path="test-results/trash.png", animations="disabled")
 
     row.get_by_role("button", name=f"Restore {title}").click()
     expect(page.get_by_test_id("toasts")).to_contain_text(f"Restored course “{title}”")

@@ -74,7 +74,7 @@ def test_checklist_ticks_live_as_the_course_changes(
     expect(announcement).to_be_checked()
     expect(progress).to_have_text(f"{before + 3} of 6 done")
     expect(page.locator("li[data-step=announcement]")).to_contain_text("ticked by Editor")
-    page.screenshot(path="test-results/checklist.png", full_page=True)
+    page.screenshot(path="test-results/checklist.png", full_page=True, animations="disabled")
     page.reload()
     expect(page.get_by_label("Announcement sent")).to_be_checked()
     run = editor_api.get(f"/api/workflow-runs/{run_id}").json()

@@ -113,3 +113,90 @@ async def test_resource_checks_match_the_records_api(client_for: ClientFor, anon
     problem(await instructor.post("/api/views/universities", json=view), 403)
     problem(await instructor.get("/api/views/nothing"), 404)
     problem(await anon.get("/api/views/courses"), 401)
+
+
+async def test_the_creator_updates_a_shared_view(client_for: ClientFor) -> None:
+    editor, viewer = await client_for("editor"), await client_for("viewer")
+    view = ok(await editor.post("/api/views/courses", json=OPEN_COURSES), 201)
+    assert view["editable"] is True
+    assert [v["editable"] for v in ok(await viewer.get("/api/views/courses"))["items"]] == [False]
+    changed = {
+        **OPEN_COURSES,
+        "name": " Open courses by title ",
+        "columns": [{"field": "title", "width": 300}, {"field": "start_date"}],
+        "sort": "title,-start_date",
+        "filters": [{"field": "status", "op": "in", "value": ["open", "draft"]}],
+    }
+    response = await editor.put(f"/api/views/courses/{view['id']}", json=changed)
+    updated = ok(response)
+    assert response.headers["cache-control"] == "no-store"
+    assert updated["id"] == view["id"]
+    assert updated["name"] == "Open courses by title"
+    assert updated["columns"] == [{"field": "title", "width": 300}, {"field": "start_date"}]
+    assert updated["sort"] == "title,-start_date"
+    assert updated["filters"] == [{"field": "status", "op": "in", "value": "open,draft"}]
+    assert updated["created_by"]["name"] == "Editor"
+    # Everyone reads the new settings; the creator's personal settings are untouched.
+    seen = ok(await viewer.get("/api/views/courses"))["items"]
+    assert [(v["name"], v["sort"]) for v in seen] == [
+        ("Open courses by title", "title,-start_date")
+    ]
+    assert ok(await editor.get("/api/prefs/views/courses"))["updated_at"] is None
+
+
+async def test_only_the_creator_or_a_superuser_updates(client_for: ClientFor) -> None:
+    editor, admin = await client_for("editor"), await client_for("admin")
+    viewer, reviewer = await client_for("viewer"), await client_for("reviewer")
+    view = ok(await editor.post("/api/views/courses", json=OPEN_COURSES), 201)
+    path = f"/api/views/courses/{view['id']}"
+    # No share_view at all: 403 before anything is looked up.
+    problem(await viewer.put(path, json=OPEN_COURSES), 403)
+    problem(await viewer.put("/api/views/courses/99999", json=OPEN_COURSES), 403)
+    mine = ok(await admin.post("/api/views/courses", json={**OPEN_COURSES, "name": "Admin's"}), 201)
+    shares = "share_view" in ok(await reviewer.options("/api/r/courses"))["actions"]
+    if shares:  # someone who may share, but did not share this one
+        problem(await reviewer.put(path, json=OPEN_COURSES), 403)
+    problem(await editor.put(f"/api/views/courses/{mine['id']}", json=OPEN_COURSES), 403)
+    # A superuser may change anyone's view (and sees it as editable).
+    listed = ok(await admin.get("/api/views/courses"))["items"]
+    assert all(v["editable"] for v in listed)
+    renamed = ok(await admin.put(path, json={**OPEN_COURSES, "name": "Tidied"}))
+    assert renamed["name"] == "Tidied"
+    assert renamed["created_by"]["name"] == "Editor"
+    assert await _names(viewer) == ["Admin's", "Tidied"]
+
+
+async def test_updating_a_missing_or_misnamed_view(client_for: ClientFor) -> None:
+    editor = await client_for("editor")
+    view = ok(await editor.post("/api/views/courses", json=OPEN_COURSES), 201)
+    other = ok(await editor.post("/api/views/courses", json={**OPEN_COURSES, "name": "B"}), 201)
+    problem(await editor.put(f"/api/views/sessions/{view['id']}", json=OPEN_COURSES), 404)
+    for bad in ("abc", "99999999999999999999999", "-1", "1.5", "%E2%91%A0"):
+        problem(await editor.put(f"/api/views/courses/{bad}", json=OPEN_COURSES), 404)
+    problem(await editor.put("/api/views/courses/99999", json=OPEN_COURSES), 404)
+    problem(await editor.put("/api/views/nothing/1", json=OPEN_COURSES), 404)
+    # Another view's name: a 409 on the name, nothing changed.
+    taken = problem(await editor.put(f"/api/views/courses/{other['id']}", json=OPEN_COURSES), 409)
+    assert taken["detail"] == "A view named 'Open courses' already exists."
+    # Bad bodies: every problem listed at once, nothing changed.
+    both = {**OPEN_COURSES, "name": " ", "sort": "nope"}
+    path = f"/api/views/courses/{view['id']}"
+    assert set(field_errors(await editor.put(path, json=both))) == {"name", "sort"}
+    unknown = {**OPEN_COURSES, "owner": 1}
+    assert field_errors(await editor.put(path, json=unknown)) == {"owner": "Unknown field."}
+    nul = {**OPEN_COURSES, "name": "a\u0000b"}
+    problem(await editor.put(path, json=nul), 400)
+    problem(await editor.put(path, content=b"{", headers={"content-type": "application/json"}), 400)
+    assert await _names(editor) == ["B", "Open courses"]
+
+
+async def test_an_update_cannot_name_a_hidden_field(client_for: ClientFor) -> None:
+    admin = await client_for("admin")
+    instructor = await client_for("instructor")
+    view = ok(await admin.post("/api/views/courses", json=OPEN_COURSES), 201)
+    hidden = {**OPEN_COURSES, "columns": [{"field": "internal_notes"}]}
+    # The instructor may not share views: refused before the body is read.
+    problem(await instructor.put(f"/api/views/courses/{view['id']}", json=hidden), 403)
+    ok(await admin.put(f"/api/views/courses/{view['id']}", json=hidden))
+    seen = ok(await instructor.get("/api/views/courses"))["items"]
+    assert "internal_notes" not in str(seen)

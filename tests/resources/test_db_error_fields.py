@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator
 
 import psycopg
 import pytest
@@ -14,18 +15,30 @@ NEW_COURSE = {"title": "Compilers", "short_name": "cc-201", "status": "draft"}
 CHECK = "courses_title_not_shouting"
 
 
-@pytest.fixture
-def shouting_check(conninfo: str) -> Iterator[None]:
-    """A CHECK constraint the application does not know about (only the database does)."""
+def _alter_courses(conninfo: str, statement: str) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(
-            f"ALTER TABLE courses ADD CONSTRAINT {CHECK} CHECK (title <> upper(title)) NOT VALID"
-        )
+        conn.execute(statement)
+
+
+@pytest.fixture
+async def shouting_check(conninfo: str) -> AsyncIterator[None]:
+    """A CHECK constraint the application does not know about (only the database does).
+
+    Added and dropped from a thread: the ALTER waits for any transaction
+    open on courses, and the in-process background tasks holding one can
+    only finish while this event loop runs.
+    """
+    await asyncio.to_thread(
+        _alter_courses,
+        conninfo,
+        f"ALTER TABLE courses ADD CONSTRAINT {CHECK} CHECK (title <> upper(title)) NOT VALID",
+    )
     try:
         yield
     finally:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(f"ALTER TABLE courses DROP CONSTRAINT {CHECK}")
+        await asyncio.to_thread(
+            _alter_courses, conninfo, f"ALTER TABLE courses DROP CONSTRAINT {CHECK}"
+        )
 
 
 @pytest.mark.usefixtures("shouting_check")

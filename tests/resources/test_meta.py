@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import msgspec
 import pytest
-from sqlalchemy import Column, ForeignKeyConstraint, Integer, MetaData, Table, Text
+from sqlalchemy import (
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from collabadmin.db.engine import Actor
 from collabadmin.demo.policy import demo_policy
@@ -40,7 +49,13 @@ async def test_meta_lists_resources_with_fields_and_actions(client_for: ClientFo
         "courses",
         "course_instructors",
         "sessions",
+        "course_overview",
+        "catalogue_figures",
     ]
+    overview = next(r for r in meta["resources"] if r["name"] == "course_overview")
+    assert (overview["live"], overview["describes"]) == (True, "courses")
+    assert "view" in overview["actions"]
+    assert not {"add", "change", "delete", "restore", "purge"} & set(overview["actions"])
     courses = next(r for r in meta["resources"] if r["name"] == "courses")
     assert courses["pk"] == "id"
     assert courses["label_plural"] == "Courses"
@@ -99,11 +114,11 @@ async def test_meta_names_display_live_and_related_records(client_for: ClientFor
 async def test_related_never_names_a_resource_the_user_cannot_view(
     client_for: ClientFor,
 ) -> None:
-    # An instructor views courses and sessions only: not instructors, not
-    # course_instructors, not categories.
+    # An instructor views courses and sessions only (and their overview): not
+    # instructors, not course_instructors, not categories.
     instructor = await client_for("instructor")
     meta = {r["name"]: r for r in ok(await instructor.get("/api/meta"))["resources"]}
-    assert set(meta) == {"courses", "sessions"}
+    assert set(meta) == {"courses", "sessions", "course_overview"}
     assert meta["courses"]["related"] == [
         {"resource": "sessions", "field": "course_id", "label": "Sessions"}
     ]
@@ -219,3 +234,39 @@ def test_a_meta_body_is_its_struct_exactly(role: str, row: dict[str, object] | N
         body = resource_meta(policy, actor, resource, registry, row)
         typed = msgspec.convert(body, ResourceMeta)
         assert msgspec.to_builtins(typed) == body, resource.name
+
+
+def test_a_field_that_names_one_record_alone_says_it_is_unique() -> None:
+    """The import wizard offers these to match lines by: the one-field key, unique columns."""
+    metadata = MetaData()
+    things = Table(
+        "things",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("code", Text, unique=True),
+        Column("slug", Text),
+        Column("a", Text),
+        Column("b", Text),
+        Column("note", Text),
+        UniqueConstraint("a", "b"),  # together, not alone
+        Index("things_slug", "slug", unique=True),
+        Index("things_note", "note"),
+    )
+    x, y = Column("x", Integer, primary_key=True), Column("y", Integer, primary_key=True)
+    pair = Table("pairs", metadata, x, y)
+    registry = Registry([resource_from_table(things), resource_from_table(pair)])
+    actor = Actor(id=1, name="admin", roles=frozenset({"admin"}), is_superuser=True)
+    policy = RolePolicy({})
+    meta = resource_meta(policy, actor, registry.get("things"), registry)
+    assert {f["name"] for f in meta["fields"] if f.get("unique")} == {"id", "code", "slug"}
+    # A part of a composite key is not unique alone.
+    meta = resource_meta(policy, actor, registry.get("pairs"), registry)
+    assert [f.get("unique") for f in meta["fields"]] == [None, None]
+
+
+async def test_meta_says_how_large_an_import_may_be(client_for: ClientFor) -> None:
+    editor = await client_for("editor")
+    meta = ok(await editor.get("/api/meta"))
+    assert meta["import_max_bytes"] == 64 * 1024 * 1024
+    courses = next(r for r in meta["resources"] if r["name"] == "courses")
+    assert [f["name"] for f in courses["fields"] if f.get("unique")] == ["id"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import psycopg
@@ -150,9 +150,7 @@ async def test_a_row_that_left_the_scope_after_the_read_is_not_written(
     assert [e["op"] for e in changes_of(conninfo, "courses", mine)] == ["insert"]
 
 
-@pytest.fixture
-def cancelling_trigger(conninfo: str, fresh_data: None) -> Iterator[None]:
-    """A trigger of the application's own on courses: it counts, then cancels, some updates."""
+def _add_cancelling_trigger(conninfo: str) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("CREATE TABLE cancelled_updates (course_id integer)")
         conn.execute("GRANT INSERT, SELECT ON cancelled_updates TO PUBLIC")
@@ -166,13 +164,28 @@ def cancelling_trigger(conninfo: str, fresh_data: None) -> Iterator[None]:
             "CREATE TRIGGER a_cancel_marked BEFORE UPDATE ON courses"
             " FOR EACH ROW EXECUTE FUNCTION cancel_marked()"
         )
+
+
+def _drop_cancelling_trigger(conninfo: str) -> None:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("DROP TRIGGER a_cancel_marked ON courses")
+        conn.execute("DROP FUNCTION cancel_marked()")
+        conn.execute("DROP TABLE cancelled_updates")
+
+
+@pytest.fixture
+async def cancelling_trigger(conninfo: str, fresh_data: None) -> AsyncIterator[None]:
+    """A trigger of the application's own on courses: it counts, then cancels, some updates.
+
+    Added and dropped from a thread: the DDL waits for the locks of any
+    transaction open on courses, and the in-process background tasks
+    holding one can only finish while this event loop runs.
+    """
+    await asyncio.to_thread(_add_cancelling_trigger, conninfo)
     try:
         yield
     finally:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute("DROP TRIGGER a_cancel_marked ON courses")
-            conn.execute("DROP FUNCTION cancel_marked()")
-            conn.execute("DROP TABLE cancelled_updates")
+        await asyncio.to_thread(_drop_cancelling_trigger, conninfo)
 
 
 async def test_a_write_the_tables_own_trigger_cancels_is_attempted_once(

@@ -90,3 +90,20 @@ async def test_every_served_record_validates_against_its_schema(
             assert not errors, (name, record, errors)
             checked += 1
     assert checked > 20
+
+
+async def test_a_read_only_resource_documents_only_its_reads(
+    anon: httpx.AsyncClient, client_for: ClientFor
+) -> None:
+    paths = (await _document(anon))["paths"]
+    assert set(paths["/api/r/course_overview"]) - {"parameters"} == {"get"}
+    assert set(paths["/api/r/course_overview/{pk}"]) - {"parameters"} == {"get"}
+    assert "/api/r/course_overview/{pk}/restore" not in paths
+    assert "/api/r/course_overview/{pk}/revert" not in paths
+    # What is not documented is refused, with a problem, for everyone.
+    admin = await client_for("admin")
+    answer = await admin.patch(
+        "/api/r/course_overview/1", json={"title": "x"}, headers={"If-Match": '"1"'}
+    )
+    assert answer.status_code in (403, 405)
+    assert answer.headers["content-type"].startswith("application/problem+json")

@@ -8,11 +8,11 @@ import decimal
 import psycopg
 import pytest
 
+from collabadmin.resources.json_forms import json_value
 from collabadmin.resources.values import (
     ValueInvalid,
     exact_json_loads,
     format_duration,
-    json_value,
     parse_duration,
 )
 

@@ -9,11 +9,22 @@ any column name (spaces, quotes) gives a safe one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psycopg.types.json import Json, Jsonb
-from sqlalchemy import ClauseElement, ColumnElement, bindparam, select, true, update
+from sqlalchemy import (
+    ClauseElement,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    select,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from collabadmin.db.engine import Actor, Row, Tx, context_subquery
@@ -22,12 +33,23 @@ from collabadmin.resources.policy import Action
 from collabadmin.resources.resource import Resource
 from collabadmin.resources.service import KeyValues, RecordService, shown_key
 
-__all__ = ["insert_row", "lock_row", "read_row", "update_row", "update_row_at"]
+__all__ = [
+    "delete_rows",
+    "insert_row",
+    "insert_rows",
+    "keys_in",
+    "lock_row",
+    "lock_rows",
+    "read_row",
+    "update_row",
+    "update_row_at",
+    "update_rows",
+]
 
 
 def _db_value(resource: Resource, name: str, value: Any) -> Any:
-    f = resource.fields[name]
-    if f.type != "json" or value is None:
+    f = resource.fields.get(name)  # None: metadata (deleted_at)
+    if f is None or f.type != "json" or value is None:
         return value
     # json and jsonb each get their own wrapper: jsonb has no assignment cast to json.
     return Jsonb(value) if isinstance(resource.column(name).type, JSONB) else Json(value)
@@ -161,11 +183,7 @@ async def update_row(
     return await tx.row(sql, {**resource.key_params(pk), **_db_values(resource, values)})
 
 
-async def insert_row(
-    records: RecordService, tx: Tx, resource: Resource, values: Mapping[str, Any]
-) -> Row:
-    columns = tuple(sorted(values))
-
+def _insert_sql(records: RecordService, resource: Resource, columns: tuple[str, ...]) -> Any:
     def build() -> ClauseElement:
         return (
             resource.table.insert()
@@ -173,7 +191,100 @@ async def insert_row(
             .returning(resource.table)
         )
 
-    sql = records.db.sql.get((resource.name, "insert", columns), build)
+    return records.db.sql.get((resource.name, "insert", columns), build)
+
+
+async def insert_rows(
+    records: RecordService,
+    tx: Tx,
+    resource: Resource,
+    columns: tuple[str, ...],
+    rows: Sequence[Mapping[str, Any]],
+) -> list[Row]:
+    """Insert ``rows`` (each of exactly ``columns``) in one round trip; the rows as inserted.
+
+    One statement per row (each fires the table's triggers, the capture
+    trigger included), sent together in psycopg's pipeline.
+    """
+    sql = _insert_sql(records, resource, columns)
+    params = [{**sql.defaults, **_db_values(resource, row)} for row in rows]
+    inserted: list[Row] = []
+    async with tx.conn.cursor() as cursor:
+        await cursor.executemany(sql.sql, params, returning=True)
+        while True:
+            row = await cursor.fetchone()
+            assert row is not None
+            inserted.append(row)
+            if not cursor.nextset():
+                break
+    return inserted
+
+
+async def insert_row(
+    records: RecordService, tx: Tx, resource: Resource, values: Mapping[str, Any]
+) -> Row:
+    columns = tuple(sorted(values))
+    sql = _insert_sql(records, resource, columns)
     row = await tx.row(sql, _db_values(resource, values))
     assert row is not None
     return row
+
+
+# -- many rows at once (bulk edits): one statement per batch -----------------
+
+
+def keys_in(resource: Resource, keys: Sequence[KeyValues]) -> ColumnElement[bool]:
+    """The rows whose key is one of ``keys`` (typed values); served by the key's index."""
+    if len(resource.pk) == 1:
+        return resource.column(resource.pk[0]).in_([k[0] for k in keys])
+    return tuple_(*resource.key_columns()).in_(list(keys))
+
+
+def lock_rows(
+    resource: Resource, where: ColumnElement[bool], scope: ColumnElement[bool] | None
+) -> Select[Any]:
+    """``SELECT ... FOR UPDATE`` of the rows of ``where`` within ``scope``, in key order.
+
+    Locks are taken in key order, so two bulk edits over the same rows
+    wait for each other instead of deadlocking.
+    """
+    clauses = [where] if scope is None else [where, scope]
+    return (
+        select(resource.table)
+        .where(and_(*clauses))
+        .order_by(*resource.key_columns())
+        .with_for_update(of=resource.table)
+    )
+
+
+async def update_rows(
+    tx: Tx, resource: Resource, keys: Sequence[KeyValues], values: Mapping[str, Any]
+) -> list[Row]:
+    """Write the same ``values`` to every row of ``keys`` in one statement; the rows written.
+
+    The rows are locked by the caller and were checked one by one (scope,
+    field rules, versions): this is only the write. The capture trigger
+    logs one change per row. A row a table's own BEFORE trigger cancelled
+    is not returned.
+    """
+    assignments = {
+        name: value
+        if isinstance(value, ClauseElement)  # SQL of its own: now()
+        else bindparam(
+            _bind(name), _db_value(resource, name, value), type_=resource.table.c[name].type
+        )
+        for name, value in sorted(values.items())
+    }
+    statement = (
+        update(resource.table)
+        .where(keys_in(resource, keys))
+        .values(assignments)
+        .returning(resource.table)
+    )
+    return await tx.rows(statement)
+
+
+async def delete_rows(tx: Tx, resource: Resource, keys: Sequence[KeyValues]) -> list[Row]:
+    """Delete the rows of ``keys`` (locked and checked by the caller) in one statement."""
+    statement = delete(resource.table).where(keys_in(resource, keys)).returning(resource.table)
+    return await tx.rows(statement)

@@ -71,12 +71,7 @@ class PatchRecord(RecordAction):
         records, actor = self.records, self.actor
         async with self._transaction(tx) as own:
             row = await lock_row(records, own, actor, resource, pk, action=self.permission)
-            if resource.soft_delete and row["deleted_at"] is not None:
-                raise Conflict(
-                    f"The {resource.label.lower()} is deleted; restore it before changing it.",
-                    current=records.body(actor, resource, row),
-                )
-            changes = self._validated(resource, row)
+            changes = self.changes_for(resource, row)
             await check_record_precondition(
                 records, own, row, self.precondition, self.changes, actor=actor, resource=resource
             )
@@ -84,6 +79,19 @@ class PatchRecord(RecordAction):
                 # None: a table's own BEFORE trigger cancelled the write (RETURN NULL).
                 row = await update_row(records, own, resource, pk, changes) or row
         return Written(resource, row, records.body(actor, resource, row))
+
+    def changes_for(self, resource: Resource, row: Row) -> dict[str, Any]:
+        """The fields the patch really changes in the locked ``row``; 409 or 422 if it may not.
+
+        What :meth:`execute` decides under the lock before its precondition,
+        for a caller that locked many rows itself (a bulk edit).
+        """
+        if resource.soft_delete and row["deleted_at"] is not None:
+            raise Conflict(
+                f"The {resource.label.lower()} is deleted; restore it before changing it.",
+                current=self.records.body(self.actor, resource, row),
+            )
+        return self._validated(resource, row)
 
     def _validated(self, resource: Resource, row: Row) -> dict[str, Any]:
         """The fields the patch really changes in ``row`` (maybe none), or ValidationFailed."""

@@ -3,12 +3,17 @@ import type { paths } from "./schema";
 import type {
   ApiProblem,
   AuditVerify,
+  BulkOutcome,
+  BulkRequest,
   Change,
   Counts,
   Draft,
+  DraftBatchPublished,
   DraftDetail,
   DraftEvent,
   DraftTransition,
+  ImportResult,
+  Job,
   Meta,
   Page,
   RecordBody,
@@ -54,19 +59,52 @@ client.use({
   },
 });
 
+function problemOf(response: Response, error: unknown): ProblemError {
+  const problem = (error ?? {}) as Partial<ApiProblem>;
+  return new ProblemError({
+    type: problem.type ?? "about:blank",
+    title: problem.title ?? response.statusText,
+    status: response.status,
+    detail: problem.detail ?? response.statusText,
+    ...problem,
+  } as ApiProblem);
+}
+
 async function unwrap<T>(call: Promise<{ data?: unknown; error?: unknown; response: Response }>): Promise<T> {
   const { data, error, response } = await call;
-  if (!response.ok) {
-    const problem = (error ?? {}) as Partial<ApiProblem>;
-    throw new ProblemError({
-      type: problem.type ?? "about:blank",
-      title: problem.title ?? response.statusText,
-      status: response.status,
-      detail: problem.detail ?? response.statusText,
-      ...problem,
-    } as ApiProblem);
-  }
+  if (!response.ok) throw problemOf(response, error);
   return data as T;
+}
+
+/** A response fetched without the client (early.ts), read as the client reads one. */
+export async function readResponse<T>(response: Promise<Response>): Promise<T> {
+  const got = await response;
+  const body: unknown = await got.json().catch(() => undefined);
+  if (!got.ok) throw problemOf(got, body);
+  return body as T;
+}
+
+/**
+ * An import the server refused as a whole (422: invalid lines; 409: lines
+ * changed since the preview): its problem, and the lines with what is wrong.
+ */
+export class ImportRefused extends ProblemError {
+  constructor(
+    problem: ApiProblem,
+    public readonly result: ImportResult,
+  ) {
+    super(problem);
+  }
+}
+
+/** An import's query: `key` (a unique field; the resource's key when left out), `dry_run`, `preview`. */
+export type ImportQuery = QueryOf<"importRecords">;
+
+/** A refused import's problem carries the lines (`rows`) and their `summary`, as a dry run's answer does. */
+function importLines(problem: ApiProblem): ImportResult | null {
+  const { rows, summary } = problem;
+  if (!Array.isArray(rows) || typeof summary !== "object" || summary === null) return null;
+  return { rows, summary, applied: false } as ImportResult;
 }
 
 const mergePatch = { "Content-Type": "application/merge-patch+json" };
@@ -163,10 +201,29 @@ export const api = {
     unwrap<SharedView>(
       client.POST("/api/views/{resource}", { params: { path: { resource } }, body: { name, ...config } }),
     ),
+  /** Replaces a shared view's name and settings (its creator, or a superuser). */
+  updateSharedView: (resource: string, id: number, name: string, config: ViewConfig) =>
+    unwrap<SharedView>(
+      client.PUT("/api/views/{resource}/{view_id}", {
+        params: { path: { resource, view_id: String(id) } },
+        body: { name, ...config },
+      }),
+    ),
   deleteSharedView: (resource: string, id: number) =>
     unwrap<null>(
       client.DELETE("/api/views/{resource}/{view_id}", { params: { path: { resource, view_id: String(id) } } }),
     ),
+  /**
+   * Many records at once (update, delete, restore, purge), each row its own
+   * change checked against `versions`: the result, or a job to follow
+   * (`jobs/{id}`) for a long run.
+   */
+  async bulk(resource: string, body: BulkRequest): Promise<{ result: BulkOutcome } | { job: number }> {
+    const { data, error, response } = await client.POST("/api/r/{resource}/bulk", { params: { path: { resource } }, body });
+    if (response.status === 202 && data && "job" in data) return { job: data.job };
+    return { result: await unwrap<BulkOutcome>(Promise.resolve({ data, error, response })) };
+  },
+  job: (id: number) => unwrap<Job>(client.GET("/api/jobs/{job_id}", { params: { path: { job_id: id } } })),
   /** Counts by the field `by`, of the records the list's flat `query` finds (see list). */
   counts: (resource: string, by: string, query: Record<string, string>) => {
     const { filter, q, deleted } = recordsQuery(query);
@@ -177,6 +234,34 @@ export const api = {
   audit: (query: QueryOf<"listAudit">) =>
     unwrap<{ items: Change[]; next_cursor: string | null }>(client.GET("/api/audit", { params: { query } })),
   verifyAudit: () => unwrap<AuditVerify>(client.GET("/api/audit/verify")),
+
+  // -- import (docs/frontend.md "Import") --
+  /**
+   * Sends the file (CSV text or an XLSX workbook) for a dry run (the preview)
+   * or the apply. Not through the typed client: the body is the file's bytes
+   * as they are, which its JSON-minded body types cannot say; the query and
+   * the answer are the document's (ImportQuery, ImportResult).
+   */
+  async importFile(resource: string, file: Blob, contentType: string, query: ImportQuery): Promise<ImportResult> {
+    const headers: Record<string, string> = { "Content-Type": contentType };
+    if (csrfToken) headers["X-CSRF-Token"] = csrfToken;
+    const response = await fetch(`/api/r/${encodeURIComponent(resource)}/import?${serializeQuery(query)}`, {
+      method: "POST",
+      body: file,
+      headers,
+    });
+    const body: unknown = await response.json().catch(() => null);
+    if (response.ok) return body as ImportResult;
+    const problem = {
+      type: "about:blank",
+      title: response.statusText,
+      status: response.status,
+      detail: response.statusText,
+      ...(typeof body === "object" && body !== null ? body : {}),
+    } as ApiProblem;
+    const lines = importLines(problem);
+    throw lines ? new ImportRefused(problem, lines) : new ProblemError(problem);
+  },
 
   // -- drafts (docs/drafts.md) --
   createDraft: (resource: string, pk: string, data: RecordValues) =>
@@ -221,6 +306,9 @@ export const api = {
         body: { ...(comment ? { comment } : {}), ...(publishAt ? { publish_at: publishAt } : {}) },
       }),
     ),
+  /** Approves and publishes every pending draft of an import's batch, all or none. */
+  publishDraftBatch: (batch: number) =>
+    unwrap<DraftBatchPublished>(client.POST("/api/drafts/batches/{batch}/publish", { params: { path: { batch } } })),
   rebaseDraft: (id: string, resolutions: Record<string, "theirs" | "yours">) =>
     unwrap<Draft>(
       client.POST("/api/drafts/{draft_id}/rebase", { params: { path: { draft_id: id } }, body: { resolutions } }),

@@ -23,11 +23,28 @@ export type SharedView = Schemas["SharedView"];
 export type ViewConfig = Pick<ViewPref, "columns" | "sort" | "filters">;
 export type Counts = Schemas["Counts"];
 export type AuditVerify = Schemas["AuditVerify"];
+export type ImportResult = Schemas["ImportResult"];
+export type ImportRow = Schemas["ImportRow"];
+export type ImportSummary = Schemas["ImportSummary"];
+export type ImportConflict = Schemas["ImportConflict"];
 export type DraftEvent = Schemas["DraftEvent"];
+export type DraftBatchPublished = Schemas["DraftBatchPublished"];
 export type DraftStatus = Schemas["Draft"]["status"];
 export type StepLink = Schemas["StepLink"];
 export type WorkflowStep = Schemas["WorkflowStep"];
 export type WorkflowRun = Schemas["WorkflowRun"];
+export type BulkRequest = Schemas["BulkRequest"];
+export type BulkOp = BulkRequest["op"];
+export type BulkResult = Schemas["BulkResult"];
+export type BulkConflict = Schemas["BulkConflict"];
+export type BulkInvalid = Schemas["BulkInvalid"];
+export type JobAccepted = Schemas["JobAccepted"];
+/** A row a bulk edit did not write, its fields' values as FieldValue (see Conflict: typed by hand for the same reason). */
+export type BulkRowConflict = Omit<BulkConflict, "conflicts"> & { conflicts: Conflict[] };
+/** A bulk edit's outcome, its conflicts typed as BulkRowConflict. */
+export type BulkOutcome = Omit<BulkResult, "conflicts"> & { conflicts?: BulkRowConflict[] };
+export type Job = Schemas["Job"];
+export type JobFrame = Schemas["JobFrame"];
 export type RunStatus = WorkflowRun["status"];
 
 export const DRAFT_STATUSES: DraftStatus[] = ["draft", "submitted", "approved", "rejected", "published", "discarded"];
@@ -93,7 +110,7 @@ export interface ApiProblem {
  */
 export type Change = Omit<Schemas["Change"], "diff" | "op" | "source"> & {
   op: "insert" | "update" | "delete" | "restore" | "purge";
-  source: "api" | "draft" | "revert" | "workflow" | "action" | "db";
+  source: "api" | "draft" | "revert" | "workflow" | "bulk" | "import" | "action" | "db" | "view";
   diff: Record<string, { old: FieldValue; new: FieldValue }>;
 };
 
@@ -109,3 +126,4 @@ export type DraftDetail = Omit<Schemas["DraftDetail"], "data" | "publish_error" 
   publish_error: ApiProblem | null;
   diff: Record<string, { live: FieldValue; draft: FieldValue }>;
 };
+

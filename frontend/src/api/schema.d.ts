@@ -175,6 +175,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/drafts/batches/{batch}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve and publish every pending draft of an import's batch, all or none */
+        post: operations["publishDraftBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/drafts/{draft_id}": {
         parameters: {
             query?: never;
@@ -330,6 +347,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A background job you started */
+        get: operations["getJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/meta": {
         parameters: {
             query?: never;
@@ -358,6 +392,40 @@ export interface paths {
         get: operations["getViewPref"];
         /** Save this user's list settings for a resource */
         put: operations["putViewPref"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/r/catalogue_figures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List records (Catalogue figures) */
+        get: operations["listRecordsCatalogueFigures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/r/catalogue_figures/{pk}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one record (Catalogue figures) */
+        get: operations["getRecordCatalogueFigures"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -501,6 +569,40 @@ export interface paths {
         put?: never;
         /** Restore fields to their values before a change, as a new change (Course instructors) */
         post: operations["revertRecordCourseInstructors"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/r/course_overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List records (Course overviews) */
+        get: operations["listRecordsCourseOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/r/course_overview/{pk}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one record (Course overviews) */
+        get: operations["getRecordCourseOverview"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -830,6 +932,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/r/{resource}.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export the list as CSV: every page, streamed */
+        get: operations["exportRecordsCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/r/{resource}.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export the list as XLSX: every page, streamed */
+        get: operations["exportRecordsXlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/r/{resource}/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Update, delete, restore or purge many records, each row its own change */
+        post: operations["bulkRecords"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/r/{resource}/drafts": {
         parameters: {
             query?: never;
@@ -841,6 +994,23 @@ export interface paths {
         put?: never;
         /** Start a draft of a new record (validated in full when published) */
         post: operations["createNewRecordDraft"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/r/{resource}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Preview (dry_run) or apply an import of a CSV or XLSX file, all or nothing */
+        post: operations["importRecords"];
         delete?: never;
         options?: never;
         head?: never;
@@ -998,7 +1168,8 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        put?: never;
+        /** Replace a shared view's name, columns, sort and filters (its creator only) */
+        put: operations["updateSharedView"];
         post?: never;
         /** Delete a shared view (its creator only) */
         delete: operations["deleteSharedView"];
@@ -1193,6 +1364,67 @@ export interface components {
             leader: boolean;
             sequence: number;
         };
+        /** BulkConflict */
+        BulkConflict: {
+            conflicts: components["schemas"]["BulkFieldConflict"][];
+            pk: string;
+            version: number;
+        };
+        /** BulkError */
+        BulkError: {
+            detail: string;
+            errors?: components["schemas"]["BulkFieldError"][];
+            status: number;
+            title: string;
+        };
+        /** BulkFieldConflict */
+        BulkFieldConflict: {
+            base: unknown;
+            field: string;
+            theirs: unknown;
+            yours: unknown;
+        };
+        /** BulkFieldError */
+        BulkFieldError: {
+            field: string;
+            message: string;
+        };
+        /** BulkInvalid */
+        BulkInvalid: {
+            errors: components["schemas"]["BulkFieldError"][];
+            pk: string;
+        };
+        /** BulkRequest */
+        BulkRequest: {
+            /** @enum {null|string} */
+            deleted?: "exclude" | "include" | "only" | null;
+            filter?: {
+                [key: string]: string | number | boolean | (string | number | boolean)[] | {
+                    [key: string]: string | number | boolean | (string | number | boolean)[] | null;
+                } | null;
+            } | null;
+            /** @enum {string} */
+            op: "update" | "delete" | "restore" | "purge";
+            patch?: {
+                [key: string]: unknown;
+            } | null;
+            pks?: string[] | null;
+            q?: string | null;
+            versions?: {
+                [key: string]: number;
+            } | null;
+        };
+        /** BulkResult */
+        BulkResult: {
+            conflicts?: components["schemas"]["BulkConflict"][];
+            done?: string[];
+            error?: components["schemas"]["BulkError"] | null;
+            forbidden?: string[];
+            invalid?: components["schemas"]["BulkInvalid"][];
+            not_done?: string[];
+            not_found?: string[];
+            unchanged?: string[];
+        };
         /** Change */
         Change: {
             actor: components["schemas"]["ChangeActor"] | null;
@@ -1275,6 +1507,7 @@ export interface components {
             _version: number;
             author: components["schemas"]["ActorRef"] | null;
             base_version: number | null;
+            batch?: number | null;
             /** Format: date-time */
             created_at: string;
             data: {
@@ -1294,11 +1527,17 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** DraftBatchPublished */
+        DraftBatchPublished: {
+            batch: number;
+            published: number[];
+        };
         /** DraftDetail */
         DraftDetail: {
             _version: number;
             author: components["schemas"]["ActorRef"] | null;
             base_version: number | null;
+            batch?: number | null;
             /** Format: date-time */
             created_at: string;
             data: {
@@ -1390,6 +1629,11 @@ export interface components {
              */
             type: "error";
         };
+        /** FieldError */
+        FieldError: {
+            field: string;
+            message: string;
+        };
         /** FieldMeta */
         FieldMeta: {
             choices?: string[];
@@ -1408,6 +1652,7 @@ export interface components {
             timezone?: boolean;
             /** @enum {string} */
             type: "string" | "text" | "integer" | "decimal" | "float" | "boolean" | "date" | "time" | "datetime" | "duration" | "uuid" | "json" | "binary" | "array";
+            unique?: boolean;
         };
         /** FilterChoice */
         FilterChoice: {
@@ -1423,7 +1668,7 @@ export interface components {
             value: string;
         };
         /** Frame */
-        Frame: components["schemas"]["SubscribedFrame"] | components["schemas"]["ChangeFrame"] | components["schemas"]["PresenceFrame"] | components["schemas"]["ResyncFrame"] | components["schemas"]["ErrorFrame"] | components["schemas"]["UnsubscribedFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["BatchFrame"] | components["schemas"]["DraftFrame"] | components["schemas"]["WorkflowFrame"];
+        Frame: components["schemas"]["SubscribedFrame"] | components["schemas"]["ChangeFrame"] | components["schemas"]["PresenceFrame"] | components["schemas"]["ResyncFrame"] | components["schemas"]["ErrorFrame"] | components["schemas"]["UnsubscribedFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["BatchFrame"] | components["schemas"]["DraftFrame"] | components["schemas"]["WorkflowFrame"] | components["schemas"]["JobFrame"];
         /** HealthBody */
         HealthBody: {
             broker?: components["schemas"]["BrokerHealth"];
@@ -1437,6 +1682,82 @@ export interface components {
         HistoryPage: {
             items: components["schemas"]["Change"][];
             next_cursor: string | null;
+        };
+        /** ImportConflict */
+        ImportConflict: {
+            base: unknown;
+            field: string;
+            theirs: unknown;
+            yours: unknown;
+        };
+        /** ImportResult */
+        ImportResult: {
+            /** @default false */
+            applied: boolean;
+            batch?: number | null;
+            preview?: number | null;
+            rows: components["schemas"]["ImportRow"][];
+            summary: components["schemas"]["ImportSummary"];
+        };
+        /** ImportRow */
+        ImportRow: {
+            conflicts?: components["schemas"]["ImportConflict"][];
+            errors?: components["schemas"]["FieldError"][];
+            line: number;
+            /** @enum {string} */
+            op: "insert" | "update" | "unchanged";
+            pk?: string | null;
+            version?: number | null;
+        };
+        /** ImportSummary */
+        ImportSummary: {
+            /** @default 0 */
+            conflicts: number;
+            insert: number;
+            invalid: number;
+            unchanged: number;
+            update: number;
+        };
+        /** Job */
+        Job: {
+            created_at: string;
+            done: number;
+            finished_at: string | null;
+            id: number;
+            kind: string;
+            op: string;
+            resource: string;
+            result: components["schemas"]["BulkResult"] | null;
+            /** @enum {string} */
+            state: "running" | "done" | "failed";
+            total: number;
+        };
+        /** JobAccepted */
+        JobAccepted: {
+            job: number;
+        };
+        /**
+         * JobFrame
+         * @description A websocket frame of ``jobs/{id}``: how far the job has got, then its result.
+         *
+         *     ``progress`` carries ``done`` of ``total`` rows (after each committed
+         *     batch, and at once to a new subscriber of a running job); ``result``
+         *     the job's final ``state`` and ``result``, once.
+         */
+        JobFrame: {
+            done?: number;
+            /** @enum {unknown} */
+            event: "progress" | "result";
+            result?: components["schemas"]["BulkResult"];
+            /** @enum {unknown} */
+            state?: "done" | "failed" | "running";
+            topic: string;
+            total?: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "job";
         };
         /** LoginRequest */
         LoginRequest: {
@@ -1455,6 +1776,7 @@ export interface components {
         };
         /** Meta */
         Meta: {
+            import_max_bytes?: number;
             resources: components["schemas"]["ResourceMeta"][];
             workflows?: components["schemas"]["WorkflowSummary"][];
         };
@@ -1534,6 +1856,7 @@ export interface components {
             _version: number;
             author: components["schemas"]["ActorRef"] | null;
             base_version: number | null;
+            batch?: number | null;
             /** Format: date-time */
             created_at: string;
             data: {
@@ -1577,6 +1900,12 @@ export interface components {
             next_cursor: string | null;
             total: number | null;
         };
+        /** A page of Catalogue figures */
+        RecordPage_catalogue_figures: {
+            items: components["schemas"]["Record_catalogue_figures"][];
+            next_cursor: string | null;
+            total: number | null;
+        };
         /** A page of Categories */
         RecordPage_categories: {
             items: components["schemas"]["Record_categories"][];
@@ -1586,6 +1915,12 @@ export interface components {
         /** A page of Course instructors */
         RecordPage_course_instructors: {
             items: components["schemas"]["Record_course_instructors"][];
+            next_cursor: string | null;
+            total: number | null;
+        };
+        /** A page of Course overviews */
+        RecordPage_course_overview: {
+            items: components["schemas"]["Record_course_overview"][];
             next_cursor: string | null;
             total: number | null;
         };
@@ -1613,6 +1948,22 @@ export interface components {
             next_cursor: string | null;
             total: number | null;
         };
+        /** Catalogue figure */
+        Record_catalogue_figures: {
+            /** Format: date-time */
+            readonly _deleted_at: string | null;
+            readonly _version: number;
+            /** Courses */
+            readonly courses?: number | null;
+            /** Open sessions */
+            readonly open_sessions?: number | null;
+            /** With a start date */
+            readonly scheduled?: number | null;
+            /** Sessions */
+            readonly sessions?: number | null;
+            /** Status */
+            readonly status?: string;
+        };
         /** Category */
         Record_categories: {
             /** Format: date-time */
@@ -1636,6 +1987,34 @@ export interface components {
             readonly id?: number;
             /** Instructor */
             instructor_id?: number;
+        };
+        /** Course overview */
+        Record_course_overview: {
+            /** Format: date-time */
+            readonly _deleted_at: string | null;
+            readonly _version: number;
+            /** Course */
+            readonly id?: number;
+            /** Instructors */
+            readonly instructors?: number | null;
+            /**
+             * Next start
+             * Format: date
+             */
+            readonly next_start?: string | null;
+            /** Open sessions */
+            readonly open_sessions?: number | null;
+            /** Pending drafts */
+            readonly pending_drafts?: number | null;
+            /** Sessions */
+            readonly sessions?: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            readonly status?: "draft" | "open" | "closed" | null;
+            /** Title */
+            readonly title?: string | null;
         };
         /** Course */
         Record_courses: {
@@ -1733,6 +2112,8 @@ export interface components {
         ResourceMeta: {
             actions: ("view" | "add" | "change" | "delete" | "restore" | "purge" | "publish" | "audit" | "comment" | "share_view")[];
             default_sort: string[];
+            derived: boolean;
+            describes: string | null;
             display: string;
             fields: components["schemas"]["FieldMeta"][];
             label: string;
@@ -1780,6 +2161,11 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             created_by: components["schemas"]["ActorRef"] | null;
+            /**
+             * @description The reader may update or delete it (its creator, a superuser).
+             * @default false
+             */
+            editable: boolean;
             filters: components["schemas"]["FilterPref"][];
             id: number;
             name: string;
@@ -1999,7 +2385,7 @@ export interface operations {
                 /** @description Entries whose diff touches it. */
                 field?: string | null;
                 op?: "insert" | "update" | "delete" | "restore" | "purge" | null;
-                source?: "api" | "draft" | "revert" | "workflow" | "action" | "db" | null;
+                source?: "api" | "draft" | "revert" | "workflow" | "action" | "bulk" | "import" | "db" | null;
                 /** @description An ISO 8601 date or date-time. */
                 since?: string | null;
                 /** @description An ISO 8601 date or date-time (exclusive). */
@@ -2072,7 +2458,7 @@ export interface operations {
                 /** @description Entries whose diff touches it. */
                 field?: string | null;
                 op?: "insert" | "update" | "delete" | "restore" | "purge" | null;
-                source?: "api" | "draft" | "revert" | "workflow" | "action" | "db" | null;
+                source?: "api" | "draft" | "revert" | "workflow" | "action" | "bulk" | "import" | "db" | null;
                 /** @description An ISO 8601 date or date-time. */
                 since?: string | null;
                 /** @description An ISO 8601 date or date-time (exclusive). */
@@ -2611,6 +2997,8 @@ export interface operations {
                 /** @description The next_cursor of the page before */
                 cursor?: string | null;
                 limit?: number | null;
+                /** @description The drafts an import staged (its batch) */
+                batch?: number | null;
             };
             header?: never;
             path?: never;
@@ -2625,6 +3013,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DraftPage"];
+                };
+            };
+            /** @description The request was refused; the problem says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server or its database failed; a request id to report */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    publishDraftBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batch: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftBatchPublished"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -3342,6 +3788,64 @@ export interface operations {
             };
         };
     };
+    getJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The request was refused; the problem says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server or its database failed; a request id to report */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     getMeta: {
         parameters: {
             query?: never;
@@ -3478,6 +3982,134 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ViewPref"];
+                };
+            };
+            /** @description The request was refused; the problem says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server or its database failed; a request id to report */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    listRecordsCatalogueFigures: {
+        parameters: {
+            query?: {
+                /** @description Fields to sort by, comma-separated; a leading - sorts descending. */
+                sort?: string | null;
+                /** @description Text to search the resource's search fields. */
+                q?: string | null;
+                /** @description Page size. */
+                limit?: number | null;
+                cursor?: string | null;
+                deleted?: "exclude" | "include" | "only";
+                filter?: {
+                    [key: string]: string | {
+                        [key: string]: string;
+                    };
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordPage_catalogue_figures"];
+                };
+            };
+            /** @description The request was refused; the problem says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server or its database failed; a request id to report */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    getRecordCatalogueFigures: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pk: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Record_catalogue_figures"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -4362,6 +4994,134 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Record_course_instructors"];
+                };
+            };
+            /** @description The request was refused; the problem says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server or its database failed; a request id to report */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    listRecordsCourseOverview: {
+        parameters: {
+            query?: {
+                /** @description Fields to sort by, comma-separated; a leading - sorts descending. */
+                sort?: string | null;
+                /** @description Text to search the resource's search fields. */
+                q?: string | null;
+                /** @description Page size. */
+                limit?: number | null;
+                cursor?: string | null;
+                deleted?: "exclude" | "include" | "only";
+                filter?: {
+                    [key: string]: string | {
+                        [key: string]: string;
+                    };
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordPage_course_overview"];
+                };
+            };
+            /** @description The request was refused; the problem says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server or its database failed; a request id to report */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    getRecordCourseOverview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pk: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Record_course_overview"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -6428,6 +7188,219 @@ export interface operations {
             };
         };
     };
+    exportRecordsCsv: {
+        parameters: {
+            query?: {
+                /** @description Fields to sort by, comma-separated; a leading - sorts descending. */
+                sort?: string | null;
+                /** @description Text to search the resource's search fields. */
+                q?: string | null;
+                deleted?: "exclude" | "include" | "only";
+                filter?: {
+                    [key: string]: string | {
+                        [key: string]: string;
+                    };
+                };
+                /** @description The fields to export, comma-separated, in order (default: every field the user may read). */
+                columns?: string;
+            };
+            header?: never;
+            path: {
+                resource: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, its first row the columns' labels */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description The request was refused; the problem says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server or its database failed; a request id to report */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    exportRecordsXlsx: {
+        parameters: {
+            query?: {
+                /** @description Fields to sort by, comma-separated; a leading - sorts descending. */
+                sort?: string | null;
+                /** @description Text to search the resource's search fields. */
+                q?: string | null;
+                deleted?: "exclude" | "include" | "only";
+                filter?: {
+                    [key: string]: string | {
+                        [key: string]: string;
+                    };
+                };
+                /** @description The fields to export, comma-separated, in order (default: every field the user may read). */
+                columns?: string;
+            };
+            header?: never;
+            path: {
+                resource: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, its first row the columns' labels */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description The request was refused; the problem says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server or its database failed; a request id to report */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    bulkRecords: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                resource: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            /** @description A long run goes on as a job: follow jobs/{job} or GET /api/jobs/{job} */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobAccepted"];
+                };
+            };
+            /** @description The request was refused; the problem says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server or its database failed; a request id to report */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     createNewRecordDraft: {
         parameters: {
             query?: never;
@@ -6450,6 +7423,79 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Draft"];
+                };
+            };
+            /** @description The request was refused; the problem says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server or its database failed; a request id to report */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    importRecords: {
+        parameters: {
+            query?: {
+                /** @description The unique field lines are matched by (default: the key). */
+                key?: string | null;
+                /** @description Only say what each line would do. */
+                dry_run?: boolean;
+                /** @description The dry run's preview id this apply follows. */
+                preview?: number | null;
+                /** @description drafts: stage each line as a draft submitted for review, in one batch. */
+                as?: "records" | "drafts";
+            };
+            header?: never;
+            path: {
+                resource: string;
+            };
+            cookie?: never;
+        };
+        /** @description The file: its first row names the columns (field names or labels). */
+        requestBody: {
+            content: {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
                 };
             };
             /** @description The request was refused; the problem says why */
@@ -7212,6 +8258,69 @@ export interface operations {
         responses: {
             /** @description Document created, URL follows */
             201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedView"];
+                };
+            };
+            /** @description The request was refused; the problem says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server or its database failed; a request id to report */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        detail: string;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                        }[];
+                        status: number;
+                        title: string;
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    updateSharedView: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: string;
+                resource: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SharedViewRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };

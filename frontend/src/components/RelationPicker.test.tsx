@@ -15,7 +15,7 @@ afterEach(cleanup);
 const keyOps: FieldMeta["operators"] = ["eq", "ne", "lt", "lte", "gt", "gte", "in", "isnull"];
 const categories: ResourceMeta = {
   name: "categories", label: "Category", label_plural: "Categories", pk: "id", display: "name", live: true,
-  actions: ["view"], related: [], default_sort: ["name"], searchable: true, soft_delete: true, record_actions: [], preview_url: null, read_only_reason: null,
+  actions: ["view"], related: [], default_sort: ["name"], searchable: true, soft_delete: true, record_actions: [], preview_url: null, read_only_reason: null, derived: false, describes: null,
   fields: [
     { name: "id", type: "integer", label: "Id", required: false, read_only: true, operators: keyOps },
     { name: "name", type: "string", label: "Name", required: true, read_only: false, operators: ["eq", "icontains"] },

@@ -8,7 +8,7 @@ import { SessionContext, type Session } from "../auth";
 import type { DraftDetail } from "../api/models";
 import { ReviewActions } from "./drafts/ReviewActions";
 import { ReviewTrail } from "./drafts/ReviewTrail";
-import { ViewsMenu } from "./list/ViewsMenu";
+import { ViewTabs } from "./list/ViewTabs";
 
 afterEach(cleanup);
 
@@ -25,13 +25,15 @@ function wrap(children: ReactNode) {
 const config = { columns: [], sort: "", filters: [] };
 
 describe("share_view", () => {
-  it("offers Save as view only with the action", async () => {
-    vi.spyOn(api, "sharedViews").mockResolvedValue({ items: [] });
-    const { rerender } = render(wrap(<ViewsMenu resource="courses" config={config} onApply={() => {}} mayShare={false} />));
-    expect(await screen.findByLabelText("Shared view")).toBeTruthy();
-    expect(screen.queryByRole("button", { name: "Save as view…" })).toBeNull();
-    rerender(wrap(<ViewsMenu resource="courses" config={config} onApply={() => {}} mayShare />));
-    expect(screen.getByRole("button", { name: "Save as view…" })).toBeTruthy();
+  it("offers Save as new view only with the action", () => {
+    const tabs = (mayShare: boolean) => (
+      <ViewTabs resource="courses" views={[]} active={null} missing={false} config={config} modified={false} onChoose={() => {}} mayShare={mayShare} />
+    );
+    const { rerender } = render(wrap(tabs(false)));
+    expect(screen.getByRole("tab", { name: "My view" })).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Save as new view…" })).toBeNull();
+    rerender(wrap(tabs(true)));
+    expect(screen.getByRole("button", { name: "Save as new view…" })).toBeTruthy();
   });
 });
 

@@ -68,9 +68,19 @@ export function useLiveList(resource: string, meta: Pick<ResourceMeta, "pk" | "f
       if (change.op !== "purge") mark(change.pk);
     };
 
+    // Rows read before the list followed its topic (the first page the
+    // page's first script asked for, or a list cached from a visit a moment
+    // ago) may have missed a change made in between: read again once followed.
+    const following = Date.now();
+    let followed = false;
+    const readBefore = (query: { state: { dataUpdatedAt: number } }) => query.state.dataUpdatedAt < following;
     const stop = live.subscribe(`r/${resource}`, (frame) => {
       if (frame.type === "change") apply(frame.change);
-      else if (frame.type === "resync") {
+      else if (frame.type === "subscribed" && !followed) {
+        followed = true;
+        void queryClient.invalidateQueries({ queryKey: ["list", resource], predicate: readBefore });
+        void queryClient.invalidateQueries({ queryKey: ["counts", resource], predicate: readBefore });
+      } else if (frame.type === "resync") {
         void queryClient.invalidateQueries({ queryKey: ["list", resource] });
         void queryClient.invalidateQueries({ queryKey: ["counts", resource] });
       }

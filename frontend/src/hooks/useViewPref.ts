@@ -3,7 +3,7 @@
 // survive a reload. A config that names a field the user can no longer read
 // never arrives: the server drops it.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
 import type { FilterPref, ViewConfig } from "../api/models";
 import { useToast } from "../toasts";
@@ -11,7 +11,10 @@ import { useToast } from "../toasts";
 const SAVE_DELAY_MS = 300;
 
 export function useViewPref(resource: string) {
-  const pref = useQuery({ queryKey: ["view-pref", resource], queryFn: () => api.viewPref(resource), staleTime: 0 });
+  // Read like any query (the copy read when the page started serves the list's
+  // first render); a save marks it stale, so a list shown again reads it anew.
+  const pref = useQuery({ queryKey: ["view-pref", resource], queryFn: () => api.viewPref(resource) });
+  const queryClient = useQueryClient();
   // What the user changed here, for this resource; until then (and on another
   // resource) the list shows the saved preference.
   const [local, setLocal] = useState<{ resource: string; config: ViewConfig } | null>(null);
@@ -33,14 +36,17 @@ export function useViewPref(resource: string) {
       const unsent = pending.current;
       pending.current = null;
       if (!unsent) return;
-      api.saveViewPref(unsent.resource, unsent.config, { keepalive }).catch((error: unknown) => {
-        toast(
-          `Your list settings were not saved: ${error instanceof ProblemError ? error.problem.detail : String(error)}`,
-          { tone: "error" },
-        );
-      });
+      api
+        .saveViewPref(unsent.resource, unsent.config, { keepalive })
+        .then(() => queryClient.invalidateQueries({ queryKey: ["view-pref", unsent.resource] }))
+        .catch((error: unknown) => {
+          toast(
+            `Your list settings were not saved: ${error instanceof ProblemError ? error.problem.detail : String(error)}`,
+            { tone: "error" },
+          );
+        });
     },
-    [toast],
+    [toast, queryClient],
   );
   useEffect(() => {
     const onHide = () => send(true);
@@ -83,9 +89,4 @@ export function filterValue(filters: FilterPref[], field: string, op: string): s
 export function withFilter(filters: FilterPref[], field: string, op: string, value: string): FilterPref[] {
   const rest = filters.filter((f) => !(f.field === field && f.op === op));
   return value === "" ? rest : [...rest, { field, op, value }];
-}
-
-/** The records API's query parameters for these filters. */
-export function filterParams(filters: FilterPref[]): Record<string, string> {
-  return Object.fromEntries(filters.map((f) => [`filter[${f.field}][${f.op}]`, f.value]));
 }

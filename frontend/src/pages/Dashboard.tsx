@@ -7,6 +7,7 @@ import { useSession } from "../auth";
 import { relativeTime } from "../format";
 import { live } from "../live";
 import { DraftItems } from "../components/drafts/DraftTable";
+import { LiveFigures } from "../components/views/LiveFigures";
 import { OPEN_STATUSES } from "../components/drafts/RecordDrafts";
 import { usePageTitle } from "../pageTitle";
 import { useRecentRecords } from "../recentRecords";
@@ -63,7 +64,12 @@ function AuditActivity({ labels }: { labels: Map<string, string> }) {
 /** For everyone else: changes to the resources they may see, as they happen. */
 function LiveActivity({ resources, labels }: { resources: ResourceMeta[]; labels: Map<string, string> }) {
   const [changes, setChanges] = useState<Change[]>([]);
-  const names = resources.slice(0, MAX_FOLLOWED).map((r) => r.name).join(",");
+  // A live view's rows moving is not something someone did (its cause is listed already).
+  const names = resources
+    .filter((r) => !r.derived)
+    .slice(0, MAX_FOLLOWED)
+    .map((r) => r.name)
+    .join(",");
   useEffect(() => {
     const stops = names
       .split(",")
@@ -199,6 +205,7 @@ export function Dashboard() {
             </ul>
           )}
         </section>
+        <LiveFigures resources={resources} />
         <section className="panel" aria-labelledby="activity-title">
           <h2 id="activity-title">Recent activity</h2>
           {meta.isSuccess &&

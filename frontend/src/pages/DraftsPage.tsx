@@ -5,6 +5,7 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import { api } from "../api/client";
 import { DRAFT_STATUSES } from "../api/models";
 import { DraftSummary, StatusBadge } from "../components/drafts/DraftTable";
+import { BatchBar } from "../components/io/BatchBar";
 import { OPEN_STATUSES } from "../components/drafts/RecordDrafts";
 import { relativeTime } from "../format";
 import { usePageTitle } from "../pageTitle";
@@ -20,7 +21,9 @@ export function DraftsPage() {
   const [params, setParams] = useSearchParams();
   const status = params.get("status") ?? OPEN_STATUSES;
   const mine = params.get("author") === "me";
-  const query = { ...(status ? { status } : {}), ...(mine ? { author: "me" } : {}) };
+  // The drafts one import staged (components/io/BatchBar.tsx).
+  const batch = Number(params.get("batch")) || null;
+  const query = { ...(status ? { status } : {}), ...(mine ? { author: "me" } : {}), ...(batch ? { batch } : {}) };
   usePageTitle(status === "submitted" ? "Review queue" : "Drafts");
   const drafts = useInfiniteQuery({
     queryKey: ["drafts", "list", query],
@@ -56,6 +59,13 @@ export function DraftsPage() {
           <input type="checkbox" checked={mine} onChange={(e) => set("author", e.target.checked ? "me" : null)} /> Mine only
         </label>
       </div>
+      {batch && (
+        <BatchBar
+          batch={batch}
+          resource={items[0]?.resource}
+          pending={drafts.hasNextPage || items.some((d) => d.status === "submitted" || d.status === "approved")}
+        />
+      )}
       {drafts.isLoading && <p role="status">Loading…</p>}
       {drafts.error && <p className="error">{drafts.error.message}</p>}
       {drafts.isSuccess && items.length === 0 && <p className="empty">No drafts here.</p>}

@@ -16,7 +16,7 @@ const text = (name: string, label: string, over: Partial<FieldMeta> = {}): Field
 });
 const courses: ResourceMeta = {
   name: "courses", label: "Course", label_plural: "Courses", pk: "id", display: "title", live: true,
-  actions: ["view", "add", "change"], related: [], default_sort: ["title"], searchable: true, soft_delete: true, record_actions: [], preview_url: null, read_only_reason: null,
+  actions: ["view", "add", "change"], related: [], default_sort: ["title"], searchable: true, soft_delete: true, record_actions: [], preview_url: null, read_only_reason: null, derived: false, describes: null,
   fields: [
     { name: "id", type: "integer", label: "Id", required: false, read_only: true, operators: ["eq"] },
     text("title", "Title", { required: true, max_length: 200 }),

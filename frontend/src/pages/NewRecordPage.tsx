@@ -24,11 +24,6 @@ import { usePageTitle } from "../pageTitle";
 import { recordKey } from "../recordKey";
 import { useToast } from "../toasts";
 
-/** Where the form to create a record of `resource` is. */
-export function newRecordPath(resource: string): string {
-  return `/r/${resource}/records/new`;
-}
-
 export function NewRecordPage() {
   const { resource = "" } = useParams();
   return <NewRecordOf key={resource} resource={resource} />;

@@ -1,15 +1,21 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
-import { Link, useBlocker, useParams, useSearchParams } from "react-router-dom";
+// A record's page: its fields in a form saved with its version (a conflict
+// opens the dialog to choose, field by field), saved as a draft, deleted or
+// restored; its history, related records, drafts, overviews and workflows.
+// Its live side (others' changes, presence) is components/record/useRecordLive.
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { useBlocker, useParams, useSearchParams } from "react-router-dom";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ProblemError } from "../api/client";
-import type { Change, Conflict, FieldValue, RecordBody } from "../api/models";
+import type { Conflict, FieldValue, RecordBody } from "../api/models";
 import { useSession } from "../auth";
-import { live, type PresenceUser } from "../live";
+import { live } from "../live";
 import { ConflictDialog, type Keep } from "../components/ConflictDialog";
-import { Dialog } from "../components/Dialog";
 import { FormErrors, NotSaved, reasonOf, splitErrors } from "../components/FormProblems";
 import { HistoryPanel } from "../components/HistoryPanel";
-import { DeletedBy } from "../components/list/Trash";
+import { LeaveDialog } from "../components/record/LeaveDialog";
+import { RecordHeader, RemovedNote } from "../components/record/RecordHeader";
+import { RemoteChangeNote } from "../components/record/RemoteChangeNote";
+import { useRecordLive, type Edits } from "../components/record/useRecordLive";
 import { useToast } from "../toasts";
 import { editProblems } from "../fieldValues";
 import { FieldInput } from "../components/FieldInput";
@@ -17,39 +23,18 @@ import { RecordDrafts } from "../components/drafts/RecordDrafts";
 import { RelatedRecords, useUnsavedPanels } from "../components/related/RelatedRecords";
 import { RecordActions } from "../components/RecordActions";
 import { RecordWorkflows } from "../components/workflows/RecordWorkflows";
+import { RecordOverviews } from "../components/views/RecordOverview";
+import { useAfterFirstPaint } from "../hooks/useAfterFirstPaint";
 import { sameValue } from "../datetime";
 import { display } from "../format";
 import { keyColumns } from "../recordKey";
 import { usePageTitle } from "../pageTitle";
 import { useRememberRecord } from "../recentRecords";
 
-type Edits = Record<string, FieldValue>;
-
 /** The newer of two copies of the record (by version); either may be missing. */
 function newer(a: RecordBody | null, b: RecordBody | null | undefined): RecordBody | null {
   if (!a) return b ?? null;
   return b && b._version > a._version ? b : a;
-}
-
-/**
- * The open conflict set after someone saved again while it was shown: their
- * new values replace the old ones, and a field of mine they now changed too
- * joins the set. Fields stay in their order, so the dialog keeps its choices.
- */
-export function mergeConflicts(
-  open: Conflict[],
-  changed: string[],
-  fresh: RecordBody,
-  before: RecordBody,
-  mine: Edits,
-): Conflict[] {
-  const next = open.map((c) => (changed.includes(c.field) ? { ...c, theirs: fresh[c.field] ?? null } : c));
-  for (const name of changed) {
-    if (name in mine && !next.some((c) => c.field === name)) {
-      next.push({ field: name, base: before[name] ?? null, theirs: fresh[name] ?? null, yours: mine[name] });
-    }
-  }
-  return next;
 }
 
 /** One page per record: its edit state starts afresh when the record changes. */
@@ -79,64 +64,17 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
   // A save that did not go through for another reason than the input: shown with a Retry.
   const [failure, setFailure] = useState<{ reason: string; retry: "save" | "draft" } | null>(null);
   const [saving, setSaving] = useState(false);
-  const [others, setOthers] = useState<PresenceUser[]>([]);
-  const [remote, setRemote] = useState<Record<string, { by: string; value: FieldValue }>>({});
-  // Someone else deleted or purged the record while it was open: said so, edits kept on screen.
-  const [removed, setRemoved] = useState<{ op: "delete" | "purge"; by: string } | null>(null);
   const { user } = useSession();
-  const userId = user.id;
-  const topic = `r/${resource}/${pk}`;
-  // The live handler reads the latest state through refs, not a stale closure.
-  const baseRef = useRef<RecordBody | null>(null);
-  const editsRef = useRef<Edits>({});
-  useLayoutEffect(() => {
-    baseRef.current = base;
-    editsRef.current = edits;
+  const { topic, others, remote, setRemote, removed } = useRecordLive({
+    resource,
+    pk,
+    user,
+    base,
+    edits,
+    setBase,
+    setConflicts,
+    refetch: record.refetch,
   });
-
-  const onRemoteChange = useCallback(
-    async (change: Change) => {
-      const known = baseRef.current;
-      // Said only of someone else's doing (this person's own delete may arrive before its response).
-      const byOther = change.actor?.id !== userId;
-      if (change.op === "purge") {
-        // Gone for good: nothing to read again. The last copy and the edits stay on screen.
-        if (byOther) setRemoved({ op: "purge", by: change.actor?.name ?? "Someone" });
-        return;
-      }
-      if (known && change.version <= known._version) return; // our own save, or old news
-      if (change.op === "delete" && byOther) setRemoved({ op: "delete", by: change.actor?.name ?? "Someone" });
-      if (change.op === "restore") setRemoved(null);
-      const fresh = await api.get(resource, pk);
-      const mine = editsRef.current;
-      const changed = Object.keys(change.diff);
-      const clashes = changed.filter((name) => name in mine);
-      // A conflict dialog that is open follows: new "theirs" values, new clashing fields.
-      if (known) setConflicts((open) => (open ? mergeConflicts(open, changed, fresh, known, mine) : open));
-      if (clashes.length > 0) {
-        const by = change.actor?.name ?? "Someone";
-        setRemote((current) => ({
-          ...current,
-          ...Object.fromEntries(clashes.map((name) => [name, { by, value: fresh[name] }])),
-        }));
-      }
-      setBase(fresh);
-      queryClient.setQueryData(["record", resource, pk], fresh);
-      void queryClient.invalidateQueries({ queryKey: ["history", resource, pk] });
-    },
-    [resource, pk, queryClient, userId],
-  );
-
-  const refetchRecord = record.refetch;
-  useEffect(() => {
-    const stop = live.subscribe(topic, (frame) => {
-      if (frame.type === "change") void onRemoteChange(frame.change);
-      else if (frame.type === "presence") setOthers(frame.users.filter((u) => u.id !== user.id));
-      else if (frame.type === "resync") void refetchRecord();
-    });
-    live.announce(topic, "viewing");
-    return stop;
-  }, [topic, onRemoteChange, user.id, refetchRecord]);
 
   // A link to a field (a checklist step's) focuses its input once the form is there.
   const loaded = Boolean(meta.data && base);
@@ -250,6 +188,8 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
   usePageTitle(name, meta.data?.label_plural);
   useRememberRecord(user.id, resource, pk, name);
   const problems = splitErrors(errors, fields);
+  // The form first: the related records and the panels below it come the frame after.
+  const extrasShown = useAfterFirstPaint(loaded);
   // A record that answers 404 once it was shown (purged while this tab was away, then
   // re-read after a reconnect) is gone too: the last copy and the edits stay on screen.
   const vanished = record.error instanceof ProblemError && record.error.status === 404 && base !== null;
@@ -299,42 +239,8 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
 
   return (
     <section className="record">
-      <div className="toolbar">
-        <h1>
-          <Link to={`/r/${resource}`}>{meta.data.label_plural}</Link> / {name}
-        </h1>
-        <span className="muted" data-testid="version">
-          version {base._version}
-        </span>
-        {base._deleted_at && !gone && (
-          <span className="deleted-note">
-            <span className="badge">deleted</span> <DeletedBy resource={resource} pk={pk} at={base._deleted_at} />
-          </span>
-        )}
-        <span className="spacer" />
-        {others.length > 0 && (
-          <span className="presence" data-testid="presence">
-            Also here:{" "}
-            {others.map((u) => (
-              <span key={`${u.id}-${u.name}`} className="avatar" title={u.state}>
-                {u.name}
-                {u.state === "editing" ? " (editing)" : ""}
-              </span>
-            ))}
-          </span>
-        )}
-      </div>
-      {(gone || (removed?.op === "delete" && base._deleted_at)) && (
-        <p className="removed-note" role="alert" data-testid="removed-note">
-          {gone
-            ? `${gone.by} purged this ${meta.data.label.toLowerCase()}: it no longer exists.`
-            : `${removed!.by} deleted this ${meta.data.label.toLowerCase()} while you had it open.`}
-          {dirty &&
-            (gone
-              ? " Your unsaved changes are still shown below."
-              : " Your unsaved changes are kept: restore it to save them.")}
-        </p>
-      )}
+      <RecordHeader resource={resource} pk={pk} meta={meta.data} record={base} name={name} others={others} gone={gone} />
+      <RemovedNote meta={meta.data} record={base} removed={removed} gone={gone} dirty={dirty} />
       <RecordActions
         resource={resource}
         pk={pk}
@@ -396,26 +302,19 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
             }}
           >
             {remote[f.name] && (
-              <p className="remote" role="status" data-testid={`remote-${f.name}`}>
-                {remote[f.name].by} changed this to “{display(remote[f.name].value, f)}”.{" "}
-                <button
-                  type="button"
-                  className="link"
-                  onClick={() => {
-                    setEdits((current) => {
-                      const next = { ...current };
-                      delete next[f.name];
-                      return next;
-                    });
-                    setRemote(({ [f.name]: _, ...rest }) => rest);
-                  }}
-                >
-                  Take theirs
-                </button>{" "}
-                <button type="button" className="link" onClick={() => setRemote(({ [f.name]: _, ...rest }) => rest)}>
-                  Keep mine
-                </button>
-              </p>
+              <RemoteChangeNote
+                field={f}
+                change={remote[f.name]}
+                onTakeTheirs={() => {
+                  setEdits((current) => {
+                    const next = { ...current };
+                    delete next[f.name];
+                    return next;
+                  });
+                  setRemote(({ [f.name]: _, ...rest }) => rest);
+                }}
+                onKeepMine={() => setRemote(({ [f.name]: _, ...rest }) => rest)}
+              />
             )}
           </FieldInput>
         ))}
@@ -450,18 +349,23 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
           )}
         </div>
       </form>
-      <RelatedRecords meta={meta.data} record={base} hidden={tab !== "details"} onUnsaved={markPanel} />
-      <div className="dash record-extras" hidden={tab !== "details"}>
-        <RecordDrafts resource={resource} pk={pk} />
-        {(allMeta.data?.workflows ?? []).some((w) => w.subject === resource) && (
-          <RecordWorkflows
-            resource={resource}
-            pk={pk}
-            workflows={(allMeta.data?.workflows ?? []).filter((w) => w.subject === resource)}
-            mayStart={canChange}
-          />
-        )}
-      </div>
+      {extrasShown && (
+        <>
+          <RelatedRecords meta={meta.data} record={base} hidden={tab !== "details"} onUnsaved={markPanel} />
+          <div className="dash record-extras" hidden={tab !== "details"}>
+            <RecordOverviews resource={resource} pk={pk} resources={allMeta.data?.resources ?? []} />
+            <RecordDrafts resource={resource} pk={pk} />
+            {(allMeta.data?.workflows ?? []).some((w) => w.subject === resource) && (
+              <RecordWorkflows
+                resource={resource}
+                pk={pk}
+                workflows={(allMeta.data?.workflows ?? []).filter((w) => w.subject === resource)}
+                mayStart={canChange}
+              />
+            )}
+          </div>
+        </>
+      )}
       <div id="panel-history" role="tabpanel" aria-labelledby="tab-history" hidden={tab !== "history"}>
         <HistoryPanel
           resource={resource}
@@ -474,23 +378,11 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
         />
       </div>
       {blocker.state === "blocked" && (
-        // Escape is Stay: the edits are kept.
-        <Dialog role="alertdialog" labelledBy="leave-title" onClose={() => blocker.reset()}>
-          <h2 id="leave-title">Leave without saving?</h2>
-          <p>
-            Your changes to{" "}
-            {[...Object.keys(edits).map((n) => fields.find((f) => f.name === n)?.label ?? n), ...unsavedPanels].join(", ")} are not saved.
-          </p>
-          <div className="actions">
-            <span className="spacer" />
-            <button type="button" className="secondary" onClick={() => blocker.proceed()}>
-              Leave without saving
-            </button>
-            <button type="button" autoFocus onClick={() => blocker.reset()}>
-              Stay
-            </button>
-          </div>
-        </Dialog>
+        <LeaveDialog
+          unsaved={[...Object.keys(edits).map((n) => fields.find((f) => f.name === n)?.label ?? n), ...unsavedPanels]}
+          onLeave={() => blocker.proceed()}
+          onStay={() => blocker.reset()}
+        />
       )}
       {conflicts && (
         <ConflictDialog conflicts={conflicts} fields={fields} onResolve={resolve} onCancel={() => setConflicts(null)} />

@@ -1,29 +1,46 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { Link, useLocation, useParams } from "react-router-dom";
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
-import type { FieldMeta, FilterPref, ResourceMeta } from "../api/models";
+import type { Action, FieldMeta, FilterPref, ResourceMeta } from "../api/models";
 import { DebouncedInput } from "../components/DebouncedInput";
 import type { ShownField } from "../components/list/cells";
 import { ColumnChooser } from "../components/list/ColumnChooser";
 import { CountsChart } from "../components/list/CountsChart";
+import { IoButtons } from "../components/io/IoButtons";
 import { FilterControl } from "../components/list/FilterControl";
 import { ListCards } from "../components/list/ListCards";
 import { ListProblem } from "../components/list/ListProblem";
-import { ListTable } from "../components/list/ListTable";
-import { ViewsMenu } from "../components/list/ViewsMenu";
+import { BulkBar } from "../components/list/BulkBar";
+import { bulkFilter, versionsOf, type BulkTarget } from "../components/list/bulk";
+import { ListTable, PageCheckbox, recordName } from "../components/list/ListTable";
+import { ViewTabs } from "../components/list/ViewTabs";
 import { useListPresence } from "../hooks/useListPresence";
 import { useListState } from "../hooks/useListState";
 import { usePhone } from "../hooks/useMediaQuery";
 import { useLiveList } from "../hooks/useLiveList";
 import { useRelationLabels, useRelationTargets } from "../hooks/useRelations";
+import { useRowSelection } from "../hooks/useRowSelection";
 import { useScrollMemory } from "../hooks/useScrollMemory";
-import { filterParams, filterValue, withFilter } from "../hooks/useViewPref";
-import { clickSort, formatSort, parseSort, type ListState, type SortKey } from "../listState";
+import { filterValue, withFilter } from "../hooks/useViewPref";
+import {
+  clickSort,
+  EMPTY_LIST_STATE,
+  firstPageQuery,
+  formatSort,
+  listQuery,
+  parseSort,
+  type ListState,
+  type SortKey,
+} from "../listState";
+import { recordKey } from "../recordKey";
 import { usePageTitle } from "../pageTitle";
-import { newRecordPath } from "./NewRecordPage";
+import { loadRecordPage, preload } from "../pageChunks";
+import { newRecordPath } from "../paths";
+import { prefetchRowLink } from "../startup";
 
-const PAGE_SIZE = "50";
+/** The actions a bulk request can do (a resource's record actions run row by row too). */
+const BULK_ACTIONS: Action[] = ["change", "delete", "restore", "purge"];
 
 /** One list per resource: its state starts afresh when the resource changes. */
 export function ResourceList() {
@@ -46,7 +63,8 @@ function ResourceListOf({ resource }: { resource: string }) {
 function ListPage({ meta }: { meta: ResourceMeta }) {
   const resource = meta.name;
   const location = useLocation();
-  const { state, columns: columnPrefs, error: prefError, change, apply, updateColumns } = useListState(resource);
+  const list = useListState(resource);
+  const { state, columns: columnPrefs, error: prefError, change, apply, updateColumns } = list;
   const [choosing, setChoosing] = useState(false);
   // On a phone: cards, and the filters (with the chart and views) behind a button.
   const phone = usePhone();
@@ -60,27 +78,17 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
 
   const trash = Boolean(state?.deleted) && meta.soft_delete;
   usePageTitle(trash ? `Deleted ${meta.label_plural.toLowerCase()}` : meta.label_plural);
-  const sort = state?.sort || meta.default_sort.join(",");
+  const query = useMemo(() => listQuery(state ?? EMPTY_LIST_STATE, meta), [state, meta]);
+  const { sort, params, key } = query;
   const sortKeys = useMemo(() => parseSort(sort), [sort]);
   const filters = useMemo(() => state?.filters ?? [], [state]);
   const q = state?.q ?? "";
-  const params = useMemo(
-    () => ({ ...filterParams(filters), ...(q ? { q } : {}), ...(trash ? { deleted: "only" } : {}) }),
-    [filters, q, trash],
-  );
-  const key = JSON.stringify(params);
 
   const pages = useInfiniteQuery({
     queryKey: ["list", resource, sort, key],
     enabled: state !== null,
     initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) =>
-      api.list(resource, {
-        limit: PAGE_SIZE,
-        ...params,
-        ...(sort ? { sort } : {}),
-        ...(pageParam ? { cursor: pageParam } : {}),
-      }),
+    queryFn: ({ pageParam }) => api.list(resource, { ...firstPageQuery(query), ...(pageParam ? { cursor: pageParam } : {}) }),
     getNextPageParam: (last) => last.next_cursor,
   });
   const counts = useQuery({
@@ -108,6 +116,12 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
     [targets, shown],
   );
   const labels = useRelationLabels(shownTargets, rows);
+  // Rows chosen for a bulk action: chosen afresh for other filters, a search or the deleted view.
+  const selection = useRowSelection(meta, rows, key);
+  const mayBulk =
+    meta.pk !== null &&
+    (BULK_ACTIONS.some((a) => meta.actions.includes(a)) ||
+      meta.record_actions.length > 0);
 
   const { fetchNextPage, hasNextPage, isFetchingNextPage } = pages;
   const loadMore = useMemo(() => () => void fetchNextPage(), [fetchNextPage]);
@@ -118,6 +132,13 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
     loadMore,
     ready: pages.isSuccess && !isFetchingNextPage,
   });
+
+  const queryClient = useQueryClient();
+  // Once rows are shown, the record page's script loads, so that opening one waits for no script.
+  const shownRows = rows.length > 0;
+  useEffect(() => {
+    if (shownRows) preload(loadRecordPage);
+  }, [shownRows]);
 
   // The next page loads as the end of the list scrolls into view ("Load more" stays, for keyboards).
   const sentinel = useRef<HTMLDivElement>(null);
@@ -138,13 +159,31 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
   const total = pages.data?.pages[0]?.total;
 
   const setFilters = (next: FilterPref[]) => change({ filters: next });
+  /** The chosen rows as the person sees them now (see BulkTarget). */
+  const bulkTarget = (): BulkTarget => {
+    const keyOf = (row: (typeof rows)[number]) => recordKey(meta, row);
+    const chosen = new Set(selection.keys);
+    const seen = rows.filter((row) => chosen.has(keyOf(row) ?? ""));
+    const names = Object.fromEntries(seen.map((row) => [keyOf(row), recordName(meta, row, keyOf(row) ?? "")]));
+    return {
+      pks: selection.all ? null : selection.keys,
+      query: selection.all ? { filter: bulkFilter(filters), ...(q ? { q } : {}), ...(trash ? { deleted: "only" as const } : {}) } : null,
+      versions: versionsOf(seen, keyOf),
+      count: selection.all ? (total ?? seen.length) : selection.keys.length,
+      names,
+    };
+  };
   const label = trash ? `Deleted ${meta.label_plural.toLowerCase()}` : meta.label_plural;
 
   const views = (
-    <ViewsMenu
+    <ViewTabs
       resource={resource}
+      views={list.views}
+      active={list.activeView}
+      missing={list.viewMissing}
       config={{ columns: columnPrefs, sort: state.sort, filters }}
-      onApply={apply}
+      modified={list.modified}
+      onChoose={list.chooseView}
       mayShare={meta.actions.includes("share_view")}
     />
   );
@@ -164,6 +203,7 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
       </Link>
     </>
   );
+  const io = <IoButtons meta={meta} params={params} sort={sort} columns={shown.map((c) => c.field.name)} total={total} trash={trash} />;
   const columnsButton = (
     <button type="button" className="secondary" onClick={() => setChoosing(true)}>
       Columns…
@@ -212,6 +252,7 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
           </form>
         )}
       </div>
+      {views}
       {phone ? (
         <>
           <div className="toolbar secondary-bar">
@@ -236,29 +277,52 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
             ))}
             {chart}
             <div className="toolbar">
-              {views}
               {clear}
               {columnsButton}
               {newDraft}
+              {io}
             </div>
           </div>
         </>
       ) : (
         <>
           <div className="toolbar secondary-bar">
-            {views}
             {meta.soft_delete && <TrashSwitch trash={trash} onChange={(deleted) => change({ deleted }, { push: true })} />}
             <span className="spacer" />
             {newDraft}
             {clear}
             {columnsButton}
+            {io}
           </div>
           {chart}
         </>
       )}
-      <div className="table-wrap" ref={scroller} data-testid="list-scroller">
+      {mayBulk && (
+        <BulkBar meta={meta} selection={selection} total={total} loaded={rows.length} trash={trash} target={bulkTarget} />
+      )}
+      {mayBulk && phone && rows.length > 0 && (
+        <label className="check choose-page">
+          <PageCheckbox selection={selection} label={`Choose all loaded ${meta.label_plural.toLowerCase()}`} /> Choose all shown
+        </label>
+      )}
+      <div
+        className="table-wrap"
+        ref={scroller}
+        data-testid="list-scroller"
+        id="list-scroller"
+        onPointerDown={(event) => prefetchRowLink(queryClient, event.target)}
+      >
         {phone ? (
-          <ListCards meta={meta} rows={rows} shown={shown} labels={labels} trash={trash} highlighted={highlighted} present={present} />
+          <ListCards
+            meta={meta}
+            rows={rows}
+            shown={shown}
+            labels={labels}
+            trash={trash}
+            highlighted={highlighted}
+            present={present}
+            selection={mayBulk ? selection : undefined}
+          />
         ) : (
           <ListTable
             meta={meta}
@@ -273,6 +337,7 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
             trash={trash}
             highlighted={highlighted}
             present={present}
+            selection={mayBulk ? selection : undefined}
           />
         )}
         {pages.isLoading && <p role="status">Loading…</p>}

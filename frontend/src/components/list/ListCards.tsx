@@ -1,5 +1,6 @@
 import { Link } from "react-router-dom";
 import type { RecordBody, ResourceMeta } from "../../api/models";
+import type { RowSelection } from "../../hooks/useRowSelection";
 import type { PresenceUser } from "../../live";
 import { recordKey } from "../../recordKey";
 import { cellContent, type RelationLabels, type ShownField } from "./cells";
@@ -18,6 +19,7 @@ interface Props {
   trash: boolean;
   highlighted: Set<string>;
   present: Map<string, PresenceUser[]>;
+  selection?: RowSelection;
 }
 
 /**
@@ -26,7 +28,7 @@ interface Props {
  * on one line (the tooltip has the whole value). Same rows, order and live
  * updates as the table.
  */
-export function ListCards({ meta, rows, shown, labels, trash, highlighted, present }: Props) {
+export function ListCards({ meta, rows, shown, labels, trash, highlighted, present, selection }: Props) {
   const details = shown.filter((c) => c.field.name !== meta.display).slice(0, CARD_FIELDS);
   return (
     <ul className="record-cards" aria-label={meta.label_plural}>
@@ -35,8 +37,17 @@ export function ListCards({ meta, rows, shown, labels, trash, highlighted, prese
         const id = key ?? `row-${index}`;
         const name = key === null ? String(row[meta.display] ?? "") : recordName(meta, row, key);
         return (
-          <li key={id} data-pk={id} className={`record-card${highlighted.has(id) ? " flash" : ""}`}>
+          <li key={id} data-pk={id} className={`record-card${highlighted.has(id) ? " flash" : ""}${key !== null && selection?.has(key) ? " chosen" : ""}`}>
             <div className="record-card-head">
+              {selection && key !== null && (
+                <input
+                  type="checkbox"
+                  className="row-check"
+                  aria-label={`Choose ${name}`}
+                  checked={selection.has(key)}
+                  onChange={() => selection.toggle(key)}
+                />
+              )}
               {key === null ? <strong>{name}</strong> : <Link className="row-link" to={`/r/${meta.name}/${encodeURIComponent(key)}`}>{name}</Link>}
               <PresenceStack users={present.get(id) ?? []} />
             </div>

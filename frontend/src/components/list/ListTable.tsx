@@ -1,8 +1,8 @@
 import { Fragment, type KeyboardEvent, type ReactNode } from "react";
 import { Link } from "react-router-dom";
-import { createColumnHelper, getCoreRowModel, useReactTable } from "@tanstack/react-table";
-import type { FieldValue, FilterPref, RecordBody, ResourceMeta } from "../../api/models";
+import type { FilterPref, RecordBody, ResourceMeta } from "../../api/models";
 import type { PresenceUser } from "../../live";
+import type { RowSelection } from "../../hooks/useRowSelection";
 import type { SortKey } from "../../listState";
 import { recordKey } from "../../recordKey";
 import { cellContent, type RelationLabels, type ShownField } from "./cells";
@@ -11,17 +11,17 @@ import { FilterControl } from "./FilterControl";
 import { PresenceStack } from "./PresenceStack";
 import { DeletedBy, TrashActions } from "./Trash";
 
-const column = createColumnHelper<RecordBody>();
-
 /**
- * A header's or cell's content: its function called, not mounted as a
- * component (what flexRender does). The column definitions are made afresh
+ * A column of the table: its header and how a row's cell shows. The cell is
+ * a function called, not mounted as a component: the columns are made afresh
  * each render, so as components they would be new types each time and React
  * would re-mount every cell, losing the state inside (an open purge dialog).
- * The functions here use no hooks; what they return keeps its identity.
+ * The functions use no hooks; what they return keeps its identity.
  */
-function render<C>(content: ((context: C) => ReactNode) | string | undefined, context: C): ReactNode {
-  return typeof content === "function" ? content(context) : content;
+interface Column {
+  id: string;
+  header: ReactNode;
+  cell: (row: RecordBody) => ReactNode;
 }
 const ORDINALS = ["1st", "2nd", "3rd"];
 
@@ -42,6 +42,8 @@ interface Props {
   footer?: ReactNode;
   /** Moving and resizing columns from the header changes the user's list settings. */
   onColumns?: ColumnsChange;
+  /** The rows chosen for a bulk action: a checkbox column first. */
+  selection?: RowSelection;
 }
 
 /** The name a record goes by in messages: its display field, else its key. */
@@ -72,53 +74,45 @@ function SortMark({ position, desc, of }: { position: number; desc: boolean; of:
  * by that column alone; Shift+click (or Shift+Enter) adds it to the sort, and
  * each sorted header shows its direction and, with several keys, its place.
  */
-export function ListTable({ meta, rows, shown, labels, sort, onSort, filters, onFilters, trash, highlighted, present, footer, onColumns }: Props) {
+export function ListTable({ meta, rows, shown, labels, sort, onSort, filters, onFilters, trash, highlighted, present, footer, onColumns, selection }: Props) {
   const resource = meta.name;
   const layout = useColumnLayout(onColumns);
-  const columns = [
-    ...shown.map((c) =>
-      column.accessor((row) => row[c.field.name], {
-        id: c.field.name,
-        header: c.field.label,
-        cell: (info) => {
-          const { node, title } = cellContent(c, info.getValue(), labels);
-          const cellWidth = layout.widthOf(c.field.name, c.pref.width);
-          return (
-            <div className="cell" title={title} style={cellWidth ? { maxWidth: cellWidth } : undefined}>
-              {node}
-            </div>
-          );
-        },
-      }),
-    ),
-  ];
+  const columns: Column[] = shown.map((c) => ({
+    id: c.field.name,
+    header: c.field.label,
+    cell: (row) => {
+      const { node, title } = cellContent(c, row[c.field.name], labels);
+      const cellWidth = layout.widthOf(c.field.name, c.pref.width);
+      return (
+        <div className="cell" title={title} style={cellWidth ? { maxWidth: cellWidth } : undefined}>
+          {node}
+        </div>
+      );
+    },
+  }));
   if (trash) {
     // In the deleted view, who deleted and the way back come right after the record's link.
     columns.splice(
       1,
       0,
-      column.accessor((row): FieldValue => row._deleted_at, {
+      {
         id: "_deleted",
         header: "Deleted",
-        cell: (info) => {
-          const key = recordKey(meta, info.row.original);
-          return key === null ? null : <DeletedBy resource={resource} pk={key} at={info.row.original._deleted_at} />;
+        cell: (row) => {
+          const key = recordKey(meta, row);
+          return key === null ? null : <DeletedBy resource={resource} pk={key} at={row._deleted_at} />;
         },
-      }),
-      column.accessor((row): FieldValue => row._version, {
+      },
+      {
         id: "_actions",
-        header: () => <span className="sr-only">Actions</span>,
-        cell: (info) => {
-          const key = recordKey(meta, info.row.original);
-          return key === null ? null : <TrashActions meta={meta} row={info.row.original} pk={key} name={recordName(meta, info.row.original, key)} />;
+        header: <span className="sr-only">Actions</span>,
+        cell: (row) => {
+          const key = recordKey(meta, row);
+          return key === null ? null : <TrashActions meta={meta} row={row} pk={key} name={recordName(meta, row, key)} />;
         },
-      }),
+      },
     );
   }
-  // TanStack Table returns fresh functions each render, so this component is not
-  // memoised by the React Compiler; nothing here memoises on the table object.
-  // eslint-disable-next-line react-hooks/incompatible-library
-  const table = useReactTable({ data: rows, columns, getCoreRowModel: getCoreRowModel(), manualSorting: true });
 
   function moveFocus(e: KeyboardEvent<HTMLTableSectionElement>) {
     if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
@@ -134,52 +128,58 @@ export function ListTable({ meta, rows, shown, labels, sort, onSort, filters, on
   return (
     <table className="grid list">
       <thead>
-        {table.getHeaderGroups().map((group) => (
-          <tr key={group.id}>
-            {group.headers.map((header) => {
-              if (header.id.startsWith("_")) {
-                return <th key={header.id}>{render(header.column.columnDef.header, header.getContext())}</th>;
-              }
-              const position = sort.findIndex((k) => k.field === header.id);
-              const key = sort[position];
-              // aria-sort names the leading key only (one header at a time, as ARIA asks).
-              const state = position === 0 ? (key.desc ? "descending" : "ascending") : "none";
-              const shownField = shown.find((c) => c.field.name === header.id);
-              const width = layout.widthOf(header.id, shownField?.pref.width);
-              return (
-                <th
-                  key={header.id}
-                  aria-sort={state}
-                  style={width ? { width, minWidth: width, maxWidth: width } : undefined}
-                  className={layout.dragging === header.id ? "dragging" : undefined}
-                  {...layout.headerProps(header.id)}
+        <tr>
+          {columns.map((header) => {
+            if (header.id.startsWith("_")) {
+              return <th key={header.id}>{header.header}</th>;
+            }
+            const position = sort.findIndex((k) => k.field === header.id);
+            const key = sort[position];
+            // aria-sort names the leading key only (one header at a time, as ARIA asks).
+            const state = position === 0 ? (key.desc ? "descending" : "ascending") : "none";
+            const shownField = shown.find((c) => c.field.name === header.id);
+            const width = layout.widthOf(header.id, shownField?.pref.width);
+            return (
+              <th
+                key={header.id}
+                aria-sort={state}
+                style={width ? { width, minWidth: width, maxWidth: width } : undefined}
+                className={layout.dragging === header.id ? "dragging" : undefined}
+                {...layout.headerProps(header.id)}
+              >
+                <button
+                  type="button"
+                  className="sort"
+                  title="Sort by this column; Shift+click adds it to the sort"
+                  onClick={(e) => onSort(header.id, e.shiftKey)}
+                  onKeyDown={(e) => {
+                    if (e.key === "Enter" && e.shiftKey) {
+                      e.preventDefault();
+                      onSort(header.id, true);
+                    }
+                  }}
                 >
-                  <button
-                    type="button"
-                    className="sort"
-                    title="Sort by this column; Shift+click adds it to the sort"
-                    onClick={(e) => onSort(header.id, e.shiftKey)}
-                    onKeyDown={(e) => {
-                      if (e.key === "Enter" && e.shiftKey) {
-                        e.preventDefault();
-                        onSort(header.id, true);
-                      }
-                    }}
-                  >
-                    {render(header.column.columnDef.header, header.getContext())}
-                    <SortMark position={position} desc={key?.desc ?? false} of={sort.length} />
-                  </button>
-                  {onColumns && <span {...layout.handleProps(header.id, shownField?.field.label ?? header.id, shownField?.pref.width)} />}
-                </th>
-              );
-            })}
-          </tr>
-        ))}
+                  {header.header}
+                  <SortMark position={position} desc={key?.desc ?? false} of={sort.length} />
+                </button>
+                {onColumns && <span {...layout.handleProps(header.id, shownField?.field.label ?? header.id, shownField?.pref.width)} />}
+              </th>
+            );
+          })}
+        </tr>
         <tr className="filters">
           {shown.map((c, index) => (
             <Fragment key={c.field.name}>
               <td>
-                <FilterControl field={c.field} filters={filters} onChange={onFilters} />
+                {selection && index === 0 ? (
+                  // The page's checkbox heads the rows' checkboxes (not in the header: it would join the column's name).
+                  <div className="first-cell">
+                    <PageCheckbox selection={selection} label={`Choose all loaded ${meta.label_plural.toLowerCase()}`} />
+                    <FilterControl field={c.field} filters={filters} onChange={onFilters} />
+                  </div>
+                ) : (
+                  <FilterControl field={c.field} filters={filters} onChange={onFilters} />
+                )}
               </td>
               {trash && index === 0 && <td colSpan={2} />}
             </Fragment>
@@ -187,26 +187,40 @@ export function ListTable({ meta, rows, shown, labels, sort, onSort, filters, on
         </tr>
       </thead>
       <tbody onKeyDown={moveFocus}>
-        {table.getRowModel().rows.map((row) => {
-          const key = recordKey(meta, row.original);
-          const id = key ?? `row-${row.index}`;
+        {rows.map((row, rowIndex) => {
+          const key = recordKey(meta, row);
+          const id = key ?? `row-${rowIndex}`;
           return (
-            <tr key={id} data-pk={id} className={highlighted.has(id) ? "flash" : undefined}>
-              {row.getVisibleCells().map((cell, index) => (
-                <td key={cell.id}>
+            <tr
+              key={id}
+              data-pk={id}
+              className={[highlighted.has(id) ? "flash" : "", key !== null && selection?.has(key) ? "chosen" : ""].filter(Boolean).join(" ") || undefined}
+              aria-selected={selection && key !== null ? selection.has(key) : undefined}
+            >
+              {columns.map((column, index) => (
+                <td key={column.id}>
                   {index === 0 ? (
                     <div className="first-cell">
+                      {selection && key !== null && (
+                        <input
+                          type="checkbox"
+                          className="row-check"
+                          aria-label={`Choose ${recordName(meta, row, key)}`}
+                          checked={selection.has(key)}
+                          onChange={() => selection.toggle(key)}
+                        />
+                      )}
                       {key === null ? (
-                        render(cell.column.columnDef.cell, cell.getContext())
+                        column.cell(row)
                       ) : (
                         <Link className="row-link" to={`/r/${resource}/${encodeURIComponent(key)}`}>
-                          {render(cell.column.columnDef.cell, cell.getContext())}
+                          {column.cell(row)}
                         </Link>
                       )}
                       <PresenceStack users={present.get(id) ?? []} />
                     </div>
                   ) : (
-                    render(cell.column.columnDef.cell, cell.getContext())
+                    column.cell(row)
                   )}
                 </td>
               ))}
@@ -222,5 +236,21 @@ export function ListTable({ meta, rows, shown, labels, sort, onSort, filters, on
         </tfoot>
       )}
     </table>
+  );
+}
+
+/** The header's checkbox: every loaded row, some of them (mixed), or none. */
+export function PageCheckbox({ selection, label }: { selection: RowSelection; label: string }) {
+  return (
+    <input
+      type="checkbox"
+      className="row-check"
+      aria-label={label}
+      checked={selection.pageState === "all"}
+      ref={(box) => {
+        if (box) box.indeterminate = selection.pageState === "some";
+      }}
+      onChange={selection.togglePage}
+    />
   );
 }

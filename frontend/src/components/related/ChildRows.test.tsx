@@ -23,7 +23,7 @@ const field = (over: Partial<FieldMeta> & Pick<FieldMeta, "name" | "type" | "lab
 });
 const sessions: ResourceMeta = {
   name: "sessions", label: "Session", label_plural: "Sessions", pk: "id", display: "id", live: true,
-  actions: ["view", "add", "change", "delete", "restore"], related: [], default_sort: ["starts_on"], searchable: false, soft_delete: true, record_actions: [], preview_url: null, read_only_reason: null,
+  actions: ["view", "add", "change", "delete", "restore"], related: [], default_sort: ["starts_on"], searchable: false, soft_delete: true, record_actions: [], preview_url: null, read_only_reason: null, derived: false, describes: null,
   fields: [
     field({ name: "id", type: "integer", label: "Id", read_only: true }),
     field({ name: "course_id", type: "integer", label: "Course", required: true, relation: { resource: "courses", display: "title" } }),

@@ -14,7 +14,7 @@ afterEach(cleanup);
 const ops: FieldMeta["operators"] = ["eq", "in", "isnull"];
 const courseInstructors: ResourceMeta = {
   name: "course_instructors", label: "Course instructor", label_plural: "Course instructors", pk: "id", display: "id", live: true,
-  actions: ["view", "add", "delete", "restore"], related: [], default_sort: [], searchable: false, soft_delete: true, record_actions: [], preview_url: null, read_only_reason: null,
+  actions: ["view", "add", "delete", "restore"], related: [], default_sort: [], searchable: false, soft_delete: true, record_actions: [], preview_url: null, read_only_reason: null, derived: false, describes: null,
   fields: [
     { name: "id", type: "integer", label: "Id", required: false, read_only: true, operators: ops },
     { name: "course_id", type: "integer", label: "Course", required: true, read_only: false, operators: ops, relation: { resource: "courses", display: "title" } },
@@ -23,7 +23,7 @@ const courseInstructors: ResourceMeta = {
 };
 const instructors: ResourceMeta = {
   name: "instructors", label: "Instructor", label_plural: "Instructors", pk: "id", display: "name", live: true,
-  actions: ["view"], related: [], default_sort: ["name"], searchable: true, soft_delete: true, record_actions: [], preview_url: null, read_only_reason: null,
+  actions: ["view"], related: [], default_sort: ["name"], searchable: true, soft_delete: true, record_actions: [], preview_url: null, read_only_reason: null, derived: false, describes: null,
   fields: [
     { name: "id", type: "integer", label: "Id", required: false, read_only: true, operators: ops },
     { name: "name", type: "text", label: "Name", required: true, read_only: false, operators: ["icontains"] },

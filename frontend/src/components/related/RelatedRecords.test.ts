@@ -5,7 +5,7 @@ import { shownLinks } from "./RelatedRecords";
 const f = (name: string): FieldMeta => ({ name, type: "integer", label: name, required: false, read_only: false, operators: [] });
 const table = (name: string, fields: string[]): ResourceMeta => ({
   name, label: name, label_plural: name, pk: "id", display: "id", live: true, actions: ["view"], related: [],
-  default_sort: [], searchable: false, soft_delete: true, record_actions: [], preview_url: null, read_only_reason: null, fields: ["id", ...fields].map(f),
+  default_sort: [], searchable: false, soft_delete: true, record_actions: [], preview_url: null, read_only_reason: null, derived: false, describes: null, fields: ["id", ...fields].map(f),
 });
 const sessions: RelatedMeta = { resource: "sessions", field: "course_id", label: "Sessions" };
 const links: RelatedMeta = { resource: "course_instructors", field: "course_id", label: "Course instructors" };

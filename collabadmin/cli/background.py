@@ -1,0 +1,181 @@
+"""``collabadmin background``, and the background process ``serve`` starts next to its servers.
+
+The work an instance runs once per cluster (live view and workflow
+evaluation, sealing the audit chain) does not have to share an event loop
+with the sockets. ``collabadmin serve`` (without a broker, and unless
+``COLLABADMIN_BACKGROUND`` says otherwise) runs it in a process of its own,
+and its server processes run none of it
+(``Settings.background``: ``elsewhere``). A change's frames then go out as
+soon as the hub has read it, whatever the evaluators are doing; when the
+machine is busy the evaluators fall behind instead, and each of their next
+steps covers everything committed meanwhile. Reads never see that lag: a
+read of a live view or of workflow runs catches them up itself first
+(read-your-writes, from positions kept in the database).
+
+``collabadmin background --app module:factory`` runs that work alone, for a
+deployment that runs it as a service of its own (with its server processes
+started with ``COLLABADMIN_BACKGROUND=elsewhere``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from typing import Any
+
+from collabadmin.cli.common import CliError, log_format_option
+from collabadmin.settings import Settings
+
+__all__ = ["BackgroundProcess", "add_parsers", "run_background"]
+
+log = logging.getLogger("collabadmin.background")
+
+RESTART_BACKOFF = 30.0  # seconds at most between restarts of a process that keeps failing
+
+
+async def run_background(app: Any, *, with_parent: bool = False) -> None:
+    """Run ``app``'s lifespan (its background work) until SIGTERM or SIGINT.
+
+    ``with_parent``: also until standard input closes, which it does when the
+    process that started this one ends, however it ended (even SIGKILL).
+    """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    if with_parent:
+
+        def watch_parent() -> None:
+            # The file descriptor, not sys.stdin: a daemon thread must hold no
+            # lock of the interpreter's when it exits.
+            with contextlib.suppress(OSError):
+                while os.read(0, 4096):
+                    pass
+            loop.call_soon_threadsafe(stop.set)
+
+        threading.Thread(target=watch_parent, name="collabadmin-parent", daemon=True).start()
+    async with app.lifespan():
+        await stop.wait()
+
+
+def cmd_background(args: argparse.Namespace) -> None:
+    from collabadmin.asgi import AppSpecError, load_factory
+    from collabadmin.config import ConfigError
+
+    spec = args.app or os.environ.get("COLLABADMIN_APP")
+    if not spec:
+        raise CliError("name the application with --app module:factory (or COLLABADMIN_APP)")
+    settings = Settings.from_env()
+    if not settings.database_url:
+        raise CliError("set DATABASE_URL to the database the servers serve")
+    if settings.broker:
+        raise CliError("in broker mode the leader runs the background work: run no process for it")
+    try:
+        factory = load_factory(spec)
+        # Its few statements at a time need few connections.
+        app = factory(replace(settings, background="only", pool_size=min(4, settings.pool_size)))
+    except (AppSpecError, ConfigError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    if args.nice:
+        os.nice(args.nice)
+    asyncio.run(run_background(app, with_parent=args.with_parent))
+
+
+class BackgroundProcess:
+    """The background process of ``serve``: started with it, restarted if it ends, then stopped.
+
+    It reads nothing from its standard input, which is a pipe from this
+    process: when this process ends, however it ends, the pipe closes and
+    the background process stops too (no orphan evaluates on).
+    """
+
+    def __init__(self, spec: str, database_url: str, *, log_format: str = "text") -> None:
+        env = {**os.environ, "COLLABADMIN_APP": spec, "DATABASE_URL": database_url}
+        env["COLLABADMIN_BACKGROUND"] = "only"
+        self.command = [sys.executable, "-m", "collabadmin.cli", "background", "--with-parent",
+                        "--log-format", log_format]  # fmt: skip
+        self.env = env
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()  # a restart and stop() never cross
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._spawn()
+        self._thread = threading.Thread(
+            target=self._supervise, name="collabadmin-background", daemon=True
+        )
+        self._thread.start()
+
+    def _spawn(self) -> None:
+        self.process = subprocess.Popen(self.command, env=self.env, stdin=subprocess.PIPE)  # noqa: S603
+        self.starts += 1
+
+    def _supervise(self) -> None:
+        backoff = 1.0
+        while True:
+            process = self.process
+            assert process is not None
+            started = time.monotonic()
+            code = process.wait()
+            if self._stopping.is_set():
+                return
+            if time.monotonic() - started > RESTART_BACKOFF:
+                backoff = 1.0  # it ran a good while: not failing at start
+            log.warning("the background process ended (exit code %s); starting it again", code)
+            if self._stopping.wait(backoff):
+                return
+            backoff = min(backoff * 2, RESTART_BACKOFF)
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                self._spawn()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping.set()
+            process = self.process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process is not None and process.stdin is not None:
+            process.stdin.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def add_parsers(sub: Any) -> None:
+    command = sub.add_parser(
+        "background",
+        help="run an application's background work (live views, workflows, the audit sealer)"
+        " without serving it",
+    )
+    command.add_argument("--app", help="module:factory, as for serve (default: COLLABADMIN_APP)")
+    command.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="lower this process's CPU priority by this much (mind: a process kept off the"
+        " CPU while in a transaction holds back every reader of the log)",
+    )
+    command.add_argument(
+        "--with-parent",
+        action="store_true",
+        help="also stop when standard input closes (serve starts it so)",
+    )
+    log_format_option(command)
+    command.set_defaults(func=cmd_background)
