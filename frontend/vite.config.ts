@@ -71,6 +71,8 @@ export default defineConfig(({ command }) => ({
     outDir: OUT_DIR,
     emptyOutDir: true,
     sourcemap: false,
+    // Every browser the app supports preloads modules itself.
+    modulePreload: { polyfill: false },
     rolldownOptions: {
       input: { index: resolve(import.meta.dirname, "index.html"), early: resolve(import.meta.dirname, "src/early-entry.ts") },
       output: {

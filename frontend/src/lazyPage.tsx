@@ -8,8 +8,12 @@ import { Component, lazy, Suspense, type ComponentType, type ReactNode } from "r
 
 const RELOADED = "collabadmin:reloaded-for-chunk";
 
-/** A page component loaded by `load` the first time it is shown. */
-export function lazyPage(load: () => Promise<ComponentType>): ComponentType {
+/**
+ * A page component loaded by `load` the first time it is shown; also parts of
+ * a page that are not on its first screen (the list's bulk bar, its column
+ * chooser), shown inside a `Suspense` of their own.
+ */
+export function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): ComponentType<P> {
   return lazy(async () => {
     try {
       const page = await load();

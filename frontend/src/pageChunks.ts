@@ -19,7 +19,11 @@ export const loadWorkflowRunPage: PageLoader = () => import("./pages/WorkflowRun
 export const loadWorkflowRunsPage: PageLoader = () =>
   import("./pages/WorkflowRunsPage").then((m) => m.WorkflowRunsPage);
 
+// Parts of the list page that are not on its first screen.
+export const loadBulkBar = () => import("./components/list/BulkBar").then((m) => m.BulkBar);
+export const loadColumnChooser = () => import("./components/list/ColumnChooser").then((m) => m.ColumnChooser);
+
 /** Starts loading a page's chunk ahead of showing it (a failure is left to the page's own load). */
-export function preload(load: PageLoader): void {
+export function preload(load: () => Promise<unknown>): void {
   load().catch(() => undefined);
 }

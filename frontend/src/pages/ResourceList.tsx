@@ -1,17 +1,15 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { Suspense, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useLocation, useParams } from "react-router-dom";
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
 import type { Action, FieldMeta, FilterPref, ResourceMeta } from "../api/models";
 import { DebouncedInput } from "../components/DebouncedInput";
 import type { ShownField } from "../components/list/cells";
-import { ColumnChooser } from "../components/list/ColumnChooser";
 import { CountsChart } from "../components/list/CountsChart";
 import { IoButtons } from "../components/io/IoButtons";
 import { FilterControl } from "../components/list/FilterControl";
 import { ListCards } from "../components/list/ListCards";
 import { ListProblem } from "../components/list/ListProblem";
-import { BulkBar } from "../components/list/BulkBar";
 import { bulkFilter, versionsOf, type BulkTarget } from "../components/list/bulk";
 import { ListTable, PageCheckbox, recordName } from "../components/list/ListTable";
 import { ViewTabs } from "../components/list/ViewTabs";
@@ -35,9 +33,14 @@ import {
 } from "../listState";
 import { recordKey } from "../recordKey";
 import { usePageTitle } from "../pageTitle";
-import { loadRecordPage, preload } from "../pageChunks";
+import { lazyPage } from "../lazyPage";
+import { loadBulkBar, loadColumnChooser, loadRecordPage, preload } from "../pageChunks";
 import { newRecordPath } from "../paths";
 import { prefetchRowLink } from "../startup";
+
+// Not on the list's first screen: loaded once rows are shown (or when first wanted).
+const BulkBar = lazyPage(loadBulkBar);
+const ColumnChooser = lazyPage(loadColumnChooser);
 
 /** The actions a bulk request can do (a resource's record actions run row by row too). */
 const BULK_ACTIONS: Action[] = ["change", "delete", "restore", "purge"];
@@ -137,8 +140,15 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
   // Once rows are shown, the record page's script loads, so that opening one waits for no script.
   const shownRows = rows.length > 0;
   useEffect(() => {
-    if (shownRows) preload(loadRecordPage);
+    if (!shownRows) return;
+    preload(loadRecordPage);
+    preload(loadBulkBar);
   }, [shownRows]);
+  // The bulk bar is there from the first chosen row on, and stays: it holds a
+  // running job and its outcome after the selection is cleared.
+  const chosen = selection.keys.length > 0 || selection.all || selection.gone > 0;
+  const [bulkShown, setBulkShown] = useState(false);
+  if (chosen && !bulkShown) setBulkShown(true);
 
   // The next page loads as the end of the list scrolls into view ("Load more" stays, for keyboards).
   const sentinel = useRef<HTMLDivElement>(null);
@@ -297,8 +307,10 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
           {chart}
         </>
       )}
-      {mayBulk && (
-        <BulkBar meta={meta} selection={selection} total={total} loaded={rows.length} trash={trash} target={bulkTarget} />
+      {mayBulk && bulkShown && (
+        <Suspense fallback={null}>
+          <BulkBar meta={meta} selection={selection} total={total} loaded={rows.length} trash={trash} target={bulkTarget} />
+        </Suspense>
       )}
       {mayBulk && phone && rows.length > 0 && (
         <label className="check choose-page">
@@ -359,13 +371,15 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
         </div>
       </div>
       {choosing && (
-        <ColumnChooser
+        <Suspense fallback={<p role="status">Loading…</p>}>
+          <ColumnChooser
           fields={fields}
           columns={columnPrefs}
           onChange={(next) => updateColumns((c) => ({ ...c, columns: next }))}
           onReset={() => apply({ columns: fields.map((f) => ({ field: f.name })), sort: "", filters: [] })}
           onClose={() => setChoosing(false)}
-        />
+          />
+        </Suspense>
       )}
     </section>
   );
