@@ -83,7 +83,8 @@ LIST_ASKED = """() => performance.getEntriesByType('resource')
 # the context before the page's own scripts run.
 SEEN = """(() => {
   window.__seen = {};
-  const watch = {rows: 'tbody tr', form: 'form input, form textarea'};
+  // The record page's form (the list's search box is a form too).
+  const watch = {rows: 'tbody tr', form: '#panel-details :is(input, textarea, select)'};
   new MutationObserver(() => {
     for (const [name, selector] of Object.entries(watch)) {
       if (window.__seen[name] === undefined && document.querySelector(selector)) {

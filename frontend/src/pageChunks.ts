@@ -27,3 +27,18 @@ export const loadColumnChooser = () => import("./components/list/ColumnChooser")
 export function preload(load: () => Promise<unknown>): void {
   load().catch(() => undefined);
 }
+
+/**
+ * Starts loading chunks once the browser has nothing more urgent to do (at
+ * most `within` ms later): after a page's first screen, so that compiling
+ * them does not compete with what the person does next. Returns a cancel.
+ */
+export function preloadWhenIdle(loads: (() => Promise<unknown>)[], within = 2000): () => void {
+  const start = () => loads.forEach(preload);
+  if (typeof requestIdleCallback !== "function") {
+    const timer = setTimeout(start, 0);
+    return () => clearTimeout(timer);
+  }
+  const handle = requestIdleCallback(start, { timeout: within });
+  return () => cancelIdleCallback(handle);
+}

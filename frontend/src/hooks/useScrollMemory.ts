@@ -53,7 +53,9 @@ export function useScrollMemory<T extends HTMLElement>({ entry, pages, hasMore, 
       loadMore();
       return;
     }
-    box.scrollTop = want?.top ?? 0;
+    // A list shown for the first time is at its top already: setting it
+    // would lay the page out at once, in the middle of React's commit.
+    if (want || restored.current !== null) box.scrollTop = want?.top ?? 0;
     restored.current = entry;
   }, [ready, pages, hasMore, loadMore, entry]);
 

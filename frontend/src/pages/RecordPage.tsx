@@ -367,15 +367,18 @@ function RecordPageOf({ resource, pk }: { resource: string; pk: string }) {
         </>
       )}
       <div id="panel-history" role="tabpanel" aria-labelledby="tab-history" hidden={tab !== "history"}>
-        <HistoryPanel
-          resource={resource}
-          pk={pk}
-          changes={history.data?.items}
-          loading={history.isLoading}
-          fields={fields}
-          canRevert={canChange}
-          onReverted={refresh}
-        />
+        {/* Hidden behind its tab: rendered with the panels below the form, or when chosen first. */}
+        {(extrasShown || tab === "history") && (
+          <HistoryPanel
+            resource={resource}
+            pk={pk}
+            changes={history.data?.items}
+            loading={history.isLoading}
+            fields={fields}
+            canRevert={canChange}
+            onReverted={refresh}
+          />
+        )}
       </div>
       {blocker.state === "blocked" && (
         <LeaveDialog

@@ -34,7 +34,7 @@ import {
 import { recordKey } from "../recordKey";
 import { usePageTitle } from "../pageTitle";
 import { lazyPage } from "../lazyPage";
-import { loadBulkBar, loadColumnChooser, loadRecordPage, preload } from "../pageChunks";
+import { loadBulkBar, loadColumnChooser, loadRecordPage, preloadWhenIdle } from "../pageChunks";
 import { newRecordPath } from "../paths";
 import { prefetchRowLink } from "../startup";
 
@@ -140,9 +140,7 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
   // Once rows are shown, the record page's script loads, so that opening one waits for no script.
   const shownRows = rows.length > 0;
   useEffect(() => {
-    if (!shownRows) return;
-    preload(loadRecordPage);
-    preload(loadBulkBar);
+    if (shownRows) return preloadWhenIdle([loadRecordPage, loadBulkBar]);
   }, [shownRows]);
   // The bulk bar is there from the first chosen row on, and stays: it holds a
   // running job and its outcome after the selection is cleared.
