@@ -137,7 +137,8 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
   });
 
   const queryClient = useQueryClient();
-  // Once rows are shown, the record page's script loads, so that opening one waits for no script.
+  // Once rows are shown and the browser is idle, the record page's script loads (and the
+  // bulk bar's), so that opening a record waits for no script.
   const shownRows = rows.length > 0;
   useEffect(() => {
     if (shownRows) return preloadWhenIdle([loadRecordPage, loadBulkBar]);
@@ -371,11 +372,11 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
       {choosing && (
         <Suspense fallback={<p role="status">Loading…</p>}>
           <ColumnChooser
-          fields={fields}
-          columns={columnPrefs}
-          onChange={(next) => updateColumns((c) => ({ ...c, columns: next }))}
-          onReset={() => apply({ columns: fields.map((f) => ({ field: f.name })), sort: "", filters: [] })}
-          onClose={() => setChoosing(false)}
+            fields={fields}
+            columns={columnPrefs}
+            onChange={(next) => updateColumns((c) => ({ ...c, columns: next }))}
+            onReset={() => apply({ columns: fields.map((f) => ({ field: f.name })), sort: "", filters: [] })}
+            onClose={() => setChoosing(false)}
           />
         </Suspense>
       )}
