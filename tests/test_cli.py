@@ -209,6 +209,32 @@ def test_background_needs_a_database_and_refuses_broker_mode() -> None:
     assert "broker mode" in broker.stderr
 
 
+@pytest.mark.parametrize(
+    ("metrics", "token", "said"),
+    [
+        ("127.0.0.1:9464", None, "set COLLABADMIN_METRICS_TOKEN"),
+        ("127.0.0.1:http", "t", "give HOST:PORT or PORT"),
+        ("70000", "t", "give HOST:PORT or PORT"),
+    ],
+)
+def test_background_metrics_need_a_token_and_an_address(
+    metrics: str, token: str | None, said: str
+) -> None:
+    env = {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    if token:
+        env["COLLABADMIN_METRICS_TOKEN"] = token
+    refused = subprocess.run(  # noqa: S603
+        [*CLI, "background", "--app", "collabadmin.demo.app:create_demo_app", "--metrics", metrics],
+        env=_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert said in refused.stderr
+
+
 async def test_user_create_reads_the_password_from_stdin(database_url: str, app: Litestar) -> None:
     result = subprocess.run(  # noqa: S603, ASYNC221
         [*CLI, "user", "create", "ops-jane", "--role", "editor", "--password-stdin"],

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -42,11 +43,51 @@ log = logging.getLogger("collabadmin.background")
 RESTART_BACKOFF = 30.0  # seconds at most between restarts of a process that keeps failing
 
 
-async def run_background(app: Any, *, with_parent: bool = False) -> None:
+METRICS_VARIABLE = "COLLABADMIN_BACKGROUND_METRICS"
+
+
+def metrics_address(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` or ``PORT`` (on 127.0.0.1) for the background process's ``/metrics``."""
+    host, _, port = text.rpartition(":")
+    try:
+        number = int(port)
+    except ValueError:
+        number = -1
+    if not 0 < number < 65536:
+        raise CliError(f"{METRICS_VARIABLE}: give HOST:PORT or PORT, not {text!r}")
+    return (host.strip("[]") or "127.0.0.1", number)
+
+
+def metrics_app(app: Any, token: str | None) -> Any:
+    """An app serving only ``app``'s ``GET /metrics``, behind the same token as a server's."""
+    from litestar import Litestar
+
+    from collabadmin.context import services_of
+    from collabadmin.errors import problem_response
+    from collabadmin.ops.http import metrics_handler
+    from collabadmin.ops.metrics import Metrics
+
+    metrics = services_of(app).get(Metrics)
+    return Litestar(
+        [metrics_handler(metrics, token)],
+        exception_handlers={Exception: problem_response},
+        openapi_config=None,
+    )
+
+
+async def run_background(
+    app: Any,
+    *,
+    with_parent: bool = False,
+    metrics_at: tuple[str, int] | None = None,
+    metrics_token: str | None = None,
+) -> None:
     """Run ``app``'s lifespan (its background work) until SIGTERM or SIGINT.
 
     ``with_parent``: also until standard input closes, which it does when the
     process that started this one ends, however it ended (even SIGKILL).
+    ``metrics_at``: also serve the process's ``/metrics`` there (its
+    evaluators' log reads, its connection pool), as a server does its own.
     """
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -64,7 +105,28 @@ async def run_background(app: Any, *, with_parent: bool = False) -> None:
 
         threading.Thread(target=watch_parent, name="collabadmin-parent", daemon=True).start()
     async with app.lifespan():
-        await stop.wait()
+        if metrics_at is None:
+            await stop.wait()
+            return
+        import uvicorn
+
+        class MetricsServer(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                yield  # the signals are this process's (stop), not the server's
+
+        host, port = metrics_at
+        config = uvicorn.Config(
+            metrics_app(app, metrics_token), host=host, port=port, log_level="warning",
+            lifespan="off", proxy_headers=False,
+        )  # fmt: skip
+        server = MetricsServer(config)
+        serving = asyncio.create_task(server.serve())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        server.should_exit = True
+        stopping.cancel()
+        await serving
 
 
 def cmd_background(args: argparse.Namespace) -> None:
@@ -79,6 +141,10 @@ def cmd_background(args: argparse.Namespace) -> None:
         raise CliError("set DATABASE_URL to the database the servers serve")
     if settings.broker:
         raise CliError("in broker mode the leader runs the background work: run no process for it")
+    metrics = args.metrics or os.environ.get(METRICS_VARIABLE)
+    metrics_at = metrics_address(metrics) if metrics else None
+    if metrics_at and not settings.metrics_token:
+        raise CliError("set COLLABADMIN_METRICS_TOKEN to serve metrics, as a server's /metrics")
     try:
         factory = load_factory(spec)
         # Its few statements at a time need few connections.
@@ -87,7 +153,12 @@ def cmd_background(args: argparse.Namespace) -> None:
         raise CliError(str(exc)) from None
     if args.nice:
         os.nice(args.nice)
-    asyncio.run(run_background(app, with_parent=args.with_parent))
+    asyncio.run(
+        run_background(
+            app, with_parent=args.with_parent, metrics_at=metrics_at,
+            metrics_token=settings.metrics_token,
+        )
+    )  # fmt: skip
 
 
 class BackgroundProcess:
@@ -171,6 +242,12 @@ def add_parsers(sub: Any) -> None:
         default=0,
         help="lower this process's CPU priority by this much (mind: a process kept off the"
         " CPU while in a transaction holds back every reader of the log)",
+    )
+    command.add_argument(
+        "--metrics",
+        metavar="HOST:PORT",
+        help="also serve this process's /metrics there, behind COLLABADMIN_METRICS_TOKEN"
+        f" (default: {METRICS_VARIABLE}; none)",
     )
     command.add_argument(
         "--with-parent",

@@ -27,7 +27,7 @@ from collabadmin.settings import Settings
 from tests.conftest import anonymous_client
 from tests.helpers import ok, patch_record, running, token_for
 from tests.hub.conftest import FRAME_TIMEOUT, Socket
-from tests.servers import ServerProcess, start_server
+from tests.servers import ServerProcess, free_port, start_server
 
 COURSE = 7
 
@@ -186,3 +186,68 @@ def test_a_background_process_that_ends_is_started_again(server: ServerProcess) 
         waiter.wait(0.1)  # sleep-ok: polling for the new process, bounded
     assert len(again) == 1
     assert server.process.poll() is None  # the server itself went on serving
+
+
+def _metric(text: str, name: str, reader: str) -> float | None:
+    for line in text.splitlines():
+        if line.startswith(f'{name}{{reader="{reader}"}} '):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+async def test_the_background_process_serves_its_own_metrics(
+    database_url: str, demo_users: None, fresh_data: None
+) -> None:
+    port = free_port()
+    server = start_server(
+        database_url,
+        COLLABADMIN_BACKGROUND_METRICS=f"127.0.0.1:{port}",
+        COLLABADMIN_METRICS_TOKEN="metrics-secret",
+    )
+    try:
+        at = f"http://127.0.0.1:{port}/metrics"
+        token = {"Authorization": "Bearer metrics-secret"}
+        headers = {"Authorization": f"Bearer {await _token(database_url, 'editor')}"}
+        async with (
+            httpx.AsyncClient(timeout=5) as scraper,
+            httpx.AsyncClient(base_url=server.http, headers=headers, timeout=10) as editor,
+        ):
+            await _until_listening(scraper, at)
+            # The same token as a server's /metrics, or nothing.
+            for sent in ({}, {"Authorization": "Bearer wrong"}):
+                refused = await scraper.get(at, headers=sent)
+                assert refused.status_code == 401
+                assert refused.headers["content-type"].startswith("application/problem+json")
+            ok(await editor.post("/api/r/sessions", json=_add_session("2031-04-03")), 201)
+            # The view's evaluator reads the log in the background process, not in the server.
+            views = await _until_metric(scraper, at, token, "views")
+            assert views > 0
+            served = (await editor.get("/metrics", headers=token)).text
+            assert _metric(served, "collabadmin_log_reads_total", "views") == 0
+    finally:
+        server.stop()
+
+
+async def _until_listening(client: httpx.AsyncClient, url: str) -> None:
+    waiter = threading.Event()
+    for _ in range(300):  # up to 30 s: the background process starts after its server
+        try:
+            await client.get(url)
+            return
+        except httpx.TransportError:
+            waiter.wait(0.1)  # sleep-ok: polling another process's start, bounded
+    pytest.fail("the background process's metrics never answered")
+
+
+async def _until_metric(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str], reader: str
+) -> float:
+    waiter = threading.Event()
+    for _ in range(300):  # up to 30 s
+        answer = await client.get(url, headers=headers)
+        assert answer.status_code == 200
+        value = _metric(answer.text, "collabadmin_log_reads_total", reader) or 0.0
+        if value > 0:
+            return value
+        waiter.wait(0.1)  # sleep-ok: polling another process's evaluation, bounded
+    pytest.fail(f"the background process never counted a {reader} read")
