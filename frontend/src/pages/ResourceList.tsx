@@ -137,11 +137,13 @@ function ListPage({ meta }: { meta: ResourceMeta }) {
   });
 
   const queryClient = useQueryClient();
-  // Once rows are shown and the browser is idle, the record page's script loads (and the
-  // bulk bar's), so that opening a record waits for no script.
+  // Once rows are shown, the record page's script loads (and the bulk bar's), so that
+  // opening a record waits for no script: at the browser's first idle moment, and in
+  // the next task at the latest (a click can come that soon; waiting for a longer idle
+  // spell had the script compile while the record opened).
   const shownRows = rows.length > 0;
   useEffect(() => {
-    if (shownRows) return preloadWhenIdle([loadRecordPage, loadBulkBar]);
+    if (shownRows) return preloadWhenIdle([loadRecordPage, loadBulkBar], 1);
   }, [shownRows]);
   // The bulk bar is there from the first chosen row on, and stays: it holds a
   // running job and its outcome after the selection is cleared.
