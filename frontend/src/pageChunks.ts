@@ -29,9 +29,11 @@ export function preload(load: () => Promise<unknown>): void {
 }
 
 /**
- * Starts loading chunks once the browser has nothing more urgent to do (at
- * most `within` ms later): after a page's first screen, so that compiling
- * them does not compete with what the person does next. Returns a cancel.
+ * Starts loading chunks once the browser has nothing more urgent to do, and
+ * at most `within` ms later: after a page's first screen, so that they do
+ * not hold it up. Keep `within` short for a chunk the next click may need
+ * (the list passes 1 for the record page's): compiled during that click, it
+ * would slow it. Returns a cancel.
  */
 export function preloadWhenIdle(loads: (() => Promise<unknown>)[], within = 2000): () => void {
   const start = () => loads.forEach(preload);
