@@ -83,3 +83,64 @@ def start_server(
     error = process.stderr.read() if process.stderr and process.poll() is not None else ""
     server.stop()
     raise RuntimeError(f"server did not start: {error}")
+
+
+# The background process a server command starts beside itself
+# (collabadmin.cli.background), seen from outside as an operator would.
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as listing:
+            found += [int(child) for child in listing.read().split()]
+    return found
+
+
+def command_of(pid: int) -> list[str]:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return [part.decode() for part in cmdline.read().split(b"\0") if part]
+    except FileNotFoundError:  # it ended meanwhile
+        return []
+
+
+def is_running(pid: int) -> bool:
+    """``pid`` is a process that has not ended (an exited one may linger unreaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def background_processes(pid: int) -> list[int]:
+    """The running background processes among ``pid``'s children."""
+    return [c for c in children(pid) if is_running(c) and "background" in command_of(c)]
+
+
+def log_reads(metrics: str, reader: str) -> float | None:
+    """``collabadmin_log_reads_total`` of ``reader`` in a ``/metrics`` answer."""
+    for line in metrics.splitlines():
+        if line.startswith(f'collabadmin_log_reads_total{{reader="{reader}"}} '):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def until_log_reads(url: str, token: str, reader: str) -> float:
+    """Poll the ``/metrics`` at ``url`` (up, eventually) until ``reader`` has read the log."""
+    waiter = threading.Event()
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(timeout=5) as client:
+        for _ in range(300):  # up to 30 s: the background process starts after its server
+            try:
+                answer = client.get(url, headers=headers)
+            except httpx.TransportError:
+                waiter.wait(0.1)  # sleep-ok: polling another process's start, bounded
+                continue
+            assert answer.status_code == 200, answer.text
+            value = log_reads(answer.text, reader) or 0.0
+            if value > 0:
+                return value
+            waiter.wait(0.1)  # sleep-ok: polling another process's work, bounded
+    raise AssertionError(f"{url} never counted a {reader} read")

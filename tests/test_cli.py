@@ -6,7 +6,6 @@ import os
 import queue
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,14 +19,15 @@ from litestar import Litestar
 
 from collabadmin.db.embedded import EmbeddedPostgres
 from tests.conftest import anonymous_client
+from tests.servers import (
+    background_processes,
+    free_port,
+    is_running,
+    log_reads,
+    until_log_reads,
+)
 
 CLI = [sys.executable, "-m", "collabadmin.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Running:
@@ -85,8 +85,13 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def test_demo_on_embedded_postgres_starts_seeds_serves_and_stops(data_dir: Path) -> None:
-    port = free_port()
-    env = _env(COLLABADMIN_DATA_DIR=str(data_dir), COLLABADMIN_DEMO_PASSWORD="demo-pass")
+    port, metrics_port = free_port(), free_port()
+    env = _env(
+        COLLABADMIN_DATA_DIR=str(data_dir),
+        COLLABADMIN_DEMO_PASSWORD="demo-pass",
+        COLLABADMIN_METRICS_TOKEN="metrics-secret",
+        COLLABADMIN_BACKGROUND_METRICS=str(metrics_port),
+    )
     demo = Running([*CLI, "demo", "--port", str(port)], env)
     try:
         demo.wait_for("demo data loaded")
@@ -99,6 +104,16 @@ def test_demo_on_embedded_postgres_starts_seeds_serves_and_stops(data_dir: Path)
                 "/api/auth/login", json={"username": "admin", "password": "demo-pass"}
             )
             assert login.status_code == 200
+            client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+            # Live views are evaluated beside the server, in a process of its own.
+            [background] = background_processes(demo.process.pid)
+            day = "2031-05-04"
+            session = {"course_id": 7, "starts_on": day, "ends_on": day, "enrollment_open": True}
+            assert client.post("/api/r/sessions", json=session).status_code == 201
+            at = f"http://127.0.0.1:{metrics_port}/metrics"
+            assert until_log_reads(at, "metrics-secret", "views") > 0
+            served = client.get("/metrics", headers={"Authorization": "Bearer metrics-secret"})
+            assert log_reads(served.text, "views") == 0
             page = client.get("/api/r/courses", params={"limit": "1"}).json()
             assert page["total"] is None or page["total"] == 5000
             counts = {
@@ -110,6 +125,7 @@ def test_demo_on_embedded_postgres_starts_seeds_serves_and_stops(data_dir: Path)
         code = demo.stop()
     assert code == 0, demo.seen
     assert "embedded PostgreSQL stopped" in demo.seen
+    assert not is_running(background)
     assert not EmbeddedPostgres(data_dir).is_running()
 
     # The next start reuses the data folder and does not seed twice.

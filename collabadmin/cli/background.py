@@ -36,7 +36,7 @@ from typing import Any
 from collabadmin.cli.common import CliError, log_format_option
 from collabadmin.settings import Settings
 
-__all__ = ["BackgroundProcess", "add_parsers", "run_background"]
+__all__ = ["BackgroundProcess", "add_parsers", "background_beside", "beside", "run_background"]
 
 log = logging.getLogger("collabadmin.background")
 
@@ -203,9 +203,11 @@ class BackgroundProcess:
                 return
             if time.monotonic() - started > RESTART_BACKOFF:
                 backoff = 1.0  # it ran a good while: not failing at start
-            log.warning("the background process ended (exit code %s); starting it again", code)
+            # Ctrl-C reaches this process group whole: the background process
+            # may end just before its server stops it. Say nothing then.
             if self._stopping.wait(backoff):
                 return
+            log.warning("the background process ended (exit code %s); starting it again", code)
             backoff = min(backoff * 2, RESTART_BACKOFF)
             with self._lock:
                 if self._stopping.is_set():
@@ -227,6 +229,38 @@ class BackgroundProcess:
             process.stdin.close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+def beside(settings: Settings) -> Settings:
+    """The settings of servers whose background work will run beside them, in a process.
+
+    Unchanged where ``COLLABADMIN_BACKGROUND`` places that work already (here,
+    or in a service of its own) or the broker's leader runs it.
+    """
+    if os.environ.get("COLLABADMIN_BACKGROUND") or settings.broker:
+        return settings
+    return replace(settings, background="elsewhere")
+
+
+@contextlib.contextmanager
+def background_beside(spec: str, settings: Settings, *, log_format: str) -> Iterator[None]:
+    """Run the background process beside servers of ``settings`` (from :func:`beside`).
+
+    ``spec`` is the app's factory, which that process builds too. It is
+    stopped on leaving, before the database (an embedded one) is.
+    """
+    if settings.background != "elsewhere" or os.environ.get("COLLABADMIN_BACKGROUND"):
+        yield  # placed by the environment, or by the broker
+        return
+    assert settings.database_url is not None
+    os.environ["COLLABADMIN_BACKGROUND"] = "elsewhere"  # for the workers too
+    process = BackgroundProcess(spec, settings.database_url, log_format=log_format)
+    process.start()
+    try:
+        yield
+    finally:
+        process.stop()
+        del os.environ["COLLABADMIN_BACKGROUND"]
 
 
 def add_parsers(sub: Any) -> None:

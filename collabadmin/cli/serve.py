@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-from dataclasses import replace
 from typing import Any
 
-from collabadmin.cli.background import BackgroundProcess
+from collabadmin.cli.background import background_beside, beside
 from collabadmin.cli.common import (
     CliError,
     check_port,
@@ -24,6 +23,11 @@ from collabadmin.cli.common import (
 from collabadmin.settings import Settings
 
 __all__ = ["add_parsers"]
+
+# The factories of the apps served without --app, which the background
+# process and the workers build for themselves.
+ADOPTED_APP = "collabadmin.adopt.app:create_adopted_app"
+DEMO_APP = "collabadmin.demo.app:create_demo_app"
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -49,7 +53,6 @@ def cmd_demo(args: argparse.Namespace) -> None:
                 print("demo data loaded", flush=True)
         password, generated = demo_password(os.environ.get("COLLABADMIN_DEMO_PASSWORD"))
         asyncio.run(_seed_users(ready, password))
-        app = create_demo_app(ready)
         shown = "localhost" if args.host in ("0.0.0.0", "127.0.0.1") else args.host  # noqa: S104
         url = f"http://{shown}:{args.port}/"
         print(f"collabadmin demo at {url}", flush=True)
@@ -58,7 +61,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
             print(f"demo users: {users}; password: {password}", flush=True)
         else:
             print(f"demo users: {users}; password from COLLABADMIN_DEMO_PASSWORD", flush=True)
-        serve(app, args.host, args.port, args.log_format)
+        served = beside(ready)
+        app = create_demo_app(served)
+        with background_beside(DEMO_APP, served, log_format=args.log_format):
+            serve(app, args.host, args.port, args.log_format)
 
 
 async def _seed_users(settings: Settings, password: str) -> None:
@@ -80,7 +86,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     spec = args.app or os.environ.get("COLLABADMIN_APP")
     if spec and args.config:
         raise CliError("--config describes a database served without --app; drop one of them")
-    shown = spec
+    if os.environ.get("COLLABADMIN_BACKGROUND") == "only":
+        raise CliError("COLLABADMIN_BACKGROUND=only is for collabadmin background, not serve")
     if not spec:
         # No application code: serve the database as it is, refined by the
         # config file if there is one.
@@ -91,25 +98,24 @@ def cmd_serve(args: argparse.Namespace) -> None:
     except AppSpecError as exc:
         raise CliError(str(exc)) from None
     settings = Settings.from_env()
-    if settings.background == "only":
-        raise CliError("COLLABADMIN_BACKGROUND=only is for collabadmin background, not serve")
     check_port(args.host, args.port)
-    # The background work runs in a process of its own (collabadmin.cli.background)
-    # unless COLLABADMIN_BACKGROUND places it, or the broker's leader runs it.
-    separate = not os.environ.get("COLLABADMIN_BACKGROUND") and not settings.broker
     with database(settings) as started:
         assert started.database_url is not None
         check_server_role(started.database_url)
-        ready, background = started, None
-        if separate:
-            os.environ["COLLABADMIN_BACKGROUND"] = "elsewhere"  # for the workers too
-            ready = replace(started, background="elsewhere")
-            background = BackgroundProcess(spec, started.database_url, log_format=args.log_format)
-        print(f"collabadmin serving {shown} on http://{args.host}:{args.port}/", flush=True)
-        try:
-            if background is not None:
-                background.start()
-            if args.workers > 1:
+        # The background work runs in a process of its own (collabadmin.cli.background)
+        # unless COLLABADMIN_BACKGROUND places it, or the broker's leader runs it.
+        ready = beside(started)
+        app = None
+        if args.workers <= 1:
+            try:
+                app = factory(ready)
+            except (ConfigError, ValueError) as exc:
+                raise CliError(str(exc)) from None
+        print(f"collabadmin serving {spec} on http://{args.host}:{args.port}/", flush=True)
+        with background_beside(spec, ready, log_format=args.log_format):
+            if app is not None:
+                serve(app, args.host, args.port, args.log_format)
+            else:
                 assert ready.database_url is not None
                 serve_workers(
                     spec,
@@ -119,18 +125,6 @@ def cmd_serve(args: argparse.Namespace) -> None:
                     args.workers,
                     log_format=args.log_format,
                 )
-            else:
-                try:
-                    app = factory(ready)
-                except (ConfigError, ValueError) as exc:
-                    raise CliError(str(exc)) from None
-                serve(app, args.host, args.port, args.log_format)
-        finally:
-            if background is not None:
-                background.stop()
-
-
-ADOPTED_APP = "collabadmin.adopt.app:create_adopted_app"
 
 
 def _serve_adopted(args: argparse.Namespace) -> None:
@@ -160,7 +154,8 @@ def _serve_adopted(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     try:
         adoption = adopt(settings, config=config)
-        app = None if args.workers > 1 else create_adopted_app(settings, adoption, config)
+        ready = beside(settings)
+        app = None if args.workers > 1 else create_adopted_app(ready, adoption, config)
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc) else "connection failed"
         raise CliError(f"cannot reach PostgreSQL: {reason}") from None
@@ -178,18 +173,18 @@ def _serve_adopted(args: argparse.Namespace) -> None:
         print("nothing to serve yet: see docs/adopting.md", flush=True)
     where = settings.database_url.rsplit("@", 1)[-1]
     print(f"collabadmin serving {shown} ({where}) on http://{args.host}:{args.port}/", flush=True)
-    if args.workers > 1:
-        serve_workers(
-            ADOPTED_APP,
-            settings.database_url,
-            args.host,
-            args.port,
-            args.workers,
-            log_format=args.log_format,
-        )
-    else:
-        assert app is not None
-        serve(app, args.host, args.port, args.log_format)
+    with background_beside(ADOPTED_APP, ready, log_format=args.log_format):
+        if app is not None:
+            serve(app, args.host, args.port, args.log_format)
+        else:
+            serve_workers(
+                ADOPTED_APP,
+                settings.database_url,
+                args.host,
+                args.port,
+                args.workers,
+                log_format=args.log_format,
+            )
 
 
 def cmd_init(args: argparse.Namespace) -> None:

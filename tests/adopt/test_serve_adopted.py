@@ -12,6 +12,7 @@ from collabadmin.db.engine import Actor
 from collabadmin.resources.declare import resource_from_table
 from collabadmin.resources.reflection import adopt_database
 from tests.adopt.cli_database import CLI, cli_env, connect, odd_db, run_cli
+from tests.servers import background_processes, is_running, log_reads, until_log_reads
 from tests.test_cli import Running, _wait_healthy, free_port
 
 __all__ = ["odd_db"]
@@ -151,6 +152,32 @@ def test_serve_without_app_serves_the_database_as_it_is(odd_db: str) -> None:
             assert denied.status_code == 403
     finally:
         assert server.stop() == 0, server.seen
+
+
+def test_serve_without_app_seals_the_audit_chain_in_a_process_beside_it(odd_db: str) -> None:
+    assert run_cli(odd_db, "db", "track", "film").returncode == 0
+    port, metrics_port = free_port(), free_port()
+    env = cli_env(
+        odd_db,
+        COLLABADMIN_METRICS_TOKEN="metrics-secret",
+        COLLABADMIN_BACKGROUND_METRICS=str(metrics_port),
+    )
+    server = Running([*CLI, "serve", "--port", str(port)], env)
+    try:
+        server.wait_for(f"on http://127.0.0.1:{port}/")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            _wait_healthy(client)
+            [background] = background_processes(server.process.pid)
+            # The adopted app, built again by the background process from the same
+            # environment, seals the chain; the server itself never does.
+            at = f"http://127.0.0.1:{metrics_port}/metrics"
+            assert until_log_reads(at, "metrics-secret", "sealer") > 0
+            served = client.get("/metrics", headers={"Authorization": "Bearer metrics-secret"})
+            assert log_reads(served.text, "sealer") == 0
+            assert log_reads(served.text, "hub") is not None
+    finally:
+        assert server.stop() == 0, server.seen
+    assert not is_running(background)
 
 
 def test_default_roles_of_an_adopted_database() -> None:

@@ -27,7 +27,15 @@ from collabadmin.settings import Settings
 from tests.conftest import anonymous_client
 from tests.helpers import ok, patch_record, running, token_for
 from tests.hub.conftest import FRAME_TIMEOUT, Socket
-from tests.servers import ServerProcess, free_port, start_server
+from tests.servers import (
+    ServerProcess,
+    background_processes,
+    free_port,
+    is_running,
+    log_reads,
+    start_server,
+    until_log_reads,
+)
 
 COURSE = 7
 
@@ -88,33 +96,8 @@ async def test_a_server_without_background_work_still_reads_its_writes(
     assert (reads["views"], reads["workflows"], reads["sealer"]) == (0, 0, 0)
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as listing:
-            found += [int(child) for child in listing.read().split()]
-    return found
-
-
-def _command(pid: int) -> list[str]:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            return [part.decode() for part in cmdline.read().split(b"\0") if part]
-    except FileNotFoundError:  # it ended meanwhile
-        return []
-
-
-def _running(pid: int) -> bool:
-    """``pid`` is a process that has not ended (an exited one may linger unreaped)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 def _background_of(server: ServerProcess) -> int:
-    [pid] = [c for c in _children(server.process.pid) if "background" in _command(c)]
+    [pid] = background_processes(server.process.pid)
     return pid
 
 
@@ -129,7 +112,7 @@ async def test_serve_evaluates_live_views_in_its_background_process(
     server: ServerProcess, database_url: str
 ) -> None:
     background = _background_of(server)
-    assert _running(background)
+    assert is_running(background)
     token = await _token(database_url, "viewer")
     headers = {"Authorization": f"Bearer {await _token(database_url, 'editor')}"}
     async with httpx.AsyncClient(base_url=server.http, headers=headers, timeout=10) as editor:
@@ -162,7 +145,7 @@ def test_the_background_process_ends_with_its_server_even_when_killed(
     server.kill()  # SIGKILL: the server cannot stop it
     waiter = threading.Event()
     for _ in range(300):  # up to 30 s
-        if not _running(background):
+        if not is_running(background):
             break
         waiter.wait(0.1)  # sleep-ok: polling another process's end, bounded
     else:
@@ -176,23 +159,12 @@ def test_a_background_process_that_ends_is_started_again(server: ServerProcess) 
     waiter = threading.Event()
     again: list[int] = []
     for _ in range(300):  # up to 30 s (the first restart comes after 1 s)
-        again = [
-            c
-            for c in _children(server.process.pid)
-            if c != first and _running(c) and "background" in _command(c)
-        ]
+        again = [c for c in background_processes(server.process.pid) if c != first]
         if again:
             break
         waiter.wait(0.1)  # sleep-ok: polling for the new process, bounded
     assert len(again) == 1
     assert server.process.poll() is None  # the server itself went on serving
-
-
-def _metric(text: str, name: str, reader: str) -> float | None:
-    for line in text.splitlines():
-        if line.startswith(f'{name}{{reader="{reader}"}} '):
-            return float(line.rsplit(" ", 1)[1])
-    return None
 
 
 async def test_the_background_process_serves_its_own_metrics(
@@ -212,7 +184,7 @@ async def test_the_background_process_serves_its_own_metrics(
             httpx.AsyncClient(timeout=5) as scraper,
             httpx.AsyncClient(base_url=server.http, headers=headers, timeout=10) as editor,
         ):
-            await _until_listening(scraper, at)
+            assert until_log_reads(at, "metrics-secret", "sealer") > 0  # it listens
             # The same token as a server's /metrics, or nothing.
             for sent in ({}, {"Authorization": "Bearer wrong"}):
                 refused = await scraper.get(at, headers=sent)
@@ -220,34 +192,8 @@ async def test_the_background_process_serves_its_own_metrics(
                 assert refused.headers["content-type"].startswith("application/problem+json")
             ok(await editor.post("/api/r/sessions", json=_add_session("2031-04-03")), 201)
             # The view's evaluator reads the log in the background process, not in the server.
-            views = await _until_metric(scraper, at, token, "views")
-            assert views > 0
+            assert until_log_reads(at, "metrics-secret", "views") > 0
             served = (await editor.get("/metrics", headers=token)).text
-            assert _metric(served, "collabadmin_log_reads_total", "views") == 0
+            assert log_reads(served, "views") == 0
     finally:
         server.stop()
-
-
-async def _until_listening(client: httpx.AsyncClient, url: str) -> None:
-    waiter = threading.Event()
-    for _ in range(300):  # up to 30 s: the background process starts after its server
-        try:
-            await client.get(url)
-            return
-        except httpx.TransportError:
-            waiter.wait(0.1)  # sleep-ok: polling another process's start, bounded
-    pytest.fail("the background process's metrics never answered")
-
-
-async def _until_metric(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], reader: str
-) -> float:
-    waiter = threading.Event()
-    for _ in range(300):  # up to 30 s
-        answer = await client.get(url, headers=headers)
-        assert answer.status_code == 200
-        value = _metric(answer.text, "collabadmin_log_reads_total", reader) or 0.0
-        if value > 0:
-            return value
-        waiter.wait(0.1)  # sleep-ok: polling another process's evaluation, bounded
-    pytest.fail(f"the background process never counted a {reader} read")
