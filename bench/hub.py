@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -36,8 +37,8 @@ from collections.abc import Callable
 import httpx
 import msgspec
 import psycopg
-from websockets.asyncio.client import ClientConnection, connect
 
+from bench._lean_ws import LeanSocket, connect
 from bench._setup import free_port, fresh_database, machine, percentile, running_server
 from collabadmin.db.engine import libpq_url
 
@@ -62,21 +63,18 @@ def rss_kib(pid: int) -> int:
     return total + sum(rss_kib(child) for child in _children(pid))
 
 
-async def open_sockets(url: str, count: int, headers: dict[str, str]) -> list[ClientConnection]:
-    sockets: list[ClientConnection] = []
+async def open_sockets(url: str, count: int, headers: dict[str, str]) -> list[LeanSocket]:
+    """``count`` sockets on ``url``, through the lean client (bench._lean_ws)."""
+    sockets: list[LeanSocket] = []
     for start in range(0, count, 50):
-        batch = await asyncio.gather(
-            *(
-                connect(url, additional_headers=headers, max_size=None, ping_interval=None)
-                for _ in range(min(50, count - start))
-            )
+        sockets += await asyncio.gather(
+            *(connect(url, headers) for _ in range(min(50, count - start)))
         )
-        sockets.extend(batch)
     return sockets
 
 
-async def subscribe_all(sockets: list[ClientConnection], records: int) -> None:
-    async def one(ws: ClientConnection, n: int) -> None:
+async def subscribe_all(sockets: list[LeanSocket], records: int) -> None:
+    async def one(ws: LeanSocket, n: int) -> None:
         topic = "r/courses" if n >= len(sockets) * 9 // 10 else f"r/courses/{n % records + 1}"
         await ws.send(json.dumps({"type": "subscribe", "topic": topic}))
         frame = json.loads(await ws.recv())
@@ -105,25 +103,31 @@ def unpack(raw: str) -> list[str]:
     return [bytes(frame).decode() for frame in _BATCH.decode(raw).frames]
 
 
-def start_readers(sockets: list[ClientConnection], on_frame: Receiver) -> list[asyncio.Task[None]]:
-    async def read(ws: ClientConnection) -> None:
+def start_readers(sockets: list[LeanSocket], on_frame: Receiver) -> None:
+    """Hand every frame the sockets receive from now on to ``on_frame``, as it arrives."""
+
+    def read(raw: str, at: float) -> None:
         # Frames are inspected as text: decoding 20,000 JSON frames a second
         # would make the load generator, not the server, the bottleneck.
-        async for raw in ws:
-            at = time.time()
-            for frame in unpack(str(raw)):
-                on_frame(frame, at)
+        for frame in unpack(raw):
+            on_frame(frame, at)
 
-    return [asyncio.create_task(read(ws)) for ws in sockets]
+    for ws in sockets:
+        ws.on_text = read
 
 
 COMMITTED: dict[str, float] = {}
 
 
-async def stop(readers: list[asyncio.Task[None]], conns: list[ClientConnection]) -> None:
-    for task in readers:
-        task.cancel()
+async def stop(conns: list[LeanSocket]) -> None:
     await asyncio.gather(*(ws.close() for ws in conns), return_exceptions=True)
+
+
+# Concurrent writers of several rows each lock them in key order: never a deadlock.
+UPDATE = """
+WITH locked AS (SELECT id FROM courses WHERE id = ANY(%s) ORDER BY id FOR UPDATE)
+UPDATE courses SET description = %s FROM locked WHERE courses.id = locked.id
+"""
 
 
 async def write_changes(
@@ -142,8 +146,7 @@ async def write_changes(
             while sent < due:
                 mark = f"s{id(conn)}-{sent}"
                 await conn.execute(
-                    "UPDATE courses SET description = %s WHERE id = ANY(%s)",
-                    (f"t={mark}", random.sample(range(1, records + 1), rows)),
+                    UPDATE, (random.sample(range(1, records + 1), rows), f"t={mark}")
                 )
                 COMMITTED[mark] = time.time()
                 sent += 1
@@ -168,10 +171,10 @@ async def latency_run(
         if stamp >= 0:
             pending.append((raw[stamp + 9 : raw.index('"', stamp + 9)], at))
 
-    readers = start_readers(conns, on_frame)
+    start_readers(conns, on_frame)
     sent = await write_changes(conninfo, rate, seconds, 100)
     await asyncio.sleep(2)  # let the last frames arrive
-    await stop(readers, conns)
+    await stop(conns)
     # A frame can arrive before its writer has even read the commit's reply: 0.
     samples = [max(0.0, at - COMMITTED[mark]) for mark, at in pending if mark in COMMITTED]
     return {
@@ -215,15 +218,57 @@ async def saturation_run(
         nonlocal received
         received += raw.startswith('{"type":"change"')
 
-    readers = start_readers(conns, on_frame)
+    start_readers(conns, on_frame)
     start = time.perf_counter()
     cpu_before = 0.0 if pid is None else cpu_seconds(pid)
     await asyncio.gather(*(write_changes(conninfo, 5000, seconds, 100, rows) for _ in range(4)))
     elapsed = time.perf_counter() - start
     cpu = 0.0 if pid is None else (cpu_seconds(pid) - cpu_before) / elapsed
     count = received
-    await stop(readers, conns)
+    await stop(conns)
     return count / elapsed, cpu
+
+
+async def backlog_run(
+    ws_url: str, token: str, conninfo: str, *, sockets: int, rounds: int, pid: int
+) -> tuple[float, float, int, int]:
+    """Frames per second the server sends from a backlog, and its CPU meanwhile, in cores.
+
+    One transaction changes each of the 100 subscribed courses ``rounds``
+    times; from its commit the server has more frames to send than it can,
+    whatever pace writers keep, until the last has gone. Measured from the
+    commit to the last frame's arrival. Also the frames received and expected.
+    """
+    headers = {"Authorization": f"Bearer {token}"}
+    conns = await open_sockets(ws_url, sockets, headers)
+    await subscribe_all(conns, 100)
+    collection = sockets - sockets * 9 // 10  # subscribe_all's sockets on r/courses
+    expected = rounds * (sockets * 9 // 10 + 100 * collection)
+    received, last = 0, 0.0
+    done = asyncio.Event()
+
+    def on_frame(raw: str, at: float) -> None:
+        nonlocal received, last
+        if raw.startswith('{"type":"change"'):
+            received += 1
+            last = at
+            if received >= expected:
+                done.set()
+
+    start_readers(conns, on_frame)
+    async with await psycopg.AsyncConnection.connect(conninfo) as conn:
+        for n in range(rounds):
+            await conn.execute(
+                "UPDATE courses SET description = %s WHERE id <= 100", (f"backlog-{n}",)
+            )
+        cpu_before = cpu_seconds(pid)
+        await conn.commit()
+        committed = time.time()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(done.wait(), timeout=120)
+    cpu = (cpu_seconds(pid) - cpu_before) / (time.time() - committed)
+    await stop(conns)
+    return received / max(last - committed, 1e-9), cpu, received, expected
 
 
 def _broadcast_command(asgi_server: str, port: int) -> list[str]:
@@ -260,7 +305,7 @@ async def bare_broadcast(
                 nonlocal received
                 received += 1
 
-            readers = start_readers(conns, on_frame)
+            start_readers(conns, on_frame)
             start = time.perf_counter()
             cpu_before = cpu_seconds(process.pid)
             while time.perf_counter() - start < seconds:
@@ -268,7 +313,7 @@ async def bare_broadcast(
             elapsed = time.perf_counter() - start
             cpu = (cpu_seconds(process.pid) - cpu_before) / elapsed
             count = received
-            await stop(readers, conns)
+            await stop(conns)
             return count / elapsed, cpu
     finally:
         process.terminate()
@@ -326,6 +371,12 @@ def main() -> None:
         default=1,
         help="courses each commit of the saturation run changes (1: one change per commit)",
     )
+    parser.add_argument(
+        "--backlog-rounds",
+        type=int,
+        default=50,
+        help="times the backlog run's one commit changes each of the 100 courses",
+    )
     args = parser.parse_args()
     modes = [mode for mode in args.modes.split(",") if mode]
     url = fresh_database("collabadmin_bench_hub")
@@ -339,8 +390,10 @@ def main() -> None:
     rows: list[tuple[str, str]] = []
     p50, p99 = asyncio.run(notify_latency(conninfo))
     rows.append(("raw LISTEN/NOTIFY latency p50 / p99", f"{p50:.2f} / {p99:.2f} ms"))
-    env: dict[str, str] = {}
-    fanout = None
+    # The backlog run sends a collection socket thousands of frames at once:
+    # room for them all, so that none is told to resync.
+    env = {"COLLABADMIN_WS_QUEUE": str(max(1000, args.backlog_rounds * 100 + 100))}
+    fanout = backlog = None
     for mode in modes:
         with running_server(
             url,
@@ -374,11 +427,23 @@ def main() -> None:
                     " per commit)",
                     f"{fanout:,.0f} frames/s (server CPU {cores:.2f} cores)",
                 ))  # fmt: skip
+                backlog, backlog_cores, got, wanted = asyncio.run(
+                    backlog_run(ws_url, server.token, conninfo, sockets=args.sockets,
+                                rounds=args.backlog_rounds, pid=server.process.pid)
+                )  # fmt: skip
+                rows.append((
+                    f"hub fan-out from a backlog ({args.backlog_rounds * 100:,} changes"
+                    " in one commit)",
+                    f"{backlog:,.0f} frames/s (server CPU {backlog_cores:.2f} cores;"
+                    f" {got:,} of {wanted:,} frames)",
+                ))  # fmt: skip
     bare, bare_cores = asyncio.run(bare_broadcast(args.sockets, args.seconds, args.asgi_server))
     rows.append((
         f"bare websocket broadcast (same {args.asgi_server}, no hub)",
         f"{bare:,.0f} frames/s (server CPU {bare_cores:.2f} cores)",
     ))  # fmt: skip
+    if backlog is not None:
+        rows.append(("fan-out from a backlog / bare broadcast", f"{backlog / bare:.0%}"))
     if fanout is not None:
         rows.append(("fan-out / bare broadcast", f"{fanout / bare:.0%}"))
         # Where the load generator, not the server, sets the pace (a server

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import httpx
 import psycopg
-from websockets.asyncio.client import ClientConnection
 
+from bench._lean_ws import LeanSocket
 from bench._setup import (
     admin_token,
     free_port,
@@ -110,10 +110,10 @@ def log_scans(conninfo: str) -> float:
     return float(row[0]) if row else 0.0
 
 
-async def subscribe_spread(conns: list[ClientConnection], records: int) -> None:
+async def subscribe_spread(conns: list[LeanSocket], records: int) -> None:
     """A tenth of the sockets on the collection, the rest on ``records`` record topics."""
 
-    async def one(ws: ClientConnection, n: int) -> None:
+    async def one(ws: LeanSocket, n: int) -> None:
         topic = "r/courses" if n % 10 == 9 else f"r/courses/{n % records + 1}"
         await ws.send(json.dumps({"type": "subscribe", "topic": topic}))
         frame = json.loads(await ws.recv())
@@ -162,7 +162,7 @@ async def run_load(
     cluster: Cluster, conninfo: str, *, sockets: int, rate: float, seconds: float
 ) -> dict[str, float]:
     headers = {"Authorization": f"Bearer {cluster.token}"}
-    conns: list[ClientConnection] = []
+    conns: list[LeanSocket] = []
     share = sockets // len(cluster.ports)
     for index, port in enumerate(cluster.ports):
         count = share if index < len(cluster.ports) - 1 else sockets - share * index
@@ -175,7 +175,7 @@ async def run_load(
         if stamp >= 0:
             pending.append((raw[stamp + 9 : raw.index('"', stamp + 9)], at))
 
-    readers = start_readers(conns, on_frame)
+    start_readers(conns, on_frame)
     reads_before, scans_before = log_reads(cluster.ports), log_scans(conninfo)
     cpu_before = sum(process_tree_cpu(p.pid) for p in cluster.processes)
     started = time.perf_counter()
@@ -187,7 +187,7 @@ async def run_load(
     cpu = sum(process_tree_cpu(p.pid) for p in cluster.processes) - cpu_before
     reads = (log_reads(cluster.ports) - reads_before) / elapsed
     scans = (log_scans(conninfo) - scans_before) / elapsed
-    await stop(readers, conns)
+    await stop(conns)
     samples = [max(0.0, at - COMMITTED[mark]) for mark, at in pending if mark in COMMITTED]
     return {
         "changes": sent,
