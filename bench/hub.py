@@ -38,7 +38,7 @@ import httpx
 import msgspec
 import psycopg
 
-from bench._lean_ws import LeanSocket, connect
+from bench._lean_ws import LeanSocket, connect, use_uvloop
 from bench._setup import free_port, fresh_database, machine, percentile, running_server
 from collabadmin.db.engine import libpq_url
 
@@ -353,6 +353,7 @@ async def idle_memory(ws_url: str, token: str, pid: int, sockets: int) -> float:
 
 
 def main() -> None:
+    use_uvloop()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10)

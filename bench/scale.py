@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import httpx
 import psycopg
 
-from bench._lean_ws import LeanSocket
+from bench._lean_ws import LeanSocket, use_uvloop
 from bench._setup import (
     admin_token,
     free_port,
@@ -219,6 +219,7 @@ async def delete_stream(nats_url: str, stream: str) -> None:
 
 
 def main() -> None:
+    use_uvloop()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10)

@@ -22,6 +22,7 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 
+from bench._lean_ws import use_uvloop
 from bench._setup import fresh_database, machine, running_server
 from bench.hub import latency_run
 from collabadmin.db.engine import libpq_url
@@ -52,6 +53,7 @@ def plot(rows: list[tuple[int, dict[str, float]]], title: str, output: Path) -> 
 
 
 def main() -> None:
+    use_uvloop()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sockets", default="100,1000,5000")
     parser.add_argument("--rate", type=float, default=200)
