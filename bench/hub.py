@@ -12,12 +12,24 @@ readers unpack (each frame inside is a latency sample). ``--workers 2``
 serves the app with two uvicorn processes (the sockets spread over both).
 
     python -m bench.hub [--sockets 1000] [--seconds 10] [--rate 200] [--batch] [--workers 1]
+        [--modes notify,poll] [--saturation-rows 1] [--backlog-rounds 50]
 
 The saturation run's writers commit one change at a time; at a few hundred
 commits a second that may be the writers' pace, not the server's: the run
 reports the server's CPU meanwhile (server process and its children). With
-``--saturation-rows N`` each commit changes N courses, so that the server,
-not the commit rate, is what the fan-out figure measures.
+``--saturation-rows N`` each commit changes N courses. The backlog run
+takes the writers out of the figure: one transaction changes each of the
+100 courses ``--backlog-rounds`` times (50: 5,000 changes, 545,000 frames),
+and from its commit the server has thousands of frames to send each
+collection socket at once, and sends them as fast as it (and the load
+generator reading them) can; it is timed from the commit to the last
+frame. The bare broadcast's server CPU is reported too, and the frames per
+second of server CPU of both; the latency run reports the server's CPU and
+the load generator's.
+
+The load generator reads the sockets through a lean client of its own
+(bench._lean_ws, on uvloop): through the websockets library's client it ran
+out of CPU before the server did, and the fan-out figures were its own.
 """
 
 from __future__ import annotations
@@ -143,7 +155,8 @@ async def write_changes(
     try:
         while (elapsed := time.perf_counter() - start) < seconds:
             due = int(elapsed * rate)
-            while sent < due:
+            # Behind the rate, catch up, but never past the run's end.
+            while sent < due and time.perf_counter() - start < seconds:
                 mark = f"s{id(conn)}-{sent}"
                 await conn.execute(
                     UPDATE, (random.sample(range(1, records + 1), rows), f"t={mark}")
@@ -157,8 +170,21 @@ async def write_changes(
 
 
 async def latency_run(
-    ws_url: str, token: str, conninfo: str, *, sockets: int, rate: float, seconds: float
+    ws_url: str,
+    token: str,
+    conninfo: str,
+    *,
+    sockets: int,
+    rate: float,
+    seconds: float,
+    pid: int | None = None,
 ) -> dict[str, float]:
+    """Commit→socket latency percentiles at ``rate`` changes per second.
+
+    Also the CPU, in cores, of the load generator (this process: its
+    timestamps are late when it is short of CPU) and of the server (``pid``
+    and its children; 0 without).
+    """
     headers = {"Authorization": f"Bearer {token}"}
     conns = await open_sockets(ws_url, sockets, headers)
     await subscribe_all(conns, 100)
@@ -172,7 +198,13 @@ async def latency_run(
             pending.append((raw[stamp + 9 : raw.index('"', stamp + 9)], at))
 
     start_readers(conns, on_frame)
+    started, own, server = time.perf_counter(), time.process_time(), _cpu(pid)
     sent = await write_changes(conninfo, rate, seconds, 100)
+    elapsed = time.perf_counter() - started
+    client_cores, server_cores = (
+        (time.process_time() - own) / elapsed,
+        (_cpu(pid) - server) / elapsed,
+    )
     await asyncio.sleep(2)  # let the last frames arrive
     await stop(conns)
     # A frame can arrive before its writer has even read the commit's reply: 0.
@@ -183,7 +215,13 @@ async def latency_run(
         "p50_ms": percentile(samples, 50) * 1000,
         "p90_ms": percentile(samples, 90) * 1000,
         "p99_ms": percentile(samples, 99) * 1000,
+        "client_cores": client_cores,
+        "server_cores": server_cores,
     }
+
+
+def _cpu(pid: int | None) -> float:
+    return 0.0 if pid is None else cpu_seconds(pid)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -235,8 +273,8 @@ async def backlog_run(
     """Frames per second the server sends from a backlog, and its CPU meanwhile, in cores.
 
     One transaction changes each of the 100 subscribed courses ``rounds``
-    times; from its commit the server has more frames to send than it can,
-    whatever pace writers keep, until the last has gone. Measured from the
+    times: from its commit the server sends as fast as it can, whatever pace
+    writers keep, until the last frame has gone. Measured from the
     commit to the last frame's arrival. Also the frames received and expected.
     """
     headers = {"Authorization": f"Bearer {token}"}
@@ -405,12 +443,14 @@ def main() -> None:
             ws_url = f"ws://127.0.0.1:{server.port}/api/ws" + ("?batch=1" if args.batch else "")
             result = asyncio.run(
                 latency_run(ws_url, server.token, conninfo, sockets=args.sockets,
-                            rate=args.rate, seconds=args.seconds)
+                            rate=args.rate, seconds=args.seconds, pid=server.process.pid)
             )  # fmt: skip
             rows.append((
                 f"commit→socket latency p50 / p99 ({mode} mode)",
                 f"{result['p50_ms']:.1f} / {result['p99_ms']:.1f} ms "
-                f"({result['changes']:.0f} changes, {result['frames']:.0f} frames)",
+                f"({result['changes']:.0f} changes, {result['frames']:.0f} frames;"
+                f" server CPU {result['server_cores']:.2f} cores, load generator"
+                f" {result['client_cores']:.2f})",
             ))  # fmt: skip
             if mode == "notify":
                 per_socket = asyncio.run(

@@ -251,6 +251,50 @@ def test_background_metrics_need_a_token_and_an_address(
     assert said in refused.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "variable", "said"),
+    [
+        (["--nice", "20"], None, "collabadmin: --nice: give a niceness from 0 to 19, not '20'"),
+        ([], "-3", "COLLABADMIN_BACKGROUND_NICE: give a niceness from 0 to 19, not '-3'"),
+        ([], "low", "COLLABADMIN_BACKGROUND_NICE: give a niceness from 0 to 19, not 'low'"),
+    ],
+)
+def test_the_background_niceness_is_checked(
+    args: list[str], variable: str | None, said: str
+) -> None:
+    env = {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    if variable:
+        env["COLLABADMIN_BACKGROUND_NICE"] = variable
+    refused = subprocess.run(  # noqa: S603
+        [*CLI, "background", "--app", "collabadmin.demo.app:create_demo_app", *args],
+        env=_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert said in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def test_serve_refuses_a_bad_background_niceness_before_serving(database_url: str) -> None:
+    port = free_port()
+    refused = subprocess.run(  # noqa: S603
+        [*CLI, "serve", "--app", "collabadmin.demo.app:create_demo_app", "--port", str(port)],
+        env=_env(DATABASE_URL=database_url, COLLABADMIN_BACKGROUND_NICE="99"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "collabadmin: COLLABADMIN_BACKGROUND_NICE: give a niceness from 0 to 19, not '99'\n"
+    )
+    assert "serving" not in refused.stdout
+
+
 async def test_user_create_reads_the_password_from_stdin(database_url: str, app: Litestar) -> None:
     result = subprocess.run(  # noqa: S603, ASYNC221
         [*CLI, "user", "create", "ops-jane", "--role", "editor", "--password-stdin"],

@@ -29,7 +29,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -44,6 +44,29 @@ RESTART_BACKOFF = 30.0  # seconds at most between restarts of a process that kee
 
 
 METRICS_VARIABLE = "COLLABADMIN_BACKGROUND_METRICS"
+NICE_VARIABLE = "COLLABADMIN_BACKGROUND_NICE"
+
+
+# How much lower than its servers' the CPU priority of the background process
+# that serve starts beside them is: frames first. Its work falls behind
+# instead when the cores are short, and catches up in one step (each
+# evaluator keeps its position in the database).
+NICE_BESIDE = 5
+
+
+def nice_level(given: int | None, variable: str | None, default: int) -> int:
+    """The niceness asked for (``--nice``, else ``COLLABADMIN_BACKGROUND_NICE``), 0 to 19."""
+    text = str(given) if given is not None else variable
+    if not text:
+        return default
+    try:
+        level = int(text)
+    except ValueError:
+        level = -1
+    if not 0 <= level <= 19:
+        source = "--nice" if given is not None else NICE_VARIABLE
+        raise CliError(f"{source}: give a niceness from 0 to 19, not {text!r}")
+    return level
 
 
 def metrics_address(text: str) -> tuple[str, int]:
@@ -141,24 +164,36 @@ def cmd_background(args: argparse.Namespace) -> None:
         raise CliError("set DATABASE_URL to the database the servers serve")
     if settings.broker:
         raise CliError("in broker mode the leader runs the background work: run no process for it")
+    nice = nice_level(args.nice, os.environ.get(NICE_VARIABLE), 0)
     metrics = args.metrics or os.environ.get(METRICS_VARIABLE)
     metrics_at = metrics_address(metrics) if metrics else None
     if metrics_at and not settings.metrics_token:
         raise CliError("set COLLABADMIN_METRICS_TOKEN to serve metrics, as a server's /metrics")
+    if nice:
+        os.nice(nice)  # before building the app, which takes a while
     try:
         factory = load_factory(spec)
         # Its few statements at a time need few connections.
         app = factory(replace(settings, background="only", pool_size=min(4, settings.pool_size)))
     except (AppSpecError, ConfigError, ValueError) as exc:
         raise CliError(str(exc)) from None
-    if args.nice:
-        os.nice(args.nice)
-    asyncio.run(
-        run_background(
-            app, with_parent=args.with_parent, metrics_at=metrics_at,
-            metrics_token=settings.metrics_token,
-        )
-    )  # fmt: skip
+    # On uvloop where installed, as uvicorn runs the servers: the same work
+    # costs this process less CPU, which it shares with them.
+    with asyncio.Runner(loop_factory=uvloop_factory()) as runner:
+        runner.run(
+            run_background(
+                app, with_parent=args.with_parent, metrics_at=metrics_at,
+                metrics_token=settings.metrics_token,
+            )
+        )  # fmt: skip
+
+
+def uvloop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 class BackgroundProcess:
@@ -172,8 +207,9 @@ class BackgroundProcess:
     def __init__(self, spec: str, database_url: str, *, log_format: str = "text") -> None:
         env = {**os.environ, "COLLABADMIN_APP": spec, "DATABASE_URL": database_url}
         env["COLLABADMIN_BACKGROUND"] = "only"
+        nice = nice_level(None, os.environ.get(NICE_VARIABLE), NICE_BESIDE)
         self.command = [sys.executable, "-m", "collabadmin.cli", "background", "--with-parent",
-                        "--log-format", log_format]  # fmt: skip
+                        "--nice", str(nice), "--log-format", log_format]  # fmt: skip
         self.env = env
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -239,6 +275,7 @@ def beside(settings: Settings) -> Settings:
     """
     if os.environ.get("COLLABADMIN_BACKGROUND") or settings.broker:
         return settings
+    nice_level(None, os.environ.get(NICE_VARIABLE), NICE_BESIDE)  # refused before anything starts
     return replace(settings, background="elsewhere")
 
 
@@ -273,9 +310,10 @@ def add_parsers(sub: Any) -> None:
     command.add_argument(
         "--nice",
         type=int,
-        default=0,
-        help="lower this process's CPU priority by this much (mind: a process kept off the"
-        " CPU while in a transaction holds back every reader of the log)",
+        default=None,
+        help="lower this process's CPU priority by this much, so that servers on the same"
+        f" cores come first (default: {NICE_VARIABLE}, or 0); mind: a process kept off the"
+        " CPU while in a transaction holds back every reader of the log",
     )
     command.add_argument(
         "--metrics",
