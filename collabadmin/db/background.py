@@ -9,13 +9,24 @@ from abc import ABC, abstractmethod
 __all__ = ["BackgroundTask", "until_paced"]
 
 
-async def until_paced(began: float, pace: float) -> None:
+# An evaluator's share of the time, at most: after a step that took t
+# seconds, the next begins no sooner than t / SHARE after it (up to
+# LONGEST_PACE). When the machine is busy its steps take longer and it
+# evaluates less often, each step covering more commits, leaving the CPU
+# (and the database) to the servers sending frames.
+SHARE = 0.25
+LONGEST_PACE = 1.0
+
+
+async def until_paced(began: float, pace: float, worked: float = 0.0) -> None:
     """Wait until ``pace`` seconds of loop time have passed since ``began``.
 
     For a loop that evaluates when woken: the wake-ups that come meanwhile
     join its next evaluation, so under a stream of commits one evaluation
-    covers all those since the last.
+    covers all those since the last. ``worked``: how long the step begun at
+    ``began`` took, which lengthens the pace (see SHARE).
     """
+    pace = max(pace, min(LONGEST_PACE, worked / SHARE))
     rest = began + pace - asyncio.get_running_loop().time()
     if rest > 0:
         await asyncio.sleep(rest)

@@ -146,10 +146,10 @@ class ViewEvaluator(BackgroundTask):
                 began = loop.time()
                 if whole or not await self._nothing_to_do(view):
                     await self.advance(view, whole=whole)
-                whole = False
+                whole, worked = False, loop.time() - began
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), self.interval)
-                await until_paced(began, self.pace)
+                await until_paced(began, self.pace, worked)
                 wake.clear()
             except (psycopg.Error, OSError) as exc:
                 log.warning("live view %s evaluation failed: %s", view.name, type(exc).__name__)

@@ -236,7 +236,7 @@ class Evaluator(BackgroundTask):
     async def run(self) -> None:
         position: str | None = None
         loop = asyncio.get_running_loop()
-        began = loop.time()
+        began, worked = loop.time(), 0.0
         while True:
             try:
                 if position is None:
@@ -247,10 +247,11 @@ class Evaluator(BackgroundTask):
                     await self.evaluate(None)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.interval)
-                await until_paced(began, self.pace)  # the wake-ups meanwhile join this step
+                await until_paced(began, self.pace, worked)  # wake-ups meanwhile join this step
                 self._wake.clear()
                 began = loop.time()
                 position = await self.step(position)
+                worked = loop.time() - began
             except (psycopg.Error, OSError) as exc:
                 log.warning("workflow evaluation failed: %s: %s", type(exc).__name__, exc)
                 position = None
