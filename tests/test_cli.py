@@ -236,19 +236,22 @@ def test_background_needs_a_database_and_refuses_broker_mode() -> None:
 def test_background_metrics_need_a_token_and_an_address(
     metrics: str, token: str | None, said: str
 ) -> None:
-    env = {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
-    if token:
-        env["COLLABADMIN_METRICS_TOKEN"] = token
-    refused = subprocess.run(  # noqa: S603
-        [*CLI, "background", "--app", "collabadmin.demo.app:create_demo_app", "--metrics", metrics],
-        env=_env(**env),
+    refused = _background(["--metrics", metrics], COLLABADMIN_METRICS_TOKEN=token)
+    assert refused.returncode == 1
+    assert said in refused.stderr
+
+
+def _background(args: list[str], **env: str | None) -> subprocess.CompletedProcess[str]:
+    """``collabadmin background`` of the demo app on a database that is never reached."""
+    given = {name: value for name, value in env.items() if value is not None}
+    return subprocess.run(  # noqa: S603
+        [*CLI, "background", "--app", "collabadmin.demo.app:create_demo_app", *args],
+        env=_env(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none", **given),
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert refused.returncode == 1
-    assert said in refused.stderr
 
 
 @pytest.mark.parametrize(
@@ -262,17 +265,7 @@ def test_background_metrics_need_a_token_and_an_address(
 def test_the_background_niceness_is_checked(
     args: list[str], variable: str | None, said: str
 ) -> None:
-    env = {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
-    if variable:
-        env["COLLABADMIN_BACKGROUND_NICE"] = variable
-    refused = subprocess.run(  # noqa: S603
-        [*CLI, "background", "--app", "collabadmin.demo.app:create_demo_app", *args],
-        env=_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    refused = _background(args, COLLABADMIN_BACKGROUND_NICE=variable)
     assert refused.returncode == 1
     assert said in refused.stderr
     assert "Traceback" not in refused.stderr
