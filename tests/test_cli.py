@@ -139,6 +139,25 @@ def test_demo_on_embedded_postgres_starts_seeds_serves_and_stops(data_dir: Path)
         assert again.stop() == 0
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="as root the server runs as a user of its own")
+def test_a_data_folder_the_server_user_cannot_reach_is_one_line(tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    tmp_path.chmod(0o755)
+    result = subprocess.run(  # noqa: S603
+        [*CLI, "demo", "--port", str(free_port())],
+        env=_env(COLLABADMIN_DATA_DIR=str(private / "data")),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("collabadmin: user collabadmin-pg may not run ")
+    assert f"every folder above {private / 'data'} must be open to it" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def _wait_healthy(client: httpx.Client) -> object:
     # The "demo at" line is printed before uvicorn binds; poll with a bounded budget.
     last: Exception | None = None

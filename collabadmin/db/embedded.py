@@ -149,15 +149,24 @@ class EmbeddedPostgres:
     def _run(self, binaries: Path, *args: str, timeout: float = 60) -> None:
         command = [str(binaries / args[0]), *args[1:]]
         user = SYSTEM_USER if self._as_root() else None
-        result = subprocess.run(  # noqa: S603 - fixed binaries, no shell
-            command,
-            user=user,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            env={**os.environ, "LC_ALL": "C", "LANG": "C"},
-        )
+        try:
+            result = subprocess.run(  # noqa: S603 - fixed binaries, no shell
+                command,
+                user=user,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+                env={**os.environ, "LC_ALL": "C", "LANG": "C"},
+            )
+        except PermissionError:
+            # As root the server runs as SYSTEM_USER, which must reach the copy
+            # of the binaries in the data folder: a private folder above it stops it.
+            who = f"user {user}" if user else "this user"
+            raise EmbeddedPostgresError(
+                f"{who} may not run {command[0]}: every folder above {self.data_dir} must"
+                " be open to it (or set COLLABADMIN_DATA_DIR to a folder that is)"
+            ) from None
         if result.returncode != 0:
             last = (result.stderr or result.stdout).strip().splitlines()
             reason = last[-1] if last else f"exit code {result.returncode}"
