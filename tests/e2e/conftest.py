@@ -48,6 +48,13 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
 
 
+# How long derived state (a live view's row, a checklist step that follows
+# the data) may take to show, in ms: it follows the paced evaluators in the
+# server's background process, which runs below the server's CPU priority
+# and falls behind on a busy machine.
+DERIVED = 20_000
+
+
 @pytest.fixture(scope="session")
 def live_server(database_url: str, demo_users: None) -> Iterator[str]:
     server = start_server(database_url)

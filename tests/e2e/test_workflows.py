@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import DERIVED, sign_in
 
 pytestmark = pytest.mark.usefixtures("fresh_data")
 
@@ -62,11 +62,11 @@ def test_checklist_ticks_live_as_the_course_changes(
 
     # Someone else writes the description, then opens the course: the steps tick live.
     _patch_course(editor_api, {"description": "Contracts, torts and the law of obligations."})
-    expect(description).to_be_checked()
+    expect(description).to_be_checked(timeout=DERIVED)
     expect(page.locator("li[data-step=description]")).to_have_class(re.compile("flash"))
     expect(progress).to_have_text(f"{before + 1} of 6 done")
     _patch_course(editor_api, {"status": "open"})
-    expect(status_open).to_be_checked()
+    expect(status_open).to_be_checked(timeout=DERIVED)
     expect(progress).to_have_text(f"{before + 2} of 6 done")
 
     # The manual step is ticked by hand, and stays ticked after a reload.
