@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from abc import ABC, abstractmethod
 
-__all__ = ["BackgroundTask", "until_paced"]
+__all__ = ["BackgroundTask", "paced_rest", "until_paced"]
 
 
 # An evaluator's share of the time, at most: after a step that took t
@@ -18,16 +18,25 @@ SHARE = 0.25
 LONGEST_PACE = 1.0
 
 
+def paced_rest(began: float, pace: float, worked: float, now: float) -> float:
+    """Seconds still to wait at ``now`` before the step after the one begun at ``began``.
+
+    At least ``pace`` from ``began``, longer after a slow step (``worked``
+    seconds: see SHARE), never longer than LONGEST_PACE; 0 when already due.
+    """
+    pace = max(pace, min(LONGEST_PACE, worked / SHARE))
+    return max(0.0, began + pace - now)
+
+
 async def until_paced(began: float, pace: float, worked: float = 0.0) -> None:
     """Wait until ``pace`` seconds of loop time have passed since ``began``.
 
     For a loop that evaluates when woken: the wake-ups that come meanwhile
     join its next evaluation, so under a stream of commits one evaluation
     covers all those since the last. ``worked``: how long the step begun at
-    ``began`` took, which lengthens the pace (see SHARE).
+    ``began`` took, which lengthens the pace (see :func:`paced_rest`).
     """
-    pace = max(pace, min(LONGEST_PACE, worked / SHARE))
-    rest = began + pace - asyncio.get_running_loop().time()
+    rest = paced_rest(began, pace, worked, asyncio.get_running_loop().time())
     if rest > 0:
         await asyncio.sleep(rest)
 

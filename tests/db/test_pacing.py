@@ -6,20 +6,9 @@ import asyncio
 
 import pytest
 
-from collabadmin.db import background
-from collabadmin.db.background import LONGEST_PACE, SHARE, until_paced
+from collabadmin.db.background import LONGEST_PACE, SHARE, paced_rest, until_paced
 
-
-@pytest.fixture
-def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The waits until_paced asks for, recorded instead of waited."""
-    waits: list[float] = []
-
-    async def record(seconds: float) -> None:
-        waits.append(seconds)
-
-    monkeypatch.setattr(background.asyncio, "sleep", record)
-    return waits
+NOW = 1000.0
 
 
 @pytest.mark.parametrize(
@@ -30,16 +19,21 @@ def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         (5.0, LONGEST_PACE),  # a very slow one: never more than the longest pace
     ],
 )
-async def test_the_next_step_waits_for_the_pace_or_the_steps_share(
-    slept: list[float], worked: float, pace: float
-) -> None:
-    began = asyncio.get_running_loop().time()
-    await until_paced(began, 0.05, worked)
-    [wait] = slept
-    assert pace - 0.01 < wait <= pace
+def test_the_next_step_waits_for_the_pace_or_the_steps_share(worked: float, pace: float) -> None:
+    assert paced_rest(NOW, 0.05, worked, NOW) == pytest.approx(pace)
 
 
-async def test_a_step_that_began_long_ago_does_not_wait(slept: list[float]) -> None:
-    began = asyncio.get_running_loop().time() - 2 * LONGEST_PACE
-    await until_paced(began, 0.05, 0.1)
-    assert slept == []
+def test_time_already_gone_counts_towards_the_pace() -> None:
+    assert paced_rest(NOW, 0.05, 0.1, NOW + 0.3) == pytest.approx(0.1)
+
+
+def test_a_step_that_began_long_ago_does_not_wait() -> None:
+    assert paced_rest(NOW - 2 * LONGEST_PACE, 0.05, 0.1, NOW) == 0.0
+
+
+async def test_until_paced_returns_once_the_pace_has_passed() -> None:
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await until_paced(began, 0.05)
+    assert loop.time() - began >= 0.05
+    await until_paced(loop.time() - 2 * LONGEST_PACE, 0.05, 0.1)
